@@ -1,0 +1,225 @@
+// The one API contract shared by the engine, the Electron preload and the browser client.
+// Every request is validated against `params` at the engine boundary; `result` documents
+// (and types) what comes back. Events are pushed by the engine to every connected client.
+import { z } from 'zod'
+
+// ---- shared shapes -------------------------------------------------------------------------
+
+export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
+export type BackendName = z.infer<typeof BackendName>
+
+export const BackendAttempt = z.object({
+  name: BackendName,
+  status: z.enum(['active', 'available', 'failed', 'skipped', 'not-tried']),
+  detail: z.string(),
+})
+export type BackendAttempt = z.infer<typeof BackendAttempt>
+
+export const ComputeReport = z.object({
+  active: BackendName.nullable(),
+  forced: BackendName.nullable(),
+  reason: z.string(),
+  attempts: z.array(BackendAttempt),
+  tensors: z.number().int(),
+  bytes: z.number().int(),
+  error: z.string().nullable(),
+})
+export type ComputeReport = z.infer<typeof ComputeReport>
+
+export const AppInfo = z.object({
+  version: z.string(),
+  dbPath: z.string(),
+  schemaVersion: z.number().int(),
+  node: z.string(),
+  platform: z.string(),
+  compute: ComputeReport,
+})
+export type AppInfo = z.infer<typeof AppInfo>
+
+export const CorpusKind = z.enum(['parallel', 'dialogue', 'monolingual'])
+export type CorpusKind = z.infer<typeof CorpusKind>
+
+export const CorpusFormat = z.enum(['tsv', 'jsonl', 'text'])
+export type CorpusFormat = z.infer<typeof CorpusFormat>
+
+export const CorpusSummary = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  kind: CorpusKind,
+  srcLang: z.string().nullable(),
+  tgtLang: z.string().nullable(),
+  rows: z.number().int(),
+  source: z.string(),
+  createdAt: z.string(),
+})
+export type CorpusSummary = z.infer<typeof CorpusSummary>
+
+export const CorpusRow = z.object({
+  index: z.number().int(),
+  src: z.string().nullable(),
+  tgt: z.string().nullable(),
+  turns: z.array(z.string()).nullable(),
+  group: z.string().nullable(),
+  split: z.string().nullable(),
+})
+export type CorpusRow = z.infer<typeof CorpusRow>
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  model: z.string(),
+  status: z.enum(['created', 'running', 'paused', 'stopped', 'done', 'failed']),
+  step: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type RunSummary = z.infer<typeof RunSummary>
+
+export const JobKind = z.enum(['corpus.import'])
+export type JobKind = z.infer<typeof JobKind>
+
+export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
+export type JobStatus = z.infer<typeof JobStatus>
+
+export const JobProgress = z.object({
+  jobId: z.string(),
+  kind: JobKind,
+  label: z.string(),
+  status: JobStatus,
+  done: z.number(),
+  total: z.number().nullable(),
+  unit: z.string(),
+  /** 0..1, or null while the total is unknown */
+  fraction: z.number().nullable(),
+  /** units per second, smoothed */
+  throughput: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  startedAt: z.string(),
+  error: z.string().nullable(),
+})
+export type JobProgress = z.infer<typeof JobProgress>
+
+// ---- request parameters --------------------------------------------------------------------
+
+const NoParams = z.object({}).strict()
+const CorpusRef = z.object({ name: z.string().min(1) }).strict()
+const LangCode = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'expected a language code such as "en" or "pt-BR"')
+
+export const CorpusImportParams = z
+  .object({
+    name: z.string().min(1).max(200),
+    files: z.array(z.string().min(1)).length(1, 'expected exactly one file'),
+    format: CorpusFormat.optional(),
+    srcLang: LangCode.optional(),
+    tgtLang: LangCode.optional(),
+  })
+  .strict()
+export type CorpusImportParams = z.infer<typeof CorpusImportParams>
+
+// ---- the method table ----------------------------------------------------------------------
+
+export const methods = {
+  'app.info': { params: NoParams, result: AppInfo },
+  'devices.get': { params: NoParams, result: ComputeReport },
+  'corpus.list': { params: NoParams, result: z.array(CorpusSummary) },
+  'corpus.show': { params: CorpusRef, result: CorpusSummary },
+  'corpus.rows': {
+    params: z
+      .object({
+        name: z.string().min(1),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
+    result: z.object({ total: z.number().int(), rows: z.array(CorpusRow) }),
+  },
+  'corpus.import': { params: CorpusImportParams, result: z.object({ jobId: z.string() }) },
+  'corpus.delete': { params: CorpusRef, result: z.object({ deleted: z.boolean() }) },
+  'jobs.list': { params: NoParams, result: z.array(JobProgress) },
+  'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
+  'jobs.cancel': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
+  'runs.list': { params: NoParams, result: z.array(RunSummary) },
+} as const
+
+export type Methods = typeof methods
+export type MethodName = keyof Methods
+/** What a caller passes (defaults may be omitted). */
+export type Params<M extends MethodName> = z.input<Methods[M]['params']>
+/** What the handler receives after validation (defaults filled). */
+export type ValidParams<M extends MethodName> = z.output<Methods[M]['params']>
+export type Result<M extends MethodName> = z.output<Methods[M]['result']>
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name)
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+export const events = {
+  'job.progress': JobProgress,
+  'corpus.changed': z.object({ name: z.string() }),
+} as const
+export type Events = typeof events
+export type EventName = keyof Events
+export type EventData<E extends EventName> = z.output<Events[E]>
+export type EngineEvent = { [E in EventName]: { event: E; data: EventData<E> } }[EventName]
+
+// ---- wire protocol (IPC, WebSocket and preload all carry these) ----------------------------
+
+export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'internal'])
+export type ErrorCode = z.infer<typeof ErrorCode>
+
+export interface ApiErrorBody {
+  code: ErrorCode
+  message: string
+  /** For bad_request: where in the payload each problem is. */
+  issues?: { path: string; message: string }[]
+}
+
+export interface RequestMessage {
+  id: number
+  method: string
+  params: unknown
+}
+
+export type ResponseMessage =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ApiErrorBody }
+
+export type ServerMessage = ResponseMessage | { event: EventName; data: unknown }
+
+/** What every transport exposes to the UI and the CLI. */
+export interface KotobaTransport {
+  call(method: string, params: unknown): Promise<unknown>
+  onEvent(listener: (event: EngineEvent) => void): () => void
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly issues: ApiErrorBody['issues']
+  constructor(body: ApiErrorBody) {
+    super(body.message)
+    this.name = 'ApiError'
+    this.code = body.code
+    this.issues = body.issues
+  }
+  toBody(): ApiErrorBody {
+    return this.issues ? { code: this.code, message: this.message, issues: this.issues } : { code: this.code, message: this.message }
+  }
+}
+
+/** A typed client over any transport. */
+export class KotobaClient {
+  constructor(private readonly transport: KotobaTransport) {}
+  async call<M extends MethodName>(method: M, ...args: {} extends Params<M> ? [params?: Params<M>] : [params: Params<M>]): Promise<Result<M>> {
+    return (await this.transport.call(method, args[0] ?? {})) as Result<M>
+  }
+  on<E extends EventName>(name: E, listener: (data: EventData<E>) => void): () => void {
+    return this.transport.onEvent((event) => {
+      if (event.event === name) listener(event.data as EventData<E>)
+    })
+  }
+}
+

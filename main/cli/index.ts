@@ -1,0 +1,267 @@
+// The `kotoba` command line: the same engine and API as the app, in-process.
+// Global: kotoba [--db PATH] [--json] [--backend NAME] <command>. With --json, stdout carries exactly one
+// JSON object (errors: {"error": ...} and a non-zero exit).
+import { Command, CommanderError, Option } from 'commander'
+import { join } from 'node:path'
+import { ApiError, KotobaClient, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
+import { backendOrder, parseBackendName } from '../engine/compute/backends.ts'
+import { Engine } from '../engine/engine.ts'
+import { packageRoot, resolveDbPath } from '../engine/paths.ts'
+import { defaultWorkerEntry } from '../engine/runtime.ts'
+import { startBrowserServer } from '../engine/transports/browser-server.ts'
+import { appVersion } from '../engine/version.ts'
+import { ProgressBar } from './progress.ts'
+import { renderTable } from './table.ts'
+
+// Libraries (TensorFlow.js among them) may print to stdout; only our results go there.
+const writeResult = process.stdout.write.bind(process.stdout)
+console.log = console.error
+console.info = console.error
+
+interface GlobalOptions {
+  db?: string
+  json?: boolean
+  backend?: string
+  sample?: boolean
+}
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message)
+  }
+}
+
+const program = new Command('kotoba')
+  .description('Kotoba Workbench: train and inspect translation, dialogue and embedding models locally')
+  .version(appVersion)
+  .option('--db <path>', 'SQLite database (default: $KOTOBA_DB, else the user-data folder)')
+  .option('--json', 'print one JSON object on stdout')
+  .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend').choices([...backendOrder]))
+  .option('--no-sample', 'do not load the bundled sample corpora into a new database')
+  .showHelpAfterError()
+  .exitOverride()
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>()
+}
+
+async function withEngine<T>(action: (client: KotobaClient, engine: Engine) => Promise<T>): Promise<T> {
+  const options = globals()
+  const backendName = options.backend ?? process.env.KOTOBA_BACKEND
+  const engine = await Engine.open({
+    dbPath: resolveDbPath(options.db),
+    backend: backendName ? parseBackendName(backendName) : null,
+    loadSample: options.sample !== false,
+    worker: defaultWorkerEntry(),
+  })
+  const transport: KotobaTransport = {
+    call: (method, params) => engine.handle(method, params),
+    onEvent: (listener: (event: EngineEvent) => void) => engine.on(listener),
+  }
+  try {
+    return await action(new KotobaClient(transport), engine)
+  } finally {
+    await engine.close()
+  }
+}
+
+function output(result: unknown, human: () => string): void {
+  if (globals().json) writeResult(`${JSON.stringify(result)}\n`)
+  else writeResult(`${human()}\n`)
+}
+
+/** Waits for a job, drawing a progress bar on a terminal; Ctrl-C cancels it cleanly. */
+async function followJob(client: KotobaClient, engine: Engine, jobId: string): Promise<JobProgress> {
+  const bar = !globals().json && process.stderr.isTTY ? new ProgressBar(process.stderr) : null
+  const unsubscribe = client.on('job.progress', (job) => {
+    if (job.jobId === jobId) bar?.update(job)
+  })
+  const onInterrupt = (): void => {
+    process.stderr.write('\ncancelling…\n')
+    void client.call('jobs.cancel', { jobId })
+  }
+  process.once('SIGINT', onInterrupt)
+  try {
+    const final = await engine.jobs.wait(jobId)
+    bar?.finish(final)
+    if (final.status === 'failed') throw new CliError(final.error ?? 'the job failed')
+    if (final.status === 'cancelled') throw new CliError('cancelled; nothing was imported', 130)
+    return final
+  } finally {
+    unsubscribe()
+    process.removeListener('SIGINT', onInterrupt)
+  }
+}
+
+program
+  .command('info')
+  .description('version, database, TensorFlow.js backend in use and why, tensor count')
+  .action(() =>
+    withEngine(async (client) => {
+      const info = await client.call('app.info')
+      output(info, () => {
+        const lines = [
+          `Kotoba Workbench ${info.version} (Node ${info.node}, ${info.platform})`,
+          `database: ${info.dbPath} (schema v${info.schemaVersion})`,
+          `backend:  ${info.compute.active ?? 'none'} — ${info.compute.error ?? info.compute.reason}`,
+          `tensors:  ${info.compute.tensors} (${info.compute.bytes} bytes)`,
+          'tried, best first:',
+          ...info.compute.attempts.map((a) => `  ${a.name.padEnd(15)} ${a.status.padEnd(10)} ${a.detail}`),
+        ]
+        return lines.join('\n')
+      })
+      if (info.compute.error) throw new CliError(info.compute.error)
+    }),
+  )
+
+program
+  .command('serve')
+  .description('browser mode: serve the app and its API on 127.0.0.1 with a per-launch token')
+  .option('--port <port>', 'port (0 picks a free one)', '8787')
+  .action((options: { port: string }) =>
+    withEngine(async (_client, engine) => {
+      const port = Number(options.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0–65535, got '${options.port}'`)
+      const server = await startBrowserServer(engine, { port, rendererDir: join(packageRoot(), 'out', 'renderer') })
+      // A tagged line that tools (and tests) can parse, whatever else is printed.
+      console.error(`kotoba: browser mode: open ${server.url}`)
+      if (globals().json) writeResult(`${JSON.stringify({ url: server.url, port: server.port, dbPath: engine.options.dbPath })}\n`)
+      else writeResult(`Kotoba Workbench is serving on ${server.url}\n(loopback only; for a remote box: ssh -L ${server.port}:127.0.0.1:${server.port} HOST)\n`)
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await server.close()
+    }),
+  )
+
+const corpus = program.command('corpus').description('import, list and inspect corpora')
+
+corpus
+  .command('import')
+  .description('import a corpus (streamed, in one transaction)')
+  .argument('<file>', 'the file to import')
+  .requiredOption('--name <name>', 'name of the new corpus')
+  .addOption(new Option('--format <format>', 'file format (default: detected)').choices(['tsv', 'jsonl', 'text']))
+  .option('--src <lang>', 'source language code')
+  .option('--tgt <lang>', 'target language code')
+  .action((file: string, options: { name: string; format?: 'tsv' | 'jsonl' | 'text'; src?: string; tgt?: string }) =>
+    withEngine(async (client, engine) => {
+      const { jobId } = await client.call('corpus.import', {
+        name: options.name,
+        files: [file],
+        ...(options.format ? { format: options.format } : {}),
+        ...(options.src ? { srcLang: options.src } : {}),
+        ...(options.tgt ? { tgtLang: options.tgt } : {}),
+      })
+      await followJob(client, engine, jobId)
+      const summary = await client.call('corpus.show', { name: options.name })
+      output(summary, () => `imported ${summary.rows} ${summary.kind} rows as '${summary.name}'`)
+    }),
+  )
+
+corpus
+  .command('list')
+  .description('list corpora with row counts and languages')
+  .action(() =>
+    withEngine(async (client) => {
+      const corpora = await client.call('corpus.list')
+      output({ corpora }, () =>
+        corpora.length === 0
+          ? 'no corpora yet: kotoba corpus import FILE --name NAME'
+          : renderTable(
+              ['name', 'kind', 'languages', 'rows', 'source'],
+              corpora.map((c) => [c.name, c.kind, [c.srcLang, c.tgtLang].filter(Boolean).join('→'), String(c.rows), c.source]),
+            ),
+      )
+    }),
+  )
+
+corpus
+  .command('show')
+  .description('show one corpus and its first rows')
+  .argument('<name>')
+  .option('--rows <n>', 'how many rows to show', '5')
+  .action((name: string, options: { rows: string }) =>
+    withEngine(async (client) => {
+      const summary = await client.call('corpus.show', { name })
+      const { rows } = await client.call('corpus.rows', { name, limit: Math.max(1, Math.min(500, Number(options.rows) || 5)) })
+      output({ ...summary, sample: rows }, () =>
+        [
+          `${summary.name}: ${summary.rows} ${summary.kind} rows ${[summary.srcLang, summary.tgtLang].filter(Boolean).join('→')}`,
+          `source: ${summary.source}`,
+          ...rows.map((r) => `${r.index + 1}\t${r.turns ? r.turns.join(' ⏎ ') : [r.src, r.tgt].filter((x) => x !== null).join('\t')}`),
+        ].join('\n'),
+      )
+    }),
+  )
+
+corpus
+  .command('delete')
+  .description('delete a corpus and its rows')
+  .argument('<name>')
+  .action((name: string) =>
+    withEngine(async (client) => {
+      const result = await client.call('corpus.delete', { name })
+      if (!result.deleted) throw new CliError(`no corpus named '${name}'`)
+      output(result, () => `deleted '${name}'`)
+    }),
+  )
+
+const runs = program.command('runs').description('training runs')
+runs
+  .command('list')
+  .description('list runs with their status')
+  .action(() =>
+    withEngine(async (client) => {
+      const list = await client.call('runs.list')
+      output({ runs: list }, () =>
+        list.length === 0 ? 'no runs yet' : renderTable(['name', 'model', 'status', 'step'], list.map((r) => [r.name, r.model, r.status, String(r.step)])),
+      )
+    }),
+  )
+
+// Command groups whose commands arrive with later work: they exist so `kotoba --help` shows the whole
+// shape of the tool, and say plainly that they are not available yet.
+for (const [name, description] of [
+  ['tokenizer', 'train, use and export SentencePiece tokenizers'],
+  ['w2v', 'train and query word2vec embeddings'],
+  ['train', 'train a seq2seq, Transformer, HRED or VHRED model'],
+  ['translate', 'translate stdin with a trained run'],
+  ['eval', 'evaluate a run (BLEU, chrF, TER; perplexity, distinct-n)'],
+  ['chat', 'chat with a dialogue run'],
+  ['export', 'export models, embeddings and attention maps'],
+] as const) {
+  program
+    .command(name)
+    .description(`${description} (not available in this version yet)`)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new CliError(`'kotoba ${name}' is not available in this version yet`, 2)
+    })
+}
+
+function fail(message: string, code: string, exitCode: number): never {
+  if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: message, code })}\n`)
+  else console.error(`kotoba: ${message}`)
+  process.exit(exitCode)
+}
+
+try {
+  await program.parseAsync(process.argv)
+  process.exit(0)
+} catch (error) {
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) process.exit(0) // --help, --version
+    // Commander has already printed the usage error on stderr.
+    if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: error.message.replace(/^error: /, ''), code: 'usage' })}\n`)
+    process.exit(error.exitCode || 2)
+  }
+  if (error instanceof ApiError) fail(error.message, error.code, 1)
+  if (error instanceof CliError) fail(error.message, 'failed', error.exitCode)
+  fail(error instanceof Error ? error.message : String(error), 'internal', 1)
+}

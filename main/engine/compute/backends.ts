@@ -1,0 +1,162 @@
+// Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
+import * as tf from '@tensorflow/tfjs'
+import { BackendName, type BackendAttempt, type ComputeReport } from '../../api/contract.ts'
+
+export const backendOrder: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']
+
+/** A backend that cannot be used here; `detail` is the one line shown in the Devices panel. */
+class Unavailable extends Error {
+  constructor(
+    readonly detail: string,
+    readonly skipped = false,
+  ) {
+    super(detail)
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? 'unknown error'
+}
+
+/** Imports an optional package by name (a variable specifier, so bundlers and tsc leave it alone). */
+async function importOptional(specifier: string, why: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(error).includes(specifier)) {
+      throw new Unavailable(`${specifier}: not installed (${why})`)
+    }
+    throw new Unavailable(`${specifier}: ${firstLine(error)}`)
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  let ok: boolean
+  try {
+    ok = await tf.setBackend(name)
+  } catch (error) {
+    throw new Unavailable(`backend '${name}' failed to initialise: ${firstLine(error)}`)
+  }
+  if (!ok) throw new Unavailable(`backend '${name}' failed to initialise`)
+  await tf.ready()
+  // A tiny computation proves the kernels run, not just that the backend registered.
+  const probe = tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).sum())
+  const value = (await probe.data())[0]
+  probe.dispose()
+  if (value !== 8) throw new Unavailable(`backend '${name}' computed a wrong probe result (${value})`)
+}
+
+/** The slice of the WebGPU API used to choose an adapter (the `webgpu` package implements it with Dawn). */
+interface GpuAdapterLike {
+  info: { vendor: string; architecture: string; isFallbackAdapter?: boolean }
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>
+}
+
+const libtensorflowNote = 'optional dependency; its install step downloads libtensorflow, which failed or was skipped here'
+
+const tryers: Record<BackendName, () => Promise<string>> = {
+  'tensorflow-gpu': async () => {
+    await importOptional('@tensorflow/tfjs-node-gpu', libtensorflowNote)
+    await activate('tensorflow')
+    return 'libtensorflow with CUDA (tfjs-node-gpu)'
+  },
+  tensorflow: async () => {
+    await importOptional('@tensorflow/tfjs-node', libtensorflowNote)
+    await activate('tensorflow')
+    return 'libtensorflow on the CPU (tfjs-node)'
+  },
+  webgpu: async () => {
+    const dawn = await importOptional('webgpu', 'optional dependency: Dawn bindings for Node')
+    const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
+    if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
+    Object.assign(globalThis, dawn.globals as object)
+    const gpu = create([])
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
+    if (!adapter) throw new Unavailable('webgpu: no WebGPU adapter on this machine')
+    const info = adapter.info
+    if (info.isFallbackAdapter || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)) {
+      throw new Unavailable(`webgpu: only a software adapter (${info.architecture || info.vendor}), slower than wasm`, true)
+    }
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
+    await importOptional('@tensorflow/tfjs-backend-webgpu', 'optional dependency')
+    await activate('webgpu')
+    return `WebGPU on ${info.vendor} ${info.architecture}`.trim()
+  },
+  wasm: async () => {
+    const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', 'dependency missing: run npm ci')
+    await activate('wasm')
+    const threads = typeof wasm.getThreadsCount === 'function' ? (wasm.getThreadsCount as () => number)() : 1
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
+    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}`
+  },
+  cpu: async () => {
+    await activate('cpu')
+    return 'plain JavaScript (slowest: 100× and more behind wasm for training)'
+  },
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(name: BackendName, detail: string) {
+    super(`the forced backend '${name}' is not usable here: ${detail}`)
+    this.name = 'BackendUnavailableError'
+  }
+}
+
+export function parseBackendName(value: string): BackendName {
+  const parsed = BackendName.safeParse(value)
+  if (!parsed.success) throw new Error(`unknown backend '${value}': expected one of ${backendOrder.join(', ')}`)
+  return parsed.data
+}
+
+/**
+ * Tries backends best first and activates the first that works. With `forced`, tries only that one
+ * and fails loudly rather than silently training on something else.
+ */
+export async function selectBackend(forced: BackendName | null = null): Promise<ComputeReport> {
+  const attempts: BackendAttempt[] = []
+  let active: BackendName | null = null
+  for (const name of backendOrder) {
+    if (active !== null || (forced !== null && name !== forced)) {
+      attempts.push({ name, status: 'not-tried', detail: forced !== null ? `not tried: '${forced}' was forced` : 'not tried: a better backend works' })
+      continue
+    }
+    try {
+      const detail = await tryers[name]()
+      attempts.push({ name, status: 'active', detail })
+      active = name
+    } catch (error) {
+      const unavailable = error instanceof Unavailable ? error : new Unavailable(firstLine(error))
+      attempts.push({ name, status: unavailable.skipped ? 'skipped' : 'failed', detail: unavailable.detail })
+    }
+  }
+  const memory = tf.memory()
+  const report: ComputeReport = {
+    active,
+    forced,
+    reason:
+      active === null
+        ? 'no backend could start'
+        : forced !== null
+          ? `'${active}' was forced (--backend / KOTOBA_BACKEND)`
+          : `'${active}' is the best backend that started on this machine`,
+    attempts,
+    tensors: memory.numTensors,
+    bytes: memory.numBytes,
+    error: null,
+  }
+  if (forced !== null && active === null) {
+    const failed = attempts.find((attempt) => attempt.name === forced)
+    report.error = new BackendUnavailableError(forced, failed?.detail ?? 'unknown').message
+  }
+  return report
+}
+
+/** The current memory counters on top of a selection report. */
+export function withMemory(report: ComputeReport): ComputeReport {
+  const memory = tf.memory()
+  return { ...report, tensors: memory.numTensors, bytes: memory.numBytes }
+}

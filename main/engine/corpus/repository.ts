@@ -1,0 +1,66 @@
+// Read-side queries over the corpora tables.
+import type { CorpusRow, CorpusSummary } from '../../api/contract.ts'
+import type { Database } from '../store/database.ts'
+
+interface CorpusRecord {
+  id: number
+  name: string
+  kind: CorpusSummary['kind']
+  src_lang: string | null
+  tgt_lang: string | null
+  source: string
+  created_at: string
+  rows: number
+}
+
+const summarySql = `
+  SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.created_at,
+         (SELECT count(*) FROM corpus_rows r WHERE r.corpus_id = c.id) AS rows
+  FROM corpora c`
+
+function toSummary(record: CorpusRecord): CorpusSummary {
+  return {
+    id: record.id,
+    name: record.name,
+    kind: record.kind,
+    srcLang: record.src_lang,
+    tgtLang: record.tgt_lang,
+    rows: record.rows,
+    source: record.source,
+    createdAt: record.created_at,
+  }
+}
+
+export function listCorpora(db: Database): CorpusSummary[] {
+  return (db.prepare(`${summarySql} ORDER BY c.created_at, c.id`).all() as CorpusRecord[]).map(toSummary)
+}
+
+export function findCorpus(db: Database, name: string): CorpusSummary | undefined {
+  const record = db.prepare(`${summarySql} WHERE c.name = ?`).get(name) as CorpusRecord | undefined
+  return record && toSummary(record)
+}
+
+export function corpusRows(db: Database, corpusId: number, offset: number, limit: number): CorpusRow[] {
+  const records = db
+    .prepare('SELECT idx, src, tgt, turns, grp, split FROM corpus_rows WHERE corpus_id = ? ORDER BY idx LIMIT ? OFFSET ?')
+    .all(corpusId, limit, offset) as {
+    idx: number
+    src: string | null
+    tgt: string | null
+    turns: string | null
+    grp: string | null
+    split: string | null
+  }[]
+  return records.map((r) => ({
+    index: r.idx,
+    src: r.src,
+    tgt: r.tgt,
+    turns: r.turns === null ? null : (JSON.parse(r.turns) as string[]),
+    group: r.grp,
+    split: r.split,
+  }))
+}
+
+export function deleteCorpus(db: Database, name: string): boolean {
+  return db.prepare('DELETE FROM corpora WHERE name = ?').run(name).changes > 0
+}

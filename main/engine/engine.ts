@@ -1,0 +1,121 @@
+// The engine: owns the database, the compute backend and the jobs; answers API requests.
+import { z } from 'zod'
+import {
+  ApiError,
+  isMethodName,
+  methods,
+  type BackendName,
+  type ComputeReport,
+  type EngineEvent,
+  type MethodName,
+  type Result,
+  type ValidParams,
+} from '../api/contract.ts'
+import { selectBackend } from './compute/backends.ts'
+import { JobManager, type WorkerEntry } from './jobs/manager.ts'
+import { loadSampleOnce } from './sample/load.ts'
+import { openDatabase, type Database } from './store/database.ts'
+import { handlers } from './handlers.ts'
+
+export interface EngineOptions {
+  dbPath: string
+  /** Force one TensorFlow.js backend instead of picking the best. */
+  backend?: BackendName | null
+  /** Load the bundled sample corpora into a new database (default true). */
+  loadSample?: boolean
+  worker: WorkerEntry
+}
+
+type Listener = (event: EngineEvent) => void
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof z.ZodError) {
+    const issues = error.issues.map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(params)',
+      message: issue.message,
+    }))
+    return new ApiError({
+      code: 'bad_request',
+      message: `invalid params: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    })
+  }
+  return new ApiError({ code: 'internal', message: error instanceof Error ? error.message : String(error) })
+}
+
+export class Engine {
+  readonly jobs: JobManager
+  private readonly listeners = new Set<Listener>()
+  private compute: Promise<ComputeReport> | null = null
+
+  private constructor(
+    readonly db: Database,
+    readonly options: EngineOptions,
+  ) {
+    this.jobs = new JobManager({
+      dbPath: options.dbPath,
+      backend: options.backend ?? null,
+      worker: options.worker,
+      emit: (event) => this.emit(event),
+    })
+  }
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    const db = openDatabase(options.dbPath)
+    try {
+      if (options.loadSample ?? true) await loadSampleOnce(db)
+    } catch (error) {
+      db.close()
+      throw error
+    }
+    return new Engine(db, options)
+  }
+
+  /** The backend selection runs once, on first use, so opening the engine stays fast. */
+  computeReport(): Promise<ComputeReport> {
+    this.compute ??= selectBackend(this.options.backend ?? null)
+    return this.compute
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        console.error('engine: an event listener failed:', error)
+      }
+    }
+  }
+
+  /** Validates and answers one request. Never throws anything but ApiError. */
+  async handle(method: string, params: unknown): Promise<unknown> {
+    try {
+      if (!isMethodName(method)) {
+        throw new ApiError({ code: 'unknown_method', message: `unknown method '${method}'` })
+      }
+      return await this.dispatch(method, params)
+    } catch (error) {
+      const apiError = toApiError(error)
+      if (apiError.code === 'internal') console.error(`engine: ${method} failed:`, error)
+      throw apiError
+    }
+  }
+
+  private async dispatch<M extends MethodName>(method: M, params: unknown): Promise<Result<M>> {
+    const valid = methods[method].params.parse(params ?? {}) as ValidParams<M>
+    const handler = handlers[method] as (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
+    return await handler(this, valid)
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown()
+    this.listeners.clear()
+    this.db.close()
+  }
+}

@@ -1,0 +1,80 @@
+// One handler per API method; params arrive validated.
+import { existsSync, statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import { arch, platform } from 'node:os'
+import { ApiError, type MethodName, type Result, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { withMemory } from './compute/backends.ts'
+import { corpusRows, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
+import type { Engine } from './engine.ts'
+import { schemaVersion } from './store/database.ts'
+import { appVersion } from './version.ts'
+
+type Handlers = {
+  [M in MethodName]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
+}
+
+function requireCorpus(engine: Engine, name: string) {
+  const corpus = findCorpus(engine.db, name)
+  if (!corpus) throw new ApiError({ code: 'not_found', message: `no corpus named '${name}'` })
+  return corpus
+}
+
+export const handlers: Handlers = {
+  'app.info': async (engine) => ({
+    version: appVersion,
+    dbPath: engine.options.dbPath,
+    schemaVersion: schemaVersion(engine.db),
+    node: process.version,
+    platform: `${platform()}-${arch()}`,
+    compute: withMemory(await engine.computeReport()),
+  }),
+
+  'devices.get': async (engine) => withMemory(await engine.computeReport()),
+
+  'corpus.list': (engine) => listCorpora(engine.db),
+
+  'corpus.show': (engine, { name }) => requireCorpus(engine, name),
+
+  'corpus.rows': (engine, { name, offset, limit }) => {
+    const corpus = requireCorpus(engine, name)
+    return { total: corpus.rows, rows: corpusRows(engine.db, corpus.id, offset, limit) }
+  },
+
+  'corpus.import': (engine, params) => {
+    if (findCorpus(engine.db, params.name)) {
+      throw new ApiError({ code: 'conflict', message: `a corpus named '${params.name}' already exists` })
+    }
+    const files = params.files.map((file) => resolve(file))
+    for (const file of files) {
+      if (!existsSync(file)) throw new ApiError({ code: 'not_found', message: `no such file: ${file}` })
+      if (!statSync(file).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${file}` })
+    }
+    const job = engine.jobs.start('corpus.import', { ...params, files }, `Import ${files.map((f) => basename(f)).join(' + ')} as ${params.name}`)
+    return { jobId: job.jobId }
+  },
+
+  'corpus.delete': (engine, { name }) => {
+    const deleted = deleteCorpus(engine.db, name)
+    if (deleted) engine.emit({ event: 'corpus.changed', data: { name } })
+    return { deleted }
+  },
+
+  'jobs.list': (engine) => engine.jobs.list(),
+  'jobs.get': (engine, { jobId }) => engine.jobs.get(jobId),
+  'jobs.cancel': (engine, { jobId }) => engine.jobs.cancel(jobId),
+
+  'runs.list': (engine) =>
+    (
+      engine.db
+        .prepare('SELECT id, name, model, status, step, created_at, updated_at FROM runs ORDER BY created_at DESC, id DESC')
+        .all() as {
+        id: number
+        name: string
+        model: string
+        status: RunSummary['status']
+        step: number
+        created_at: string
+        updated_at: string
+      }[]
+    ).map((r) => ({ id: r.id, name: r.name, model: r.model, status: r.status, step: r.step, createdAt: r.created_at, updatedAt: r.updated_at })),
+}

@@ -1,0 +1,38 @@
+// What each kind of long job does inside its worker thread.
+import { CorpusImportParams, type JobKind } from '../../api/contract.ts'
+import { ImportCancelledError, importCorpus } from '../corpus/import.ts'
+import type { Database } from '../store/database.ts'
+import type { JobSpec, WorkerMessage } from './protocol.ts'
+
+export class JobCancelledError extends Error {
+  constructor() {
+    super('cancelled')
+    this.name = 'JobCancelledError'
+  }
+}
+
+export interface JobContext {
+  spec: JobSpec
+  db: Database
+  isCancelled: () => boolean
+  post: (message: WorkerMessage) => void
+}
+
+type JobRunner = (context: JobContext) => Promise<unknown>
+
+export const jobRunners: Record<JobKind, JobRunner> = {
+  'corpus.import': async ({ spec, db, isCancelled, post }) => {
+    const params = CorpusImportParams.parse(spec.params)
+    try {
+      const result = await importCorpus(db, params, {
+        isCancelled,
+        onProgress: ({ bytesRead, totalBytes }) => post({ type: 'progress', done: bytesRead, total: totalBytes, unit: 'bytes' }),
+      })
+      post({ type: 'event', event: { event: 'corpus.changed', data: { name: result.name } } })
+      return result
+    } catch (error) {
+      if (error instanceof ImportCancelledError) throw new JobCancelledError()
+      throw error
+    }
+  },
+}

@@ -1,0 +1,177 @@
+// Runs long jobs in worker threads so the request loop never blocks; tracks progress, ETA and cancel.
+import { randomUUID } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
+import type { BackendName, EngineEvent, JobKind, JobProgress } from '../../api/contract.ts'
+import { ApiError } from '../../api/contract.ts'
+import { controlIndex, type JobWorkerData, type WorkerMessage } from './protocol.ts'
+
+export interface WorkerEntry {
+  /** The worker script: a .ts file in the source tree (run through tsx) or the bundled .js. */
+  url: URL
+  execArgv: string[]
+}
+
+export interface JobManagerOptions {
+  dbPath: string
+  backend: BackendName | null
+  worker: WorkerEntry
+  emit: (event: EngineEvent) => void
+  /** Minimum milliseconds between two progress events of one job. */
+  progressIntervalMs?: number
+}
+
+interface RunningJob {
+  progress: JobProgress
+  worker: Worker | null
+  control: Int32Array
+  startedMs: number
+  lastSample: { ms: number; done: number } | null
+  lastEmitMs: number
+  finished: Promise<JobProgress>
+}
+
+/** Smoothing factor of the throughput moving average (higher follows changes faster). */
+const throughputSmoothing = 0.3
+/** After a cancel request, how long a job may take to stop on its own before its thread is killed. */
+const cancelGraceMs = 30_000
+
+export class JobManager {
+  private readonly jobs = new Map<string, RunningJob>()
+
+  constructor(private readonly options: JobManagerOptions) {}
+
+  start(kind: JobKind, params: unknown, label: string): JobProgress {
+    const jobId = randomUUID()
+    const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 4))
+    const progress: JobProgress = {
+      jobId,
+      kind,
+      label,
+      status: 'running',
+      done: 0,
+      total: null,
+      unit: '',
+      fraction: null,
+      throughput: null,
+      etaSeconds: null,
+      startedAt: new Date().toISOString(),
+      error: null,
+    }
+    const data: JobWorkerData = {
+      spec: { jobId, kind, params, dbPath: this.options.dbPath, backend: this.options.backend },
+      control,
+    }
+    const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv })
+    let settle!: (value: JobProgress) => void
+    const job: RunningJob = {
+      progress,
+      worker,
+      control,
+      startedMs: Date.now(),
+      lastSample: null,
+      lastEmitMs: 0,
+      finished: new Promise((resolve) => (settle = resolve)),
+    }
+    this.jobs.set(jobId, job)
+
+    const finish = (status: JobProgress['status'], error: string | null): void => {
+      if (job.progress.status !== 'running') return
+      job.progress = { ...job.progress, status, error, etaSeconds: null }
+      if (status === 'done') job.progress.fraction = 1
+      job.worker = null
+      this.options.emit({ event: 'job.progress', data: job.progress })
+      settle(job.progress)
+    }
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'progress':
+          this.recordProgress(job, message.done, message.total, message.unit)
+          break
+        case 'event':
+          this.options.emit(message.event)
+          break
+        case 'done':
+          finish('done', null)
+          break
+        case 'cancelled':
+          finish('cancelled', null)
+          break
+        case 'failed':
+          finish('failed', message.error)
+          break
+      }
+    })
+    worker.on('error', (error) => finish('failed', error.message))
+    worker.on('exit', (code) => {
+      const cancelRequested = Atomics.load(control, controlIndex.cancel) === 1
+      if (cancelRequested) finish('cancelled', null)
+      else finish('failed', `the job's worker exited unexpectedly (code ${code})`)
+    })
+    this.options.emit({ event: 'job.progress', data: progress })
+    return progress
+  }
+
+  private recordProgress(job: RunningJob, done: number, total: number | null, unit: string): void {
+    const now = Date.now()
+    const previous = job.lastSample
+    if (previous && now > previous.ms) {
+      const rate = ((done - previous.done) * 1000) / (now - previous.ms)
+      const smoothed = job.progress.throughput
+      job.progress.throughput = smoothed === null ? rate : smoothed + throughputSmoothing * (rate - smoothed)
+    } else if (!previous && now > job.startedMs) {
+      job.progress.throughput = (done * 1000) / (now - job.startedMs)
+    }
+    job.lastSample = { ms: now, done }
+    const throughput = job.progress.throughput
+    job.progress = {
+      ...job.progress,
+      done,
+      total,
+      unit,
+      fraction: total && total > 0 ? Math.min(1, done / total) : null,
+      etaSeconds: total !== null && throughput && throughput > 0 ? Math.max(0, (total - done) / throughput) : null,
+    }
+    if (now - job.lastEmitMs >= (this.options.progressIntervalMs ?? 100)) {
+      job.lastEmitMs = now
+      this.options.emit({ event: 'job.progress', data: job.progress })
+    }
+  }
+
+  private find(jobId: string): RunningJob {
+    const job = this.jobs.get(jobId)
+    if (!job) throw new ApiError({ code: 'not_found', message: `no job with id ${jobId}` })
+    return job
+  }
+
+  get(jobId: string): JobProgress {
+    return this.find(jobId).progress
+  }
+
+  list(): JobProgress[] {
+    return [...this.jobs.values()].map((job) => job.progress)
+  }
+
+  /** Asks the job to stop at its next check; it rolls back what it had not committed. */
+  cancel(jobId: string): JobProgress {
+    const job = this.find(jobId)
+    if (job.progress.status === 'running' && job.worker) {
+      Atomics.store(job.control, controlIndex.cancel, 1)
+      const worker = job.worker
+      const timer = setTimeout(() => void worker.terminate(), cancelGraceMs)
+      timer.unref()
+      void job.finished.then(() => clearTimeout(timer))
+    }
+    return job.progress
+  }
+
+  wait(jobId: string): Promise<JobProgress> {
+    return this.find(jobId).finished
+  }
+
+  /** Cancels every running job and waits for each to stop. */
+  async shutdown(): Promise<void> {
+    const running = this.list().filter((job) => job.status === 'running')
+    for (const job of running) this.cancel(job.jobId)
+    await Promise.all(running.map((job) => this.wait(job.jobId)))
+  }
+}

@@ -1,0 +1,25 @@
+// Messages between the job manager (engine thread) and a job's worker thread.
+import type { BackendName, EngineEvent, JobKind } from '../../api/contract.ts'
+
+export interface JobSpec {
+  jobId: string
+  kind: JobKind
+  params: unknown
+  dbPath: string
+  backend: BackendName | null
+}
+
+/** workerData of every job worker. `control[0]` is set to 1 to ask the job to stop. */
+export interface JobWorkerData {
+  spec: JobSpec
+  control: Int32Array
+}
+
+export const controlIndex = { cancel: 0 } as const
+
+export type WorkerMessage =
+  | { type: 'progress'; done: number; total: number | null; unit: string }
+  | { type: 'event'; event: EngineEvent }
+  | { type: 'done'; result: unknown }
+  | { type: 'cancelled' }
+  | { type: 'failed'; error: string }

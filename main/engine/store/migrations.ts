@@ -1,0 +1,148 @@
+// Versioned schema migrations. Each runs inside one transaction together with the
+// `user_version` bump, so a database is either fully at version N or still at N-1.
+import type { Database } from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  name: string
+  up: (db: Database) => void
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE settings (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+
+        CREATE TABLE corpora (
+          id         INTEGER PRIMARY KEY,
+          name       TEXT NOT NULL UNIQUE,
+          kind       TEXT NOT NULL CHECK (kind IN ('parallel', 'dialogue', 'monolingual')),
+          src_lang   TEXT,
+          tgt_lang   TEXT,
+          source     TEXT NOT NULL,            -- where it came from: file names or "sample"
+          meta       TEXT NOT NULL DEFAULT '{}', -- JSON: cleaning report, split settings, ...
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+
+        -- One row per sentence pair, sentence or dialogue (turns as a JSON array).
+        CREATE TABLE corpus_rows (
+          corpus_id INTEGER NOT NULL REFERENCES corpora(id) ON DELETE CASCADE,
+          idx       INTEGER NOT NULL,
+          src       TEXT,
+          tgt       TEXT,
+          turns     TEXT,
+          grp       TEXT,                      -- grouping key for leak-free splits (book, file)
+          split     TEXT CHECK (split IN ('train', 'dev', 'test')),
+          PRIMARY KEY (corpus_id, idx)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tokenizers (
+          id         INTEGER PRIMARY KEY,
+          name       TEXT NOT NULL UNIQUE,
+          type       TEXT NOT NULL CHECK (type IN ('unigram', 'bpe', 'word', 'char')),
+          side       TEXT NOT NULL CHECK (side IN ('src', 'tgt', 'joint')),
+          vocab_size INTEGER NOT NULL,
+          corpus_id  INTEGER REFERENCES corpora(id) ON DELETE SET NULL,
+          model      BLOB NOT NULL,            -- serialized SentencePiece ModelProto
+          meta       TEXT NOT NULL DEFAULT '{}',
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+
+        CREATE TABLE runs (
+          id           INTEGER PRIMARY KEY,
+          name         TEXT NOT NULL UNIQUE,
+          model        TEXT NOT NULL CHECK (model IN ('word2vec', 'seq2seq', 'transformer', 'hred', 'vhred')),
+          corpus_id    INTEGER REFERENCES corpora(id) ON DELETE SET NULL,
+          tokenizer_id INTEGER REFERENCES tokenizers(id) ON DELETE SET NULL,
+          config       TEXT NOT NULL,           -- JSON: model + training config
+          status       TEXT NOT NULL DEFAULT 'created'
+                       CHECK (status IN ('created', 'running', 'paused', 'stopped', 'done', 'failed')),
+          step         INTEGER NOT NULL DEFAULT 0,
+          error        TEXT,
+          created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+
+        CREATE TABLE metrics (
+          run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          name      TEXT NOT NULL,              -- 'train/loss', 'dev/bleu', ...
+          step      INTEGER NOT NULL,
+          value     REAL NOT NULL,
+          wall_time REAL NOT NULL,              -- seconds since the epoch
+          meta      TEXT,                       -- e.g. a sacreBLEU signature
+          PRIMARY KEY (run_id, name, step)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE checkpoints (
+          id         INTEGER PRIMARY KEY,
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          step       INTEGER NOT NULL,
+          weights    BLOB NOT NULL,             -- named float32 tensors
+          optimizer  BLOB,                      -- optimizer slots, for exact resume
+          meta       TEXT NOT NULL DEFAULT '{}', -- JSON: metrics at this step, rng state, ...
+          is_best    INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          UNIQUE (run_id, step)
+        );
+
+        CREATE TABLE attention_maps (
+          id            INTEGER PRIMARY KEY,
+          run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          checkpoint_id INTEGER REFERENCES checkpoints(id) ON DELETE SET NULL,
+          step          INTEGER NOT NULL,
+          probe_idx     INTEGER NOT NULL,        -- which probe sentence
+          attn_type     TEXT NOT NULL CHECK (attn_type IN ('cross', 'encoder-self', 'decoder-self')),
+          layer         INTEGER NOT NULL DEFAULT 0,
+          head          INTEGER NOT NULL DEFAULT 0,
+          rows          INTEGER NOT NULL,        -- target positions
+          cols          INTEGER NOT NULL,        -- source positions
+          data          BLOB NOT NULL,           -- float32 little-endian, rows * cols
+          src_tokens    TEXT NOT NULL,           -- JSON array
+          tgt_tokens    TEXT NOT NULL,           -- JSON array
+          CHECK (length(data) = rows * cols * 4)
+        );
+        CREATE INDEX attention_maps_by_probe ON attention_maps(run_id, probe_idx, step);
+
+        CREATE TABLE embeddings (
+          id            INTEGER PRIMARY KEY,
+          run_id        INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+          checkpoint_id INTEGER REFERENCES checkpoints(id) ON DELETE SET NULL,
+          name          TEXT NOT NULL,            -- 'word2vec', 'source', 'target', ...
+          step          INTEGER NOT NULL DEFAULT 0,
+          count         INTEGER NOT NULL,
+          dim           INTEGER NOT NULL,
+          words         TEXT NOT NULL,            -- JSON array, one per row
+          vectors       BLOB NOT NULL,            -- float32 little-endian, count * dim
+          meta          TEXT NOT NULL DEFAULT '{}',
+          CHECK (length(vectors) = count * dim * 4)
+        );
+        CREATE INDEX embeddings_by_run ON embeddings(run_id, name, step);
+
+        CREATE TABLE chats (
+          id         INTEGER PRIMARY KEY,
+          run_id     INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+          title      TEXT NOT NULL,
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+
+        CREATE TABLE chat_turns (
+          chat_id    INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+          idx        INTEGER NOT NULL,
+          role       TEXT NOT NULL CHECK (role IN ('user', 'model')),
+          text       TEXT NOT NULL,
+          meta       TEXT NOT NULL DEFAULT '{}', -- decoding settings, log-probs, latent sample
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          PRIMARY KEY (chat_id, idx)
+        ) WITHOUT ROWID;
+      `)
+    },
+  },
+]
+
+export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

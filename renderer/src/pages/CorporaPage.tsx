@@ -1,0 +1,191 @@
+import { useState, type FormEvent } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { CorpusFormat, CorpusSummary } from '../../../main/api/contract.ts'
+import { useClient, useEvent, useQuery } from '../api/hooks.ts'
+import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+
+const pageSize = 25
+
+function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () => void }) {
+  const { t } = useTranslation()
+  const [offset, setOffset] = useState(0)
+  const rows = useQuery('corpus.rows', { name: corpus.name, offset, limit: pageSize }, `${corpus.name}:${offset}`)
+  const total = rows.data?.total ?? corpus.rows
+  return (
+    <section className="panel" aria-labelledby="rows-title">
+      <div className="panel-head">
+        <h2 id="rows-title">{t('corpora.rows.title', { name: corpus.name })}</h2>
+        <button type="button" onClick={onClose}>
+          {t('common.close')}
+        </button>
+      </div>
+      {rows.error && <p className="error">{t('common.error', { message: rows.error })}</p>}
+      <table className="data rows-table">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>{t('corpora.rows.group')}</th>
+            {corpus.kind === 'dialogue' ? (
+              <th>{t('corpora.rows.turns')}</th>
+            ) : (
+              <>
+                <th>{t('corpora.rows.src')}</th>
+                {corpus.kind === 'parallel' && <th>{t('corpora.rows.tgt')}</th>}
+              </>
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {(rows.data?.rows ?? []).map((row) => (
+            <tr key={row.index}>
+              <td className="num">{row.index + 1}</td>
+              <td>{row.group ?? ''}</td>
+              {corpus.kind === 'dialogue' ? (
+                <td>
+                  <ol className="turns">
+                    {(row.turns ?? []).map((turn, i) => (
+                      <li key={i}>{turn}</li>
+                    ))}
+                  </ol>
+                </td>
+              ) : (
+                <>
+                  <td lang={corpus.srcLang ?? undefined}>{row.src}</td>
+                  {corpus.kind === 'parallel' && <td lang={corpus.tgtLang ?? undefined}>{row.tgt}</td>}
+                </>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>
+          {t('common.previous')}
+        </button>
+        <span>{t('common.page', { from: Math.min(total, offset + 1), to: Math.min(total, offset + pageSize), total })}</span>
+        <button type="button" disabled={offset + pageSize >= total} onClick={() => setOffset(offset + pageSize)}>
+          {t('common.next')}
+        </button>
+      </div>
+    </section>
+  )
+}
+
+function ImportForm() {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [file, setFile] = useState('')
+  const [name, setName] = useState('')
+  const [format, setFormat] = useState<CorpusFormat | ''>('')
+  const [srcLang, setSrcLang] = useState('')
+  const [tgtLang, setTgtLang] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    try {
+      await client.call('corpus.import', {
+        name: name.trim(),
+        files: [file.trim()],
+        ...(format ? { format } : {}),
+        ...(srcLang ? { srcLang } : {}),
+        ...(tgtLang ? { tgtLang } : {}),
+      })
+      setName('')
+      setFile('')
+    } catch (caught) {
+      setError((caught as Error).message)
+    }
+  }
+  return (
+    <form className="panel import-form" onSubmit={(event) => void submit(event)} aria-labelledby="import-title">
+      <h2 id="import-title">{t('corpora.import.title')}</h2>
+      <label>
+        {t('corpora.import.file')}
+        <input required value={file} onChange={(e) => setFile(e.target.value)} placeholder="/home/me/data/train.tsv" name="file" />
+      </label>
+      <label>
+        {t('corpora.import.name')}
+        <input required value={name} onChange={(e) => setName(e.target.value)} name="name" />
+      </label>
+      <label>
+        {t('corpora.import.format')}
+        <select value={format} onChange={(e) => setFormat(e.target.value as CorpusFormat | '')} name="format">
+          <option value="">{t('corpora.import.auto')}</option>
+          <option value="tsv">TSV</option>
+          <option value="jsonl">JSONL</option>
+          <option value="text">text</option>
+        </select>
+      </label>
+      <label>
+        {t('corpora.import.src')}
+        <input value={srcLang} onChange={(e) => setSrcLang(e.target.value)} size={6} placeholder="en" name="src" />
+      </label>
+      <label>
+        {t('corpora.import.tgt')}
+        <input value={tgtLang} onChange={(e) => setTgtLang(e.target.value)} size={6} placeholder="es" name="tgt" />
+      </label>
+      <button type="submit">{t('corpora.import.submit')}</button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  )
+}
+
+export function CorporaPage() {
+  const { t } = useTranslation()
+  const client = useClient()
+  const corpora = useQuery('corpus.list', {})
+  const [open, setOpen] = useState<CorpusSummary | null>(null)
+  useEvent('corpus.changed', () => corpora.reload())
+  const remove = async (corpus: CorpusSummary) => {
+    if (!window.confirm(t('corpora.confirmDelete', { name: corpus.name }))) return
+    await client.call('corpus.delete', { name: corpus.name })
+    if (open?.name === corpus.name) setOpen(null)
+  }
+  return (
+    <>
+      <PageHeader title={t('corpora.title')} intro={t('corpora.intro')} />
+      {corpora.error && <p className="error">{t('common.error', { message: corpora.error })}</p>}
+      {corpora.data && corpora.data.length === 0 && <EmptyState message={t('corpora.empty')} />}
+      {corpora.data && corpora.data.length > 0 && (
+        <table className="data" data-testid="corpora-table">
+          <thead>
+            <tr>
+              <th>{t('corpora.columns.name')}</th>
+              <th>{t('corpora.columns.kind')}</th>
+              <th>{t('corpora.columns.languages')}</th>
+              <th className="num">{t('corpora.columns.rows')}</th>
+              <th>{t('corpora.columns.source')}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {corpora.data.map((corpus) => (
+              <tr key={corpus.id}>
+                <td>{corpus.name}</td>
+                <td>{t(`corpora.kind.${corpus.kind}`)}</td>
+                <td>{[corpus.srcLang, corpus.tgtLang].filter(Boolean).join(' → ')}</td>
+                <td className="num">{corpus.rows.toLocaleString()}</td>
+                <td className="muted">{corpus.source}</td>
+                <td className="actions">
+                  <button type="button" onClick={() => setOpen(corpus)}>
+                    {t('corpora.browse')}
+                  </button>
+                  <button type="button" onClick={() => void remove(corpus)}>
+                    {t('corpora.delete')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {open && <CorpusRows corpus={open} onClose={() => setOpen(null)} />}
+      <ImportForm />
+    </>
+  )
+}
