@@ -29,6 +29,8 @@ class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** Extra fields for the --json error object. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message)
   }
@@ -102,6 +104,7 @@ program
   .action(() =>
     withEngine(async (client) => {
       const info = await client.call('app.info')
+      if (info.compute.error && globals().json) throw new CliError(info.compute.error, 1, { info })
       output(info, () => {
         const lines = [
           `Kotoba Workbench ${info.version} (Node ${info.node}, ${info.platform})`,
@@ -120,12 +123,15 @@ program
 program
   .command('serve')
   .description('browser mode: serve the app and its API on 127.0.0.1 with a per-launch token')
-  .option('--port <port>', 'port (0 picks a free one)', '8787')
+  .option('--port <port>', 'port (0 picks a free one; default $KOTOBA_PORT, else 8787)', process.env.KOTOBA_PORT ?? '8787')
   .action((options: { port: string }) =>
     withEngine(async (_client, engine) => {
       const port = Number(options.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0–65535, got '${options.port}'`)
-      const server = await startBrowserServer(engine, { port, rendererDir: join(packageRoot(), 'out', 'renderer') })
+      const server = await startBrowserServer(engine, { port, rendererDir: join(packageRoot(), 'out', 'renderer') }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE') throw new CliError(`port ${port} is in use on 127.0.0.1: pick another with --port, or --port 0 for a free one`)
+        throw error
+      })
       // A tagged line that tools (and tests) can parse, whatever else is printed.
       console.error(`kotoba: browser mode: open ${server.url}`)
       if (globals().json) writeResult(`${JSON.stringify({ url: server.url, port: server.port, dbPath: engine.options.dbPath })}\n`)
@@ -245,8 +251,8 @@ for (const [name, description] of [
     })
 }
 
-function fail(message: string, code: string, exitCode: number): never {
-  if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: message, code })}\n`)
+function fail(message: string, code: string, exitCode: number, details: Record<string, unknown> = {}): never {
+  if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: message, code, ...details })}\n`)
   else console.error(`kotoba: ${message}`)
   process.exit(exitCode)
 }
@@ -262,6 +268,6 @@ try {
     process.exit(error.exitCode || 2)
   }
   if (error instanceof ApiError) fail(error.message, error.code, 1)
-  if (error instanceof CliError) fail(error.message, 'failed', error.exitCode)
+  if (error instanceof CliError) fail(error.message, 'failed', error.exitCode, error.details)
   fail(error instanceof Error ? error.message : String(error), 'internal', 1)
 }

@@ -1,6 +1,7 @@
 // Electron main process: a thin shell. It starts the engine with the system Node (native modules such
 // as better-sqlite3 are built for Node's ABI, not Electron's) and bridges it to one sandboxed window.
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bridgeChannels, type KotobaBridge } from '../api/bridge.ts'
 import { ApiError } from '../api/contract.ts'
@@ -39,12 +40,18 @@ async function createWindow(): Promise<void> {
 async function main(): Promise<void> {
   await app.whenReady()
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
-  const dbArg = process.argv.find((arg) => arg.startsWith('--db='))
+  // The same precedence as the CLI: --db PATH (or --db=PATH), then KOTOBA_DB, then the user-data folder.
+  const dbFlagIndex = process.argv.indexOf('--db')
+  const dbPath =
+    (dbFlagIndex !== -1 ? process.argv[dbFlagIndex + 1] : undefined) ??
+    process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length) ??
+    process.env.KOTOBA_DB ??
+    join(app.getPath('userData'), 'kotoba.db')
   try {
     engine = await startEngineProcess({
       script: here('./engine.js'),
       nodePath: process.env.KOTOBA_NODE ?? 'node',
-      args: ['--db', dbArg ? dbArg.slice('--db='.length) : `${app.getPath('userData')}/kotoba.db`],
+      args: ['--db', dbPath],
     })
   } catch (error) {
     dialog.showErrorBox(

@@ -70,7 +70,7 @@ const tryers: Record<BackendName, () => Promise<string>> = {
     return 'libtensorflow on the CPU (tfjs-node)'
   },
   webgpu: async () => {
-    const dawn = await importOptional('webgpu', 'optional dependency: Dawn bindings for Node')
+    const dawn = await importOptional('webgpu', 'the Dawn bindings for Node; install the webgpu package to try it')
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
     if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
     Object.assign(globalThis, dawn.globals as object)

@@ -66,7 +66,7 @@ export async function startBrowserServer(engine: Engine, options: BrowserServerO
     throw new Error(`the renderer is not built (${options.rendererDir}/index.html is missing): run npm run build`)
   }
   const token = options.token ?? randomBytes(24).toString('base64url')
-  const serveStatic = sirv(options.rendererDir, { etag: true, dev: false, extensions: [] })
+  const serveStatic = sirv(options.rendererDir, { etag: true, dev: false })
   let port = options.port
   const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
   const allowedOrigins = (): Set<string> =>

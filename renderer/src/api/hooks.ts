@@ -30,7 +30,7 @@ export function useQuery<M extends MethodName>(method: M, params: Params<M>, key
   useEffect(() => {
     let live = true
     setState((previous) => ({ ...previous, loading: true }))
-    const call = client.call as (method: M, params: Params<M>) => Promise<Result<M>>
+    const call = client.call.bind(client) as (method: M, params: Params<M>) => Promise<Result<M>>
     call(method, paramsRef.current).then(
       (data) => live && setState({ data, error: null, loading: false }),
       (error: unknown) => live && setState({ data: undefined, error: (error as Error).message, loading: false }),

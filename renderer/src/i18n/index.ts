@@ -28,5 +28,6 @@ export async function initI18n(): Promise<void> {
     lng,
     fallbackLng: 'en',
     interpolation: { escapeValue: false }, // React escapes
+    showSupportNotice: false,
   })
 }

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { AppInfo, CorpusSummary } from '../main/api/contract.ts'
+import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+
+test('kotoba --json info prints one JSON object: version, database, backend and why, tensors', (t) => {
+  const db = join(tempDir(t), 'info.db')
+  const result = runCli(['--db', db, '--json', 'info'])
+  assert.equal(result.status, 0, result.stderr)
+  const info = parseJsonOutput<AppInfo>(result)
+  assert.equal(info.dbPath, db)
+  assert.match(info.version, /^\d+\.\d+\.\d+/)
+  assert.equal(info.compute.active, 'wasm', 'wasm is the best backend that installs on this kind of machine')
+  assert.match(info.compute.reason, /best backend/)
+  assert.deepEqual(
+    info.compute.attempts.map((a) => [a.name, a.status]),
+    [
+      ['tensorflow-gpu', 'failed'],
+      ['tensorflow', 'failed'],
+      ['webgpu', 'failed'],
+      ['wasm', 'active'],
+      ['cpu', 'not-tried'],
+    ],
+  )
+  assert.match(info.compute.attempts[0]!.detail, /@tensorflow\/tfjs-node-gpu: not installed/)
+  assert.equal(typeof info.compute.tensors, 'number')
+  assert.ok(existsSync(db))
+})
+
+test('--backend forces one backend; a forced backend that cannot start is an error, not a silent fallback', (t) => {
+  const db = join(tempDir(t), 'b.db')
+  const cpu = parseJsonOutput<AppInfo>(runCli(['--db', db, '--json', '--backend', 'cpu', 'info']))
+  assert.equal(cpu.compute.active, 'cpu')
+  assert.equal(cpu.compute.forced, 'cpu')
+  const viaEnv = parseJsonOutput<AppInfo>(runCli(['--db', db, '--json', 'info'], { env: { KOTOBA_BACKEND: 'cpu' } }))
+  assert.equal(viaEnv.compute.active, 'cpu')
+  const forcedMissing = runCli(['--db', db, '--json', '--backend', 'tensorflow', 'info'])
+  assert.equal(forcedMissing.status, 1)
+  assert.match(parseJsonOutput<{ error: string }>(forcedMissing).error, /forced backend 'tensorflow' is not usable here: @tensorflow\/tfjs-node: not installed/)
+  const unknown = runCli(['--db', db, '--json', '--backend', 'quantum', 'info'])
+  assert.notEqual(unknown.status, 0)
+  assert.match(parseJsonOutput<{ error: string }>(unknown).error, /quantum/)
+})
+
+test('corpus import/list/show over the CLI, with --db and KOTOBA_DB choosing the database', (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'pairs.tsv')
+  writeFileSync(file, 'good morning\tbuenos días\ngood night\tbuenas noches\n')
+  const imported = runCli(['--db', join(dir, 'a.db'), '--json', 'corpus', 'import', file, '--name', 'greetings', '--src', 'en', '--tgt', 'es'])
+  assert.equal(imported.status, 0, imported.stderr)
+  assert.equal(parseJsonOutput<CorpusSummary>(imported).rows, 2)
+  const listed = parseJsonOutput<{ corpora: CorpusSummary[] }>(runCli(['--json', 'corpus', 'list'], { env: { KOTOBA_DB: join(dir, 'a.db') } }))
+  assert.deepEqual(
+    listed.corpora.map((c) => c.name),
+    ['sample-bible-en-es', 'sample-hamlet-dialogues', 'greetings'],
+  )
+  const other = parseJsonOutput<{ corpora: CorpusSummary[] }>(runCli(['--db', join(dir, 'b.db'), '--no-sample', '--json', 'corpus', 'list']))
+  assert.deepEqual(other.corpora, [])
+  const shown = runCli(['--db', join(dir, 'a.db'), 'corpus', 'show', 'greetings'])
+  assert.equal(shown.status, 0)
+  assert.match(shown.stdout, /greetings: 2 parallel rows en→es/)
+  assert.match(shown.stdout, /1\tgood morning\tbuenos días/)
+  const table = runCli(['--db', join(dir, 'a.db'), 'corpus', 'list'])
+  assert.match(table.stdout, /^name\s+kind\s+languages\s+rows\s+source$/m)
+})
+
+test('errors are one JSON object with "error" and a non-zero exit', (t) => {
+  const dir = tempDir(t)
+  const db = join(dir, 'e.db')
+  const bad = join(dir, 'bad.tsv')
+  writeFileSync(bad, 'fine\tbien\nbroken line\n')
+  const failed = runCli(['--db', db, '--json', 'corpus', 'import', bad, '--name', 'bad'])
+  assert.equal(failed.status, 1)
+  assert.deepEqual(parseJsonOutput(failed), { error: 'bad.tsv line 2: expected "source<TAB>target", found no tab', code: 'failed' })
+  const missing = runCli(['--db', db, '--json', 'corpus', 'show', 'nope'])
+  assert.equal(missing.status, 1)
+  assert.deepEqual(parseJsonOutput(missing), { error: "no corpus named 'nope'", code: 'not_found' })
+  const usage = runCli(['--db', db, '--json', 'corpus', 'import', bad])
+  assert.equal(usage.status, 1)
+  assert.match(parseJsonOutput<{ error: string }>(usage).error, /--name/)
+  const later = runCli(['--db', db, '--json', 'train', '--model', 'seq2seq'])
+  assert.equal(later.status, 2)
+  assert.deepEqual(parseJsonOutput(later), { error: "'kotoba train' is not available in this version yet", code: 'failed' })
+  const plain = runCli(['--db', db, 'corpus', 'show', 'nope'])
+  assert.equal(plain.stdout, '')
+  assert.match(plain.stderr, /^kotoba: no corpus named 'nope'$/m)
+})
+
+test('npm start falls back to browser mode in one clear line where Electron cannot open a window', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { repoRoot, cleanEnv } = await import('./helpers.ts')
+  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.mjs'), '--db', join(tempDir(t), 's.db')], {
+    cwd: repoRoot,
+    env: cleanEnv({ KOTOBA_PORT: '0', DISPLAY: '' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => child.kill('SIGTERM'))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const deadline = Date.now() + 60_000
+  while (!/serving on http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  assert.match(stdout, /Kotoba Workbench is serving on http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/)
+  const notes = stderr.split('\n').filter((line) => line.includes('desktop window cannot open'))
+  assert.equal(notes.length, 1)
+  assert.match(notes[0]!, /^kotoba: the desktop window cannot open here \(.+\); starting browser mode instead\.$/)
+})

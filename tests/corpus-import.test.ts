@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { CorpusFormatError, importCorpus, ImportCancelledError, sniffFormat } from '../main/engine/corpus/import.ts'
+import { findInvalidUtf8, InvalidUtf8Error } from '../main/engine/corpus/lines.ts'
+import { corpusRows, listCorpora } from '../main/engine/corpus/repository.ts'
+import { openDatabase } from '../main/engine/store/database.ts'
+import { fixturesDir, tempDir, writeLargeTsv } from './helpers.ts'
+
+function setup(t: Parameters<typeof tempDir>[0]) {
+  const dir = tempDir(t)
+  const db = openDatabase(join(dir, 'kotoba.db'))
+  t.after(() => db.close())
+  return { dir, db }
+}
+
+test('imports the real Bible CI slice as a parallel corpus', async (t) => {
+  const { db } = setup(t)
+  const result = await importCorpus(db, { name: 'bible', files: [join(fixturesDir, 'bible.en-es.ci.tsv')], srcLang: 'en', tgtLang: 'es' })
+  assert.equal(result.format, 'tsv')
+  assert.equal(result.kind, 'parallel')
+  assert.equal(result.rows, 154)
+  const [first] = corpusRows(db, result.corpusId, 0, 1)
+  assert.ok(first?.src && first.src.length > 0 && first.tgt && first.tgt.length > 0)
+})
+
+test('imports real Hamlet dialogues as JSONL, turns intact', async (t) => {
+  const { db } = setup(t)
+  const result = await importCorpus(db, { name: 'hamlet', files: [join(fixturesDir, 'hamlet.dialogues.jsonl')] })
+  assert.equal(result.kind, 'dialogue')
+  assert.equal(result.rows, 78)
+  const [first] = corpusRows(db, result.corpusId, 0, 1)
+  assert.equal(first?.turns?.[0], "Who's there?")
+})
+
+test('sniffs the format from content when the extension says nothing', async (t) => {
+  const { dir } = setup(t)
+  const files = { tsv: 'a\tb\n', jsonl: '["hi", "hello"]\n', text: 'just a sentence\n' }
+  for (const [format, content] of Object.entries(files)) {
+    const path = join(dir, `${format}.dat`)
+    writeFileSync(path, content)
+    assert.equal(await sniffFormat(path), format)
+  }
+})
+
+test('a TSV line without a tab names its line number and imports nothing', async (t) => {
+  const { dir, db } = setup(t)
+  const path = join(dir, 'bad.tsv')
+  writeFileSync(path, 'one\tuno\ntwo\tdos\n\nthree tres\nfour\tcuatro\n')
+  await assert.rejects(importCorpus(db, { name: 'bad', files: [path] }), (error: unknown) => {
+    assert.ok(error instanceof CorpusFormatError)
+    assert.equal(error.line, 4)
+    assert.equal(error.message, 'bad.tsv line 4: expected "source<TAB>target", found no tab')
+    return true
+  })
+  assert.deepEqual(listCorpora(db), [])
+  assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_rows').get() as { n: number }).n, 0)
+})
+
+test('a JSONL line that is not an array of strings is reported with its line number', async (t) => {
+  const { dir, db } = setup(t)
+  const path = join(dir, 'bad.jsonl')
+  writeFileSync(path, '["a", "b"]\n["c", 3]\n')
+  await assert.rejects(importCorpus(db, { name: 'bad', files: [path] }), /bad\.jsonl line 2: expected a JSON array of strings/)
+  writeFileSync(path, '["a", "b"]\n{oops\n')
+  await assert.rejects(importCorpus(db, { name: 'bad', files: [path] }), /bad\.jsonl line 2: not valid JSON/)
+  assert.deepEqual(listCorpora(db), [])
+})
+
+test('invalid UTF-8 is reported with its byte offset, also across read chunks', async (t) => {
+  const { dir, db } = setup(t)
+  const path = join(dir, 'latin1.tsv')
+  const head = Buffer.from('caf\u00e9\tcaf\u00e9\n'.repeat(10_000)) // valid, > 64 KiB, spans several chunks
+  writeFileSync(path, Buffer.concat([head, Buffer.from([0x61, 0x09, 0x62, 0xe9, 0x0a])])) // 0xE9 alone: Latin-1 é
+  await assert.rejects(importCorpus(db, { name: 'latin1', files: [path] }), (error: unknown) => {
+    assert.ok(error instanceof InvalidUtf8Error)
+    assert.equal(error.byteOffset, head.length + 3)
+    return true
+  })
+  assert.deepEqual(listCorpora(db), [])
+  assert.equal(findInvalidUtf8(Buffer.from('ok ✓ 日本語')), -1)
+  assert.equal(findInvalidUtf8(Uint8Array.from([0x61, 0xc0, 0x80])), 1) // overlong encoding
+  assert.equal(findInvalidUtf8(Uint8Array.from([0xed, 0xa0, 0x80])), 0) // UTF-16 surrogate
+})
+
+test('a cancelled import rolls back every row it had written', async (t) => {
+  const { dir, db } = setup(t)
+  const path = join(dir, 'big.tsv')
+  writeLargeTsv(path, 60_000)
+  let batches = 0
+  await assert.rejects(
+    importCorpus(db, { name: 'big', files: [path] }, { onProgress: () => batches++, isCancelled: () => batches >= 3 }),
+    ImportCancelledError,
+  )
+  assert.ok(batches >= 3)
+  assert.deepEqual(listCorpora(db), [])
+  assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_rows').get() as { n: number }).n, 0)
+})
+
+test('blank lines are skipped and counted, CRLF line ends are stripped', async (t) => {
+  const { dir, db } = setup(t)
+  const path = join(dir, 'crlf.tsv')
+  writeFileSync(path, 'a\tb\r\n\r\nc\td\r\n')
+  const result = await importCorpus(db, { name: 'crlf', files: [path] })
+  assert.equal(result.rows, 2)
+  assert.equal(result.skippedBlankLines, 1)
+  assert.deepEqual(
+    corpusRows(db, result.corpusId, 0, 10).map((r) => [r.src, r.tgt]),
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+  )
+})

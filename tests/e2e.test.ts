@@ -1,0 +1,111 @@
+// End to end: `kotoba serve` (browser mode) driven in Debian's Chromium through playwright-core.
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { chromium, type Page } from 'playwright-core'
+import { repoRoot, startServe, tempDir } from './helpers.ts'
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const artifacts = join(repoRoot, 'tests', 'artifacts')
+const pages = ['corpora', 'tokenizers', 'embeddings', 'training', 'translate', 'chat', 'devices'] as const
+
+async function shot(page: Page, name: string): Promise<void> {
+  const path = join(artifacts, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  assert.ok(existsSync(path))
+}
+
+test('the app in Chromium: every page, the sample corpus, an import job, keyboard, language and theme', async (t) => {
+  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
+  mkdirSync(artifacts, { recursive: true })
+  const dir = tempDir(t)
+  const serve = await startServe(join(dir, 'kotoba.db'))
+  t.after(() => serve.stop())
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  t.after(() => browser.close())
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text())
+  })
+  page.on('pageerror', (error) => problems.push(error.message))
+
+  await page.goto(serve.url)
+  // The sample corpus is listed on first start.
+  const table = page.getByTestId('corpora-table')
+  await table.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
+  await assert.doesNotReject(table.getByRole('cell', { name: '4,616' }).waitFor())
+  await table.getByRole('cell', { name: 'sample-hamlet-dialogues' }).waitFor()
+  assert.ok(!page.url().includes('token='), 'the token is taken out of the address bar')
+
+  // Browse rows.
+  await table.getByRole('row', { name: /sample-bible-en-es/ }).getByRole('button', { name: 'Browse' }).click()
+  await page.getByText('In the beginning, God created the heavens and the earth.').waitFor()
+  await page.getByText('En el principio crió Dios los cielos y la tierra.').waitFor()
+  await shot(page, 'corpora')
+
+  // Import through the form: a job with progress that ends in a new corpus row.
+  const file = join(dir, 'greetings.tsv')
+  writeFileSync(file, 'good morning\tbuenos días\ngood night\tbuenas noches\nthank you\tgracias\n')
+  await page.getByLabel('File path on the engine’s machine').fill(file)
+  await page.getByLabel('Name', { exact: true }).fill('greetings')
+  await page.getByLabel('Source language').fill('en')
+  await page.getByLabel('Target language').fill('es')
+  await page.getByRole('button', { name: 'Import' }).click()
+  await page.getByTestId('job').getByText('Done').waitFor()
+  await table.getByRole('row', { name: /greetings/ }).getByRole('cell', { name: '3', exact: true }).waitFor()
+  // A bad path is refused with a clear message, in place.
+  await page.getByLabel('File path on the engine’s machine').fill(join(dir, 'missing.tsv'))
+  await page.getByLabel('Name', { exact: true }).fill('missing')
+  await page.getByRole('button', { name: 'Import' }).click()
+  await page.getByRole('alert').getByText(/no such file/).waitFor()
+
+  // Every page, by clicking the navigation.
+  for (const id of pages) {
+    await page.getByTestId(`nav-${id}`).click()
+    await page.locator(`main[data-page="${id}"]`).waitFor()
+    assert.equal(await page.getByTestId(`nav-${id}`).getAttribute('aria-current'), 'page')
+    if (id === 'devices') await page.getByTestId('active-backend').getByText('wasm').waitFor()
+    await shot(page, id)
+  }
+  await page.getByTestId('backends-table').getByText(/tfjs-node-gpu: not installed/).waitFor()
+
+  // Keyboard: Alt+digit jumps, arrows move through the navigation.
+  await page.keyboard.press('Alt+1')
+  await page.locator('main[data-page="corpora"]').waitFor()
+  await page.getByTestId('nav-corpora').focus()
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  await page.locator('main[data-page="embeddings"]').waitFor()
+
+  // Japanese and the dark theme; both persist across a reload.
+  await page.getByTestId('language-select').selectOption('ja')
+  await page.getByTestId('theme-select').selectOption('dark')
+  await page.getByTestId('nav-corpora').getByText('コーパス').waitFor()
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark')
+  await page.keyboard.press('Alt+1')
+  await page.getByRole('heading', { name: 'コーパス', exact: true }).waitFor()
+  await table.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
+  await shot(page, 'corpora-ja-dark')
+  await page.reload()
+  await page.getByRole('heading', { name: 'コーパス', exact: true }).waitFor()
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark')
+
+  assert.deepEqual(problems, [], 'no console errors (CSP violations included)')
+})
+
+test('the page refuses to work without the token', async (t) => {
+  const serve = await startServe(join(tempDir(t), 'kotoba.db'))
+  t.after(() => serve.stop())
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.after(() => browser.close())
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${serve.port}/`)
+  await page.getByText(/needs the address printed by “kotoba serve”/).waitFor()
+})

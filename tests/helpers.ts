@@ -1,0 +1,107 @@
+// Shared test helpers: temp folders, the CLI as a real process, browser mode as a real server.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const cliPath = join(repoRoot, 'bin', 'kotoba.mjs')
+export const fixturesDir = join(repoRoot, '..', 'shared', 'data', 'fixtures')
+
+export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'kotoba-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Env for child processes: no inherited database, backend or home overrides. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra }
+  for (const key of ['KOTOBA_DB', 'KOTOBA_BACKEND', 'KOTOBA_HOME']) if (!(key in extra)) delete env[key]
+  return env
+}
+
+export interface CliResult {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    env: cleanEnv(options.env),
+    input: options.input,
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** Parses the single JSON object that `--json` prints. */
+export function parseJsonOutput<T>(result: CliResult): T {
+  const lines = result.stdout.trim().split('\n')
+  if (lines.length !== 1) throw new Error(`expected one line of JSON on stdout, got:\n${result.stdout}\nstderr:\n${result.stderr}`)
+  return JSON.parse(lines[0]!) as T
+}
+
+export interface ServeProcess {
+  url: string
+  port: number
+  token: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts `kotoba serve --port 0` and waits for its tagged "open URL" line. */
+export async function startServe(dbPath: string, extraArgs: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, '--db', dbPath, ...extraArgs, 'serve', '--port', '0'], {
+    cwd: repoRoot,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      const match = /kotoba: browser mode: open (\S+)/.exec(stderr)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited with ${code}:\n${stderr}`))
+    })
+  })
+  child.stdout!.resume()
+  const parsed = new URL(url)
+  return {
+    url,
+    port: Number(parsed.port),
+    token: parsed.searchParams.get('token')!,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** A large, valid TSV file for progress and cancel tests. */
+export function writeLargeTsv(path: string, lines: number): void {
+  const chunk: string[] = []
+  writeFileSync(path, '')
+  for (let i = 0; i < lines; i++) {
+    chunk.push(`the quick brown fox number ${i} jumps over the lazy dog\tel rápido zorro marrón número ${i} salta sobre el perro`)
+    if (chunk.length === 50_000 || i === lines - 1) {
+      writeFileSync(path, `${chunk.join('\n')}\n`, { flag: 'a' })
+      chunk.length = 0
+    }
+  }
+}
