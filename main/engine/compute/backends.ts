@@ -1,6 +1,9 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
+import { availableParallelism } from 'node:os'
 import { BackendName, type BackendAttempt, type ComputeReport } from '../../api/contract.ts'
+import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
+import { enableWasmThreads } from './wasm-threads.ts'
 
 export const backendOrder: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']
 
@@ -88,15 +91,42 @@ const tryers: Record<BackendName, () => Promise<string>> = {
   },
   wasm: async () => {
     const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', 'dependency missing: run npm ci')
-    await activate('wasm')
+    registerWasmTrainingKernels()
+    const wanted = wasmThreadCount()
+    let note = ''
+    if (wanted > 1) {
+      let restore = (): void => {}
+      try {
+        restore = enableWasmThreads(tf, wasm as unknown as Parameters<typeof enableWasmThreads>[1], wanted)
+        await activate('wasm')
+      } catch (error) {
+        // Threads are an optimisation: fall back to the single-threaded build and say why.
+        note = ` (threads unavailable: ${firstLine(error)})`
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+        await activate('wasm')
+      } finally {
+        restore()
+      }
+    } else {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+      await activate('wasm')
+    }
     const threads = typeof wasm.getThreadsCount === 'function' ? (wasm.getThreadsCount as () => number)() : 1
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
-    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}`
+    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}`
   },
   cpu: async () => {
+    registerCpuTrainingKernels()
     await activate('cpu')
     return 'plain JavaScript (slowest: 100× and more behind wasm for training)'
   },
+}
+
+/** Threads for the wasm backend: KOTOBA_WASM_THREADS, else every core (at most 8). */
+export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.KOTOBA_WASM_THREADS)
+  if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv
+  return Math.max(1, Math.min(8, availableParallelism()))
 }
 
 export class BackendUnavailableError extends Error {

@@ -1,0 +1,69 @@
+// Multi-head scaled dot-product attention, Vaswani et al. 2017, eq. 1 and §3.2.2:
+// Attention(Q, K, V) = softmax(QKᵀ / √d_k) V;  MultiHead = Concat(head_1..head_h) Wᴼ,  head_i = Attention(QWᵢ^Q, KWᵢ^K, VWᵢ^V).
+import * as tf from '@tensorflow/tfjs'
+import type { ParameterStore } from '../core/params.ts'
+import { Linear } from '../layers/linear.ts'
+import { maskedScore, maskScores } from './mask.ts'
+
+export interface MultiHeadResult {
+  output: tf.Tensor3D // [batch, queryLen, dModel]
+  weights: tf.Tensor4D // [batch, heads, queryLen, keyLen]
+}
+
+export interface MultiHeadOptions {
+  /** [batch, keyLen]: 1 = attend, 0 = padding. */
+  keyMask?: tf.Tensor2D | null
+  /** Query i may not see keys after position i (decoder self-attention). */
+  causal?: boolean
+  /** Dropout on the attention weights (training only). */
+  dropout?: number
+}
+
+export class MultiHeadAttention {
+  readonly headSize: number
+  private readonly query: Linear
+  private readonly key: Linear
+  private readonly value: Linear
+  private readonly output: Linear
+
+  constructor(
+    params: ParameterStore,
+    name: string,
+    readonly dModel: number,
+    readonly heads: number,
+  ) {
+    if (dModel % heads !== 0) throw new Error(`d_model ${dModel} is not divisible by ${heads} heads`)
+    this.headSize = dModel / heads
+    this.query = new Linear(params, `${name}/query`, dModel, dModel)
+    this.key = new Linear(params, `${name}/key`, dModel, dModel)
+    this.value = new Linear(params, `${name}/value`, dModel, dModel)
+    this.output = new Linear(params, `${name}/output`, dModel, dModel)
+  }
+
+  /** [B, T, dModel] → [B, heads, T, headSize] */
+  private split(x: tf.Tensor3D): tf.Tensor4D {
+    const [batch, length] = x.shape
+    return x.reshape([batch, length, this.heads, this.headSize]).transpose([0, 2, 1, 3])
+  }
+
+  apply(queries: tf.Tensor3D, keysValues: tf.Tensor3D, options: MultiHeadOptions = {}): MultiHeadResult {
+    return tf.tidy(() => {
+      const [batch, queryLen] = queries.shape
+      const keyLen = keysValues.shape[1]
+      const q = this.split(this.query.apply(queries)) // [B, h, Tq, dk]
+      const k = this.split(this.key.apply(keysValues)) // [B, h, Tk, dk]
+      const v = this.split(this.value.apply(keysValues)) // [B, h, Tk, dk]
+      let scores: tf.Tensor = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(this.headSize)) // [B, h, Tq, Tk]
+      scores = maskScores(scores, options.keyMask ?? null)
+      if (options.causal) {
+        const future = tf.sub(1, tf.linalg.bandPart(tf.ones([queryLen, keyLen]), -1, keyLen - queryLen)) // 1 above the diagonal
+        scores = scores.add(future.mul(maskedScore))
+      }
+      const weights = tf.softmax(scores) as tf.Tensor4D // [B, h, Tq, Tk]
+      const attended = options.dropout ? tf.dropout(weights, options.dropout) : weights
+      const context = tf.matMul(attended, v) // [B, h, Tq, dk]
+      const merged = context.transpose([0, 2, 1, 3]).reshape([batch, queryLen, this.dModel]) as tf.Tensor3D
+      return { output: this.output.apply(merged), weights }
+    })
+  }
+}

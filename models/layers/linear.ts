@@ -1,0 +1,29 @@
+// y = xW + b over the last axis, for inputs of any rank.
+import * as tf from '@tensorflow/tfjs'
+import type { ParameterStore } from '../core/params.ts'
+
+export class Linear {
+  readonly kernel: tf.Variable // [in, out]
+  readonly bias: tf.Variable | null // [out]
+
+  constructor(
+    params: ParameterStore,
+    name: string,
+    readonly inSize: number,
+    readonly outSize: number,
+    options: { bias?: boolean } = {},
+  ) {
+    this.kernel = params.create(`${name}/kernel`, [inSize, outSize], { kind: 'glorot' })
+    this.bias = options.bias === false ? null : params.create(`${name}/bias`, [outSize], { kind: 'zeros' })
+  }
+
+  apply<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const shape = x.shape
+      const flat = x.reshape([-1, this.inSize]) // [N, in]
+      let y = tf.matMul(flat, this.kernel) // [N, out]
+      if (this.bias) y = y.add(this.bias)
+      return y.reshape([...shape.slice(0, -1), this.outSize]) as T
+    })
+  }
+}

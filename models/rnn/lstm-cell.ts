@@ -1,0 +1,52 @@
+// LSTM cell (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000):
+// [i f g o] = x·Wx + h·Wh + b;  c' = σ(f)⊙c + σ(i)⊙tanh(g);  h' = σ(o)⊙tanh(c').
+import * as tf from '@tensorflow/tfjs'
+import type { ParameterStore } from '../core/params.ts'
+import type { RecurrentCell, RecurrentState } from './cell.ts'
+
+export class LstmCell implements RecurrentCell {
+  readonly type = 'lstm' as const
+  readonly inputKernel: tf.Variable // [in, 4H]
+  readonly recurrentKernel: tf.Variable // [H, 4H]
+  readonly bias: tf.Variable // [4H]
+
+  constructor(
+    params: ParameterStore,
+    name: string,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+  ) {
+    const gates = 4 * hiddenSize
+    this.inputKernel = params.create(`${name}/input_kernel`, [inputSize, gates], { kind: 'glorot' })
+    this.recurrentKernel = params.create(`${name}/recurrent_kernel`, [hiddenSize, gates], { kind: 'glorot' })
+    // Forget-gate bias 1 (Jozefowicz et al. 2015), so memory flows from the start.
+    const bias = new Float32Array(gates)
+    bias.fill(1, hiddenSize, 2 * hiddenSize)
+    this.bias = params.create(`${name}/bias`, [gates], { kind: 'values', values: bias })
+  }
+
+  projectInput<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const flat = x.reshape([-1, this.inputSize])
+      return tf.matMul(flat, this.inputKernel).add(this.bias).reshape([...x.shape.slice(0, -1), 4 * this.hiddenSize]) as T
+    })
+  }
+
+  stepProjected(projected: tf.Tensor2D, [h, c]: RecurrentState): RecurrentState {
+    return tf.tidy(() => {
+      const z = projected.add(tf.matMul(h!, this.recurrentKernel)) // [B, 4H]
+      const [i, f, g, o] = tf.split(z, 4, 1) as tf.Tensor2D[] // each [B, H]
+      const cNext = tf.sigmoid(f!).mul(c!).add(tf.sigmoid(i!).mul(tf.tanh(g!))) as tf.Tensor2D
+      const hNext = tf.sigmoid(o!).mul(tf.tanh(cNext)) as tf.Tensor2D
+      return [hNext, cNext]
+    })
+  }
+
+  step(x: tf.Tensor2D, state: RecurrentState): RecurrentState {
+    return tf.tidy(() => this.stepProjected(this.projectInput(x), state))
+  }
+
+  zeroState(batch: number): RecurrentState {
+    return [tf.zeros([batch, this.hiddenSize]), tf.zeros([batch, this.hiddenSize])]
+  }
+}

@@ -1,0 +1,32 @@
+// Runs a cell over a padded batch of sequences. Padded steps keep the previous state, so every
+// sequence's final state is the one after its own last real token.
+import * as tf from '@tensorflow/tfjs'
+import type { RecurrentCell, RecurrentState } from './cell.ts'
+
+export interface Unrolled {
+  outputs: tf.Tensor3D // [batch, len, hidden]
+  final: RecurrentState // each [batch, hidden]
+}
+
+/**
+ * xs [batch, len, in]; mask [batch, len] (1 = real token, 0 = padding), or null for no padding.
+ * With `reverse`, reads right to left (the backward half of a bidirectional encoder); outputs stay aligned
+ * with the input positions.
+ */
+export function unroll(cell: RecurrentCell, xs: tf.Tensor3D, mask: tf.Tensor2D | null, initial: RecurrentState | null = null, reverse = false): Unrolled {
+  return tf.tidy(() => {
+    const [batch, length] = xs.shape
+    const projected = tf.unstack(cell.projectInput(xs), 1) as tf.Tensor2D[] // len × [batch, gates]
+    const masks = mask ? (tf.unstack(mask.expandDims(2), 1) as tf.Tensor2D[]) : null // len × [batch, 1]
+    let state = initial ?? cell.zeroState(batch)
+    const outputs: tf.Tensor2D[] = new Array(length)
+    for (let k = 0; k < length; k++) {
+      const t = reverse ? length - 1 - k : k
+      const next = cell.stepProjected(projected[t]!, state)
+      const m = masks?.[t]
+      state = m ? next.map((s, i) => tf.add(s.mul(m), state[i]!.mul(tf.sub(1, m))) as tf.Tensor2D) : next
+      outputs[t] = m ? (state[0]!.mul(m) as tf.Tensor2D) : state[0]!
+    }
+    return { outputs: tf.stack(outputs, 1) as tf.Tensor3D, final: state }
+  })
+}
