@@ -1,0 +1,199 @@
+// RNN encoder-decoder with attention (Sutskever et al. 2014; Bahdanau et al. 2015; Luong et al. 2015),
+// laid out like JoeyNMT's RecurrentEncoder/RecurrentDecoder: a bridge initialises the decoder from the
+// encoder's final states, and input feeding passes the previous attentional vector to the next step.
+import * as tf from '@tensorflow/tfjs'
+import { ParameterStore } from '../core/params.ts'
+import { tidyResult } from '../core/tidy.ts'
+import { Random } from '../core/random.ts'
+import type { AttentionResult, StepAttention } from '../attention/attention.ts'
+import { BahdanauAttention } from '../attention/bahdanau.ts'
+import { LuongAttention } from '../attention/luong.ts'
+import { Embedding } from '../layers/embedding.ts'
+import { Linear } from '../layers/linear.ts'
+import type { CellType, RecurrentCell, RecurrentState } from '../rnn/cell.ts'
+import { createCell, StackedRnn } from '../rnn/stacked-rnn.ts'
+
+export type AttentionType = 'none' | 'bahdanau' | 'luong' | 'luong-dot'
+
+export interface Seq2SeqConfig {
+  srcVocab: number
+  tgtVocab: number
+  embeddingSize: number
+  hiddenSize: number
+  cell: CellType
+  encoderLayers: number
+  decoderLayers: number
+  bidirectional: boolean
+  attention: AttentionType
+  /** Feed the previous attentional vector h̃ into the next decoder step (Luong et al. 2015, §3.3). */
+  inputFeeding: boolean
+  dropout: number
+  seed: number
+}
+
+/** Everything one decoder step needs, for a batch (or a beam) of sentences. */
+export interface DecoderState {
+  memory: tf.Tensor3D // encoder outputs [batch, srcLen, encSize]
+  keys: tf.Tensor3D | null // attention keys prepared once per sentence
+  srcMask: tf.Tensor2D // [batch, srcLen]
+  layers: RecurrentState[] // per decoder layer
+  feed: tf.Tensor2D | null // previous attentional vector h̃ [batch, hidden] (input feeding)
+}
+
+export interface StepOutput {
+  logits: tf.Tensor2D // [batch, tgtVocab]
+  attention: tf.Tensor2D | null // [batch, srcLen]
+  state: DecoderState
+}
+
+export function disposeDecoderState(state: DecoderState, keepEncoder = false): void {
+  if (!keepEncoder) {
+    state.memory.dispose()
+    state.keys?.dispose()
+    state.srcMask.dispose()
+  }
+  for (const layer of state.layers) for (const tensor of layer) tensor.dispose()
+  state.feed?.dispose()
+}
+
+export class Seq2SeqModel {
+  readonly params: ParameterStore
+  private readonly srcEmbedding: Embedding
+  private readonly tgtEmbedding: Embedding
+  private readonly encoder: StackedRnn
+  private readonly bridge: Linear[] // per decoder layer and state component
+  private readonly decoderCells: RecurrentCell[]
+  private readonly attention: StepAttention<tf.Tensor3D> | null
+  private readonly combine: Linear | null // W_c in h̃ = tanh(W_c [h; c])
+  private readonly output: Linear // h̃ → logits
+
+  constructor(readonly config: Seq2SeqConfig) {
+    this.params = new ParameterStore(new Random(config.seed))
+    const p = this.params
+    this.srcEmbedding = new Embedding(p, 'src_embedding', config.srcVocab, config.embeddingSize)
+    this.tgtEmbedding = new Embedding(p, 'tgt_embedding', config.tgtVocab, config.embeddingSize)
+    this.encoder = new StackedRnn(p, 'encoder', {
+      cell: config.cell,
+      layers: config.encoderLayers,
+      inputSize: config.embeddingSize,
+      hiddenSize: config.hiddenSize,
+      bidirectional: config.bidirectional,
+      dropout: config.dropout,
+    })
+    const encSize = this.encoder.outputSize
+    const components = config.cell === 'lstm' ? 2 : 1
+    this.bridge = []
+    for (let layer = 0; layer < config.decoderLayers; layer++) {
+      for (let c = 0; c < components; c++) this.bridge.push(new Linear(p, `bridge/layer${layer}/state${c}`, encSize, config.hiddenSize))
+    }
+    const feedSize = config.inputFeeding && config.attention !== 'none' ? config.hiddenSize : 0
+    this.decoderCells = []
+    for (let layer = 0; layer < config.decoderLayers; layer++) {
+      const inputSize = layer === 0 ? config.embeddingSize + feedSize : config.hiddenSize
+      this.decoderCells.push(createCell(config.cell, p, `decoder/layer${layer}`, inputSize, config.hiddenSize))
+    }
+    switch (config.attention) {
+      case 'none':
+        this.attention = null
+        break
+      case 'bahdanau':
+        this.attention = new BahdanauAttention(p, 'attention', config.hiddenSize, encSize, config.hiddenSize)
+        break
+      case 'luong':
+        this.attention = new LuongAttention(p, 'attention', 'general', config.hiddenSize, encSize)
+        break
+      case 'luong-dot':
+        this.attention = new LuongAttention(p, 'attention', 'dot', config.hiddenSize, encSize)
+        break
+    }
+    this.combine = this.attention ? new Linear(p, 'combine', config.hiddenSize + encSize, config.hiddenSize, { bias: false }) : null
+    this.output = new Linear(p, 'output', config.hiddenSize, config.tgtVocab)
+  }
+
+  /** Encodes a padded source batch and prepares the decoder: src [batch, srcLen] int32, srcMask [batch, srcLen]. */
+  encode(src: tf.Tensor2D, srcMask: tf.Tensor2D, training = false): DecoderState {
+    return tidyResult(() => {
+      let embedded = this.srcEmbedding.apply(src) // [B, S, E]
+      if (training && this.config.dropout > 0) embedded = tf.dropout(embedded, this.config.dropout) as tf.Tensor3D
+      const { outputs, finals } = this.encoder.apply(embedded, srcMask, training) // [B, S, encSize]
+      const components = this.config.cell === 'lstm' ? 2 : 1
+      const layers: RecurrentState[] = []
+      for (let layer = 0; layer < this.config.decoderLayers; layer++) {
+        const source = finals[Math.min(layer, finals.length - 1)]! // the matching encoder layer, or the top one
+        const state: tf.Tensor2D[] = []
+        for (let c = 0; c < components; c++) state.push(tf.tanh(this.bridge[layer * components + c]!.apply(source[c]!)) as tf.Tensor2D)
+        layers.push(state)
+      }
+      const batch = src.shape[0]
+      const feed = this.combine && this.config.inputFeeding ? (tf.zeros([batch, this.config.hiddenSize]) as tf.Tensor2D) : null
+      return { memory: outputs, keys: this.attention ? this.attention.prepare(outputs) : null, srcMask: srcMask.clone(), layers, feed }
+    })
+  }
+
+  /** One decoder step from the previous target tokens [batch] int32. Does not dispose `state`. */
+  step(previous: tf.Tensor1D, state: DecoderState, training = false): StepOutput {
+    return tidyResult(() => {
+      let input: tf.Tensor2D = this.tgtEmbedding.apply(previous.expandDims(1) as tf.Tensor2D).squeeze([1]) // [B, E]
+      if (training && this.config.dropout > 0) input = tf.dropout(input, this.config.dropout) as tf.Tensor2D
+      if (state.feed) input = tf.concat([input, state.feed], 1) // [B, E + H]
+      const layers: RecurrentState[] = []
+      this.decoderCells.forEach((cell, layer) => {
+        if (layer > 0 && training && this.config.dropout > 0) input = tf.dropout(input, this.config.dropout) as tf.Tensor2D
+        const next = cell.step(input, state.layers[layer]!)
+        layers.push(next)
+        input = next[0]!
+      })
+      const top = input // [B, H]
+      let attended: AttentionResult | null = null
+      let attentional = top // h̃
+      if (this.attention && this.combine) {
+        attended = this.attention.attend(top, state.keys!, state.memory, state.srcMask)
+        attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 1))) as tf.Tensor2D // Luong eq. 5
+      }
+      const dropped = training && this.config.dropout > 0 ? (tf.dropout(attentional, this.config.dropout) as tf.Tensor2D) : attentional
+      const logits = this.output.apply(dropped) // [B, V]
+      return {
+        logits,
+        attention: attended?.weights ?? null,
+        state: {
+          memory: state.memory,
+          keys: state.keys,
+          srcMask: state.srcMask,
+          layers,
+          feed: state.feed ? attentional : null,
+        },
+      }
+    })
+  }
+
+  /**
+   * Teacher-forced pass: tgtIn [batch, tgtLen] (BOS + target without its last token) →
+   * logits [batch, tgtLen, vocab] and attention [batch, tgtLen, srcLen] (or null).
+   */
+  forward(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training = false): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
+    return tidyResult(() => {
+      let state = this.encode(src, srcMask, training)
+      const steps = tf.unstack(tgtIn, 1) as tf.Tensor1D[]
+      const logits: tf.Tensor2D[] = []
+      const attention: tf.Tensor2D[] = []
+      for (const previous of steps) {
+        const out = this.step(previous, state, training)
+        logits.push(out.logits)
+        if (out.attention) attention.push(out.attention)
+        state = out.state
+      }
+      return {
+        logits: tf.stack(logits, 1) as tf.Tensor3D,
+        attention: attention.length > 0 ? (tf.stack(attention, 1) as tf.Tensor3D) : null,
+      }
+    })
+  }
+
+  parameterCount(): number {
+    return this.params.count()
+  }
+
+  dispose(): void {
+    this.params.dispose()
+  }
+}
