@@ -1,0 +1,138 @@
+// Transformer encoder-decoder, Vaswani et al. 2017 (as in the Annotated Transformer): embeddings scaled
+// by √d_model plus positions, N encoder and N decoder layers, a linear output over the target vocabulary.
+import * as tf from '@tensorflow/tfjs'
+import { ParameterStore } from '../core/params.ts'
+import { Random } from '../core/random.ts'
+import { tidyResult } from '../core/tidy.ts'
+import { Embedding } from '../layers/embedding.ts'
+import { LayerNorm } from '../layers/layer-norm.ts'
+import { Linear } from '../layers/linear.ts'
+import { DecoderLayer } from './decoder-layer.ts'
+import { EncoderLayer, type LayerOptions } from './encoder-layer.ts'
+import { sinusoidalPositions } from './positional-encoding.ts'
+import type { NormPosition } from './sublayer.ts'
+
+export interface TransformerConfig {
+  srcVocab: number
+  tgtVocab: number
+  dModel: number
+  heads: number
+  dFF: number
+  encoderLayers: number
+  decoderLayers: number
+  dropout: number
+  attentionDropout: number
+  norm: NormPosition
+  positions: 'sinusoidal' | 'learned'
+  maxLength: number
+  seed: number
+}
+
+export interface TransformerAttention {
+  encoderSelf: tf.Tensor4D[] // per layer [B, heads, S, S]
+  decoderSelf: tf.Tensor4D[] // per layer [B, heads, T, T]
+  cross: tf.Tensor4D[] // per layer [B, heads, T, S]
+}
+
+export class TransformerModel {
+  readonly params: ParameterStore
+  private readonly srcEmbedding: Embedding
+  private readonly tgtEmbedding: Embedding
+  private readonly positions: tf.Tensor2D | tf.Variable // [maxLength, dModel]
+  private readonly encoderLayers: EncoderLayer[]
+  private readonly decoderLayers: DecoderLayer[]
+  private readonly finalNorms: [LayerNorm, LayerNorm] | null // pre-LN stacks end with a norm
+  private readonly output: Linear
+
+  constructor(readonly config: TransformerConfig) {
+    this.params = new ParameterStore(new Random(config.seed))
+    const p = this.params
+    this.srcEmbedding = new Embedding(p, 'src_embedding', config.srcVocab, config.dModel)
+    this.tgtEmbedding = new Embedding(p, 'tgt_embedding', config.tgtVocab, config.dModel)
+    this.positions =
+      config.positions === 'learned'
+        ? p.create('positions', [config.maxLength, config.dModel], { kind: 'normal', std: 0.02 })
+        : sinusoidalPositions(config.maxLength, config.dModel)
+    this.encoderLayers = Array.from({ length: config.encoderLayers }, (_, i) => new EncoderLayer(p, `encoder/layer${i}`, config.dModel, config.heads, config.dFF, config.norm))
+    this.decoderLayers = Array.from({ length: config.decoderLayers }, (_, i) => new DecoderLayer(p, `decoder/layer${i}`, config.dModel, config.heads, config.dFF, config.norm))
+    this.finalNorms = config.norm === 'pre' ? [new LayerNorm(p, 'encoder/final_norm', config.dModel), new LayerNorm(p, 'decoder/final_norm', config.dModel)] : null
+    this.output = new Linear(p, 'output', config.dModel, config.tgtVocab)
+  }
+
+  private embed(embedding: Embedding, ids: tf.Tensor2D, training: boolean): tf.Tensor3D {
+    const length = ids.shape[1]
+    if (length > this.config.maxLength) throw new Error(`sequence of ${length} tokens exceeds maxLength ${this.config.maxLength}`)
+    const scaled = embedding.apply(ids).mul(Math.sqrt(this.config.dModel)) // [B, L, d]
+    const withPositions = scaled.add(this.positions.slice([0, 0], [length, this.config.dModel])) as tf.Tensor3D
+    return training && this.config.dropout > 0 ? (tf.dropout(withPositions, this.config.dropout) as tf.Tensor3D) : withPositions
+  }
+
+  private layerOptions(training: boolean): LayerOptions {
+    return { dropout: training ? this.config.dropout : 0, attentionDropout: training ? this.config.attentionDropout : 0 }
+  }
+
+  /** src [B, S] int32; srcMask [B, S] → memory [B, S, d] and each layer's self-attention. */
+  encode(src: tf.Tensor2D, srcMask: tf.Tensor2D, training = false): { memory: tf.Tensor3D; attention: tf.Tensor4D[] } {
+    return tidyResult(() => {
+      let x = this.embed(this.srcEmbedding, src, training)
+      const attention: tf.Tensor4D[] = []
+      for (const layer of this.encoderLayers) {
+        const out = layer.apply(x, srcMask, this.layerOptions(training))
+        x = out.output
+        attention.push(out.weights)
+      }
+      return { memory: this.finalNorms ? this.finalNorms[0].apply(x) : x, attention }
+    })
+  }
+
+  /** tgtIn [B, T] (BOS + target) → logits [B, T, vocab], with decoder self- and cross-attention per layer. */
+  decode(
+    tgtIn: tf.Tensor2D,
+    tgtMask: tf.Tensor2D,
+    memory: tf.Tensor3D,
+    srcMask: tf.Tensor2D,
+    training = false,
+  ): { logits: tf.Tensor3D; selfAttention: tf.Tensor4D[]; crossAttention: tf.Tensor4D[] } {
+    return tidyResult(() => {
+      let y = this.embed(this.tgtEmbedding, tgtIn, training)
+      const selfAttention: tf.Tensor4D[] = []
+      const crossAttention: tf.Tensor4D[] = []
+      for (const layer of this.decoderLayers) {
+        const out = layer.apply(y, memory, tgtMask, srcMask, this.layerOptions(training))
+        y = out.output
+        selfAttention.push(out.selfWeights)
+        crossAttention.push(out.crossWeights)
+      }
+      const normed = this.finalNorms ? this.finalNorms[1].apply(y) : y
+      return { logits: this.output.apply(normed), selfAttention, crossAttention }
+    })
+  }
+
+  /** Teacher-forced pass; attention weights are returned only when asked for (they cost memory). */
+  forward(
+    src: tf.Tensor2D,
+    srcMask: tf.Tensor2D,
+    tgtIn: tf.Tensor2D,
+    tgtMask: tf.Tensor2D,
+    training = false,
+    withAttention = false,
+  ): { logits: tf.Tensor3D; attention: TransformerAttention | null } {
+    return tidyResult(() => {
+      const encoded = this.encode(src, srcMask, training)
+      const decoded = this.decode(tgtIn, tgtMask, encoded.memory, srcMask, training)
+      return {
+        logits: decoded.logits,
+        attention: withAttention ? { encoderSelf: encoded.attention, decoderSelf: decoded.selfAttention, cross: decoded.crossAttention } : null,
+      }
+    })
+  }
+
+  parameterCount(): number {
+    return this.params.count()
+  }
+
+  dispose(): void {
+    this.params.dispose()
+    if (!(this.positions instanceof tf.Variable)) this.positions.dispose()
+  }
+}

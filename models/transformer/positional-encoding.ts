@@ -1,0 +1,14 @@
+// Sinusoidal positions, Vaswani et al. 2017 §3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(·).
+import * as tf from '@tensorflow/tfjs'
+
+export function sinusoidalPositions(length: number, dim: number): tf.Tensor2D {
+  const values = new Float32Array(length * dim)
+  for (let pos = 0; pos < length; pos++) {
+    for (let i = 0; i < dim; i += 2) {
+      const angle = pos / Math.pow(10000, i / dim)
+      values[pos * dim + i] = Math.sin(angle)
+      if (i + 1 < dim) values[pos * dim + i + 1] = Math.cos(angle)
+    }
+  }
+  return tf.tensor2d(values, [length, dim]) // [length, dim]
+}
