@@ -1,0 +1,63 @@
+// One benchmark process: times Adam training steps of a reference model on one TensorFlow.js backend.
+// usage: node --import tsx scripts/bench/tfjs-train.ts <lstm|transformer> <backend> [steps] [warmup]
+// Prints one line: RESULT {json}.
+import * as tf from '@tensorflow/tfjs'
+import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
+import { Random } from '../../models/core/random.ts'
+import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
+import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
+import { optimizerStep } from '../../models/train/optimizer-step.ts'
+import { TransformerModel } from '../../models/transformer/model.ts'
+import { batchShape, lstmConfig, transformerConfig, type BenchModel } from './configs.ts'
+
+const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
+const steps = Number(stepsArg)
+const warmup = Number(warmupArg)
+const report = await selectBackend(parseBackendName(backendName))
+if (report.active === null) {
+  console.log(`RESULT ${JSON.stringify({ model: modelName, backend: backendName, error: report.error })}`)
+  process.exit(0)
+}
+const detail = report.attempts.find((a) => a.status === 'active')!.detail
+
+const { batch, srcLen, tgtLen, vocab } = batchShape
+const random = new Random(0)
+const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
+const src = ids(srcLen)
+const tgtIn = ids(tgtLen)
+const tgtOut = ids(tgtLen).reshape([-1]) as tf.Tensor1D
+const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D
+const tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D
+const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
+
+const model = (modelName as BenchModel) === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
+const logits = (): tf.Tensor3D =>
+  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+const optimizer = tf.train.adam(1e-3)
+const times: number[] = []
+const losses: number[] = []
+for (let i = 0; i < warmup + steps; i++) {
+  const started = performance.now()
+  const { loss } = optimizerStep(optimizer, () => tf.tidy(() => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)), model.params.list())
+  const elapsed = performance.now() - started
+  losses.push(Number(loss.toFixed(4)))
+  if (i >= warmup) times.push(elapsed)
+}
+const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!
+const tokensPerStep = batch * tgtLen
+console.log(
+  `RESULT ${JSON.stringify({
+    model: modelName,
+    backend: report.active,
+    detail,
+    params: model.parameterCount(),
+    steps,
+    msPerStepMedian: Number(median.toFixed(1)),
+    msPerStep: times.map((t) => Number(t.toFixed(1))),
+    tokensPerSec: Number(((tokensPerStep * 1000) / median).toFixed(1)),
+    losses,
+    peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
+    tensors: tf.memory().numTensors,
+  })}`,
+)
+process.exit(0)

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""PyTorch twins of the benchmark models (models/seq2seq/model.ts and models/transformer/model.ts in the
+configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
+usage: /usr/bin/python3 torch_twins.py <lstm|transformer> [steps] [warmup] [threads]
+Prints one line: RESULT {json}."""
+import json, math, resource, sys, time
+import torch, torch.nn as nn, torch.nn.functional as F
+
+B, S, T, V = 64, 30, 30, 8000
+
+
+class LstmLuong(nn.Module):
+    """Embeddings, LSTM encoder, tanh bridge to the decoder's (h, c), LSTM decoder without input feeding,
+    Luong 'general' attention, h~ = tanh(Wc[h; ctx]), output layer: as Seq2SeqModel."""
+
+    def __init__(s, E=256, H=256):
+        super().__init__()
+        s.src_emb, s.tgt_emb = nn.Embedding(V, E), nn.Embedding(V, E)
+        s.enc, s.dec = nn.LSTM(E, H, batch_first=True), nn.LSTM(E, H, batch_first=True)
+        s.bridge_h, s.bridge_c = nn.Linear(H, H), nn.Linear(H, H)
+        s.Wa, s.Wc, s.out = nn.Linear(H, H, bias=False), nn.Linear(2 * H, H, bias=False), nn.Linear(H, V)
+
+    def forward(s, src, tgt_in, tgt_out):
+        memory, (h, c) = s.enc(s.src_emb(src))
+        state = (torch.tanh(s.bridge_h(h)), torch.tanh(s.bridge_c(c)))
+        dec, _ = s.dec(s.tgt_emb(tgt_in), state)
+        weights = torch.softmax(dec @ s.Wa(memory).transpose(1, 2), -1)
+        attentional = torch.tanh(s.Wc(torch.cat([dec, weights @ memory], -1)))
+        return F.cross_entropy(s.out(attentional).reshape(-1, V), tgt_out.reshape(-1))
+
+
+class Transformer(nn.Module):
+    """Post-LN encoder-decoder, 2+2 layers, d 256, 4 heads, ff 1024, dropout 0.1, sinusoidal positions,
+    no final stack norms: as TransformerModel with norm 'post'."""
+
+    def __init__(s, D=256, H=4, FF=1024, L=2, drop=0.1):
+        super().__init__()
+        s.D = D
+        s.src_emb, s.tgt_emb = nn.Embedding(V, D), nn.Embedding(V, D)
+        s.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, H, FF, drop, batch_first=True), L, enable_nested_tensor=False)
+        s.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(D, H, FF, drop, batch_first=True), L)
+        s.out = nn.Linear(D, V)
+        pe = torch.zeros(64, D)
+        pos = torch.arange(64).unsqueeze(1)
+        div = torch.exp(torch.arange(0, D, 2) * (-math.log(10000.0) / D))
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
+        s.register_buffer('pe', pe)
+        s.register_buffer('causal', torch.triu(torch.full((T, T), float('-inf')), diagonal=1))
+        s.drop = nn.Dropout(drop)
+
+    def forward(s, src, tgt_in, tgt_out):
+        e = s.drop(s.src_emb(src) * math.sqrt(s.D) + s.pe[: src.shape[1]])
+        d = s.drop(s.tgt_emb(tgt_in) * math.sqrt(s.D) + s.pe[: tgt_in.shape[1]])
+        h = s.decoder(d, s.encoder(e), tgt_mask=s.causal)
+        return F.cross_entropy(s.out(h).reshape(-1, V), tgt_out.reshape(-1))
+
+
+def main():
+    name = sys.argv[1]
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    warmup = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = Transformer() if name == 'transformer' else LstmLuong()
+    src, tgt_in, tgt_out = torch.randint(0, V, (B, S)), torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    times, losses = [], []
+    for i in range(warmup + steps):
+        started = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = model(src, tgt_in, tgt_out)
+        loss.backward()
+        optimizer.step()
+        losses.append(round(loss.item(), 4))
+        if i >= warmup:
+            times.append((time.perf_counter() - started) * 1000)
+    median = sorted(times)[len(times) // 2]
+    print('RESULT ' + json.dumps(dict(
+        model=name, backend=f'pytorch-{torch.__version__}-{threads}t', params=sum(p.numel() for p in model.parameters()),
+        steps=steps, msPerStepMedian=round(median, 1), msPerStep=[round(t, 1) for t in times],
+        tokensPerSec=round(B * T * 1000 / median, 1), losses=losses,
+        peakRssMiB=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))))
+
+
+if __name__ == '__main__':
+    main()
