@@ -13,4 +13,9 @@ export interface StepAttention<Keys> {
   /** query [batch, querySize]; mask [batch, srcLen] (1 = real token). */
   attend(query: tf.Tensor2D, keys: Keys, memory: tf.Tensor3D, mask: tf.Tensor2D | null): AttentionResult
   disposeKeys(keys: Keys): void
+  /**
+   * Every target step at once, for teacher forcing when no step depends on the previous step's attention:
+   * queries [batch, tgtLen, querySize] → context [batch, tgtLen, valueSize], weights [batch, tgtLen, srcLen].
+   */
+  attendAll?(queries: tf.Tensor3D, keys: Keys, memory: tf.Tensor3D, mask: tf.Tensor2D | null): { context: tf.Tensor3D; weights: tf.Tensor3D }
 }

@@ -38,6 +38,15 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
     })
   }
 
+  attendAll(queries: tf.Tensor3D, keys: tf.Tensor3D, memory: tf.Tensor3D, mask: tf.Tensor2D | null): { context: tf.Tensor3D; weights: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const scores = tf.matMul(queries, keys, false, true) // [B, T, q]·[B, S, q]ᵀ → [B, T, S]
+      const weights = tf.softmax(maskScores(scores, mask)) as tf.Tensor3D // [B, T, S]
+      const context = tf.matMul(weights, memory) as tf.Tensor3D // [B, T, valueSize]
+      return { context, weights }
+    })
+  }
+
   disposeKeys(keys: tf.Tensor3D): void {
     keys.dispose()
   }

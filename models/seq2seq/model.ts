@@ -12,6 +12,7 @@ import { Embedding } from '../layers/embedding.ts'
 import { Linear } from '../layers/linear.ts'
 import type { CellType, RecurrentCell, RecurrentState } from '../rnn/cell.ts'
 import { createCell, StackedRnn } from '../rnn/stacked-rnn.ts'
+import { unroll } from '../rnn/unroll.ts'
 
 export type AttentionType = 'none' | 'bahdanau' | 'luong' | 'luong-dot'
 
@@ -170,7 +171,38 @@ export class Seq2SeqModel {
    * Teacher-forced pass: tgtIn [batch, tgtLen] (BOS + target without its last token) →
    * logits [batch, tgtLen, vocab] and attention [batch, tgtLen, srcLen] (or null).
    */
-  forward(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training = false): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
+  forward(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training = false, options: { stepwise?: boolean } = {}): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
+    const parallel = !options.stepwise && !(this.config.inputFeeding && this.attention) && (!this.attention || this.attention.attendAll)
+    return parallel ? this.forwardParallel(src, srcMask, tgtIn, training) : this.forwardStepwise(src, srcMask, tgtIn, training)
+  }
+
+  /**
+   * Without input feeding no step depends on the previous step's attention, so the decoder RNN runs as one
+   * layer-wise unroll and attention, combination and output run once over all steps (the same function,
+   * with a few large matrix products instead of many small ones).
+   */
+  private forwardParallel(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training: boolean): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
+    return tidyResult(() => {
+      const state = this.encode(src, srcMask, training)
+      const dropout = (t: tf.Tensor3D) => (training && this.config.dropout > 0 ? (tf.dropout(t, this.config.dropout) as tf.Tensor3D) : t)
+      let input = dropout(this.tgtEmbedding.apply(tgtIn)) // [B, T, E]
+      this.decoderCells.forEach((cell, layer) => {
+        if (layer > 0) input = dropout(input)
+        input = unroll(cell, input, null, state.layers[layer]!).outputs // [B, T, H]
+      })
+      const top = input
+      let attentional = top // h̃ [B, T, H]
+      let weights: tf.Tensor3D | null = null
+      if (this.attention?.attendAll && this.combine) {
+        const attended = this.attention.attendAll(top, state.keys!, state.memory, state.srcMask)
+        weights = attended.weights
+        attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 2))) as tf.Tensor3D // Luong eq. 5
+      }
+      return { logits: this.output.apply(dropout(attentional)), attention: weights }
+    })
+  }
+
+  private forwardStepwise(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training: boolean): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
     return tidyResult(() => {
       let state = this.encode(src, srcMask, training)
       const steps = tf.unstack(tgtIn, 1) as tf.Tensor1D[]
