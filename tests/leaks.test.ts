@@ -32,7 +32,7 @@ test('200 training steps and 200 decodes leak no tensors (wasm)', async () => {
   const losses: number[] = []
   for (let step = 0; step < 200; step++) {
     const batch = makeToyBatch(random, 'reverse', 16, 6, 2, 5)
-    const { loss } = optimizerStep(
+    const { loss } = await optimizerStep(
       optimizer,
       () =>
         tf.tidy(() => {
@@ -55,7 +55,7 @@ test('200 training steps and 200 decodes leak no tensors (wasm)', async () => {
   const before = tf.memory().numTensors
   for (let i = 0; i < 200; i++) {
     const batch = makeToyBatch(random, 'reverse', 4, 6, 2, 5)
-    const result = greedyDecode(model, batch.src, batch.srcMask, BOS, EOS, 8)
+    const result = await greedyDecode(model, batch.src, batch.srcMask, BOS, EOS, 8)
     assert.equal(result.tokens.length, 4)
     disposeBatch(batch)
   }

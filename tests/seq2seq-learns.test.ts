@@ -42,7 +42,7 @@ for (const setup of setups) {
     const losses: number[] = []
     for (let step = 0; step < 150; step++) {
       const batch = makeToyBatch(random, setup.task, 64, symbols, 3, 8)
-      const { loss } = optimizerStep(
+      const { loss } = await optimizerStep(
         optimizer,
         () => tf.tidy(() => smoothedCrossEntropy(model.forward(batch.src, batch.srcMask, batch.tgtIn, true).logits.reshape([-1, vocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtMask)),
         model.params.list(),
@@ -53,7 +53,7 @@ for (const setup of setups) {
     }
     assert.ok(losses.at(-1)! < losses[0]! / 10, `loss fell from ${losses[0]} to ${losses.at(-1)}`)
     const held = makeToyBatch(new Random(99), setup.task, 200, symbols, 3, 8) // a different stream: unseen sequences
-    const { tokens, attention } = greedyDecode(model, held.src, held.srcMask, BOS, EOS, 12)
+    const { tokens, attention } = await greedyDecode(model, held.src, held.srcMask, BOS, EOS, 12)
     const correct = tokens.filter((t, i) => t.join() === held.targets[i]!.join()).length
     assert.ok(correct / 200 >= 0.95, `exact match ${correct}/200`)
     // Attention rows are distributions over the real source tokens only.

@@ -62,7 +62,7 @@ for (const norm of ['post', 'pre'] as const) {
     for (let step = 0; step < 150; step++) {
       const batch = makeToyBatch(random, 'copy', 64, 10, 3, 8)
       const tgtMask = tf.tidy(() => batch.tgtIn.notEqual(0).cast('float32').maximum(tf.oneHot(tf.zeros([64], 'int32'), batch.tgtIn.shape[1]))) as tf.Tensor2D // BOS counts
-      const { loss } = optimizerStep(
+      const { loss } = await optimizerStep(
         optimizer,
         () => tf.tidy(() => smoothedCrossEntropy(model.forward(batch.src, batch.srcMask, batch.tgtIn, tgtMask, true).logits.reshape([-1, vocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtMask)),
         model.params.list(),

@@ -38,15 +38,19 @@ function fill(shape: number[], init: Initializer, random: Random): Float32Array 
   }
 }
 
+let nextStoreId = 0
+
 export class ParameterStore {
   private readonly variables = new Map<string, tf.Variable>()
+  /** TensorFlow.js variable names are global: a per-store prefix lets several models live side by side. */
+  private readonly scope = `params${nextStoreId++}`
 
   constructor(readonly random: Random) {}
 
   /** Creates (once) the parameter `name`; names are unique, like 'encoder/lstm0/kernel'. */
   create(name: string, shape: number[], init: Initializer): tf.Variable {
     if (this.variables.has(name)) throw new Error(`parameter '${name}' already exists`)
-    const variable = tf.variable(tf.tensor(fill(shape, init, this.random), shape, 'float32'), true, name)
+    const variable = tf.tidy(() => tf.variable(tf.tensor(fill(shape, init, this.random), shape, 'float32'), true, `${this.scope}/${name}`))
     this.variables.set(name, variable)
     return variable
   }
@@ -61,8 +65,13 @@ export class ParameterStore {
     return [...this.variables.values()]
   }
 
+  /** Logical names ('encoder/layer0/forward/bias'), as checkpoints store them. */
   names(): string[] {
     return [...this.variables.keys()]
+  }
+
+  entries(): [string, tf.Variable][] {
+    return [...this.variables.entries()]
   }
 
   /** Total number of scalars. */

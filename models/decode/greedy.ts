@@ -9,7 +9,7 @@ export interface GreedyResult {
   attention: number[][][]
 }
 
-export function greedyDecode(model: Seq2SeqModel, src: tf.Tensor2D, srcMask: tf.Tensor2D, bos: number, eos: number, maxLength: number): GreedyResult {
+export async function greedyDecode(model: Seq2SeqModel, src: tf.Tensor2D, srcMask: tf.Tensor2D, bos: number, eos: number, maxLength: number): Promise<GreedyResult> {
   const batch = src.shape[0]
   let state: DecoderState = model.encode(src, srcMask)
   let previous = tf.fill([batch], bos, 'int32') as tf.Tensor1D
@@ -19,8 +19,8 @@ export function greedyDecode(model: Seq2SeqModel, src: tf.Tensor2D, srcMask: tf.
   for (let t = 0; t < maxLength && !finished.every(Boolean); t++) {
     const out = model.step(previous, state)
     const next = tf.tidy(() => out.logits.argMax(1).cast('int32')) as tf.Tensor1D
-    const chosen = next.dataSync()
-    const weights = out.attention?.arraySync()
+    const chosen = await next.data()
+    const weights = await out.attention?.array()
     for (let b = 0; b < batch; b++) {
       if (finished[b]) continue
       if (chosen[b] === eos) finished[b] = true

@@ -19,6 +19,7 @@ if (report.active === null) {
   process.exit(0)
 }
 const detail = report.attempts.find((a) => a.status === 'active')!.detail
+console.error(`bench: ${modelName} on ${report.active} (${detail})`)
 
 const { batch, srcLen, tgtLen, vocab } = batchShape
 const random = new Random(0)
@@ -38,7 +39,7 @@ const times: number[] = []
 const losses: number[] = []
 for (let i = 0; i < warmup + steps; i++) {
   const started = performance.now()
-  const { loss } = optimizerStep(optimizer, () => tf.tidy(() => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)), model.params.list())
+  const { loss } = await optimizerStep(optimizer, () => tf.tidy(() => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)), model.params.list())
   const elapsed = performance.now() - started
   losses.push(Number(loss.toFixed(4)))
   if (i >= warmup) times.push(elapsed)

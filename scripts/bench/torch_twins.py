@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch twins of the benchmark models (models/seq2seq/model.ts and models/transformer/model.ts in the
 configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
-usage: /usr/bin/python3 torch_twins.py <lstm|transformer> [steps] [warmup] [threads]
+usage: /usr/bin/python3 torch_twins.py <lstm|transformer> [steps] [warmup] [threads] [cpu|cuda]
 Prints one line: RESULT {json}."""
 import json, math, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -60,10 +60,11 @@ def main():
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     warmup = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    device = sys.argv[5] if len(sys.argv) > 5 else 'cpu'
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = Transformer() if name == 'transformer' else LstmLuong()
-    src, tgt_in, tgt_out = torch.randint(0, V, (B, S)), torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
+    model = (Transformer() if name == 'transformer' else LstmLuong()).to(device)
+    src, tgt_in, tgt_out = (torch.randint(0, V, shape, device=device) for shape in ((B, S), (B, T), (B, T)))
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     times, losses = [], []
@@ -73,12 +74,12 @@ def main():
         loss = model(src, tgt_in, tgt_out)
         loss.backward()
         optimizer.step()
-        losses.append(round(loss.item(), 4))
+        losses.append(round(loss.item(), 4))  # .item() synchronises, so CUDA steps are timed whole
         if i >= warmup:
             times.append((time.perf_counter() - started) * 1000)
     median = sorted(times)[len(times) // 2]
     print('RESULT ' + json.dumps(dict(
-        model=name, backend=f'pytorch-{torch.__version__}-{threads}t', params=sum(p.numel() for p in model.parameters()),
+        model=name, backend=f'pytorch-{torch.__version__}-' + (device if device != 'cpu' else f'{threads}t'), params=sum(p.numel() for p in model.parameters()),
         steps=steps, msPerStepMedian=round(median, 1), msPerStep=[round(t, 1) for t in times],
         tokensPerSec=round(B * T * 1000 / median, 1), losses=losses,
         peakRssMiB=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))))

@@ -61,7 +61,8 @@ interface GpuLike {
 
 const libtensorflowNote = 'optional dependency; its install step downloads libtensorflow, which failed or was skipped here'
 
-const tryers: Record<BackendName, () => Promise<string>> = {
+/** Each returns the one-line detail of a backend that works; `forced` relaxes the preference checks. */
+const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
   'tensorflow-gpu': async () => {
     await importOptional('@tensorflow/tfjs-node-gpu', libtensorflowNote)
     await activate('tensorflow')
@@ -72,7 +73,7 @@ const tryers: Record<BackendName, () => Promise<string>> = {
     await activate('tensorflow')
     return 'libtensorflow on the CPU (tfjs-node)'
   },
-  webgpu: async () => {
+  webgpu: async (forced) => {
     const dawn = await importOptional('webgpu', 'the Dawn bindings for Node; install the webgpu package to try it')
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
     if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
@@ -81,13 +82,15 @@ const tryers: Record<BackendName, () => Promise<string>> = {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
     if (!adapter) throw new Unavailable('webgpu: no WebGPU adapter on this machine')
     const info = adapter.info
-    if (info.isFallbackAdapter || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)) {
+    const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)
+    if (software && !forced) {
       throw new Unavailable(`webgpu: only a software adapter (${info.architecture || info.vendor}), slower than wasm`, true)
     }
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
-    await importOptional('@tensorflow/tfjs-backend-webgpu', 'optional dependency')
+    // A literal specifier (a pure-JS package that always installs), so bundles carry it.
+    await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
-    return `WebGPU on ${info.vendor} ${info.architecture}`.trim()
+    return `WebGPU on ${info.vendor} ${info.architecture}${software ? ' (software adapter)' : ''}`.trim()
   },
   wasm: async () => {
     const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', 'dependency missing: run npm ci')
@@ -155,7 +158,7 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
       continue
     }
     try {
-      const detail = await tryers[name]()
+      const detail = await tryers[name](forced === name)
       attempts.push({ name, status: 'active', detail })
       active = name
     } catch (error) {

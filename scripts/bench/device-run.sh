@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# GPU check for the compute issue: TensorFlow.js WebGPU (Dawn on the NVIDIA Vulkan driver) vs PyTorch CUDA.
+exec 2>&1
+ROOT=$(pwd)
+for f in .device/gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+export XDG_RUNTIME_DIR=/tmp
+for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+  [ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd && break
+done
+echo "ICD: ${VK_ICD_FILENAMES:-none}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node && /tmp/node --version
+cd .device
+for m in lstm transformer; do
+  timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:|Warning" | cut -c1-600
+done
+cd "$ROOT"
+for m in lstm transformer; do python3 scripts/bench/torch_twins.py $m 10 3 1 cuda; done
