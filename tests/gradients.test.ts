@@ -149,3 +149,29 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
     }
   })
 }
+
+test('the fused cross-entropy equals the plain formula, value and gradient', async () => {
+  await selectBackend('wasm')
+  const { smoothedCrossEntropy } = await import('../models/losses/cross-entropy.ts')
+  const random = new Random(3)
+  const logits = tf.variable(tf.tensor2d(Float32Array.from({ length: 6 * 9 }, () => random.uniform(-3, 3)), [6, 9]))
+  const targets = tf.tensor1d([0, 8, 3, 3, 5, 1], 'int32')
+  const mask = tf.tensor1d([1, 1, 1, 1, 0, 0])
+  for (const smoothing of [0, 0.1]) {
+    const plain = () =>
+      tf.tidy(() => {
+        const target = tf.oneHot(targets, 9).mul(1 - smoothing).add(smoothing / 9)
+        return tf.logSoftmax(logits).mul(target).sum(1).neg().mul(mask).sum().div(mask.sum()) as tf.Scalar
+      })
+    const fused = () => smoothedCrossEntropy(logits, targets, mask, smoothing)
+    const a = tf.variableGrads(plain, [logits])
+    const b = tf.variableGrads(fused, [logits])
+    assert.ok(Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!) < 1e-5)
+    const ga = a.grads[logits.name]!.dataSync()
+    const gb = b.grads[logits.name]!.dataSync()
+    ga.forEach((g, i) => assert.ok(Math.abs(g - gb[i]!) < 1e-6, `gradient ${i}: ${g} vs ${gb[i]}`))
+    assert.deepEqual(checkGradients(fused, [logits]), [])
+    tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)])
+  }
+  tf.dispose([logits, targets, mask])
+})

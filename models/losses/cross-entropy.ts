@@ -1,18 +1,45 @@
-// Token-level cross-entropy with label smoothing (Szegedy et al. 2016, §7), averaged over real tokens.
+// Token-level cross-entropy with label smoothing (Szegedy et al. 2016, §7), averaged over real tokens:
+// L = −Σᵢ wᵢ [(1 − ε) log p(yᵢ) + (ε/V) Σᵥ log p(v)],  ∂L/∂logits = wᵢ (softmax − ((1 − ε)·onehot(y) + ε/V)).
+// Written with its own gradient so training keeps one [N, V] tensor for backward instead of five.
 import * as tf from '@tensorflow/tfjs'
+
+type FusedLoss = (logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D) => tf.Scalar
+
+const fusedLosses = new Map<number, FusedLoss>()
+
+function fusedLoss(smoothing: number): FusedLoss {
+  let loss = fusedLosses.get(smoothing)
+  if (!loss) {
+    loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [logits, targets, weights, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
+      const [rows, vocab] = logits.shape
+      const logProbs = tf.logSoftmax(logits) // [N, V]
+      const flatIndex = tf.range(0, rows, 1, 'int32').mul(tf.scalar(vocab, 'int32')).add(targets) // i·V + yᵢ
+      const picked = tf.gather(logProbs.reshape([-1]), flatIndex) // [N] log p(yᵢ)
+      const perToken = picked.mul(1 - smoothing).add(logProbs.mean(1).mul(smoothing)).neg() // [N]
+      save([logProbs, targets, weights])
+      return {
+        value: perToken.mul(weights).sum() as tf.Scalar,
+        gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
+          const [savedLogProbs, savedTargets, savedWeights] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
+          const target = tf.oneHot(savedTargets, vocab).mul(1 - smoothing).add(smoothing / vocab) // [N, V]
+          const gradLogits = tf.exp(savedLogProbs).sub(target).mul(savedWeights.expandDims(1)).mul(dy) // [N, V]
+          return [gradLogits, tf.zerosLike(savedTargets), tf.zerosLike(savedWeights)]
+        },
+      }
+    }) as unknown as FusedLoss
+    fusedLosses.set(smoothing, loss)
+  }
+  return loss
+}
 
 /**
  * logits [N, vocab]; targets [N] int32; mask [N] (1 = real token, 0 = padding).
- * Smoothed target distribution: (1 − ε)·onehot(y) + ε/vocab.
- * Returns the mean loss per real token and the number of real tokens.
+ * Returns the mean loss per real token.
  */
 export function smoothedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, mask: tf.Tensor1D, smoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const vocab = logits.shape[1]
-    const logProbs = tf.logSoftmax(logits) // [N, V]
-    const target = tf.oneHot(targets, vocab).mul(1 - smoothing).add(smoothing / vocab) // [N, V]
-    const perToken = logProbs.mul(target).sum(1).neg() // [N]
-    const tokens = mask.sum().maximum(1)
-    return perToken.mul(mask).sum().div(tokens) as tf.Scalar
+    const weights = mask.div(mask.sum().maximum(1)) as tf.Tensor1D // each real token counts 1/tokens
+    return fusedLoss(smoothing)(logits, targets.cast('int32') as tf.Tensor1D, weights)
   })
 }
