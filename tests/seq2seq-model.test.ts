@@ -60,3 +60,12 @@ test('parameter counts show the cost of each cell type at the same size', () => 
   assert.equal(count('gru'), embeddings + output + bridge + 2 * 3 * (E * H + H * H + 2 * H))
   assert.equal(count('lstm'), embeddings + output + 2 * bridge + 2 * 4 * (E * H + H * H + H))
 })
+
+test('two models live side by side (TensorFlow.js variable names are global)', () => {
+  const first = new Seq2SeqModel(base)
+  const second = new Seq2SeqModel(base)
+  assert.deepEqual(first.params.names(), second.params.names(), 'the same logical names')
+  assert.notEqual(first.params.list()[0]!.name, second.params.list()[0]!.name, 'distinct engine variables')
+  first.dispose()
+  second.dispose()
+})
