@@ -36,6 +36,7 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   page.on('pageerror', (error) => problems.push(error.message))
 
   await page.goto(serve.url)
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(247, 247, 245)', 'light by default (system: light)')
   // The sample corpus is listed on first start.
   const table = page.getByTestId('corpora-table')
   await table.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
@@ -89,6 +90,7 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await page.getByTestId('theme-select').selectOption('dark')
   await page.getByTestId('nav-corpora').getByText('コーパス').waitFor()
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark')
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(23, 24, 27)', 'the dark palette applies')
   await page.keyboard.press('Alt+1')
   await page.getByRole('heading', { name: 'コーパス', exact: true }).waitFor()
   await table.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
