@@ -6,7 +6,7 @@ import { CorpusFormatError, importCorpus, ImportCancelledError, sniffFormat } fr
 import { findInvalidUtf8, InvalidUtf8Error } from '../main/engine/corpus/lines.ts'
 import { corpusRows, listCorpora } from '../main/engine/corpus/repository.ts'
 import { openDatabase } from '../main/engine/store/database.ts'
-import { fixturesDir, tempDir, writeLargeTsv } from './helpers.ts'
+import { fixturesDir, repoRoot, tempDir, writeLargeTsv } from './helpers.ts'
 
 function setup(t: Parameters<typeof tempDir>[0]) {
   const dir = tempDir(t)
@@ -40,7 +40,7 @@ test('sniffs the format from content when the extension says nothing', async (t)
   for (const [format, content] of Object.entries(files)) {
     const path = join(dir, `${format}.dat`)
     writeFileSync(path, content)
-    assert.equal(await sniffFormat(path), format)
+    assert.equal(await sniffFormat([path]), format)
   }
 })
 
@@ -104,7 +104,7 @@ test('blank lines are skipped and counted, CRLF line ends are stripped', async (
   writeFileSync(path, 'a\tb\r\n\r\nc\td\r\n')
   const result = await importCorpus(db, { name: 'crlf', files: [path] })
   assert.equal(result.rows, 2)
-  assert.equal(result.skippedBlankLines, 1)
+  assert.deepEqual(result.skipped, { 'blank lines': 1 })
   assert.deepEqual(
     corpusRows(db, result.corpusId, 0, 10).map((r) => [r.src, r.tgt]),
     [
@@ -112,4 +112,90 @@ test('blank lines are skipped and counted, CRLF line ends are stripped', async (
       ['c', 'd'],
     ],
   )
+})
+
+const fixtures = join(repoRoot, 'tests', 'fixtures')
+
+test('a Moses pair imports line by line; different line counts name both counts', async (t) => {
+  const { dir, db } = setup(t)
+  const en = join(dir, 'train.en')
+  const es = join(dir, 'train.es')
+  writeFileSync(en, 'one\ntwo\nthree\n')
+  writeFileSync(es, 'uno\ndos\ntres\n')
+  assert.equal(await sniffFormat([en, es]), 'moses')
+  const result = await importCorpus(db, { name: 'moses', files: [en, es], srcLang: 'en', tgtLang: 'es' })
+  assert.equal(result.format, 'moses')
+  assert.deepEqual(
+    corpusRows(db, result.corpusId, 0, 5).map((r) => [r.src, r.tgt]),
+    [
+      ['one', 'uno'],
+      ['two', 'dos'],
+      ['three', 'tres'],
+    ],
+  )
+  writeFileSync(es, 'uno\ndos\n')
+  await assert.rejects(importCorpus(db, { name: 'short', files: [en, es] }), /train\.en has 3 lines but train\.es has 2/)
+  writeFileSync(en, Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n'))
+  await assert.rejects(importCorpus(db, { name: 'long', files: [en, es] }), /train\.en has 5000 lines but train\.es has 2/)
+  assert.deepEqual(listCorpora(db).map((c) => c.name), ['moses'])
+})
+
+test('TMX 1.4: picks the language pair (regional variants match), flattens inline codes, skips incomplete units', async (t) => {
+  const { db } = setup(t)
+  const file = join(fixtures, 'sample.tmx')
+  assert.equal(await sniffFormat([file]), 'tmx')
+  const esResult = await importCorpus(db, { name: 'tmx-es', files: [file], srcLang: 'en', tgtLang: 'es' })
+  assert.deepEqual(
+    corpusRows(db, esResult.corpusId, 0, 5).map((r) => [r.src, r.tgt]),
+    [
+      ['Good morning.', 'Buenos días.'],
+      ['Press Save & quit.', 'Pulse Guardar y salga.'],
+    ],
+  )
+  assert.deepEqual(esResult.skipped, { 'translation units without both languages': 1 })
+  const jaResult = await importCorpus(db, { name: 'tmx-ja', files: [file], srcLang: 'en', tgtLang: 'ja' })
+  assert.equal(jaResult.rows, 3)
+  assert.deepEqual(corpusRows(db, jaResult.corpusId, 1, 1)[0]?.tgt, '保存して終了します。')
+})
+
+test('malformed TMX is reported with its line and what was expected', async (t) => {
+  const { dir, db } = setup(t)
+  const broken = join(dir, 'broken.tmx')
+  writeFileSync(broken, '<?xml version="1.0"?>\n<tmx version="1.4">\n<body>\n<tu><tuv xml:lang="en"><seg>Hi</seg></tuv>\n<tuv><seg>Hola</seg></tuv></tu>\n</body></tmx>\n')
+  await assert.rejects(importCorpus(db, { name: 'b', files: [broken] }), /broken\.tmx line 5: <tuv> without an xml:lang attribute/)
+  writeFileSync(broken, '<?xml version="1.0"?>\n<tmx version="1.4">\n<body>\n<tu><tuv xml:lang="en"><seg>Hi</tuv></tu>\n</body></tmx>\n')
+  await assert.rejects(importCorpus(db, { name: 'b', files: [broken] }), /broken\.tmx line 4: malformed XML/)
+  assert.deepEqual(listCorpora(db), [])
+})
+
+test('gettext PO and the MO compiled from it by msgfmt give the same pairs; fuzzy, untranslated and obsolete are skipped', async (t) => {
+  const { db } = setup(t)
+  const po = await importCorpus(db, { name: 'po', files: [join(fixtures, 'sample.es.po')] })
+  const mo = await importCorpus(db, { name: 'mo', files: [join(fixtures, 'sample.es.mo')] })
+  assert.equal(po.format, 'po')
+  assert.equal(mo.format, 'mo')
+  const pairs = (id: number) =>
+    corpusRows(db, id, 0, 20)
+      .map((r) => `${r.src} → ${r.tgt}`)
+      .sort()
+  const expected = [
+    '%d file deleted → %d archivo eliminado',
+    '%d files deleted → %d archivos eliminados',
+    'A line that continues → Una línea que continúa',
+    'Open file → Abrir archivo',
+    'Quit → Salir',
+  ]
+  assert.deepEqual(pairs(po.corpusId), expected)
+  assert.deepEqual(pairs(mo.corpusId), expected)
+  assert.deepEqual(po.skipped, { 'fuzzy entries': 1, 'untranslated entries': 1, 'obsolete entries': 1 })
+})
+
+test('a malformed PO file is reported with its line number', async (t) => {
+  const { dir, db } = setup(t)
+  const broken = join(dir, 'broken.po')
+  writeFileSync(broken, 'msgid "Fine"\nmsgstr "Bien"\n\nmsgid "Broken\nmsgstr "Roto"\n')
+  await assert.rejects(importCorpus(db, { name: 'b', files: [broken] }), /broken\.po line 4: End-of-line within string/)
+  const notMo = join(dir, 'fake.mo')
+  writeFileSync(notMo, 'this is not a catalogue')
+  await assert.rejects(importCorpus(db, { name: 'b', files: [notMo] }), /fake\.mo line 1: not a compiled gettext catalogue/)
 })

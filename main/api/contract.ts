@@ -39,7 +39,7 @@ export type AppInfo = z.infer<typeof AppInfo>
 export const CorpusKind = z.enum(['parallel', 'dialogue', 'monolingual'])
 export type CorpusKind = z.infer<typeof CorpusKind>
 
-export const CorpusFormat = z.enum(['tsv', 'jsonl', 'text'])
+export const CorpusFormat = z.enum(['tsv', 'moses', 'tmx', 'po', 'mo', 'jsonl', 'text'])
 export type CorpusFormat = z.infer<typeof CorpusFormat>
 
 export const CorpusSummary = z.object({
@@ -110,7 +110,8 @@ const LangCode = z
 export const CorpusImportParams = z
   .object({
     name: z.string().min(1).max(200),
-    files: z.array(z.string().min(1)).length(1, 'expected exactly one file'),
+    /** One file, or two for a Moses pair (source side first). */
+    files: z.array(z.string().min(1)).min(1).max(2, 'at most two files (a Moses pair)'),
     format: CorpusFormat.optional(),
     srcLang: LangCode.optional(),
     tgtLang: LangCode.optional(),

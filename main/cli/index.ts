@@ -3,7 +3,7 @@
 // JSON object (errors: {"error": ...} and a non-zero exit).
 import { Command, CommanderError, Option } from 'commander'
 import { join } from 'node:path'
-import { ApiError, KotobaClient, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
+import { ApiError, CorpusFormat, KotobaClient, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
 import { backendOrder, parseBackendName } from '../engine/compute/backends.ts'
 import { Engine } from '../engine/engine.ts'
 import { packageRoot, resolveDbPath } from '../engine/paths.ts'
@@ -148,17 +148,17 @@ const corpus = program.command('corpus').description('import, list and inspect c
 
 corpus
   .command('import')
-  .description('import a corpus (streamed, in one transaction)')
-  .argument('<file>', 'the file to import')
+  .description('import a corpus (streamed, in one transaction): TSV, a Moses pair (two files), TMX, PO/MO, dialogue JSONL or text')
+  .argument('<files...>', 'the file, or the source and target files of a Moses pair')
   .requiredOption('--name <name>', 'name of the new corpus')
-  .addOption(new Option('--format <format>', 'file format (default: detected)').choices(['tsv', 'jsonl', 'text']))
-  .option('--src <lang>', 'source language code')
-  .option('--tgt <lang>', 'target language code')
-  .action((file: string, options: { name: string; format?: 'tsv' | 'jsonl' | 'text'; src?: string; tgt?: string }) =>
+  .addOption(new Option('--format <format>', 'file format (default: detected)').choices([...CorpusFormat.options]))
+  .option('--src <lang>', 'source language code (TMX: which language is the source)')
+  .option('--tgt <lang>', 'target language code (TMX: which language is the target)')
+  .action((files: string[], options: { name: string; format?: CorpusFormat; src?: string; tgt?: string }) =>
     withEngine(async (client, engine) => {
       const { jobId } = await client.call('corpus.import', {
         name: options.name,
-        files: [file],
+        files,
         ...(options.format ? { format: options.format } : {}),
         ...(options.src ? { srcLang: options.src } : {}),
         ...(options.tgt ? { tgtLang: options.tgt } : {}),

@@ -3,18 +3,13 @@ import { open, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import type { CorpusFormat, CorpusImportParams, CorpusKind } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
-import { readLineBatches } from './lines.ts'
+import { isMoFile, readGettext } from './formats/gettext.ts'
+import { readLineFormat } from './formats/line-formats.ts'
+import { readMoses } from './formats/moses.ts'
+import type { RecordBatch, SkipCounts } from './formats/record.ts'
+import { readTmx } from './formats/tmx.ts'
 
-export class CorpusFormatError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    detail: string,
-  ) {
-    super(`${basename(file)} line ${line}: ${detail}`)
-    this.name = 'CorpusFormatError'
-  }
-}
+export { CorpusFormatError } from './formats/record.ts'
 
 export class ImportCancelledError extends Error {
   constructor() {
@@ -42,27 +37,37 @@ export interface ImportResult {
   kind: CorpusKind
   format: CorpusFormat
   rows: number
-  skippedBlankLines: number
+  /** What was passed over on purpose, by reason (blank lines, fuzzy entries, …). */
+  skipped: SkipCounts
 }
 
-interface ParsedRow {
-  src: string | null
-  tgt: string | null
-  turns: string | null
+const kindOfFormat: Record<CorpusFormat, CorpusKind> = {
+  tsv: 'parallel',
+  moses: 'parallel',
+  tmx: 'parallel',
+  po: 'parallel',
+  mo: 'parallel',
+  jsonl: 'dialogue',
+  text: 'monolingual',
 }
 
-const kindOfFormat: Record<CorpusFormat, CorpusKind> = { tsv: 'parallel', jsonl: 'dialogue', text: 'monolingual' }
+const byExtension: Record<string, CorpusFormat> = { '.tsv': 'tsv', '.jsonl': 'jsonl', '.tmx': 'tmx', '.po': 'po', '.pot': 'po', '.mo': 'mo' }
 
-/** Guesses the format from the extension, then from the first non-blank line. */
-export async function sniffFormat(file: string): Promise<CorpusFormat> {
-  const ext = extname(file).toLowerCase()
-  if (ext === '.tsv') return 'tsv'
-  if (ext === '.jsonl') return 'jsonl'
+/** Two files are a Moses pair; otherwise the extension decides, then the content. */
+export async function sniffFormat(files: string[]): Promise<CorpusFormat> {
+  if (files.length === 2) return 'moses'
+  const file = files[0]!
+  const known = byExtension[extname(file).toLowerCase()]
+  if (known) return known
   const handle = await open(file, 'r')
   try {
     const buffer = Buffer.alloc(64 * 1024)
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    const head = buffer.subarray(0, bytesRead).toString('utf8')
+    const bytes = buffer.subarray(0, bytesRead)
+    if (isMoFile(bytes)) return 'mo'
+    const head = bytes.toString('utf8').replace(/^\uFEFF/, '')
+    if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE tmx[^>]*>\s*)?<tmx[\s>]/i.test(head)) return 'tmx'
+    if (/^msgid\s+"/m.test(head) && /^msgstr(\[\d+\])?\s+"/m.test(head)) return 'po'
     const firstLine = head.split('\n').find((line) => line.trim().length > 0) ?? ''
     if (firstLine.trimStart().startsWith('[')) {
       try {
@@ -77,80 +82,59 @@ export async function sniffFormat(file: string): Promise<CorpusFormat> {
   }
 }
 
-function parseLine(format: CorpusFormat, line: string, file: string, lineNo: number): ParsedRow {
+function readerFor(format: CorpusFormat, request: ImportRequest, skipped: SkipCounts): AsyncGenerator<RecordBatch> {
+  const [first, second] = request.files as [string, string | undefined]
+  if (format === 'moses') {
+    if (!second) throw new Error('a Moses corpus needs two files: the source side and the target side')
+    return readMoses(first, second, skipped)
+  }
+  if (second) throw new Error(`a ${format} corpus is one file; two files are read as a Moses pair (format "moses")`)
   switch (format) {
-    case 'tsv': {
-      const tab = line.indexOf('\t')
-      if (tab === -1) throw new CorpusFormatError(file, lineNo, 'expected "source<TAB>target", found no tab')
-      if (line.indexOf('\t', tab + 1) !== -1) {
-        throw new CorpusFormatError(file, lineNo, 'expected 2 tab-separated columns, found more')
-      }
-      return { src: line.slice(0, tab), tgt: line.slice(tab + 1), turns: null }
-    }
-    case 'jsonl': {
-      let value: unknown
-      try {
-        value = JSON.parse(line)
-      } catch (error) {
-        throw new CorpusFormatError(file, lineNo, `not valid JSON (${(error as Error).message})`)
-      }
-      if (!Array.isArray(value) || !value.every((turn) => typeof turn === 'string')) {
-        throw new CorpusFormatError(file, lineNo, 'expected a JSON array of strings (the turns of one dialogue)')
-      }
-      if (value.length < 2) throw new CorpusFormatError(file, lineNo, 'a dialogue needs at least 2 turns')
-      return { src: null, tgt: null, turns: JSON.stringify(value) }
-    }
-    case 'text':
-      return { src: line, tgt: null, turns: null }
+    case 'tmx':
+      return readTmx(first, { srcLang: request.srcLang, tgtLang: request.tgtLang }, skipped)
+    case 'po':
+    case 'mo':
+      return readGettext(format, first, skipped)
+    default:
+      return readLineFormat(format, first, skipped)
   }
 }
 
 export async function importCorpus(db: Database, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
-  const [file, ...rest] = request.files
-  if (!file || rest.length > 0) throw new Error('exactly one input file is supported for tsv, jsonl and text corpora')
-  const format = request.format ?? (await sniffFormat(file))
+  const format = request.format ?? (await sniffFormat(request.files))
   const kind = kindOfFormat[format]
-  const totalBytes = (await stat(file)).size
   if (kind !== 'parallel' && request.tgtLang) throw new Error(`a ${kind} corpus has no target language; drop tgtLang`)
+  let totalBytes = 0
+  for (const file of request.files) totalBytes += (await stat(file)).size
+  const skipped: SkipCounts = {}
+  const reader = readerFor(format, request, skipped)
 
-  const insertCorpus = db.prepare(
-    'INSERT INTO corpora (name, kind, src_lang, tgt_lang, source, meta) VALUES (?, ?, ?, ?, ?, ?)',
-  )
+  const insertCorpus = db.prepare('INSERT INTO corpora (name, kind, src_lang, tgt_lang, source, meta) VALUES (?, ?, ?, ?, ?, ?)')
   const insertRow = db.prepare('INSERT INTO corpus_rows (corpus_id, idx, src, tgt, turns, grp) VALUES (?, ?, ?, ?, ?, ?)')
+  const setMeta = db.prepare('UPDATE corpora SET meta = ? WHERE id = ?')
+  const names = request.files.map((f) => basename(f))
   let rows = 0
-  let skippedBlankLines = 0
   db.exec('BEGIN IMMEDIATE')
   try {
-    const meta = JSON.stringify({ format, importedFrom: request.files.map((f) => basename(f)) })
     const corpusId = Number(
-      insertCorpus.run(
-        request.name,
-        kind,
-        request.srcLang ?? null,
-        request.tgtLang ?? null,
-        request.source ?? request.files.map((f) => basename(f)).join(', '),
-        meta,
-      ).lastInsertRowid,
+      insertCorpus.run(request.name, kind, request.srcLang ?? null, request.tgtLang ?? null, request.source ?? names.join(' + '), '{}').lastInsertRowid,
     )
-    for await (const batch of readLineBatches(file)) {
+    for await (const batch of reader) {
       if (hooks.isCancelled?.()) throw new ImportCancelledError()
-      batch.lines.forEach((line, offset) => {
-        if (line.trim().length === 0) {
-          skippedBlankLines++
-          return
-        }
-        const row = parseLine(format, line, file, batch.firstLineNo + offset)
-        insertRow.run(corpusId, rows, row.src, row.tgt, row.turns, request.groupOf?.(rows) ?? null)
+      for (const record of batch.records) {
+        insertRow.run(corpusId, rows, record.src, record.tgt, record.turns, request.groupOf?.(rows) ?? null)
         rows++
-      })
+      }
       hooks.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, rows })
     }
     if (hooks.isCancelled?.()) throw new ImportCancelledError()
-    if (rows === 0) throw new Error(`${basename(file)}: no ${kind} rows found (the file is empty or blank)`)
+    if (rows === 0) throw new Error(`${names.join(' + ')}: no ${kind} rows found${Object.keys(skipped).length ? ` (skipped: ${JSON.stringify(skipped)})` : ''}`)
+    setMeta.run(JSON.stringify({ format, importedFrom: names, skipped }), corpusId)
     db.exec('COMMIT')
-    return { corpusId, name: request.name, kind, format, rows, skippedBlankLines }
+    return { corpusId, name: request.name, kind, format, rows, skipped }
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK')
+    await reader.return(undefined)
     throw error
   }
 }

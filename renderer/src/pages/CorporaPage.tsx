@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { CorpusFormat, CorpusSummary } from '../../../main/api/contract.ts'
+import { CorpusFormat, type CorpusSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
@@ -75,6 +75,7 @@ function ImportForm() {
   const { t } = useTranslation()
   const client = useClient()
   const [file, setFile] = useState('')
+  const [pairFile, setPairFile] = useState('')
   const [name, setName] = useState('')
   const [format, setFormat] = useState<CorpusFormat | ''>('')
   const [srcLang, setSrcLang] = useState('')
@@ -86,13 +87,14 @@ function ImportForm() {
     try {
       await client.call('corpus.import', {
         name: name.trim(),
-        files: [file.trim()],
+        files: pairFile.trim() ? [file.trim(), pairFile.trim()] : [file.trim()],
         ...(format ? { format } : {}),
         ...(srcLang ? { srcLang } : {}),
         ...(tgtLang ? { tgtLang } : {}),
       })
       setName('')
       setFile('')
+      setPairFile('')
     } catch (caught) {
       setError((caught as Error).message)
     }
@@ -105,6 +107,10 @@ function ImportForm() {
         <input required value={file} onChange={(e) => setFile(e.target.value)} placeholder="/home/me/data/train.tsv" name="file" />
       </label>
       <label>
+        {t('corpora.import.pairFile')}
+        <input value={pairFile} onChange={(e) => setPairFile(e.target.value)} placeholder="/home/me/data/train.es" name="pairFile" />
+      </label>
+      <label>
         {t('corpora.import.name')}
         <input required value={name} onChange={(e) => setName(e.target.value)} name="name" />
       </label>
@@ -112,9 +118,11 @@ function ImportForm() {
         {t('corpora.import.format')}
         <select value={format} onChange={(e) => setFormat(e.target.value as CorpusFormat | '')} name="format">
           <option value="">{t('corpora.import.auto')}</option>
-          <option value="tsv">TSV</option>
-          <option value="jsonl">JSONL</option>
-          <option value="text">text</option>
+          {CorpusFormat.options.map((option) => (
+            <option key={option} value={option}>
+              {t(`corpora.format.${option}`)}
+            </option>
+          ))}
         </select>
       </label>
       <label>
