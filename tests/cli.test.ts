@@ -113,3 +113,27 @@ test('npm start falls back to browser mode in one clear line where Electron cann
   assert.equal(notes.length, 1)
   assert.match(notes[0]!, /^kotoba: the desktop window cannot open here \(.+\); starting browser mode instead\.$/)
 })
+
+test('corpus search, clean, split and export over the CLI', (t) => {
+  const dir = tempDir(t)
+  const db = join(dir, 'ops.db')
+  const found = parseJsonOutput<{ total: number; rows: { src: string }[] }>(runCli(['--db', db, '--json', 'corpus', 'search', 'sample-bible-en-es', 'Jonah', '--limit', '2']))
+  assert.ok(found.total > 5)
+  assert.equal(found.rows.length, 2)
+  assert.ok(found.rows.every((r) => r.src.includes('Jonah')))
+  const cleaned = parseJsonOutput<{ before: number; kept: number; dropped: Record<string, number> }>(runCli(['--db', db, '--json', 'corpus', 'clean', 'sample-bible-en-es', '--max-ratio', '3']))
+  assert.equal(cleaned.before, 4616)
+  assert.equal(cleaned.kept + Object.values(cleaned.dropped).reduce((a, b) => a + b, 0), 4616)
+  const split = parseJsonOutput<{ train: number; dev: number; test: number; groups: { dev: string[]; test: string[] } }>(
+    runCli(['--db', db, '--json', 'corpus', 'split', 'sample-bible-en-es', '--dev', '300', '--test', '300', '--by', 'group']),
+  )
+  assert.equal(split.train + split.dev + split.test, cleaned.kept)
+  assert.ok(split.groups.test.length > 0)
+  const out = join(dir, 'dev.tsv')
+  const exported = parseJsonOutput<{ rows: number; format: string }>(runCli(['--db', db, '--json', 'corpus', 'export', 'sample-bible-en-es', '--out', out, '--split', 'dev']))
+  assert.deepEqual(exported, { path: out, rows: split.dev, format: 'tsv' })
+  assert.ok(existsSync(out))
+  const bad = runCli(['--db', db, '--json', 'corpus', 'split', 'sample-hamlet-dialogues', '--dev', '5', '--test', '5', '--by', 'group'])
+  assert.equal(bad.status, 1)
+  assert.match(parseJsonOutput<{ error: string }>(bad).error, /without a grouping key/)
+})

@@ -48,7 +48,13 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await table.getByRole('row', { name: /sample-bible-en-es/ }).getByRole('button', { name: 'Browse' }).click()
   await page.getByText('In the beginning, God created the heavens and the earth.').waitFor()
   await page.getByText('En el principio crió Dios los cielos y la tierra.').waitFor()
-  await shot(page, 'corpora')
+  // Full-text search over both sides.
+  await page.getByTestId('corpus-search').fill('tinieblas')
+  await page.getByText(/^\d+ matching rows$/).waitFor()
+  const firstHit = page.locator('.rows-table tbody tr').first()
+  assert.match((await firstHit.textContent()) ?? '', /tinieblas/)
+  await shot(page, 'corpora-search')
+  await page.getByTestId('corpus-search').fill('')
 
   // Import through the form: a job with progress that ends in a new corpus row.
   const file = join(dir, 'greetings.tsv')

@@ -8,6 +8,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { ApiError, KotobaClient, type JobProgress } from '../main/api/contract.ts'
 import { startEngineProcess, type EngineProcess } from '../main/engine/host.ts'
 import { sampleCorpusNames } from '../main/engine/sample/load.ts'
+import { latestSchemaVersion } from '../main/engine/store/migrations.ts'
 import { cleanEnv, repoRoot, tempDir, writeLargeTsv } from './helpers.ts'
 
 const engineScript = join(repoRoot, 'out', 'main', 'engine.js')
@@ -26,7 +27,7 @@ test('the bundled engine starts over IPC, reports itself and loads the sample co
   assert.equal(engine.dbPath, dbPath)
   const info = await client.call('app.info')
   assert.equal(info.dbPath, dbPath)
-  assert.equal(info.schemaVersion, 1)
+  assert.equal(info.schemaVersion, latestSchemaVersion)
   assert.ok(info.compute.active, 'some TensorFlow.js backend is active')
   assert.ok(info.compute.attempts.some((a) => a.status === 'active' && a.name === info.compute.active))
   const corpora = await client.call('corpus.list')

@@ -75,7 +75,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -119,6 +119,32 @@ export const CorpusImportParams = z
   .strict()
 export type CorpusImportParams = z.infer<typeof CorpusImportParams>
 
+export const CleanOptions = z
+  .object({
+    /** Unicode NFKC normalisation. */
+    normalize: z.boolean().default(true),
+    /** Collapse runs of whitespace and trim. */
+    trim: z.boolean().default(true),
+    dropEmpty: z.boolean().default(true),
+    dedupe: z.boolean().default(true),
+    /** In characters, per side (or turn). */
+    minLength: z.number().int().min(0).optional(),
+    maxLength: z.number().int().min(1).optional(),
+    /** Longer side / shorter side, in characters (parallel corpora). */
+    maxRatio: z.number().min(1).optional(),
+  })
+  .strict()
+export type CleanOptions = z.infer<typeof CleanOptions>
+
+export const SplitResult = z.object({
+  train: z.number().int(),
+  dev: z.number().int(),
+  test: z.number().int(),
+  groups: z.object({ dev: z.array(z.string()), test: z.array(z.string()) }).optional(),
+})
+
+export const ExportFormat = z.enum(['tsv', 'jsonl', 'text'])
+
 // ---- the method table ----------------------------------------------------------------------
 
 export const methods = {
@@ -138,6 +164,43 @@ export const methods = {
   },
   'corpus.import': { params: CorpusImportParams, result: z.object({ jobId: z.string() }) },
   'corpus.delete': { params: CorpusRef, result: z.object({ deleted: z.boolean() }) },
+  'corpus.search': {
+    params: z
+      .object({
+        name: z.string().min(1),
+        query: z.string().min(1).max(500),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
+    result: z.object({ total: z.number().int(), rows: z.array(CorpusRow) }),
+  },
+  'corpus.clean': { params: CleanOptions.extend({ name: z.string().min(1) }).strict(), result: z.object({ jobId: z.string() }) },
+  'corpus.split': {
+    params: z
+      .object({
+        name: z.string().min(1),
+        /** ≥ 1: rows; between 0 and 1: a fraction. */
+        dev: z.number().min(0),
+        test: z.number().min(0),
+        seed: z.number().int().default(1),
+        by: z.enum(['random', 'group']).default('random'),
+      })
+      .strict(),
+    result: SplitResult,
+  },
+  'corpus.export': {
+    params: z
+      .object({
+        name: z.string().min(1),
+        out: z.string().min(1),
+        /** Default: tsv for parallel, jsonl for dialogue, text for monolingual corpora. */
+        format: ExportFormat.optional(),
+        split: z.enum(['train', 'dev', 'test']).optional(),
+      })
+      .strict(),
+    result: z.object({ path: z.string(), rows: z.number().int(), format: ExportFormat }),
+  },
   'jobs.list': { params: NoParams, result: z.array(JobProgress) },
   'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
   'jobs.cancel': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },

@@ -90,7 +90,7 @@ async function followJob(client: KotobaClient, engine: Engine, jobId: string): P
     const final = await engine.jobs.wait(jobId)
     bar?.finish(final)
     if (final.status === 'failed') throw new CliError(final.error ?? 'the job failed')
-    if (final.status === 'cancelled') throw new CliError('cancelled; nothing was imported', 130)
+    if (final.status === 'cancelled') throw new CliError('cancelled; nothing was changed', 130)
     return final
   } finally {
     unsubscribe()
@@ -214,6 +214,87 @@ corpus
       const result = await client.call('corpus.delete', { name })
       if (!result.deleted) throw new CliError(`no corpus named '${name}'`)
       output(result, () => `deleted '${name}'`)
+    }),
+  )
+
+corpus
+  .command('search')
+  .description('full-text search over source and target (substrings, any script)')
+  .argument('<name>')
+  .argument('<query>')
+  .option('--limit <n>', 'rows to show', '20')
+  .action((name: string, query: string, options: { limit: string }) =>
+    withEngine(async (client) => {
+      const found = await client.call('corpus.search', { name, query, limit: Math.max(1, Math.min(500, Number(options.limit) || 20)) })
+      output(found, () => [`${found.total} rows match`, ...found.rows.map((r) => `${r.index + 1}\t${r.turns ? r.turns.join(' ⏎ ') : [r.src, r.tgt].filter((x) => x !== null).join('\t')}`)].join('\n'))
+    }),
+  )
+
+corpus
+  .command('clean')
+  .description('normalise (NFKC), trim, drop empty and duplicate rows, filter by length and length ratio')
+  .argument('<name>')
+  .option('--no-normalize', 'keep the text as it is (no NFKC)')
+  .option('--no-trim', 'keep whitespace as it is')
+  .option('--keep-empty', 'keep rows with an empty side')
+  .option('--keep-duplicates', 'keep repeated rows')
+  .option('--min-length <n>', 'drop rows with a side shorter than N characters')
+  .option('--max-length <n>', 'drop rows with a side longer than N characters')
+  .option('--max-ratio <r>', 'drop pairs whose longer side is more than R times the shorter')
+  .action((name: string, options: { normalize: boolean; trim: boolean; keepEmpty?: boolean; keepDuplicates?: boolean; minLength?: string; maxLength?: string; maxRatio?: string }) =>
+    withEngine(async (client, engine) => {
+      const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : ({ [key]: Number(value) } as Record<K, number>))
+      const { jobId } = await client.call('corpus.clean', {
+        name,
+        normalize: options.normalize,
+        trim: options.trim,
+        dropEmpty: !options.keepEmpty,
+        dedupe: !options.keepDuplicates,
+        ...optional('minLength', options.minLength),
+        ...optional('maxLength', options.maxLength),
+        ...optional('maxRatio', options.maxRatio),
+      })
+      const final = await followJob(client, engine, jobId)
+      const report = engine.jobs.result(final.jobId) as { before: number; kept: number; dropped: Record<string, number>; changed: Record<string, number> }
+      output(report, () =>
+        [
+          `kept ${report.kept} of ${report.before} rows`,
+          ...Object.entries(report.dropped).map(([reason, n]) => `  dropped ${n}: ${reason}`),
+          ...Object.entries(report.changed).map(([step, n]) => `  changed ${n}: ${step}`),
+        ].join('\n'),
+      )
+    }),
+  )
+
+corpus
+  .command('split')
+  .description('assign train/dev/test: counts (≥ 1) or fractions (< 1), at random with a seed or by grouping key')
+  .argument('<name>')
+  .requiredOption('--dev <k>', 'dev size')
+  .requiredOption('--test <k>', 'test size')
+  .option('--seed <s>', 'random seed', '1')
+  .option('--by <key>', "'group' keeps each group (e.g. Bible book) in one split", 'random')
+  .action((name: string, options: { dev: string; test: string; seed: string; by: string }) =>
+    withEngine(async (client) => {
+      if (options.by !== 'random' && options.by !== 'group') throw new CliError(`--by must be 'random' or 'group', got '${options.by}'`)
+      const result = await client.call('corpus.split', { name, dev: Number(options.dev), test: Number(options.test), seed: Number(options.seed), by: options.by })
+      output(result, () =>
+        [`train ${result.train}, dev ${result.dev}, test ${result.test}`, ...(result.groups ? [`dev groups: ${result.groups.dev.join(', ')}`, `test groups: ${result.groups.test.join(', ')}`] : [])].join('\n'),
+      )
+    }),
+  )
+
+corpus
+  .command('export')
+  .description('write a corpus (or one split) to a file: tsv, jsonl or text')
+  .argument('<name>')
+  .requiredOption('--out <file>', 'output file')
+  .addOption(new Option('--format <format>', 'default: tsv, jsonl or text by corpus kind').choices(['tsv', 'jsonl', 'text']))
+  .addOption(new Option('--split <split>', 'only this split').choices(['train', 'dev', 'test']))
+  .action((name: string, options: { out: string; format?: 'tsv' | 'jsonl' | 'text'; split?: 'train' | 'dev' | 'test' }) =>
+    withEngine(async (client) => {
+      const result = await client.call('corpus.export', { name, out: options.out, ...(options.format ? { format: options.format } : {}), ...(options.split ? { split: options.split } : {}) })
+      output(result, () => `wrote ${result.rows} rows to ${result.path} (${result.format})`)
     }),
   )
 

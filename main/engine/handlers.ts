@@ -4,7 +4,10 @@ import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, type MethodName, type Result, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { withMemory } from './compute/backends.ts'
+import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { corpusRows, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
+import { searchCorpus } from './corpus/search.ts'
+import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
 import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
@@ -57,6 +60,36 @@ export const handlers: Handlers = {
     const deleted = deleteCorpus(engine.db, name)
     if (deleted) engine.emit({ event: 'corpus.changed', data: { name } })
     return { deleted }
+  },
+
+  'corpus.search': (engine, { name, query, offset, limit }) => searchCorpus(engine.db, requireCorpus(engine, name).id, query, offset, limit),
+
+  'corpus.clean': (engine, { name, ...options }) => {
+    requireCorpus(engine, name)
+    const job = engine.jobs.start('corpus.clean', { name, ...options }, `Clean ${name}`)
+    return { jobId: job.jobId }
+  },
+
+  'corpus.split': (engine, { name, dev, test, seed, by }) => {
+    const corpus = requireCorpus(engine, name)
+    try {
+      const result = splitCorpus(engine.db, corpus.id, { dev, test, seed, by })
+      engine.emit({ event: 'corpus.changed', data: { name } })
+      return result
+    } catch (error) {
+      throw new ApiError({ code: 'bad_request', message: (error as Error).message })
+    }
+  },
+
+  'corpus.export': (engine, { name, out, format, split }) => {
+    const corpus = requireCorpus(engine, name)
+    const chosen = format ?? defaultExportFormat[corpus.kind]
+    const path = resolve(out)
+    try {
+      return { path, rows: exportCorpus(engine.db, corpus, path, chosen, split), format: chosen }
+    } catch (error) {
+      throw new ApiError({ code: 'bad_request', message: (error as Error).message })
+    }
   },
 
   'jobs.list': (engine) => engine.jobs.list(),

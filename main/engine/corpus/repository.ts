@@ -40,27 +40,39 @@ export function findCorpus(db: Database, name: string): CorpusSummary | undefine
   return record && toSummary(record)
 }
 
-export function corpusRows(db: Database, corpusId: number, offset: number, limit: number): CorpusRow[] {
-  const records = db
-    .prepare('SELECT idx, src, tgt, turns, grp, split FROM corpus_rows WHERE corpus_id = ? ORDER BY idx LIMIT ? OFFSET ?')
-    .all(corpusId, limit, offset) as {
-    idx: number
-    src: string | null
-    tgt: string | null
-    turns: string | null
-    grp: string | null
-    split: string | null
-  }[]
-  return records.map((r) => ({
+export interface CorpusRowRecord {
+  idx: number
+  src: string | null
+  tgt: string | null
+  turns: string | null
+  grp: string | null
+  split: string | null
+}
+
+export function toCorpusRow(r: CorpusRowRecord): CorpusRow {
+  return {
     index: r.idx,
     src: r.src,
     tgt: r.tgt,
     turns: r.turns === null ? null : (JSON.parse(r.turns) as string[]),
     group: r.grp,
     split: r.split,
-  }))
+  }
+}
+
+export function corpusRows(db: Database, corpusId: number, offset: number, limit: number): CorpusRow[] {
+  const records = db
+    .prepare('SELECT idx, src, tgt, turns, grp, split FROM corpus_rows WHERE corpus_id = ? ORDER BY idx LIMIT ? OFFSET ?')
+    .all(corpusId, limit, offset) as CorpusRowRecord[]
+  return records.map(toCorpusRow)
 }
 
 export function deleteCorpus(db: Database, name: string): boolean {
-  return db.prepare('DELETE FROM corpora WHERE name = ?').run(name).changes > 0
+  const corpus = findCorpus(db, name)
+  if (!corpus) return false
+  db.transaction(() => {
+    db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpus.id)
+    db.prepare('DELETE FROM corpora WHERE id = ?').run(corpus.id)
+  })()
+  return true
 }

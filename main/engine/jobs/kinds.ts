@@ -1,5 +1,8 @@
 // What each kind of long job does inside its worker thread.
-import { CorpusImportParams, type JobKind } from '../../api/contract.ts'
+import { CleanOptions, CorpusImportParams, type JobKind } from '../../api/contract.ts'
+import { z } from 'zod'
+import { cleanCorpus } from '../corpus/clean.ts'
+import { findCorpus } from '../corpus/repository.ts'
 import { ImportCancelledError, importCorpus } from '../corpus/import.ts'
 import type { Database } from '../store/database.ts'
 import type { JobSpec, WorkerMessage } from './protocol.ts'
@@ -32,6 +35,23 @@ export const jobRunners: Record<JobKind, JobRunner> = {
       return result
     } catch (error) {
       if (error instanceof ImportCancelledError) throw new JobCancelledError()
+      throw error
+    }
+  },
+  'corpus.clean': async ({ spec, db, isCancelled, post }) => {
+    const { name, ...options } = CleanOptions.extend({ name: z.string() }).parse(spec.params)
+    const corpus = findCorpus(db, name)
+    if (!corpus) throw new Error(`no corpus named '${name}'`)
+    let cancelled = false
+    try {
+      const report = cleanCorpus(db, corpus.id, options, {
+        isCancelled: () => (cancelled = isCancelled()),
+        onProgress: (done, total) => post({ type: 'progress', done, total, unit: 'rows' }),
+      })
+      post({ type: 'event', event: { event: 'corpus.changed', data: { name } } })
+      return report
+    } catch (error) {
+      if (cancelled) throw new JobCancelledError()
       throw error
     }
   },

@@ -22,6 +22,8 @@ export interface JobManagerOptions {
 
 interface RunningJob {
   progress: JobProgress
+  /** What the job returned, once done. */
+  result: unknown
   worker: Worker | null
   control: Int32Array
   startedMs: number
@@ -65,6 +67,7 @@ export class JobManager {
     let settle!: (value: JobProgress) => void
     const job: RunningJob = {
       progress,
+      result: null,
       worker,
       control,
       startedMs: Date.now(),
@@ -91,6 +94,7 @@ export class JobManager {
           this.options.emit(message.event)
           break
         case 'done':
+          job.result = message.result
           finish('done', null)
           break
         case 'cancelled':
@@ -145,6 +149,11 @@ export class JobManager {
 
   get(jobId: string): JobProgress {
     return this.find(jobId).progress
+  }
+
+  /** What a finished job returned (its report), or null. */
+  result(jobId: string): unknown {
+    return this.find(jobId).result
   }
 
   list(): JobProgress[] {

@@ -143,6 +143,21 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 2,
+    name: 'full-text search over corpus rows',
+    up: (db) => {
+      // Trigram tokens give substring search in every script (Japanese has no spaces to split on).
+      db.exec(`
+        CREATE VIRTUAL TABLE corpus_fts USING fts5(
+          src, tgt, turns,
+          corpus_id UNINDEXED, idx UNINDEXED,
+          tokenize = 'trigram'
+        );
+        INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows;
+      `)
+    },
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

@@ -16,8 +16,8 @@ export interface Query<T> {
   reload: () => void
 }
 
-/** Calls a method when the component mounts and whenever `key` changes. */
-export function useQuery<M extends MethodName>(method: M, params: Params<M>, key = ''): Query<Result<M>> {
+/** Calls a method when the component mounts and whenever `key` changes (not at all while `enabled` is false). */
+export function useQuery<M extends MethodName>(method: M, params: Params<M>, key = '', enabled = true): Query<Result<M>> {
   const client = useClient()
   const [state, setState] = useState<{ data: Result<M> | undefined; error: string | null; loading: boolean }>({
     data: undefined,
@@ -28,6 +28,7 @@ export function useQuery<M extends MethodName>(method: M, params: Params<M>, key
   const paramsRef = useRef(params)
   paramsRef.current = params
   useEffect(() => {
+    if (!enabled) return
     let live = true
     setState((previous) => ({ ...previous, loading: true }))
     const call = client.call.bind(client) as (method: M, params: Params<M>) => Promise<Result<M>>
@@ -38,7 +39,7 @@ export function useQuery<M extends MethodName>(method: M, params: Params<M>, key
     return () => {
       live = false
     }
-  }, [client, method, key, generation])
+  }, [client, method, key, generation, enabled])
   const reload = useCallback(() => setGeneration((g) => g + 1), [])
   return { ...state, reload }
 }

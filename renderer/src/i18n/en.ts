@@ -16,7 +16,7 @@ export const en = {
     confirmDelete: 'Delete corpus “{{name}}” and all its rows?',
     format: { tsv: 'TSV (source⇥target)', moses: 'Moses pair (two files)', tmx: 'TMX', po: 'gettext PO', mo: 'gettext MO', jsonl: 'dialogue JSONL', text: 'text, one sentence per line' },
     import: { title: 'Import a corpus', file: 'File path on the engine’s machine', pairFile: 'Target-side file (Moses pair, optional)', name: 'Name', format: 'Format', auto: 'detect', src: 'Source language', tgt: 'Target language', submit: 'Import' },
-    rows: { title: 'Rows of {{name}}', group: 'Group', src: 'Source', tgt: 'Target', turns: 'Turns' },
+    rows: { title: 'Rows of {{name}}', group: 'Group', split: 'Split', search: 'Search', searchHint: 'words or part of a word, in either language', matches: '{{count}} matching rows', src: 'Source', tgt: 'Target', turns: 'Turns' },
   },
   tokenizers: { title: 'Tokenizers', intro: 'SentencePiece models (unigram or BPE) trained from your corpora.', empty: 'No tokenizers yet. A tokenizer is trained from a corpus: the sample corpora in Corpora are ready for it.' },
   embeddings: { title: 'Embeddings', intro: 'Word vectors and model embeddings, projected in 2-D and 3-D.', empty: 'No embeddings yet. They appear here once a word2vec or translation run saves a checkpoint.' },

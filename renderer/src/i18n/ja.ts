@@ -17,7 +17,7 @@ export const ja: Catalogue = {
     confirmDelete: 'コーパス「{{name}}」とそのすべての行を削除しますか？',
     format: { tsv: 'TSV（原文⇥訳文）', moses: 'Moses 形式（2 ファイル）', tmx: 'TMX', po: 'gettext PO', mo: 'gettext MO', jsonl: '対話 JSONL', text: 'テキスト（1 行 1 文）' },
     import: { title: 'コーパスの取り込み', file: 'エンジン側のファイルパス', pairFile: '訳文側のファイル（Moses 形式、任意）', name: '名前', format: '形式', auto: '自動判定', src: '原言語', tgt: '目的言語', submit: '取り込む' },
-    rows: { title: '{{name}} の行', group: 'グループ', src: '原文', tgt: '訳文', turns: 'ターン' },
+    rows: { title: '{{name}} の行', group: 'グループ', split: '分割', search: '検索', searchHint: '単語や語の一部（どちらの言語でも）', matches: '一致する行: {{count}}', src: '原文', tgt: '訳文', turns: 'ターン' },
   },
   tokenizers: { title: 'トークナイザー', intro: 'コーパスから学習した SentencePiece モデル（unigram または BPE）。', empty: 'トークナイザーがありません。トークナイザーはコーパスから学習します。「コーパス」のサンプルがすぐに使えます。' },
   embeddings: { title: '埋め込み', intro: '単語ベクトルとモデルの埋め込みを 2 次元・3 次元に射影して表示します。', empty: '埋め込みがありません。word2vec や翻訳の実行がチェックポイントを保存すると表示されます。' },

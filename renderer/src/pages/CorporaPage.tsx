@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { CorpusFormat, type CorpusSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
@@ -9,7 +9,18 @@ const pageSize = 25
 function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () => void }) {
   const { t } = useTranslation()
   const [offset, setOffset] = useState(0)
-  const rows = useQuery('corpus.rows', { name: corpus.name, offset, limit: pageSize }, `${corpus.name}:${offset}`)
+  const [query, setQuery] = useState('')
+  const [search, setSearch] = useState('')
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setSearch(query.trim())
+      setOffset(0)
+    }, 250)
+    return () => clearTimeout(timer)
+  }, [query])
+  const browse = useQuery('corpus.rows', { name: corpus.name, offset, limit: pageSize }, `${corpus.name}:${offset}`, search === '')
+  const found = useQuery('corpus.search', { name: corpus.name, query: search || ' ', offset, limit: pageSize }, `${corpus.name}:${search}:${offset}`, search !== '')
+  const rows = search ? found : browse
   const total = rows.data?.total ?? corpus.rows
   return (
     <section className="panel" aria-labelledby="rows-title">
@@ -19,12 +30,18 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
           {t('common.close')}
         </button>
       </div>
+      <label className="search">
+        {t('corpora.rows.search')}
+        <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder={t('corpora.rows.searchHint')} data-testid="corpus-search" />
+      </label>
+      {search && rows.data && <p className="muted">{t('corpora.rows.matches', { count: rows.data.total })}</p>}
       {rows.error && <p className="error">{t('common.error', { message: rows.error })}</p>}
       <table className="data rows-table">
         <thead>
           <tr>
             <th>#</th>
             <th>{t('corpora.rows.group')}</th>
+            <th>{t('corpora.rows.split')}</th>
             {corpus.kind === 'dialogue' ? (
               <th>{t('corpora.rows.turns')}</th>
             ) : (
@@ -40,6 +57,7 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
             <tr key={row.index}>
               <td className="num">{row.index + 1}</td>
               <td>{row.group ?? ''}</td>
+              <td>{row.split ?? ''}</td>
               {corpus.kind === 'dialogue' ? (
                 <td>
                   <ol className="turns">

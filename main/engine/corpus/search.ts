@@ -1,0 +1,31 @@
+// Full-text search over a corpus's rows (SQLite FTS5, trigram tokens: substring search in any script).
+import type { CorpusRow } from '../../api/contract.ts'
+import type { Database } from '../store/database.ts'
+import { toCorpusRow, type CorpusRowRecord } from './repository.ts'
+
+/** (Re)builds the search index of one corpus; call inside the transaction that wrote its rows. */
+export function indexCorpus(db: Database, corpusId: number): void {
+  db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpusId)
+  db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ?').run(corpusId)
+}
+
+/** Trigram FTS needs 3 characters; shorter queries fall back to a LIKE scan. */
+const minimumTrigramLength = 3
+
+export function searchCorpus(db: Database, corpusId: number, query: string, offset: number, limit: number): { total: number; rows: CorpusRow[] } {
+  const text = query.trim()
+  if ([...text].length >= minimumTrigramLength) {
+    const phrase = `"${text.replaceAll('"', '""')}"` // one phrase: the words in this order
+    const from = 'FROM corpus_fts f JOIN corpus_rows r ON r.corpus_id = f.corpus_id AND r.idx = f.idx WHERE corpus_fts MATCH ? AND f.corpus_id = ?'
+    const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(phrase, corpusId) as { n: number }).n
+    const records = db.prepare(`SELECT r.idx, r.src, r.tgt, r.turns, r.grp, r.split ${from} ORDER BY r.idx LIMIT ? OFFSET ?`).all(phrase, corpusId, limit, offset) as CorpusRowRecord[]
+    return { total, rows: records.map(toCorpusRow) }
+  }
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  const where = "corpus_id = ? AND (src LIKE ? ESCAPE '\\' OR tgt LIKE ? ESCAPE '\\' OR turns LIKE ? ESCAPE '\\')"
+  const total = (db.prepare(`SELECT count(*) AS n FROM corpus_rows WHERE ${where}`).get(corpusId, pattern, pattern, pattern) as { n: number }).n
+  const records = db
+    .prepare(`SELECT idx, src, tgt, turns, grp, split FROM corpus_rows WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`)
+    .all(corpusId, pattern, pattern, pattern, limit, offset) as CorpusRowRecord[]
+  return { total, rows: records.map(toCorpusRow) }
+}

@@ -1,0 +1,117 @@
+// Search, cleaning, splits and export on real SQLite files.
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { cleanCorpus } from '../main/engine/corpus/clean.ts'
+import { exportCorpus } from '../main/engine/corpus/export.ts'
+import { importCorpus } from '../main/engine/corpus/import.ts'
+import { corpusRows, deleteCorpus, findCorpus } from '../main/engine/corpus/repository.ts'
+import { searchCorpus } from '../main/engine/corpus/search.ts'
+import { splitCorpus } from '../main/engine/corpus/split.ts'
+import { loadSampleOnce, sampleCorpusNames } from '../main/engine/sample/load.ts'
+import { openDatabase } from '../main/engine/store/database.ts'
+import { tempDir } from './helpers.ts'
+
+function setup(t: Parameters<typeof tempDir>[0]) {
+  const dir = tempDir(t)
+  const db = openDatabase(join(dir, 'kotoba.db'))
+  t.after(() => db.close())
+  return { dir, db }
+}
+
+test('full-text search finds substrings in English, Spanish and Japanese, with paging', async (t) => {
+  const { dir, db } = setup(t)
+  const file = join(dir, 'mixed.tsv')
+  writeFileSync(file, 'The light shines\tLa luz brilla\nIn the darkness\tEn las tinieblas\n猫が窓を開けました。\tEl gato abrió la ventana.\nlight and light\tluz y luz\n')
+  const { corpusId } = await importCorpus(db, { name: 'mixed', files: [file] })
+  assert.deepEqual(searchCorpus(db, corpusId, 'light', 0, 10).rows.map((r) => r.index), [0, 3])
+  assert.deepEqual(searchCorpus(db, corpusId, 'tiniebla', 0, 10).rows.map((r) => r.index), [1])
+  assert.deepEqual(searchCorpus(db, corpusId, '窓を開', 0, 10).rows.map((r) => r.index), [2])
+  assert.deepEqual(searchCorpus(db, corpusId, '猫', 0, 10).rows.map((r) => r.index), [2], 'short queries fall back to a scan')
+  const paged = searchCorpus(db, corpusId, 'light', 1, 1)
+  assert.equal(paged.total, 2)
+  assert.deepEqual(paged.rows.map((r) => r.index), [3])
+  assert.equal(searchCorpus(db, corpusId, 'nowhere to be found', 0, 10).total, 0)
+  assert.equal(searchCorpus(db, corpusId, 'say "hi"', 0, 10).total, 0, 'quotes in a query are literal')
+  deleteCorpus(db, 'mixed')
+  assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_fts').get() as { n: number }).n, 0, 'the index goes with the corpus')
+})
+
+test('cleaning normalises, trims and drops what the filters say, with a report, and keeps the index in step', async (t) => {
+  const { dir, db } = setup(t)
+  const file = join(dir, 'dirty.tsv')
+  writeFileSync(
+    file,
+    [
+      'Ｆｕｌｌｗｉｄｔｈ  text \tTexto',
+      'duplicate\tduplicado',
+      'duplicate\tduplicado',
+      ' \tempty source',
+      'short\tthis target is far far longer than its source',
+      'fine sentence\tfrase buena',
+    ].join('\n'),
+  )
+  const { corpusId } = await importCorpus(db, { name: 'dirty', files: [file] })
+  const report = cleanCorpus(db, corpusId, { normalize: true, trim: true, dropEmpty: true, dedupe: true, maxRatio: 3 })
+  assert.equal(report.before, 6)
+  assert.equal(report.kept, 3)
+  assert.deepEqual(report.dropped, { duplicate: 1, empty: 1, 'length ratio above 3': 1 })
+  assert.equal(report.changed.NFKC, 1)
+  assert.ok((report.changed.whitespace ?? 0) >= 2)
+  assert.deepEqual(
+    corpusRows(db, corpusId, 0, 10).map((r) => [r.index, r.src, r.tgt]),
+    [
+      [0, 'Fullwidth text', 'Texto'],
+      [1, 'duplicate', 'duplicado'],
+      [2, 'fine sentence', 'frase buena'],
+    ],
+  )
+  assert.deepEqual(searchCorpus(db, corpusId, 'Fullwidth', 0, 10).rows.map((r) => r.index), [0])
+  const meta = JSON.parse((db.prepare('SELECT meta FROM corpora WHERE id = ?').get(corpusId) as { meta: string }).meta) as { cleaning: { report: unknown }[] }
+  assert.deepEqual(meta.cleaning[0]!.report, report, 'the report is recorded with the corpus')
+  assert.throws(() => cleanCorpus(db, corpusId, { normalize: false, trim: false, dropEmpty: false, dedupe: false, minLength: 1000 }), /drop every row/)
+  assert.equal(corpusRows(db, corpusId, 0, 10).length, 3, 'a refused clean changes nothing')
+})
+
+test('random splits are reproducible with a seed; group splits never share a group between splits', async (t) => {
+  const { db } = setup(t)
+  await loadSampleOnce(db)
+  const bible = findCorpus(db, sampleCorpusNames.bible)!
+  const first = splitCorpus(db, bible.id, { dev: 100, test: 0.05, seed: 7, by: 'random' })
+  assert.deepEqual(first, { train: 4616 - 100 - 231, dev: 100, test: 231 })
+  const pick = () => (db.prepare("SELECT idx FROM corpus_rows WHERE corpus_id = ? AND split = 'dev' ORDER BY idx").all(bible.id) as { idx: number }[]).map((r) => r.idx)
+  const devA = pick()
+  splitCorpus(db, bible.id, { dev: 100, test: 0.05, seed: 7, by: 'random' })
+  assert.deepEqual(pick(), devA, 'same seed, same split')
+  splitCorpus(db, bible.id, { dev: 100, test: 0.05, seed: 8, by: 'random' })
+  assert.notDeepEqual(pick(), devA)
+
+  const byBook = splitCorpus(db, bible.id, { dev: 300, test: 300, seed: 1, by: 'group' })
+  assert.equal(byBook.train + byBook.dev + byBook.test, 4616)
+  const splitsPerBook = db.prepare('SELECT grp, count(DISTINCT split) AS n FROM corpus_rows WHERE corpus_id = ? GROUP BY grp').all(bible.id) as { grp: string; n: number }[]
+  assert.ok(splitsPerBook.every((book) => book.n === 1), 'every book sits in exactly one split')
+  assert.ok(byBook.groups!.test.length >= 1 && byBook.groups!.dev.length >= 1)
+  assert.throws(() => splitCorpus(db, bible.id, { dev: 3000, test: 3000, seed: 1, by: 'random' }), /leave no training rows/)
+  const hamlet = findCorpus(db, sampleCorpusNames.hamlet)!
+  assert.throws(() => splitCorpus(db, hamlet.id, { dev: 5, test: 5, seed: 1, by: 'group' }), /without a grouping key/)
+})
+
+test('export writes what import reads back, per split too', async (t) => {
+  const { dir, db } = setup(t)
+  await loadSampleOnce(db)
+  const bible = findCorpus(db, sampleCorpusNames.bible)!
+  splitCorpus(db, bible.id, { dev: 50, test: 50, seed: 3, by: 'random' })
+  const out = join(dir, 'test.tsv')
+  assert.equal(exportCorpus(db, bible, out, 'tsv', 'test'), 50)
+  const reimported = await importCorpus(db, { name: 'again', files: [out] })
+  assert.equal(reimported.rows, 50)
+  const exported = readFileSync(out, 'utf8').trimEnd().split('\n')
+  const original = db.prepare("SELECT src, tgt FROM corpus_rows WHERE corpus_id = ? AND split = 'test' ORDER BY idx").all(bible.id) as { src: string; tgt: string }[]
+  assert.deepEqual(exported, original.map((r) => `${r.src}\t${r.tgt}`))
+  const hamlet = findCorpus(db, sampleCorpusNames.hamlet)!
+  const dialogues = join(dir, 'hamlet.jsonl')
+  assert.equal(exportCorpus(db, hamlet, dialogues, 'jsonl'), 78)
+  assert.equal((await importCorpus(db, { name: 'hamlet-again', files: [dialogues] })).rows, 78)
+  assert.throws(() => exportCorpus(db, hamlet, join(dir, 'x.tsv'), 'tsv'), /no target side/)
+})
