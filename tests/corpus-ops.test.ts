@@ -7,7 +7,7 @@ import { cleanCorpus } from '../main/engine/corpus/clean.ts'
 import { exportCorpus } from '../main/engine/corpus/export.ts'
 import { importCorpus } from '../main/engine/corpus/import.ts'
 import { corpusRows, deleteCorpus, findCorpus } from '../main/engine/corpus/repository.ts'
-import { searchCorpus } from '../main/engine/corpus/search.ts'
+import { indexCorpus, isIndexed, searchCorpus } from '../main/engine/corpus/search.ts'
 import { splitCorpus } from '../main/engine/corpus/split.ts'
 import { loadSampleOnce, sampleCorpusNames } from '../main/engine/sample/load.ts'
 import { openDatabase } from '../main/engine/store/database.ts'
@@ -25,6 +25,13 @@ test('full-text search finds substrings in English, Spanish and Japanese, with p
   const file = join(dir, 'mixed.tsv')
   writeFileSync(file, 'The light shines\tLa luz brilla\nIn the darkness\tEn las tinieblas\n猫が窓を開けました。\tEl gato abrió la ventana.\nlight and light\tluz y luz\n')
   const { corpusId } = await importCorpus(db, { name: 'mixed', files: [file] })
+  // Before its index is built, search scans; after, it uses FTS5. Both find the same rows.
+  assert.equal(isIndexed(db, corpusId), false)
+  const scanned = ['light', 'tiniebla', '窓を開'].map((q) => searchCorpus(db, corpusId, q, 0, 10).rows.map((r) => r.index))
+  indexCorpus(db, corpusId)
+  assert.equal(isIndexed(db, corpusId), true)
+  assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_fts WHERE corpus_id = ?').get(corpusId) as { n: number }).n, 4)
+  assert.deepEqual(['light', 'tiniebla', '窓を開'].map((q) => searchCorpus(db, corpusId, q, 0, 10).rows.map((r) => r.index)), scanned)
   assert.deepEqual(searchCorpus(db, corpusId, 'light', 0, 10).rows.map((r) => r.index), [0, 3])
   assert.deepEqual(searchCorpus(db, corpusId, 'tiniebla', 0, 10).rows.map((r) => r.index), [1])
   assert.deepEqual(searchCorpus(db, corpusId, '窓を開', 0, 10).rows.map((r) => r.index), [2])
@@ -53,7 +60,10 @@ test('cleaning normalises, trims and drops what the filters say, with a report, 
     ].join('\n'),
   )
   const { corpusId } = await importCorpus(db, { name: 'dirty', files: [file] })
+  indexCorpus(db, corpusId)
   const report = cleanCorpus(db, corpusId, { normalize: true, trim: true, dropEmpty: true, dedupe: true, maxRatio: 3 })
+  assert.equal(isIndexed(db, corpusId), false, 'cleaning invalidates the index')
+  indexCorpus(db, corpusId)
   assert.equal(report.before, 6)
   assert.equal(report.kept, 3)
   assert.deepEqual(report.dropped, { duplicate: 1, empty: 1, 'length ratio above 3': 1 })

@@ -64,7 +64,8 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await page.getByLabel('Source language').fill('en')
   await page.getByLabel('Target language').fill('es')
   await page.getByRole('button', { name: 'Import' }).click()
-  await page.getByTestId('job').getByText('Done').waitFor()
+  await page.getByTestId('job').filter({ hasText: 'Import greetings.tsv as greetings' }).getByText('Done').waitFor()
+  await page.getByTestId('job').filter({ hasText: 'Index greetings for search' }).getByText('Done').waitFor()
   await table.getByRole('row', { name: /greetings/ }).getByRole('cell', { name: '3', exact: true }).waitFor()
   // A bad path is refused with a clear message, in place.
   await page.getByLabel('File path on the engine’s machine').fill(join(dir, 'missing.tsv'))

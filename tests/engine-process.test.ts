@@ -119,4 +119,9 @@ test('a job that fails reports why, and a finished one commits', async (t) => {
     [['good', 2, 'fr']],
   )
   await assert.rejects(client.call('corpus.import', { name: 'good', files: [good] }), (error: unknown) => error instanceof ApiError && error.code === 'conflict')
+  // A finished import starts the search-index job by itself.
+  const indexJob = (await client.call('jobs.list')).find((job) => job.kind === 'corpus.index')
+  assert.ok(indexJob, 'an index job was started')
+  assert.equal((await wait(indexJob.jobId)).status, 'done')
+  assert.equal((await client.call('corpus.search', { name: 'good', query: 'a' })).total, 1)
 })

@@ -75,7 +75,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])

@@ -58,6 +58,13 @@ export class Engine {
       backend: options.backend ?? null,
       worker: options.worker,
       emit: (event) => this.emit(event),
+      onFinished: (job, params) => {
+        // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
+        if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean')) {
+          const { name } = params as { name: string }
+          this.jobs.start('corpus.index', { name }, `Index ${name} for search`)
+        }
+      },
     })
   }
 

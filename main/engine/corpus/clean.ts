@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import type { CleanOptions } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 import { toCorpusRow, type CorpusRowRecord } from './repository.ts'
-import { indexCorpus } from './search.ts'
+import { invalidateIndex } from './search.ts'
 
 export interface CleanReport {
   before: number
@@ -98,7 +98,7 @@ export function cleanCorpus(
     db.prepare('DELETE FROM corpus_rows WHERE corpus_id = ?').run(corpusId)
     db.prepare('INSERT INTO corpus_rows (corpus_id, idx, src, tgt, turns, grp, split) SELECT ?, idx, src, tgt, turns, grp, split FROM temp.cleaned').run(corpusId)
     db.exec('DELETE FROM temp.cleaned')
-    indexCorpus(db, corpusId)
+    invalidateIndex(db, corpusId)
     const meta = JSON.parse((db.prepare('SELECT meta FROM corpora WHERE id = ?').get(corpusId) as { meta: string }).meta) as { cleaning?: unknown[] }
     const history = [...(meta.cleaning ?? []), { at: new Date().toISOString(), options, report }]
     db.prepare('UPDATE corpora SET meta = ? WHERE id = ?').run(JSON.stringify({ ...meta, cleaning: history }), corpusId)

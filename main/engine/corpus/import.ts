@@ -8,7 +8,6 @@ import { readLineFormat } from './formats/line-formats.ts'
 import { readMoses } from './formats/moses.ts'
 import type { RecordBatch, SkipCounts } from './formats/record.ts'
 import { readTmx } from './formats/tmx.ts'
-import { indexCorpus } from './search.ts'
 
 export { CorpusFormatError } from './formats/record.ts'
 
@@ -130,8 +129,7 @@ export async function importCorpus(db: Database, request: ImportRequest, hooks: 
     }
     if (hooks.isCancelled?.()) throw new ImportCancelledError()
     if (rows === 0) throw new Error(`${names.join(' + ')}: no ${kind} rows found${Object.keys(skipped).length ? ` (skipped: ${JSON.stringify(skipped)})` : ''}`)
-    setMeta.run(JSON.stringify({ format, importedFrom: names, skipped }), corpusId)
-    indexCorpus(db, corpusId)
+    setMeta.run(JSON.stringify({ format, importedFrom: names, skipped, searchIndex: 'pending' }), corpusId)
     db.exec('COMMIT')
     return { corpusId, name: request.name, kind, format, rows, skipped }
   } catch (error) {

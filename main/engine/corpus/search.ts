@@ -3,18 +3,39 @@ import type { CorpusRow } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 import { toCorpusRow, type CorpusRowRecord } from './repository.ts'
 
-/** (Re)builds the search index of one corpus; call inside the transaction that wrote its rows. */
-export function indexCorpus(db: Database, corpusId: number): void {
-  db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpusId)
-  db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ?').run(corpusId)
+// The index is built after the rows are committed (a 'corpus.index' job): building it takes longer than
+// importing, and search works without it (a slower scan) in the meantime.
+
+function setIndexed(db: Database, corpusId: number, indexed: boolean): void {
+  db.prepare("UPDATE corpora SET meta = json_set(meta, '$.searchIndex', ?) WHERE id = ?").run(indexed ? 'ready' : 'pending', corpusId)
 }
 
-/** Trigram FTS needs 3 characters; shorter queries fall back to a LIKE scan. */
+/** Drops a corpus's index entries (its rows are about to change); search scans until it is rebuilt. */
+export function invalidateIndex(db: Database, corpusId: number): void {
+  db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpusId)
+  setIndexed(db, corpusId, false)
+}
+
+/** (Re)builds the search index of one corpus, in one transaction. */
+export function indexCorpus(db: Database, corpusId: number): void {
+  db.transaction(() => {
+    invalidateIndex(db, corpusId)
+    db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ?').run(corpusId)
+    setIndexed(db, corpusId, true)
+  }).immediate()
+}
+
+export function isIndexed(db: Database, corpusId: number): boolean {
+  const row = db.prepare("SELECT json_extract(meta, '$.searchIndex') AS state FROM corpora WHERE id = ?").get(corpusId) as { state: string | null } | undefined
+  return row?.state === 'ready'
+}
+
+/** Trigram FTS needs 3 characters; shorter queries (and corpora not indexed yet) fall back to a LIKE scan. */
 const minimumTrigramLength = 3
 
 export function searchCorpus(db: Database, corpusId: number, query: string, offset: number, limit: number): { total: number; rows: CorpusRow[] } {
   const text = query.trim()
-  if ([...text].length >= minimumTrigramLength) {
+  if ([...text].length >= minimumTrigramLength && isIndexed(db, corpusId)) {
     const phrase = `"${text.replaceAll('"', '""')}"` // one phrase: the words in this order
     const from = 'FROM corpus_fts f JOIN corpus_rows r ON r.corpus_id = f.corpus_id AND r.idx = f.idx WHERE corpus_fts MATCH ? AND f.corpus_id = ?'
     const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(phrase, corpusId) as { n: number }).n

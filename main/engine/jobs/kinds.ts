@@ -3,6 +3,7 @@ import { CleanOptions, CorpusImportParams, type JobKind } from '../../api/contra
 import { z } from 'zod'
 import { cleanCorpus } from '../corpus/clean.ts'
 import { findCorpus } from '../corpus/repository.ts'
+import { indexCorpus } from '../corpus/search.ts'
 import { ImportCancelledError, importCorpus } from '../corpus/import.ts'
 import type { Database } from '../store/database.ts'
 import type { JobSpec, WorkerMessage } from './protocol.ts'
@@ -37,6 +38,15 @@ export const jobRunners: Record<JobKind, JobRunner> = {
       if (error instanceof ImportCancelledError) throw new JobCancelledError()
       throw error
     }
+  },
+  'corpus.index': async ({ spec, db, post }) => {
+    const { name } = z.object({ name: z.string() }).parse(spec.params)
+    const corpus = findCorpus(db, name)
+    if (!corpus) throw new Error(`no corpus named '${name}'`)
+    indexCorpus(db, corpus.id) // one SQLite statement: not interruptible midway, so no cancel check inside
+    post({ type: 'progress', done: corpus.rows, total: corpus.rows, unit: 'rows' })
+    post({ type: 'event', event: { event: 'corpus.changed', data: { name } } })
+    return { rows: corpus.rows }
   },
   'corpus.clean': async ({ spec, db, isCancelled, post }) => {
     const { name, ...options } = CleanOptions.extend({ name: z.string() }).parse(spec.params)

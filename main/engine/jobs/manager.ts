@@ -18,6 +18,8 @@ export interface JobManagerOptions {
   emit: (event: EngineEvent) => void
   /** Minimum milliseconds between two progress events of one job. */
   progressIntervalMs?: number
+  /** Called once when a job ends, whatever its status (e.g. to start follow-up work). */
+  onFinished?: (job: JobProgress, params: unknown) => void
 }
 
 interface RunningJob {
@@ -84,6 +86,7 @@ export class JobManager {
       job.worker = null
       this.options.emit({ event: 'job.progress', data: job.progress })
       settle(job.progress)
+      this.options.onFinished?.(job.progress, params)
     }
     worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Database } from '../store/database.ts'
 import { importCorpus } from '../corpus/import.ts'
 import { findCorpus } from '../corpus/repository.ts'
+import { indexCorpus } from '../corpus/search.ts'
 import { packageRoot } from '../paths.ts'
 
 export const sampleCorpusNames = { bible: 'sample-bible-en-es', hamlet: 'sample-hamlet-dialogues' } as const
@@ -35,6 +36,7 @@ export async function loadSampleOnce(db: Database, dir: string = sampleDir()): P
     srcLang: 'en',
     source: "sample: Shakespeare's Hamlet, scene dialogues (public domain)",
   })
+  for (const name of Object.values(sampleCorpusNames)) indexCorpus(db, findCorpus(db, name)!.id) // small: index at once
   db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(loadedKey, new Date().toISOString())
   return true
 }
