@@ -55,6 +55,11 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   assert.match((await firstHit.textContent()) ?? '', /tinieblas/)
   await shot(page, 'corpora-search')
   await page.getByTestId('corpus-search').fill('')
+  // Split by book from the UI: every row gets its split.
+  await page.getByTestId('split-by-group').check()
+  await page.getByTestId('split-button').click()
+  await page.getByTestId('tools-message').getByText(/^Split: train \d+, dev \d+, test \d+$/).waitFor()
+  await page.locator('.rows-table tbody tr').first().getByRole('cell', { name: /^(train|dev|test)$/ }).waitFor()
 
   // Import through the form: a job with progress that ends in a new corpus row.
   const file = join(dir, 'greetings.tsv')

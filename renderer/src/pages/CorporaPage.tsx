@@ -21,6 +21,9 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
   const browse = useQuery('corpus.rows', { name: corpus.name, offset, limit: pageSize }, `${corpus.name}:${offset}`, search === '')
   const found = useQuery('corpus.search', { name: corpus.name, query: search || ' ', offset, limit: pageSize }, `${corpus.name}:${search}:${offset}`, search !== '')
   const rows = search ? found : browse
+  useEvent('corpus.changed', ({ name }) => {
+    if (name === corpus.name) rows.reload()
+  })
   const total = rows.data?.total ?? corpus.rows
   return (
     <section className="panel" aria-labelledby="rows-title">
@@ -30,6 +33,7 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
           {t('common.close')}
         </button>
       </div>
+      <CorpusTools corpus={corpus} />
       <label className="search">
         {t('corpora.rows.search')}
         <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder={t('corpora.rows.searchHint')} data-testid="corpus-search" />
@@ -86,6 +90,76 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
         </button>
       </div>
     </section>
+  )
+}
+
+function CorpusTools({ corpus }: { corpus: CorpusSummary }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [dev, setDev] = useState('0.05')
+  const [test, setTest] = useState('0.05')
+  const [seed, setSeed] = useState('1')
+  const [byGroup, setByGroup] = useState(false)
+  const [maxRatio, setMaxRatio] = useState('')
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null)
+  const run = async (action: () => Promise<string>) => {
+    setMessage(null)
+    try {
+      setMessage({ text: await action(), error: false })
+    } catch (caught) {
+      setMessage({ text: (caught as Error).message, error: true })
+    }
+  }
+  const split = () =>
+    run(async () => {
+      const result = await client.call('corpus.split', { name: corpus.name, dev: Number(dev), test: Number(test), seed: Number(seed), by: byGroup ? 'group' : 'random' })
+      return t('corpora.tools.splitDone', { train: result.train, dev: result.dev, test: result.test })
+    })
+  const clean = () =>
+    run(async () => {
+      await client.call('corpus.clean', { name: corpus.name, ...(maxRatio ? { maxRatio: Number(maxRatio) } : {}) })
+      return t('corpora.tools.cleanStarted')
+    })
+  return (
+    <div className="tools">
+      <fieldset>
+        <legend>{t('corpora.tools.split')}</legend>
+        <label>
+          {t('corpora.tools.dev')}
+          <input value={dev} onChange={(e) => setDev(e.target.value)} size={6} inputMode="decimal" />
+        </label>
+        <label>
+          {t('corpora.tools.test')}
+          <input value={test} onChange={(e) => setTest(e.target.value)} size={6} inputMode="decimal" />
+        </label>
+        <label>
+          {t('corpora.tools.seed')}
+          <input value={seed} onChange={(e) => setSeed(e.target.value)} size={4} inputMode="numeric" />
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={byGroup} onChange={(e) => setByGroup(e.target.checked)} data-testid="split-by-group" />
+          {t('corpora.tools.byGroup')}
+        </label>
+        <button type="button" onClick={() => void split()} data-testid="split-button">
+          {t('corpora.tools.splitButton')}
+        </button>
+      </fieldset>
+      <fieldset>
+        <legend>{t('corpora.tools.clean')}</legend>
+        <label>
+          {t('corpora.tools.maxRatio')}
+          <input value={maxRatio} onChange={(e) => setMaxRatio(e.target.value)} size={4} inputMode="decimal" placeholder="3" />
+        </label>
+        <button type="button" onClick={() => void clean()}>
+          {t('corpora.tools.cleanButton')}
+        </button>
+      </fieldset>
+      {message && (
+        <p className={message.error ? 'error' : 'muted'} role={message.error ? 'alert' : 'status'} data-testid="tools-message">
+          {message.text}
+        </p>
+      )}
+    </div>
   )
 }
 
