@@ -62,14 +62,17 @@ function unfinishedTail(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(0)
 }
 
-export async function* readLineBatches(file: string, batchSize = 2000): AsyncGenerator<LineBatch> {
+export interface TextChunk {
+  text: string
+  /** Bytes of the file consumed so far. */
+  bytesRead: number
+}
+
+/** Decodes a file as strict UTF-8, chunk by chunk; invalid bytes throw with their exact offset. */
+export async function* readTextChunks(file: string): AsyncGenerator<TextChunk> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-  let carry = ''
-  let lineNo = 1
   let bytesRead = 0
   let pending: Uint8Array = new Uint8Array(0) // bytes of an unfinished sequence, for error offsets
-  let batch: string[] = []
-  let batchStart = 1
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
     let text: string
     try {
@@ -78,12 +81,30 @@ export async function* readLineBatches(file: string, batchSize = 2000): AsyncGen
       const joined = new Uint8Array(pending.length + chunk.length)
       joined.set(pending)
       joined.set(chunk, pending.length)
-      const at = findInvalidUtf8(joined)
-      throw new InvalidUtf8Error(file, bytesRead - pending.length + Math.max(at, 0))
+      throw new InvalidUtf8Error(file, bytesRead - pending.length + Math.max(findInvalidUtf8(joined), 0))
     }
     pending = unfinishedTail(chunk)
     bytesRead += chunk.length
-    carry += text
+    yield { text, bytesRead }
+  }
+  let rest: string
+  try {
+    rest = decoder.decode()
+  } catch {
+    throw new InvalidUtf8Error(file, bytesRead - pending.length + Math.max(findInvalidUtf8(pending), 0))
+  }
+  if (rest.length > 0) yield { text: rest, bytesRead }
+}
+
+export async function* readLineBatches(file: string, batchSize = 2000): AsyncGenerator<LineBatch> {
+  let carry = ''
+  let lineNo = 1
+  let batch: string[] = []
+  let batchStart = 1
+  let bytesRead = 0
+  for await (const chunk of readTextChunks(file)) {
+    bytesRead = chunk.bytesRead
+    carry += chunk.text
     let start = 0
     for (let nl = carry.indexOf('\n'); nl !== -1; nl = carry.indexOf('\n', start)) {
       const end = nl > start && carry.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
@@ -97,11 +118,6 @@ export async function* readLineBatches(file: string, batchSize = 2000): AsyncGen
       }
     }
     carry = carry.slice(start)
-  }
-  try {
-    carry += decoder.decode()
-  } catch {
-    throw new InvalidUtf8Error(file, bytesRead - pending.length + Math.max(findInvalidUtf8(pending), 0))
   }
   if (carry.length > 0) batch.push(carry.endsWith('\r') ? carry.slice(0, -1) : carry)
   if (batch.length > 0) yield { firstLineNo: batchStart, lines: batch, bytesRead }

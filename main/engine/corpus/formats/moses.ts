@@ -1,6 +1,6 @@
 // Moses-style parallel files: line i of the source file translates line i of the target file.
 import { basename } from 'node:path'
-import { readLineBatches } from '../lines.ts'
+import { readLineBatches, type LineBatch } from '../lines.ts'
 import { skip, type RecordBatch, type SkipCounts } from './record.ts'
 
 export class LineCountMismatchError extends Error {
@@ -10,55 +10,55 @@ export class LineCountMismatchError extends Error {
   }
 }
 
-async function countRemaining(lines: AsyncGenerator<{ lines: string[] }>): Promise<number> {
-  let count = 0
-  for await (const batch of lines) count += batch.lines.length
-  return count
+/** One side of the pair: the lines read but not yet paired, and totals so far. */
+class Side {
+  lines: string[] = []
+  count = 0
+  bytes = 0
+  private readonly reader: AsyncGenerator<LineBatch>
+
+  constructor(readonly file: string) {
+    this.reader = readLineBatches(file)
+  }
+
+  async refill(): Promise<void> {
+    if (this.lines.length > 0) return
+    const next = await this.reader.next()
+    if (next.done) return
+    this.lines = next.value.lines
+    this.count += next.value.lines.length
+    this.bytes = next.value.bytesRead
+  }
+
+  /** Total lines of the file, reading what is left. */
+  async total(): Promise<number> {
+    let total = this.count
+    for await (const batch of this.reader) total += batch.lines.length
+    return total
+  }
 }
 
 export async function* readMoses(srcFile: string, tgtFile: string, skipped: SkipCounts): AsyncGenerator<RecordBatch> {
-  const src = readLineBatches(srcFile)
-  const tgt = readLineBatches(tgtFile)
-  let srcLines: string[] = []
-  let tgtLines: string[] = []
-  let srcCount = 0
-  let tgtCount = 0
-  let srcBytes = 0
-  let tgtBytes = 0
+  const src = new Side(srcFile)
+  const tgt = new Side(tgtFile)
   for (;;) {
-    if (srcLines.length === 0) {
-      const next = await src.next()
-      if (!next.done) {
-        srcLines = next.value.lines
-        srcCount += srcLines.length
-        srcBytes = next.value.bytesRead
-      }
-    }
-    if (tgtLines.length === 0) {
-      const next = await tgt.next()
-      if (!next.done) {
-        tgtLines = next.value.lines
-        tgtCount += tgtLines.length
-        tgtBytes = next.value.bytesRead
-      }
-    }
-    const n = Math.min(srcLines.length, tgtLines.length)
+    await src.refill()
+    await tgt.refill()
+    const n = Math.min(src.lines.length, tgt.lines.length)
     if (n === 0) {
-      if (srcLines.length === 0 && tgtLines.length === 0) return
+      if (src.lines.length === 0 && tgt.lines.length === 0) return
       // One file ended first: count the rest of the other, so the error can give both totals.
-      const srcTotal = srcCount + (srcLines.length > 0 ? await countRemaining(src) : 0)
-      const tgtTotal = tgtCount + (tgtLines.length > 0 ? await countRemaining(tgt) : 0)
-      throw new LineCountMismatchError(srcFile, srcTotal, tgtFile, tgtTotal)
+      throw new LineCountMismatchError(srcFile, await src.total(), tgtFile, await tgt.total())
     }
     const records = []
     for (let i = 0; i < n; i++) {
-      const s = srcLines[i]!
-      const t = tgtLines[i]!
+      const s = src.lines[i]!
+      const t = tgt.lines[i]!
       if (s.trim().length === 0 && t.trim().length === 0) skip(skipped, 'blank lines')
       else records.push({ src: s, tgt: t, turns: null })
     }
-    srcLines = srcLines.slice(n)
-    tgtLines = tgtLines.slice(n)
-    yield { records, bytesRead: srcBytes + tgtBytes }
+    src.lines = src.lines.slice(n)
+    tgt.lines = tgt.lines.slice(n)
+    yield { records, bytesRead: src.bytes + tgt.bytes }
   }
 }

@@ -1,8 +1,7 @@
 // TMX 1.4 translation memories, streamed (sax): one row per <tu> that has both chosen languages.
 // Inline markup is flattened: <hi> keeps its text; <bpt>, <ept>, <ph>, <it>, <ut> hold native codes and are dropped.
-import { createReadStream } from 'node:fs'
 import sax from 'sax'
-import { InvalidUtf8Error } from '../lines.ts'
+import { readTextChunks } from '../lines.ts'
 import { CorpusFormatError, skip, type CorpusRecord, type RecordBatch, type SkipCounts } from './record.ts'
 
 const codeElements = new Set(['bpt', 'ept', 'ph', 'it', 'ut'])
@@ -84,17 +83,10 @@ export async function* readTmx(file: string, languages: TmxLanguages, skipped: S
     }
   }
 
-  const decoder = new TextDecoder('utf-8', { fatal: true })
   let bytesRead = 0
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
-    let text: string
-    try {
-      text = decoder.decode(chunk, { stream: true })
-    } catch {
-      throw new InvalidUtf8Error(file, bytesRead)
-    }
-    bytesRead += chunk.length
-    parser.write(text)
+  for await (const chunk of readTextChunks(file)) {
+    bytesRead = chunk.bytesRead
+    parser.write(chunk.text)
     if (failure) throw failure
     yield { records: pending.splice(0), bytesRead }
   }
