@@ -125,3 +125,26 @@ test('export writes what import reads back, per split too', async (t) => {
   assert.equal((await importCorpus(db, { name: 'hamlet-again', files: [dialogues] })).rows, 78)
   assert.throws(() => exportCorpus(db, hamlet, join(dir, 'x.tsv'), 'tsv'), /no target side/)
 })
+
+test('length statistics: means, maxima and histograms in characters, per side and for dialogue turns', async (t) => {
+  const { dir, db } = setup(t)
+  const file = join(dir, 'lengths.tsv')
+  writeFileSync(file, ['a\tbb', 'abcde\tb', `${'x'.repeat(10)}\tb`, `${'y'.repeat(30)}\t日本語です`].join('\n'))
+  const { corpusId } = await importCorpus(db, { name: 'lengths', files: [file] })
+  const { corpusStats } = await import('../main/engine/corpus/stats.ts')
+  const stats = corpusStats(db, { id: corpusId, kind: 'parallel' })
+  const src = stats.sides.find((s) => s.side === 'src')!
+  assert.equal(src.mean, (1 + 5 + 10 + 30) / 4)
+  assert.equal(src.max, 30)
+  assert.equal(src.histogram.bucketSize, 2) // ceil(31 / 30)
+  const expected = new Array<number>(16).fill(0)
+  for (const length of [1, 5, 10, 30]) expected[Math.floor(length / 2)]! += 1
+  assert.deepEqual(src.histogram.counts, expected)
+  const tgt = stats.sides.find((s) => s.side === 'tgt')!
+  assert.equal(tgt.max, 5, 'characters, not bytes: 日本語です is 5')
+  assert.deepEqual(stats.splits, [{ split: 'none', rows: 4 }])
+  await loadSampleOnce(db)
+  const hamlet = corpusStats(db, { id: findCorpus(db, sampleCorpusNames.hamlet)!.id, kind: 'dialogue' })
+  assert.equal(hamlet.sides[0]!.side, 'turns')
+  assert.equal(hamlet.sides[0]!.histogram.counts.reduce((a, b) => a + b), 933, 'every turn of Hamlet is counted')
+})

@@ -48,6 +48,8 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await table.getByRole('row', { name: /sample-bible-en-es/ }).getByRole('button', { name: 'Browse' }).click()
   await page.getByText('In the beginning, God created the heavens and the earth.').waitFor()
   await page.getByText('En el principio crió Dios los cielos y la tierra.').waitFor()
+  // Length histograms for both sides.
+  for (const side of ['src', 'tgt']) assert.ok((await page.getByTestId(`histogram-${side}`).locator('rect').count()) > 5)
   // Full-text search over both sides.
   await page.getByTestId('corpus-search').fill('tinieblas')
   await page.getByText(/^\d+ matching rows$/).waitFor()

@@ -145,6 +145,22 @@ export const SplitResult = z.object({
 
 export const ExportFormat = z.enum(['tsv', 'jsonl', 'text'])
 
+export const CorpusStats = z.object({
+  kind: CorpusKind,
+  /** Per side (src, tgt; or the turns of dialogues): lengths in characters. */
+  sides: z.array(
+    z.object({
+      side: z.enum(['src', 'tgt', 'turns']),
+      mean: z.number(),
+      max: z.number().int(),
+      /** counts[i] = texts of length in [i·bucketSize, (i+1)·bucketSize); the last bucket is open-ended. */
+      histogram: z.object({ bucketSize: z.number().int(), counts: z.array(z.number().int()) }),
+    }),
+  ),
+  splits: z.array(z.object({ split: z.string(), rows: z.number().int() })),
+})
+export type CorpusStats = z.infer<typeof CorpusStats>
+
 // ---- the method table ----------------------------------------------------------------------
 
 export const methods = {
@@ -164,6 +180,7 @@ export const methods = {
   },
   'corpus.import': { params: CorpusImportParams, result: z.object({ jobId: z.string() }) },
   'corpus.delete': { params: CorpusRef, result: z.object({ deleted: z.boolean() }) },
+  'corpus.stats': { params: CorpusRef, result: CorpusStats },
   'corpus.search': {
     params: z
       .object({

@@ -7,6 +7,7 @@ import { withMemory } from './compute/backends.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { corpusRows, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
+import { corpusStats } from './corpus/stats.ts'
 import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
 import { schemaVersion } from './store/database.ts'
@@ -61,6 +62,8 @@ export const handlers: Handlers = {
     if (deleted) engine.emit({ event: 'corpus.changed', data: { name } })
     return { deleted }
   },
+
+  'corpus.stats': (engine, { name }) => corpusStats(engine.db, requireCorpus(engine, name)),
 
   'corpus.search': (engine, { name, query, offset, limit }) => searchCorpus(engine.db, requireCorpus(engine, name).id, query, offset, limit),
 

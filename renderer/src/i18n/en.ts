@@ -14,6 +14,12 @@ export const en = {
     browse: 'Browse',
     delete: 'Delete',
     confirmDelete: 'Delete corpus “{{name}}” and all its rows?',
+    stats: {
+      histogram: '{{side}} length in characters (mean {{mean}}, max {{max}})',
+      side: { src: 'Source', tgt: 'Target', turns: 'Turn' },
+      split: '{{split}}: {{rows}}',
+      unsplit: 'not split yet',
+    },
     tools: {
       split: 'Train / dev / test split',
       dev: 'Dev (rows, or a fraction < 1)',

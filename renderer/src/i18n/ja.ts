@@ -15,6 +15,12 @@ export const ja: Catalogue = {
     browse: '表示',
     delete: '削除',
     confirmDelete: 'コーパス「{{name}}」とそのすべての行を削除しますか？',
+    stats: {
+      histogram: '{{side}}の長さ（文字数、平均 {{mean}}、最大 {{max}}）',
+      side: { src: '原文', tgt: '訳文', turns: 'ターン' },
+      split: '{{split}}: {{rows}}',
+      unsplit: '未分割',
+    },
     tools: {
       split: '学習・開発・評価への分割',
       dev: '開発（行数、または 1 未満の割合）',

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { CorpusFormat, type CorpusSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { LengthHistogram } from '../components/LengthHistogram.tsx'
 
 const pageSize = 25
 
@@ -33,6 +34,7 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
           {t('common.close')}
         </button>
       </div>
+      <CorpusOverview corpus={corpus} />
       <CorpusTools corpus={corpus} />
       <label className="search">
         {t('corpora.rows.search')}
@@ -90,6 +92,23 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
         </button>
       </div>
     </section>
+  )
+}
+
+function CorpusOverview({ corpus }: { corpus: CorpusSummary }) {
+  const { t } = useTranslation()
+  const stats = useQuery('corpus.stats', { name: corpus.name }, corpus.name)
+  useEvent('corpus.changed', ({ name }) => {
+    if (name === corpus.name) stats.reload()
+  })
+  if (!stats.data) return null
+  return (
+    <div className="overview">
+      {stats.data.sides.map((side) => (
+        <LengthHistogram key={side.side} side={side} label={t('corpora.stats.histogram', { side: t(`corpora.stats.side.${side.side}`), mean: side.mean.toFixed(1), max: side.max })} />
+      ))}
+      <p className="muted">{stats.data.splits.map((s) => t('corpora.stats.split', { split: s.split === 'none' ? t('corpora.stats.unsplit') : s.split, rows: s.rows.toLocaleString() })).join(' · ')}</p>
+    </div>
   )
 }
 
