@@ -1,6 +1,6 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { BackendName, type BackendAttempt, type ComputeReport } from '../../api/contract.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
 import { enableWasmThreads } from './wasm-threads.ts'
@@ -78,6 +78,8 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
     if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
     Object.assign(globalThis, dawn.globals as object)
+    // Vulkan loaders complain on every start without a runtime dir (headless servers, CI).
+    if (process.platform === 'linux') process.env.XDG_RUNTIME_DIR ??= tmpdir()
     const gpu = create([])
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
     if (!adapter) throw new Unavailable('webgpu: no WebGPU adapter on this machine')
