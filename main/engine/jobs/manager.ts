@@ -38,6 +38,8 @@ interface RunningJob {
 const throughputSmoothing = 0.3
 /** After a cancel request, how long a job may take to stop on its own before its thread is killed. */
 const cancelGraceMs = 30_000
+/** Finished jobs kept for jobs.list / jobs.get; older ones are forgotten. */
+const keptFinishedJobs = 200
 
 export class JobManager {
   private readonly jobs = new Map<string, RunningJob>()
@@ -86,6 +88,7 @@ export class JobManager {
       job.worker = null
       this.options.emit({ event: 'job.progress', data: job.progress })
       settle(job.progress)
+      this.forgetOldJobs()
       this.options.onFinished?.(job.progress, params)
     }
     worker.on('message', (message: WorkerMessage) => {
@@ -142,6 +145,11 @@ export class JobManager {
       job.lastEmitMs = now
       this.options.emit({ event: 'job.progress', data: job.progress })
     }
+  }
+
+  private forgetOldJobs(): void {
+    const finished = [...this.jobs.entries()].filter(([, job]) => job.progress.status !== 'running')
+    for (const [jobId] of finished.slice(0, Math.max(0, finished.length - keptFinishedJobs))) this.jobs.delete(jobId)
   }
 
   private find(jobId: string): RunningJob {
