@@ -5,18 +5,10 @@ import { test } from 'node:test'
 import { CorpusFormatError, importCorpus, ImportCancelledError, sniffFormat } from '../main/engine/corpus/import.ts'
 import { findInvalidUtf8, InvalidUtf8Error } from '../main/engine/corpus/lines.ts'
 import { corpusRows, listCorpora } from '../main/engine/corpus/repository.ts'
-import { openDatabase } from '../main/engine/store/database.ts'
-import { fixturesDir, repoRoot, tempDir, writeLargeTsv } from './helpers.ts'
-
-function setup(t: Parameters<typeof tempDir>[0]) {
-  const dir = tempDir(t)
-  const db = openDatabase(join(dir, 'kotoba.db'))
-  t.after(() => db.close())
-  return { dir, db }
-}
+import { fixturesDir, repoRoot, tempDatabase, tempDir, writeLargeTsv } from './helpers.ts'
 
 test('imports the real Bible CI slice as a parallel corpus', async (t) => {
-  const { db } = setup(t)
+  const { db } = await tempDatabase(t)
   const result = await importCorpus(db, { name: 'bible', files: [join(fixturesDir, 'bible.en-es.ci.tsv')], srcLang: 'en', tgtLang: 'es' })
   assert.equal(result.format, 'tsv')
   assert.equal(result.kind, 'parallel')
@@ -26,7 +18,7 @@ test('imports the real Bible CI slice as a parallel corpus', async (t) => {
 })
 
 test('imports real Hamlet dialogues as JSONL, turns intact', async (t) => {
-  const { db } = setup(t)
+  const { db } = await tempDatabase(t)
   const result = await importCorpus(db, { name: 'hamlet', files: [join(fixturesDir, 'hamlet.dialogues.jsonl')] })
   assert.equal(result.kind, 'dialogue')
   assert.equal(result.rows, 78)
@@ -35,7 +27,7 @@ test('imports real Hamlet dialogues as JSONL, turns intact', async (t) => {
 })
 
 test('sniffs the format from content when the extension says nothing', async (t) => {
-  const { dir } = setup(t)
+  const dir = tempDir(t)
   const files = { tsv: 'a\tb\n', jsonl: '["hi", "hello"]\n', text: 'just a sentence\n' }
   for (const [format, content] of Object.entries(files)) {
     const path = join(dir, `${format}.dat`)
@@ -45,7 +37,7 @@ test('sniffs the format from content when the extension says nothing', async (t)
 })
 
 test('a TSV line without a tab names its line number and imports nothing', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const path = join(dir, 'bad.tsv')
   writeFileSync(path, 'one\tuno\ntwo\tdos\n\nthree tres\nfour\tcuatro\n')
   await assert.rejects(importCorpus(db, { name: 'bad', files: [path] }), (error: unknown) => {
@@ -59,7 +51,7 @@ test('a TSV line without a tab names its line number and imports nothing', async
 })
 
 test('a JSONL line that is not an array of strings is reported with its line number', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const path = join(dir, 'bad.jsonl')
   writeFileSync(path, '["a", "b"]\n["c", 3]\n')
   await assert.rejects(importCorpus(db, { name: 'bad', files: [path] }), /bad\.jsonl line 2: expected a JSON array of strings/)
@@ -69,7 +61,7 @@ test('a JSONL line that is not an array of strings is reported with its line num
 })
 
 test('invalid UTF-8 is reported with its byte offset, also across read chunks', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const path = join(dir, 'latin1.tsv')
   const head = Buffer.from('caf\u00e9\tcaf\u00e9\n'.repeat(10_000)) // valid, > 64 KiB, spans several chunks
   writeFileSync(path, Buffer.concat([head, Buffer.from([0x61, 0x09, 0x62, 0xe9, 0x0a])])) // 0xE9 alone: Latin-1 é
@@ -85,7 +77,7 @@ test('invalid UTF-8 is reported with its byte offset, also across read chunks', 
 })
 
 test('a cancelled import rolls back every row it had written', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const path = join(dir, 'big.tsv')
   writeLargeTsv(path, 60_000)
   let batches = 0
@@ -99,7 +91,7 @@ test('a cancelled import rolls back every row it had written', async (t) => {
 })
 
 test('blank lines are skipped and counted, CRLF line ends are stripped', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const path = join(dir, 'crlf.tsv')
   writeFileSync(path, 'a\tb\r\n\r\nc\td\r\n')
   const result = await importCorpus(db, { name: 'crlf', files: [path] })
@@ -117,7 +109,7 @@ test('blank lines are skipped and counted, CRLF line ends are stripped', async (
 const fixtures = join(repoRoot, 'tests', 'fixtures')
 
 test('a Moses pair imports line by line; different line counts name both counts', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const en = join(dir, 'train.en')
   const es = join(dir, 'train.es')
   writeFileSync(en, 'one\ntwo\nthree\n')
@@ -141,7 +133,7 @@ test('a Moses pair imports line by line; different line counts name both counts'
 })
 
 test('TMX 1.4: picks the language pair (regional variants match), flattens inline codes, skips incomplete units', async (t) => {
-  const { db } = setup(t)
+  const { db } = await tempDatabase(t)
   const file = join(fixtures, 'sample.tmx')
   assert.equal(await sniffFormat([file]), 'tmx')
   const esResult = await importCorpus(db, { name: 'tmx-es', files: [file], srcLang: 'en', tgtLang: 'es' })
@@ -159,7 +151,7 @@ test('TMX 1.4: picks the language pair (regional variants match), flattens inlin
 })
 
 test('malformed TMX is reported with its line and what was expected', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const broken = join(dir, 'broken.tmx')
   writeFileSync(broken, '<?xml version="1.0"?>\n<tmx version="1.4">\n<body>\n<tu><tuv xml:lang="en"><seg>Hi</seg></tuv>\n<tuv><seg>Hola</seg></tuv></tu>\n</body></tmx>\n')
   await assert.rejects(importCorpus(db, { name: 'b', files: [broken] }), /broken\.tmx line 5: <tuv> without an xml:lang attribute/)
@@ -172,7 +164,7 @@ test('malformed TMX is reported with its line and what was expected', async (t) 
 })
 
 test('gettext PO and the MO compiled from it by msgfmt give the same pairs; fuzzy, untranslated and obsolete are skipped', async (t) => {
-  const { db } = setup(t)
+  const { db } = await tempDatabase(t)
   const po = await importCorpus(db, { name: 'po', files: [join(fixtures, 'sample.es.po')] })
   const mo = await importCorpus(db, { name: 'mo', files: [join(fixtures, 'sample.es.mo')] })
   assert.equal(po.format, 'po')
@@ -194,7 +186,7 @@ test('gettext PO and the MO compiled from it by msgfmt give the same pairs; fuzz
 })
 
 test('a malformed PO file is reported with its line number', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const broken = join(dir, 'broken.po')
   writeFileSync(broken, 'msgid "Fine"\nmsgstr "Bien"\n\nmsgid "Broken\nmsgstr "Roto"\n')
   await assert.rejects(importCorpus(db, { name: 'b', files: [broken] }), /broken\.po line 4: End-of-line within string/)

@@ -10,18 +10,10 @@ import { corpusRows, deleteCorpus, findCorpus } from '../main/engine/corpus/repo
 import { indexCorpus, isIndexed, searchCorpus } from '../main/engine/corpus/search.ts'
 import { splitCorpus } from '../main/engine/corpus/split.ts'
 import { loadSampleOnce, sampleCorpusNames } from '../main/engine/sample/load.ts'
-import { openDatabase } from '../main/engine/store/database.ts'
-import { tempDir } from './helpers.ts'
-
-function setup(t: Parameters<typeof tempDir>[0]) {
-  const dir = tempDir(t)
-  const db = openDatabase(join(dir, 'kotoba.db'))
-  t.after(() => db.close())
-  return { dir, db }
-}
+import { tempDatabase } from './helpers.ts'
 
 test('full-text search finds substrings in English, Spanish and Japanese, with paging', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const file = join(dir, 'mixed.tsv')
   writeFileSync(file, 'The light shines\tLa luz brilla\nIn the darkness\tEn las tinieblas\n猫が窓を開けました。\tEl gato abrió la ventana.\nlight and light\tluz y luz\n')
   const { corpusId } = await importCorpus(db, { name: 'mixed', files: [file] })
@@ -46,7 +38,7 @@ test('full-text search finds substrings in English, Spanish and Japanese, with p
 })
 
 test('cleaning normalises, trims and drops what the filters say, with a report, and keeps the index in step', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const file = join(dir, 'dirty.tsv')
   writeFileSync(
     file,
@@ -85,7 +77,7 @@ test('cleaning normalises, trims and drops what the filters say, with a report, 
 })
 
 test('random splits are reproducible with a seed; group splits never share a group between splits', async (t) => {
-  const { db } = setup(t)
+  const { db } = await tempDatabase(t)
   await loadSampleOnce(db)
   const bible = findCorpus(db, sampleCorpusNames.bible)!
   const first = splitCorpus(db, bible.id, { dev: 100, test: 0.05, seed: 7, by: 'random' })
@@ -108,7 +100,7 @@ test('random splits are reproducible with a seed; group splits never share a gro
 })
 
 test('export writes what import reads back, per split too', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   await loadSampleOnce(db)
   const bible = findCorpus(db, sampleCorpusNames.bible)!
   splitCorpus(db, bible.id, { dev: 50, test: 50, seed: 3, by: 'random' })
@@ -127,7 +119,7 @@ test('export writes what import reads back, per split too', async (t) => {
 })
 
 test('length statistics: means, maxima and histograms in characters, per side and for dialogue turns', async (t) => {
-  const { dir, db } = setup(t)
+  const { dir, db } = await tempDatabase(t)
   const file = join(dir, 'lengths.tsv')
   writeFileSync(file, ['a\tbb', 'abcde\tb', `${'x'.repeat(10)}\tb`, `${'y'.repeat(30)}\t日本語です`].join('\n'))
   const { corpusId } = await importCorpus(db, { name: 'lengths', files: [file] })

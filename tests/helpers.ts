@@ -15,6 +15,15 @@ export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'kotoba
   return dir
 }
 
+/** A fresh, migrated SQLite file in a temp folder, closed after the test. */
+export async function tempDatabase(t: { after: (fn: () => void) => void }) {
+  const { openDatabase } = await import('../main/engine/store/database.ts')
+  const dir = tempDir(t)
+  const db = openDatabase(join(dir, 'kotoba.db'))
+  t.after(() => db.close())
+  return { dir, db }
+}
+
 /** Env for child processes: no inherited database, backend or home overrides. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra }

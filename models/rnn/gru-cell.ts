@@ -2,9 +2,10 @@
 // r = σ(xWr + hUr + b), z = σ(xWz + hUz + b), n = tanh(xWn + bn + r⊙(hUn + b'n)), h' = (1−z)⊙n + z⊙h.
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
-import type { RecurrentCell, RecurrentState } from './cell.ts'
+import type { RecurrentState } from './cell.ts'
+import { ProjectedCell } from './projected-cell.ts'
 
-export class GruCell implements RecurrentCell {
+export class GruCell extends ProjectedCell {
   readonly type = 'gru' as const
   readonly inputKernel: tf.Variable // [in, 3H]
   readonly recurrentKernel: tf.Variable // [H, 3H]
@@ -14,21 +15,15 @@ export class GruCell implements RecurrentCell {
   constructor(
     params: ParameterStore,
     name: string,
-    readonly inputSize: number,
-    readonly hiddenSize: number,
+    inputSize: number,
+    hiddenSize: number,
   ) {
+    super(inputSize, hiddenSize, 3, 1)
     const gates = 3 * hiddenSize
     this.inputKernel = params.create(`${name}/input_kernel`, [inputSize, gates], { kind: 'glorot' })
     this.recurrentKernel = params.create(`${name}/recurrent_kernel`, [hiddenSize, gates], { kind: 'glorot' })
     this.inputBias = params.create(`${name}/input_bias`, [gates], { kind: 'zeros' })
     this.recurrentBias = params.create(`${name}/recurrent_bias`, [gates], { kind: 'zeros' })
-  }
-
-  projectInput<T extends tf.Tensor>(x: T): T {
-    return tf.tidy(() => {
-      const flat = x.reshape([-1, this.inputSize])
-      return tf.matMul(flat, this.inputKernel).add(this.inputBias).reshape([...x.shape.slice(0, -1), 3 * this.hiddenSize]) as T
-    })
   }
 
   stepProjected(projected: tf.Tensor2D, [h]: RecurrentState): RecurrentState {
@@ -41,13 +36,5 @@ export class GruCell implements RecurrentCell {
       const n = tf.tanh(xn!.add(r.mul(hn!)))
       return [tf.sub(1, z).mul(n).add(z.mul(h!)) as tf.Tensor2D]
     })
-  }
-
-  step(x: tf.Tensor2D, state: RecurrentState): RecurrentState {
-    return tf.tidy(() => this.stepProjected(this.projectInput(x), state))
-  }
-
-  zeroState(batch: number): RecurrentState {
-    return [tf.zeros([batch, this.hiddenSize])]
   }
 }

@@ -2,34 +2,29 @@
 // [i f g o] = x·Wx + h·Wh + b;  c' = σ(f)⊙c + σ(i)⊙tanh(g);  h' = σ(o)⊙tanh(c').
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
-import type { RecurrentCell, RecurrentState } from './cell.ts'
+import type { RecurrentState } from './cell.ts'
+import { ProjectedCell } from './projected-cell.ts'
 
-export class LstmCell implements RecurrentCell {
+export class LstmCell extends ProjectedCell {
   readonly type = 'lstm' as const
   readonly inputKernel: tf.Variable // [in, 4H]
   readonly recurrentKernel: tf.Variable // [H, 4H]
-  readonly bias: tf.Variable // [4H]
+  readonly inputBias: tf.Variable // [4H]
 
   constructor(
     params: ParameterStore,
     name: string,
-    readonly inputSize: number,
-    readonly hiddenSize: number,
+    inputSize: number,
+    hiddenSize: number,
   ) {
+    super(inputSize, hiddenSize, 4, 2)
     const gates = 4 * hiddenSize
     this.inputKernel = params.create(`${name}/input_kernel`, [inputSize, gates], { kind: 'glorot' })
     this.recurrentKernel = params.create(`${name}/recurrent_kernel`, [hiddenSize, gates], { kind: 'glorot' })
     // Forget-gate bias 1 (Jozefowicz et al. 2015), so memory flows from the start.
     const bias = new Float32Array(gates)
     bias.fill(1, hiddenSize, 2 * hiddenSize)
-    this.bias = params.create(`${name}/bias`, [gates], { kind: 'values', values: bias })
-  }
-
-  projectInput<T extends tf.Tensor>(x: T): T {
-    return tf.tidy(() => {
-      const flat = x.reshape([-1, this.inputSize])
-      return tf.matMul(flat, this.inputKernel).add(this.bias).reshape([...x.shape.slice(0, -1), 4 * this.hiddenSize]) as T
-    })
+    this.inputBias = params.create(`${name}/bias`, [gates], { kind: 'values', values: bias })
   }
 
   stepProjected(projected: tf.Tensor2D, [h, c]: RecurrentState): RecurrentState {
@@ -40,13 +35,5 @@ export class LstmCell implements RecurrentCell {
       const hNext = tf.sigmoid(o!).mul(tf.tanh(cNext)) as tf.Tensor2D
       return [hNext, cNext]
     })
-  }
-
-  step(x: tf.Tensor2D, state: RecurrentState): RecurrentState {
-    return tf.tidy(() => this.stepProjected(this.projectInput(x), state))
-  }
-
-  zeroState(batch: number): RecurrentState {
-    return [tf.zeros([batch, this.hiddenSize]), tf.zeros([batch, this.hiddenSize])]
   }
 }

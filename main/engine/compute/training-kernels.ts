@@ -30,6 +30,12 @@ function segmentSum(x: Float32Array | Int32Array, segmentIds: Float32Array | Int
   }
 }
 
+/** The output shape of UnsortedSegmentSum and the size of one segment row. */
+function segmentSumShape(x: TensorInfo, segmentIds: TensorInfo, numSegments: number): { shape: number[]; inner: number } {
+  const innerShape = x.shape.slice(segmentIds.shape.length)
+  return { shape: [numSegments, ...innerShape], inner: product(innerShape) }
+}
+
 function replaceKernel(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
   if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
   tf.registerKernel({ kernelName, backendName, kernelFunc })
@@ -41,10 +47,10 @@ export function registerCpuTrainingKernels(): void {
     const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo }
     const numSegments = (attrs as { numSegments: number }).numSegments
     const cpu = backend as unknown as CpuBackendLike
-    const innerShape = x.shape.slice(segmentIds.shape.length)
-    const out = new Float32Array(numSegments * product(innerShape))
-    segmentSum(cpu.data.get(x.dataId).values, cpu.data.get(segmentIds.dataId).values, product(innerShape), out)
-    return cpu.makeTensorInfo([numSegments, ...innerShape], x.dtype, out)
+    const { shape, inner } = segmentSumShape(x, segmentIds, numSegments)
+    const out = new Float32Array(product(shape))
+    segmentSum(cpu.data.get(x.dataId).values, cpu.data.get(segmentIds.dataId).values, inner, out)
+    return cpu.makeTensorInfo(shape, x.dtype, out)
   })
 }
 
@@ -56,10 +62,10 @@ export function registerWasmTrainingKernels(): void {
     const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo }
     const numSegments = (attrs as { numSegments: number }).numSegments
     const wasm = backend as unknown as WasmBackendLike
-    const innerShape = x.shape.slice(segmentIds.shape.length)
+    const { shape, inner } = segmentSumShape(x, segmentIds, numSegments)
     // Allocate first: growing the heap detaches earlier views of it.
-    const out = wasm.makeOutput([numSegments, ...innerShape], x.dtype)
-    segmentSum(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(segmentIds), product(innerShape), wasm.typedArrayFromHeap(out))
+    const out = wasm.makeOutput(shape, x.dtype)
+    segmentSum(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(segmentIds), inner, wasm.typedArrayFromHeap(out))
     return out
   })
   // The stock wasm BatchMatMul is fast only untransposed; the transposed forms every backward pass uses run
