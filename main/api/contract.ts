@@ -145,6 +145,19 @@ export const SplitResult = z.object({
 
 export const ExportFormat = z.enum(['tsv', 'jsonl', 'text'])
 
+export const TokenizerSummary = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  type: z.enum(['unigram', 'bpe', 'word', 'char']),
+  side: z.enum(['src', 'tgt', 'joint']),
+  vocabSize: z.number().int(),
+  source: z.string(),
+  createdAt: z.string(),
+})
+export type TokenizerSummary = z.infer<typeof TokenizerSummary>
+
+const TokenizerRef = z.object({ name: z.string().min(1) }).strict()
+
 export const CorpusStats = z.object({
   kind: CorpusKind,
   /** Per side (src, tgt; or the turns of dialogues): lengths in characters. */
@@ -217,6 +230,26 @@ export const methods = {
       })
       .strict(),
     result: z.object({ path: z.string(), rows: z.number().int(), format: ExportFormat }),
+  },
+  'tokenizer.list': { params: NoParams, result: z.array(TokenizerSummary) },
+  'tokenizer.show': { params: TokenizerRef, result: TokenizerSummary },
+  'tokenizer.import': { params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1) }).strict(), result: TokenizerSummary },
+  'tokenizer.export': { params: z.object({ name: z.string().min(1), out: z.string().min(1) }).strict(), result: z.object({ path: z.string(), bytes: z.number().int() }) },
+  'tokenizer.delete': { params: TokenizerRef, result: z.object({ deleted: z.boolean() }) },
+  'tokenizer.vocab': {
+    params: z.object({ name: z.string().min(1), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    result: z.object({
+      total: z.number().int(),
+      pieces: z.array(z.object({ id: z.number().int(), piece: z.string(), score: z.number(), type: z.string() })),
+    }),
+  },
+  'tokenizer.encode': {
+    params: z.object({ name: z.string().min(1), lines: z.array(z.string()).max(10_000) }).strict(),
+    result: z.object({ pieces: z.array(z.array(z.string())), ids: z.array(z.array(z.number().int())) }),
+  },
+  'tokenizer.decode': {
+    params: z.object({ name: z.string().min(1), ids: z.array(z.array(z.number().int().min(0))).max(10_000) }).strict(),
+    result: z.object({ lines: z.array(z.string()) }),
   },
   'jobs.list': { params: NoParams, result: z.array(JobProgress) },
   'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },

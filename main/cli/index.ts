@@ -311,10 +311,89 @@ runs
     }),
   )
 
+const tokenizer = program.command('tokenizer').description('SentencePiece tokenizers: import, use, export')
+
+/** stdin, one item per line (a trailing newline does not make an extra empty line). */
+async function stdinLines(): Promise<string[]> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  return text.length === 0 ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/)
+}
+
+tokenizer
+  .command('import')
+  .description('import a SentencePiece .model file (e.g. from spm_train)')
+  .argument('<file>')
+  .requiredOption('--name <name>', 'name of the tokenizer')
+  .action((file: string, options: { name: string }) =>
+    withEngine(async (client) => {
+      const summary = await client.call('tokenizer.import', { name: options.name, file })
+      output(summary, () => `imported '${summary.name}': ${summary.type}, ${summary.vocabSize} pieces`)
+    }),
+  )
+
+tokenizer
+  .command('list')
+  .description('list tokenizers')
+  .action(() =>
+    withEngine(async (client) => {
+      const tokenizers = await client.call('tokenizer.list')
+      output({ tokenizers }, () =>
+        tokenizers.length === 0 ? 'no tokenizers yet: kotoba tokenizer import FILE.model --name NAME' : renderTable(['name', 'type', 'side', 'vocab', 'source'], tokenizers.map((t) => [t.name, t.type, t.side, String(t.vocabSize), t.source])),
+      )
+    }),
+  )
+
+tokenizer
+  .command('encode')
+  .description('stdin → stdout, one line per line: pieces, or space-separated ids with --ids')
+  .requiredOption('--name <name>', 'tokenizer')
+  .option('--ids', 'print ids instead of pieces')
+  .action((options: { name: string; ids?: boolean }) =>
+    withEngine(async (client) => {
+      const encoded = await client.call('tokenizer.encode', { name: options.name, lines: await stdinLines() })
+      output(encoded, () => (options.ids ? encoded.ids : encoded.pieces).map((row) => row.join(' ')).join('\n'))
+    }),
+  )
+
+tokenizer
+  .command('decode')
+  .description('stdin (space-separated ids, one sequence per line) → text')
+  .requiredOption('--name <name>', 'tokenizer')
+  .action((options: { name: string }) =>
+    withEngine(async (client) => {
+      const ids = (await stdinLines()).map((line, i) =>
+        line
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((token) => {
+            const id = Number(token)
+            if (!Number.isInteger(id) || id < 0) throw new CliError(`line ${i + 1}: '${token}' is not an id`)
+            return id
+          }),
+      )
+      const decoded = await client.call('tokenizer.decode', { name: options.name, ids })
+      output(decoded, () => decoded.lines.join('\n'))
+    }),
+  )
+
+tokenizer
+  .command('export')
+  .description('write the SentencePiece .model file')
+  .requiredOption('--name <name>', 'tokenizer')
+  .requiredOption('--out <file>', 'output .model file')
+  .action((options: { name: string; out: string }) =>
+    withEngine(async (client) => {
+      const result = await client.call('tokenizer.export', { name: options.name, out: options.out })
+      output(result, () => `wrote ${result.bytes} bytes to ${result.path}`)
+    }),
+  )
+
 // Command groups whose commands arrive with later work: they exist so `kotoba --help` shows the whole
 // shape of the tool, and say plainly that they are not available yet.
 for (const [name, description] of [
-  ['tokenizer', 'train, use and export SentencePiece tokenizers'],
   ['w2v', 'train and query word2vec embeddings'],
   ['train', 'train a seq2seq, Transformer, HRED or VHRED model'],
   ['translate', 'translate stdin with a trained run'],

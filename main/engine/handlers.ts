@@ -12,9 +12,18 @@ import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
 import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
+import { readModelProto } from '../../models/tokenizer/model-proto.ts'
+import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
+import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
   [M in MethodName]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
+}
+
+function requireTokenizer(engine: Engine, name: string) {
+  const tokenizer = findTokenizer(engine.db, name)
+  if (!tokenizer) throw new ApiError({ code: 'not_found', message: `no tokenizer named '${name}'` })
+  return tokenizer
 }
 
 function requireCorpus(engine: Engine, name: string) {
@@ -93,6 +102,51 @@ export const handlers: Handlers = {
     } catch (error) {
       throw new ApiError({ code: 'bad_request', message: (error as Error).message })
     }
+  },
+
+  'tokenizer.list': (engine) => listTokenizers(engine.db),
+  'tokenizer.show': (engine, { name }) => requireTokenizer(engine, name),
+
+  'tokenizer.import': async (engine, { name, file }) => {
+    if (findTokenizer(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${name}' already exists` })
+    const path = resolve(file)
+    if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
+    try {
+      return await importTokenizer(engine.db, name, path)
+    } catch (error) {
+      throw new ApiError({ code: 'bad_request', message: `${basename(path)}: ${(error as Error).message}` })
+    }
+  },
+
+  'tokenizer.export': async (engine, { name, out }) => {
+    const path = resolve(out)
+    return { path, bytes: await exportTokenizer(engine.db, requireTokenizer(engine, name).id, path) }
+  },
+
+  'tokenizer.delete': (engine, { name }) => {
+    const tokenizer = findTokenizer(engine.db, name)
+    if (!tokenizer) return { deleted: false }
+    forgetProcessor(engine.db, tokenizer.id)
+    engine.db.prepare('DELETE FROM tokenizers WHERE id = ?').run(tokenizer.id)
+    return { deleted: true }
+  },
+
+  'tokenizer.vocab': (engine, { name, offset, limit }) => {
+    const { pieces } = readModelProto(tokenizerModel(engine.db, requireTokenizer(engine, name).id))
+    return { total: pieces.length, pieces: pieces.slice(offset, offset + limit).map((p, i) => ({ id: offset + i, ...p })) }
+  },
+
+  'tokenizer.encode': async (engine, { name, lines }) => {
+    const processor = await processorFor(engine.db, requireTokenizer(engine, name).id)
+    return { pieces: lines.map((line) => processor.encodePieces(line)), ids: lines.map((line) => processor.encodeIds(line)) }
+  },
+
+  'tokenizer.decode': async (engine, { name, ids }) => {
+    const tokenizer = requireTokenizer(engine, name)
+    const outOfRange = ids.flat().find((id) => id >= tokenizer.vocabSize)
+    if (outOfRange !== undefined) throw new ApiError({ code: 'bad_request', message: `id ${outOfRange} is outside the vocabulary (size ${tokenizer.vocabSize})` })
+    const processor = await processorFor(engine.db, tokenizer.id)
+    return { lines: ids.map((row) => String(processor.decodeIds(Int32Array.from(row)))) }
   },
 
   'jobs.list': (engine) => engine.jobs.list(),

@@ -1,0 +1,65 @@
+// Tokenizers stored in SQLite: the SentencePiece model bytes, with what the UI lists about them.
+import { readFile, writeFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import type { TokenizerSummary } from '../../api/contract.ts'
+import { readModelProto } from '../../../models/tokenizer/model-proto.ts'
+import type { Database } from '../store/database.ts'
+
+interface TokenizerRecord {
+  id: number
+  name: string
+  type: TokenizerSummary['type']
+  side: TokenizerSummary['side']
+  vocab_size: number
+  meta: string
+  created_at: string
+}
+
+function toSummary(record: TokenizerRecord): TokenizerSummary {
+  const meta = JSON.parse(record.meta) as { source?: string }
+  return {
+    id: record.id,
+    name: record.name,
+    type: record.type,
+    side: record.side,
+    vocabSize: record.vocab_size,
+    source: meta.source ?? '',
+    createdAt: record.created_at,
+  }
+}
+
+const columns = 'id, name, type, side, vocab_size, meta, created_at'
+
+export function listTokenizers(db: Database): TokenizerSummary[] {
+  return (db.prepare(`SELECT ${columns} FROM tokenizers ORDER BY created_at, id`).all() as TokenizerRecord[]).map(toSummary)
+}
+
+export function findTokenizer(db: Database, name: string): TokenizerSummary | undefined {
+  const record = db.prepare(`SELECT ${columns} FROM tokenizers WHERE name = ?`).get(name) as TokenizerRecord | undefined
+  return record && toSummary(record)
+}
+
+export function tokenizerModel(db: Database, id: number): Uint8Array {
+  return (db.prepare('SELECT model FROM tokenizers WHERE id = ?').get(id) as { model: Buffer }).model
+}
+
+/** Stores a `.model` file (e.g. from spm_train) as a joint tokenizer; refuses bytes that are not a model. */
+export async function importTokenizer(db: Database, name: string, file: string): Promise<TokenizerSummary> {
+  const bytes = await readFile(file)
+  const model = readModelProto(bytes)
+  db.prepare('INSERT INTO tokenizers (name, type, side, vocab_size, model, meta) VALUES (?, ?, ?, ?, ?, ?)').run(
+    name,
+    model.modelType,
+    'joint',
+    model.pieces.length,
+    bytes,
+    JSON.stringify({ source: `imported from ${basename(file)}` }),
+  )
+  return findTokenizer(db, name)!
+}
+
+export async function exportTokenizer(db: Database, id: number, out: string): Promise<number> {
+  const bytes = tokenizerModel(db, id)
+  await writeFile(out, bytes)
+  return bytes.length
+}

@@ -1,0 +1,71 @@
+// Tokenizers: an spm_train model imported into SQLite encodes exactly as Google's spm_encode did.
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ApiError } from '../main/api/contract.ts'
+import { Engine } from '../main/engine/engine.ts'
+import { defaultWorkerEntry } from '../main/engine/runtime.ts'
+import { readModelProto } from '../models/tokenizer/model-proto.ts'
+import { fixturesDir, parseJsonOutput, runCli, tempDir } from './helpers.ts'
+
+const modelFile = join(fixturesDir, 'spm.model')
+const sampleLines = readFileSync(join(fixturesDir, 'spm.sample.txt'), 'utf8').trimEnd().split('\n')
+const expectedPieces = readFileSync(join(fixturesDir, 'spm.sample.pieces'), 'utf8').trimEnd().split('\n').map((line) => line.split(' '))
+const expectedIds = readFileSync(join(fixturesDir, 'spm.sample.ids'), 'utf8').trimEnd().split('\n').map((line) => line.split(' ').map(Number))
+
+test('the ModelProto reader lists pieces, scores, types and the model type', () => {
+  const model = readModelProto(readFileSync(modelFile))
+  assert.equal(model.modelType, 'unigram')
+  assert.equal(model.pieces.length, 2000)
+  assert.deepEqual(model.pieces.slice(0, 3).map((p) => [p.piece, p.type]), [
+    ['<unk>', 'unknown'],
+    ['<s>', 'control'],
+    ['</s>', 'control'],
+  ])
+  assert.ok(model.pieces.slice(3).every((p) => p.score < 0))
+  assert.throws(() => readModelProto(new TextEncoder().encode('definitely not a model')), /not a SentencePiece model/)
+})
+
+test('an imported spm_train model gives spm_encode’s pieces and ids, decodes back, and exports byte for byte', async (t) => {
+  const dir = tempDir(t)
+  const engine = await Engine.open({ dbPath: join(dir, 'kotoba.db'), loadSample: false, worker: defaultWorkerEntry() })
+  t.after(() => engine.close())
+  const summary = (await engine.handle('tokenizer.import', { name: 'bible-spm', file: modelFile })) as { vocabSize: number; type: string }
+  assert.deepEqual([summary.vocabSize, summary.type], [2000, 'unigram'])
+  const encoded = (await engine.handle('tokenizer.encode', { name: 'bible-spm', lines: sampleLines })) as { pieces: string[][]; ids: number[][] }
+  assert.deepEqual(encoded.pieces, expectedPieces)
+  assert.deepEqual(encoded.ids, expectedIds)
+  const decoded = (await engine.handle('tokenizer.decode', { name: 'bible-spm', ids: expectedIds })) as { lines: string[] }
+  assert.deepEqual(decoded.lines, sampleLines)
+  const out = join(dir, 'copy.model')
+  await engine.handle('tokenizer.export', { name: 'bible-spm', out })
+  assert.deepEqual(readFileSync(out), readFileSync(modelFile))
+  const vocab = (await engine.handle('tokenizer.vocab', { name: 'bible-spm', offset: 3, limit: 2 })) as { total: number; pieces: { id: number; piece: string }[] }
+  assert.equal(vocab.total, 2000)
+  assert.deepEqual(vocab.pieces.map((p) => [p.id, p.piece]), [
+    [3, ','],
+    [4, '▁the'],
+  ])
+  await assert.rejects(engine.handle('tokenizer.decode', { name: 'bible-spm', ids: [[5, 2000]] }), /id 2000 is outside the vocabulary/)
+  const notModel = join(dir, 'fake.model')
+  writeFileSync(notModel, 'hello')
+  await assert.rejects(engine.handle('tokenizer.import', { name: 'fake', file: notModel }), (error: unknown) => error instanceof ApiError && /fake\.model: not a SentencePiece model/.test(error.message))
+  await assert.rejects(engine.handle('tokenizer.import', { name: 'bible-spm', file: modelFile }), (error: unknown) => error instanceof ApiError && error.code === 'conflict')
+})
+
+test('kotoba tokenizer import, encode (pieces or ids) and decode over stdin', (t) => {
+  const db = join(tempDir(t), 'cli.db')
+  const imported = runCli(['--db', db, '--no-sample', '--json', 'tokenizer', 'import', modelFile, '--name', 'spm'])
+  assert.equal(imported.status, 0, imported.stderr)
+  assert.equal(parseJsonOutput<{ vocabSize: number }>(imported).vocabSize, 2000)
+  const pieces = runCli(['--db', db, 'tokenizer', 'encode', '--name', 'spm'], { input: `${sampleLines.slice(0, 3).join('\n')}\n` })
+  assert.equal(pieces.status, 0, pieces.stderr)
+  assert.deepEqual(pieces.stdout.trimEnd().split('\n'), expectedPieces.slice(0, 3).map((p) => p.join(' ')))
+  const ids = runCli(['--db', db, 'tokenizer', 'encode', '--name', 'spm', '--ids'], { input: `${sampleLines[0]}\n` })
+  assert.equal(ids.stdout.trim(), expectedIds[0]!.join(' '))
+  const decoded = runCli(['--db', db, 'tokenizer', 'decode', '--name', 'spm'], { input: `${expectedIds[1]!.join(' ')}\n` })
+  assert.equal(decoded.stdout.trim(), sampleLines[1])
+  const listed = parseJsonOutput<{ tokenizers: { name: string }[] }>(runCli(['--db', db, '--json', 'tokenizer', 'list']))
+  assert.deepEqual(listed.tokenizers.map((tok) => tok.name), ['spm'])
+})
