@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { chromium, type Page } from 'playwright-core'
-import { repoRoot, startServe, tempDir } from './helpers.ts'
+import { fixturesDir, repoRoot, startServe, tempDir } from './helpers.ts'
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = join(repoRoot, 'tests', 'artifacts')
@@ -79,6 +79,18 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await page.getByLabel('Name', { exact: true }).fill('missing')
   await page.getByRole('button', { name: 'Import' }).click()
   await page.getByRole('alert').getByText(/no such file/).waitFor()
+
+  // Tokenizers: import an spm_train model, try it, see its vocabulary.
+  await page.getByTestId('nav-tokenizers').click()
+  await page.getByLabel('Path of the .model file on the engine’s machine').fill(join(fixturesDir, 'spm.model'))
+  await page.getByLabel('Name', { exact: true }).fill('bible-spm')
+  await page.getByRole('button', { name: 'Import' }).click()
+  await page.getByTestId('tokenizers-table').getByRole('cell', { name: 'bible-spm' }).waitFor()
+  await page.getByTestId('tokenizer-input').fill('In the beginning, God created the heavens and the earth.')
+  await page.getByTestId('pieces').getByText('▁heaven').waitFor()
+  assert.equal(await page.getByTestId('pieces').locator('.piece').count(), 19, 'the 19 pieces spm_encode gives')
+  await page.getByTestId('vocab-table').getByRole('cell', { name: '▁the', exact: true }).waitFor()
+  await shot(page, 'tokenizers-preview')
 
   // Every page, by clicking the navigation.
   for (const id of pages) {

@@ -37,7 +37,16 @@ export const en = {
     import: { title: 'Import a corpus', file: 'File path on the engine’s machine', pairFile: 'Target-side file (Moses pair, optional)', name: 'Name', format: 'Format', auto: 'detect', src: 'Source language', tgt: 'Target language', submit: 'Import' },
     rows: { title: 'Rows of {{name}}', group: 'Group', split: 'Split', search: 'Search', searchHint: 'words or part of a word, in either language', matches: '{{count}} matching rows', src: 'Source', tgt: 'Target', turns: 'Turns' },
   },
-  tokenizers: { title: 'Tokenizers', intro: 'SentencePiece models (unigram or BPE) trained from your corpora.', empty: 'No tokenizers yet. A tokenizer is trained from a corpus: the sample corpora in Corpora are ready for it.' },
+  tokenizers: {
+    title: 'Tokenizers',
+    intro: 'SentencePiece models (unigram or BPE): the pieces your models read and write.',
+    empty: 'No tokenizers yet. Import a SentencePiece .model file below (training inside the app comes next).',
+    columns: { name: 'Name', type: 'Type', vocab: 'Pieces', source: 'Source' },
+    open: 'Open',
+    preview: { title: 'Try {{name}}', input: 'Text to tokenize', count: '{{count}} pieces' },
+    vocab: { title: 'Vocabulary', id: 'Id', piece: 'Piece', score: 'Score', type: 'Type' },
+    import: { title: 'Import a SentencePiece model', file: 'Path of the .model file on the engine’s machine', name: 'Name', submit: 'Import' },
+  },
   embeddings: { title: 'Embeddings', intro: 'Word vectors and model embeddings, projected in 2-D and 3-D.', empty: 'No embeddings yet. They appear here once a word2vec or translation run saves a checkpoint.' },
   training: {
     title: 'Training',

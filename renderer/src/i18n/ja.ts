@@ -38,7 +38,16 @@ export const ja: Catalogue = {
     import: { title: 'コーパスの取り込み', file: 'エンジン側のファイルパス', pairFile: '訳文側のファイル（Moses 形式、任意）', name: '名前', format: '形式', auto: '自動判定', src: '原言語', tgt: '目的言語', submit: '取り込む' },
     rows: { title: '{{name}} の行', group: 'グループ', split: '分割', search: '検索', searchHint: '単語や語の一部（どちらの言語でも）', matches: '一致する行: {{count}}', src: '原文', tgt: '訳文', turns: 'ターン' },
   },
-  tokenizers: { title: 'トークナイザー', intro: 'コーパスから学習した SentencePiece モデル（unigram または BPE）。', empty: 'トークナイザーがありません。トークナイザーはコーパスから学習します。「コーパス」のサンプルがすぐに使えます。' },
+  tokenizers: {
+    title: 'トークナイザー',
+    intro: 'SentencePiece モデル（unigram または BPE）: モデルが読み書きする単位。',
+    empty: 'トークナイザーがありません。下のフォームから SentencePiece の .model ファイルを取り込んでください（アプリ内での学習は次に対応します）。',
+    columns: { name: '名前', type: '種類', vocab: 'ピース数', source: '出典' },
+    open: '開く',
+    preview: { title: '{{name}} を試す', input: 'トークナイズするテキスト', count: '{{count}} ピース' },
+    vocab: { title: '語彙', id: 'ID', piece: 'ピース', score: 'スコア', type: '種類' },
+    import: { title: 'SentencePiece モデルの取り込み', file: 'エンジン側の .model ファイルのパス', name: '名前', submit: '取り込む' },
+  },
   embeddings: { title: '埋め込み', intro: '単語ベクトルとモデルの埋め込みを 2 次元・3 次元に射影して表示します。', empty: '埋め込みがありません。word2vec や翻訳の実行がチェックポイントを保存すると表示されます。' },
   training: {
     title: '学習',

@@ -2,7 +2,7 @@
 import { useTranslation } from 'react-i18next'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
-function Simple({ section }: { section: 'tokenizers' | 'embeddings' | 'translate' | 'chat' }) {
+function Simple({ section }: { section: 'embeddings' | 'translate' | 'chat' }) {
   const { t } = useTranslation()
   return (
     <>
@@ -12,7 +12,6 @@ function Simple({ section }: { section: 'tokenizers' | 'embeddings' | 'translate
   )
 }
 
-export const TokenizersPage = () => <Simple section="tokenizers" />
 export const EmbeddingsPage = () => <Simple section="embeddings" />
 export const TranslatePage = () => <Simple section="translate" />
 export const ChatPage = () => <Simple section="chat" />

@@ -1,0 +1,179 @@
+import { useEffect, useState, type FormEvent } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { TokenizerSummary } from '../../../main/api/contract.ts'
+import { useClient, useQuery } from '../api/hooks.ts'
+import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+
+const vocabPage = 50
+
+/** Typed text shown as its pieces, each a coloured chip with its id. */
+function Preview({ tokenizer }: { tokenizer: TokenizerSummary }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [text, setText] = useState('In the beginning, God created the heavens and the earth.')
+  const [encoded, setEncoded] = useState<{ pieces: string[]; ids: number[] } | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => {
+    let live = true
+    const timer = setTimeout(() => {
+      client.call('tokenizer.encode', { name: tokenizer.name, lines: [text] }).then(
+        (result) => live && (setEncoded({ pieces: result.pieces[0] ?? [], ids: result.ids[0] ?? [] }), setError(null)),
+        (caught: unknown) => live && setError((caught as Error).message),
+      )
+    }, 150)
+    return () => {
+      live = false
+      clearTimeout(timer)
+    }
+  }, [client, tokenizer.name, text])
+  return (
+    <section className="panel" aria-labelledby="preview-title">
+      <h2 id="preview-title">{t('tokenizers.preview.title', { name: tokenizer.name })}</h2>
+      <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} className="preview-input" data-testid="tokenizer-input" aria-label={t('tokenizers.preview.input')} />
+      {error && <p className="error">{error}</p>}
+      {encoded && (
+        <>
+          <p className="muted">{t('tokenizers.preview.count', { count: encoded.pieces.length })}</p>
+          <div className="pieces" data-testid="pieces">
+            {encoded.pieces.map((piece, i) => (
+              <span key={i} className={`piece piece-${i % 6}`} title={`id ${encoded.ids[i]}`}>
+                {piece}
+                <sub>{encoded.ids[i]}</sub>
+              </span>
+            ))}
+          </div>
+        </>
+      )}
+    </section>
+  )
+}
+
+function Vocabulary({ tokenizer }: { tokenizer: TokenizerSummary }) {
+  const { t } = useTranslation()
+  const [offset, setOffset] = useState(0)
+  const vocab = useQuery('tokenizer.vocab', { name: tokenizer.name, offset, limit: vocabPage }, `${tokenizer.name}:${offset}`)
+  const total = vocab.data?.total ?? tokenizer.vocabSize
+  return (
+    <section className="panel" aria-labelledby="vocab-title">
+      <h2 id="vocab-title">{t('tokenizers.vocab.title')}</h2>
+      <table className="data" data-testid="vocab-table">
+        <thead>
+          <tr>
+            <th className="num">{t('tokenizers.vocab.id')}</th>
+            <th>{t('tokenizers.vocab.piece')}</th>
+            <th className="num">{t('tokenizers.vocab.score')}</th>
+            <th>{t('tokenizers.vocab.type')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(vocab.data?.pieces ?? []).map((piece) => (
+            <tr key={piece.id}>
+              <td className="num">{piece.id}</td>
+              <td className="mono">{piece.piece}</td>
+              <td className="num">{piece.score.toFixed(4)}</td>
+              <td>{piece.type}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - vocabPage))}>
+          {t('common.previous')}
+        </button>
+        <span>{t('common.page', { from: Math.min(total, offset + 1), to: Math.min(total, offset + vocabPage), total })}</span>
+        <button type="button" disabled={offset + vocabPage >= total} onClick={() => setOffset(offset + vocabPage)}>
+          {t('common.next')}
+        </button>
+      </div>
+    </section>
+  )
+}
+
+function ImportTokenizer({ onImported }: { onImported: (name: string) => void }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [file, setFile] = useState('')
+  const [name, setName] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    try {
+      const summary = await client.call('tokenizer.import', { name: name.trim(), file: file.trim() })
+      setFile('')
+      setName('')
+      onImported(summary.name)
+    } catch (caught) {
+      setError((caught as Error).message)
+    }
+  }
+  return (
+    <form className="panel import-form" onSubmit={(event) => void submit(event)} aria-labelledby="tokenizer-import-title">
+      <h2 id="tokenizer-import-title">{t('tokenizers.import.title')}</h2>
+      <label>
+        {t('tokenizers.import.file')}
+        <input required value={file} onChange={(e) => setFile(e.target.value)} placeholder="/home/me/spm.model" name="file" />
+      </label>
+      <label>
+        {t('tokenizers.import.name')}
+        <input required value={name} onChange={(e) => setName(e.target.value)} name="name" />
+      </label>
+      <button type="submit">{t('tokenizers.import.submit')}</button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  )
+}
+
+export function TokenizersPage() {
+  const { t } = useTranslation()
+  const tokenizers = useQuery('tokenizer.list', {})
+  const [selected, setSelected] = useState<string | null>(null)
+  const current = tokenizers.data?.find((tok) => tok.name === selected) ?? tokenizers.data?.[0] ?? null
+  return (
+    <>
+      <PageHeader title={t('tokenizers.title')} intro={t('tokenizers.intro')} />
+      {tokenizers.error && <p className="error">{t('common.error', { message: tokenizers.error })}</p>}
+      {tokenizers.data && tokenizers.data.length === 0 && <EmptyState message={t('tokenizers.empty')} />}
+      {tokenizers.data && tokenizers.data.length > 0 && (
+        <table className="data" data-testid="tokenizers-table">
+          <thead>
+            <tr>
+              <th>{t('tokenizers.columns.name')}</th>
+              <th>{t('tokenizers.columns.type')}</th>
+              <th className="num">{t('tokenizers.columns.vocab')}</th>
+              <th>{t('tokenizers.columns.source')}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {tokenizers.data.map((tok) => (
+              <tr key={tok.id} aria-selected={tok.name === current?.name}>
+                <td>{tok.name}</td>
+                <td>{tok.type}</td>
+                <td className="num">{tok.vocabSize.toLocaleString()}</td>
+                <td className="muted">{tok.source}</td>
+                <td>
+                  <button type="button" onClick={() => setSelected(tok.name)}>
+                    {t('tokenizers.open')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {current && <Preview tokenizer={current} />}
+      {current && <Vocabulary tokenizer={current} />}
+      <ImportTokenizer
+        onImported={(name) => {
+          tokenizers.reload()
+          setSelected(name)
+        }}
+      />
+    </>
+  )
+}
