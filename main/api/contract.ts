@@ -75,7 +75,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -158,6 +158,19 @@ export type TokenizerSummary = z.infer<typeof TokenizerSummary>
 
 const TokenizerRef = z.object({ name: z.string().min(1) }).strict()
 
+export const TokenizerTrainParams = z
+  .object({
+    corpus: z.string().min(1),
+    name: z.string().min(1).max(200),
+    type: z.enum(['unigram', 'bpe']),
+    vocabSize: z.number().int().min(50).max(200_000),
+    /** Which text to learn from: the source side, the target side, or both (a joint vocabulary). */
+    side: z.enum(['src', 'tgt', 'joint']).default('joint'),
+    characterCoverage: z.number().gt(0).max(1).default(0.9995),
+  })
+  .strict()
+export type TokenizerTrainParams = z.infer<typeof TokenizerTrainParams>
+
 export const CorpusStats = z.object({
   kind: CorpusKind,
   /** Per side (src, tgt; or the turns of dialogues): lengths in characters. */
@@ -232,6 +245,7 @@ export const methods = {
     result: z.object({ path: z.string(), rows: z.number().int(), format: ExportFormat }),
   },
   'tokenizer.list': { params: NoParams, result: z.array(TokenizerSummary) },
+  'tokenizer.train': { params: TokenizerTrainParams, result: z.object({ jobId: z.string() }) },
   'tokenizer.show': { params: TokenizerRef, result: TokenizerSummary },
   'tokenizer.import': { params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1) }).strict(), result: TokenizerSummary },
   'tokenizer.export': { params: z.object({ name: z.string().min(1), out: z.string().min(1) }).strict(), result: z.object({ path: z.string(), bytes: z.number().int() }) },

@@ -311,7 +311,7 @@ runs
     }),
   )
 
-const tokenizer = program.command('tokenizer').description('SentencePiece tokenizers: import, use, export')
+const tokenizer = program.command('tokenizer').description('SentencePiece tokenizers: train, import, use, export')
 
 /** stdin, one item per line (a trailing newline does not make an extra empty line). */
 async function stdinLines(): Promise<string[]> {
@@ -320,6 +320,31 @@ async function stdinLines(): Promise<string[]> {
   const text = Buffer.concat(chunks).toString('utf8')
   return text.length === 0 ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/)
 }
+
+tokenizer
+  .command('train')
+  .description('learn a SentencePiece tokenizer from a corpus (BPE; unigram comes next)')
+  .requiredOption('--corpus <name>', 'corpus to learn from')
+  .requiredOption('--name <name>', 'name of the tokenizer')
+  .addOption(new Option('--type <type>', 'model type').choices(['unigram', 'bpe']).makeOptionMandatory())
+  .requiredOption('--vocab-size <n>', 'number of pieces')
+  .addOption(new Option('--side <side>', 'which text to learn from').choices(['src', 'tgt', 'joint']).default('joint'))
+  .option('--character-coverage <c>', 'share of characters the alphabet covers', '0.9995')
+  .action((options: { corpus: string; name: string; type: 'unigram' | 'bpe'; vocabSize: string; side: 'src' | 'tgt' | 'joint'; characterCoverage: string }) =>
+    withEngine(async (client, engine) => {
+      const { jobId } = await client.call('tokenizer.train', {
+        corpus: options.corpus,
+        name: options.name,
+        type: options.type,
+        vocabSize: Number(options.vocabSize),
+        side: options.side,
+        characterCoverage: Number(options.characterCoverage),
+      })
+      await followJob(client, engine, jobId)
+      const summary = await client.call('tokenizer.show', { name: options.name })
+      output(summary, () => `trained '${summary.name}': ${summary.type}, ${summary.vocabSize} pieces, ${summary.source}`)
+    }),
+  )
 
 tokenizer
   .command('import')

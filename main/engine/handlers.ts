@@ -14,7 +14,7 @@ import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
 import { readModelProto } from '../../models/tokenizer/model-proto.ts'
 import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
-import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, tokenizerModel } from './tokenizers/repository.ts'
+import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, needsNfkc, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
   [M in MethodName]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
@@ -107,6 +107,14 @@ export const handlers: Handlers = {
   'tokenizer.list': (engine) => listTokenizers(engine.db),
   'tokenizer.show': (engine, { name }) => requireTokenizer(engine, name),
 
+  'tokenizer.train': (engine, params) => {
+    requireCorpus(engine, params.corpus)
+    if (findTokenizer(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${params.name}' already exists` })
+    if (params.type === 'unigram') throw new ApiError({ code: 'unavailable', message: 'unigram training is not available yet: use type bpe' })
+    const job = engine.jobs.start('tokenizer.train', params, `Train ${params.type} tokenizer ${params.name} (${params.vocabSize}) on ${params.corpus}`)
+    return { jobId: job.jobId }
+  },
+
   'tokenizer.import': async (engine, { name, file }) => {
     if (findTokenizer(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${name}' already exists` })
     const path = resolve(file)
@@ -137,8 +145,10 @@ export const handlers: Handlers = {
   },
 
   'tokenizer.encode': async (engine, { name, lines }) => {
-    const processor = await processorFor(engine.db, requireTokenizer(engine, name).id)
-    return { pieces: lines.map((line) => processor.encodePieces(line)), ids: lines.map((line) => processor.encodeIds(line)) }
+    const tokenizer = requireTokenizer(engine, name)
+    const processor = await processorFor(engine.db, tokenizer.id)
+    const texts = needsNfkc(engine.db, tokenizer.id) ? lines.map((line) => line.normalize('NFKC')) : lines
+    return { pieces: texts.map((line) => processor.encodePieces(line)), ids: texts.map((line) => processor.encodeIds(line)) }
   },
 
   'tokenizer.decode': async (engine, { name, ids }) => {

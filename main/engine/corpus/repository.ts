@@ -76,3 +76,16 @@ export function deleteCorpus(db: Database, name: string): boolean {
   })()
   return true
 }
+
+/** Every text of one side of a corpus (dialogues: every turn), for learning vocabularies. */
+export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint'): string[] {
+  const texts: string[] = []
+  for (const row of db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<{ src: string | null; tgt: string | null; turns: string | null }>) {
+    if (row.turns !== null) texts.push(...(JSON.parse(row.turns) as string[]))
+    else {
+      if (side !== 'tgt' && row.src !== null) texts.push(row.src)
+      if (side !== 'src' && row.tgt !== null) texts.push(row.tgt)
+    }
+  }
+  return texts
+}

@@ -58,6 +58,30 @@ export async function importTokenizer(db: Database, name: string, file: string):
   return findTokenizer(db, name)!
 }
 
+/** Stores a model trained here; `normalize` records that text must be NFKC-normalised before encoding. */
+export function saveTrainedTokenizer(
+  db: Database,
+  request: { name: string; type: TokenizerSummary['type']; side: TokenizerSummary['side']; corpusId: number; corpusName: string },
+  bytes: Uint8Array,
+  vocabSize: number,
+): void {
+  db.prepare('INSERT INTO tokenizers (name, type, side, vocab_size, corpus_id, model, meta) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+    request.name,
+    request.type,
+    request.side,
+    vocabSize,
+    request.corpusId,
+    Buffer.from(bytes),
+    JSON.stringify({ source: `trained on ${request.corpusName} (${request.side})`, normalize: 'nfkc' }),
+  )
+}
+
+/** Whether text must be NFKC-normalised before encoding (models trained here carry an identity normaliser). */
+export function needsNfkc(db: Database, id: number): boolean {
+  const row = db.prepare("SELECT json_extract(meta, '$.normalize') AS normalize FROM tokenizers WHERE id = ?").get(id) as { normalize: string | null }
+  return row.normalize === 'nfkc'
+}
+
 export async function exportTokenizer(db: Database, id: number, out: string): Promise<number> {
   const bytes = tokenizerModel(db, id)
   await writeFile(out, bytes)
