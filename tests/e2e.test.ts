@@ -91,6 +91,11 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   assert.equal(await page.getByTestId('pieces').locator('.piece').count(), 19, 'the 19 pieces spm_encode gives')
   await page.getByTestId('vocab-table').getByRole('cell', { name: '▁the', exact: true }).waitFor()
   await shot(page, 'tokenizers-preview')
+  // Train a small BPE tokenizer from the UI: a job, then a new row.
+  await page.getByLabel('Tokenizer name').fill('ui-bpe')
+  await page.getByLabel('Vocabulary size').fill('1000')
+  await page.getByRole('button', { name: 'Train BPE' }).click()
+  await page.getByTestId('tokenizers-table').getByRole('cell', { name: 'ui-bpe' }).waitFor({ timeout: 60_000 })
 
   // Every page, by clicking the navigation.
   for (const id of pages) {

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TokenizerSummary } from '../../../main/api/contract.ts'
-import { useClient, useQuery } from '../api/hooks.ts'
+import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
 const vocabPage = 50
@@ -89,6 +89,66 @@ function Vocabulary({ tokenizer }: { tokenizer: TokenizerSummary }) {
   )
 }
 
+function TrainTokenizer() {
+  const { t } = useTranslation()
+  const client = useClient()
+  const corpora = useQuery('corpus.list', {})
+  const [corpus, setCorpus] = useState('')
+  const [name, setName] = useState('')
+  const [vocabSize, setVocabSize] = useState('8000')
+  const [side, setSide] = useState<'src' | 'tgt' | 'joint'>('joint')
+  const [error, setError] = useState<string | null>(null)
+  const chosen = corpus || corpora.data?.[0]?.name || ''
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    try {
+      await client.call('tokenizer.train', { corpus: chosen, name: name.trim(), type: 'bpe', vocabSize: Number(vocabSize), side })
+      setName('')
+    } catch (caught) {
+      setError((caught as Error).message)
+    }
+  }
+  return (
+    <form className="panel import-form" onSubmit={(event) => void submit(event)} aria-labelledby="tokenizer-train-title">
+      <h2 id="tokenizer-train-title">{t('tokenizers.train.title')}</h2>
+      <label>
+        {t('tokenizers.train.corpus')}
+        <select value={chosen} onChange={(e) => setCorpus(e.target.value)} name="corpus">
+          {(corpora.data ?? []).map((c) => (
+            <option key={c.id} value={c.name}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('tokenizers.train.name')}
+        <input required value={name} onChange={(e) => setName(e.target.value)} name="tokenizer-name" />
+      </label>
+      <label>
+        {t('tokenizers.train.vocabSize')}
+        <input required value={vocabSize} onChange={(e) => setVocabSize(e.target.value)} size={6} inputMode="numeric" name="vocab-size" />
+      </label>
+      <label>
+        {t('tokenizers.train.side')}
+        <select value={side} onChange={(e) => setSide(e.target.value as 'src' | 'tgt' | 'joint')} name="side">
+          <option value="joint">{t('tokenizers.train.sides.joint')}</option>
+          <option value="src">{t('tokenizers.train.sides.src')}</option>
+          <option value="tgt">{t('tokenizers.train.sides.tgt')}</option>
+        </select>
+      </label>
+      <button type="submit">{t('tokenizers.train.submit')}</button>
+      <p className="muted">{t('tokenizers.train.note')}</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  )
+}
+
 function ImportTokenizer({ onImported }: { onImported: (name: string) => void }) {
   const { t } = useTranslation()
   const client = useClient()
@@ -132,6 +192,9 @@ export function TokenizersPage() {
   const { t } = useTranslation()
   const tokenizers = useQuery('tokenizer.list', {})
   const [selected, setSelected] = useState<string | null>(null)
+  useEvent('job.progress', (job) => {
+    if (job.kind === 'tokenizer.train' && job.status === 'done') tokenizers.reload()
+  })
   const current = tokenizers.data?.find((tok) => tok.name === selected) ?? tokenizers.data?.[0] ?? null
   return (
     <>
@@ -168,6 +231,7 @@ export function TokenizersPage() {
       )}
       {current && <Preview tokenizer={current} />}
       {current && <Vocabulary tokenizer={current} />}
+      <TrainTokenizer />
       <ImportTokenizer
         onImported={(name) => {
           tokenizers.reload()
