@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { CorpusFormatError, importCorpus, ImportCancelledError, sniffFormat } from '../main/engine/corpus/import.ts'
+import { CorpusFormatError, importCorpus, CorpusCancelledError, sniffFormat } from '../main/engine/corpus/import.ts'
 import { findInvalidUtf8, InvalidUtf8Error } from '../main/engine/corpus/lines.ts'
 import { corpusRows, listCorpora } from '../main/engine/corpus/repository.ts'
 import { fixturesDir, repoRoot, tempDatabase, tempDir, writeLargeTsv } from './helpers.ts'
@@ -83,7 +83,7 @@ test('a cancelled import rolls back every row it had written', async (t) => {
   let batches = 0
   await assert.rejects(
     importCorpus(db, { name: 'big', files: [path] }, { onProgress: () => batches++, isCancelled: () => batches >= 3 }),
-    ImportCancelledError,
+    CorpusCancelledError,
   )
   assert.ok(batches >= 3)
   assert.deepEqual(listCorpora(db), [])

@@ -20,6 +20,14 @@ type Handlers = {
   [M in MethodName]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
 }
 
+/** An absolute path to an existing file, or a not_found / bad_request error naming it. */
+function requireFile(file: string): string {
+  const path = resolve(file)
+  if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
+  if (!statSync(path).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${path}` })
+  return path
+}
+
 function requireTokenizer(engine: Engine, name: string) {
   const tokenizer = findTokenizer(engine.db, name)
   if (!tokenizer) throw new ApiError({ code: 'not_found', message: `no tokenizer named '${name}'` })
@@ -57,11 +65,7 @@ export const handlers: Handlers = {
     if (findCorpus(engine.db, params.name)) {
       throw new ApiError({ code: 'conflict', message: `a corpus named '${params.name}' already exists` })
     }
-    const files = params.files.map((file) => resolve(file))
-    for (const file of files) {
-      if (!existsSync(file)) throw new ApiError({ code: 'not_found', message: `no such file: ${file}` })
-      if (!statSync(file).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${file}` })
-    }
+    const files = params.files.map(requireFile)
     const job = engine.jobs.start('corpus.import', { ...params, files }, `Import ${files.map((f) => basename(f)).join(' + ')} as ${params.name}`)
     return { jobId: job.jobId }
   },
@@ -117,8 +121,7 @@ export const handlers: Handlers = {
 
   'tokenizer.import': async (engine, { name, file }) => {
     if (findTokenizer(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${name}' already exists` })
-    const path = resolve(file)
-    if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
+    const path = requireFile(file)
     try {
       return await importTokenizer(engine.db, name, path)
     } catch (error) {

@@ -65,6 +65,14 @@ class WireReader {
     else throw new Error(`unsupported wire type ${wireType}`)
   }
 
+  /** Each field in turn as (field number, wire type); the caller reads or skips its value. */
+  *fields(): Generator<[number, number]> {
+    while (!this.done) {
+      const key = this.varint()
+      yield [Math.floor(key / 8), key & 7]
+    }
+  }
+
   sub(start: number, end: number): WireReader {
     const reader = new WireReader(this.bytes, end)
     reader.position = start
@@ -76,10 +84,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 function readPiece(reader: WireReader): ModelPiece {
   const piece: ModelPiece = { piece: '', score: 0, type: 'normal' } // proto2 defaults
-  while (!reader.done) {
-    const key = reader.varint()
-    const field = Math.floor(key / 8)
-    const wireType = key & 7
+  for (const [field, wireType] of reader.fields()) {
     if (field === 1 && wireType === 2) {
       const [start, end] = reader.slice()
       piece.piece = utf8.decode(reader.bytes.subarray(start, end))
@@ -96,20 +101,16 @@ export function readModelProto(bytes: Uint8Array): ModelSummary {
   const pieces: ModelPiece[] = []
   let modelType: ModelType = 'unigram' // TrainerSpec.model_type defaults to UNIGRAM
   try {
-    while (!reader.done) {
-      const key = reader.varint()
-      const field = Math.floor(key / 8)
-      const wireType = key & 7
+    for (const [field, wireType] of reader.fields()) {
       if (field === 1 && wireType === 2) {
         const [start, end] = reader.slice()
         pieces.push(readPiece(reader.sub(start, end)))
       } else if (field === 2 && wireType === 2) {
         const [start, end] = reader.slice()
         const spec = reader.sub(start, end)
-        while (!spec.done) {
-          const specKey = spec.varint()
-          if (specKey === (3 << 3) /* model_type, varint */) modelType = modelTypes[spec.varint()] ?? modelType
-          else spec.skip(specKey & 7)
+        for (const [specField, specWire] of spec.fields()) {
+          if (specField === 3 && specWire === 0) modelType = modelTypes[spec.varint()] ?? modelType // model_type
+          else spec.skip(specWire)
         }
       } else reader.skip(wireType)
     }

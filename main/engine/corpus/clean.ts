@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { CleanOptions } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
+import { CorpusCancelledError } from './formats/record.ts'
 import { toCorpusRow, type CorpusRowRecord } from './repository.ts'
 import { invalidateIndex } from './search.ts'
 
@@ -78,7 +79,7 @@ export function cleanCorpus(
     for (;;) {
       const batch = readBatch.all(corpusId, last) as CorpusRowRecord[]
       if (batch.length === 0) break
-      if (hooks.isCancelled?.()) throw new Error('cancelled')
+      if (hooks.isCancelled?.()) throw new CorpusCancelledError('cleaning')
       for (const record of batch) {
         const row = toCorpusRow(record)
         let texts: string[]

@@ -6,17 +6,10 @@ import type { Database } from '../store/database.ts'
 import { isMoFile, readGettext } from './formats/gettext.ts'
 import { readLineFormat } from './formats/line-formats.ts'
 import { readMoses } from './formats/moses.ts'
-import type { RecordBatch, SkipCounts } from './formats/record.ts'
+import { CorpusCancelledError, type RecordBatch, type SkipCounts } from './formats/record.ts'
 import { readTmx } from './formats/tmx.ts'
 
-export { CorpusFormatError } from './formats/record.ts'
-
-export class ImportCancelledError extends Error {
-  constructor() {
-    super('import cancelled')
-    this.name = 'ImportCancelledError'
-  }
-}
+export { CorpusCancelledError, CorpusFormatError } from './formats/record.ts'
 
 export interface ImportHooks {
   onProgress?: (progress: { bytesRead: number; totalBytes: number; rows: number }) => void
@@ -120,14 +113,14 @@ export async function importCorpus(db: Database, request: ImportRequest, hooks: 
       insertCorpus.run(request.name, kind, request.srcLang ?? null, request.tgtLang ?? null, request.source ?? names.join(' + '), '{}').lastInsertRowid,
     )
     for await (const batch of reader) {
-      if (hooks.isCancelled?.()) throw new ImportCancelledError()
+      if (hooks.isCancelled?.()) throw new CorpusCancelledError('import')
       for (const record of batch.records) {
         insertRow.run(corpusId, rows, record.src, record.tgt, record.turns, request.groupOf?.(rows) ?? null)
         rows++
       }
       hooks.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, rows })
     }
-    if (hooks.isCancelled?.()) throw new ImportCancelledError()
+    if (hooks.isCancelled?.()) throw new CorpusCancelledError('import')
     if (rows === 0) throw new Error(`${names.join(' + ')}: no ${kind} rows found${Object.keys(skipped).length ? ` (skipped: ${JSON.stringify(skipped)})` : ''}`)
     setMeta.run(JSON.stringify({ format, importedFrom: names, skipped, searchIndex: 'pending' }), corpusId)
     db.exec('COMMIT')

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { cleanCorpus } from '../corpus/clean.ts'
 import { findCorpus } from '../corpus/repository.ts'
 import { indexCorpus } from '../corpus/search.ts'
-import { ImportCancelledError, importCorpus } from '../corpus/import.ts'
+import { CorpusCancelledError, importCorpus } from '../corpus/import.ts'
 import type { Database } from '../store/database.ts'
 import type { JobSpec, WorkerMessage } from './protocol.ts'
 
@@ -39,7 +39,7 @@ export const jobRunners: Record<JobKind, JobRunner> = {
       post({ type: 'event', event: { event: 'corpus.changed', data: { name: result.name } } })
       return result
     } catch (error) {
-      if (error instanceof ImportCancelledError) throw new JobCancelledError()
+      if (error instanceof CorpusCancelledError) throw new JobCancelledError()
       throw error
     }
   },
@@ -72,16 +72,15 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     const { name, ...options } = CleanOptions.extend({ name: z.string() }).parse(spec.params)
     const corpus = findCorpus(db, name)
     if (!corpus) throw new Error(`no corpus named '${name}'`)
-    let cancelled = false
     try {
       const report = cleanCorpus(db, corpus.id, options, {
-        isCancelled: () => (cancelled = isCancelled()),
+        isCancelled,
         onProgress: (done, total) => post({ type: 'progress', done, total, unit: 'rows' }),
       })
       post({ type: 'event', event: { event: 'corpus.changed', data: { name } } })
       return report
     } catch (error) {
-      if (cancelled) throw new JobCancelledError()
+      if (error instanceof CorpusCancelledError) throw new JobCancelledError()
       throw error
     }
   },

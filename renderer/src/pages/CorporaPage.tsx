@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { CorpusFormat, type CorpusSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { Pager } from '../components/Pager.tsx'
 import { LengthHistogram } from '../components/LengthHistogram.tsx'
 
 const pageSize = 25
@@ -82,15 +83,7 @@ function CorpusRows({ corpus, onClose }: { corpus: CorpusSummary; onClose: () =>
           ))}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>
-          {t('common.previous')}
-        </button>
-        <span>{t('common.page', { from: Math.min(total, offset + 1), to: Math.min(total, offset + pageSize), total })}</span>
-        <button type="button" disabled={offset + pageSize >= total} onClick={() => setOffset(offset + pageSize)}>
-          {t('common.next')}
-        </button>
-      </div>
+      <Pager offset={offset} pageSize={pageSize} total={total} onOffset={setOffset} />
     </section>
   )
 }

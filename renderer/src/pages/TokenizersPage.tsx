@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import type { TokenizerSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { Pager } from '../components/Pager.tsx'
 
 const vocabPage = 50
 
@@ -76,15 +77,7 @@ function Vocabulary({ tokenizer }: { tokenizer: TokenizerSummary }) {
           ))}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - vocabPage))}>
-          {t('common.previous')}
-        </button>
-        <span>{t('common.page', { from: Math.min(total, offset + 1), to: Math.min(total, offset + vocabPage), total })}</span>
-        <button type="button" disabled={offset + vocabPage >= total} onClick={() => setOffset(offset + vocabPage)}>
-          {t('common.next')}
-        </button>
-      </div>
+      <Pager offset={offset} pageSize={vocabPage} total={total} onOffset={setOffset} />
     </section>
   )
 }

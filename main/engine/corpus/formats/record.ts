@@ -28,3 +28,11 @@ export class CorpusFormatError extends Error {
 export function skip(counts: SkipCounts, reason: string): void {
   counts[reason] = (counts[reason] ?? 0) + 1
 }
+
+/** Thrown by a corpus operation (import, clean) asked to stop; its transaction has been rolled back. */
+export class CorpusCancelledError extends Error {
+  constructor(operation: string) {
+    super(`${operation} cancelled`)
+    this.name = 'CorpusCancelledError'
+  }
+}
