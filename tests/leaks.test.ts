@@ -4,13 +4,16 @@ import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { Random } from '../models/core/random.ts'
+import { beamSearch } from '../models/decode/beam-search.ts'
 import { greedyDecode } from '../models/decode/greedy.ts'
+import { sampleDecode } from '../models/decode/sampling.ts'
+import { Seq2SeqStepDecoder } from '../models/seq2seq/step-decoder.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { BOS, disposeBatch, EOS, makeToyBatch } from './support/toy-tasks.ts'
 
-test('200 training steps and 200 decodes leak no tensors (wasm)', async () => {
+test('200 training steps and 200 decodes (greedy, beam and sampling) leak no tensors (wasm)', async () => {
   assert.equal((await selectBackend('wasm')).active, 'wasm')
   const model = new Seq2SeqModel({
     srcVocab: 12,
@@ -55,8 +58,13 @@ test('200 training steps and 200 decodes leak no tensors (wasm)', async () => {
   const before = tf.memory().numTensors
   for (let i = 0; i < 200; i++) {
     const batch = makeToyBatch(random, 'reverse', 4, 6, 2, 5)
-    const result = await greedyDecode(model, batch.src, batch.srcMask, BOS, EOS, 8)
-    assert.equal(result.tokens.length, 4)
+    const decoder = new Seq2SeqStepDecoder(model)
+    const result = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: BOS, eos: EOS, maxLength: 8 })
+    assert.equal(result.length, 4)
+    const first = tf.tidy(() => [batch.src.slice([0, 0], [1, -1]), batch.srcMask.slice([0, 0], [1, -1])]) as [tf.Tensor2D, tf.Tensor2D]
+    assert.equal((await beamSearch(decoder, first[0], first[1], { bos: BOS, eos: EOS, maxLength: 8, beamSize: 3, nBest: 2, lengthPenalty: 0.6 })).length, 2)
+    assert.equal((await sampleDecode(decoder, first[0], first[1], 2, { bos: BOS, eos: EOS, maxLength: 8, temperature: 1, topK: 0, topP: 0.9 }, random)).length, 2)
+    tf.dispose(first)
     disposeBatch(batch)
   }
   assert.equal(tf.memory().numTensors, before, 'decoding leaked tensors')

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { Random } from '../models/core/random.ts'
 import { greedyDecode } from '../models/decode/greedy.ts'
+import { Seq2SeqStepDecoder } from '../models/seq2seq/step-decoder.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel, type AttentionType } from '../models/seq2seq/model.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
@@ -53,7 +54,9 @@ for (const setup of setups) {
     }
     assert.ok(losses.at(-1)! < losses[0]! / 10, `loss fell from ${losses[0]} to ${losses.at(-1)}`)
     const held = makeToyBatch(new Random(99), setup.task, 200, symbols, 3, 8) // a different stream: unseen sequences
-    const { tokens, attention } = await greedyDecode(model, held.src, held.srcMask, BOS, EOS, 12)
+    const decoded = await greedyDecode(new Seq2SeqStepDecoder(model), held.src, held.srcMask, { bos: BOS, eos: EOS, maxLength: 12 })
+    const tokens = decoded.map((h) => h.tokens)
+    const attention = decoded.map((h) => h.attention)
     const correct = tokens.filter((t, i) => t.join() === held.targets[i]!.join()).length
     assert.ok(correct / 200 >= 0.95, `exact match ${correct}/200`)
     // Attention rows are distributions over the real source tokens only.

@@ -19,6 +19,7 @@ const expectedTables = [
   'runs',
   'settings',
   'tokenizers',
+  'validation_samples',
 ]
 
 function tables(db: BetterSqlite3.Database): string[] {

@@ -69,13 +69,15 @@ export const RunSummary = z.object({
   name: z.string(),
   model: z.string(),
   status: z.enum(['created', 'running', 'paused', 'stopped', 'done', 'failed']),
+  corpus: z.string().nullable(),
+  maxSteps: z.number().int().nullable(),
   step: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -187,6 +189,210 @@ export const CorpusStats = z.object({
 })
 export type CorpusStats = z.infer<typeof CorpusStats>
 
+// ---- training runs ---------------------------------------------------------------------------
+
+export const RunStatus = z.enum(['created', 'running', 'paused', 'stopped', 'done', 'failed'])
+export type RunStatus = z.infer<typeof RunStatus>
+
+export const Seq2SeqModelConfig = z
+  .object({
+    cell: z.enum(['rnn', 'lstm', 'gru']).default('lstm'),
+    embeddingSize: z.number().int().min(1).max(4096).default(256),
+    hiddenSize: z.number().int().min(1).max(4096).default(256),
+    encoderLayers: z.number().int().min(1).max(4).default(1),
+    decoderLayers: z.number().int().min(1).max(4).default(1),
+    bidirectional: z.boolean().default(true),
+    attention: z.enum(['none', 'bahdanau', 'luong', 'luong-dot']).default('luong'),
+    inputFeeding: z.boolean().default(true),
+    dropout: z.number().min(0).max(0.9).default(0.2),
+  })
+  .strict()
+export type Seq2SeqModelConfig = z.infer<typeof Seq2SeqModelConfig>
+
+export const TransformerModelConfig = z
+  .object({
+    dModel: z.number().int().min(8).max(4096).default(256),
+    heads: z.number().int().min(1).max(64).default(4),
+    dFF: z.number().int().min(8).max(16384).default(1024),
+    encoderLayers: z.number().int().min(1).max(12).default(2),
+    decoderLayers: z.number().int().min(1).max(12).default(2),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    attentionDropout: z.number().min(0).max(0.9).default(0.1),
+    norm: z.enum(['pre', 'post']).default('pre'),
+    positions: z.enum(['sinusoidal', 'learned']).default('sinusoidal'),
+    maxLength: z.number().int().min(8).max(4096).default(256),
+  })
+  .strict()
+export type TransformerModelConfig = z.infer<typeof TransformerModelConfig>
+
+export const ScheduleConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }).strict(),
+  z.object({ kind: z.literal('inverse-sqrt'), warmup: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal('noam'), warmup: z.number().int().min(1), dModel: z.number().int().min(1), factor: z.number().positive() }).strict(),
+  z.object({ kind: z.literal('plateau'), patience: z.number().int().min(1), decay: z.number().gt(0).max(1), minLr: z.number().min(0) }).strict(),
+])
+export type ScheduleConfig = z.infer<typeof ScheduleConfig>
+
+export const ValidationMetric = z.enum(['dev/bleu', 'dev/chrf', 'dev/ter', 'dev/loss'])
+export type ValidationMetric = z.infer<typeof ValidationMetric>
+
+export const TrainingConfig = z
+  .object({
+    maxSteps: z.number().int().min(1).default(2000),
+    /** Padded tokens per micro-batch (longest sentence × sentences). */
+    tokenBudget: z.number().int().min(16).default(2048),
+    /** Training pairs with a side longer than this (in pieces) are skipped. */
+    maxTokens: z.number().int().min(2).default(80),
+    /** Micro-batches per update (gradient accumulation). */
+    accumulate: z.number().int().min(1).max(64).default(1),
+    optimizer: z.enum(['adam', 'adamw']).default('adam'),
+    lr: z.number().positive().default(1e-3),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.998),
+    weightDecay: z.number().min(0).default(0),
+    schedule: ScheduleConfig.default({ kind: 'constant' }),
+    clipNorm: z.number().positive().default(5),
+    labelSmoothing: z.number().min(0).lt(1).default(0.1),
+    seed: z.number().int().default(1),
+    logEvery: z.number().int().min(1).default(10),
+    validEvery: z.number().int().min(1).default(200),
+    checkpointEvery: z.number().int().min(1).default(200),
+    /** Recent checkpoints kept besides the best one. */
+    keepCheckpoints: z.number().int().min(1).default(3),
+    bestMetric: ValidationMetric.default('dev/bleu'),
+    /** Stop after this many validations without a better bestMetric (0: never). */
+    patience: z.number().int().min(0).default(0),
+    /** Dev sentences decoded for BLEU/chrF/TER at each validation. */
+    validSentences: z.number().int().min(1).default(200),
+    /** Dev sentences whose hypotheses and attention are stored at every validation. */
+    probes: z.number().int().min(0).max(20).default(3),
+  })
+  .strict()
+export type TrainingConfig = z.infer<typeof TrainingConfig>
+
+export const ModelKind = z.enum(['seq2seq', 'transformer'])
+export type ModelKind = z.infer<typeof ModelKind>
+
+/** The same fields, all optional and without defaults (so a preset's values are not overwritten by them). */
+function overrides<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, field]) => [key, (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType)).optional()]),
+  )
+  return z.object(shape).strict() as unknown as z.ZodType<Partial<z.output<typeof schema>>, Partial<z.input<typeof schema>>>
+}
+
+export const RunCreateParams = z
+  .object({
+    name: z.string().min(1).max(200),
+    model: ModelKind,
+    corpus: z.string().min(1),
+    /** The source tokenizer, or the joint one. */
+    tokenizer: z.string().min(1),
+    /** A separate target tokenizer (default: the same as `tokenizer`). */
+    tgtTokenizer: z.string().min(1).optional(),
+    preset: z.string().optional(),
+    seq2seq: overrides(Seq2SeqModelConfig).optional(),
+    transformer: overrides(TransformerModelConfig).optional(),
+    training: overrides(TrainingConfig).optional(),
+  })
+  .strict()
+export type RunCreateParams = z.infer<typeof RunCreateParams>
+
+/** A run's complete configuration, as stored: presets and defaults resolved. */
+export const RunConfig = z.object({
+  model: ModelKind,
+  corpus: z.string(),
+  tokenizer: z.string(),
+  tgtTokenizer: z.string(),
+  preset: z.string().nullable(),
+  seq2seq: Seq2SeqModelConfig.nullable(),
+  transformer: TransformerModelConfig.nullable(),
+  training: TrainingConfig,
+})
+export type RunConfig = z.infer<typeof RunConfig>
+
+export const CheckpointSummary = z.object({
+  id: z.number().int(),
+  step: z.number().int(),
+  isBest: z.boolean(),
+  createdAt: z.string(),
+  /** Validation metrics at this step, when it was validated. */
+  metrics: z.record(z.string(), z.number()),
+})
+export type CheckpointSummary = z.infer<typeof CheckpointSummary>
+
+export const RunDetail = RunSummary.extend({
+  config: RunConfig,
+  error: z.string().nullable(),
+  parameters: z.number().int().nullable(),
+  checkpoints: z.array(CheckpointSummary),
+  jobId: z.string().nullable(),
+})
+export type RunDetail = z.infer<typeof RunDetail>
+
+export const MetricPoint = z.object({ step: z.number().int(), value: z.number(), wallTime: z.number() })
+export type MetricPoint = z.infer<typeof MetricPoint>
+
+export const SearchOptions = z
+  .object({
+    search: z.enum(['greedy', 'beam', 'sample']).default('beam'),
+    beamSize: z.number().int().min(1).max(50).default(5),
+    nBest: z.number().int().min(1).max(50).default(1),
+    /** GNMT length penalty α. */
+    alpha: z.number().min(0).max(5).default(0.6),
+    temperature: z.number().gt(0).max(10).default(1),
+    topK: z.number().int().min(0).default(0),
+    topP: z.number().gt(0).max(1).default(1),
+    noRepeatNgram: z.number().int().min(0).max(10).default(0),
+    /** Output length limit in pieces (default: 2 × source + 10). */
+    maxLength: z.number().int().min(1).max(1000).optional(),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+export type SearchOptions = z.infer<typeof SearchOptions>
+
+export const TranslationHypothesis = z.object({
+  text: z.string(),
+  pieces: z.array(z.string()),
+  score: z.number(),
+  logProb: z.number(),
+  tokenLogProbs: z.array(z.number()),
+  /** [target step][source piece]; the last row belongs to EOS when the hypothesis finished. */
+  attention: z.array(z.array(z.number())).nullable(),
+})
+export type TranslationHypothesis = z.infer<typeof TranslationHypothesis>
+
+export const TranslateResult = z.object({
+  run: z.string(),
+  checkpointStep: z.number().int(),
+  results: z.array(z.object({ source: z.string(), srcPieces: z.array(z.string()), hypotheses: z.array(TranslationHypothesis) })),
+})
+export type TranslateResult = z.infer<typeof TranslateResult>
+
+export const EvalResult = z.object({
+  run: z.string(),
+  split: z.enum(['dev', 'test']),
+  checkpointStep: z.number().int(),
+  sentences: z.number().int(),
+  scores: z.array(z.object({ metric: z.string(), score: z.number(), signature: z.string() })),
+  loss: z.number(),
+  perplexity: z.number(),
+  seconds: z.number(),
+})
+export type EvalResult = z.infer<typeof EvalResult>
+
+export const AttentionMap = z.object({
+  step: z.number().int(),
+  probe: z.number().int(),
+  srcTokens: z.array(z.string()),
+  tgtTokens: z.array(z.string()),
+  /** [tgtTokens.length][srcTokens.length] */
+  weights: z.array(z.array(z.number())),
+})
+export type AttentionMap = z.infer<typeof AttentionMap>
+
+const RunRef = z.object({ name: z.string().min(1) }).strict()
+
 // ---- the method table ----------------------------------------------------------------------
 
 export const methods = {
@@ -269,6 +475,56 @@ export const methods = {
   'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
   'jobs.cancel': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
   'runs.list': { params: NoParams, result: z.array(RunSummary) },
+  'runs.create': { params: RunCreateParams, result: RunDetail },
+  'runs.show': { params: RunRef, result: RunDetail },
+  /** Starts a created run or resumes a paused, stopped, failed or finished one from its last checkpoint. */
+  'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
+  /** Saves a checkpoint and pauses (resume with runs.start). */
+  'runs.pause': { params: RunRef, result: RunDetail },
+  /** Saves a checkpoint and stops. */
+  'runs.stop': { params: RunRef, result: RunDetail },
+  /** Raises the step limit by `steps` and resumes training. */
+  'runs.extend': {
+    params: z.object({ name: z.string().min(1), steps: z.number().int().min(1), start: z.boolean().default(true) }).strict(),
+    result: z.object({ jobId: z.string().nullable(), maxSteps: z.number().int() }),
+  },
+  'runs.delete': { params: RunRef, result: z.object({ deleted: z.boolean() }) },
+  'runs.metrics': {
+    params: z.object({ name: z.string().min(1), metrics: z.array(z.string()).optional(), afterStep: z.number().int().default(-1) }).strict(),
+    result: z.object({ series: z.record(z.string(), z.array(MetricPoint)), signatures: z.record(z.string(), z.string()) }),
+  },
+  'runs.samples': {
+    params: z.object({ name: z.string().min(1), step: z.number().int().optional() }).strict(),
+    result: z.object({
+      steps: z.array(z.number().int()),
+      step: z.number().int().nullable(),
+      samples: z.array(z.object({ index: z.number().int(), source: z.string(), reference: z.string(), hypothesis: z.string() })),
+    }),
+  },
+  'runs.attention': {
+    params: z.object({ name: z.string().min(1), probe: z.number().int().min(0).default(0), step: z.number().int().optional() }).strict(),
+    result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), map: AttentionMap.nullable() }),
+  },
+  'translate': {
+    params: SearchOptions.extend({
+      run: z.string().min(1),
+      /** A checkpoint's step (default: the best checkpoint, else the latest). */
+      checkpoint: z.number().int().optional(),
+      lines: z.array(z.string()).min(1).max(5000),
+      attention: z.boolean().default(true),
+    }).strict(),
+    result: TranslateResult,
+  },
+  'eval': {
+    params: SearchOptions.extend({
+      run: z.string().min(1),
+      split: z.enum(['dev', 'test']).default('test'),
+      checkpoint: z.number().int().optional(),
+      /** Evaluate at most this many sentences (default: all). */
+      limit: z.number().int().min(1).optional(),
+    }).strict(),
+    result: EvalResult,
+  },
 } as const
 
 export type Methods = typeof methods
@@ -288,6 +544,9 @@ export function isMethodName(name: string): name is MethodName {
 export const events = {
   'job.progress': JobProgress,
   'corpus.changed': z.object({ name: z.string() }),
+  'run.changed': z.object({ name: z.string(), status: RunStatus, step: z.number().int() }),
+  /** New metric points of a running run (for live curves). */
+  'run.metrics': z.object({ name: z.string(), points: z.array(z.object({ metric: z.string(), step: z.number().int(), value: z.number() })) }),
 } as const
 export type Events = typeof events
 export type EventName = keyof Events

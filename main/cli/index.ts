@@ -12,6 +12,7 @@ import { startBrowserServer } from '../engine/transports/browser-server.ts'
 import { appVersion } from '../engine/version.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
+import { registerTrainingCommands } from './training.ts'
 
 // Libraries (TensorFlow.js among them) may print to stdout; only our results go there.
 const writeResult = process.stdout.write.bind(process.stdout)
@@ -416,13 +417,21 @@ tokenizer
     }),
   )
 
+registerTrainingCommands(program, {
+  withEngine,
+  output,
+  json: () => !!globals().json,
+  fail: (message, exitCode = 1) => {
+    throw new CliError(message, exitCode)
+  },
+  stdinLines,
+  databaseArgs: () => [...(globals().db ? ['--db', globals().db!] : []), ...(globals().backend ? ['--backend', globals().backend!] : []), ...(globals().sample === false ? ['--no-sample'] : [])],
+})
+
 // Command groups whose commands arrive with later work: they exist so `kotoba --help` shows the whole
 // shape of the tool, and say plainly that they are not available yet.
 for (const [name, description] of [
   ['w2v', 'train and query word2vec embeddings'],
-  ['train', 'train a seq2seq, Transformer, HRED or VHRED model'],
-  ['translate', 'translate stdin with a trained run'],
-  ['eval', 'evaluate a run (BLEU, chrF, TER; perplexity, distinct-n)'],
   ['chat', 'chat with a dialogue run'],
   ['export', 'export models, embeddings and attention maps'],
 ] as const) {

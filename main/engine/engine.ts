@@ -16,6 +16,7 @@ import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { loadSampleOnce } from './sample/load.ts'
 import { openDatabase, type Database } from './store/database.ts'
 import { handlers } from './handlers.ts'
+import { findRun, markInterruptedRuns, updateRun } from './training/repository.ts'
 
 export interface EngineOptions {
   dbPath: string
@@ -46,6 +47,8 @@ function toApiError(error: unknown): ApiError {
 
 export class Engine {
   readonly jobs: JobManager
+  /** The training job of each run that is training now. */
+  private readonly runJobs = new Map<string, string>()
   private readonly listeners = new Set<Listener>()
   private compute: Promise<ComputeReport> | null = null
 
@@ -59,6 +62,16 @@ export class Engine {
       worker: options.worker,
       emit: (event) => this.emit(event),
       onFinished: (job, params) => {
+        if (job.kind === 'run.train') {
+          const { name } = params as { name: string }
+          this.runJobs.delete(name)
+          // A worker that died without reporting (out of memory, a native crash) leaves the run 'running'.
+          const run = findRun(this.db, name)
+          if (run?.status === 'running') {
+            updateRun(this.db, run.id, { status: 'failed', error: job.error ?? 'the training job ended unexpectedly' })
+            this.emit({ event: 'run.changed', data: { name, status: 'failed', step: run.step } })
+          }
+        }
         // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
         if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean')) {
           const { name } = params as { name: string }
@@ -71,12 +84,25 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     const db = openDatabase(options.dbPath)
     try {
+      markInterruptedRuns(db)
       if (options.loadSample ?? true) await loadSampleOnce(db)
     } catch (error) {
       db.close()
       throw error
     }
     return new Engine(db, options)
+  }
+
+  /** The jobId of the run's training job, if it is training. */
+  runJob(name: string): string | null {
+    return this.runJobs.get(name) ?? null
+  }
+
+  /** Starts (or resumes from its last checkpoint) a run's training job. */
+  startRun(name: string): string {
+    const job = this.jobs.start('run.train', { name }, `Train ${name}`)
+    this.runJobs.set(name, job.jobId)
+    return job.jobId
   }
 
   /** The backend selection runs once, on first use, so opening the engine stays fast. */

@@ -2,7 +2,23 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, type MethodName, type Result, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, type JobKind, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { resolveRunConfig } from './training/presets.ts'
+import {
+  attentionMapAt,
+  attentionSteps,
+  createRun,
+  findRun,
+  listCheckpoints,
+  listRuns,
+  metricSeries,
+  requestRunControl,
+  trainedElsewhere,
+  sampleSteps,
+  samplesAt,
+  updateRun,
+  type StoredRun,
+} from './training/repository.ts'
 import { withMemory } from './compute/backends.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { corpusRows, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
@@ -32,6 +48,55 @@ function requireTokenizer(engine: Engine, name: string) {
   const tokenizer = findTokenizer(engine.db, name)
   if (!tokenizer) throw new ApiError({ code: 'not_found', message: `no tokenizer named '${name}'` })
   return tokenizer
+}
+
+function requireRun(engine: Engine, name: string): StoredRun {
+  const run = findRun(engine.db, name)
+  if (!run) throw new ApiError({ code: 'not_found', message: `no run named '${name}'` })
+  return run
+}
+
+function toSummary({ config: _config, error: _error, ...summary }: StoredRun): RunSummary {
+  return summary
+}
+
+function runDetail(engine: Engine, run: StoredRun): Result<'runs.show'> {
+  const parameters = metricSeries(engine.db, run.id, ['model/parameters'], -1).series['model/parameters']?.[0]?.value ?? null
+  return { ...toSummary(run), config: run.config, error: run.error, parameters, checkpoints: listCheckpoints(engine.db, run.id), jobId: engine.runJob(run.name) }
+}
+
+/** Asks a training run to checkpoint and pause or stop, and waits until it has. */
+async function stopRunJob(engine: Engine, name: string, kind: 'pause' | 'stop'): Promise<StoredRun> {
+  const run = requireRun(engine, name)
+  const jobId = engine.runJob(name)
+  if (!jobId && trainedElsewhere(engine.db, run.id)) {
+    // Another process (e.g. `kotoba train` in a terminal) trains it: ask through the database and wait.
+    requestRunControl(engine.db, run.id, kind)
+    const deadline = Date.now() + 10 * 60_000
+    while (requireRun(engine, name).status === 'running' && trainedElsewhere(engine.db, run.id) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    return requireRun(engine, name)
+  }
+  if (!jobId) {
+    if (kind === 'stop' && run.status === 'paused') {
+      updateRun(engine.db, run.id, { status: 'stopped' })
+      return requireRun(engine, name)
+    }
+    throw new ApiError({ code: 'conflict', message: `run '${name}' is not training (status: ${run.status})` })
+  }
+  engine.jobs.requestStop(jobId, kind)
+  await engine.jobs.wait(jobId)
+  return requireRun(engine, name)
+}
+
+/** Runs a job and answers with what it returned (its progress still shows in the jobs tray meanwhile). */
+async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {
+  const job = engine.jobs.start(kind, params, label)
+  const finished = await engine.jobs.wait(job.jobId)
+  if (finished.status === 'cancelled') throw new ApiError({ code: 'conflict', message: `${label}: cancelled` })
+  if (finished.status !== 'done') throw new ApiError({ code: 'bad_request', message: finished.error ?? `${label} failed` })
+  return engine.jobs.result(job.jobId)
 }
 
 function requireCorpus(engine: Engine, name: string) {
@@ -166,18 +231,80 @@ export const handlers: Handlers = {
   'jobs.get': (engine, { jobId }) => engine.jobs.get(jobId),
   'jobs.cancel': (engine, { jobId }) => engine.jobs.cancel(jobId),
 
-  'runs.list': (engine) =>
-    (
-      engine.db
-        .prepare('SELECT id, name, model, status, step, created_at, updated_at FROM runs ORDER BY created_at DESC, id DESC')
-        .all() as {
-        id: number
-        name: string
-        model: string
-        status: RunSummary['status']
-        step: number
-        created_at: string
-        updated_at: string
-      }[]
-    ).map((r) => ({ id: r.id, name: r.name, model: r.model, status: r.status, step: r.step, createdAt: r.created_at, updatedAt: r.updated_at })),
+  'runs.list': (engine) => listRuns(engine.db).map(toSummary),
+
+  'runs.create': (engine, params) => {
+    if (findRun(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })
+    const corpus = requireCorpus(engine, params.corpus)
+    if (corpus.kind !== 'parallel') throw new ApiError({ code: 'bad_request', message: `corpus '${corpus.name}' is ${corpus.kind}; translation runs need a parallel corpus` })
+    const tokenizer = requireTokenizer(engine, params.tokenizer)
+    if (params.tgtTokenizer) requireTokenizer(engine, params.tgtTokenizer)
+    let config: RunConfig
+    try {
+      config = resolveRunConfig(params)
+    } catch (error) {
+      throw new ApiError({ code: 'bad_request', message: (error as Error).message })
+    }
+    const run = createRun(engine.db, params.name, config, corpus.id, tokenizer.id)
+    engine.emit({ event: 'run.changed', data: { name: run.name, status: run.status, step: run.step } })
+    return runDetail(engine, run)
+  },
+
+  'runs.show': (engine, { name }) => runDetail(engine, requireRun(engine, name)),
+
+  'runs.start': (engine, { name }) => {
+    const run = requireRun(engine, name)
+    if (engine.runJob(name) || trainedElsewhere(engine.db, run.id)) throw new ApiError({ code: 'conflict', message: `run '${name}' is already training` })
+    if (run.step >= run.config.training.maxSteps && run.status === 'done') {
+      throw new ApiError({ code: 'conflict', message: `run '${name}' reached its ${run.config.training.maxSteps} steps; extend it to train further` })
+    }
+    return { jobId: engine.startRun(name) }
+  },
+
+  'runs.pause': async (engine, { name }) => runDetail(engine, await stopRunJob(engine, name, 'pause')),
+  'runs.stop': async (engine, { name }) => runDetail(engine, await stopRunJob(engine, name, 'stop')),
+
+  'runs.extend': (engine, { name, steps, start }) => {
+    const run = requireRun(engine, name)
+    const maxSteps = Math.max(run.config.training.maxSteps, run.step) + steps
+    updateRun(engine.db, run.id, { config: { ...run.config, training: { ...run.config.training, maxSteps } } })
+    const running = engine.runJob(name)
+    if (run.status === 'done' && run.step < maxSteps) updateRun(engine.db, run.id, { status: 'paused' })
+    return { jobId: running ?? (start && !trainedElsewhere(engine.db, run.id) ? engine.startRun(name) : null), maxSteps }
+  },
+
+  'runs.delete': (engine, { name }) => {
+    const run = findRun(engine.db, name)
+    if (!run) return { deleted: false }
+    if (engine.runJob(name)) throw new ApiError({ code: 'conflict', message: `run '${name}' is training; stop it first` })
+    engine.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id)
+    return { deleted: true }
+  },
+
+  'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
+
+  'runs.samples': (engine, { name, step }) => {
+    const run = requireRun(engine, name)
+    const steps = sampleSteps(engine.db, run.id)
+    const chosen = step ?? steps.at(-1) ?? null
+    return { steps, step: chosen, samples: chosen === null ? [] : samplesAt(engine.db, run.id, chosen) }
+  },
+
+  'runs.attention': (engine, { name, probe, step }) => {
+    const run = requireRun(engine, name)
+    const { steps, probes } = attentionSteps(engine.db, run.id)
+    const chosen = step ?? steps.at(-1)
+    return { steps, probes, map: chosen === undefined ? null : attentionMapAt(engine.db, run.id, probe, chosen) }
+  },
+
+  translate: async (engine, params) => {
+    requireRun(engine, params.run)
+    const label = `Translate ${params.lines.length} line${params.lines.length === 1 ? '' : 's'} with ${params.run}`
+    return (await runJobToEnd(engine, 'run.translate', params, label)) as Result<'translate'>
+  },
+
+  eval: async (engine, params) => {
+    requireRun(engine, params.run)
+    return (await runJobToEnd(engine, 'run.eval', params, `Evaluate ${params.run} on ${params.split}`)) as Result<'eval'>
+  },
 }

@@ -1,40 +1,48 @@
-// Greedy decoding: at each step take the most probable token, until EOS or the length limit.
+// Greedy decoding: at each step take the most probable token, until EOS or the length limit (a whole batch at once).
 import * as tf from '@tensorflow/tfjs'
-import { disposeDecoderState, type DecoderState, type Seq2SeqModel } from '../seq2seq/model.ts'
+import { bannedTokens } from './no-repeat.ts'
+import { logSoftmaxRows, type Hypothesis } from './hypothesis.ts'
+import type { SpecialTokens, StepDecoder } from './step-decoder.ts'
 
-export interface GreedyResult {
-  /** Per sentence, the tokens without BOS and EOS. */
-  tokens: number[][]
-  /** Per sentence, per target step, the attention over source positions. */
-  attention: number[][][]
+export interface GreedyOptions extends SpecialTokens {
+  maxLength: number
+  noRepeatNgram?: number
 }
 
-export async function greedyDecode(model: Seq2SeqModel, src: tf.Tensor2D, srcMask: tf.Tensor2D, bos: number, eos: number, maxLength: number): Promise<GreedyResult> {
+export async function greedyDecode<S>(decoder: StepDecoder<S>, src: tf.Tensor2D, srcMask: tf.Tensor2D, options: GreedyOptions): Promise<Hypothesis[]> {
   const batch = src.shape[0]
-  let state: DecoderState = model.encode(src, srcMask)
-  let previous = tf.fill([batch], bos, 'int32') as tf.Tensor1D
-  const tokens: number[][] = Array.from({ length: batch }, () => [])
-  const attention: number[][][] = Array.from({ length: batch }, () => [])
-  const finished = new Array<boolean>(batch).fill(false)
-  for (let t = 0; t < maxLength && !finished.every(Boolean); t++) {
-    const out = model.step(previous, state)
-    const next = tf.tidy(() => out.logits.argMax(1).cast('int32')) as tf.Tensor1D
-    const chosen = await next.data()
-    const weights = await out.attention?.array()
-    for (let b = 0; b < batch; b++) {
-      if (finished[b]) continue
-      if (chosen[b] === eos) finished[b] = true
-      else tokens[b]!.push(chosen[b]!)
-      if (weights) attention[b]!.push(weights[b]!)
-    }
+  let state = decoder.start(src, srcMask)
+  const results: Hypothesis[] = Array.from({ length: batch }, () => ({ tokens: [], tokenLogProbs: [], logProb: 0, score: 0, attention: [], finished: false }))
+  let previous = new Array<number>(batch).fill(options.bos)
+  for (let t = 0; t < options.maxLength && !results.every((r) => r.finished); t++) {
+    const input = tf.tensor1d(previous, 'int32')
+    const out = decoder.step(input, state)
+    input.dispose()
+    const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, out.logits.shape[1])
+    const weights = out.attention ? ((await out.attention.array()) as number[][]) : null
+    const vocab = out.logits.shape[1]
     out.logits.dispose()
     out.attention?.dispose()
-    disposeDecoderState(state, true)
-    previous.dispose()
+    decoder.dispose(state)
     state = out.state
-    previous = next
+    previous = results.map((result, b) => {
+      if (result.finished) return options.eos
+      const banned = options.noRepeatNgram ? bannedTokens(result.tokens, options.noRepeatNgram) : null
+      let best = -1
+      for (let v = 0; v < vocab; v++) {
+        if (banned?.has(v)) continue
+        if (best < 0 || logProbs[b * vocab + v]! > logProbs[b * vocab + best]!) best = v
+      }
+      const logProb = logProbs[b * vocab + best]!
+      result.tokenLogProbs.push(logProb)
+      result.logProb += logProb
+      if (weights) result.attention.push(weights[b]!)
+      if (best === options.eos) result.finished = true
+      else result.tokens.push(best)
+      return best
+    })
   }
-  previous.dispose()
-  disposeDecoderState(state)
-  return { tokens, attention }
+  decoder.dispose(state)
+  for (const result of results) result.score = result.logProb
+  return results
 }

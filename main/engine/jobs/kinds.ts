@@ -1,5 +1,9 @@
 // What each kind of long job does inside its worker thread.
-import { CleanOptions, CorpusImportParams, TokenizerTrainParams, type JobKind } from '../../api/contract.ts'
+import { CleanOptions, CorpusImportParams, methods, SearchOptions, TokenizerTrainParams, type JobKind } from '../../api/contract.ts'
+import { selectBackend } from '../compute/backends.ts'
+import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
+import { recordMetrics } from '../training/repository.ts'
+import { trainRun } from '../training/trainer.ts'
 import { trainBpe } from '../../../models/tokenizer/bpe-trainer.ts'
 import { writeModelProto } from '../../../models/tokenizer/model-writer.ts'
 import { saveTrainedTokenizer } from '../tokenizers/repository.ts'
@@ -23,12 +27,65 @@ export interface JobContext {
   spec: JobSpec
   db: Database
   isCancelled: () => boolean
+  /** A pause or stop request from the run controls (a cancel counts as pause). */
+  request: () => 'pause' | 'stop' | null
   post: (message: WorkerMessage) => void
+}
+
+/** TensorFlow.js in this worker thread: the backend the engine was told to use, else the best available. */
+async function startCompute(spec: JobSpec): Promise<void> {
+  const report = await selectBackend(spec.backend)
+  if (!report.active) throw new Error(`no TensorFlow.js backend could start: ${report.error ?? report.reason}`)
 }
 
 type JobRunner = (context: JobContext) => Promise<unknown>
 
 export const jobRunners: Record<JobKind, JobRunner> = {
+  'run.train': async ({ spec, db, request, post }) => {
+    const { name } = z.object({ name: z.string() }).parse(spec.params)
+    await startCompute(spec)
+    return trainRun(name, {
+      db,
+      request,
+      progress: (step, maxSteps) => post({ type: 'progress', done: step, total: maxSteps, unit: 'steps' }),
+      emit: (event) => post({ type: 'event', event }),
+    })
+  },
+  'run.eval': async ({ spec, db, isCancelled, post }) => {
+    const { run, split, checkpoint, limit, ...search } = methods.eval.params.parse(spec.params)
+    await startCompute(spec)
+    const loaded = await loadRun(db, run, checkpoint)
+    try {
+      const result = await evaluateSplit(db, loaded, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'sentences' }), isCancelled)
+      // Kept with the run (at the evaluated checkpoint's step) so the dashboard and `runs show` can list it.
+      recordMetrics(db, loaded.run.id, [
+        ...result.scores.map((s) => ({ metric: `${split}/${s.metric}`, step: result.checkpointStep, value: s.score, signature: s.signature })),
+        { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
+      ])
+      return result
+    } finally {
+      loaded.model.dispose()
+    }
+  },
+  'run.translate': async ({ spec, db, isCancelled, post }) => {
+    const { run, checkpoint, lines, attention, ...search } = methods.translate.params.parse(spec.params)
+    await startCompute(spec)
+    const loaded = await loadRun(db, run, checkpoint)
+    try {
+      const options = SearchOptions.parse(search)
+      const results = []
+      for (const [i, line] of lines.entries()) {
+        if (isCancelled()) throw new JobCancelledError()
+        const srcIds = loaded.src.encode(line)
+        const hypotheses = await searchOne(loaded.model, loaded.tgt, srcIds, options)
+        results.push({ source: line, srcPieces: loaded.src.piecesOf(srcIds), hypotheses: hypotheses.map((h) => describeHypothesis(loaded.tgt, h, attention)) })
+        post({ type: 'progress', done: i + 1, total: lines.length, unit: 'lines' })
+      }
+      return { run, checkpointStep: loaded.checkpointStep, results }
+    } finally {
+      loaded.model.dispose()
+    }
+  },
   'corpus.import': async ({ spec, db, isCancelled, post }) => {
     const params = CorpusImportParams.parse(spec.params)
     try {

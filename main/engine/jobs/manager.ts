@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import type { BackendName, EngineEvent, JobKind, JobProgress } from '../../api/contract.ts'
 import { ApiError } from '../../api/contract.ts'
-import { controlIndex, type JobWorkerData, type WorkerMessage } from './protocol.ts'
+import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
 
 export interface WorkerEntry {
   /** The worker script: a .ts file in the source tree (run through tsx) or the bundled .js. */
@@ -128,9 +128,7 @@ export class JobManager {
       const rate = ((done - previous.done) * 1000) / (now - previous.ms)
       const smoothed = job.progress.throughput
       job.progress.throughput = smoothed === null ? rate : smoothed + throughputSmoothing * (rate - smoothed)
-    } else if (!previous && now > job.startedMs) {
-      job.progress.throughput = (done * 1000) / (now - job.startedMs)
-    }
+    } // the first sample only sets the baseline: a resumed job starts at done > 0
     job.lastSample = { ms: now, done }
     const throughput = job.progress.throughput
     job.progress = {
@@ -181,6 +179,13 @@ export class JobManager {
       timer.unref()
       void job.finished.then(() => clearTimeout(timer))
     }
+    return job.progress
+  }
+
+  /** Asks a training job to save a checkpoint and pause or stop (it ends at its next step). */
+  requestStop(jobId: string, kind: 'pause' | 'stop'): JobProgress {
+    const job = this.find(jobId)
+    if (job.progress.status === 'running') Atomics.store(job.control, controlIndex.request, controlRequest[kind])
     return job.progress
   }
 

@@ -9,13 +9,17 @@ export interface JobSpec {
   backend: BackendName | null
 }
 
-/** workerData of every job worker. `control[0]` is set to 1 to ask the job to stop. */
+/** workerData of every job worker. `control[0]` is set to 1 to ask the job to stop; `control[1]` carries a
+ * run-control request for training jobs (see controlRequest). */
 export interface JobWorkerData {
   spec: JobSpec
   control: Int32Array
 }
 
-export const controlIndex = { cancel: 0 } as const
+export const controlIndex = { cancel: 0, request: 1 } as const
+
+/** Values of control[controlIndex.request]. */
+export const controlRequest = { none: 0, pause: 1, stop: 2 } as const
 
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number | null; unit: string }

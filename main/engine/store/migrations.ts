@@ -158,6 +158,28 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 3,
+    name: 'validation samples and training process of runs',
+    up: (db) => {
+      db.exec(`
+        -- The dev sentences decoded at each validation (the fixed probes and a few more), for the dashboard.
+        CREATE TABLE validation_samples (
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          step       INTEGER NOT NULL,
+          idx        INTEGER NOT NULL,
+          source     TEXT NOT NULL,
+          reference  TEXT NOT NULL,
+          hypothesis TEXT NOT NULL,
+          PRIMARY KEY (run_id, step, idx)
+        ) WITHOUT ROWID;
+        -- The process training a run, so another engine on the same database can tell a live run from a dead one.
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        -- A pause or stop request from any process (the CLI may control a run another process trains).
+        ALTER TABLE runs ADD COLUMN control TEXT CHECK (control IN ('pause', 'stop'));
+      `)
+    },
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

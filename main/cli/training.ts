@@ -1,0 +1,354 @@
+// `kotoba train`, `runs`, `translate` and `eval`: training runs from the terminal.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { Option, type Command } from 'commander'
+import type { Engine } from '../engine/engine.ts'
+import type { KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
+import { ProgressBar } from './progress.ts'
+import { renderTable } from './table.ts'
+
+export interface CliHelpers {
+  withEngine<T>(action: (client: KotobaClient, engine: Engine) => Promise<T>): Promise<T>
+  output(result: unknown, human: () => string): void
+  json(): boolean
+  fail(message: string, exitCode?: number): never
+  stdinLines(): Promise<string[]>
+  /** The arguments that reopen the same database in a child process. */
+  databaseArgs(): string[]
+}
+
+function describeRun(run: RunDetail): string {
+  const best = run.checkpoints.find((c) => c.isBest)
+  const latest = run.checkpoints.at(-1)
+  return [
+    `${run.name}: ${run.model} on ${run.corpus ?? '(deleted corpus)'} — ${run.status}, step ${run.step} of ${run.maxSteps}`,
+    ...(run.error ? [`  note: ${run.error}`] : []),
+    ...(run.parameters ? [`  parameters: ${run.parameters.toLocaleString('en-US')}`] : []),
+    `  checkpoints: ${run.checkpoints.map((c) => `${c.step}${c.isBest ? '*' : ''}`).join(', ') || 'none yet'}`,
+    ...(best ? [`  best (step ${best.step}): ${Object.entries(best.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
+    ...(latest && latest !== best ? [`  latest (step ${latest.step}): ${Object.entries(latest.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
+  ].join('\n')
+}
+
+/** Follows a training job: a progress bar and the latest loss on a terminal; Ctrl-C pauses with a checkpoint. */
+async function followTraining(client: KotobaClient, engine: Engine, name: string, jobId: string, helpers: CliHelpers): Promise<RunDetail> {
+  const bar = !helpers.json() && process.stderr.isTTY ? new ProgressBar(process.stderr) : null
+  let loss: number | null = null
+  const offMetrics = client.on('run.metrics', (data) => {
+    if (data.name !== name) return
+    for (const point of data.points) {
+      if (point.metric === 'train/loss') loss = point.value
+      if (point.metric === 'dev/bleu' && !helpers.json()) process.stderr.write(`\rstep ${point.step}: dev BLEU ${point.value.toFixed(2)}${' '.repeat(30)}\n`)
+    }
+  })
+  const offProgress = client.on('job.progress', (job) => {
+    if (job.jobId === jobId) bar?.update({ ...job, label: loss === null ? job.label : `${job.label} · loss ${loss.toFixed(3)}` })
+  })
+  const onInterrupt = (): void => {
+    process.stderr.write('\npausing (a checkpoint is saved; resume with `kotoba runs resume`)…\n')
+    void client.call('runs.pause', { name }).catch(() => undefined)
+  }
+  process.once('SIGINT', onInterrupt)
+  try {
+    const final = await engine.jobs.wait(jobId)
+    bar?.finish(final)
+    const run = await client.call('runs.show', { name })
+    if (final.status === 'failed') helpers.fail(final.error ?? 'training failed')
+    return run
+  } finally {
+    offMetrics()
+    offProgress()
+    process.removeListener('SIGINT', onInterrupt)
+  }
+}
+
+/** Trains in a detached child process (the same CLI, `runs resume`), so this command returns at once. */
+function detach(name: string, helpers: CliHelpers): number {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...helpers.databaseArgs(), 'runs', 'resume', name], { detached: true, stdio: 'ignore' })
+  child.unref()
+  return child.pid ?? -1
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got '${value}'`)
+  return n
+}
+
+function number(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got '${value}'`)
+  return n
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+interface SearchFlags {
+  beam?: string
+  nbest?: string
+  alpha?: string
+  greedy?: boolean
+  sample?: boolean
+  temperature?: string
+  topK?: string
+  topP?: string
+  noRepeatNgram?: string
+  maxLength?: string
+}
+
+function searchOptions(flags: SearchFlags): Partial<SearchOptions> {
+  return defined({
+    search: flags.greedy ? 'greedy' : flags.sample ? 'sample' : undefined,
+    beamSize: integer('--beam', flags.beam),
+    nBest: integer('--nbest', flags.nbest),
+    alpha: number('--alpha', flags.alpha),
+    temperature: number('--temperature', flags.temperature),
+    topK: integer('--top-k', flags.topK),
+    topP: number('--top-p', flags.topP),
+    noRepeatNgram: integer('--no-repeat-ngram', flags.noRepeatNgram),
+    maxLength: integer('--max-length', flags.maxLength),
+  }) as Partial<SearchOptions>
+}
+
+function withSearchOptions(command: Command): Command {
+  return command
+    .option('--beam <b>', 'beam size (default 5)')
+    .option('--nbest <k>', 'hypotheses per input (default 1)')
+    .option('--alpha <a>', 'GNMT length penalty α (default 0.6)')
+    .option('--greedy', 'greedy search instead of beam search')
+    .option('--sample', 'sample instead of searching')
+    .option('--temperature <t>', 'sampling temperature')
+    .option('--top-k <k>', 'sample from the k most probable pieces')
+    .option('--top-p <p>', 'sample from the smallest set of pieces with probability ≥ p')
+    .option('--no-repeat-ngram <n>', 'never repeat an n-gram')
+    .option('--max-length <n>', 'output length limit in pieces')
+}
+
+export function registerTrainingCommands(program: Command, helpers: CliHelpers): void {
+  program
+    .command('train')
+    .description('train a translation model (seq2seq or Transformer); Ctrl-C pauses with a checkpoint')
+    .addOption(new Option('--model <kind>', 'model').choices(['seq2seq', 'transformer', 'hred', 'vhred']))
+    .option('--corpus <name>', 'parallel corpus with train and dev splits')
+    .option('--tokenizer <name>', 'tokenizer (joint, or the source side)')
+    .option('--tgt-tokenizer <name>', 'target tokenizer (default: --tokenizer)')
+    .requiredOption('--name <name>', 'name of the run')
+    .addOption(new Option('--cell <cell>', 'seq2seq cell').choices(['rnn', 'lstm', 'gru']))
+    .addOption(new Option('--attention <type>', 'seq2seq attention').choices(['none', 'bahdanau', 'luong', 'luong-dot']))
+    .option('--bidirectional', 'bidirectional seq2seq encoder (the default)')
+    .option('--no-bidirectional', 'unidirectional seq2seq encoder')
+    .option('--preset <name>', 'a named configuration (seq2seq: tiny, small; transformer: tiny, base-small, bench)')
+    .option('--max-steps <s>', 'updates to train for')
+    .option('--lr <lr>', 'learning rate')
+    .option('--token-budget <n>', 'padded tokens per batch')
+    .option('--valid-every <n>', 'validate every N steps')
+    .option('--checkpoint-every <n>', 'save a checkpoint every N steps')
+    .option('--seed <s>', 'seed for initialisation and batching')
+    .option('--config <file>', 'a JSON run configuration ({model, corpus, tokenizer, seq2seq, transformer, training}); flags override it')
+    .option('--detach', 'train in the background and return at once')
+    .action(
+      (options: {
+        model?: string
+        corpus?: string
+        tokenizer?: string
+        tgtTokenizer?: string
+        name: string
+        cell?: string
+        attention?: string
+        bidirectional?: boolean
+        preset?: string
+        maxSteps?: string
+        lr?: string
+        tokenBudget?: string
+        validEvery?: string
+        checkpointEvery?: string
+        seed?: string
+        config?: string
+        detach?: boolean
+      }) =>
+        helpers.withEngine(async (client, engine) => {
+          const file = options.config ? (JSON.parse(readFileSync(options.config, 'utf8')) as Record<string, unknown>) : {}
+          const model = options.model ?? (file['model'] as string | undefined)
+          if (model === 'hred' || model === 'vhred') helpers.fail(`'--model ${model}' (dialogue models) is not available in this version yet`, 2)
+          if (model !== 'seq2seq' && model !== 'transformer') helpers.fail('--model seq2seq|transformer is required (or "model" in --config)', 2)
+          const fileTraining = (file['training'] ?? {}) as Record<string, unknown>
+          const params = {
+            ...file,
+            name: options.name,
+            model,
+            corpus: options.corpus ?? file['corpus'],
+            tokenizer: options.tokenizer ?? file['tokenizer'],
+            ...defined({ tgtTokenizer: options.tgtTokenizer, preset: options.preset }),
+            ...(model === 'seq2seq'
+              ? { seq2seq: { ...((file['seq2seq'] ?? {}) as object), ...defined({ cell: options.cell, attention: options.attention, bidirectional: process.argv.some((a) => a.endsWith('bidirectional')) ? options.bidirectional : undefined }) } }
+              : {}),
+            training: {
+              ...fileTraining,
+              ...defined({
+                maxSteps: integer('--max-steps', options.maxSteps),
+                lr: number('--lr', options.lr),
+                tokenBudget: integer('--token-budget', options.tokenBudget),
+                validEvery: integer('--valid-every', options.validEvery),
+                checkpointEvery: integer('--checkpoint-every', options.checkpointEvery),
+                seed: integer('--seed', options.seed),
+              }),
+            },
+          } as Params<'runs.create'>
+          const created = await client.call('runs.create', params)
+          if (options.detach) {
+            const pid = detach(created.name, helpers)
+            helpers.output({ ...created, pid }, () => `training '${created.name}' in the background (pid ${pid}); follow it with: kotoba runs show ${created.name}`)
+            return
+          }
+          const { jobId } = await client.call('runs.start', { name: created.name })
+          const run = await followTraining(client, engine, created.name, jobId, helpers)
+          helpers.output(run, () => describeRun(run))
+        }),
+    )
+
+  const runs = program.commands.find((c) => c.name() === 'runs')!
+  runs
+    .command('show')
+    .description('a run: configuration, status, checkpoints and their validation scores')
+    .argument('<run>')
+    .action((name: string) =>
+      helpers.withEngine(async (client) => {
+        const run = await client.call('runs.show', { name })
+        helpers.output(run, () => `${describeRun(run)}\n  config: ${JSON.stringify({ seq2seq: run.config.seq2seq, transformer: run.config.transformer, training: run.config.training })}`)
+      }),
+    )
+
+  runs
+    .command('resume')
+    .description('continue training from the last checkpoint (after a pause, a stop or a crash)')
+    .argument('<run>')
+    .option('--detach', 'train in the background and return at once')
+    .action((name: string, options: { detach?: boolean }) =>
+      helpers.withEngine(async (client, engine) => {
+        if (options.detach) {
+          await client.call('runs.show', { name })
+          const pid = detach(name, helpers)
+          helpers.output({ name, pid }, () => `training '${name}' in the background (pid ${pid})`)
+          return
+        }
+        const { jobId } = await client.call('runs.start', { name })
+        const run = await followTraining(client, engine, name, jobId, helpers)
+        helpers.output(run, () => describeRun(run))
+      }),
+    )
+
+  for (const [command, description] of [
+    ['pause', 'save a checkpoint and pause (resume with `runs resume`)'],
+    ['stop', 'save a checkpoint and stop'],
+  ] as const) {
+    runs
+      .command(command)
+      .description(description)
+      .argument('<run>')
+      .action((name: string) =>
+        helpers.withEngine(async (client) => {
+          const run = await client.call(command === 'pause' ? 'runs.pause' : 'runs.stop', { name })
+          helpers.output(run, () => `${run.name}: ${run.status} at step ${run.step}`)
+        }),
+      )
+  }
+
+  runs
+    .command('extend')
+    .description('raise the step limit and continue training')
+    .argument('<run>')
+    .requiredOption('--steps <s>', 'additional steps')
+    .option('--detach', 'train in the background and return at once')
+    .action((name: string, options: { steps: string; detach?: boolean }) =>
+      helpers.withEngine(async (client, engine) => {
+        const steps = integer('--steps', options.steps)!
+        if (options.detach) {
+          const { maxSteps } = await client.call('runs.extend', { name, steps, start: false })
+          const pid = detach(name, helpers)
+          helpers.output({ name, maxSteps, pid }, () => `extended '${name}' to ${maxSteps} steps; training in the background (pid ${pid})`)
+          return
+        }
+        const { jobId, maxSteps } = await client.call('runs.extend', { name, steps })
+        if (!jobId) helpers.fail(`run '${name}' did not start`)
+        if (!helpers.json()) process.stderr.write(`training '${name}' up to step ${maxSteps}\n`)
+        const run = await followTraining(client, engine, name, jobId, helpers)
+        helpers.output(run, () => describeRun(run))
+      }),
+    )
+
+  runs
+    .command('delete')
+    .description('delete a run with its metrics and checkpoints')
+    .argument('<run>')
+    .action((name: string) =>
+      helpers.withEngine(async (client) => {
+        const result = await client.call('runs.delete', { name })
+        if (!result.deleted) helpers.fail(`no run named '${name}'`)
+        helpers.output(result, () => `deleted '${name}'`)
+      }),
+    )
+
+  withSearchOptions(
+    program
+      .command('translate')
+      .description('translate stdin, one sentence per line, with a trained run (n-best: "i ||| text ||| score")')
+      .requiredOption('--run <run>', 'the run')
+      .option('--checkpoint <step>', 'checkpoint step (default: the best)')
+      .option('--attention', 'also print each hypothesis attention matrix (JSON, on its own line)'),
+  ).action((options: SearchFlags & { run: string; checkpoint?: string; attention?: boolean }) =>
+    helpers.withEngine(async (client) => {
+      const lines = await helpers.stdinLines()
+      if (lines.length === 0) helpers.fail('nothing to translate: give sentences on stdin, one per line')
+      const result = await client.call('translate', {
+        run: options.run,
+        lines,
+        attention: !!options.attention || helpers.json(),
+        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint) }),
+        ...searchOptions(options),
+      })
+      helpers.output(result, () =>
+        result.results
+          .flatMap((r, i) =>
+            r.hypotheses.flatMap((h) => {
+              const text = r.hypotheses.length > 1 ? `${i} ||| ${h.text} ||| ${h.score.toFixed(4)}` : h.text
+              return options.attention && h.attention ? [text, JSON.stringify({ src: r.srcPieces, tgt: h.pieces, weights: h.attention.map((row) => row.map((w) => Number(w.toFixed(4)))) })] : [text]
+            }),
+          )
+          .join('\n'),
+      )
+    }),
+  )
+
+  withSearchOptions(
+    program
+      .command('eval')
+      .description('score a run on its dev or test split: BLEU, chrF and TER (sacreBLEU-exact, with signatures)')
+      .requiredOption('--run <run>', 'the run')
+      .addOption(new Option('--split <split>', 'which split').choices(['dev', 'test']).default('test'))
+      .option('--checkpoint <step>', 'checkpoint step (default: the best)')
+      .option('--limit <n>', 'only the first N sentences'),
+  ).action((options: SearchFlags & { run: string; split: 'dev' | 'test'; checkpoint?: string; limit?: string }) =>
+    helpers.withEngine(async (client) => {
+      const result = await client.call('eval', {
+        run: options.run,
+        split: options.split,
+        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), limit: integer('--limit', options.limit) }),
+        ...searchOptions(options),
+      })
+      helpers.output(result, () =>
+        [
+          `${result.run}, checkpoint ${result.checkpointStep}, ${result.split} (${result.sentences} sentences, ${result.seconds.toFixed(1)} s):`,
+          renderTable(
+            ['metric', 'score', 'signature'],
+            result.scores.map((s) => [s.metric.toUpperCase(), s.score.toFixed(2), s.signature]),
+          ),
+          `loss ${result.loss.toFixed(4)}, perplexity ${result.perplexity.toFixed(2)}`,
+        ].join('\n'),
+      )
+    }),
+  )
+}

@@ -1,0 +1,175 @@
+// Decoding with a stored run: load a checkpoint, translate lines with any search, score a split with
+// sacreBLEU-exact BLEU, chrF and TER. Used by the translate and eval jobs and by validation during training.
+import * as tf from '@tensorflow/tfjs'
+import type { EvalResult, SearchOptions, TranslationHypothesis } from '../../api/contract.ts'
+import { Random } from '../../../models/core/random.ts'
+import { beamSearch } from '../../../models/decode/beam-search.ts'
+import { greedyDecode } from '../../../models/decode/greedy.ts'
+import type { Hypothesis } from '../../../models/decode/hypothesis.ts'
+import { sampleDecode } from '../../../models/decode/sampling.ts'
+import { corpusBleu } from '../../../models/metrics/bleu.ts'
+import { corpusChrf } from '../../../models/metrics/chrf.ts'
+import { corpusTer } from '../../../models/metrics/ter.ts'
+import type { Example } from '../../../models/train/batching.ts'
+import { disposeTranslationBatch, makeTranslationBatch } from '../../../models/translation/batch.ts'
+import type { TranslationModel } from '../../../models/translation/model.ts'
+import type { Database } from '../store/database.ts'
+import { loadRunTokenizer, splitPairs, type RunTokenizer } from './data.ts'
+import { buildModel, restoreWeights } from './model-state.ts'
+import { findRun, loadCheckpoint, type StoredRun } from './repository.ts'
+
+export interface LoadedRun {
+  run: StoredRun
+  src: RunTokenizer
+  tgt: RunTokenizer
+  model: TranslationModel
+  checkpointStep: number
+}
+
+/** A run's model at a checkpoint step (default: its best checkpoint, else its latest). */
+export async function loadRun(db: Database, name: string, checkpoint?: number): Promise<LoadedRun> {
+  const run = findRun(db, name)
+  if (!run) throw new Error(`no run named '${name}'`)
+  const stored = loadCheckpoint(db, run.id, checkpoint === undefined ? 'best' : { step: checkpoint })
+  if (!stored) throw new Error(checkpoint === undefined ? `run '${name}' has no checkpoint yet` : `run '${name}' has no checkpoint at step ${checkpoint}`)
+  const src = await loadRunTokenizer(db, run.config.tokenizer)
+  const tgt = await loadRunTokenizer(db, run.config.tgtTokenizer)
+  const model = buildModel(run.config, { src: src.vocabSize, tgt: tgt.vocabSize })
+  restoreWeights(model, stored.weights)
+  return { run, src, tgt, model, checkpointStep: stored.step }
+}
+
+function sourceTensors(ids: number[]): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.tensor2d([ids], [1, ids.length], 'int32'), tf.ones([1, ids.length]) as tf.Tensor2D]
+}
+
+const defaultMaxLength = (srcLength: number) => 2 * srcLength + 10
+
+/** Decodes one source sentence with the chosen search. */
+export async function searchOne(model: TranslationModel, tgt: RunTokenizer, srcIds: number[], options: SearchOptions): Promise<Hypothesis[]> {
+  const decoder = model.stepDecoder()
+  const special = { bos: tgt.bos, eos: tgt.eos, maxLength: options.maxLength ?? defaultMaxLength(srcIds.length), noRepeatNgram: options.noRepeatNgram }
+  const [src, mask] = sourceTensors(srcIds.length > 0 ? srcIds : [tgt.eos])
+  try {
+    switch (options.search) {
+      case 'greedy':
+        return await greedyDecode(decoder, src, mask, special)
+      case 'beam':
+        return await beamSearch(decoder, src, mask, { ...special, beamSize: options.beamSize, nBest: options.nBest, lengthPenalty: options.alpha })
+      case 'sample':
+        return await sampleDecode(decoder, src, mask, options.nBest, { ...special, temperature: options.temperature, topK: options.topK, topP: options.topP }, new Random(options.seed))
+    }
+  } finally {
+    tf.dispose([src, mask])
+  }
+}
+
+export function describeHypothesis(tgt: RunTokenizer, hyp: Hypothesis, withAttention: boolean): TranslationHypothesis {
+  return {
+    text: tgt.decode(hyp.tokens),
+    pieces: [...tgt.piecesOf(hyp.tokens), ...(hyp.finished ? ['</s>'] : [])],
+    score: hyp.score,
+    logProb: hyp.logProb,
+    tokenLogProbs: hyp.tokenLogProbs,
+    attention: withAttention && hyp.attention.length > 0 ? hyp.attention : null,
+  }
+}
+
+/** Greedy decoding of many sentences in length-sorted batches (validation). Returns hypotheses in input order. */
+export async function greedyMany(model: TranslationModel, tgt: RunTokenizer, sources: number[][], batchSize = 32): Promise<Hypothesis[]> {
+  const order = sources.map((_, i) => i).sort((a, b) => sources[a]!.length - sources[b]!.length)
+  const results = new Array<Hypothesis>(sources.length)
+  const decoder = model.stepDecoder()
+  for (let start = 0; start < order.length; start += batchSize) {
+    const indices = order.slice(start, start + batchSize)
+    const rows = indices.map((i) => (sources[i]!.length > 0 ? sources[i]! : [tgt.eos]))
+    const batch = makeTranslationBatch(rows.map((src) => ({ src, tgt: [] })), tgt)
+    const longest = Math.max(...rows.map((r) => r.length))
+    const decoded = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: tgt.bos, eos: tgt.eos, maxLength: defaultMaxLength(longest) })
+    disposeTranslationBatch(batch)
+    indices.forEach((i, k) => (results[i] = decoded[k]!))
+  }
+  return results
+}
+
+/** Teacher-forced loss per target token over examples (no dropout). */
+export async function meanLoss(model: TranslationModel, examples: readonly Example[], special: { pad: number; bos: number; eos: number }, tokenBudget: number): Promise<number> {
+  const sorted = [...examples].sort((a, b) => a.src.length - b.src.length)
+  let total = 0
+  let tokens = 0
+  let batch: Example[] = []
+  const flush = async () => {
+    if (batch.length === 0) return
+    const tensors = makeTranslationBatch(batch, special)
+    const loss = tf.tidy(() => model.loss(tensors, false, 0))
+    total += (await loss.data())[0]! * tensors.targetTokens
+    tokens += tensors.targetTokens
+    loss.dispose()
+    disposeTranslationBatch(tensors)
+    batch = []
+  }
+  for (const example of sorted) {
+    const longest = Math.max(example.src.length, example.tgt.length + 1, ...batch.map((b) => Math.max(b.src.length, b.tgt.length + 1)))
+    if (batch.length > 0 && longest * (batch.length + 1) > tokenBudget) await flush()
+    batch.push(example)
+  }
+  await flush()
+  return tokens > 0 ? total / tokens : NaN
+}
+
+export interface Scores {
+  bleu: ReturnType<typeof corpusBleu>
+  chrf: ReturnType<typeof corpusChrf>
+  ter: ReturnType<typeof corpusTer>
+}
+
+export function scoreTexts(hypotheses: string[], references: string[]): Scores {
+  return { bleu: corpusBleu(hypotheses, [references]), chrf: corpusChrf(hypotheses, [references]), ter: corpusTer(hypotheses, [references]) }
+}
+
+/** Scores a split: decodes every source with the chosen search and compares with the references. */
+export async function evaluateSplit(
+  db: Database,
+  loaded: LoadedRun,
+  split: 'dev' | 'test',
+  options: SearchOptions,
+  limit: number | undefined,
+  onProgress: (done: number, total: number) => void,
+  isCancelled: () => boolean,
+): Promise<EvalResult> {
+  const started = performance.now()
+  const pairs = splitPairs(db, loaded.run.config.corpus, split).slice(0, limit)
+  if (pairs.length === 0) throw new Error(`corpus '${loaded.run.config.corpus}' has no ${split} split`)
+  const sources = pairs.map((p) => loaded.src.encode(p.src))
+  const hypotheses: string[] = []
+  if (options.search === 'greedy') {
+    const decoded = await greedyMany(loaded.model, loaded.tgt, sources)
+    hypotheses.push(...decoded.map((h) => loaded.tgt.decode(h.tokens)))
+    onProgress(pairs.length, pairs.length)
+  } else {
+    for (const [i, src] of sources.entries()) {
+      if (isCancelled()) throw new Error('cancelled')
+      const [best] = await searchOne(loaded.model, loaded.tgt, src, { ...options, nBest: 1 })
+      hypotheses.push(loaded.tgt.decode(best!.tokens))
+      if (i % 5 === 4 || i === sources.length - 1) onProgress(i + 1, pairs.length)
+    }
+  }
+  const references = pairs.map((p) => p.tgt)
+  const scores = scoreTexts(hypotheses, references)
+  const examples = pairs.map((p, index) => ({ index, src: sources[index]!, tgt: loaded.tgt.encode(p.tgt) })).filter((e) => e.src.length > 0 && e.tgt.length > 0)
+  const loss = await meanLoss(loaded.model, examples, loaded.tgt, 4096)
+  return {
+    run: loaded.run.name,
+    split,
+    checkpointStep: loaded.checkpointStep,
+    sentences: pairs.length,
+    scores: [
+      { metric: 'bleu', score: scores.bleu.score, signature: scores.bleu.signature },
+      { metric: 'chrf', score: scores.chrf.score, signature: scores.chrf.signature },
+      { metric: 'ter', score: scores.ter.score, signature: scores.ter.signature },
+    ],
+    loss,
+    perplexity: Math.exp(loss),
+    seconds: (performance.now() - started) / 1000,
+  }
+}

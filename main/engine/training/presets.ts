@@ -1,0 +1,60 @@
+// Named starting points for runs, and how a create request becomes a complete stored configuration.
+import { RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+
+interface Preset {
+  description: string
+  seq2seq?: Partial<Seq2SeqModelConfig>
+  transformer?: Partial<TransformerModelConfig>
+  training: Partial<TrainingConfig>
+}
+
+export const presets: Record<ModelKind, Record<string, Preset>> = {
+  seq2seq: {
+    tiny: {
+      description: 'GRU 64/128 with Luong attention: trains in minutes on a CPU',
+      seq2seq: { cell: 'gru', embeddingSize: 64, hiddenSize: 128, dropout: 0.1 },
+      training: { tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600, labelSmoothing: 0 },
+    },
+    small: {
+      description: 'bidirectional LSTM 256 with Luong attention (the compute benchmark configuration)',
+      seq2seq: { cell: 'lstm', embeddingSize: 256, hiddenSize: 256 },
+      training: { tokenBudget: 2048, lr: 1e-3 },
+    },
+  },
+  transformer: {
+    tiny: {
+      description: 'd_model 64, 4 heads, 2+2 layers: trains in minutes on a CPU',
+      transformer: { dModel: 64, heads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2, dropout: 0.1, attentionDropout: 0 },
+      training: { tokenBudget: 1024, lr: 2e-3, schedule: { kind: 'inverse-sqrt', warmup: 100 }, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
+    },
+    'base-small': {
+      description: 'd_model 256, 4 heads, 3+3 layers',
+      transformer: { dModel: 256, heads: 4, dFF: 1024, encoderLayers: 3, decoderLayers: 3 },
+      training: { tokenBudget: 2048, lr: 5e-4, schedule: { kind: 'inverse-sqrt', warmup: 1000 } },
+    },
+    bench: {
+      description: 'd_model 256, 4 heads, ff 1024, 2+2 layers (the compute benchmark configuration)',
+      transformer: { dModel: 256, heads: 4, dFF: 1024, encoderLayers: 2, decoderLayers: 2 },
+      training: { tokenBudget: 2048, lr: 5e-4, schedule: { kind: 'inverse-sqrt', warmup: 1000 } },
+    },
+  },
+}
+
+/** Preset values first, then the request's own values, then defaults. Throws on an unknown preset. */
+export function resolveRunConfig(params: RunCreateParams): RunConfig {
+  const preset = params.preset ? presets[params.model][params.preset] : undefined
+  if (params.preset && !preset) {
+    throw new Error(`no ${params.model} preset named '${params.preset}' (available: ${Object.keys(presets[params.model]).join(', ')})`)
+  }
+  const training = TrainingConfig.parse({ ...preset?.training, ...params.training })
+  return RunConfig.parse({
+    model: params.model,
+    corpus: params.corpus,
+    tokenizer: params.tokenizer,
+    tgtTokenizer: params.tgtTokenizer ?? params.tokenizer,
+    preset: params.preset ?? null,
+    seq2seq: params.model === 'seq2seq' ? Seq2SeqModelConfig.parse({ ...preset?.seq2seq, ...params.seq2seq }) : null,
+    transformer: params.model === 'transformer' ? TransformerModelConfig.parse({ ...preset?.transformer, ...params.transformer }) : null,
+    training,
+  })
+}

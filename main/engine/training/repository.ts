@@ -1,0 +1,253 @@
+// Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
+import { RunConfig, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary } from '../../api/contract.ts'
+import type { Database } from '../store/database.ts'
+
+interface RunRecord {
+  id: number
+  name: string
+  model: string
+  status: RunStatus
+  step: number
+  config: string
+  error: string | null
+  corpus_name: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface StoredRun extends RunSummary {
+  config: RunConfig
+  error: string | null
+}
+
+const runColumns = `r.id, r.name, r.model, r.status, r.step, r.config, r.error, r.created_at, r.updated_at,
+  (SELECT name FROM corpora c WHERE c.id = r.corpus_id) AS corpus_name`
+
+function toRun(r: RunRecord): StoredRun {
+  const config = RunConfig.parse(JSON.parse(r.config))
+  return {
+    id: r.id,
+    name: r.name,
+    model: r.model,
+    status: r.status,
+    step: r.step,
+    corpus: r.corpus_name,
+    maxSteps: config.training.maxSteps,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    config,
+    error: r.error,
+  }
+}
+
+export function listRuns(db: Database): StoredRun[] {
+  return (db.prepare(`SELECT ${runColumns} FROM runs r ORDER BY r.created_at DESC, r.id DESC`).all() as RunRecord[]).map(toRun)
+}
+
+export function findRun(db: Database, name: string): StoredRun | undefined {
+  const record = db.prepare(`SELECT ${runColumns} FROM runs r WHERE r.name = ?`).get(name) as RunRecord | undefined
+  return record ? toRun(record) : undefined
+}
+
+export function createRun(db: Database, name: string, config: RunConfig, corpusId: number, tokenizerId: number): StoredRun {
+  db.prepare('INSERT INTO runs (name, model, corpus_id, tokenizer_id, config) VALUES (?, ?, ?, ?, ?)').run(name, config.model, corpusId, tokenizerId, JSON.stringify(config))
+  return findRun(db, name)!
+}
+
+export function updateRun(db: Database, runId: number, changes: { status?: RunStatus; step?: number; error?: string | null; config?: RunConfig }): void {
+  const sets: string[] = ["updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"]
+  const values: unknown[] = []
+  if (changes.status !== undefined) sets.push('status = ?') && values.push(changes.status)
+  if (changes.step !== undefined) sets.push('step = ?') && values.push(changes.step)
+  if (changes.error !== undefined) sets.push('error = ?') && values.push(changes.error)
+  if (changes.config !== undefined) sets.push('config = ?') && values.push(JSON.stringify(changes.config))
+  db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, runId)
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Runs left 'running' by an engine that died (crash, SIGKILL): marked paused, to resume from their last checkpoint. */
+export function markInterruptedRuns(db: Database): string[] {
+  const running = db.prepare("SELECT id, name, pid FROM runs WHERE status = 'running'").all() as { id: number; name: string; pid: number | null }[]
+  const dead = running.filter((r) => r.pid === null || r.pid === process.pid || !processAlive(r.pid))
+  const mark = db.prepare("UPDATE runs SET status = 'paused', pid = NULL, error = 'interrupted: the engine stopped while training; resume continues from the last checkpoint' WHERE id = ?")
+  for (const run of dead) mark.run(run.id)
+  return dead.map((r) => r.name)
+}
+
+export function requestRunControl(db: Database, runId: number, control: 'pause' | 'stop' | null): void {
+  db.prepare('UPDATE runs SET control = ? WHERE id = ?').run(control, runId)
+}
+
+export function runControl(db: Database, runId: number): 'pause' | 'stop' | null {
+  return (db.prepare('SELECT control FROM runs WHERE id = ?').get(runId) as { control: 'pause' | 'stop' | null } | undefined)?.control ?? null
+}
+
+/** Whether another live process is training the run. */
+export function trainedElsewhere(db: Database, runId: number): boolean {
+  const row = db.prepare("SELECT pid FROM runs WHERE id = ? AND status = 'running'").get(runId) as { pid: number | null } | undefined
+  return !!row?.pid && row.pid !== process.pid && processAlive(row.pid)
+}
+
+/** Records which process trains the run (null when it stops). */
+export function setRunProcess(db: Database, runId: number, pid: number | null): void {
+  db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, runId)
+}
+
+// ---- metrics -------------------------------------------------------------------------------
+
+export interface MetricRecord {
+  metric: string
+  step: number
+  value: number
+  signature?: string
+}
+
+export function recordMetrics(db: Database, runId: number, points: readonly MetricRecord[]): void {
+  const insert = db.prepare('INSERT OR REPLACE INTO metrics (run_id, name, step, value, wall_time, meta) VALUES (?, ?, ?, ?, ?, ?)')
+  const now = Date.now() / 1000
+  db.transaction(() => {
+    for (const p of points) insert.run(runId, p.metric, p.step, p.value, now, p.signature ?? null)
+  })()
+}
+
+export function metricSeries(db: Database, runId: number, names: string[] | undefined, afterStep: number): { series: Record<string, MetricPoint[]>; signatures: Record<string, string> } {
+  const rows = db
+    .prepare('SELECT name, step, value, wall_time, meta FROM metrics WHERE run_id = ? AND step > ? ORDER BY name, step')
+    .all(runId, afterStep) as { name: string; step: number; value: number; wall_time: number; meta: string | null }[]
+  const series: Record<string, MetricPoint[]> = {}
+  const signatures: Record<string, string> = {}
+  for (const row of rows) {
+    if (names && !names.includes(row.name)) continue
+    ;(series[row.name] ??= []).push({ step: row.step, value: row.value, wallTime: row.wall_time })
+    if (row.meta) signatures[row.name] = row.meta
+  }
+  return { series, signatures }
+}
+
+// ---- checkpoints ---------------------------------------------------------------------------
+
+export interface CheckpointBlobs {
+  weights: Uint8Array
+  optimizer: Uint8Array | null
+  /** JSON-serialisable trainer state: optimizer step count, epoch position, schedule state, best metric. */
+  meta: Record<string, unknown>
+}
+
+export function saveCheckpoint(db: Database, runId: number, step: number, blobs: CheckpointBlobs): number {
+  const result = db
+    .prepare('INSERT OR REPLACE INTO checkpoints (run_id, step, weights, optimizer, meta) VALUES (?, ?, ?, ?, ?)')
+    .run(runId, step, blobs.weights, blobs.optimizer, JSON.stringify(blobs.meta))
+  return Number(result.lastInsertRowid)
+}
+
+export function markBestCheckpoint(db: Database, runId: number, checkpointId: number): void {
+  db.transaction(() => {
+    db.prepare('UPDATE checkpoints SET is_best = 0 WHERE run_id = ?').run(runId)
+    db.prepare('UPDATE checkpoints SET is_best = 1 WHERE id = ?').run(checkpointId)
+  })()
+}
+
+/** Keeps the best checkpoint and the `keep` most recent ones. */
+export function pruneCheckpoints(db: Database, runId: number, keep: number): void {
+  db.prepare(
+    'DELETE FROM checkpoints WHERE run_id = ? AND is_best = 0 AND id NOT IN (SELECT id FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT ?)',
+  ).run(runId, runId, keep)
+}
+
+export interface StoredCheckpoint extends CheckpointBlobs {
+  id: number
+  step: number
+}
+
+/** A checkpoint by step, or the best (default) or the latest one. */
+export function loadCheckpoint(db: Database, runId: number, which: { step: number } | 'best' | 'latest'): StoredCheckpoint | undefined {
+  const query =
+    which === 'latest'
+      ? db.prepare('SELECT id, step, weights, optimizer, meta FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(runId)
+      : which === 'best'
+        ? db.prepare('SELECT id, step, weights, optimizer, meta FROM checkpoints WHERE run_id = ? ORDER BY is_best DESC, step DESC LIMIT 1').get(runId)
+        : db.prepare('SELECT id, step, weights, optimizer, meta FROM checkpoints WHERE run_id = ? AND step = ?').get(runId, which.step)
+  const row = query as { id: number; step: number; weights: Buffer; optimizer: Buffer | null; meta: string } | undefined
+  if (!row) return undefined
+  return { id: row.id, step: row.step, weights: new Uint8Array(row.weights), optimizer: row.optimizer ? new Uint8Array(row.optimizer) : null, meta: JSON.parse(row.meta) as Record<string, unknown> }
+}
+
+export function listCheckpoints(db: Database, runId: number): CheckpointSummary[] {
+  const rows = db.prepare('SELECT id, step, is_best, created_at FROM checkpoints WHERE run_id = ? ORDER BY step').all(runId) as { id: number; step: number; is_best: number; created_at: string }[]
+  const validation = db.prepare("SELECT name, value FROM metrics WHERE run_id = ? AND step = ? AND name LIKE 'dev/%'")
+  return rows.map((r) => ({
+    id: r.id,
+    step: r.step,
+    isBest: r.is_best === 1,
+    createdAt: r.created_at,
+    metrics: Object.fromEntries((validation.all(runId, r.step) as { name: string; value: number }[]).map((m) => [m.name, m.value])),
+  }))
+}
+
+/** Forgets what was logged after `step` (a resumed run continues from its checkpoint). */
+export function truncateAfter(db: Database, runId: number, step: number): void {
+  db.transaction(() => {
+    db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step)
+    db.prepare('DELETE FROM validation_samples WHERE run_id = ? AND step > ?').run(runId, step)
+    db.prepare('DELETE FROM attention_maps WHERE run_id = ? AND step > ?').run(runId, step)
+    db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND step > ?').run(runId, step)
+  })()
+}
+
+// ---- validation samples and attention ----------------------------------------------------
+
+export interface ValidationSample {
+  index: number
+  source: string
+  reference: string
+  hypothesis: string
+}
+
+export function saveSamples(db: Database, runId: number, step: number, samples: readonly ValidationSample[]): void {
+  const insert = db.prepare('INSERT OR REPLACE INTO validation_samples (run_id, step, idx, source, reference, hypothesis) VALUES (?, ?, ?, ?, ?, ?)')
+  db.transaction(() => {
+    for (const s of samples) insert.run(runId, step, s.index, s.source, s.reference, s.hypothesis)
+  })()
+}
+
+export function sampleSteps(db: Database, runId: number): number[] {
+  return (db.prepare('SELECT DISTINCT step FROM validation_samples WHERE run_id = ? ORDER BY step').all(runId) as { step: number }[]).map((r) => r.step)
+}
+
+export function samplesAt(db: Database, runId: number, step: number): ValidationSample[] {
+  return db.prepare('SELECT idx AS "index", source, reference, hypothesis FROM validation_samples WHERE run_id = ? AND step = ? ORDER BY idx').all(runId, step) as ValidationSample[]
+}
+
+export function saveAttentionMap(db: Database, runId: number, checkpointId: number | null, map: AttentionMap): void {
+  const rows = map.weights.length
+  const cols = map.srcTokens.length
+  const data = new Float32Array(rows * cols)
+  map.weights.forEach((row, r) => data.set(row.slice(0, cols), r * cols))
+  db.prepare(
+    "INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens) VALUES (?, ?, ?, ?, 'cross', 0, 0, ?, ?, ?, ?, ?)",
+  ).run(runId, checkpointId, map.step, map.probe, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.srcTokens), JSON.stringify(map.tgtTokens))
+}
+
+export function attentionSteps(db: Database, runId: number): { steps: number[]; probes: number } {
+  const steps = (db.prepare("SELECT DISTINCT step FROM attention_maps WHERE run_id = ? AND attn_type = 'cross' ORDER BY step").all(runId) as { step: number }[]).map((r) => r.step)
+  const probes = (db.prepare("SELECT COUNT(DISTINCT probe_idx) AS n FROM attention_maps WHERE run_id = ? AND attn_type = 'cross'").get(runId) as { n: number }).n
+  return { steps, probes }
+}
+
+export function attentionMapAt(db: Database, runId: number, probe: number, step: number): AttentionMap | null {
+  const row = db
+    .prepare("SELECT step, probe_idx, rows, cols, data, src_tokens, tgt_tokens FROM attention_maps WHERE run_id = ? AND probe_idx = ? AND step = ? AND attn_type = 'cross' AND layer = 0 AND head = 0")
+    .get(runId, probe, step) as { step: number; probe_idx: number; rows: number; cols: number; data: Buffer; src_tokens: string; tgt_tokens: string } | undefined
+  if (!row) return null
+  const values = new Float32Array(new Uint8Array(row.data).buffer)
+  const weights = Array.from({ length: row.rows }, (_, r) => Array.from(values.subarray(r * row.cols, (r + 1) * row.cols)))
+  return { step: row.step, probe: row.probe_idx, srcTokens: JSON.parse(row.src_tokens) as string[], tgtTokens: JSON.parse(row.tgt_tokens) as string[], weights }
+}

@@ -1,0 +1,267 @@
+// The training loop of a run, inside a job's worker thread: batches, updates, live metrics, validation
+// (loss, perplexity, BLEU/chrF/TER, probe hypotheses and attention), checkpoints, keep-best, early stopping,
+// and pause/stop/crash-safe resumption from the last checkpoint.
+import type { EngineEvent, RunStatus, ValidationMetric } from '../../api/contract.ts'
+import { Adam } from '../../../models/train/adam.ts'
+import { epochBatches, type Example } from '../../../models/train/batching.ts'
+import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
+import { trainUpdate } from '../../../models/train/train-step.ts'
+import { disposeTranslationBatch, makeTranslationBatch } from '../../../models/translation/batch.ts'
+import type { TranslationModel } from '../../../models/translation/model.ts'
+import type { Database } from '../store/database.ts'
+import { encodePairs, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
+import { greedyMany, meanLoss, scoreTexts } from './inference.ts'
+import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
+import {
+  findRun,
+  loadCheckpoint,
+  markBestCheckpoint,
+  pruneCheckpoints,
+  recordMetrics,
+  saveAttentionMap,
+  saveCheckpoint,
+  requestRunControl,
+  runControl,
+  saveSamples,
+  setRunProcess,
+  truncateAfter,
+  updateRun,
+  type MetricRecord,
+  type StoredRun,
+} from './repository.ts'
+
+export type ControlRequest = 'pause' | 'stop' | null
+
+export interface TrainerContext {
+  db: Database
+  /** A cancel (jobs.cancel) or a pause/stop request from the run controls. */
+  request: () => ControlRequest
+  progress: (step: number, maxSteps: number) => void
+  emit: (event: EngineEvent) => void
+}
+
+/** Where training stands: saved with every checkpoint so a resume continues exactly there. */
+interface TrainerState {
+  step: number
+  epoch: number
+  batchInEpoch: number
+  plateau: PlateauState
+  best: number | null
+  badValidations: number
+}
+
+const samplesStored = 10
+const higherIsBetter: Record<ValidationMetric, boolean> = { 'dev/bleu': true, 'dev/chrf': true, 'dev/ter': false, 'dev/loss': false }
+
+export async function trainRun(name: string, context: TrainerContext): Promise<{ status: RunStatus; step: number }> {
+  const { db } = context
+  const run = findRun(db, name)
+  if (!run) throw new Error(`no run named '${name}'`)
+  const config = run.config
+  const training = config.training
+  const setStatus = (status: RunStatus, step: number, error: string | null = null) => {
+    updateRun(db, run.id, { status, step, error })
+    context.emit({ event: 'run.changed', data: { name, status, step } })
+  }
+  let model: TranslationModel | null = null
+  const optimizer = new Adam({ beta1: training.beta1, beta2: training.beta2, epsilon: 1e-8, weightDecay: training.optimizer === 'adamw' ? training.weightDecay : 0 })
+  let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, plateau: initialPlateau, best: null, badValidations: 0 }
+  try {
+    requireSplits(db, config)
+    const src = await loadRunTokenizer(db, config.tokenizer)
+    const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
+    const train = encodePairs(splitPairs(db, config.corpus, 'train'), src, tgt, training.maxTokens)
+    if (train.examples.length === 0) throw new Error(`no usable training pairs (all ${train.skipped} were empty or longer than ${training.maxTokens} pieces)`)
+    const devPairs = splitPairs(db, config.corpus, 'dev').slice(0, training.validSentences)
+    const dev = encodePairs(devPairs, src, tgt, Number.MAX_SAFE_INTEGER).examples
+    model = buildModel(config, { src: src.vocabSize, tgt: tgt.vocabSize })
+
+    const checkpoint = loadCheckpoint(db, run.id, 'latest')
+    if (checkpoint) {
+      restoreWeights(model, checkpoint.weights)
+      state = checkpoint.meta['trainer'] as TrainerState
+      if (checkpoint.optimizer) restoreOptimizer(optimizer, checkpoint.optimizer, state.step)
+    }
+    truncateAfter(db, run.id, state.step) // anything logged after the checkpoint belongs to a lost attempt
+    if (state.step >= training.maxSteps) {
+      setStatus('done', state.step)
+      return { status: 'done', step: state.step }
+    }
+    setRunProcess(db, run.id, process.pid)
+    requestRunControl(db, run.id, null)
+    setStatus('running', state.step)
+    recordMetrics(db, run.id, [{ metric: 'model/parameters', step: 0, value: model.parameterCount() }])
+    context.progress(state.step, training.maxSteps)
+    const trainer = new Trainer(db, run, model, optimizer, src, tgt, train.examples, devPairs, dev, context)
+    const outcome = await trainer.loop(state)
+    setStatus(outcome.status, outcome.step)
+    return outcome
+  } catch (error) {
+    setStatus('failed', findRun(db, name)?.step ?? state.step, error instanceof Error ? error.message : String(error))
+    throw error
+  } finally {
+    setRunProcess(db, run.id, null)
+    requestRunControl(db, run.id, null)
+    model?.dispose()
+    optimizer.dispose()
+  }
+}
+
+class Trainer {
+  private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, started: performance.now() }
+
+  constructor(
+    private readonly db: Database,
+    private readonly run: StoredRun,
+    private readonly model: TranslationModel,
+    private readonly optimizer: Adam,
+    private readonly src: RunTokenizer,
+    private readonly tgt: RunTokenizer,
+    private readonly train: Example[],
+    private readonly devPairs: ParallelText[],
+    private readonly dev: Example[],
+    private readonly context: TrainerContext,
+  ) {}
+
+  private get training() {
+    return this.run.config.training
+  }
+
+  async loop(initial: TrainerState): Promise<{ status: RunStatus; step: number }> {
+    let state = { ...initial }
+    const training = { ...this.training }
+    let batches = epochBatches(this.train, training.tokenBudget, training.seed, state.epoch)
+    while (state.step < training.maxSteps) {
+      const micro: Example[][] = []
+      while (micro.length < training.accumulate) {
+        if (state.batchInEpoch >= batches.length) {
+          state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0 }
+          batches = epochBatches(this.train, training.tokenBudget, training.seed, state.epoch)
+        }
+        micro.push(batches[state.batchInEpoch]!.map((i) => this.train[i]!))
+        state.batchInEpoch++
+      }
+      const lr = learningRate(training.schedule, training.lr, state.step + 1, state.plateau)
+      const tensors = micro.map((examples) => makeTranslationBatch(examples, this.tgt))
+      const update = await trainUpdate(this.model.params, (batch) => this.model.loss(batch, true, training.labelSmoothing), tensors, this.optimizer, lr, training.clipNorm)
+      tensors.forEach(disposeTranslationBatch)
+      state.step++
+      this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm)
+      if (state.step % training.logEvery === 0 || state.step === training.maxSteps) {
+        this.logWindow(state.step, lr)
+        training.maxSteps = findRun(this.db, this.run.name)?.config.training.maxSteps ?? training.maxSteps // `runs extend` while running
+      }
+      this.context.progress(state.step, training.maxSteps)
+
+      let validated: { improved: boolean } | null = null
+      if (state.step % training.validEvery === 0 || state.step === training.maxSteps) {
+        const result = await this.validate(state)
+        state = result.state
+        validated = { improved: result.improved }
+      }
+      const request = this.context.request() ?? runControl(this.db, this.run.id)
+      const finished = state.step >= training.maxSteps
+      const early = training.patience > 0 && state.badValidations >= training.patience
+      if (validated || finished || early || request || state.step % training.checkpointEvery === 0) {
+        await this.checkpoint(state, validated?.improved ?? false)
+      }
+      if (request) return { status: request === 'stop' ? 'stopped' : 'paused', step: state.step }
+      if (early) return { status: 'done', step: state.step }
+    }
+    return { status: 'done', step: state.step }
+  }
+
+  private observe(loss: number, tokens: number, sourceTokens: number, gradNorm: number): void {
+    if (!Number.isFinite(loss)) throw new Error(`the training loss became ${loss}; lower the learning rate or clip gradients harder`)
+    this.window.loss += loss * tokens
+    this.window.tokens += tokens
+    this.window.sourceTokens += sourceTokens
+    this.window.gradNorm += gradNorm
+    this.window.updates++
+  }
+
+  private logWindow(step: number, lr: number): void {
+    const w = this.window
+    if (w.updates === 0) return
+    const seconds = (performance.now() - w.started) / 1000
+    const loss = w.loss / w.tokens
+    const points: MetricRecord[] = [
+      { metric: 'train/loss', step, value: loss },
+      { metric: 'train/ppl', step, value: Math.exp(loss) },
+      { metric: 'train/lr', step, value: lr },
+      { metric: 'train/grad_norm', step, value: w.gradNorm / w.updates },
+      { metric: 'train/tokens_per_s', step, value: (w.tokens + w.sourceTokens) / Math.max(seconds, 1e-6) },
+    ]
+    this.record(points)
+    updateRun(this.db, this.run.id, { step })
+    this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, started: performance.now() }
+  }
+
+  private record(points: MetricRecord[]): void {
+    recordMetrics(this.db, this.run.id, points)
+    this.context.emit({ event: 'run.metrics', data: { name: this.run.name, points: points.map(({ metric, step, value }) => ({ metric, step, value })) } })
+  }
+
+  private async validate(state: TrainerState): Promise<{ state: TrainerState; improved: boolean }> {
+    const { training } = this
+    const started = performance.now()
+    const devLoss = await meanLoss(this.model, this.dev, this.tgt, training.tokenBudget)
+    const sources = this.devPairs.map((p) => this.src.encode(p.src))
+    const decoded = await greedyMany(this.model, this.tgt, sources)
+    const hypotheses = decoded.map((h) => this.tgt.decode(h.tokens))
+    const scores = scoreTexts(hypotheses, this.devPairs.map((p) => p.tgt))
+    const values: Record<ValidationMetric, number> = { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score }
+    this.record([
+      { metric: 'dev/loss', step: state.step, value: devLoss },
+      { metric: 'dev/ppl', step: state.step, value: Math.exp(devLoss) },
+      { metric: 'dev/bleu', step: state.step, value: scores.bleu.score, signature: scores.bleu.signature },
+      { metric: 'dev/chrf', step: state.step, value: scores.chrf.score, signature: scores.chrf.signature },
+      { metric: 'dev/ter', step: state.step, value: scores.ter.score, signature: scores.ter.signature },
+      { metric: 'dev/seconds', step: state.step, value: (performance.now() - started) / 1000 },
+    ])
+    saveSamples(
+      this.db,
+      this.run.id,
+      state.step,
+      this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
+    )
+    for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
+      const hyp = decoded[probe]!
+      if (hyp.attention.length === 0) continue
+      saveAttentionMap(this.db, this.run.id, null, {
+        step: state.step,
+        probe,
+        srcTokens: this.src.piecesOf(sources[probe]!),
+        tgtTokens: [...this.tgt.piecesOf(hyp.tokens), ...(hyp.finished ? ['</s>'] : [])],
+        weights: hyp.attention,
+      })
+    }
+    const value = values[training.bestMetric]
+    const better = higherIsBetter[training.bestMetric]
+    const improved = state.best === null || (better ? value > state.best : value < state.best)
+    return {
+      improved,
+      state: {
+        ...state,
+        best: improved ? value : state.best,
+        badValidations: improved ? 0 : state.badValidations + 1,
+        plateau: observePlateau(training.schedule, state.plateau, value, !better),
+      },
+    }
+  }
+
+  private async checkpoint(state: TrainerState, best: boolean): Promise<void> {
+    const weights = await encodeWeights(this.model)
+    const optimizerState = await encodeOptimizer(this.optimizer)
+    // One transaction: the checkpoint, its best flag and the run's step move together.
+    const id = this.db.transaction(() => {
+      const checkpointId = saveCheckpoint(this.db, this.run.id, state.step, { weights, optimizer: optimizerState, meta: { trainer: state } })
+      if (best) markBestCheckpoint(this.db, this.run.id, checkpointId)
+      pruneCheckpoints(this.db, this.run.id, this.training.keepCheckpoints)
+      updateRun(this.db, this.run.id, { step: state.step })
+      return checkpointId
+    })()
+    this.db.prepare('UPDATE attention_maps SET checkpoint_id = ? WHERE run_id = ? AND step = ?').run(id, this.run.id, state.step)
+    this.context.emit({ event: 'run.changed', data: { name: this.run.name, status: 'running', step: state.step } })
+  }
+}

@@ -1,0 +1,94 @@
+// Corpus BLEU (Papineni et al. 2002) computed exactly as sacreBLEU 2.x does by default: 13a tokens,
+// n-grams 1–4 clipped by the maximum count over references, closest reference length for the brevity
+// penalty, 'exp' smoothing for orders without matches, no effective order.
+import { splitWords, tokenize13a } from './tokenize-13a.ts'
+
+export const bleuMaxOrder = 4
+export const sacrebleuVersion = '2.0.0'
+
+export interface BleuScore {
+  score: number
+  /** Per order 1..4, in percent. */
+  precisions: number[]
+  brevityPenalty: number
+  hypLength: number
+  refLength: number
+  signature: string
+}
+
+function ngramCounts(words: string[], maxOrder: number): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (let n = 1; n <= maxOrder; n++) {
+    for (let i = 0; i + n <= words.length; i++) {
+      const gram = words.slice(i, i + n).join(' ')
+      counts.set(gram, (counts.get(gram) ?? 0) + 1)
+    }
+  }
+  return counts
+}
+
+/** Of several reference lengths, the closest to the hypothesis length; ties go to the shorter. */
+function closestLength(hypLength: number, refLengths: number[]): number {
+  let best = -1
+  let bestDiff = -1
+  for (const length of refLengths) {
+    const diff = Math.abs(hypLength - length)
+    if (bestDiff === -1 || diff < bestDiff || (diff === bestDiff && length < best)) {
+      best = length
+      bestDiff = diff
+    }
+  }
+  return best
+}
+
+/**
+ * hypotheses[i] is scored against references[r][i] for every reference set r.
+ * Tokenisation 'none' scores the texts split on whitespace as they are.
+ */
+export function corpusBleu(hypotheses: string[], references: string[][], options: { tokenize?: '13a' | 'none' } = {}): BleuScore {
+  const tokenizer = options.tokenize ?? '13a'
+  const tokenize = tokenizer === '13a' ? tokenize13a : (text: string) => text
+  for (const set of references) {
+    if (set.length !== hypotheses.length) throw new Error(`a reference set has ${set.length} lines for ${hypotheses.length} hypotheses`)
+  }
+  const correct = new Array<number>(bleuMaxOrder).fill(0)
+  const total = new Array<number>(bleuMaxOrder).fill(0)
+  let hypLength = 0
+  let refLength = 0
+  hypotheses.forEach((hypothesis, i) => {
+    const hypWords = splitWords(tokenize(hypothesis))
+    const maxRefCounts = new Map<string, number>()
+    const refLengths: number[] = []
+    for (const set of references) {
+      const refWords = splitWords(tokenize(set[i]!))
+      refLengths.push(refWords.length)
+      for (const [gram, count] of ngramCounts(refWords, bleuMaxOrder)) {
+        if (count > (maxRefCounts.get(gram) ?? 0)) maxRefCounts.set(gram, count)
+      }
+    }
+    hypLength += hypWords.length
+    refLength += closestLength(hypWords.length, refLengths)
+    for (const [gram, count] of ngramCounts(hypWords, bleuMaxOrder)) {
+      const order = gram.split(' ').length
+      total[order - 1]! += count
+      correct[order - 1]! += Math.min(count, maxRefCounts.get(gram) ?? 0)
+    }
+  })
+  const signature = `nrefs:${references.length}|case:mixed|eff:no|tok:${tokenizer}|smooth:exp|version:${sacrebleuVersion}`
+  const brevityPenalty = hypLength >= refLength ? 1 : hypLength > 0 ? Math.exp(1 - refLength / hypLength) : 0
+  const precisions = new Array<number>(bleuMaxOrder).fill(0)
+  if (!correct.some((c) => c > 0)) return { score: 0, precisions, brevityPenalty, hypLength, refLength, signature }
+  let smoothing = 1
+  for (let n = 0; n < bleuMaxOrder; n++) {
+    if (total[n] === 0) break
+    if (correct[n] === 0) {
+      smoothing *= 2
+      precisions[n] = 100 / (smoothing * total[n]!)
+    } else {
+      precisions[n] = (100 * correct[n]!) / total[n]!
+    }
+  }
+  // sacreBLEU's my_log: log(0) counts as a huge negative number, so a missing order gives (almost) 0.
+  const logSum = precisions.reduce((sum, p) => sum + (p === 0 ? -9999999999 : Math.log(p)), 0)
+  return { score: brevityPenalty * Math.exp(logSum / bleuMaxOrder), precisions, brevityPenalty, hypLength, refLength, signature }
+}

@@ -1,0 +1,62 @@
+// One update of the training core: gradients summed over micro-batches (gradient accumulation, each weighted
+// by its share of target tokens), clipped by global norm, applied by Adam/AdamW at this step's learning rate.
+import * as tf from '@tensorflow/tfjs'
+import type { ParameterStore } from '../core/params.ts'
+import type { TranslationBatch } from '../translation/batch.ts'
+import type { Adam } from './adam.ts'
+import { clipScale, globalNorm } from './gradient-norm.ts'
+
+export interface UpdateResult {
+  /** Mean loss per target token over all micro-batches. */
+  loss: number
+  gradNorm: number
+  targetTokens: number
+  sourceTokens: number
+}
+
+export async function trainUpdate(
+  params: ParameterStore,
+  lossOf: (batch: TranslationBatch) => tf.Scalar,
+  microBatches: TranslationBatch[],
+  optimizer: Adam,
+  lr: number,
+  clipNorm: number,
+): Promise<UpdateResult> {
+  const entries = params.entries()
+  const variables = entries.map(([, v]) => v)
+  const logical = new Map(entries.map(([name, v]) => [v.name, name]))
+  const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
+  const summed = new Map<string, tf.Tensor>()
+  let loss = 0
+  for (const batch of microBatches) {
+    const share = batch.targetTokens / totalTokens
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), variables)
+    loss += (await value.data())[0]!
+    value.dispose()
+    for (const [variableName, grad] of Object.entries(grads)) {
+      const name = logical.get(variableName)!
+      const previous = summed.get(name)
+      if (previous) {
+        summed.set(name, previous.add(grad))
+        previous.dispose()
+        grad.dispose()
+      } else summed.set(name, grad)
+    }
+  }
+  const gradNorm = await globalNorm([...summed.values()])
+  const scale = clipScale(gradNorm, clipNorm)
+  if (scale !== 1) {
+    for (const [name, grad] of summed) {
+      summed.set(name, grad.mul(scale))
+      grad.dispose()
+    }
+  }
+  optimizer.apply(new Map(entries), summed, lr)
+  tf.dispose([...summed.values()])
+  return {
+    loss,
+    gradNorm,
+    targetTokens: totalTokens,
+    sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0),
+  }
+}
