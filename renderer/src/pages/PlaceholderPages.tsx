@@ -2,7 +2,7 @@
 import { useTranslation } from 'react-i18next'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
-function Simple({ section }: { section: 'embeddings' | 'translate' | 'chat' }) {
+function Simple({ section }: { section: 'embeddings' | 'chat' }) {
   const { t } = useTranslation()
   return (
     <>
@@ -13,5 +13,4 @@ function Simple({ section }: { section: 'embeddings' | 'translate' | 'chat' }) {
 }
 
 export const EmbeddingsPage = () => <Simple section="embeddings" />
-export const TranslatePage = () => <Simple section="translate" />
 export const ChatPage = () => <Simple section="chat" />

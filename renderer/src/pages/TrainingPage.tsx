@@ -1,17 +1,431 @@
+// The training dashboard: runs, a form to start one, and for the selected run live curves, run controls,
+// validation samples, run comparison and attention over training.
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { useQuery } from '../api/hooks.ts'
+import type { JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
+import { useClient, useEvent, useQuery } from '../api/hooks.ts'
+import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
+import { formatDuration } from '../format.ts'
+
+type Series = Record<string, MetricPoint[]>
+
+const palette = { train: '#2f5fd0', dev: '#e15759', compareTrain: '#59a14f', compareDev: '#b07aa1', other: '#f28e2b' }
+
+/** Metric series of a run, loaded once and extended live from run.metrics events. */
+function useRunMetrics(name: string | null): Series {
+  const client = useClient()
+  const [series, setSeries] = useState<Series>({})
+  const [generation, setGeneration] = useState(0)
+  useEffect(() => {
+    setSeries({})
+    if (!name) return
+    let live = true
+    void client.call('runs.metrics', { name }).then((result) => live && setSeries(result.series))
+    return () => {
+      live = false
+    }
+  }, [client, name, generation])
+  useEvent('run.metrics', (data) => {
+    if (data.name !== name) return
+    setSeries((previous) => {
+      const next = { ...previous }
+      for (const point of data.points) {
+        const kept = (next[point.metric] ?? []).filter((p) => p.step < point.step)
+        next[point.metric] = [...kept, { step: point.step, value: point.value, wallTime: Date.now() / 1000 }]
+      }
+      return next
+    })
+  })
+  // A resumed run forgets what was logged after its checkpoint: reload when it starts again.
+  useEvent('run.changed', (data) => {
+    if (data.name === name && data.status === 'running' && data.step === 0) setGeneration((g) => g + 1)
+  })
+  return series
+}
+
+function NewRunForm({ onCreated }: { onCreated: (name: string) => void }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const corpora = useQuery('corpus.list', {})
+  const tokenizers = useQuery('tokenizer.list', {})
+  const [error, setError] = useState<string | null>(null)
+  const [model, setModel] = useState<'seq2seq' | 'transformer'>('seq2seq')
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget)
+    const value = (key: string) => String(form.get(key) ?? '')
+    setError(null)
+    try {
+      const name = value('name')
+      await client.call('runs.create', {
+        name,
+        model,
+        corpus: value('corpus'),
+        tokenizer: value('tokenizer'),
+        preset: value('preset') || undefined,
+        ...(model === 'seq2seq' ? { seq2seq: { cell: value('cell') as 'lstm', attention: value('attention') as 'luong' } } : {}),
+        training: { maxSteps: Number(value('maxSteps')), validEvery: Number(value('validEvery')), checkpointEvery: Number(value('validEvery')) },
+      })
+      await client.call('runs.start', { name })
+      onCreated(name)
+    } catch (caught) {
+      setError((caught as Error).message)
+    }
+  }
+  const parallel = corpora.data?.filter((c) => c.kind === 'parallel') ?? []
+  return (
+    <form className="panel import-form" onSubmit={(event) => void submit(event)} aria-labelledby="new-run-title">
+      <h2 id="new-run-title">{t('training.form.title')}</h2>
+      <label>
+        {t('training.form.name')}
+        <input name="name" required defaultValue="" />
+      </label>
+      <label>
+        {t('training.form.model')}
+        <select name="model" value={model} onChange={(event) => setModel(event.target.value as 'seq2seq' | 'transformer')}>
+          <option value="seq2seq">seq2seq (RNN + attention)</option>
+          <option value="transformer">Transformer</option>
+        </select>
+      </label>
+      <label>
+        {t('training.form.preset')}
+        <select name="preset" key={model} defaultValue="tiny">
+          {(model === 'seq2seq' ? ['tiny', 'small'] : ['tiny', 'base-small', 'bench']).map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </label>
+      {model === 'seq2seq' && (
+        <>
+          <label>
+            {t('training.form.cell')}
+            <select name="cell" defaultValue="gru">
+              <option value="rnn">RNN</option>
+              <option value="lstm">LSTM</option>
+              <option value="gru">GRU</option>
+            </select>
+          </label>
+          <label>
+            {t('training.form.attention')}
+            <select name="attention" defaultValue="luong">
+              <option value="none">none</option>
+              <option value="bahdanau">Bahdanau</option>
+              <option value="luong">Luong general</option>
+              <option value="luong-dot">Luong dot</option>
+            </select>
+          </label>
+        </>
+      )}
+      <label>
+        {t('training.form.corpus')}
+        <select name="corpus" required>
+          {parallel.map((c) => (
+            <option key={c.id}>{c.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('training.form.tokenizer')}
+        <select name="tokenizer" required>
+          {tokenizers.data?.map((tk) => (
+            <option key={tk.id}>{tk.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('training.form.maxSteps')}
+        <input name="maxSteps" type="number" min={1} defaultValue={600} />
+      </label>
+      <label>
+        {t('training.form.validEvery')}
+        <input name="validEvery" type="number" min={1} defaultValue={100} />
+      </label>
+      <button type="submit">{t('training.form.submit')}</button>
+      {tokenizers.data?.length === 0 && <p className="muted">{t('training.form.needTokenizer')}</p>}
+      {error && <p className="error">{error}</p>}
+    </form>
+  )
+}
+
+function RunControls({ run, job }: { run: RunDetail; job: JobProgress | null }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [steps, setSteps] = useState(200)
+  const [error, setError] = useState<string | null>(null)
+  const act = (action: () => Promise<unknown>) => () => {
+    setError(null)
+    action().catch((caught: unknown) => setError((caught as Error).message))
+  }
+  const running = run.status === 'running'
+  return (
+    <div className="tools" role="group" aria-label={t('training.controls.label')}>
+      <span className={`badge badge-${running ? 'active' : run.status === 'failed' ? 'failed' : 'skipped'}`} data-testid="run-status">
+        {t(`training.status.${run.status}`)}
+      </span>
+      <span data-testid="run-step">{t('training.stepOf', { step: job?.done ?? run.step, max: run.maxSteps })}</span>
+      {job?.etaSeconds != null && running && <span className="muted">{t('jobs.eta', { eta: formatDuration(job.etaSeconds) })}</span>}
+      <button type="button" disabled={!running} onClick={act(() => client.call('runs.pause', { name: run.name }))}>
+        {t('training.controls.pause')}
+      </button>
+      <button type="button" disabled={running} onClick={act(() => client.call('runs.start', { name: run.name }))}>
+        {t('training.controls.resume')}
+      </button>
+      <button type="button" disabled={!running} onClick={act(() => client.call('runs.stop', { name: run.name }))}>
+        {t('training.controls.stop')}
+      </button>
+      <label className="inline">
+        <input type="number" min={1} value={steps} onChange={(event) => setSteps(Number(event.target.value))} style={{ width: '6rem' }} aria-label={t('training.controls.extendSteps')} />
+        <button type="button" onClick={act(() => client.call('runs.extend', { name: run.name, steps }))}>
+          {t('training.controls.extend')}
+        </button>
+      </label>
+      {run.error && <p className="muted">{run.error}</p>}
+      {error && <p className="error">{error}</p>}
+    </div>
+  )
+}
+
+function ConfigDiff({ a, b }: { a: RunDetail; b: RunDetail }) {
+  const { t } = useTranslation()
+  const flatten = (value: unknown, prefix = ''): [string, string][] =>
+    value && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k)) : [[prefix, JSON.stringify(value)]]
+  const left = new Map(flatten(a.config))
+  const right = new Map(flatten(b.config))
+  const keys = [...new Set([...left.keys(), ...right.keys()])].filter((k) => left.get(k) !== right.get(k))
+  if (keys.length === 0) return <p className="muted">{t('training.compare.same')}</p>
+  return (
+    <table className="data" data-testid="config-diff">
+      <thead>
+        <tr>
+          <th>{t('training.compare.setting')}</th>
+          <th>{a.name}</th>
+          <th>{b.name}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k}>
+            <td className="mono">{k}</td>
+            <td className="mono">{left.get(k) ?? '—'}</td>
+            <td className="mono">{right.get(k) ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function ValidationSamples({ name, refreshKey }: { name: string; refreshKey: string }) {
+  const { t } = useTranslation()
+  const [step, setStep] = useState<number | undefined>(undefined)
+  const samples = useQuery('runs.samples', step === undefined ? { name } : { name, step }, `${name}:${step}:${refreshKey}`)
+  if (!samples.data || samples.data.steps.length === 0) return <p className="muted">{t('training.samples.none')}</p>
+  return (
+    <>
+      <label className="search">
+        {t('training.samples.step')}
+        <select value={samples.data.step ?? ''} onChange={(event) => setStep(Number(event.target.value))}>
+          {samples.data.steps.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <table className="data rows-table" data-testid="validation-samples">
+        <thead>
+          <tr>
+            <th>{t('training.samples.source')}</th>
+            <th>{t('training.samples.reference')}</th>
+            <th>{t('training.samples.hypothesis')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {samples.data.samples.map((s) => (
+            <tr key={s.index}>
+              <td>{s.source}</td>
+              <td>{s.reference}</td>
+              <td className={s.hypothesis === s.reference ? 'match' : undefined}>{s.hypothesis}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+type AttentionResult = Result<'runs.attention'>
+
+/** Attention over training: a slider over validation steps for one probe sentence, and the difference of two steps. */
+function AttentionOverTraining({ name, refreshKey }: { name: string; refreshKey: string }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [probe, setProbe] = useState(0)
+  const [index, setIndex] = useState<number | null>(null)
+  const [compareIndex, setCompareIndex] = useState<number | null>(null)
+  const overview = useQuery('runs.attention', { name, probe }, `${name}:${probe}:${refreshKey}`)
+  const steps = overview.data?.steps ?? []
+  const at = index ?? steps.length - 1
+  const [maps, setMaps] = useState<{ current: AttentionResult['map']; other: AttentionResult['map'] }>({ current: null, other: null })
+  useEffect(() => {
+    if (steps.length === 0) return
+    let live = true
+    const step = steps[Math.min(at, steps.length - 1)]!
+    const other = compareIndex === null ? undefined : steps[compareIndex]
+    void Promise.all([client.call('runs.attention', { name, probe, step }), other === undefined ? null : client.call('runs.attention', { name, probe, step: other })]).then(([a, b]) => {
+      if (live) setMaps({ current: a.map, other: b?.map ?? null })
+    })
+    return () => {
+      live = false
+    }
+  }, [client, name, probe, at, compareIndex, steps.join()])
+  if (steps.length === 0) return <p className="muted">{t('attention.none')}</p>
+  const current = maps.current
+  const other = maps.other
+  // The difference is defined where both maps have the same shape (same hypothesis length).
+  const diff =
+    current && other && other.weights.length === current.weights.length && other.srcTokens.length === current.srcTokens.length
+      ? current.weights.map((row, r) => row.map((w, c) => w - other.weights[r]![c]!))
+      : null
+  return (
+    <div data-testid="attention-over-training">
+      <div className="tools">
+        <label>
+          {t('attention.probe')}
+          <select value={probe} onChange={(event) => setProbe(Number(event.target.value))}>
+            {Array.from({ length: overview.data?.probes ?? 0 }, (_, i) => (
+              <option key={i} value={i}>
+                {i + 1}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('attention.step', { step: steps[at] })}
+          <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(steps[at])} data-testid="attention-slider" />
+        </label>
+        <label>
+          {t('attention.compare')}
+          <select value={compareIndex ?? ''} onChange={(event) => setCompareIndex(event.target.value === '' ? null : Number(event.target.value))}>
+            <option value="">{t('attention.noCompare')}</option>
+            {steps.map((s, i) => (
+              <option key={s} value={i}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {current && !diff && <AttentionHeatmap srcTokens={current.srcTokens} tgtTokens={current.tgtTokens} weights={current.weights} label={t('attention.at', { step: current.step })} fileName={`${name}-probe${probe + 1}-step${current.step}`} />}
+      {current && other && diff && (
+        <AttentionHeatmap srcTokens={current.srcTokens} tgtTokens={current.tgtTokens} weights={diff} difference label={t('attention.diff', { a: current.step, b: other.step })} fileName={`${name}-probe${probe + 1}-diff`} />
+      )}
+      {current && other && !diff && <p className="muted">{t('attention.shapesDiffer')}</p>}
+    </div>
+  )
+}
+
+function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
+  const { t } = useTranslation()
+  const detail = useQuery('runs.show', { name }, name)
+  const [job, setJob] = useState<JobProgress | null>(null)
+  const [smoothing, setSmoothing] = useState(0.6)
+  const [compare, setCompare] = useState('')
+  const [refreshKey, setRefreshKey] = useState('')
+  const series = useRunMetrics(name)
+  const compareSeries = useRunMetrics(compare || null)
+  const compareDetail = useQuery('runs.show', { name: compare }, compare, compare !== '')
+  useEvent('run.changed', (data) => {
+    if (data.name === name) {
+      detail.reload()
+      setRefreshKey(`${data.status}:${data.step}`)
+    }
+  })
+  useEvent('job.progress', (progress) => {
+    if (progress.jobId === detail.data?.jobId) setJob(progress)
+  })
+  const line = (metric: string, label: string, color: string, from: Series = series, dashed = false, weight = 0): ChartSeries => ({ label, color, dashed, points: smooth(from[metric] ?? [], weight) })
+  const charts = useMemo(() => {
+    const withCompare = (metric: string, label: string, color: string, weight = 0) => (compare ? [line(metric, `${compare}: ${label}`, color, compareSeries, true, weight)] : [])
+    return [
+      { title: t('training.charts.loss'), series: [line('train/loss', 'train', palette.train, series, false, smoothing), line('dev/loss', 'dev', palette.dev), ...withCompare('train/loss', 'train', palette.compareTrain, smoothing), ...withCompare('dev/loss', 'dev', palette.compareDev)] },
+      { title: t('training.charts.scores'), series: [line('dev/bleu', 'BLEU', palette.train), line('dev/chrf', 'chrF', palette.dev), ...withCompare('dev/bleu', 'BLEU', palette.compareTrain)] },
+      { title: t('training.charts.ppl'), log: true, series: [line('train/ppl', 'train', palette.train, series, false, smoothing), line('dev/ppl', 'dev', palette.dev)] },
+      { title: t('training.charts.lr'), series: [line('train/lr', 'lr', palette.other)] },
+      { title: t('training.charts.gradNorm'), series: [line('train/grad_norm', '‖g‖', palette.other, series, false, smoothing)] },
+      { title: t('training.charts.speed'), series: [line('train/tokens_per_s', 'tokens/s', palette.other, series, false, smoothing)] },
+    ]
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [series, compareSeries, smoothing, compare, t])
+  if (detail.error) return <p className="error">{t('common.error', { message: detail.error })}</p>
+  const run = detail.data
+  if (!run) return <p className="muted">{t('common.loading')}</p>
+  const best = run.checkpoints.find((c) => c.isBest)
+  return (
+    <section className="panel" aria-labelledby="run-title" data-testid="run-dashboard">
+      <div className="panel-head">
+        <h2 id="run-title">{run.name}</h2>
+        <span className="muted">
+          {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { count: run.parameters }) : ''}
+          {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
+        </span>
+      </div>
+      <RunControls run={run} job={job && job.status === 'running' ? job : null} />
+      <div className="tools">
+        <label>
+          {t('training.smoothing', { value: smoothing.toFixed(2) })}
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(event) => setSmoothing(Number(event.target.value))} />
+        </label>
+        <label>
+          {t('training.compare.with')}
+          <select value={compare} onChange={(event) => setCompare(event.target.value)}>
+            <option value="">{t('training.compare.none')}</option>
+            {runs
+              .filter((r) => r !== name)
+              .map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+          </select>
+        </label>
+        <span className="muted">{t('training.zoomHint')}</span>
+      </div>
+      <div className="charts">
+        {charts.map((chart) => (
+          <MetricChart key={chart.title} title={chart.title} series={chart.series} logScale={chart.log ?? false} />
+        ))}
+      </div>
+      {compare && compareDetail.data && (
+        <>
+          <h2>{t('training.compare.config')}</h2>
+          <ConfigDiff a={run} b={compareDetail.data} />
+        </>
+      )}
+      <h2>{t('training.samples.title')}</h2>
+      <ValidationSamples name={name} refreshKey={refreshKey} />
+      <h2>{t('attention.overTraining')}</h2>
+      <AttentionOverTraining name={name} refreshKey={refreshKey} />
+    </section>
+  )
+}
 
 export function TrainingPage() {
   const { t } = useTranslation()
   const runs = useQuery('runs.list', {})
+  const [selected, setSelected] = useState<string | null>(null)
+  useEvent('run.changed', () => runs.reload())
+  const names = runs.data?.map((r) => r.name) ?? []
+  const current = selected ?? names[0] ?? null
   return (
     <>
       <PageHeader title={t('training.title')} intro={t('training.intro')} />
       {runs.error && <p className="error">{t('common.error', { message: runs.error })}</p>}
       {runs.data && runs.data.length === 0 && <EmptyState message={t('training.empty')} />}
       {runs.data && runs.data.length > 0 && (
-        <table className="data">
+        <table className="data" data-testid="runs-table">
           <thead>
             <tr>
               <th>{t('training.columns.name')}</th>
@@ -23,17 +437,25 @@ export function TrainingPage() {
           </thead>
           <tbody>
             {runs.data.map((run) => (
-              <tr key={run.id}>
-                <td>{run.name}</td>
+              <tr key={run.id} aria-selected={run.name === current} className={run.name === current ? 'selected' : undefined}>
+                <td>
+                  <button type="button" className="link" onClick={() => setSelected(run.name)}>
+                    {run.name}
+                  </button>
+                </td>
                 <td>{run.model}</td>
-                <td>{run.status}</td>
-                <td className="num">{run.step}</td>
+                <td>{t(`training.status.${run.status}`)}</td>
+                <td className="num">
+                  {run.step} / {run.maxSteps}
+                </td>
                 <td>{new Date(run.updatedAt).toLocaleString()}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {current && <RunDashboard key={current} name={current} runs={names} />}
+      <NewRunForm onCreated={(name) => setSelected(name)} />
     </>
   )
 }

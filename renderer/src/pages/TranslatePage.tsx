@@ -1,0 +1,194 @@
+// The translation playground: pick a run and checkpoint, a search and its settings; see the n-best list
+// with scores and each hypothesis' attention heatmap; optionally two models side by side.
+import { useState, type FormEvent } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { Result, SearchOptions } from '../../../main/api/contract.ts'
+import { useClient, useQuery } from '../api/hooks.ts'
+import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
+import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+
+type Translation = Result<'translate'>
+
+function ModelPicker({ label, runs, value, onChange, allowNone }: { label: string; runs: string[]; value: { run: string; checkpoint: string }; onChange: (v: { run: string; checkpoint: string }) => void; allowNone?: boolean }) {
+  const { t } = useTranslation()
+  const detail = useQuery('runs.show', { name: value.run }, value.run, value.run !== '')
+  return (
+    <fieldset>
+      <legend>{label}</legend>
+      <label>
+        {t('translate.run')}
+        <select value={value.run} onChange={(event) => onChange({ run: event.target.value, checkpoint: '' })}>
+          {allowNone && <option value="">{t('translate.none')}</option>}
+          {runs.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('translate.checkpoint')}
+        <select value={value.checkpoint} onChange={(event) => onChange({ ...value, checkpoint: event.target.value })} disabled={!value.run}>
+          <option value="">{t('translate.bestCheckpoint')}</option>
+          {detail.data?.checkpoints.map((c) => (
+            <option key={c.step} value={c.step}>
+              {c.step}
+              {c.isBest ? ' ★' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+    </fieldset>
+  )
+}
+
+function Results({ translation }: { translation: Translation }) {
+  const { t } = useTranslation()
+  const [chosen, setChosen] = useState(0)
+  const result = translation.results[0]
+  if (!result) return null
+  const hypothesis = result.hypotheses[Math.min(chosen, result.hypotheses.length - 1)]
+  return (
+    <div className="translation" data-testid={`translation-${translation.run}`}>
+      <h2>
+        {translation.run} <span className="muted">{t('translate.atStep', { step: translation.checkpointStep })}</span>
+      </h2>
+      <ol className="nbest" data-testid="nbest">
+        {result.hypotheses.map((h, i) => (
+          <li key={i}>
+            <button type="button" className={`link${i === chosen ? ' chosen' : ''}`} aria-pressed={i === chosen} onClick={() => setChosen(i)}>
+              {h.text || t('translate.emptyText')}
+            </button>
+            <span className="muted mono"> {t('translate.score', { score: h.score.toFixed(3), logProb: h.logProb.toFixed(3) })}</span>
+          </li>
+        ))}
+      </ol>
+      {hypothesis?.attention ? (
+        <AttentionHeatmap srcTokens={result.srcPieces} tgtTokens={hypothesis.pieces} weights={hypothesis.attention} label={t('translate.heatmap', { text: hypothesis.text })} fileName={`${translation.run}-attention`} />
+      ) : (
+        <p className="muted">{t('translate.noAttention')}</p>
+      )}
+    </div>
+  )
+}
+
+export function TranslatePage() {
+  const { t } = useTranslation()
+  const client = useClient()
+  const runs = useQuery('runs.list', {})
+  const translatable = runs.data?.filter((r) => (r.model === 'seq2seq' || r.model === 'transformer') && r.step > 0).map((r) => r.name) ?? []
+  const [first, setFirst] = useState<{ run: string; checkpoint: string } | null>(null)
+  const [second, setSecond] = useState({ run: '', checkpoint: '' })
+  const [text, setText] = useState('')
+  const [search, setSearch] = useState<SearchOptions['search']>('beam')
+  const [beamSize, setBeamSize] = useState(5)
+  const [nBest, setNBest] = useState(3)
+  const [alpha, setAlpha] = useState(0.6)
+  const [temperature, setTemperature] = useState(1)
+  const [topK, setTopK] = useState(0)
+  const [topP, setTopP] = useState(0.9)
+  const [results, setResults] = useState<Translation[]>([])
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  if (runs.data && translatable.length === 0) {
+    return (
+      <>
+        <PageHeader title={t('translate.title')} intro={t('translate.intro')} />
+        <EmptyState message={t('translate.empty')} />
+      </>
+    )
+  }
+  const primary = first ?? { run: translatable[0] ?? '', checkpoint: '' }
+  const translate = async (event?: FormEvent) => {
+    event?.preventDefault()
+    if (!text.trim() || !primary.run) return
+    setBusy(true)
+    setError(null)
+    try {
+      const options = { search, beamSize, nBest: search === 'greedy' ? 1 : nBest, alpha, temperature, topK, topP, lines: [text.trim()], attention: true }
+      const models = [primary, ...(second.run ? [second] : [])]
+      setResults(await Promise.all(models.map((m) => client.call('translate', { ...options, run: m.run, ...(m.checkpoint ? { checkpoint: Number(m.checkpoint) } : {}) }))))
+    } catch (caught) {
+      setError((caught as Error).message)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <>
+      <PageHeader title={t('translate.title')} intro={t('translate.intro')} />
+      <form className="panel" onSubmit={(event) => void translate(event)} aria-label={t('translate.title')}>
+        <div className="tools">
+          <ModelPicker label={t('translate.model')} runs={translatable} value={primary} onChange={setFirst} />
+          <ModelPicker label={t('translate.sideBySide')} runs={translatable} value={second} onChange={setSecond} allowNone />
+          <fieldset>
+            <legend>{t('translate.search')}</legend>
+            <label>
+              {t('translate.method')}
+              <select value={search} onChange={(event) => setSearch(event.target.value as SearchOptions['search'])}>
+                <option value="greedy">{t('translate.greedy')}</option>
+                <option value="beam">{t('translate.beam')}</option>
+                <option value="sample">{t('translate.sample')}</option>
+              </select>
+            </label>
+            {search === 'beam' && (
+              <>
+                <label>
+                  {t('translate.beamSize', { value: beamSize })}
+                  <input type="range" min={1} max={16} value={beamSize} onChange={(event) => setBeamSize(Number(event.target.value))} />
+                </label>
+                <label>
+                  {t('translate.alpha', { value: alpha.toFixed(1) })}
+                  <input type="range" min={0} max={2} step={0.1} value={alpha} onChange={(event) => setAlpha(Number(event.target.value))} />
+                </label>
+              </>
+            )}
+            {search === 'sample' && (
+              <>
+                <label>
+                  {t('translate.temperature', { value: temperature.toFixed(1) })}
+                  <input type="range" min={0.1} max={3} step={0.1} value={temperature} onChange={(event) => setTemperature(Number(event.target.value))} />
+                </label>
+                <label>
+                  {t('translate.topK', { value: topK })}
+                  <input type="range" min={0} max={100} value={topK} onChange={(event) => setTopK(Number(event.target.value))} />
+                </label>
+                <label>
+                  {t('translate.topP', { value: topP.toFixed(2) })}
+                  <input type="range" min={0.05} max={1} step={0.05} value={topP} onChange={(event) => setTopP(Number(event.target.value))} />
+                </label>
+              </>
+            )}
+            {search !== 'greedy' && (
+              <label>
+                {t('translate.nBest', { value: nBest })}
+                <input type="range" min={1} max={Math.max(1, search === 'beam' ? beamSize : 10)} value={Math.min(nBest, search === 'beam' ? beamSize : 10)} onChange={(event) => setNBest(Number(event.target.value))} />
+              </label>
+            )}
+          </fieldset>
+        </div>
+        <label className="search" style={{ maxWidth: 'none' }}>
+          {t('translate.input')}
+          <textarea
+            className="preview-input"
+            rows={3}
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void translate()
+            }}
+            data-testid="translate-input"
+          />
+        </label>
+        <button type="submit" disabled={busy || !text.trim()}>
+          {busy ? t('translate.busy') : t('translate.submit')}
+        </button>
+        <span className="muted"> {t('translate.shortcut')}</span>
+        {error && <p className="error">{error}</p>}
+      </form>
+      <div className={results.length > 1 ? 'side-by-side' : undefined}>
+        {results.map((r) => (
+          <Results key={r.run} translation={r} />
+        ))}
+      </div>
+    </>
+  )
+}

@@ -1,0 +1,82 @@
+// End to end in Chromium: start a tiny translation run from the Training page, watch its curve and step
+// update live, then translate in the playground and read the attention heatmap (screenshots saved).
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { chromium } from 'playwright-core'
+import { Random } from '../models/core/random.ts'
+import { repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const artifacts = join(repoRoot, 'tests', 'artifacts')
+
+test('train a tiny model in the browser, watch the curve, translate and see the attention heatmap', async (t) => {
+  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
+  mkdirSync(artifacts, { recursive: true })
+  const dir = tempDir(t)
+  const db = join(dir, 'kotoba.db')
+  // A copy task the tiny preset learns in a few dozen steps; corpus and tokenizer made with the CLI.
+  const random = new Random(5)
+  const lines = Array.from({ length: 800 }, () => {
+    const words = Array.from({ length: 2 + random.integer(4) }, () => 'abcdef'[random.integer(6)]!)
+    return `${words.join(' ')}\t${words.join(' ')}`
+  })
+  writeFileSync(join(dir, 'copy.tsv'), `${lines.join('\n')}\n`)
+  for (const args of [
+    ['corpus', 'import', join(dir, 'copy.tsv'), '--name', 'copy'],
+    ['corpus', 'split', 'copy', '--dev', '30', '--test', '30'],
+    ['tokenizer', 'train', '--corpus', 'copy', '--name', 'copy-bpe', '--type', 'bpe', '--vocab-size', '50'],
+  ]) {
+    const result = runCli(['--db', db, '--no-sample', ...args])
+    assert.equal(result.status, 0, result.stderr)
+  }
+  const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
+  t.after(() => serve.stop())
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.after(() => browser.close())
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-US' })).newPage()
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(error.message))
+  await page.goto(serve.url)
+  await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
+
+  await page.keyboard.press('Alt+4')
+  const form = page.getByRole('form', { name: 'Start a run' })
+  await form.getByLabel('Run name').fill('tiny-copy')
+  await form.getByLabel('Steps').fill('80')
+  await form.getByLabel('Validate every').fill('40')
+  await form.getByRole('button', { name: 'Create and train' }).click()
+  const dashboard = page.getByTestId('run-dashboard')
+  await dashboard.getByRole('heading', { name: 'tiny-copy' }).waitFor()
+  // The step counter and the loss curve move while it trains.
+  await page.waitForFunction(() => /Step ([1-9]\d*) of 80/.test(document.querySelector('[data-testid="run-step"]')?.textContent ?? ''), undefined, { timeout: 120_000 })
+  const firstStep = Number(/Step (\d+)/.exec((await dashboard.getByTestId('run-step').textContent()) ?? '')![1])
+  await page.waitForFunction((from) => Number(/Step (\d+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1] ?? 0) > from, firstStep, { timeout: 120_000 })
+  await page.waitForFunction(() => (document.querySelector('[data-testid="chart-Loss (per token)"] canvas') as HTMLCanvasElement | null)?.width ?? 0 > 0)
+  await dashboard.getByTestId('run-status').filter({ hasText: 'done' }).waitFor({ timeout: 180_000 })
+  // Validation samples and the attention-over-training slider (two validations: steps 40 and 80).
+  await dashboard.getByTestId('validation-samples').waitFor()
+  const slider = dashboard.getByTestId('attention-slider')
+  await slider.waitFor()
+  assert.equal(await slider.getAttribute('max'), '1')
+  await dashboard.getByTestId('attention-heatmap').waitFor()
+  await page.screenshot({ path: join(artifacts, 'training-dashboard.png'), fullPage: true })
+
+  await page.keyboard.press('Alt+5')
+  await page.getByTestId('translate-input').fill('a b c d')
+  await page.getByRole('button', { name: 'Translate', exact: true }).click()
+  const result = page.getByTestId('translation-tiny-copy')
+  await result.getByTestId('nbest').waitFor({ timeout: 60_000 })
+  assert.ok((await result.getByTestId('nbest').locator('li').count()) >= 1)
+  const heatmap = result.getByTestId('attention-heatmap')
+  await heatmap.waitFor()
+  const canvas = heatmap.locator('canvas')
+  const box = (await canvas.boundingBox())!
+  assert.ok(box.width > 60 && box.height > 40, 'the heatmap has rows and columns')
+  // Hovering a cell reads out its weight.
+  await canvas.hover({ position: { x: box.width - 10, y: box.height - 10 } })
+  await heatmap.getByText(/→ .*: \d\.\d{3}$/).waitFor()
+  await page.screenshot({ path: join(artifacts, 'translate-heatmap.png'), fullPage: true })
+  assert.deepEqual(problems, [])
+})
