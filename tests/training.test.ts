@@ -110,6 +110,12 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
   const stored = (await engine.handle('runs.metrics', { name: 'rev', metrics: ['test/bleu'] })) as { series: Record<string, { step: number; value: number }[]> }
   assert.equal(stored.series['test/bleu']![0]!.value, bleu.score)
 
+  // Checkpoint averaging of the last two (steps 120 and 240) still reverses.
+  const averaged = (await engine.handle('translate', { run: 'rev', lines: ['b c d'], average: 2, search: 'greedy' })) as { checkpointStep: number; results: { hypotheses: { text: string }[] }[] }
+  assert.equal(averaged.checkpointStep, 240)
+  assert.equal(averaged.results[0]!.hypotheses[0]!.text, 'd c b')
+  await assert.rejects(engine.handle('translate', { run: 'rev', lines: ['b'], average: 3 }), /has 2 checkpoint\(s\); averaging needs 3/)
+
   await assert.rejects(engine.handle('runs.start', { name: 'rev' }), /reached its 240 steps; extend it/)
   await assert.rejects(engine.handle('translate', { run: 'nope', lines: ['a'] }), /no run named 'nope'/)
 })

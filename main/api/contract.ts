@@ -510,6 +510,8 @@ export const methods = {
       run: z.string().min(1),
       /** A checkpoint's step (default: the best checkpoint, else the latest). */
       checkpoint: z.number().int().optional(),
+      /** Average the weights of the last K checkpoints instead (Vaswani et al. 2017, §6.1). */
+      average: z.number().int().min(2).max(50).optional(),
       lines: z.array(z.string()).min(1).max(5000),
       attention: z.boolean().default(true),
     }).strict(),
@@ -520,6 +522,7 @@ export const methods = {
       run: z.string().min(1),
       split: z.enum(['dev', 'test']).default('test'),
       checkpoint: z.number().int().optional(),
+      average: z.number().int().min(2).max(50).optional(),
       /** Evaluate at most this many sentences (default: all). */
       limit: z.number().int().min(1).optional(),
     }).strict(),

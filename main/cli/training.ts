@@ -298,8 +298,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
       .description('translate stdin, one sentence per line, with a trained run (n-best: "i ||| text ||| score")')
       .requiredOption('--run <run>', 'the run')
       .option('--checkpoint <step>', 'checkpoint step (default: the best)')
+      .option('--average <k>', 'average the weights of the last K checkpoints')
       .option('--attention', 'also print each hypothesis attention matrix (JSON, on its own line)'),
-  ).action((options: SearchFlags & { run: string; checkpoint?: string; attention?: boolean }) =>
+  ).action((options: SearchFlags & { run: string; checkpoint?: string; average?: string; attention?: boolean }) =>
     helpers.withEngine(async (client) => {
       const lines = await helpers.stdinLines()
       if (lines.length === 0) helpers.fail('nothing to translate: give sentences on stdin, one per line')
@@ -307,7 +308,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         run: options.run,
         lines,
         attention: !!options.attention || helpers.json(),
-        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint) }),
+        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), average: integer('--average', options.average) }),
         ...searchOptions(options),
       })
       helpers.output(result, () =>
@@ -330,13 +331,14 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
       .requiredOption('--run <run>', 'the run')
       .addOption(new Option('--split <split>', 'which split').choices(['dev', 'test']).default('test'))
       .option('--checkpoint <step>', 'checkpoint step (default: the best)')
+      .option('--average <k>', 'average the weights of the last K checkpoints')
       .option('--limit <n>', 'only the first N sentences'),
-  ).action((options: SearchFlags & { run: string; split: 'dev' | 'test'; checkpoint?: string; limit?: string }) =>
+  ).action((options: SearchFlags & { run: string; split: 'dev' | 'test'; checkpoint?: string; average?: string; limit?: string }) =>
     helpers.withEngine(async (client) => {
       const result = await client.call('eval', {
         run: options.run,
         split: options.split,
-        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), limit: integer('--limit', options.limit) }),
+        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), average: integer('--average', options.average), limit: integer('--limit', options.limit) }),
         ...searchOptions(options),
       })
       helpers.output(result, () =>

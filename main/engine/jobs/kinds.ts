@@ -52,9 +52,9 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     })
   },
   'run.eval': async ({ spec, db, isCancelled, post }) => {
-    const { run, split, checkpoint, limit, ...search } = methods.eval.params.parse(spec.params)
+    const { run, split, checkpoint, average, limit, ...search } = methods.eval.params.parse(spec.params)
     await startCompute(spec)
-    const loaded = await loadRun(db, run, checkpoint)
+    const loaded = await loadRun(db, run, checkpoint, average)
     try {
       const result = await evaluateSplit(db, loaded, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'sentences' }), isCancelled)
       // Kept with the run (at the evaluated checkpoint's step) so the dashboard and `runs show` can list it.
@@ -68,9 +68,9 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     }
   },
   'run.translate': async ({ spec, db, isCancelled, post }) => {
-    const { run, checkpoint, lines, attention, ...search } = methods.translate.params.parse(spec.params)
+    const { run, checkpoint, average, lines, attention, ...search } = methods.translate.params.parse(spec.params)
     await startCompute(spec)
-    const loaded = await loadRun(db, run, checkpoint)
+    const loaded = await loadRun(db, run, checkpoint, average)
     try {
       const options = SearchOptions.parse(search)
       const results = []

@@ -16,7 +16,8 @@ import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { loadRunTokenizer, splitPairs, type RunTokenizer } from './data.ts'
 import { buildModel, restoreWeights } from './model-state.ts'
-import { findRun, loadCheckpoint, type StoredRun } from './repository.ts'
+import { findRun, loadCheckpoint, recentCheckpointWeights, type StoredRun } from './repository.ts'
+import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
 
 export interface LoadedRun {
   run: StoredRun
@@ -26,17 +27,45 @@ export interface LoadedRun {
   checkpointStep: number
 }
 
-/** A run's model at a checkpoint step (default: its best checkpoint, else its latest). */
-export async function loadRun(db: Database, name: string, checkpoint?: number): Promise<LoadedRun> {
+/**
+ * A run's model at a checkpoint step (default: its best checkpoint, else its latest), or the average of
+ * its last `average` checkpoints (checkpoint averaging, Vaswani et al. 2017 §6.1).
+ */
+export async function loadRun(db: Database, name: string, checkpoint?: number, average?: number): Promise<LoadedRun> {
   const run = findRun(db, name)
   if (!run) throw new Error(`no run named '${name}'`)
-  const stored = loadCheckpoint(db, run.id, checkpoint === undefined ? 'best' : { step: checkpoint })
-  if (!stored) throw new Error(checkpoint === undefined ? `run '${name}' has no checkpoint yet` : `run '${name}' has no checkpoint at step ${checkpoint}`)
+  let weights: Uint8Array
+  let checkpointStep: number
+  if (average !== undefined) {
+    const recent = recentCheckpointWeights(db, run.id, average)
+    if (recent.length < average) throw new Error(`run '${name}' has ${recent.length} checkpoint(s); averaging needs ${average}`)
+    weights = averageWeights(recent.map((r) => r.weights))
+    checkpointStep = recent[0]!.step
+  } else {
+    const stored = loadCheckpoint(db, run.id, checkpoint === undefined ? 'best' : { step: checkpoint })
+    if (!stored) throw new Error(checkpoint === undefined ? `run '${name}' has no checkpoint yet` : `run '${name}' has no checkpoint at step ${checkpoint}`)
+    weights = stored.weights
+    checkpointStep = stored.step
+  }
   const src = await loadRunTokenizer(db, run.config.tokenizer)
   const tgt = await loadRunTokenizer(db, run.config.tgtTokenizer)
   const model = buildModel(run.config, { src: src.vocabSize, tgt: tgt.vocabSize })
-  restoreWeights(model, stored.weights)
-  return { run, src, tgt, model, checkpointStep: stored.step }
+  restoreWeights(model, weights)
+  return { run, src, tgt, model, checkpointStep }
+}
+
+/** The element-wise mean of several checkpoints' weights (same names and shapes). */
+function averageWeights(blobs: Uint8Array[]): Uint8Array {
+  const sets = blobs.map(decodeTensors)
+  const mean = sets[0]!.map((array) => ({ ...array, values: new Float32Array(array.values.length) }))
+  for (const set of sets) {
+    set.forEach((array, i) => {
+      const target = mean[i]!
+      if (array.name !== target.name || array.values.length !== target.values.length) throw new Error(`checkpoints differ in parameter '${array.name}'`)
+      for (let k = 0; k < array.values.length; k++) target.values[k]! += array.values[k]! / sets.length
+    })
+  }
+  return encodeTensors(mean)
 }
 
 function sourceTensors(ids: number[]): [tf.Tensor2D, tf.Tensor2D] {

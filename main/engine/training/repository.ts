@@ -180,6 +180,14 @@ export function loadCheckpoint(db: Database, runId: number, which: { step: numbe
   return { id: row.id, step: row.step, weights: new Uint8Array(row.weights), optimizer: row.optimizer ? new Uint8Array(row.optimizer) : null, meta: JSON.parse(row.meta) as Record<string, unknown> }
 }
 
+/** The weights of the last `count` checkpoints, newest first. */
+export function recentCheckpointWeights(db: Database, runId: number, count: number): { step: number; weights: Uint8Array }[] {
+  return (db.prepare('SELECT step, weights FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT ?').all(runId, count) as { step: number; weights: Buffer }[]).map((r) => ({
+    step: r.step,
+    weights: new Uint8Array(r.weights),
+  }))
+}
+
 export function listCheckpoints(db: Database, runId: number): CheckpointSummary[] {
   const rows = db.prepare('SELECT id, step, is_best, created_at FROM checkpoints WHERE run_id = ? ORDER BY step').all(runId) as { id: number; step: number; is_best: number; created_at: string }[]
   const validation = db.prepare("SELECT name, value FROM metrics WHERE run_id = ? AND step = ? AND name LIKE 'dev/%'")
