@@ -12,6 +12,8 @@ import { sampleDecode } from '../models/decode/sampling.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { Seq2SeqStepDecoder } from '../models/seq2seq/step-decoder.ts'
+import { TransformerModel } from '../models/transformer/model.ts'
+import { TransformerStepDecoder } from '../models/transformer/step-decoder.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { BOS, disposeBatch, EOS, makeToyBatch, type ToyBatch } from './support/toy-tasks.ts'
 
@@ -104,4 +106,21 @@ test('no-repeat n-gram blocking bans exactly the tokens that would repeat an n-g
     const bigrams = hyp.tokens.slice(1).map((token, i) => `${hyp.tokens[i]},${token}`)
     assert.equal(new Set(bigrams).size, bigrams.length, `repeated bigram in ${hyp.tokens}`)
   }
+})
+
+test('the Transformer decodes through the same searches: beam 1 equals greedy, n-best ranked', async () => {
+  const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 1, decoderLayers: 1, dropout: 0, attentionDropout: 0, norm: 'pre', positions: 'sinusoidal', maxLength: 32, seed: 9 })
+  const steps = new TransformerStepDecoder(transformer)
+  for (let i = 0; i < 4; i++) {
+    const [src, mask] = sentence(i)
+    const [greedy] = await greedyDecode(steps, src, mask, special)
+    const [best] = await beamSearch(steps, src, mask, { ...special, beamSize: 1, nBest: 1, lengthPenalty: 0 })
+    assert.deepEqual(best!.tokens, greedy!.tokens)
+    assert.ok(Math.abs(best!.logProb - greedy!.logProb) < 1e-4)
+    assert.equal(best!.attention[0]!.length, held.sequences[i]!.length)
+    const nbest = await beamSearch(steps, src, mask, { ...special, beamSize: 4, nBest: 4, lengthPenalty: 1 })
+    for (let k = 1; k < nbest.length; k++) assert.ok(nbest[k - 1]!.score >= nbest[k]!.score)
+    tf.dispose([src, mask])
+  }
+  transformer.dispose()
 })
