@@ -1,4 +1,4 @@
-// BPE tokenizers we train load in sentencepiece-js and in Google's spm_encode and give both the same pieces and ids.
+// BPE and unigram tokenizers we train load in sentencepiece-js and in Google's spm_encode and give both the same pieces and ids.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { SentencePieceProcessor } from '@sctg/sentencepiece-js'
 import { trainBpe } from '../models/tokenizer/bpe-trainer.ts'
+import { trainUnigram } from '../models/tokenizer/unigram-trainer.ts'
 import { readModelProto } from '../models/tokenizer/model-proto.ts'
 import { writeModelProto } from '../models/tokenizer/model-writer.ts'
 import { repoRoot, tempDir } from './helpers.ts'
@@ -63,4 +64,49 @@ test('a BPE model trained here encodes identically in sentencepiece-js and spm_e
 test('BPE training refuses a vocabulary too small for its alphabet, and empty input', () => {
   assert.throws(() => trainBpe(['abcdefghij klmnopqrst'], { vocabSize: 10 }), /cannot hold the 21 characters/)
   assert.throws(() => trainBpe(['   ', ''], { vocabSize: 100 }), /no text/)
+})
+
+test('a unigram model trained here encodes identically in sentencepiece-js and spm_encode, and as compactly as spm_train’s (within 3%)', async (t) => {
+  const dir = tempDir(t)
+  const sentences = bible.flatMap(([en, es]) => [en, es]).map((line) => line.normalize('NFKC'))
+  const held = sentences.filter((_, i) => i % 10 === 0)
+  const train = [...sentences.filter((_, i) => i % 10 !== 0), ...japanese, ...japanese]
+  const spec = trainUnigram(train, { vocabSize: 2000 })
+  assert.equal(spec.pieces.length, 2000)
+  const bytes = writeModelProto(spec)
+  const file = join(dir, 'ours.model')
+  writeFileSync(file, bytes)
+  assert.equal(readModelProto(bytes).modelType, 'unigram')
+  const ours = new SentencePieceProcessor()
+  await ours.loadFromB64StringModel(Buffer.from(bytes).toString('base64'))
+  assert.deepEqual(spmEncode(file, 'piece', probes), probes.map((line) => ours.encodePieces(line)))
+  assert.deepEqual(spmEncode(file, 'id', probes).map((row) => row.map(Number)), probes.map((line) => ours.encodeIds(line)))
+  assert.ok(ours.encodePieces(probes[0]!).includes('▁God'))
+
+  // Google's trainer on the same text and vocabulary size, scored on held-out lines.
+  writeFileSync(join(dir, 'train.txt'), `${train.join('\n')}\n`)
+  execFileSync('spm_train', [`--input=${join(dir, 'train.txt')}`, `--model_prefix=${join(dir, 'spm')}`, '--vocab_size=2000', '--model_type=unigram', '--character_coverage=0.9995', '--minloglevel=2'], { stdio: 'ignore' })
+  const reference = new SentencePieceProcessor()
+  await reference.load(join(dir, 'spm.model'))
+  const piecesPerLine = (processor: SentencePieceProcessor) => held.reduce((sum, line) => sum + processor.encodeIds(line).length, 0) / held.length
+  const [mine, theirs] = [piecesPerLine(ours), piecesPerLine(reference)]
+  assert.ok(Math.abs(mine - theirs) / theirs <= 0.03, `pieces per held-out line: ours ${mine.toFixed(2)}, spm_train ${theirs.toFixed(2)}`)
+})
+
+test('user symbols stay whole and byte fallback spells unknown characters in bytes, in both implementations', async (t) => {
+  const spec = trainUnigram(bible.slice(0, 800).flatMap(([en, es]) => [en, es]), { vocabSize: 1200, userSymbols: ['<sep>', '<2es>'], byteFallback: true })
+  assert.deepEqual(spec.pieces.slice(3, 5).map((p) => [p.piece, p.type]), [['<sep>', 'user-defined'], ['<2es>', 'user-defined']])
+  assert.equal(spec.pieces.filter((p) => p.type === 'byte').length, 256)
+  const file = join(tempDir(t), 'symbols.model')
+  writeFileSync(file, writeModelProto(spec))
+  const processor = new SentencePieceProcessor()
+  await processor.load(file)
+  const lines = ['<2es> God said<sep>light', 'snow ☃ and 😀']
+  const pieces = lines.map((line) => processor.encodePieces(line))
+  assert.deepEqual(spmEncode(file, 'piece', lines), pieces)
+  assert.ok(pieces[0]!.includes('<2es>') && pieces[0]!.includes('<sep>'))
+  assert.ok(pieces[1]!.includes('<0xE2>') && pieces[1]!.includes('<0xF0>'), pieces[1]!.join(' '))
+  assert.ok(!processor.encodeIds(lines[1]!).includes(0), 'no <unk> with byte fallback')
+  assert.equal(String(processor.decodeIds(Int32Array.from(processor.encodeIds(lines[1]!)))), lines[1])
+  assert.throws(() => trainUnigram(['a b'], { vocabSize: 300, userSymbols: ['<s>'] }), /clashes with a special piece/)
 })

@@ -70,7 +70,7 @@ test('kotoba tokenizer import, encode (pieces or ids) and decode over stdin', (t
   assert.deepEqual(listed.tokenizers.map((tok) => tok.name), ['spm'])
 })
 
-test('kotoba tokenizer train learns a BPE tokenizer from a stored corpus; unigram says it is not available yet', (t) => {
+test('kotoba tokenizer train learns BPE and unigram tokenizers from a stored corpus', (t) => {
   const db = join(tempDir(t), 'train.db')
   const trained = runCli(['--db', db, '--json', 'tokenizer', 'train', '--corpus', 'sample-bible-en-es', '--name', 'bible-bpe', '--type', 'bpe', '--vocab-size', '2000'])
   assert.equal(trained.status, 0, trained.stderr)
@@ -81,7 +81,9 @@ test('kotoba tokenizer train learns a BPE tokenizer from a stored corpus; unigra
   const [english, spanish] = pieces.stdout.trimEnd().split('\n')
   assert.match(english!, /^▁In ▁the .*▁God /)
   assert.match(spanish!, /^▁En ▁el /, 'full-width input is NFKC-normalised before encoding')
-  const unigram = runCli(['--db', db, '--json', 'tokenizer', 'train', '--corpus', 'sample-bible-en-es', '--name', 'u', '--type', 'unigram', '--vocab-size', '2000'])
-  assert.equal(unigram.status, 1)
-  assert.match(parseJsonOutput<{ error: string }>(unigram).error, /unigram training is not available yet/)
+  const unigram = runCli(['--db', db, '--json', 'tokenizer', 'train', '--corpus', 'sample-bible-en-es', '--name', 'u', '--type', 'unigram', '--vocab-size', '2000', '--user-symbols', '<sep>,<2es>', '--byte-fallback'])
+  assert.equal(unigram.status, 0, unigram.stderr)
+  assert.deepEqual(parseJsonOutput<{ vocabSize: number; type: string }>(unigram).type, 'unigram')
+  const encoded = runCli(['--db', db, 'tokenizer', 'encode', '--name', 'u'], { input: 'In the beginning<sep>God 😀\n' })
+  assert.match(encoded.stdout, /^▁I.* ▁the .*<sep> G.* ▁ <0xF0> <0x9F> <0x98> <0x80>$/m, encoded.stdout) // an emoji the Bible lacks: its four UTF-8 bytes
 })

@@ -169,6 +169,10 @@ export const TokenizerTrainParams = z
     /** Which text to learn from: the source side, the target side, or both (a joint vocabulary). */
     side: z.enum(['src', 'tgt', 'joint']).default('joint'),
     characterCoverage: z.number().gt(0).max(1).default(0.9995),
+    /** Pieces always kept whole, such as tags (<sep>, <2es>). */
+    userSymbols: z.array(z.string().min(1).max(64).regex(/^\S+$/, 'no whitespace in a user symbol')).max(1000).default([]),
+    /** Characters outside the vocabulary become UTF-8 byte pieces instead of <unk>. */
+    byteFallback: z.boolean().default(false),
   })
   .strict()
 export type TokenizerTrainParams = z.infer<typeof TokenizerTrainParams>

@@ -324,14 +324,16 @@ async function stdinLines(): Promise<string[]> {
 
 tokenizer
   .command('train')
-  .description('learn a SentencePiece tokenizer from a corpus (BPE; unigram comes next)')
+  .description('learn a SentencePiece tokenizer (unigram or BPE) from a corpus')
   .requiredOption('--corpus <name>', 'corpus to learn from')
   .requiredOption('--name <name>', 'name of the tokenizer')
   .addOption(new Option('--type <type>', 'model type').choices(['unigram', 'bpe']).makeOptionMandatory())
   .requiredOption('--vocab-size <n>', 'number of pieces')
   .addOption(new Option('--side <side>', 'which text to learn from').choices(['src', 'tgt', 'joint']).default('joint'))
   .option('--character-coverage <c>', 'share of characters the alphabet covers', '0.9995')
-  .action((options: { corpus: string; name: string; type: 'unigram' | 'bpe'; vocabSize: string; side: 'src' | 'tgt' | 'joint'; characterCoverage: string }) =>
+  .option('--user-symbols <list>', 'comma-separated pieces always kept whole (e.g. "<sep>,<2es>")')
+  .option('--byte-fallback', 'encode unknown characters as UTF-8 byte pieces instead of <unk>')
+  .action((options: { corpus: string; name: string; type: 'unigram' | 'bpe'; vocabSize: string; side: 'src' | 'tgt' | 'joint'; characterCoverage: string; userSymbols?: string; byteFallback?: boolean }) =>
     withEngine(async (client, engine) => {
       const { jobId } = await client.call('tokenizer.train', {
         corpus: options.corpus,
@@ -340,6 +342,8 @@ tokenizer
         vocabSize: Number(options.vocabSize),
         side: options.side,
         characterCoverage: Number(options.characterCoverage),
+        userSymbols: options.userSymbols ? options.userSymbols.split(',').filter(Boolean) : [],
+        byteFallback: !!options.byteFallback,
       })
       await followJob(client, engine, jobId)
       const summary = await client.call('tokenizer.show', { name: options.name })

@@ -179,7 +179,6 @@ export const handlers: Handlers = {
   'tokenizer.train': (engine, params) => {
     requireCorpus(engine, params.corpus)
     if (findTokenizer(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${params.name}' already exists` })
-    if (params.type === 'unigram') throw new ApiError({ code: 'unavailable', message: 'unigram training is not available yet: use type bpe' })
     const job = engine.jobs.start('tokenizer.train', params, `Train ${params.type} tokenizer ${params.name} (${params.vocabSize}) on ${params.corpus}`)
     return { jobId: job.jobId }
   },

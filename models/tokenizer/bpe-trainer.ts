@@ -3,20 +3,9 @@
 // is a piece scored by its rank, so spm's BPE encoder (highest-scoring adjacent pair first) replays the merges.
 import type { ModelPiece } from './model-proto.ts'
 import type { ModelSpec } from './model-writer.ts'
+import { alphabetFor, canJoin, normalizeForPieces, specialPieces, type VocabularyOptions } from './vocabulary.ts'
 
-export const wordBoundary = '\u2581' // ▁
-
-export interface BpeOptions {
-  vocabSize: number
-  /** Share of character occurrences the alphabet must cover; rarer characters become <unk>. */
-  characterCoverage?: number
-}
-
-/** What spm does to text before it splits it: NFKC, collapsed whitespace, ▁ before every word. */
-export function normalizeForPieces(text: string): string[] {
-  const normalized = text.normalize('NFKC').replace(/\s+/g, ' ').trim()
-  return normalized.length === 0 ? [] : normalized.split(' ').map((word) => wordBoundary + word)
-}
+export interface BpeOptions extends VocabularyOptions {}
 
 /** A max-heap of (count, pair) with lazy deletion: stale entries are skipped when popped. */
 class PairHeap {
@@ -68,41 +57,17 @@ function lastCodePoint(text: string): string {
   return text.slice(start)
 }
 
-/** Letters (with their marks), digits, or anything else (punctuation, symbols). */
-function charClass(ch: string): 'letter' | 'digit' | 'other' {
-  if (/[\p{L}\p{M}]/u.test(ch)) return 'letter'
-  if (/\p{N}/u.test(ch)) return 'digit'
-  return 'other'
-}
 
 export function trainBpe(sentences: Iterable<string>, options: BpeOptions): ModelSpec {
   const coverage = options.characterCoverage ?? 0.9995
-  // Word frequencies.
   const wordCounts = new Map<string, number>()
-  for (const sentence of sentences) for (const word of normalizeForPieces(sentence)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
+  for (const sentence of sentences) for (const word of normalizeForPieces(sentence, options.userSymbols)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
   if (wordCounts.size === 0) throw new Error('no text to learn pieces from')
-
-  // The alphabet: the most frequent characters covering `coverage` of all occurrences.
-  const charCounts = new Map<string, number>()
-  for (const [word, count] of wordCounts) for (const ch of word) charCounts.set(ch, (charCounts.get(ch) ?? 0) + count)
-  const byFrequency = [...charCounts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-  const totalChars = byFrequency.reduce((sum, [, n]) => sum + n, 0)
-  const alphabet: [string, number][] = []
-  let covered = 0
-  for (const entry of byFrequency) {
-    if (covered >= coverage * totalChars && entry[0] !== wordBoundary) continue
-    alphabet.push(entry)
-    covered += entry[1]
-  }
-  const inAlphabet = new Set(alphabet.map(([ch]) => ch))
-  const specials: ModelPiece[] = [
-    { piece: '<unk>', score: 0, type: 'unknown' },
-    { piece: '<s>', score: 0, type: 'control' },
-    { piece: '</s>', score: 0, type: 'control' },
-  ]
+  const { alphabet, inAlphabet } = alphabetFor(wordCounts, coverage)
+  const specials = specialPieces(options)
   const mergesWanted = options.vocabSize - specials.length - alphabet.length
   if (mergesWanted < 0) {
-    throw new Error(`a vocabulary of ${options.vocabSize} cannot hold the ${alphabet.length} characters and ${specials.length} special pieces; raise the size or lower the character coverage`)
+    throw new Error(`a vocabulary of ${options.vocabSize} cannot hold the ${alphabet.length} characters and ${specials.length} special and byte pieces; raise the size or lower the character coverage`)
   }
 
   // Characters outside the alphabet stay single symbols (they encode as <unk>); everything else may merge,
@@ -111,10 +76,7 @@ export function trainBpe(sentences: Iterable<string>, options: BpeOptions): Mode
     const single = symbol.length === 1 || (symbol.length === 2 && symbol.codePointAt(0)! > 0xffff)
     return !single || inAlphabet.has(symbol)
   }
-  const joinable = (a: string, b: string): boolean => {
-    const last = lastCodePoint(a)
-    return last === wordBoundary || charClass(last) === charClass(String.fromCodePoint(b.codePointAt(0)!))
-  }
+  const joinable = (a: string, b: string): boolean => canJoin(lastCodePoint(a), String.fromCodePoint(b.codePointAt(0)!))
   // Words as symbol sequences, with pair statistics.
   const words = [...wordCounts.entries()].map(([word, count]) => ({ symbols: [...word], count }))
   const pairCounts = new Map<string, number>()
@@ -175,6 +137,6 @@ export function trainBpe(sentences: Iterable<string>, options: BpeOptions): Mode
     unkId: 0,
     bosId: 1,
     eosId: 2,
-    byteFallback: false,
+    byteFallback: options.byteFallback ?? false,
   }
 }

@@ -5,6 +5,7 @@ import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../traini
 import { recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { trainBpe } from '../../../models/tokenizer/bpe-trainer.ts'
+import { trainUnigram } from '../../../models/tokenizer/unigram-trainer.ts'
 import { writeModelProto } from '../../../models/tokenizer/model-writer.ts'
 import { saveTrainedTokenizer } from '../tokenizers/repository.ts'
 import { corpusTexts } from '../corpus/repository.ts'
@@ -113,15 +114,15 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     const params = TokenizerTrainParams.parse(spec.params)
     const corpus = findCorpus(db, params.corpus)
     if (!corpus) throw new Error(`no corpus named '${params.corpus}'`)
-    if (params.type !== 'bpe') throw new Error('unigram training is not available yet: use type bpe')
     post({ type: 'progress', done: 0, total: 3, unit: 'phases' })
     const texts = corpusTexts(db, corpus.id, params.side)
     if (isCancelled()) throw new JobCancelledError()
     post({ type: 'progress', done: 1, total: 3, unit: 'phases' })
-    const model = trainBpe(texts, { vocabSize: params.vocabSize, characterCoverage: params.characterCoverage })
+    const options = { vocabSize: params.vocabSize, characterCoverage: params.characterCoverage, userSymbols: params.userSymbols, byteFallback: params.byteFallback }
+    const model = params.type === 'bpe' ? trainBpe(texts, options) : trainUnigram(texts, options)
     if (isCancelled()) throw new JobCancelledError()
     post({ type: 'progress', done: 2, total: 3, unit: 'phases' })
-    saveTrainedTokenizer(db, { name: params.name, type: 'bpe', side: params.side, corpusId: corpus.id, corpusName: corpus.name }, writeModelProto(model), model.pieces.length)
+    saveTrainedTokenizer(db, { name: params.name, type: params.type, side: params.side, corpusId: corpus.id, corpusName: corpus.name }, writeModelProto(model), model.pieces.length)
     post({ type: 'progress', done: 3, total: 3, unit: 'phases' })
     return { pieces: model.pieces.length }
   },

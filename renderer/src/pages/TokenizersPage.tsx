@@ -90,13 +90,17 @@ function TrainTokenizer() {
   const [name, setName] = useState('')
   const [vocabSize, setVocabSize] = useState('8000')
   const [side, setSide] = useState<'src' | 'tgt' | 'joint'>('joint')
+  const [type, setType] = useState<'unigram' | 'bpe'>('unigram')
+  const [userSymbols, setUserSymbols] = useState('')
+  const [byteFallback, setByteFallback] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const chosen = corpus || corpora.data?.[0]?.name || ''
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setError(null)
     try {
-      await client.call('tokenizer.train', { corpus: chosen, name: name.trim(), type: 'bpe', vocabSize: Number(vocabSize), side })
+      const symbols = userSymbols.split(/[\s,]+/).filter(Boolean)
+      await client.call('tokenizer.train', { corpus: chosen, name: name.trim(), type, vocabSize: Number(vocabSize), side, userSymbols: symbols, byteFallback })
       setName('')
     } catch (caught) {
       setError((caught as Error).message)
@@ -120,6 +124,13 @@ function TrainTokenizer() {
         <input required value={name} onChange={(e) => setName(e.target.value)} name="tokenizer-name" />
       </label>
       <label>
+        {t('tokenizers.train.type')}
+        <select value={type} onChange={(e) => setType(e.target.value as 'unigram' | 'bpe')} name="type">
+          <option value="unigram">{t('tokenizers.train.types.unigram')}</option>
+          <option value="bpe">{t('tokenizers.train.types.bpe')}</option>
+        </select>
+      </label>
+      <label>
         {t('tokenizers.train.vocabSize')}
         <input required value={vocabSize} onChange={(e) => setVocabSize(e.target.value)} size={6} inputMode="numeric" name="vocab-size" />
       </label>
@@ -130,6 +141,14 @@ function TrainTokenizer() {
           <option value="src">{t('tokenizers.train.sides.src')}</option>
           <option value="tgt">{t('tokenizers.train.sides.tgt')}</option>
         </select>
+      </label>
+      <label>
+        {t('tokenizers.train.userSymbols')}
+        <input value={userSymbols} onChange={(e) => setUserSymbols(e.target.value)} name="user-symbols" placeholder="<sep> <2es>" />
+      </label>
+      <label className="inline">
+        <input type="checkbox" checked={byteFallback} onChange={(e) => setByteFallback(e.target.checked)} name="byte-fallback" />
+        {t('tokenizers.train.byteFallback')}
       </label>
       <button type="submit">{t('tokenizers.train.submit')}</button>
       <p className="muted">{t('tokenizers.train.note')}</p>
