@@ -85,5 +85,14 @@ test('kotoba tokenizer train learns BPE and unigram tokenizers from a stored cor
   assert.equal(unigram.status, 0, unigram.stderr)
   assert.deepEqual(parseJsonOutput<{ vocabSize: number; type: string }>(unigram).type, 'unigram')
   const encoded = runCli(['--db', db, 'tokenizer', 'encode', '--name', 'u'], { input: 'In the beginning<sep>God 😀\n' })
+  const stats = parseJsonOutput<{ corpus: string; sentences: number; piecesPerSentence: number; unknownRate: number; characterCoverage: number; vocabularyUsed: number; byteRate: number }>(
+    runCli(['--db', db, '--json', 'tokenizer', 'stats', '--name', 'u', '--limit', '500']),
+  )
+  assert.equal(stats.corpus, 'sample-bible-en-es')
+  assert.equal(stats.sentences, 500)
+  assert.ok(stats.piecesPerSentence > 10 && stats.piecesPerSentence < 80, String(stats.piecesPerSentence))
+  assert.equal(stats.unknownRate, 0, 'its own training text has no unknown characters')
+  assert.equal(stats.characterCoverage, 1)
+  assert.ok(stats.vocabularyUsed > 0.3 && stats.vocabularyUsed <= 1)
   assert.match(encoded.stdout, /^▁I.* ▁the .*<sep> G.* ▁ <0xF0> <0x9F> <0x98> <0x80>$/m, encoded.stdout) // an emoji the Bible lacks: its four UTF-8 bytes
 })

@@ -177,6 +177,23 @@ export const TokenizerTrainParams = z
   .strict()
 export type TokenizerTrainParams = z.infer<typeof TokenizerTrainParams>
 
+export const TokenizerStats = z.object({
+  corpus: z.string(),
+  sentences: z.number().int(),
+  pieces: z.number().int(),
+  piecesPerSentence: z.number(),
+  charactersPerPiece: z.number(),
+  /** Share of pieces that are <unk>. */
+  unknownRate: z.number(),
+  /** Share of pieces that are byte-fallback pieces. */
+  byteRate: z.number(),
+  /** Share of (non-space) characters not lost to <unk>. */
+  characterCoverage: z.number(),
+  /** Share of the vocabulary's normal pieces the text uses. */
+  vocabularyUsed: z.number(),
+})
+export type TokenizerStats = z.infer<typeof TokenizerStats>
+
 export const CorpusStats = z.object({
   kind: CorpusKind,
   /** Per side (src, tgt; or the turns of dialogues): lengths in characters. */
@@ -474,6 +491,18 @@ export const methods = {
   'tokenizer.decode': {
     params: z.object({ name: z.string().min(1), ids: z.array(z.array(z.number().int().min(0))).max(10_000) }).strict(),
     result: z.object({ lines: z.array(z.string()) }),
+  },
+  'tokenizer.stats': {
+    params: z
+      .object({
+        name: z.string().min(1),
+        /** Default: the corpus the tokenizer was trained on. Its dev split is used when there is one. */
+        corpus: z.string().min(1).optional(),
+        side: z.enum(['src', 'tgt', 'joint']).optional(),
+        limit: z.number().int().min(1).max(100_000).default(2000),
+      })
+      .strict(),
+    result: TokenizerStats,
   },
   'jobs.list': { params: NoParams, result: z.array(JobProgress) },
   'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },

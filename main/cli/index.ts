@@ -410,6 +410,27 @@ tokenizer
   )
 
 tokenizer
+  .command('stats')
+  .description('how a tokenizer fits a corpus: pieces per sentence, unknown and byte pieces, coverage, vocabulary used')
+  .requiredOption('--name <name>', 'tokenizer')
+  .option('--corpus <name>', 'corpus to measure on (default: the one it was trained on; its dev split when there is one)')
+  .addOption(new Option('--side <side>', 'which text').choices(['src', 'tgt', 'joint']))
+  .option('--limit <n>', 'texts to measure', '2000')
+  .action((options: { name: string; corpus?: string; side?: 'src' | 'tgt' | 'joint'; limit: string }) =>
+    withEngine(async (client) => {
+      const stats = await client.call('tokenizer.stats', { name: options.name, limit: Number(options.limit), ...(options.corpus ? { corpus: options.corpus } : {}), ...(options.side ? { side: options.side } : {}) })
+      const percent = (value: number) => `${(100 * value).toFixed(2)}%`
+      output(stats, () =>
+        [
+          `${options.name} on ${stats.corpus} (${stats.sentences} texts, ${stats.pieces} pieces):`,
+          `  pieces per sentence ${stats.piecesPerSentence.toFixed(2)}, characters per piece ${stats.charactersPerPiece.toFixed(2)}`,
+          `  unknown ${percent(stats.unknownRate)}, bytes ${percent(stats.byteRate)}, characters covered ${percent(stats.characterCoverage)}, vocabulary used ${percent(stats.vocabularyUsed)}`,
+        ].join('\n'),
+      )
+    }),
+  )
+
+tokenizer
   .command('export')
   .description('write the SentencePiece .model file')
   .requiredOption('--name <name>', 'tokenizer')

@@ -21,7 +21,7 @@ import {
 } from './training/repository.ts'
 import { withMemory } from './compute/backends.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
-import { corpusRows, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
+import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
 import { splitCorpus } from './corpus/split.ts'
@@ -30,6 +30,7 @@ import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
 import { readModelProto } from '../../models/tokenizer/model-proto.ts'
 import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
+import { tokenizerStats } from './tokenizers/stats.ts'
 import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, needsNfkc, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
@@ -224,6 +225,16 @@ export const handlers: Handlers = {
     if (outOfRange !== undefined) throw new ApiError({ code: 'bad_request', message: `id ${outOfRange} is outside the vocabulary (size ${tokenizer.vocabSize})` })
     const processor = await processorFor(engine.db, tokenizer.id)
     return { lines: ids.map((row) => String(processor.decodeIds(Int32Array.from(row)))) }
+  },
+
+  'tokenizer.stats': async (engine, { name, corpus, side, limit }) => {
+    const tokenizer = requireTokenizer(engine, name)
+    const trainedOn = engine.db.prepare('SELECT c.name FROM tokenizers t JOIN corpora c ON c.id = t.corpus_id WHERE t.id = ?').get(tokenizer.id) as { name: string } | undefined
+    const corpusName = corpus ?? trainedOn?.name
+    if (!corpusName) throw new ApiError({ code: 'bad_request', message: `tokenizer '${name}' was imported, not trained here: name a corpus to measure it on` })
+    const chosen = requireCorpus(engine, corpusName)
+    const texts = corpusSample(engine.db, chosen.id, side ?? tokenizer.side, limit)
+    return tokenizerStats(engine.db, tokenizer.id, texts, chosen.name)
   },
 
   'jobs.list': (engine) => engine.jobs.list(),

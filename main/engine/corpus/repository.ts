@@ -89,3 +89,21 @@ export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' 
   }
   return texts
 }
+
+/** Up to `limit` texts of one side for measuring a tokenizer: the dev split when there is one (text the
+ *  tokenizer did not learn from, when it was trained before the split), else the first rows. */
+export function corpusSample(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint', limit: number): string[] {
+  const hasDev = db.prepare("SELECT 1 FROM corpus_rows WHERE corpus_id = ? AND split = 'dev' LIMIT 1").get(corpusId) !== undefined
+  const rows = db
+    .prepare(`SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ${hasDev ? "AND split = 'dev'" : ''} ORDER BY idx LIMIT ?`)
+    .all(corpusId, limit) as { src: string | null; tgt: string | null; turns: string | null }[]
+  const texts: string[] = []
+  for (const row of rows) {
+    if (row.turns !== null) texts.push(...(JSON.parse(row.turns) as string[]))
+    else {
+      if (side !== 'tgt' && row.src !== null) texts.push(row.src)
+      if (side !== 'src' && row.tgt !== null) texts.push(row.tgt)
+    }
+  }
+  return texts.slice(0, limit)
+}

@@ -44,6 +44,17 @@ export const en = {
     columns: { name: 'Name', type: 'Type', vocab: 'Pieces', source: 'Source' },
     open: 'Open',
     preview: { title: 'Try {{name}}', input: 'Text to tokenize', count: '{{count}} pieces' },
+    stats: {
+      title: 'How it fits a corpus',
+      corpus: 'Measured on',
+      sentences: 'Sentences (dev split when there is one)',
+      piecesPerSentence: 'Pieces per sentence',
+      charactersPerPiece: 'Characters per piece',
+      unknownRate: 'Unknown pieces',
+      byteRate: 'Byte pieces',
+      characterCoverage: 'Characters covered',
+      vocabularyUsed: 'Vocabulary used',
+    },
     vocab: { title: 'Vocabulary', id: 'Id', piece: 'Piece', score: 'Score', type: 'Type' },
     train: {
       title: 'Train a tokenizer',

@@ -45,6 +45,17 @@ export const ja: Catalogue = {
     columns: { name: '名前', type: '種類', vocab: 'ピース数', source: '出典' },
     open: '開く',
     preview: { title: '{{name}} を試す', input: 'トークナイズするテキスト', count: '{{count}} ピース' },
+    stats: {
+      title: 'コーパスへの適合',
+      corpus: '測定に使うコーパス',
+      sentences: '文数（dev 分割があればそれを使用）',
+      piecesPerSentence: '1 文あたりのピース数',
+      charactersPerPiece: '1 ピースあたりの文字数',
+      unknownRate: '未知ピースの割合',
+      byteRate: 'バイトピースの割合',
+      characterCoverage: '文字の被覆率',
+      vocabularyUsed: '使われた語彙の割合',
+    },
     vocab: { title: '語彙', id: 'ID', piece: 'ピース', score: 'スコア', type: '種類' },
     train: {
       title: 'トークナイザーの学習',

@@ -49,6 +49,52 @@ function Preview({ tokenizer }: { tokenizer: TokenizerSummary }) {
   )
 }
 
+/** How the tokenizer fits a corpus: pieces per sentence, unknown rate, coverage. */
+function Stats({ tokenizer }: { tokenizer: TokenizerSummary }) {
+  const { t } = useTranslation()
+  const corpora = useQuery('corpus.list', {})
+  const [corpus, setCorpus] = useState('')
+  const stats = useQuery('tokenizer.stats', corpus ? { name: tokenizer.name, corpus } : { name: tokenizer.name }, `${tokenizer.name}:${corpus}`)
+  const percent = (value: number) => `${(100 * value).toFixed(2)} %`
+  return (
+    <section className="panel" aria-labelledby="stats-title">
+      <div className="panel-head">
+        <h2 id="stats-title">{t('tokenizers.stats.title')}</h2>
+        <label className="inline">
+          {t('tokenizers.stats.corpus')}{' '}
+          <select value={corpus || stats.data?.corpus || ''} onChange={(e) => setCorpus(e.target.value)}>
+            {!corpus && !stats.data && <option value="">—</option>}
+            {(corpora.data ?? []).map((c) => (
+              <option key={c.id} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {stats.error && <p className="muted">{stats.error}</p>}
+      {stats.data && (
+        <dl className="facts" data-testid="tokenizer-stats">
+          <dt>{t('tokenizers.stats.sentences')}</dt>
+          <dd>{stats.data.sentences.toLocaleString()}</dd>
+          <dt>{t('tokenizers.stats.piecesPerSentence')}</dt>
+          <dd>{stats.data.piecesPerSentence.toFixed(2)}</dd>
+          <dt>{t('tokenizers.stats.charactersPerPiece')}</dt>
+          <dd>{stats.data.charactersPerPiece.toFixed(2)}</dd>
+          <dt>{t('tokenizers.stats.unknownRate')}</dt>
+          <dd>{percent(stats.data.unknownRate)}</dd>
+          <dt>{t('tokenizers.stats.byteRate')}</dt>
+          <dd>{percent(stats.data.byteRate)}</dd>
+          <dt>{t('tokenizers.stats.characterCoverage')}</dt>
+          <dd>{percent(stats.data.characterCoverage)}</dd>
+          <dt>{t('tokenizers.stats.vocabularyUsed')}</dt>
+          <dd>{percent(stats.data.vocabularyUsed)}</dd>
+        </dl>
+      )}
+    </section>
+  )
+}
+
 function Vocabulary({ tokenizer }: { tokenizer: TokenizerSummary }) {
   const { t } = useTranslation()
   const [offset, setOffset] = useState(0)
@@ -242,6 +288,7 @@ export function TokenizersPage() {
         </table>
       )}
       {current && <Preview tokenizer={current} />}
+      {current && <Stats key={current.name} tokenizer={current} />}
       {current && <Vocabulary tokenizer={current} />}
       <TrainTokenizer />
       <ImportTokenizer
