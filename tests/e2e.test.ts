@@ -93,7 +93,7 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   await shot(page, 'tokenizers-preview')
   // Train a small BPE tokenizer from the UI: a job, then a new row.
   await page.getByLabel('Tokenizer name').fill('ui-bpe')
-  await page.getByLabel('Model', { exact: true }).selectOption('bpe')
+  await page.locator('select[name="type"]').selectOption('bpe')
   await page.getByLabel('Vocabulary size').fill('1000')
   await page.getByRole('button', { name: 'Train tokenizer' }).click()
   await page.getByTestId('tokenizers-table').getByRole('cell', { name: 'ui-bpe' }).waitFor({ timeout: 60_000 })
