@@ -1,9 +1,9 @@
 // Beam search with the GNMT length penalty (Wu et al. 2016, eq. 14): lp(Y) = ((5 + |Y|) / 6)^α,
 // hypotheses ranked by log P(Y|X) / lp(Y); returns the n best finished hypotheses of one sentence.
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import { bannedTokens } from './no-repeat.ts'
-import { logSoftmaxRows, type Hypothesis } from './hypothesis.ts'
-import type { SpecialTokens, StepDecoder } from './step-decoder.ts'
+import type { Hypothesis } from './hypothesis.ts'
+import { readStep, type SpecialTokens, type StepDecoder } from './step-decoder.ts'
 
 export interface BeamOptions extends SpecialTokens {
   beamSize: number
@@ -41,15 +41,8 @@ export async function beamSearch<S>(decoder: StepDecoder<S>, src: tf.Tensor2D, s
     finished.push({ ...hyp, score: hyp.logProb / lengthPenalty(length, options.lengthPenalty), finished: done })
   }
   for (let t = 0; t < options.maxLength && live.length > 0 && finished.length < beam; t++) {
-    const input = tf.tensor1d(live.map((h) => h.tokens.at(-1) ?? options.bos), 'int32')
-    const out = decoder.step(input, state)
-    input.dispose()
-    const vocab = out.logits.shape[1]
-    const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, vocab)
-    const weights = out.attention ? ((await out.attention.array()) as number[][]) : null
-    out.logits.dispose()
-    out.attention?.dispose()
-    decoder.dispose(state)
+    const out = await readStep(decoder, live.map((h) => h.tokens.at(-1) ?? options.bos), state)
+    const { vocab, logProbs, attention: weights } = out
     // Every (row, token) extension, best first; the top 2·beam always hold `beam` that do not end in EOS.
     const candidates: { row: number; token: number; logProb: number }[] = []
     live.forEach((hyp, row) => {

@@ -1,8 +1,8 @@
 // Greedy decoding: at each step take the most probable token, until EOS or the length limit (a whole batch at once).
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import { bannedTokens } from './no-repeat.ts'
-import { logSoftmaxRows, type Hypothesis } from './hypothesis.ts'
-import type { SpecialTokens, StepDecoder } from './step-decoder.ts'
+import type { Hypothesis } from './hypothesis.ts'
+import { readStep, type SpecialTokens, type StepDecoder } from './step-decoder.ts'
 
 export interface GreedyOptions extends SpecialTokens {
   maxLength: number
@@ -15,15 +15,8 @@ export async function greedyDecode<S>(decoder: StepDecoder<S>, src: tf.Tensor2D,
   const results: Hypothesis[] = Array.from({ length: batch }, () => ({ tokens: [], tokenLogProbs: [], logProb: 0, score: 0, attention: [], finished: false }))
   let previous = new Array<number>(batch).fill(options.bos)
   for (let t = 0; t < options.maxLength && !results.every((r) => r.finished); t++) {
-    const input = tf.tensor1d(previous, 'int32')
-    const out = decoder.step(input, state)
-    input.dispose()
-    const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, out.logits.shape[1])
-    const weights = out.attention ? ((await out.attention.array()) as number[][]) : null
-    const vocab = out.logits.shape[1]
-    out.logits.dispose()
-    out.attention?.dispose()
-    decoder.dispose(state)
+    const out = await readStep(decoder, previous, state)
+    const { vocab, logProbs, attention: weights } = out
     state = out.state
     previous = results.map((result, b) => {
       if (result.finished) return options.eos

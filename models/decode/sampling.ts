@@ -1,9 +1,9 @@
 // Ancestral sampling with temperature, top-k (Fan et al. 2018) and nucleus / top-p (Holtzman et al. 2020) truncation.
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import type { Random } from '../core/random.ts'
 import { bannedTokens } from './no-repeat.ts'
-import { logSoftmaxRows, type Hypothesis } from './hypothesis.ts'
-import type { SpecialTokens, StepDecoder } from './step-decoder.ts'
+import type { Hypothesis } from './hypothesis.ts'
+import { readStep, type SpecialTokens, type StepDecoder } from './step-decoder.ts'
 
 export interface SamplingOptions extends SpecialTokens {
   temperature: number
@@ -46,15 +46,8 @@ export async function sampleDecode<S>(decoder: StepDecoder<S>, src: tf.Tensor2D,
   decoder.dispose(encoded)
   const results: Hypothesis[] = Array.from({ length: count }, () => ({ tokens: [], tokenLogProbs: [], logProb: 0, score: 0, attention: [], finished: false }))
   for (let t = 0; t < options.maxLength && !results.every((r) => r.finished); t++) {
-    const input = tf.tensor1d(results.map((r) => r.tokens.at(-1) ?? options.bos), 'int32')
-    const out = decoder.step(input, state)
-    input.dispose()
-    const vocab = out.logits.shape[1]
-    const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, vocab)
-    const weights = out.attention ? ((await out.attention.array()) as number[][]) : null
-    out.logits.dispose()
-    out.attention?.dispose()
-    decoder.dispose(state)
+    const out = await readStep(decoder, results.map((r) => r.tokens.at(-1) ?? options.bos), state)
+    const { vocab, logProbs, attention: weights } = out
     state = out.state
     results.forEach((result, row) => {
       if (result.finished) return

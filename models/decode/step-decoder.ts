@@ -1,6 +1,7 @@
 // What every search (greedy, beam, sampling) needs from a model: encode once, then extend each row's prefix
 // by one token at a time. Rows can be reordered or repeated between steps (beam search).
-import type * as tf from '@tensorflow/tfjs'
+import * as tf from '@tensorflow/tfjs'
+import { logSoftmaxRows } from './hypothesis.ts'
 
 export interface StepOutput<State> {
   logits: tf.Tensor2D // [rows, tgtVocab]
@@ -21,4 +22,27 @@ export interface StepDecoder<State> {
 export interface SpecialTokens {
   bos: number
   eos: number
+}
+
+/** One search step read back to JavaScript: log-probabilities [rows × vocab] and attention rows. */
+export interface ReadStep<State> {
+  vocab: number
+  logProbs: Float32Array
+  attention: number[][] | null
+  state: State
+}
+
+/** Feeds each row's last token, reads the step's outputs (asynchronously: WebGPU cannot read synchronously
+ *  under Node) and frees everything but the new state; `state` is disposed. */
+export async function readStep<State>(decoder: StepDecoder<State>, previous: number[], state: State): Promise<ReadStep<State>> {
+  const input = tf.tensor1d(previous, 'int32')
+  const out = decoder.step(input, state)
+  input.dispose()
+  const vocab = out.logits.shape[1]
+  const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, vocab)
+  const attention = out.attention ? ((await out.attention.array()) as number[][]) : null
+  out.logits.dispose()
+  out.attention?.dispose()
+  decoder.dispose(state)
+  return { vocab, logProbs, attention, state: out.state }
 }

@@ -24,58 +24,47 @@ export interface TranslationModel {
   dispose(): void
 }
 
-class Seq2SeqTranslation implements TranslationModel {
-  private readonly model: Seq2SeqModel
-  constructor(config: Seq2SeqConfig) {
-    this.model = new Seq2SeqModel(config)
-  }
-  get params(): ParameterStore {
-    return this.model.params
-  }
+/** Any encoder-decoder with a teacher-forced forward pass and a step decoder, as a TranslationModel. */
+class TranslationAdapter implements TranslationModel {
+  constructor(
+    readonly params: ParameterStore,
+    private readonly tgtVocab: number,
+    /** Teacher-forced logits [B, T, tgtVocab]. */
+    private readonly logits: (batch: TranslationBatch, training: boolean) => tf.Tensor3D,
+    private readonly decoder: () => StepDecoder<unknown>,
+    private readonly release: () => void,
+  ) {}
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar {
-    return tf.tidy(() => {
-      const { logits } = this.model.forward(batch.src, batch.srcMask, batch.tgtIn, training)
-      return smoothedCrossEntropy(logits.reshape([-1, this.model.config.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing)
-    })
+    return tf.tidy(() => smoothedCrossEntropy(this.logits(batch, training).reshape([-1, this.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing))
   }
   stepDecoder(): StepDecoder<unknown> {
-    return new Seq2SeqStepDecoder(this.model) as StepDecoder<unknown>
+    return this.decoder()
   }
   parameterCount(): number {
-    return this.model.parameterCount()
+    return this.params.count()
   }
   dispose(): void {
-    this.model.dispose()
-  }
-}
-
-class TransformerTranslation implements TranslationModel {
-  private readonly model: TransformerModel
-  constructor(config: TransformerConfig) {
-    this.model = new TransformerModel(config)
-  }
-  get params(): ParameterStore {
-    return this.model.params
-  }
-  loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar {
-    return tf.tidy(() => {
-      const { logits } = this.model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, training)
-      return smoothedCrossEntropy(logits.reshape([-1, this.model.config.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing)
-    })
-  }
-  stepDecoder(): StepDecoder<unknown> {
-    return new TransformerStepDecoder(this.model) as StepDecoder<unknown>
-  }
-  parameterCount(): number {
-    return this.model.parameterCount()
-  }
-  dispose(): void {
-    this.model.dispose()
+    this.release()
   }
 }
 
 export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tgt: number }, seed: number): TranslationModel {
-  return spec.kind === 'seq2seq'
-    ? new Seq2SeqTranslation({ ...spec.seq2seq, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
-    : new TransformerTranslation({ ...spec.transformer, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
+  if (spec.kind === 'seq2seq') {
+    const model = new Seq2SeqModel({ ...spec.seq2seq, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
+    return new TranslationAdapter(
+      model.params,
+      vocab.tgt,
+      (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, training).logits,
+      () => new Seq2SeqStepDecoder(model) as StepDecoder<unknown>,
+      () => model.dispose(),
+    )
+  }
+  const model = new TransformerModel({ ...spec.transformer, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
+  return new TranslationAdapter(
+    model.params,
+    vocab.tgt,
+    (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, training).logits,
+    () => new TransformerStepDecoder(model) as StepDecoder<unknown>,
+    () => model.dispose(),
+  )
 }
