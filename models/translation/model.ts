@@ -18,6 +18,8 @@ export interface TranslationModel {
   readonly params: ParameterStore
   /** Mean cross-entropy per real target token (label-smoothed when smoothing > 0). */
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar
+  /** Sets the output layer's bias (e.g. to the targets' log unigram distribution before training). */
+  setOutputBias(values: Float32Array): void
   /** Greedy, beam and sampling search over this model. */
   stepDecoder(): StepDecoder<unknown>
   parameterCount(): number
@@ -36,6 +38,11 @@ class TranslationAdapter implements TranslationModel {
   ) {}
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar {
     return tf.tidy(() => smoothedCrossEntropy(this.logits(batch, training).reshape([-1, this.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing))
+  }
+  setOutputBias(values: Float32Array): void {
+    const bias = this.params.get('output/bias')
+    if (values.length !== bias.size) throw new Error(`output bias needs ${bias.size} values, got ${values.length}`)
+    tf.tidy(() => bias.assign(tf.tensor1d(values)))
   }
   stepDecoder(): StepDecoder<unknown> {
     return this.decoder()

@@ -6,6 +6,7 @@ import { Adam } from '../../../models/train/adam.ts'
 import { epochBatches, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
 import { trainUpdate } from '../../../models/train/train-step.ts'
+import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import { disposeTranslationBatch, makeTranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
@@ -77,6 +78,7 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
     model = buildModel(config, { src: src.vocabSize, tgt: tgt.vocabSize })
 
     const checkpoint = loadCheckpoint(db, run.id, 'latest')
+    if (!checkpoint) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
     if (checkpoint) {
       restoreWeights(model, checkpoint.weights)
       state = checkpoint.meta['trainer'] as TrainerState
