@@ -109,6 +109,8 @@ export const en = {
     probe: 'Probe sentence',
     step: 'Validation step {{step}}',
     compare: 'Difference with step',
+    compareRun: 'Difference with run',
+    diffRun: '{{a}} minus {{b}} (its step {{step}}; red: more attention, blue: less)',
     noCompare: 'none',
     at: 'Cross-attention at step {{step}}',
     diff: 'Step {{a}} minus step {{b}} (red: more attention, blue: less)',

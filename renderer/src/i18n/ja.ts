@@ -110,6 +110,8 @@ export const ja: Catalogue = {
     probe: 'プローブ文',
     step: '検証ステップ {{step}}',
     compare: '差分をとるステップ',
+    compareRun: '差分をとる実行',
+    diffRun: '{{a}} − {{b}}（ステップ {{step}}、赤: 増加、青: 減少）',
     noCompare: 'なし',
     at: 'ステップ {{step}} のクロスアテンション',
     diff: 'ステップ {{a}} − ステップ {{b}}（赤: 増加、青: 減少）',

@@ -261,12 +261,14 @@ function ValidationSamples({ name, refreshKey }: { name: string; refreshKey: str
 type AttentionResult = Result<'runs.attention'>
 
 /** Attention over training: a slider over validation steps for one probe sentence, and the difference of two steps. */
-function AttentionOverTraining({ name, refreshKey }: { name: string; refreshKey: string }) {
+function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refreshKey: string; runs: string[] }) {
   const { t } = useTranslation()
   const client = useClient()
   const [probe, setProbe] = useState(0)
   const [index, setIndex] = useState<number | null>(null)
   const [compareIndex, setCompareIndex] = useState<number | null>(null)
+  /** Another run trained on the same corpus and tokenizer has the same probes: its map at the same step (or its latest). */
+  const [compareRun, setCompareRun] = useState('')
   const overview = useQuery('runs.attention', { name, probe }, `${name}:${probe}:${refreshKey}`)
   const steps = overview.data?.steps ?? []
   const at = index ?? steps.length - 1
@@ -276,13 +278,21 @@ function AttentionOverTraining({ name, refreshKey }: { name: string; refreshKey:
     let live = true
     const step = steps[Math.min(at, steps.length - 1)]!
     const other = compareIndex === null ? undefined : steps[compareIndex]
-    void Promise.all([client.call('runs.attention', { name, probe, step }), other === undefined ? null : client.call('runs.attention', { name, probe, step: other })]).then(([a, b]) => {
-      if (live) setMaps({ current: a.map, other: b?.map ?? null })
+    const otherMap = async () => {
+      if (compareRun) {
+        const overview = await client.call('runs.attention', { name: compareRun, probe })
+        const sameStep = overview.steps.includes(step) ? step : overview.steps.at(-1)
+        return sameStep === undefined ? null : (await client.call('runs.attention', { name: compareRun, probe, step: sameStep })).map
+      }
+      return other === undefined ? null : (await client.call('runs.attention', { name, probe, step: other })).map
+    }
+    void Promise.all([client.call('runs.attention', { name, probe, step }), otherMap()]).then(([a, b]) => {
+      if (live) setMaps({ current: a.map, other: b })
     })
     return () => {
       live = false
     }
-  }, [client, name, probe, at, compareIndex, steps.join()])
+  }, [client, name, probe, at, compareIndex, compareRun, steps.join()])
   if (steps.length === 0) return <p className="muted">{t('attention.none')}</p>
   const current = maps.current
   const other = maps.other
@@ -309,8 +319,19 @@ function AttentionOverTraining({ name, refreshKey }: { name: string; refreshKey:
           <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(steps[at])} data-testid="attention-slider" />
         </label>
         <label>
+          {t('attention.compareRun')}
+          <select value={compareRun} onChange={(event) => setCompareRun(event.target.value)}>
+            <option value="">{t('attention.noCompare')}</option>
+            {runs
+              .filter((r) => r !== name)
+              .map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+          </select>
+        </label>
+        <label>
           {t('attention.compare')}
-          <select value={compareIndex ?? ''} onChange={(event) => setCompareIndex(event.target.value === '' ? null : Number(event.target.value))}>
+          <select value={compareIndex ?? ''} disabled={compareRun !== ''} onChange={(event) => setCompareIndex(event.target.value === '' ? null : Number(event.target.value))}>
             <option value="">{t('attention.noCompare')}</option>
             {steps.map((s, i) => (
               <option key={s} value={i}>
@@ -322,7 +343,14 @@ function AttentionOverTraining({ name, refreshKey }: { name: string; refreshKey:
       </div>
       {current && !diff && <AttentionHeatmap srcTokens={current.srcTokens} tgtTokens={current.tgtTokens} weights={current.weights} label={t('attention.at', { step: current.step })} fileName={`${name}-probe${probe + 1}-step${current.step}`} />}
       {current && other && diff && (
-        <AttentionHeatmap srcTokens={current.srcTokens} tgtTokens={current.tgtTokens} weights={diff} difference label={t('attention.diff', { a: current.step, b: other.step })} fileName={`${name}-probe${probe + 1}-diff`} />
+        <AttentionHeatmap
+          srcTokens={current.srcTokens}
+          tgtTokens={current.tgtTokens}
+          weights={diff}
+          difference
+          label={compareRun ? t('attention.diffRun', { a: name, b: compareRun, step: other.step }) : t('attention.diff', { a: current.step, b: other.step })}
+          fileName={`${name}-probe${probe + 1}-diff`}
+        />
       )}
       {current && other && !diff && <p className="muted">{t('attention.shapesDiffer')}</p>}
     </div>
@@ -407,7 +435,7 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
       <h2>{t('training.samples.title')}</h2>
       <ValidationSamples name={name} refreshKey={refreshKey} />
       <h2>{t('attention.overTraining')}</h2>
-      <AttentionOverTraining name={name} refreshKey={refreshKey} />
+      <AttentionOverTraining name={name} refreshKey={refreshKey} runs={runs} />
     </section>
   )
 }
