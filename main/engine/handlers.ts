@@ -286,7 +286,7 @@ export const handlers: Handlers = {
   'runs.delete': (engine, { name }) => {
     const run = findRun(engine.db, name)
     if (!run) return { deleted: false }
-    if (engine.runJob(name)) throw new ApiError({ code: 'conflict', message: `run '${name}' is training; stop it first` })
+    if (engine.runJob(name) || trainedElsewhere(engine.db, run.id)) throw new ApiError({ code: 'conflict', message: `run '${name}' is training; stop it first` })
     engine.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id)
     return { deleted: true }
   },
