@@ -189,6 +189,23 @@ function RunControls({ run, job }: { run: RunDetail; job: JobProgress | null }) 
   )
 }
 
+/** A choice among the other runs (for comparing), or none. */
+function OtherRunSelect({ label, none, runs, current, value, onChange }: { label: string; none: string; runs: string[]; current: string; value: string; onChange: (run: string) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{none}</option>
+        {runs
+          .filter((r) => r !== current)
+          .map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+      </select>
+    </label>
+  )
+}
+
 function ConfigDiff({ a, b }: { a: RunDetail; b: RunDetail }) {
   const { t } = useTranslation()
   const flatten = (value: unknown, prefix = ''): [string, string][] =>
@@ -318,17 +335,7 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
           {t('attention.step', { step: steps[at] })}
           <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(steps[at])} data-testid="attention-slider" />
         </label>
-        <label>
-          {t('attention.compareRun')}
-          <select value={compareRun} onChange={(event) => setCompareRun(event.target.value)}>
-            <option value="">{t('attention.noCompare')}</option>
-            {runs
-              .filter((r) => r !== name)
-              .map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-          </select>
-        </label>
+        <OtherRunSelect label={t('attention.compareRun')} none={t('attention.noCompare')} runs={runs} current={name} value={compareRun} onChange={setCompareRun} />
         <label>
           {t('attention.compare')}
           <select value={compareIndex ?? ''} disabled={compareRun !== ''} onChange={(event) => setCompareIndex(event.target.value === '' ? null : Number(event.target.value))}>
@@ -408,17 +415,7 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
           {t('training.smoothing', { value: smoothing.toFixed(2) })}
           <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(event) => setSmoothing(Number(event.target.value))} />
         </label>
-        <label>
-          {t('training.compare.with')}
-          <select value={compare} onChange={(event) => setCompare(event.target.value)}>
-            <option value="">{t('training.compare.none')}</option>
-            {runs
-              .filter((r) => r !== name)
-              .map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-          </select>
-        </label>
+        <OtherRunSelect label={t('training.compare.with')} none={t('training.compare.none')} runs={runs} current={name} value={compare} onChange={setCompare} />
         <span className="muted">{t('training.zoomHint')}</span>
       </div>
       <div className="charts">
