@@ -13,7 +13,7 @@ import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { Seq2SeqStepDecoder } from '../models/seq2seq/step-decoder.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
-import { TransformerStepDecoder } from '../models/transformer/step-decoder.ts'
+import { CachedTransformerStepDecoder, TransformerStepDecoder } from '../models/transformer/step-decoder.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { BOS, disposeBatch, EOS, makeToyBatch, type ToyBatch } from './support/toy-tasks.ts'
 
@@ -123,4 +123,31 @@ test('the Transformer decodes through the same searches: beam 1 equals greedy, n
     tf.dispose([src, mask])
   }
   transformer.dispose()
+})
+
+test('cached incremental Transformer decoding equals recomputing the prefix (greedy and beam; pre- and post-LN), leak-free', async () => {
+  for (const norm of ['pre', 'post'] as const) {
+    const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0, norm, positions: 'sinusoidal', maxLength: 32, seed: 4 })
+    const plain = new TransformerStepDecoder(transformer)
+    const cached = new CachedTransformerStepDecoder(transformer)
+    const greedyPlain = await greedyDecode(plain, held.src, held.srcMask, special)
+    const before = tf.memory().numTensors
+    const greedyCached = await greedyDecode(cached, held.src, held.srcMask, special)
+    assert.equal(tf.memory().numTensors, before, 'cached decoding leaks nothing')
+    greedyPlain.forEach((hyp, i) => {
+      assert.deepEqual(greedyCached[i]!.tokens, hyp.tokens, `${norm}-LN sentence ${i}`)
+      hyp.tokenLogProbs.forEach((lp, t) => assert.ok(Math.abs(lp - greedyCached[i]!.tokenLogProbs[t]!) < 1e-4))
+      hyp.attention.forEach((row, t) => row.forEach((w, s) => assert.ok(Math.abs(w - greedyCached[i]!.attention[t]![s]!) < 1e-4)))
+    })
+    for (let i = 0; i < 3; i++) {
+      const [src, mask] = sentence(i)
+      const options = { ...special, beamSize: 4, nBest: 3, lengthPenalty: 0.6 }
+      const a = await beamSearch(plain, src, mask, options)
+      const b = await beamSearch(cached, src, mask, options)
+      assert.deepEqual(b.map((h) => h.tokens), a.map((h) => h.tokens))
+      b.forEach((h, k) => assert.ok(Math.abs(h.score - a[k]!.score) < 1e-4))
+      tf.dispose([src, mask])
+    }
+    transformer.dispose()
+  }
 })

@@ -2,6 +2,7 @@
 // Attention(Q, K, V) = softmax(QKᵀ / √d_k) V;  MultiHead = Concat(head_1..head_h) Wᴼ,  head_i = Attention(QWᵢ^Q, KWᵢ^K, VWᵢ^V).
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
+import { tidyResult } from '../core/tidy.ts'
 import { Linear } from '../layers/linear.ts'
 import { maskedScore, maskScores } from './mask.ts'
 
@@ -17,6 +18,12 @@ export interface MultiHeadOptions {
   causal?: boolean
   /** Dropout on the attention weights (training only). */
   dropout?: number
+}
+
+/** Keys and values split into heads, [batch, heads, keyLen, headSize] each. */
+export interface ProjectedKeysValues {
+  k: tf.Tensor4D
+  v: tf.Tensor4D
 }
 
 export class MultiHeadAttention {
@@ -46,13 +53,21 @@ export class MultiHeadAttention {
     return x.reshape([batch, length, this.heads, this.headSize]).transpose([0, 2, 1, 3])
   }
 
+  /** Keys and values of `keysValues` [B, T, d], split into heads: what incremental decoding caches. */
+  project(keysValues: tf.Tensor3D): ProjectedKeysValues {
+    return tidyResult(() => ({ k: this.split(this.key.apply(keysValues)), v: this.split(this.value.apply(keysValues)) }))
+  }
+
   apply(queries: tf.Tensor3D, keysValues: tf.Tensor3D, options: MultiHeadOptions = {}): MultiHeadResult {
+    return tidyResult(() => this.attend(queries, this.project(keysValues), options))
+  }
+
+  /** Attention of `queries` [B, Tq, d] over already projected keys and values [B, h, Tk, dk]. */
+  attend(queries: tf.Tensor3D, { k, v }: ProjectedKeysValues, options: MultiHeadOptions = {}): MultiHeadResult {
     return tf.tidy(() => {
       const [batch, queryLen] = queries.shape
-      const keyLen = keysValues.shape[1]
+      const keyLen = k.shape[2]
       const q = this.split(this.query.apply(queries)) // [B, h, Tq, dk]
-      const k = this.split(this.key.apply(keysValues)) // [B, h, Tk, dk]
-      const v = this.split(this.value.apply(keysValues)) // [B, h, Tk, dk]
       let scores: tf.Tensor = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(this.headSize)) // [B, h, Tq, Tk]
       scores = maskScores(scores, options.keyMask ?? null)
       if (options.causal) {

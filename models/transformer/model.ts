@@ -7,7 +7,7 @@ import { tidyResult } from '../core/tidy.ts'
 import { Embedding } from '../layers/embedding.ts'
 import { LayerNorm } from '../layers/layer-norm.ts'
 import { Linear } from '../layers/linear.ts'
-import { DecoderLayer } from './decoder-layer.ts'
+import { DecoderLayer, type LayerCache } from './decoder-layer.ts'
 import { EncoderLayer, type LayerOptions } from './encoder-layer.ts'
 import { sinusoidalPositions } from './positional-encoding.ts'
 import type { NormPosition } from './sublayer.ts'
@@ -59,11 +59,12 @@ export class TransformerModel {
     this.output = new Linear(p, 'output', config.dModel, config.tgtVocab)
   }
 
-  private embed(embedding: Embedding, ids: tf.Tensor2D, training: boolean): tf.Tensor3D {
+  /** ids [B, L] at positions offset … offset + L − 1. */
+  private embed(embedding: Embedding, ids: tf.Tensor2D, training: boolean, offset = 0): tf.Tensor3D {
     const length = ids.shape[1]
-    if (length > this.config.maxLength) throw new Error(`sequence of ${length} tokens exceeds maxLength ${this.config.maxLength}`)
+    if (offset + length > this.config.maxLength) throw new Error(`sequence of ${offset + length} tokens exceeds maxLength ${this.config.maxLength}`)
     const scaled = embedding.apply(ids).mul(Math.sqrt(this.config.dModel)) // [B, L, d]
-    const withPositions = scaled.add(this.positions.slice([0, 0], [length, this.config.dModel])) as tf.Tensor3D
+    const withPositions = scaled.add(this.positions.slice([offset, 0], [length, this.config.dModel])) as tf.Tensor3D
     return training && this.config.dropout > 0 ? (tf.dropout(withPositions, this.config.dropout) as tf.Tensor3D) : withPositions
   }
 
@@ -105,6 +106,32 @@ export class TransformerModel {
       }
       const normed = this.finalNorms ? this.finalNorms[1].apply(y) : y
       return { logits: this.output.apply(normed), selfAttention, crossAttention }
+    })
+  }
+
+  /** Per decoder layer, the cache incremental decoding starts from (the memory's cross-attention keys/values). */
+  startDecoding(memory: tf.Tensor3D): LayerCache[] {
+    return this.decoderLayers.map((layer) => layer.startCache(memory))
+  }
+
+  /**
+   * One incremental decoding step: tokens [B] int32 at `position` (0 = BOS), the layers' caches → logits
+   * [B, vocab], the top layer's cross-attention [B, heads, S] and the grown caches. Equals `decode` on the whole
+   * prefix at its last position, without recomputing the prefix.
+   */
+  decodeStep(tokens: tf.Tensor1D, position: number, caches: LayerCache[], srcMask: tf.Tensor2D): { logits: tf.Tensor2D; crossAttention: tf.Tensor3D; caches: LayerCache[] } {
+    return tidyResult(() => {
+      let y = this.embed(this.tgtEmbedding, tokens.expandDims(1) as tf.Tensor2D, false, position) // [B, 1, d]
+      const next: LayerCache[] = []
+      let cross: tf.Tensor4D | null = null
+      this.decoderLayers.forEach((layer, i) => {
+        const out = layer.step(y, caches[i]!, srcMask)
+        y = out.output
+        next.push(out.cache)
+        cross = out.crossWeights
+      })
+      const normed = this.finalNorms ? this.finalNorms[1].apply(y) : y
+      return { logits: this.output.apply(normed).squeeze([1]) as tf.Tensor2D, crossAttention: cross!.squeeze([2]) as tf.Tensor3D, caches: next }
     })
   }
 

@@ -6,7 +6,7 @@ import { smoothedCrossEntropy } from '../losses/cross-entropy.ts'
 import { Seq2SeqModel, type Seq2SeqConfig } from '../seq2seq/model.ts'
 import { Seq2SeqStepDecoder } from '../seq2seq/step-decoder.ts'
 import { TransformerModel, type TransformerConfig } from '../transformer/model.ts'
-import { TransformerStepDecoder } from '../transformer/step-decoder.ts'
+import { CachedTransformerStepDecoder } from '../transformer/step-decoder.ts'
 import type { TranslationBatch } from './batch.ts'
 
 export type Seq2SeqSpec = Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab' | 'seed'>
@@ -71,7 +71,7 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
     model.params,
     vocab.tgt,
     (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, training).logits,
-    () => new TransformerStepDecoder(model) as StepDecoder<unknown>,
+    () => new CachedTransformerStepDecoder(model) as StepDecoder<unknown>,
     () => model.dispose(),
   )
 }
