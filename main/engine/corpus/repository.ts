@@ -79,8 +79,19 @@ export function deleteCorpus(db: Database, name: string): boolean {
 
 /** Every text of one side of a corpus (dialogues: every turn), for learning vocabularies. */
 export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint'): string[] {
+  return rowTexts(db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<TextRow>, side)
+}
+
+interface TextRow {
+  src: string | null
+  tgt: string | null
+  turns: string | null
+}
+
+/** The texts of rows on one side (dialogues: every turn). */
+function rowTexts(rows: Iterable<TextRow>, side: 'src' | 'tgt' | 'joint'): string[] {
   const texts: string[] = []
-  for (const row of db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<{ src: string | null; tgt: string | null; turns: string | null }>) {
+  for (const row of rows) {
     if (row.turns !== null) texts.push(...(JSON.parse(row.turns) as string[]))
     else {
       if (side !== 'tgt' && row.src !== null) texts.push(row.src)
@@ -96,14 +107,6 @@ export function corpusSample(db: Database, corpusId: number, side: 'src' | 'tgt'
   const hasDev = db.prepare("SELECT 1 FROM corpus_rows WHERE corpus_id = ? AND split = 'dev' LIMIT 1").get(corpusId) !== undefined
   const rows = db
     .prepare(`SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ${hasDev ? "AND split = 'dev'" : ''} ORDER BY idx LIMIT ?`)
-    .all(corpusId, limit) as { src: string | null; tgt: string | null; turns: string | null }[]
-  const texts: string[] = []
-  for (const row of rows) {
-    if (row.turns !== null) texts.push(...(JSON.parse(row.turns) as string[]))
-    else {
-      if (side !== 'tgt' && row.src !== null) texts.push(row.src)
-      if (side !== 'src' && row.tgt !== null) texts.push(row.tgt)
-    }
-  }
-  return texts.slice(0, limit)
+    .all(corpusId, limit) as TextRow[]
+  return rowTexts(rows, side).slice(0, limit)
 }

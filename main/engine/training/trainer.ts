@@ -111,6 +111,8 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
 
 class Trainer {
   private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, started: performance.now() }
+  /** The dev sources as piece ids, encoded once for every validation. */
+  private readonly devSources: number[][]
 
   constructor(
     private readonly db: Database,
@@ -123,7 +125,9 @@ class Trainer {
     private readonly devPairs: ParallelText[],
     private readonly dev: Example[],
     private readonly context: TrainerContext,
-  ) {}
+  ) {
+    this.devSources = devPairs.map((p) => src.encode(p.src))
+  }
 
   private get training() {
     return this.run.config.training
@@ -208,7 +212,7 @@ class Trainer {
     const { training } = this
     const started = performance.now()
     const devLoss = await meanLoss(this.model, this.dev, this.tgt, training.tokenBudget)
-    const sources = this.devPairs.map((p) => this.src.encode(p.src))
+    const sources = this.devSources
     const decoded = await greedyMany(this.model, this.tgt, sources)
     const hypotheses = decoded.map((h) => this.tgt.decode(h.tokens))
     const scores = scoreTexts(hypotheses, this.devPairs.map((p) => p.tgt))
@@ -256,14 +260,13 @@ class Trainer {
     const weights = await encodeWeights(this.model)
     const optimizerState = await encodeOptimizer(this.optimizer)
     // One transaction: the checkpoint, its best flag and the run's step move together.
-    const id = this.db.transaction(() => {
+    this.db.transaction(() => {
       const checkpointId = saveCheckpoint(this.db, this.run.id, state.step, { weights, optimizer: optimizerState, meta: { trainer: state } })
       if (best) markBestCheckpoint(this.db, this.run.id, checkpointId)
       pruneCheckpoints(this.db, this.run.id, this.training.keepCheckpoints)
       updateRun(this.db, this.run.id, { step: state.step })
-      return checkpointId
+      this.db.prepare('UPDATE attention_maps SET checkpoint_id = ? WHERE run_id = ? AND step = ?').run(checkpointId, this.run.id, state.step)
     })()
-    this.db.prepare('UPDATE attention_maps SET checkpoint_id = ? WHERE run_id = ? AND step = ?').run(id, this.run.id, state.step)
     this.context.emit({ event: 'run.changed', data: { name: this.run.name, status: 'running', step: state.step } })
   }
 }
