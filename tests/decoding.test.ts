@@ -109,7 +109,7 @@ test('no-repeat n-gram blocking bans exactly the tokens that would repeat an n-g
 })
 
 test('the Transformer decodes through the same searches: beam 1 equals greedy, n-best ranked', async () => {
-  const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 1, decoderLayers: 1, dropout: 0, attentionDropout: 0, norm: 'pre', positions: 'sinusoidal', maxLength: 32, seed: 9 })
+  const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 1, decoderLayers: 1, dropout: 0, attentionDropout: 0, norm: 'pre', positions: 'sinusoidal', shareEmbeddings: 'all', maxLength: 32, seed: 9 })
   const steps = new TransformerStepDecoder(transformer)
   for (let i = 0; i < 4; i++) {
     const [src, mask] = sentence(i)
@@ -127,7 +127,7 @@ test('the Transformer decodes through the same searches: beam 1 equals greedy, n
 
 test('cached incremental Transformer decoding equals recomputing the prefix (greedy and beam; pre- and post-LN), leak-free', async () => {
   for (const norm of ['pre', 'post'] as const) {
-    const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0, norm, positions: 'sinusoidal', maxLength: 32, seed: 4 })
+    const transformer = new TransformerModel({ srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0, norm, positions: 'sinusoidal', shareEmbeddings: norm === 'pre' ? 'all' : 'target-output', maxLength: 32, seed: 4 })
     const plain = new TransformerStepDecoder(transformer)
     const cached = new CachedTransformerStepDecoder(transformer)
     const greedyPlain = await greedyDecode(plain, held.src, held.srcMask, special)

@@ -12,6 +12,7 @@ import { MultiHeadAttention } from '../models/attention/multi-head.ts'
 import { Embedding } from '../models/layers/embedding.ts'
 import { LayerNorm } from '../models/layers/layer-norm.ts'
 import { Linear } from '../models/layers/linear.ts'
+import { TiedOutput } from '../models/layers/tied-output.ts'
 import { GruCell } from '../models/rnn/gru-cell.ts'
 import { LstmCell } from '../models/rnn/lstm-cell.ts'
 import { SimpleRnnCell } from '../models/rnn/simple-rnn-cell.ts'
@@ -44,6 +45,15 @@ function paddingMask(): tf.Tensor2D {
 type Case = { name: string; build: (params: ParameterStore) => () => tf.Scalar }
 
 const cases: Case[] = [
+  {
+    name: 'embedding tied to the output layer (input and output gradients meet in one table)',
+    build: (params) => {
+      const embedding = new Embedding(params, 'tied', 7, 4)
+      const output = new TiedOutput(params, 'tied-output', embedding)
+      const ids = tf.tensor2d([[1, 2, 2], [6, 0, 1]], undefined, 'int32')
+      return () => tf.tidy(() => probeLoss(output.apply(embedding.apply(ids)), 12))
+    },
+  },
   {
     name: 'linear',
     build: (params) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import BetterSqlite3 from 'better-sqlite3'
 import { Random } from '../models/core/random.ts'
+import type { Result } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { cleanEnv, cliPath, repoRoot, tempDir } from './helpers.ts'
@@ -85,12 +86,15 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
   const samples = (await engine.handle('runs.samples', { name: 'rev' })) as { steps: number[]; samples: { source: string; reference: string; hypothesis: string }[] }
   assert.deepEqual(samples.steps, [120, 240])
   assert.ok(samples.samples.length > 0 && samples.samples.filter((s) => s.hypothesis === s.reference).length >= samples.samples.length * 0.9)
-  const attention = (await engine.handle('runs.attention', { name: 'rev', probe: 1 })) as { steps: number[]; probes: number; map: { srcTokens: string[]; tgtTokens: string[]; weights: number[][] } }
+  const attention = (await engine.handle('runs.attention', { name: 'rev', probe: 1 })) as Result<'runs.attention'>
   assert.deepEqual(attention.steps, [120, 240])
   assert.equal(attention.probes, 2)
-  assert.equal(attention.map.weights.length, attention.map.tgtTokens.length)
+  assert.deepEqual(attention.layout, [{ kind: 'cross', layers: 1, heads: 1 }])
+  assert.ok(attention.map)
+  assert.equal(attention.map.weights.length, attention.map.rowTokens.length)
+  assert.equal(attention.map.rowTokens.at(-1), '</s>')
   for (const row of attention.map.weights) {
-    assert.equal(row.length, attention.map.srcTokens.length)
+    assert.equal(row.length, attention.map.colTokens.length)
     assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-3)
   }
 
@@ -118,6 +122,72 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
 
   await assert.rejects(engine.handle('runs.start', { name: 'rev' }), /reached its 240 steps; extend it/)
   await assert.rejects(engine.handle('translate', { run: 'nope', lines: ['a'] }), /no run named 'nope'/)
+})
+
+test('the tiny Transformer preset learns to reverse; every layer and head of encoder-self, decoder-self and cross-attention is stored for the probes', async () => {
+  await engine.handle('runs.create', {
+    name: 'rev-transformer',
+    model: 'transformer',
+    preset: 'tiny',
+    corpus: 'reverse',
+    tokenizer: 'letters',
+    transformer: { shareEmbeddings: 'all' },
+    training: { logEvery: 50, validEvery: 300, checkpointEvery: 300, validSentences: 40, probes: 2 },
+  })
+  await waitJob(((await engine.handle('runs.start', { name: 'rev-transformer' })) as { jobId: string }).jobId)
+  const { series } = (await engine.handle('runs.metrics', { name: 'rev-transformer', metrics: ['dev/bleu'] })) as Result<'runs.metrics'>
+  assert.ok(series['dev/bleu']!.at(-1)!.value > 90, `dev BLEU ${series['dev/bleu']!.map((p) => p.value)}`)
+
+  const grid = (await engine.handle('runs.attentionGrid', { name: 'rev-transformer', probe: 1, kind: 'decoder-self' })) as Result<'runs.attentionGrid'>
+  assert.deepEqual(grid.steps, [300, 600])
+  assert.deepEqual(grid.layout, [
+    { kind: 'encoder-self', layers: 2, heads: 4 },
+    { kind: 'decoder-self', layers: 2, heads: 4 },
+    { kind: 'cross', layers: 2, heads: 4 },
+  ])
+  assert.equal(grid.step, 600)
+  assert.deepEqual(grid.maps.map((m) => `${m.layer}/${m.head}`), ['0/0', '0/1', '0/2', '0/3', '1/0', '1/1', '1/2', '1/3'])
+  for (const map of grid.maps) {
+    assert.equal(map.colTokens[0], '<s>')
+    assert.equal(map.rowTokens.at(-1), '</s>')
+    map.weights.forEach((row, query) => {
+      assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-3)
+      // Causal: no weight on inputs after the query's own position.
+      row.slice(query + 1).forEach((w) => assert.ok(w < 1e-6, `decoder-self layer ${map.layer} head ${map.head} looks ahead`))
+    })
+  }
+  const encoder = (await engine.handle('runs.attentionGrid', { name: 'rev-transformer', probe: 1, kind: 'encoder-self', step: 300 })) as Result<'runs.attentionGrid'>
+  assert.equal(encoder.maps.length, 8)
+  for (const map of encoder.maps) assert.deepEqual(map.rowTokens, map.colTokens)
+
+  // The single-map view: the top layer's cross-attention, mean of heads unless a head is named.
+  const mean = (await engine.handle('runs.attention', { name: 'rev-transformer', probe: 1 })) as Result<'runs.attention'>
+  const head2 = (await engine.handle('runs.attention', { name: 'rev-transformer', probe: 1, layer: 0, head: 2 })) as Result<'runs.attention'>
+  const cross = (await engine.handle('runs.attentionGrid', { name: 'rev-transformer', probe: 1 })) as Result<'runs.attentionGrid'>
+  assert.equal(mean.map!.head, null)
+  assert.equal(mean.map!.layer, 1)
+  const top = cross.maps.filter((m) => m.layer === 1)
+  assert.ok(Math.abs(mean.map!.weights[0]![0]! - top.reduce((sum, m) => sum + m.weights[0]![0]!, 0) / 4) < 1e-6)
+  assert.deepEqual(head2.map!.weights, cross.maps.find((m) => m.layer === 0 && m.head === 2)!.weights)
+
+  const stats = (await engine.handle('runs.headStats', { name: 'rev-transformer' })) as Result<'runs.headStats'>
+  assert.equal(stats.step, 600)
+  assert.equal(stats.stats.length, 24)
+  for (const s of stats.stats) {
+    assert.ok(s.entropy >= 0 && s.entropy < Math.log(20), `entropy ${s.entropy}`)
+    for (const value of [s.previous, s.same, s.boundary]) assert.ok(value >= 0 && value <= 1 + 1e-6)
+  }
+  // Decoder self-attention at the first target position can only look at <s>: its boundary weight is high.
+  assert.ok(stats.stats.filter((s) => s.kind === 'decoder-self').every((s) => s.boundary > 0))
+
+  const inspected = (await engine.handle('translate', { run: 'rev-transformer', lines: ['a b c d'], search: 'greedy', inspect: true })) as Result<'translate'>
+  const [result] = inspected.results
+  assert.equal(result!.hypotheses[0]!.text, 'd c b a')
+  assert.equal(result!.maps!.length, 24)
+  const encoderMap = result!.maps!.find((m) => m.kind === 'encoder-self')!
+  assert.deepEqual(encoderMap.rowTokens, result!.srcPieces)
+  const crossMap = result!.maps!.find((m) => m.kind === 'cross' && m.layer === 1)!
+  assert.deepEqual(crossMap.rowTokens, result!.hypotheses[0]!.pieces)
 })
 
 test('killing the training process with SIGKILL loses nothing past the last checkpoint: the resumed run continues the same loss curve', async () => {

@@ -22,6 +22,7 @@ const tiny: TransformerConfig = {
   attentionDropout: 0,
   norm: 'post',
   positions: 'sinusoidal',
+  shareEmbeddings: 'none',
   maxLength: 32,
   seed: 4,
 }

@@ -241,6 +241,8 @@ export const TransformerModelConfig = z
     attentionDropout: z.number().min(0).max(0.9).default(0.1),
     norm: z.enum(['pre', 'post']).default('pre'),
     positions: z.enum(['sinusoidal', 'learned']).default('sinusoidal'),
+    /** Tie the target embedding to the output layer, or share one table for source, target and output (joint vocabulary). */
+    shareEmbeddings: z.enum(['none', 'target-output', 'all']).default('none'),
     maxLength: z.number().int().min(8).max(4096).default(256),
   })
   .strict()
@@ -372,6 +374,44 @@ export const SearchOptions = z
   .strict()
 export type SearchOptions = z.infer<typeof SearchOptions>
 
+/** Encoder self-attention, decoder self-attention (over its own prefix), or cross-attention (decoder over the source). */
+export const AttentionKind = z.enum(['encoder-self', 'decoder-self', 'cross'])
+export type AttentionKind = z.infer<typeof AttentionKind>
+
+/**
+ * One head's attention for one sentence. Rows are queries, columns keys: for cross and decoder-self a row is the
+ * target piece that step produced, and decoder-self columns are the decoder's inputs (<s> and the prefix).
+ */
+export const AttentionMap = z.object({
+  step: z.number().int(),
+  probe: z.number().int(),
+  kind: AttentionKind,
+  layer: z.number().int(),
+  /** null: the mean over the layer's heads. */
+  head: z.number().int().nullable(),
+  rowTokens: z.array(z.string()),
+  colTokens: z.array(z.string()),
+  /** [rowTokens.length][colTokens.length] */
+  weights: z.array(z.array(z.number())),
+})
+export type AttentionMap = z.infer<typeof AttentionMap>
+
+/** Which maps a run stores: per kind, its number of layers and heads. */
+export const AttentionLayout = z.array(z.object({ kind: AttentionKind, layers: z.number().int(), heads: z.number().int() }))
+export type AttentionLayout = z.infer<typeof AttentionLayout>
+
+/** A head's behaviour over the probe sentences (Clark et al. 2019): entropy in nats, mean weight on the previous/same/boundary key. */
+export const HeadStatistics = z.object({
+  kind: AttentionKind,
+  layer: z.number().int(),
+  head: z.number().int(),
+  entropy: z.number(),
+  previous: z.number(),
+  same: z.number(),
+  boundary: z.number(),
+})
+export type HeadStatistics = z.infer<typeof HeadStatistics>
+
 export const TranslationHypothesis = z.object({
   text: z.string(),
   pieces: z.array(z.string()),
@@ -386,7 +426,15 @@ export type TranslationHypothesis = z.infer<typeof TranslationHypothesis>
 export const TranslateResult = z.object({
   run: z.string(),
   checkpointStep: z.number().int(),
-  results: z.array(z.object({ source: z.string(), srcPieces: z.array(z.string()), hypotheses: z.array(TranslationHypothesis) })),
+  results: z.array(
+    z.object({
+      source: z.string(),
+      srcPieces: z.array(z.string()),
+      hypotheses: z.array(TranslationHypothesis),
+      /** With `inspect`: every head's map for the best hypothesis (probe = the line's index). */
+      maps: z.array(AttentionMap).optional(),
+    }),
+  ),
 })
 export type TranslateResult = z.infer<typeof TranslateResult>
 
@@ -402,15 +450,6 @@ export const EvalResult = z.object({
 })
 export type EvalResult = z.infer<typeof EvalResult>
 
-export const AttentionMap = z.object({
-  step: z.number().int(),
-  probe: z.number().int(),
-  srcTokens: z.array(z.string()),
-  tgtTokens: z.array(z.string()),
-  /** [tgtTokens.length][srcTokens.length] */
-  weights: z.array(z.array(z.number())),
-})
-export type AttentionMap = z.infer<typeof AttentionMap>
 
 const RunRef = z.object({ name: z.string().min(1) }).strict()
 
@@ -535,8 +574,29 @@ export const methods = {
     }),
   },
   'runs.attention': {
-    params: z.object({ name: z.string().min(1), probe: z.number().int().min(0).default(0), step: z.number().int().optional() }).strict(),
-    result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), map: AttentionMap.nullable() }),
+    params: z
+      .object({
+        name: z.string().min(1),
+        probe: z.number().int().min(0).default(0),
+        step: z.number().int().optional(),
+        kind: AttentionKind.default('cross'),
+        /** Default: the top layer. */
+        layer: z.number().int().min(0).optional(),
+        /** Default: the mean over the layer's heads. */
+        head: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), layout: AttentionLayout, map: AttentionMap.nullable() }),
+  },
+  /** Every layer × head of one kind for one probe at one validation step (the model view). */
+  'runs.attentionGrid': {
+    params: z.object({ name: z.string().min(1), probe: z.number().int().min(0).default(0), step: z.number().int().optional(), kind: AttentionKind.default('cross') }).strict(),
+    result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), layout: AttentionLayout, step: z.number().int().nullable(), maps: z.array(AttentionMap) }),
+  },
+  /** Per-head statistics over the probe sentences at one validation step (default: the latest). */
+  'runs.headStats': {
+    params: z.object({ name: z.string().min(1), step: z.number().int().optional() }).strict(),
+    result: z.object({ steps: z.array(z.number().int()), step: z.number().int().nullable(), probes: z.number().int(), stats: z.array(HeadStatistics) }),
   },
   'translate': {
     params: SearchOptions.extend({
@@ -547,6 +607,8 @@ export const methods = {
       average: z.number().int().min(2).max(50).optional(),
       lines: z.array(z.string()).min(1).max(5000),
       attention: z.boolean().default(true),
+      /** Also return every layer's and head's attention (encoder self, decoder self, cross) for each best hypothesis. */
+      inspect: z.boolean().default(false),
     }).strict(),
     result: TranslateResult,
   },

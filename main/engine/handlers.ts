@@ -4,9 +4,11 @@ import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, type JobKind, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { resolveRunConfig } from './training/presets.ts'
+import { headStatisticsOf, meanOfHeads } from './training/attention.ts'
 import {
-  attentionMapAt,
-  attentionSteps,
+  attentionAtStep,
+  attentionGrid,
+  attentionOverview,
   createRun,
   findRun,
   listCheckpoints,
@@ -300,11 +302,30 @@ export const handlers: Handlers = {
     return { steps, step: chosen, samples: chosen === null ? [] : samplesAt(engine.db, run.id, chosen) }
   },
 
-  'runs.attention': (engine, { name, probe, step }) => {
+  'runs.attention': (engine, { name, probe, step, kind, layer, head }) => {
     const run = requireRun(engine, name)
-    const { steps, probes } = attentionSteps(engine.db, run.id)
-    const chosen = step ?? steps.at(-1)
-    return { steps, probes, map: chosen === undefined ? null : attentionMapAt(engine.db, run.id, probe, chosen) }
+    const overview = attentionOverview(engine.db, run.id)
+    const chosen = step ?? overview.steps.at(-1)
+    const shape = overview.layout.find((l) => l.kind === kind)
+    if (chosen === undefined || !shape) return { ...overview, map: null }
+    const topLayer = layer ?? shape.layers - 1
+    const heads = attentionGrid(engine.db, run.id, probe, chosen, kind).filter((m) => m.layer === topLayer)
+    const map = head === undefined ? (heads.length === 1 ? heads[0]! : meanOfHeads(heads)) : (heads.find((m) => m.head === head) ?? null)
+    return { ...overview, map }
+  },
+
+  'runs.attentionGrid': (engine, { name, probe, step, kind }) => {
+    const run = requireRun(engine, name)
+    const overview = attentionOverview(engine.db, run.id)
+    const chosen = step ?? overview.steps.at(-1) ?? null
+    return { ...overview, step: chosen, maps: chosen === null ? [] : attentionGrid(engine.db, run.id, probe, chosen, kind) }
+  },
+
+  'runs.headStats': (engine, { name, step }) => {
+    const run = requireRun(engine, name)
+    const { steps, probes } = attentionOverview(engine.db, run.id)
+    const chosen = step ?? steps.at(-1) ?? null
+    return { steps, step: chosen, probes, stats: chosen === null ? [] : headStatisticsOf(attentionAtStep(engine.db, run.id, chosen)) }
   },
 
   translate: async (engine, params) => {

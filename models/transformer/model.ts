@@ -7,10 +7,13 @@ import { tidyResult } from '../core/tidy.ts'
 import { Embedding } from '../layers/embedding.ts'
 import { LayerNorm } from '../layers/layer-norm.ts'
 import { Linear } from '../layers/linear.ts'
+import { TiedOutput } from '../layers/tied-output.ts'
 import { DecoderLayer, type LayerCache } from './decoder-layer.ts'
 import { EncoderLayer, type LayerOptions } from './encoder-layer.ts'
 import { sinusoidalPositions } from './positional-encoding.ts'
 import type { NormPosition } from './sublayer.ts'
+
+export type EmbeddingSharing = 'none' | 'target-output' | 'all'
 
 export interface TransformerConfig {
   srcVocab: number
@@ -24,6 +27,8 @@ export interface TransformerConfig {
   attentionDropout: number
   norm: NormPosition
   positions: 'sinusoidal' | 'learned'
+  /** 'target-output' ties the target embedding to the output layer; 'all' also shares it with the source (a joint vocabulary). */
+  shareEmbeddings: EmbeddingSharing
   maxLength: number
   seed: number
 }
@@ -42,13 +47,16 @@ export class TransformerModel {
   private readonly encoderLayers: EncoderLayer[]
   private readonly decoderLayers: DecoderLayer[]
   private readonly finalNorms: [LayerNorm, LayerNorm] | null // pre-LN stacks end with a norm
-  private readonly output: Linear
+  private readonly output: Linear | TiedOutput
 
   constructor(readonly config: TransformerConfig) {
     this.params = new ParameterStore(new Random(config.seed))
     const p = this.params
-    this.srcEmbedding = new Embedding(p, 'src_embedding', config.srcVocab, config.dModel)
+    if (config.shareEmbeddings === 'all' && config.srcVocab !== config.tgtVocab) {
+      throw new Error(`sharing source and target embeddings needs one joint vocabulary (source ${config.srcVocab}, target ${config.tgtVocab})`)
+    }
     this.tgtEmbedding = new Embedding(p, 'tgt_embedding', config.tgtVocab, config.dModel)
+    this.srcEmbedding = config.shareEmbeddings === 'all' ? this.tgtEmbedding : new Embedding(p, 'src_embedding', config.srcVocab, config.dModel)
     this.positions =
       config.positions === 'learned'
         ? p.create('positions', [config.maxLength, config.dModel], { kind: 'normal', std: 0.02 })
@@ -56,7 +64,7 @@ export class TransformerModel {
     this.encoderLayers = Array.from({ length: config.encoderLayers }, (_, i) => new EncoderLayer(p, `encoder/layer${i}`, config.dModel, config.heads, config.dFF, config.norm))
     this.decoderLayers = Array.from({ length: config.decoderLayers }, (_, i) => new DecoderLayer(p, `decoder/layer${i}`, config.dModel, config.heads, config.dFF, config.norm))
     this.finalNorms = config.norm === 'pre' ? [new LayerNorm(p, 'encoder/final_norm', config.dModel), new LayerNorm(p, 'decoder/final_norm', config.dModel)] : null
-    this.output = new Linear(p, 'output', config.dModel, config.tgtVocab)
+    this.output = config.shareEmbeddings === 'none' ? new Linear(p, 'output', config.dModel, config.tgtVocab) : new TiedOutput(p, 'output', this.tgtEmbedding)
   }
 
   /** ids [B, L] at positions offset … offset + L − 1. */

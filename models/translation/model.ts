@@ -12,6 +12,16 @@ import type { TranslationBatch } from './batch.ts'
 export type Seq2SeqSpec = Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab' | 'seed'>
 export type TransformerSpec = Omit<TransformerConfig, 'srcVocab' | 'tgtVocab' | 'seed'>
 
+/** Which attention a map shows: the encoder over the source, the decoder over its own prefix, or the decoder over the source. */
+export type AttentionKind = 'encoder-self' | 'decoder-self' | 'cross'
+
+/** One layer's attention, every head: [B, heads, rows (queries), cols (keys)]. RNN models have one layer and one head. */
+export interface LayerAttention {
+  kind: AttentionKind
+  layer: number
+  weights: tf.Tensor4D
+}
+
 export type ModelSpec = { kind: 'seq2seq'; seq2seq: Seq2SeqSpec } | { kind: 'transformer'; transformer: TransformerSpec }
 
 export interface TranslationModel {
@@ -22,6 +32,8 @@ export interface TranslationModel {
   setOutputBias(values: Float32Array): void
   /** Greedy, beam and sampling search over this model. */
   stepDecoder(): StepDecoder<unknown>
+  /** Every attention map of a teacher-forced pass over the batch (no dropout); the caller disposes the weights. */
+  inspect(batch: TranslationBatch): LayerAttention[]
   parameterCount(): number
   dispose(): void
 }
@@ -34,6 +46,7 @@ class TranslationAdapter implements TranslationModel {
     /** Teacher-forced logits [B, T, tgtVocab]. */
     private readonly logits: (batch: TranslationBatch, training: boolean) => tf.Tensor3D,
     private readonly decoder: () => StepDecoder<unknown>,
+    private readonly attention: (batch: TranslationBatch) => LayerAttention[],
     private readonly release: () => void,
   ) {}
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar {
@@ -46,6 +59,9 @@ class TranslationAdapter implements TranslationModel {
   }
   stepDecoder(): StepDecoder<unknown> {
     return this.decoder()
+  }
+  inspect(batch: TranslationBatch): LayerAttention[] {
+    return this.attention(batch)
   }
   parameterCount(): number {
     return this.params.count()
@@ -63,6 +79,12 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
       vocab.tgt,
       (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, training).logits,
       () => new Seq2SeqStepDecoder(model) as StepDecoder<unknown>,
+      (batch) =>
+        tf.tidy(() => {
+          const { logits, attention } = model.forward(batch.src, batch.srcMask, batch.tgtIn, false)
+          logits.dispose()
+          return attention ? [{ kind: 'cross' as const, layer: 0, weights: attention.expandDims(1) as tf.Tensor4D }] : [] // [B, 1, T, S]
+        }),
       () => model.dispose(),
     )
   }
@@ -72,6 +94,12 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
     vocab.tgt,
     (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, training).logits,
     () => new CachedTransformerStepDecoder(model) as StepDecoder<unknown>,
+    (batch) => {
+      const { logits, attention } = model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, false, true)
+      logits.dispose()
+      const layers = (kind: AttentionKind, weights: tf.Tensor4D[]) => weights.map((w, layer) => ({ kind, layer, weights: w }))
+      return [...layers('encoder-self', attention!.encoderSelf), ...layers('decoder-self', attention!.decoderSelf), ...layers('cross', attention!.cross)]
+    },
     () => model.dispose(),
   )
 }

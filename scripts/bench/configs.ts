@@ -33,6 +33,7 @@ export const transformerConfig: TransformerConfig = {
   attentionDropout: 0.1,
   norm: 'post',
   positions: 'sinusoidal',
+  shareEmbeddings: 'none',
   maxLength: 64,
   seed: 1,
 }

@@ -1,6 +1,7 @@
 // What each kind of long job does inside its worker thread.
 import { CleanOptions, CorpusImportParams, methods, SearchOptions, TokenizerTrainParams, type JobKind } from '../../api/contract.ts'
 import { selectBackend } from '../compute/backends.ts'
+import { inspectSentence } from '../training/attention.ts'
 import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
 import { recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
@@ -69,7 +70,7 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     }
   },
   'run.translate': async ({ spec, db, isCancelled, post }) => {
-    const { run, checkpoint, average, lines, attention, ...search } = methods.translate.params.parse(spec.params)
+    const { run, checkpoint, average, lines, attention, inspect, ...search } = methods.translate.params.parse(spec.params)
     await startCompute(spec)
     const loaded = await loadRun(db, run, checkpoint, average)
     try {
@@ -79,7 +80,12 @@ export const jobRunners: Record<JobKind, JobRunner> = {
         if (isCancelled()) throw new JobCancelledError()
         const srcIds = loaded.src.encode(line)
         const hypotheses = await searchOne(loaded.model, loaded.tgt, srcIds, options)
-        results.push({ source: line, srcPieces: loaded.src.piecesOf(srcIds), hypotheses: hypotheses.map((h) => describeHypothesis(loaded.tgt, h, attention)) })
+        const best = hypotheses[0]
+        const maps =
+          inspect && best
+            ? (await inspectSentence(loaded.model, loaded.src, loaded.tgt, srcIds, best.tokens, best.finished)).map((map) => ({ ...map, step: loaded.checkpointStep, probe: i }))
+            : undefined
+        results.push({ source: line, srcPieces: loaded.src.piecesOf(srcIds), hypotheses: hypotheses.map((h) => describeHypothesis(loaded.tgt, h, attention)), maps })
         post({ type: 'progress', done: i + 1, total: lines.length, unit: 'lines' })
       }
       return { run, checkpointStep: loaded.checkpointStep, results }

@@ -47,6 +47,10 @@ export function resolveRunConfig(params: RunCreateParams): RunConfig {
     throw new Error(`no ${params.model} preset named '${params.preset}' (available: ${Object.keys(presets[params.model]).join(', ')})`)
   }
   const training = TrainingConfig.parse({ ...preset?.training, ...params.training })
+  const transformer = params.model === 'transformer' ? TransformerModelConfig.parse({ ...preset?.transformer, ...params.transformer }) : null
+  if (transformer?.shareEmbeddings === 'all' && params.tgtTokenizer !== undefined && params.tgtTokenizer !== params.tokenizer) {
+    throw new Error(`shareEmbeddings 'all' needs one joint tokenizer, but the source uses '${params.tokenizer}' and the target '${params.tgtTokenizer}'`)
+  }
   return RunConfig.parse({
     model: params.model,
     corpus: params.corpus,
@@ -54,7 +58,7 @@ export function resolveRunConfig(params: RunCreateParams): RunConfig {
     tgtTokenizer: params.tgtTokenizer ?? params.tokenizer,
     preset: params.preset ?? null,
     seq2seq: params.model === 'seq2seq' ? Seq2SeqModelConfig.parse({ ...preset?.seq2seq, ...params.seq2seq }) : null,
-    transformer: params.model === 'transformer' ? TransformerModelConfig.parse({ ...preset?.transformer, ...params.transformer }) : null,
+    transformer,
     training,
   })
 }

@@ -1,5 +1,5 @@
 // Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
-import { RunConfig, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary } from '../../api/contract.ts'
+import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 
 interface RunRecord {
@@ -234,28 +234,59 @@ export function samplesAt(db: Database, runId: number, step: number): Validation
   return db.prepare('SELECT idx AS "index", source, reference, hypothesis FROM validation_samples WHERE run_id = ? AND step = ? ORDER BY idx').all(runId, step) as ValidationSample[]
 }
 
-export function saveAttentionMap(db: Database, runId: number, checkpointId: number | null, map: AttentionMap): void {
-  const rows = map.weights.length
-  const cols = map.srcTokens.length
-  const data = new Float32Array(rows * cols)
-  map.weights.forEach((row, r) => data.set(row.slice(0, cols), r * cols))
-  db.prepare(
-    "INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens) VALUES (?, ?, ?, ?, 'cross', 0, 0, ?, ?, ?, ?, ?)",
-  ).run(runId, checkpointId, map.step, map.probe, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.srcTokens), JSON.stringify(map.tgtTokens))
+/** One validation's maps (every probe, kind, layer and head) in one transaction. */
+export function saveAttentionMaps(db: Database, runId: number, checkpointId: number | null, maps: readonly AttentionMap[]): void {
+  const insert = db.prepare(
+    'INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  db.transaction(() => {
+    for (const map of maps) {
+      const rows = map.rowTokens.length
+      const cols = map.colTokens.length
+      const data = new Float32Array(rows * cols)
+      map.weights.forEach((row, r) => data.set(row.slice(0, cols), r * cols))
+      // src_tokens holds the column (key) tokens, tgt_tokens the row (query) tokens.
+      insert.run(runId, checkpointId, map.step, map.probe, map.kind, map.layer, map.head ?? 0, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.colTokens), JSON.stringify(map.rowTokens))
+    }
+  })()
 }
 
-export function attentionSteps(db: Database, runId: number): { steps: number[]; probes: number } {
-  const steps = (db.prepare("SELECT DISTINCT step FROM attention_maps WHERE run_id = ? AND attn_type = 'cross' ORDER BY step").all(runId) as { step: number }[]).map((r) => r.step)
-  const probes = (db.prepare("SELECT COUNT(DISTINCT probe_idx) AS n FROM attention_maps WHERE run_id = ? AND attn_type = 'cross'").get(runId) as { n: number }).n
-  return { steps, probes }
-}
+type MapRow = { step: number; probe_idx: number; attn_type: AttentionKind; layer: number; head: number; rows: number; cols: number; data: Buffer; src_tokens: string; tgt_tokens: string }
+const mapColumns = 'step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens'
 
-export function attentionMapAt(db: Database, runId: number, probe: number, step: number): AttentionMap | null {
-  const row = db
-    .prepare("SELECT step, probe_idx, rows, cols, data, src_tokens, tgt_tokens FROM attention_maps WHERE run_id = ? AND probe_idx = ? AND step = ? AND attn_type = 'cross' AND layer = 0 AND head = 0")
-    .get(runId, probe, step) as { step: number; probe_idx: number; rows: number; cols: number; data: Buffer; src_tokens: string; tgt_tokens: string } | undefined
-  if (!row) return null
+function toMap(row: MapRow): AttentionMap {
   const values = new Float32Array(new Uint8Array(row.data).buffer)
   const weights = Array.from({ length: row.rows }, (_, r) => Array.from(values.subarray(r * row.cols, (r + 1) * row.cols)))
-  return { step: row.step, probe: row.probe_idx, srcTokens: JSON.parse(row.src_tokens) as string[], tgtTokens: JSON.parse(row.tgt_tokens) as string[], weights }
+  return {
+    step: row.step,
+    probe: row.probe_idx,
+    kind: row.attn_type,
+    layer: row.layer,
+    head: row.head,
+    rowTokens: JSON.parse(row.tgt_tokens) as string[],
+    colTokens: JSON.parse(row.src_tokens) as string[],
+    weights,
+  }
+}
+
+/** Validation steps with stored maps, the number of probes, and per kind the layers and heads stored. */
+export function attentionOverview(db: Database, runId: number): { steps: number[]; probes: number; layout: AttentionLayout } {
+  const steps = (db.prepare('SELECT DISTINCT step FROM attention_maps WHERE run_id = ? ORDER BY step').all(runId) as { step: number }[]).map((r) => r.step)
+  const probes = (db.prepare('SELECT COUNT(DISTINCT probe_idx) AS n FROM attention_maps WHERE run_id = ?').get(runId) as { n: number }).n
+  const order: AttentionKind[] = ['encoder-self', 'decoder-self', 'cross']
+  const layout = (db.prepare('SELECT attn_type AS kind, MAX(layer) + 1 AS layers, MAX(head) + 1 AS heads FROM attention_maps WHERE run_id = ? GROUP BY attn_type').all(runId) as AttentionLayout).sort(
+    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind),
+  )
+  return { steps, probes, layout }
+}
+
+/** Every head of one kind (ordered by layer, then head) for a probe at a step. */
+export function attentionGrid(db: Database, runId: number, probe: number, step: number, kind: AttentionKind): AttentionMap[] {
+  const rows = db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND probe_idx = ? AND step = ? AND attn_type = ? ORDER BY layer, head`).all(runId, probe, step, kind) as MapRow[]
+  return rows.map(toMap)
+}
+
+/** All maps at a step, every probe (for per-head statistics). */
+export function attentionAtStep(db: Database, runId: number, step: number): AttentionMap[] {
+  return (db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND step = ? ORDER BY attn_type, layer, head, probe_idx`).all(runId, step) as MapRow[]).map(toMap)
 }

@@ -1,7 +1,7 @@
 // The training loop of a run, inside a job's worker thread: batches, updates, live metrics, validation
 // (loss, perplexity, BLEU/chrF/TER, probe hypotheses and attention), checkpoints, keep-best, early stopping,
 // and pause/stop/crash-safe resumption from the last checkpoint.
-import type { EngineEvent, RunStatus, ValidationMetric } from '../../api/contract.ts'
+import type { AttentionMap, EngineEvent, RunStatus, ValidationMetric } from '../../api/contract.ts'
 import { Adam } from '../../../models/train/adam.ts'
 import { epochBatches, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
@@ -12,6 +12,7 @@ import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { encodePairs, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { greedyMany, meanLoss, scoreTexts } from './inference.ts'
+import { inspectSentence } from './attention.ts'
 import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
 import {
   findRun,
@@ -19,7 +20,7 @@ import {
   markBestCheckpoint,
   pruneCheckpoints,
   recordMetrics,
-  saveAttentionMap,
+  saveAttentionMaps,
   saveCheckpoint,
   requestRunControl,
   runControl,
@@ -231,17 +232,13 @@ class Trainer {
       state.step,
       this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
     )
+    const maps: AttentionMap[] = []
     for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
       const hyp = decoded[probe]!
-      if (hyp.attention.length === 0) continue
-      saveAttentionMap(this.db, this.run.id, null, {
-        step: state.step,
-        probe,
-        srcTokens: this.src.piecesOf(sources[probe]!),
-        tgtTokens: [...this.tgt.piecesOf(hyp.tokens), ...(hyp.finished ? ['</s>'] : [])],
-        weights: hyp.attention,
-      })
+      const sentence = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, hyp.tokens, hyp.finished)
+      maps.push(...sentence.map((map) => ({ ...map, step: state.step, probe })))
     }
+    saveAttentionMaps(this.db, this.run.id, null, maps)
     const value = values[training.bestMetric]
     const better = higherIsBetter[training.bestMetric]
     const improved = state.best === null || (better ? value > state.best : value < state.best)
