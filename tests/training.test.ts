@@ -173,6 +173,8 @@ test('the tiny Transformer preset learns to reverse; every layer and head of enc
   const stats = (await engine.handle('runs.headStats', { name: 'rev-transformer' })) as Result<'runs.headStats'>
   assert.equal(stats.step, 600)
   assert.equal(stats.stats.length, 24)
+  assert.deepEqual(stats.stats.slice(0, 2).map((s) => `${s.kind}/${s.layer}/${s.head}`), ['encoder-self/0/0', 'encoder-self/0/1'])
+  assert.deepEqual(stats.stats.at(-1)!.kind, 'cross')
   for (const s of stats.stats) {
     assert.ok(s.entropy >= 0 && s.entropy < Math.log(20), `entropy ${s.entropy}`)
     for (const value of [s.previous, s.same, s.boundary]) assert.ok(value >= 0 && value <= 1 + 1e-6)

@@ -51,5 +51,8 @@ export function headStatisticsOf(maps: readonly AttentionMap[]): HeadStatistics[
     group.stats.push(headStatistics(map.weights, boundaryColumns(map.colTokens)))
     groups.set(key, group)
   }
-  return [...groups.values()].map(({ kind, layer, head, stats }) => ({ kind, layer, head, ...meanStatistics(stats) }))
+  const order: AttentionKind[] = ['encoder-self', 'decoder-self', 'cross']
+  return [...groups.values()]
+    .map(({ kind, layer, head, stats }) => ({ kind, layer, head, ...meanStatistics(stats) }))
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.layer - b.layer || a.head - b.head)
 }

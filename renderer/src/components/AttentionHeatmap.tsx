@@ -17,6 +17,43 @@ export interface HeatmapProps {
 const cell = 22
 const labelFont = '12px ui-monospace, Menlo, monospace'
 
+/** The heatmap colour of a weight as RGB over white (for pixel painting). */
+export function colourBytes(value: number): [number, number, number] {
+  const alpha = 0.04 + 0.96 * Math.max(0, Math.min(1, value))
+  return [Math.round(255 - (255 - 47) * alpha), Math.round(255 - (255 - 95) * alpha), Math.round(255 - (255 - 208) * alpha)]
+}
+
+/** Paints a matrix one pixel per cell and scales it into the box: one draw call for any size. */
+export function paintMatrix(context: CanvasRenderingContext2D, weights: readonly (readonly number[])[], x: number, y: number, width: number, height: number): void {
+  const rows = weights.length
+  const cols = weights[0]?.length ?? 0
+  if (rows === 0 || cols === 0) return
+  const pixels = new ImageData(cols, rows)
+  weights.forEach((row, r) =>
+    row.forEach((value, c) => {
+      const [red, green, blue] = colourBytes(value)
+      const at = (r * cols + c) * 4
+      pixels.data[at] = red
+      pixels.data[at + 1] = green
+      pixels.data[at + 2] = blue
+      pixels.data[at + 3] = 255
+    }),
+  )
+  const scratch = document.createElement('canvas')
+  scratch.width = cols
+  scratch.height = rows
+  scratch.getContext('2d')!.putImageData(pixels, 0, 0)
+  context.imageSmoothingEnabled = false
+  context.drawImage(scratch, x, y, width, height)
+}
+
+export function download(name: string, href: string): void {
+  const link = document.createElement('a')
+  link.href = href
+  link.download = name
+  link.click()
+}
+
 function colour(value: number, difference: boolean): string {
   if (difference) {
     const v = Math.max(-1, Math.min(1, value))
@@ -48,13 +85,6 @@ export function heatmapSvg({ srcTokens, tgtTokens, weights, difference = false }
   })
   parts.push('</svg>')
   return parts.join('')
-}
-
-function download(name: string, href: string): void {
-  const link = document.createElement('a')
-  link.href = href
-  link.download = name
-  link.click()
 }
 
 export function AttentionHeatmap(props: HeatmapProps) {

@@ -2,9 +2,11 @@
 // validation samples, run comparison and attention over training.
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
+import type { AttentionKind, AttentionLayout, JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
+import { AttentionExplorer, KindSelect, mapLabel } from '../components/AttentionExplorer.tsx'
 import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
+import { HeadStatsTable } from '../components/HeadStatsTable.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
 import { formatDuration } from '../format.ts'
@@ -278,6 +280,50 @@ function ValidationSamples({ name, refreshKey }: { name: string; refreshKey: str
 type AttentionResult = Result<'runs.attention'>
 
 /** Attention over training: a slider over validation steps for one probe sentence, and the difference of two steps. */
+/** Which map the heatmap over training shows: a kind, a layer and a head (null: the mean of the layer's heads). */
+interface MapChoice {
+  kind: AttentionKind
+  layer: number | null
+  head: number | null
+}
+
+function mapParams(choice: MapChoice) {
+  return { kind: choice.kind, ...(choice.layer === null ? {} : { layer: choice.layer }), ...(choice.head === null ? {} : { head: choice.head }) }
+}
+
+function MapChoiceTools({ layout, choice, onChange }: { layout: AttentionLayout; choice: MapChoice; onChange: (choice: MapChoice) => void }) {
+  const { t } = useTranslation()
+  const shape = layout.find((l) => l.kind === choice.kind)
+  if (!shape) return null
+  const layer = choice.layer ?? shape.layers - 1
+  return (
+    <>
+      <KindSelect layout={layout} value={choice.kind} onChange={(kind) => onChange({ kind, layer: null, head: null })} />
+      <label>
+        {t('inspect.layerFilter')}
+        <select value={layer} onChange={(event) => onChange({ ...choice, layer: Number(event.target.value) })} data-testid="attention-layer">
+          {Array.from({ length: shape.layers }, (_, i) => (
+            <option key={i} value={i}>
+              {i + 1}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('inspect.headFilter')}
+        <select value={choice.head ?? ''} onChange={(event) => onChange({ ...choice, head: event.target.value === '' ? null : Number(event.target.value) })} data-testid="attention-head">
+          <option value="">{t('inspect.meanOfHeads')}</option>
+          {Array.from({ length: shape.heads }, (_, i) => (
+            <option key={i} value={i}>
+              {i + 1}
+            </option>
+          ))}
+        </select>
+      </label>
+    </>
+  )
+}
+
 function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refreshKey: string; runs: string[] }) {
   const { t } = useTranslation()
   const client = useClient()
@@ -286,38 +332,46 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
   const [compareIndex, setCompareIndex] = useState<number | null>(null)
   /** Another run trained on the same corpus and tokenizer has the same probes: its map at the same step (or its latest). */
   const [compareRun, setCompareRun] = useState('')
+  const [choice, setChoice] = useState<MapChoice>({ kind: 'cross', layer: null, head: null })
+  const [explorerKind, setExplorerKind] = useState<AttentionKind>('encoder-self')
   const overview = useQuery('runs.attention', { name, probe }, `${name}:${probe}:${refreshKey}`)
   const steps = overview.data?.steps ?? []
+  const layout = overview.data?.layout ?? []
+  /** Transformers store several kinds, layers and heads; RNN models one cross-attention map. */
+  const multiHead = layout.some((l) => l.layers > 1 || l.heads > 1) || layout.length > 1
   const at = index ?? steps.length - 1
+  const step = steps[Math.min(at, steps.length - 1)]
   const [maps, setMaps] = useState<{ current: AttentionResult['map']; other: AttentionResult['map'] }>({ current: null, other: null })
+  const grid = useQuery('runs.attentionGrid', { name, probe, step, kind: explorerKind }, `${name}:${probe}:${step}:${explorerKind}:${refreshKey}`, multiHead && step !== undefined)
+  const headStats = useQuery('runs.headStats', { name, step }, `${name}:${step}:${refreshKey}`, multiHead && step !== undefined)
   useEffect(() => {
-    if (steps.length === 0) return
+    if (step === undefined) return
     let live = true
-    const step = steps[Math.min(at, steps.length - 1)]!
     const other = compareIndex === null ? undefined : steps[compareIndex]
     const otherMap = async () => {
       if (compareRun) {
         const overview = await client.call('runs.attention', { name: compareRun, probe })
         const sameStep = overview.steps.includes(step) ? step : overview.steps.at(-1)
-        return sameStep === undefined ? null : (await client.call('runs.attention', { name: compareRun, probe, step: sameStep })).map
+        return sameStep === undefined ? null : (await client.call('runs.attention', { name: compareRun, probe, step: sameStep, ...mapParams(choice) })).map
       }
-      return other === undefined ? null : (await client.call('runs.attention', { name, probe, step: other })).map
+      return other === undefined ? null : (await client.call('runs.attention', { name, probe, step: other, ...mapParams(choice) })).map
     }
-    void Promise.all([client.call('runs.attention', { name, probe, step }), otherMap()]).then(([a, b]) => {
+    void Promise.all([client.call('runs.attention', { name, probe, step, ...mapParams(choice) }), otherMap()]).then(([a, b]) => {
       if (live) setMaps({ current: a.map, other: b })
     })
     return () => {
       live = false
     }
-  }, [client, name, probe, at, compareIndex, compareRun, steps.join()])
+  }, [client, name, probe, step, compareIndex, compareRun, choice, steps.join()])
   if (steps.length === 0) return <p className="muted">{t('attention.none')}</p>
   const current = maps.current
   const other = maps.other
   // The difference is defined where both maps have the same shape (same hypothesis length).
   const diff =
-    current && other && other.weights.length === current.weights.length && other.srcTokens.length === current.srcTokens.length
+    current && other && other.weights.length === current.weights.length && other.colTokens.length === current.colTokens.length
       ? current.weights.map((row, r) => row.map((w, c) => w - other.weights[r]![c]!))
       : null
+  const which = current ? mapLabel(t, current) : ''
   return (
     <div data-testid="attention-over-training">
       <div className="tools">
@@ -332,9 +386,10 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
           </select>
         </label>
         <label>
-          {t('attention.step', { step: steps[at] })}
-          <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(steps[at])} data-testid="attention-slider" />
+          {t('attention.step', { step })}
+          <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(step)} data-testid="attention-slider" />
         </label>
+        {multiHead && <MapChoiceTools layout={layout} choice={choice} onChange={setChoice} />}
         <OtherRunSelect label={t('attention.compareRun')} none={t('attention.noCompare')} runs={runs} current={name} value={compareRun} onChange={setCompareRun} />
         <label>
           {t('attention.compare')}
@@ -348,18 +403,28 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
           </select>
         </label>
       </div>
-      {current && !diff && <AttentionHeatmap srcTokens={current.srcTokens} tgtTokens={current.tgtTokens} weights={current.weights} label={t('attention.at', { step: current.step })} fileName={`${name}-probe${probe + 1}-step${current.step}`} />}
+      {current && !diff && (
+        <AttentionHeatmap srcTokens={current.colTokens} tgtTokens={current.rowTokens} weights={current.weights} label={t('attention.at', { which, step: current.step })} fileName={`${name}-probe${probe + 1}-step${current.step}`} />
+      )}
       {current && other && diff && (
         <AttentionHeatmap
-          srcTokens={current.srcTokens}
-          tgtTokens={current.tgtTokens}
+          srcTokens={current.colTokens}
+          tgtTokens={current.rowTokens}
           weights={diff}
           difference
-          label={compareRun ? t('attention.diffRun', { a: name, b: compareRun, step: other.step }) : t('attention.diff', { a: current.step, b: other.step })}
+          label={compareRun ? t('attention.diffRun', { a: name, b: compareRun, step: other.step, which }) : t('attention.diff', { a: current.step, b: other.step, which })}
           fileName={`${name}-probe${probe + 1}-diff`}
         />
       )}
       {current && other && !diff && <p className="muted">{t('attention.shapesDiffer')}</p>}
+      {multiHead && (
+        <>
+          <h3>{t('inspect.allHeads', { step })}</h3>
+          <AttentionExplorer layout={layout} kind={explorerKind} onKind={setExplorerKind} maps={grid.data?.maps ?? []} fileName={`${name}-probe${probe + 1}-step${step}`} />
+          <h3>{t('inspect.statsTitle', { probes: headStats.data?.probes ?? 0, step })}</h3>
+          {headStats.data && <HeadStatsTable stats={headStats.data.stats} onPick={(kind, layer, head) => setChoice({ kind, layer, head })} />}
+        </>
+      )}
     </div>
   )
 }

@@ -2,8 +2,9 @@
 // with scores and each hypothesis' attention heatmap; optionally two models side by side.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { Result, SearchOptions } from '../../../main/api/contract.ts'
+import type { AttentionKind, Result, SearchOptions } from '../../../main/api/contract.ts'
 import { useClient, useQuery } from '../api/hooks.ts'
+import { AttentionExplorer, layoutOf } from '../components/AttentionExplorer.tsx'
 import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
@@ -43,8 +44,13 @@ function ModelPicker({ label, runs, value, onChange, allowNone }: { label: strin
 function Results({ translation }: { translation: Translation }) {
   const { t } = useTranslation()
   const [chosen, setChosen] = useState(0)
+  const [kind, setKind] = useState<AttentionKind>('cross')
   const result = translation.results[0]
   if (!result) return null
+  const maps = result.maps ?? []
+  const layout = layoutOf(maps)
+  /** RNN models have one cross-attention map, already shown as the heatmap; Transformers get every layer and head. */
+  const multiHead = layout.length > 1 || layout.some((l) => l.layers > 1 || l.heads > 1)
   const hypothesis = result.hypotheses[Math.min(chosen, result.hypotheses.length - 1)]
   return (
     <div className="translation" data-testid={`translation-${translation.run}`}>
@@ -65,6 +71,12 @@ function Results({ translation }: { translation: Translation }) {
         <AttentionHeatmap srcTokens={result.srcPieces} tgtTokens={hypothesis.pieces} weights={hypothesis.attention} label={t('translate.heatmap', { text: hypothesis.text })} fileName={`${translation.run}-attention`} />
       ) : (
         <p className="muted">{t('translate.noAttention')}</p>
+      )}
+      {multiHead && (
+        <>
+          <h3>{t('translate.allHeads')}</h3>
+          <AttentionExplorer layout={layout} kind={kind} onKind={setKind} maps={maps} fileName={`${translation.run}-attention`} />
+        </>
       )}
     </div>
   )
@@ -103,7 +115,7 @@ export function TranslatePage() {
     setBusy(true)
     setError(null)
     try {
-      const options = { search, beamSize, nBest: search === 'greedy' ? 1 : nBest, alpha, temperature, topK, topP, lines: [text.trim()], attention: true }
+      const options = { search, beamSize, nBest: search === 'greedy' ? 1 : nBest, alpha, temperature, topK, topP, lines: [text.trim()], attention: true, inspect: true }
       const models = [primary, ...(second.run ? [second] : [])]
       setResults(await Promise.all(models.map((m) => client.call('translate', { ...options, run: m.run, ...(m.checkpoint ? { checkpoint: Number(m.checkpoint) } : {}) }))))
     } catch (caught) {
