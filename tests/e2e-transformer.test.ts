@@ -32,6 +32,15 @@ test('open the model view, head view and head statistics of a trained tiny Trans
     const result = runCli(['--db', db, '--no-sample', ...args])
     assert.equal(result.status, 0, result.stderr)
   }
+  // The CLI prints every layer and head of the best hypothesis, one JSON line each, after the translation.
+  const cli = runCli(['--db', db, '--no-sample', '--backend', 'wasm', 'translate', '--run', 'tiny-transformer', '--greedy', '--all-heads'], { input: 'a b c\n' })
+  assert.equal(cli.status, 0, cli.stderr)
+  const [, ...mapLines] = cli.stdout.trim().split('\n')
+  const printed = mapLines.map((line) => JSON.parse(line) as { kind: string; layer: number; head: number; rows: string[]; cols: string[]; weights: number[][] })
+  assert.equal(printed.length, 24)
+  assert.deepEqual([...new Set(printed.map((m) => m.kind))], ['encoder-self', 'decoder-self', 'cross'])
+  for (const map of printed) assert.deepEqual([map.weights.length, map.weights[0]!.length], [map.rows.length, map.cols.length])
+
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })

@@ -62,6 +62,8 @@ async function followTraining(client: KotobaClient, engine: Engine, name: string
   }
 }
 
+const rounded = (weights: number[][]) => weights.map((row) => row.map((w) => Number(w.toFixed(4))))
+
 /** Trains in a detached child process (the same CLI, `runs resume`), so this command returns at once. */
 function detach(name: string, helpers: CliHelpers): number {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...helpers.databaseArgs(), 'runs', 'resume', name], { detached: true, stdio: 'ignore' })
@@ -299,8 +301,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
       .requiredOption('--run <run>', 'the run')
       .option('--checkpoint <step>', 'checkpoint step (default: the best)')
       .option('--average <k>', 'average the weights of the last K checkpoints')
-      .option('--attention', 'also print each hypothesis attention matrix (JSON, on its own line)'),
-  ).action((options: SearchFlags & { run: string; checkpoint?: string; average?: string; attention?: boolean }) =>
+      .option('--attention', 'also print each hypothesis attention matrix (JSON, on its own line)')
+      .option('--all-heads', 'also print every layer and head of the best hypothesis (encoder self, decoder self, cross; one JSON line each)'),
+  ).action((options: SearchFlags & { run: string; checkpoint?: string; average?: string; attention?: boolean; allHeads?: boolean }) =>
     helpers.withEngine(async (client) => {
       const lines = await helpers.stdinLines()
       if (lines.length === 0) helpers.fail('nothing to translate: give sentences on stdin, one per line')
@@ -308,16 +311,20 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         run: options.run,
         lines,
         attention: !!options.attention || helpers.json(),
+        inspect: !!options.allHeads,
         ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), average: integer('--average', options.average) }),
         ...searchOptions(options),
       })
       helpers.output(result, () =>
         result.results
           .flatMap((r, i) =>
-            r.hypotheses.flatMap((h) => {
-              const text = r.hypotheses.length > 1 ? `${i} ||| ${h.text} ||| ${h.score.toFixed(4)}` : h.text
-              return options.attention && h.attention ? [text, JSON.stringify({ src: r.srcPieces, tgt: h.pieces, weights: h.attention.map((row) => row.map((w) => Number(w.toFixed(4)))) })] : [text]
-            }),
+            [
+              ...r.hypotheses.flatMap((h) => {
+                const text = r.hypotheses.length > 1 ? `${i} ||| ${h.text} ||| ${h.score.toFixed(4)}` : h.text
+                return options.attention && h.attention ? [text, JSON.stringify({ src: r.srcPieces, tgt: h.pieces, weights: rounded(h.attention) })] : [text]
+              }),
+              ...(r.maps ?? []).map((m) => JSON.stringify({ kind: m.kind, layer: m.layer, head: m.head, rows: m.rowTokens, cols: m.colTokens, weights: rounded(m.weights) })),
+            ],
           )
           .join('\n'),
       )
