@@ -3,6 +3,11 @@
 import * as tf from '@tensorflow/tfjs'
 import type { RecurrentCell, RecurrentState } from './cell.ts'
 
+/** [len, batch, n] → len × [batch, n]. One step is a squeeze: tfjs's Unpack gradient fails for a single output. */
+function timeSteps(x: tf.Tensor): tf.Tensor2D[] {
+  return x.shape[0] === 1 ? [x.squeeze([0]) as tf.Tensor2D] : (tf.unstack(x, 0) as tf.Tensor2D[])
+}
+
 export interface Unrolled {
   outputs: tf.Tensor3D // [batch, len, hidden]
   final: RecurrentState // each [batch, hidden]
@@ -17,8 +22,8 @@ export function unroll(cell: RecurrentCell, xs: tf.Tensor3D, mask: tf.Tensor2D |
   return tf.tidy(() => {
     const [batch, length] = xs.shape
     // Time-major before splitting: unstacking the leading axis copies contiguous blocks (3× faster on wasm).
-    const projected = tf.unstack(cell.projectInput(xs).transpose([1, 0, 2]), 0) as tf.Tensor2D[] // len × [batch, gates]
-    const masks = mask ? (tf.unstack(mask.transpose().expandDims(2), 0) as tf.Tensor2D[]) : null // len × [batch, 1]
+    const projected = timeSteps(cell.projectInput(xs).transpose([1, 0, 2])) // len × [batch, gates]
+    const masks = mask ? timeSteps(mask.transpose().expandDims(2)) : null // len × [batch, 1]
     let state = initial ?? cell.zeroState(batch)
     const outputs: tf.Tensor2D[] = new Array(length)
     for (let k = 0; k < length; k++) {
