@@ -248,6 +248,32 @@ export const TransformerModelConfig = z
   .strict()
 export type TransformerModelConfig = z.infer<typeof TransformerModelConfig>
 
+/** HRED (latentSize 0) or VHRED (latentSize > 0): Serban et al. 2016, 2017. */
+export const DialogueModelConfig = z
+  .object({
+    cell: z.enum(['gru', 'lstm']).default('gru'),
+    embeddingSize: z.number().int().min(4).max(2048).default(256),
+    utteranceHidden: z.number().int().min(4).max(4096).default(256),
+    bidirectional: z.boolean().default(true),
+    contextHidden: z.number().int().min(4).max(4096).default(256),
+    decoderHidden: z.number().int().min(4).max(4096).default(256),
+    latentSize: z.number().int().min(0).max(1024).default(0),
+    dropout: z.number().min(0).max(0.9).default(0.2),
+    /** Decoder inputs replaced by <unk> during training (VHRED, Bowman et al. 2016). */
+    wordDrop: z.number().min(0).max(0.9).default(0),
+    /** Context turns before each response (1: a single-turn baseline). */
+    maxContext: z.number().int().min(1).max(50).default(3),
+    klAnnealing: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('none') }).strict(),
+        z.object({ kind: z.literal('linear'), steps: z.number().int().min(1) }).strict(),
+        z.object({ kind: z.literal('sigmoid'), steps: z.number().int().min(1) }).strict(),
+      ])
+      .default({ kind: 'linear', steps: 2000 }),
+  })
+  .strict()
+export type DialogueModelConfig = z.infer<typeof DialogueModelConfig>
+
 export const ScheduleConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('constant') }).strict(),
   z.object({ kind: z.literal('inverse-sqrt'), warmup: z.number().int().min(1) }).strict(),
@@ -293,7 +319,7 @@ export const TrainingConfig = z
   .strict()
 export type TrainingConfig = z.infer<typeof TrainingConfig>
 
-export const ModelKind = z.enum(['seq2seq', 'transformer'])
+export const ModelKind = z.enum(['seq2seq', 'transformer', 'hred', 'vhred'])
 export type ModelKind = z.infer<typeof ModelKind>
 
 /** The same fields, all optional and without defaults (so a preset's values are not overwritten by them). */
@@ -316,6 +342,7 @@ export const RunCreateParams = z
     preset: z.string().optional(),
     seq2seq: overrides(Seq2SeqModelConfig).optional(),
     transformer: overrides(TransformerModelConfig).optional(),
+    dialogue: overrides(DialogueModelConfig).optional(),
     training: overrides(TrainingConfig).optional(),
   })
   .strict()
@@ -330,6 +357,8 @@ export const RunConfig = z.object({
   preset: z.string().nullable(),
   seq2seq: Seq2SeqModelConfig.nullable(),
   transformer: TransformerModelConfig.nullable(),
+  /** hred and vhred runs; absent in runs stored before dialogue models existed. */
+  dialogue: DialogueModelConfig.nullable().default(null),
   training: TrainingConfig,
 })
 export type RunConfig = z.infer<typeof RunConfig>

@@ -248,7 +248,12 @@ export const handlers: Handlers = {
   'runs.create': (engine, params) => {
     if (findRun(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })
     const corpus = requireCorpus(engine, params.corpus)
-    if (corpus.kind !== 'parallel') throw new ApiError({ code: 'bad_request', message: `corpus '${corpus.name}' is ${corpus.kind}; translation runs need a parallel corpus` })
+    const dialogue = params.model === 'hred' || params.model === 'vhred'
+    const needed = dialogue ? 'dialogue' : 'parallel'
+    if (corpus.kind !== needed) {
+      throw new ApiError({ code: 'bad_request', message: `corpus '${corpus.name}' is ${corpus.kind}; ${dialogue ? `${params.model} runs need a dialogue corpus (JSONL)` : 'translation runs need a parallel corpus'}` })
+    }
+    if (dialogue && params.tgtTokenizer && params.tgtTokenizer !== params.tokenizer) throw new ApiError({ code: 'bad_request', message: 'dialogue runs use one tokenizer for both sides' })
     const tokenizer = requireTokenizer(engine, params.tokenizer)
     if (params.tgtTokenizer) requireTokenizer(engine, params.tgtTokenizer)
     let config: RunConfig

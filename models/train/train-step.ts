@@ -2,7 +2,6 @@
 // by its share of target tokens), clipped by global norm, applied by Adam/AdamW at this step's learning rate.
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
-import type { TranslationBatch } from '../translation/batch.ts'
 import type { Adam } from './adam.ts'
 import { clipScale, globalNorm } from './gradient-norm.ts'
 
@@ -14,10 +13,16 @@ export interface UpdateResult {
   sourceTokens: number
 }
 
-export async function trainUpdate(
+/** What a micro-batch must tell the update: its share of the tokens. */
+export interface BatchSize {
+  targetTokens: number
+  sourceTokens: number
+}
+
+export async function trainUpdate<B extends BatchSize>(
   params: ParameterStore,
-  lossOf: (batch: TranslationBatch) => tf.Scalar,
-  microBatches: TranslationBatch[],
+  lossOf: (batch: B) => tf.Scalar,
+  microBatches: B[],
   optimizer: Adam,
   lr: number,
   clipNorm: number,

@@ -14,6 +14,7 @@ export interface RunTokenizer {
   vocabSize: number
   pieces: string[]
   pad: number
+  unk: number
   bos: number
   eos: number
   encode(text: string): number[]
@@ -38,6 +39,7 @@ export async function loadRunTokenizer(db: Database, name: string): Promise<RunT
     vocabSize: pieces.length,
     pieces: pieces.map((p) => p.piece),
     pad: Math.max(0, unk), // padding is masked everywhere, so any id serves
+    unk: Math.max(0, unk),
     bos,
     eos,
     encode: (text) => processor.encodeIds(normalize ? text.normalize('NFKC') : text),
@@ -59,6 +61,15 @@ export function splitPairs(db: Database, corpusName: string, split: 'train' | 'd
   if (corpus.kind !== 'parallel') throw new Error(`corpus '${corpusName}' is ${corpus.kind}; translation runs need a parallel corpus`)
   const rows = db.prepare('SELECT idx, src, tgt FROM corpus_rows WHERE corpus_id = ? AND split = ? ORDER BY idx').all(corpus.id, split) as { idx: number; src: string; tgt: string }[]
   return rows.map((r) => ({ index: r.idx, src: r.src ?? '', tgt: r.tgt ?? '' }))
+}
+
+/** The dialogues (each its turns) of one split of a dialogue corpus, in corpus order. */
+export function splitDialogues(db: Database, corpusName: string, split: 'train' | 'dev' | 'test'): string[][] {
+  const corpus = findCorpus(db, corpusName)
+  if (!corpus) throw new Error(`no corpus named '${corpusName}'`)
+  if (corpus.kind !== 'dialogue') throw new Error(`corpus '${corpusName}' is ${corpus.kind}; dialogue runs need a dialogue corpus (JSONL, one dialogue per line)`)
+  const rows = db.prepare('SELECT turns FROM corpus_rows WHERE corpus_id = ? AND split = ? ORDER BY idx').all(corpus.id, split) as { turns: string | null }[]
+  return rows.map((r) => (r.turns ? (JSON.parse(r.turns) as string[]) : []))
 }
 
 export function requireSplits(db: Database, config: RunConfig): void {

@@ -34,6 +34,7 @@ export interface LoadedRun {
 export async function loadRun(db: Database, name: string, checkpoint?: number, average?: number): Promise<LoadedRun> {
   const run = findRun(db, name)
   if (!run) throw new Error(`no run named '${name}'`)
+  if (run.config.model === 'hred' || run.config.model === 'vhred') throw new Error(`run '${name}' is a ${run.config.model} dialogue model: chat with it (kotoba chat --run ${name}) instead of translating`)
   let weights: Uint8Array
   let checkpointStep: number
   if (average !== undefined) {

@@ -1,6 +1,7 @@
 // Building a run's model from its configuration, and moving weights and optimizer state in and out of checkpoints.
 import * as tf from '@tensorflow/tfjs'
 import type { RunConfig } from '../../api/contract.ts'
+import type { ParameterStore } from '../../../models/core/params.ts'
 import type { Adam } from '../../../models/train/adam.ts'
 import { decodeTensors, encodeTensors, type NamedArray } from '../../../models/train/checkpoint-codec.ts'
 import { createTranslationModel, type ModelSpec, type TranslationModel } from '../../../models/translation/model.ts'
@@ -20,7 +21,12 @@ async function toArrays(tensors: Iterable<[string, tf.Tensor]>): Promise<NamedAr
   return arrays
 }
 
-export async function encodeWeights(model: TranslationModel): Promise<Uint8Array> {
+/** Anything with named parameters: translation and dialogue models. */
+export interface HasParameters {
+  readonly params: ParameterStore
+}
+
+export async function encodeWeights(model: HasParameters): Promise<Uint8Array> {
   return encodeTensors(await toArrays(model.params.entries()))
 }
 
@@ -29,7 +35,7 @@ export async function encodeOptimizer(optimizer: Adam): Promise<Uint8Array> {
 }
 
 /** Loads stored weights into the model; every parameter must be present with its shape. */
-export function restoreWeights(model: TranslationModel, blob: Uint8Array): void {
+export function restoreWeights(model: HasParameters, blob: Uint8Array): void {
   const stored = new Map(decodeTensors(blob).map((a) => [a.name, a]))
   for (const [name, variable] of model.params.entries()) {
     const array = stored.get(name)

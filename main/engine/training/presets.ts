@@ -1,12 +1,15 @@
 // Named starting points for runs, and how a create request becomes a complete stored configuration.
-import { RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+import { DialogueModelConfig, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
 
 interface Preset {
   description: string
   seq2seq?: Partial<Seq2SeqModelConfig>
   transformer?: Partial<TransformerModelConfig>
+  dialogue?: Partial<DialogueModelConfig>
   training: Partial<TrainingConfig>
 }
+
+const dialogueTraining: Partial<TrainingConfig> = { tokenBudget: 2048, lr: 1e-3, labelSmoothing: 0, bestMetric: 'dev/loss', maxTokens: 60, validSentences: 200 }
 
 export const presets: Record<ModelKind, Record<string, Preset>> = {
   seq2seq: {
@@ -38,7 +41,33 @@ export const presets: Record<ModelKind, Record<string, Preset>> = {
       training: { tokenBudget: 2048, lr: 5e-4, schedule: { kind: 'inverse-sqrt', warmup: 1000 } },
     },
   },
+  hred: {
+    tiny: {
+      description: 'GRU 64/128, three turns of context: trains in minutes on a CPU',
+      dialogue: { embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, dropout: 0.1, maxContext: 3 },
+      training: { ...dialogueTraining, tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
+    },
+    small: {
+      description: 'GRU 256 (bidirectional utterance encoder), three turns of context',
+      dialogue: { maxContext: 3 },
+      training: dialogueTraining,
+    },
+  },
+  vhred: {
+    tiny: {
+      description: 'GRU 64/128 with a 32-dimensional latent z, KL annealed over 300 steps, word drop 0.25',
+      dialogue: { embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, latentSize: 32, wordDrop: 0.25, dropout: 0.1, maxContext: 3, klAnnealing: { kind: 'linear', steps: 300 } },
+      training: { ...dialogueTraining, tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
+    },
+    small: {
+      description: 'GRU 256 with a 64-dimensional latent z, KL annealed over 2,000 steps, word drop 0.25',
+      dialogue: { latentSize: 64, wordDrop: 0.25, maxContext: 3, klAnnealing: { kind: 'linear', steps: 2000 } },
+      training: dialogueTraining,
+    },
+  },
 }
+
+const isDialogue = (model: ModelKind) => model === 'hred' || model === 'vhred'
 
 /** Preset values first, then the request's own values, then defaults. Throws on an unknown preset. */
 export function resolveRunConfig(params: RunCreateParams): RunConfig {
@@ -46,7 +75,7 @@ export function resolveRunConfig(params: RunCreateParams): RunConfig {
   if (params.preset && !preset) {
     throw new Error(`no ${params.model} preset named '${params.preset}' (available: ${Object.keys(presets[params.model]).join(', ')})`)
   }
-  const training = TrainingConfig.parse({ ...preset?.training, ...params.training })
+  const training = TrainingConfig.parse({ ...(isDialogue(params.model) ? dialogueTraining : {}), ...preset?.training, ...params.training })
   const transformer = params.model === 'transformer' ? TransformerModelConfig.parse({ ...preset?.transformer, ...params.transformer }) : null
   if (transformer?.shareEmbeddings === 'all' && params.tgtTokenizer !== undefined && params.tgtTokenizer !== params.tokenizer) {
     throw new Error(`shareEmbeddings 'all' needs one joint tokenizer, but the source uses '${params.tokenizer}' and the target '${params.tgtTokenizer}'`)
@@ -59,6 +88,14 @@ export function resolveRunConfig(params: RunCreateParams): RunConfig {
     preset: params.preset ?? null,
     seq2seq: params.model === 'seq2seq' ? Seq2SeqModelConfig.parse({ ...preset?.seq2seq, ...params.seq2seq }) : null,
     transformer,
+    dialogue: isDialogue(params.model) ? dialogueConfig(params.model, { ...preset?.dialogue, ...params.dialogue }) : null,
     training,
   })
+}
+
+/** hred has no latent variable; vhred needs one (64 unless given). */
+function dialogueConfig(model: 'hred' | 'vhred', values: Partial<DialogueModelConfig>): DialogueModelConfig {
+  if (model === 'hred' && values.latentSize) throw new Error(`hred has no latent variable (latentSize ${values.latentSize}); use --model vhred`)
+  if (model === 'vhred' && values.latentSize === 0) throw new Error('vhred needs a latent variable (latentSize > 0); use --model hred for none')
+  return DialogueModelConfig.parse(model === 'vhred' ? { latentSize: 64, ...values } : { ...values, latentSize: 0 })
 }

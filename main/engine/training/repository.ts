@@ -219,6 +219,9 @@ export interface ValidationSample {
   hypothesis: string
 }
 
+/** Dev samples (source, reference, hypothesis) stored at each validation. */
+export const samplesStored = 10
+
 export function saveSamples(db: Database, runId: number, step: number, samples: readonly ValidationSample[]): void {
   const insert = db.prepare('INSERT OR REPLACE INTO validation_samples (run_id, step, idx, source, reference, hypothesis) VALUES (?, ?, ?, ?, ?, ?)')
   db.transaction(() => {

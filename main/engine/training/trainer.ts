@@ -1,16 +1,19 @@
 // The training loop of a run, inside a job's worker thread: batches, updates, live metrics, validation
 // (loss, perplexity, BLEU/chrF/TER, probe hypotheses and attention), checkpoints, keep-best, early stopping,
 // and pause/stop/crash-safe resumption from the last checkpoint.
-import type { AttentionMap, EngineEvent, RunStatus, ValidationMetric } from '../../api/contract.ts'
+import type * as tf from '@tensorflow/tfjs'
+import type { AttentionMap, EngineEvent, RunConfig, RunStatus, ValidationMetric } from '../../api/contract.ts'
+import type { ParameterStore } from '../../../models/core/params.ts'
 import { Adam } from '../../../models/train/adam.ts'
 import { epochBatches, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
-import { trainUpdate } from '../../../models/train/train-step.ts'
+import { trainUpdate, type BatchSize } from '../../../models/train/train-step.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
-import { disposeTranslationBatch, makeTranslationBatch } from '../../../models/translation/batch.ts'
+import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { encodePairs, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
+import { dialogueTask } from './dialogue-task.ts'
 import { greedyMany, meanLoss, scoreTexts } from './inference.ts'
 import { inspectSentence } from './attention.ts'
 import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
@@ -24,6 +27,7 @@ import {
   saveCheckpoint,
   requestRunControl,
   runControl,
+  samplesStored,
   saveSamples,
   setRunProcess,
   truncateAfter,
@@ -52,8 +56,62 @@ interface TrainerState {
   badValidations: number
 }
 
-const samplesStored = 10
 const higherIsBetter: Record<ValidationMetric, boolean> = { 'dev/bleu': true, 'dev/chrf': true, 'dev/ter': false, 'dev/loss': false }
+
+/** What one validation measured: the points to record and the values keep-best and early stopping read. */
+export interface Validation {
+  points: MetricRecord[]
+  values: Record<ValidationMetric, number>
+}
+
+/** What the loop trains: the model's parameters, examples to batch, and the parts that depend on the kind of model. */
+export interface TrainingTask<B extends BatchSize> {
+  readonly params: ParameterStore
+  readonly examples: Example[]
+  makeBatch(examples: Example[]): B
+  disposeBatch(batch: B): void
+  /** The training loss of one micro-batch at this update (1-based step). */
+  loss(batch: B, step: number): tf.Scalar
+  /** Values logged beside train/loss for the last update (e.g. a KL term); read once after each update. */
+  updateExtras(): Promise<Record<string, number>>
+  /** Validates at `step`, storing samples and probes itself. */
+  validate(step: number): Promise<Validation>
+  parameterCount(): number
+  dispose(): void
+}
+
+/** Setup shared by every kind of run: tokenizers, splits and the model, restored from a checkpoint when there is one. */
+export interface TaskSetup {
+  db: Database
+  run: StoredRun
+  config: RunConfig
+  /** True when training starts from scratch (initialise, e.g. the output bias from the target prior). */
+  fresh: boolean
+}
+
+async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<TranslationBatch>> {
+  const training = config.training
+  const src = await loadRunTokenizer(db, config.tokenizer)
+  const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
+  const train = encodePairs(splitPairs(db, config.corpus, 'train'), src, tgt, training.maxTokens)
+  if (train.examples.length === 0) throw new Error(`no usable training pairs (all ${train.skipped} were empty or longer than ${training.maxTokens} pieces)`)
+  const devPairs = splitPairs(db, config.corpus, 'dev').slice(0, training.validSentences)
+  const dev = encodePairs(devPairs, src, tgt, Number.MAX_SAFE_INTEGER).examples
+  const model = buildModel(config, { src: src.vocabSize, tgt: tgt.vocabSize })
+  if (fresh) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
+  const validator = new TranslationValidator(db, run, model, src, tgt, devPairs, dev)
+  return {
+    params: model.params,
+    examples: train.examples,
+    makeBatch: (examples) => makeTranslationBatch(examples, tgt),
+    disposeBatch: disposeTranslationBatch,
+    loss: (batch) => model.loss(batch, true, training.labelSmoothing),
+    updateExtras: async () => ({}),
+    validate: (step) => validator.validate(step),
+    parameterCount: () => model.parameterCount(),
+    dispose: () => model.dispose(),
+  }
+}
 
 export async function trainRun(name: string, context: TrainerContext): Promise<{ status: RunStatus; step: number }> {
   const { db } = context
@@ -65,23 +123,16 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
     updateRun(db, run.id, { status, step, error })
     context.emit({ event: 'run.changed', data: { name, status, step } })
   }
-  let model: TranslationModel | null = null
+  let task: TrainingTask<BatchSize> | null = null
   const optimizer = new Adam({ beta1: training.beta1, beta2: training.beta2, epsilon: 1e-8, weightDecay: training.optimizer === 'adamw' ? training.weightDecay : 0 })
   let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, plateau: initialPlateau, best: null, badValidations: 0 }
   try {
     requireSplits(db, config)
-    const src = await loadRunTokenizer(db, config.tokenizer)
-    const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
-    const train = encodePairs(splitPairs(db, config.corpus, 'train'), src, tgt, training.maxTokens)
-    if (train.examples.length === 0) throw new Error(`no usable training pairs (all ${train.skipped} were empty or longer than ${training.maxTokens} pieces)`)
-    const devPairs = splitPairs(db, config.corpus, 'dev').slice(0, training.validSentences)
-    const dev = encodePairs(devPairs, src, tgt, Number.MAX_SAFE_INTEGER).examples
-    model = buildModel(config, { src: src.vocabSize, tgt: tgt.vocabSize })
-
     const checkpoint = loadCheckpoint(db, run.id, 'latest')
-    if (!checkpoint) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
+    const setup: TaskSetup = { db, run, config, fresh: !checkpoint }
+    task = (config.model === 'hred' || config.model === 'vhred' ? await dialogueTask(setup) : await translationTask(setup)) as TrainingTask<BatchSize>
     if (checkpoint) {
-      restoreWeights(model, checkpoint.weights)
+      restoreWeights(task, checkpoint.weights)
       state = checkpoint.meta['trainer'] as TrainerState
       if (checkpoint.optimizer) restoreOptimizer(optimizer, checkpoint.optimizer, state.step)
     }
@@ -93,10 +144,9 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
     setRunProcess(db, run.id, process.pid)
     requestRunControl(db, run.id, null)
     setStatus('running', state.step)
-    recordMetrics(db, run.id, [{ metric: 'model/parameters', step: 0, value: model.parameterCount() }])
+    recordMetrics(db, run.id, [{ metric: 'model/parameters', step: 0, value: task.parameterCount() }])
     context.progress(state.step, training.maxSteps)
-    const trainer = new Trainer(db, run, model, optimizer, src, tgt, train.examples, devPairs, dev, context)
-    const outcome = await trainer.loop(state)
+    const outcome = await new Trainer(db, run, task, optimizer, context).loop(state)
     setStatus(outcome.status, outcome.step)
     return outcome
   } catch (error) {
@@ -105,30 +155,21 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
   } finally {
     setRunProcess(db, run.id, null)
     requestRunControl(db, run.id, null)
-    model?.dispose()
+    task?.dispose()
     optimizer.dispose()
   }
 }
 
-class Trainer {
-  private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, started: performance.now() }
-  /** The dev sources as piece ids, encoded once for every validation. */
-  private readonly devSources: number[][]
+class Trainer<B extends BatchSize> {
+  private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map<string, number>(), started: performance.now() }
 
   constructor(
     private readonly db: Database,
     private readonly run: StoredRun,
-    private readonly model: TranslationModel,
+    private readonly task: TrainingTask<B>,
     private readonly optimizer: Adam,
-    private readonly src: RunTokenizer,
-    private readonly tgt: RunTokenizer,
-    private readonly train: Example[],
-    private readonly devPairs: ParallelText[],
-    private readonly dev: Example[],
     private readonly context: TrainerContext,
-  ) {
-    this.devSources = devPairs.map((p) => src.encode(p.src))
-  }
+  ) {}
 
   private get training() {
     return this.run.config.training
@@ -137,23 +178,25 @@ class Trainer {
   async loop(initial: TrainerState): Promise<{ status: RunStatus; step: number }> {
     let state = { ...initial }
     const training = { ...this.training }
-    let batches = epochBatches(this.train, training.tokenBudget, training.seed, state.epoch)
+    const examples = this.task.examples
+    let batches = epochBatches(examples, training.tokenBudget, training.seed, state.epoch)
     while (state.step < training.maxSteps) {
       const micro: Example[][] = []
       while (micro.length < training.accumulate) {
         if (state.batchInEpoch >= batches.length) {
           state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0 }
-          batches = epochBatches(this.train, training.tokenBudget, training.seed, state.epoch)
+          batches = epochBatches(examples, training.tokenBudget, training.seed, state.epoch)
         }
-        micro.push(batches[state.batchInEpoch]!.map((i) => this.train[i]!))
+        micro.push(batches[state.batchInEpoch]!.map((i) => examples[i]!))
         state.batchInEpoch++
       }
       const lr = learningRate(training.schedule, training.lr, state.step + 1, state.plateau)
-      const tensors = micro.map((examples) => makeTranslationBatch(examples, this.tgt))
-      const update = await trainUpdate(this.model.params, (batch) => this.model.loss(batch, true, training.labelSmoothing), tensors, this.optimizer, lr, training.clipNorm)
-      tensors.forEach(disposeTranslationBatch)
+      const tensors = micro.map((batch) => this.task.makeBatch(batch))
+      const step = state.step + 1
+      const update = await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, training.clipNorm)
+      tensors.forEach((batch) => this.task.disposeBatch(batch))
       state.step++
-      this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm)
+      this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm, await this.task.updateExtras())
       if (state.step % training.logEvery === 0 || state.step === training.maxSteps) {
         this.logWindow(state.step, lr)
         training.maxSteps = findRun(this.db, this.run.name)?.config.training.maxSteps ?? training.maxSteps // `runs extend` while running
@@ -178,13 +221,14 @@ class Trainer {
     return { status: 'done', step: state.step }
   }
 
-  private observe(loss: number, tokens: number, sourceTokens: number, gradNorm: number): void {
+  private observe(loss: number, tokens: number, sourceTokens: number, gradNorm: number, extras: Record<string, number>): void {
     if (!Number.isFinite(loss)) throw new Error(`the training loss became ${loss}; lower the learning rate or clip gradients harder`)
     this.window.loss += loss * tokens
     this.window.tokens += tokens
     this.window.sourceTokens += sourceTokens
     this.window.gradNorm += gradNorm
     this.window.updates++
+    for (const [metric, value] of Object.entries(extras)) this.window.extras.set(metric, (this.window.extras.get(metric) ?? 0) + value)
   }
 
   private logWindow(step: number, lr: number): void {
@@ -198,10 +242,11 @@ class Trainer {
       { metric: 'train/lr', step, value: lr },
       { metric: 'train/grad_norm', step, value: w.gradNorm / w.updates },
       { metric: 'train/tokens_per_s', step, value: (w.tokens + w.sourceTokens) / Math.max(seconds, 1e-6) },
+      ...[...w.extras].map(([metric, total]) => ({ metric, step, value: total / w.updates })),
     ]
     this.record(points)
     updateRun(this.db, this.run.id, { step })
-    this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, started: performance.now() }
+    this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map(), started: performance.now() }
   }
 
   private record(points: MetricRecord[]): void {
@@ -212,33 +257,8 @@ class Trainer {
   private async validate(state: TrainerState): Promise<{ state: TrainerState; improved: boolean }> {
     const { training } = this
     const started = performance.now()
-    const devLoss = await meanLoss(this.model, this.dev, this.tgt, training.tokenBudget)
-    const sources = this.devSources
-    const decoded = await greedyMany(this.model, this.tgt, sources)
-    const hypotheses = decoded.map((h) => this.tgt.decode(h.tokens))
-    const scores = scoreTexts(hypotheses, this.devPairs.map((p) => p.tgt))
-    const values: Record<ValidationMetric, number> = { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score }
-    this.record([
-      { metric: 'dev/loss', step: state.step, value: devLoss },
-      { metric: 'dev/ppl', step: state.step, value: Math.exp(devLoss) },
-      { metric: 'dev/bleu', step: state.step, value: scores.bleu.score, signature: scores.bleu.signature },
-      { metric: 'dev/chrf', step: state.step, value: scores.chrf.score, signature: scores.chrf.signature },
-      { metric: 'dev/ter', step: state.step, value: scores.ter.score, signature: scores.ter.signature },
-      { metric: 'dev/seconds', step: state.step, value: (performance.now() - started) / 1000 },
-    ])
-    saveSamples(
-      this.db,
-      this.run.id,
-      state.step,
-      this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
-    )
-    const maps: AttentionMap[] = []
-    for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
-      const hyp = decoded[probe]!
-      const sentence = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, hyp.tokens, hyp.finished)
-      maps.push(...sentence.map((map) => ({ ...map, step: state.step, probe })))
-    }
-    saveAttentionMaps(this.db, this.run.id, null, maps)
+    const { points, values } = await this.task.validate(state.step)
+    this.record([...points, { metric: 'dev/seconds', step: state.step, value: (performance.now() - started) / 1000 }])
     const value = values[training.bestMetric]
     const better = higherIsBetter[training.bestMetric]
     const improved = state.best === null || (better ? value > state.best : value < state.best)
@@ -254,7 +274,7 @@ class Trainer {
   }
 
   private async checkpoint(state: TrainerState, best: boolean): Promise<void> {
-    const weights = await encodeWeights(this.model)
+    const weights = await encodeWeights(this.task)
     const optimizerState = await encodeOptimizer(this.optimizer)
     // One transaction: the checkpoint, its best flag and the run's step move together.
     this.db.transaction(() => {
@@ -265,5 +285,55 @@ class Trainer {
       this.db.prepare('UPDATE attention_maps SET checkpoint_id = ? WHERE run_id = ? AND step = ?').run(checkpointId, this.run.id, state.step)
     })()
     this.context.emit({ event: 'run.changed', data: { name: this.run.name, status: 'running', step: state.step } })
+  }
+}
+
+/** Translation validation: dev loss and perplexity, greedy BLEU/chrF/TER, samples, and the probes' attention maps. */
+class TranslationValidator {
+  /** The dev sources as piece ids, encoded once for every validation. */
+  private readonly devSources: number[][]
+
+  constructor(
+    private readonly db: Database,
+    private readonly run: StoredRun,
+    private readonly model: TranslationModel,
+    private readonly src: RunTokenizer,
+    private readonly tgt: RunTokenizer,
+    private readonly devPairs: ParallelText[],
+    private readonly dev: Example[],
+  ) {
+    this.devSources = devPairs.map((p) => src.encode(p.src))
+  }
+
+  async validate(step: number): Promise<Validation> {
+    const training = this.run.config.training
+    const devLoss = await meanLoss(this.model, this.dev, this.tgt, training.tokenBudget)
+    const sources = this.devSources
+    const decoded = await greedyMany(this.model, this.tgt, sources)
+    const hypotheses = decoded.map((h) => this.tgt.decode(h.tokens))
+    const scores = scoreTexts(hypotheses, this.devPairs.map((p) => p.tgt))
+    saveSamples(
+      this.db,
+      this.run.id,
+      step,
+      this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
+    )
+    const maps: AttentionMap[] = []
+    for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
+      const hyp = decoded[probe]!
+      const sentence = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, hyp.tokens, hyp.finished)
+      maps.push(...sentence.map((map) => ({ ...map, step, probe })))
+    }
+    saveAttentionMaps(this.db, this.run.id, null, maps)
+    return {
+      points: [
+        { metric: 'dev/loss', step, value: devLoss },
+        { metric: 'dev/ppl', step, value: Math.exp(devLoss) },
+        { metric: 'dev/bleu', step, value: scores.bleu.score, signature: scores.bleu.signature },
+        { metric: 'dev/chrf', step, value: scores.chrf.score, signature: scores.chrf.signature },
+        { metric: 'dev/ter', step, value: scores.ter.score, signature: scores.ter.signature },
+      ],
+      values: { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score },
+    }
   }
 }

@@ -1,0 +1,175 @@
+// HRED/VHRED runs for the training loop: (context turns → next turn) examples from a dialogue corpus, the annealed
+// VHRED loss with its two parts logged, and validation with perplexity, KL, active units, BLEU, unigram F1 and
+// distinct-n of greedy replies.
+import * as tf from '@tensorflow/tfjs'
+import type { RunConfig } from '../../api/contract.ts'
+import { greedyDecode } from '../../../models/decode/greedy.ts'
+import { disposeDialogueBatch, dialogueExample, makeDialogueBatch, type DialogueBatch, type DialogueExample } from '../../../models/dialogue/batch.ts'
+import { DialogueModel } from '../../../models/dialogue/hred.ts'
+import { klWeight } from '../../../models/dialogue/kl-annealing.ts'
+import { DialogueStepDecoder, contextTensors } from '../../../models/dialogue/step-decoder.ts'
+import { dialogueScores } from '../../../models/metrics/dialogue.ts'
+import { targetLogPrior } from '../../../models/train/output-prior.ts'
+import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
+import { scoreTexts } from './inference.ts'
+import { samplesStored, saveSamples } from './repository.ts'
+import type { TaskSetup, TrainingTask, Validation } from './trainer.ts'
+
+/** How a context is shown in samples and chats: its turns, oldest first. */
+export const turnSeparator = ' ⏎ '
+
+/** Every (context → response) position of every dialogue; responses longer than maxTokens are left out, long turns cut. */
+export function dialogueExamples(dialogues: readonly string[][], tokenizer: RunTokenizer, maxContext: number, maxTokens: number): { examples: DialogueExample[]; texts: { context: string[]; response: string }[] } {
+  const examples: DialogueExample[] = []
+  const texts: { context: string[]; response: string }[] = []
+  for (const dialogue of dialogues) {
+    const encoded = dialogue.map((turn) => tokenizer.encode(turn).slice(0, maxTokens))
+    for (let i = 1; i < dialogue.length; i++) {
+      const response = tokenizer.encode(dialogue[i]!)
+      if (response.length === 0 || response.length > maxTokens) continue
+      examples.push(dialogueExample(examples.length, encoded.slice(0, i), response, maxContext))
+      texts.push({ context: dialogue.slice(Math.max(0, i - maxContext), i), response: dialogue[i]! })
+    }
+  }
+  return { examples, texts }
+}
+
+export function buildDialogueModel(config: RunConfig, vocab: number): DialogueModel {
+  const d = config.dialogue
+  if (!d) throw new Error(`run model ${config.model} has no dialogue configuration`)
+  return new DialogueModel({ vocab, cell: d.cell, embeddingSize: d.embeddingSize, utteranceHidden: d.utteranceHidden, bidirectional: d.bidirectional, contextHidden: d.contextHidden, decoderHidden: d.decoderHidden, latentSize: d.latentSize, dropout: d.dropout, seed: config.training.seed })
+}
+
+/** Greedy replies to many contexts, in batches; VHRED samples z from the prior with `latentSeed`. */
+export async function replyMany(model: DialogueModel, tokenizer: RunTokenizer, contexts: readonly number[][][], latentSeed: number | null, batchSize = 32): Promise<string[]> {
+  const replies: string[] = []
+  for (let start = 0; start < contexts.length; start += batchSize) {
+    const chunk = contexts.slice(start, start + batchSize)
+    const { src, srcMask, turnLength } = contextTensors(chunk, tokenizer.pad)
+    const decoded = await greedyDecode(new DialogueStepDecoder(model, turnLength, latentSeed), src, srcMask, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: 60 })
+    tf.dispose([src, srcMask])
+    replies.push(...decoded.map((h) => tokenizer.decode(h.tokens)))
+  }
+  return replies
+}
+
+/** Burda et al. 2016: a latent unit is active when its posterior mean varies across examples (variance > 0.01). */
+export function activeUnits(posteriorMeans: readonly number[][]): number {
+  if (posteriorMeans.length < 2) return 0
+  const dims = posteriorMeans[0]!.length
+  let active = 0
+  for (let u = 0; u < dims; u++) {
+    const values = posteriorMeans.map((m) => m[u]!)
+    const mean = values.reduce((a, b) => a + b, 0) / values.length
+    const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length
+    if (variance > 0.01) active++
+  }
+  return active
+}
+
+export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<DialogueBatch>> {
+  const training = config.training
+  const settings = config.dialogue!
+  const tokenizer = await loadRunTokenizer(db, config.tokenizer)
+  const train = dialogueExamples(splitDialogues(db, config.corpus, 'train'), tokenizer, settings.maxContext, training.maxTokens)
+  if (train.examples.length === 0) throw new Error(`no usable (context → response) pairs in the train split of '${config.corpus}'`)
+  const dev = dialogueExamples(splitDialogues(db, config.corpus, 'dev'), tokenizer, settings.maxContext, Number.MAX_SAFE_INTEGER)
+  const devExamples = dev.examples.slice(0, training.validSentences)
+  const devTexts = dev.texts.slice(0, training.validSentences)
+  const model = buildDialogueModel(config, tokenizer.vocabSize)
+  if (fresh) tf.tidy(() => model.params.get('output/bias').assign(tf.tensor1d(targetLogPrior(train.examples, tokenizer.vocabSize, tokenizer.eos))))
+  const latent = settings.latentSize
+  /** The last update's loss parts, kept out of the update's tidy scope until read. */
+  let pending: tf.Scalar[][] = []
+  let pendingWeight = 1
+
+  const validate = async (step: number): Promise<Validation> => {
+    let reconstruction = 0
+    let kl = 0
+    let tokens = 0
+    const means: number[][] = []
+    for (let start = 0; start < devExamples.length; start += 32) {
+      const batch = makeDialogueBatch(devExamples.slice(start, start + 32), tokenizer)
+      const out = model.forward(batch, false)
+      const ce = tf.tidy(() => model.losses(batch, false, 1).reconstruction)
+      reconstruction += (await ce.data())[0]! * batch.targetTokens
+      tokens += batch.targetTokens
+      if (out.kl) kl += (await out.kl.sum().data())[0]!
+      if (out.posteriorMean) means.push(...((await out.posteriorMean.array()) as number[][]))
+      tf.dispose([ce, out.logits, out.context, ...(out.kl ? [out.kl] : []), ...(out.posteriorMean ? [out.posteriorMean] : [])])
+      disposeDialogueBatch(batch)
+    }
+    const replies = await replyMany(model, tokenizer, devExamples.map((e) => e.turns), latent > 0 ? training.seed : null)
+    const references = devTexts.map((t) => t.response)
+    const scores = scoreTexts(replies, references)
+    const dialogue = dialogueScores(replies, references)
+    saveSamples(
+      db,
+      run.id,
+      step,
+      devTexts.slice(0, samplesStored).map((t, index) => ({ index, source: t.context.join(turnSeparator), reference: t.response, hypothesis: replies[index]! })),
+    )
+    const devLoss = (reconstruction + kl) / Math.max(1, tokens) // the ELBO bound per token (β = 1)
+    return {
+      points: [
+        { metric: 'dev/loss', step, value: devLoss },
+        { metric: 'dev/ppl', step, value: Math.exp(devLoss) },
+        { metric: 'dev/recon', step, value: reconstruction / Math.max(1, tokens) },
+        ...(latent > 0
+          ? [
+              { metric: 'dev/kl', step, value: kl / Math.max(1, devExamples.length) },
+              { metric: 'dev/active_units', step, value: activeUnits(means) },
+            ]
+          : []),
+        { metric: 'dev/bleu', step, value: scores.bleu.score, signature: scores.bleu.signature },
+        { metric: 'dev/chrf', step, value: scores.chrf.score, signature: scores.chrf.signature },
+        { metric: 'dev/ter', step, value: scores.ter.score, signature: scores.ter.signature },
+        { metric: 'dev/f1', step, value: 100 * dialogue.f1 },
+        { metric: 'dev/distinct1', step, value: dialogue.distinct1.inter },
+        { metric: 'dev/distinct2', step, value: dialogue.distinct2.inter },
+        { metric: 'dev/intra_distinct1', step, value: dialogue.distinct1.intra },
+        { metric: 'dev/intra_distinct2', step, value: dialogue.distinct2.intra },
+        { metric: 'dev/length', step, value: dialogue.length },
+      ],
+      values: { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score },
+    }
+  }
+
+  return {
+    params: model.params,
+    examples: train.examples,
+    makeBatch: (examples) => makeDialogueBatch(examples as DialogueExample[], tokenizer),
+    disposeBatch: disposeDialogueBatch,
+    loss: (batch, step) => {
+      pendingWeight = klWeight(settings.klAnnealing, step)
+      const rows = batch.turnMask.shape[0]
+      // Seeded by step, so a resumed run draws the same z noise as the run it continues.
+      const epsilon = latent > 0 ? (tf.randomNormal([rows, latent], 0, 1, 'float32', training.seed * 1_000_003 + step) as tf.Tensor2D) : undefined
+      const losses = model.losses(batch, true, pendingWeight, { epsilon, wordDrop: settings.wordDrop, unk: tokenizer.unk, smoothing: training.labelSmoothing })
+      epsilon?.dispose()
+      pending.push([tf.keep(losses.reconstruction), tf.keep(losses.kl)])
+      return losses.total
+    },
+    updateExtras: async (): Promise<Record<string, number>> => {
+      const parts = pending
+      pending = []
+      if (parts.length === 0) return {}
+      let reconstruction = 0
+      let kl = 0
+      for (const [r, k] of parts) {
+        reconstruction += (await r!.data())[0]!
+        kl += (await k!.data())[0]!
+      }
+      tf.dispose(parts.flat())
+      return latent > 0
+        ? { 'train/recon': reconstruction / parts.length, 'train/kl': kl / parts.length, 'train/kl_weight': pendingWeight }
+        : { 'train/recon': reconstruction / parts.length }
+    },
+    validate,
+    parameterCount: () => model.parameterCount(),
+    dispose: () => {
+      tf.dispose(pending.flat())
+      model.dispose()
+    },
+  }
+}
