@@ -67,6 +67,25 @@ test('an HRED run trains on a dialogue corpus: dev perplexity falls, F1/distinct
   assert.equal(samples.samples.length, 10)
   assert.ok(samples.samples.some((s) => s.source.split(' ⏎ ').length === 3), 'samples show their context turns')
   await assert.rejects(engine.handle('translate', { run: 'hred', lines: ['apple yes'] }), /dialogue model: chat with it/)
+
+  // A stored conversation seeded with corpus turns; each reply shows the context state per turn.
+  const seeded = (await engine.handle('chat.create', { run: 'hred', seed: ['cherry yes', 'no maybe'] })) as Result<'chat.create'>
+  assert.deepEqual(seeded.history.map((t) => t.role), ['user', 'model'])
+  const chat = (await engine.handle('chat.say', { id: seeded.id, text: 'well', search: 'greedy' })) as Result<'chat.say'>
+  assert.deepEqual(chat.history.map((t) => t.role), ['user', 'model', 'user', 'model'])
+  const insight = chat.history[3]!.meta['insight'] as Result<'chat.reply'>['insight']
+  assert.equal(insight.context.length, 3)
+  assert.equal(insight.context[0]!.similarity, null)
+  assert.ok(insight.context.every((c) => c.norm > 0))
+  assert.equal(insight.latent, null)
+  const exported = (await engine.handle('chat.export', { id: seeded.id })) as Result<'chat.export'>
+  assert.deepEqual(JSON.parse(exported.jsonl), chat.history.map((t) => t.text))
+  const distinct = (await engine.handle('chat.distinct', { id: seeded.id })) as Result<'chat.distinct'>
+  assert.equal(distinct.replies, 2)
+  assert.ok(distinct.distinct1.inter > 0 && distinct.distinct1.inter <= 1)
+  assert.deepEqual(((await engine.handle('chat.list', { run: 'hred' })) as Result<'chat.list'>).map((c) => c.turns), [4])
+  assert.deepEqual(await engine.handle('chat.delete', { id: seeded.id }), { deleted: true })
+  await assert.rejects(engine.handle('chat.show', { id: seeded.id }), /no conversation with id/)
 })
 
 test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL > 0 and active latent units', async () => {
@@ -80,5 +99,20 @@ test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL >
   assert.ok(series['train/recon']!.length === series['train/loss']!.length)
   assert.ok(series['dev/kl']!.every((p) => p.value > 0))
   assert.ok(series['dev/active_units']!.at(-1)!.value >= 1, `active units ${series['dev/active_units']!.map((p) => p.value)}`)
+  // Resampling z: another seed gives another latent sample; the same seed the same reply.
+  const turns = ['mango so', 'yes no', 'then']
+  const first = (await engine.handle('chat.reply', { run: 'vhred', turns, search: 'greedy', latentSeed: 1 })) as Result<'chat.reply'>
+  const again = (await engine.handle('chat.reply', { run: 'vhred', turns, search: 'greedy', latentSeed: 1 })) as Result<'chat.reply'>
+  const other = (await engine.handle('chat.reply', { run: 'vhred', turns, search: 'greedy', latentSeed: 2 })) as Result<'chat.reply'>
+  assert.deepEqual(again.replies, first.replies)
+  assert.equal(first.insight.latent!.seed, 1)
+  assert.equal(first.insight.latent!.z.length, 16)
+  assert.ok(first.insight.latent!.kl >= 0)
+  assert.notDeepEqual(other.insight.latent!.z, first.insight.latent!.z)
+  const chat = (await engine.handle('chat.create', { run: 'vhred', seed: turns.slice(0, 2) })) as Result<'chat.create'>
+  const said = (await engine.handle('chat.say', { id: chat.id, text: 'then', search: 'greedy' })) as Result<'chat.say'>
+  const resampled = (await engine.handle('chat.resample', { id: chat.id, search: 'greedy', latentSeed: 7 })) as Result<'chat.resample'>
+  assert.equal(resampled.history.length, said.history.length)
+  assert.equal(((resampled.history.at(-1)!.meta['insight'] as Result<'chat.reply'>['insight']).latent!.seed), 7)
   await assert.rejects(engine.handle('runs.create', { name: 'bad', model: 'hred', corpus: 'talk', tokenizer: 'talk-bpe', dialogue: { latentSize: 8 } }), /hred has no latent variable/)
 })

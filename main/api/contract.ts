@@ -77,7 +77,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -467,6 +467,41 @@ export const TranslateResult = z.object({
 })
 export type TranslateResult = z.infer<typeof TranslateResult>
 
+/** What a dialogue model did for one reply: its latent sample (VHRED) and its context state per turn. */
+export const ReplyInsight = z.object({
+  /** VHRED: the prior sample's seed, its first values, its norm, and KL(q(z | context, reply) ‖ p(z | context)) of the reply. */
+  latent: z.object({ seed: z.number().int(), z: z.array(z.number()), norm: z.number(), kl: z.number() }).nullable(),
+  /** The context RNN's state after each context turn: its norm, and its cosine similarity to the previous turn's state. */
+  context: z.array(z.object({ norm: z.number(), similarity: z.number().nullable() })),
+})
+export type ReplyInsight = z.infer<typeof ReplyInsight>
+
+export const ChatReplyResult = z.object({
+  run: z.string(),
+  checkpointStep: z.number().int(),
+  /** Best first (n-best from beam search or sampling). */
+  replies: z.array(z.object({ text: z.string(), score: z.number(), pieces: z.array(z.string()) })),
+  insight: ReplyInsight,
+})
+export type ChatReplyResult = z.infer<typeof ChatReplyResult>
+
+export const ChatTurn = z.object({
+  index: z.number().int(),
+  role: z.enum(['user', 'model']),
+  text: z.string(),
+  /** Model turns: the decoding settings and what the model did (ReplyInsight); user turns: {} or {seeded: true}. */
+  meta: z.record(z.string(), z.unknown()),
+})
+export type ChatTurn = z.infer<typeof ChatTurn>
+
+export const ChatSummary = z.object({ id: z.number().int(), run: z.string().nullable(), title: z.string(), turns: z.number().int(), createdAt: z.string() })
+export type ChatSummary = z.infer<typeof ChatSummary>
+
+export const ChatDetail = ChatSummary.extend({ history: z.array(ChatTurn) })
+export type ChatDetail = z.infer<typeof ChatDetail>
+
+export const DistinctScores = z.object({ inter: z.number(), intra: z.number() })
+
 export const EvalResult = z.object({
   run: z.string(),
   split: z.enum(['dev', 'test']),
@@ -652,6 +687,42 @@ export const methods = {
     }).strict(),
     result: EvalResult,
   },
+  /** One reply to a context (no storage): the turns so far, oldest first. */
+  'chat.reply': {
+    params: SearchOptions.extend({
+      run: z.string().min(1),
+      checkpoint: z.number().int().optional(),
+      turns: z.array(z.string()).min(1).max(100),
+      /** VHRED: the seed of z's prior sample (another seed, another reply). */
+      latentSeed: z.number().int().optional(),
+    }).strict(),
+    result: ChatReplyResult,
+  },
+  'chat.list': { params: z.object({ run: z.string().optional() }).strict(), result: z.array(ChatSummary) },
+  /** A new conversation, optionally seeded with turns (e.g. from the corpus) that alternate user, model, user, …. */
+  'chat.create': {
+    params: z.object({ run: z.string().min(1), title: z.string().max(200).optional(), seed: z.array(z.string()).max(50).default([]) }).strict(),
+    result: ChatDetail,
+  },
+  'chat.show': { params: z.object({ id: z.number().int() }).strict(), result: ChatDetail },
+  /** Adds the user's turn and the model's reply. */
+  'chat.say': {
+    params: SearchOptions.extend({ id: z.number().int(), text: z.string().min(1).max(2000), latentSeed: z.number().int().optional() }).strict(),
+    result: ChatDetail,
+  },
+  /** Replaces the last model reply with a new one to the same context (VHRED: a new z; sampling: a new seed). */
+  'chat.resample': {
+    params: SearchOptions.extend({ id: z.number().int(), latentSeed: z.number().int().optional() }).strict(),
+    result: ChatDetail,
+  },
+  'chat.delete': { params: z.object({ id: z.number().int() }).strict(), result: z.object({ deleted: z.boolean() }) },
+  /** distinct-1/2 and mean length of the model's turns in a stored conversation. */
+  'chat.distinct': {
+    params: z.object({ id: z.number().int() }).strict(),
+    result: z.object({ replies: z.number().int(), distinct1: DistinctScores, distinct2: DistinctScores, length: z.number() }),
+  },
+  /** The conversation as one JSONL line (its turns), the corpus format. */
+  'chat.export': { params: z.object({ id: z.number().int() }).strict(), result: z.object({ jsonl: z.string() }) },
 } as const
 
 export type Methods = typeof methods

@@ -457,7 +457,6 @@ registerTrainingCommands(program, {
 // shape of the tool, and say plainly that they are not available yet.
 for (const [name, description] of [
   ['w2v', 'train and query word2vec embeddings'],
-  ['chat', 'chat with a dialogue run'],
   ['export', 'export models, embeddings and attention maps'],
 ] as const) {
   program

@@ -1,9 +1,10 @@
 // `kotoba train`, `runs`, `translate` and `eval`: training runs from the terminal.
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import type { Engine } from '../engine/engine.ts'
-import type { KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
+import type { ChatReplyResult, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 
@@ -328,6 +329,70 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
           )
           .join('\n'),
       )
+    }),
+  )
+
+  withSearchOptions(
+    program
+      .command('chat')
+      .description('chat with an hred/vhred run: interactive on a terminal (/new, /resample, /distinct, /quit); else each stdin line is your next turn')
+      .requiredOption('--run <run>', 'the dialogue run')
+      .option('--checkpoint <step>', 'checkpoint step (default: the best)')
+      .option('--script <file>', 'JSONL, each line a context (a JSON array of turns): one reply per line, nothing stored')
+      .option('--latent-seed <n>', 'VHRED: seed of the latent sample z'),
+  ).action((options: SearchFlags & { run: string; checkpoint?: string; script?: string; latentSeed?: string }) =>
+    helpers.withEngine(async (client) => {
+      const search = { ...searchOptions(options), ...defined({ latentSeed: integer('--latent-seed', options.latentSeed) }) }
+      const checkpoint = defined({ checkpoint: integer('--checkpoint', options.checkpoint) })
+      if (options.script) {
+        const contexts = readFileSync(options.script, 'utf8')
+          .split('\n')
+          .map((line, i) => [line, i + 1] as const)
+          .filter(([line]) => line.trim() !== '')
+          .map(([line, number]) => {
+            let turns: unknown
+            try {
+              turns = JSON.parse(line)
+            } catch {
+              return helpers.fail(`${options.script}:${number}: not JSON (each line is an array of turns)`)
+            }
+            if (!Array.isArray(turns) || turns.length === 0 || !turns.every((t) => typeof t === 'string')) return helpers.fail(`${options.script}:${number}: expected a non-empty array of strings`)
+            return turns as string[]
+          })
+        const replies: (ChatReplyResult & { turns: string[] })[] = []
+        for (const turns of contexts) replies.push({ turns, ...(await client.call('chat.reply', { run: options.run, turns, ...checkpoint, ...search })) })
+        helpers.output({ run: options.run, replies }, () => replies.map((r) => r.replies[0]?.text ?? '').join('\n'))
+        return
+      }
+      let chat = await client.call('chat.create', { run: options.run })
+      const say = async (text: string) => {
+        chat = await client.call('chat.say', { id: chat.id, text, ...search })
+        return chat.history.at(-1)!.text
+      }
+      if (!process.stdin.isTTY) {
+        for (const line of await helpers.stdinLines()) await say(line)
+        helpers.output(chat, () => chat.history.map((t) => `${t.role === 'user' ? '>' : '<'} ${t.text}`).join('\n'))
+        return
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' })
+      console.log(`Chatting with ${options.run} (conversation ${chat.id}). /new, /resample, /distinct, /quit`)
+      rl.prompt()
+      for await (const line of rl) {
+        const text = line.trim()
+        if (text === '/quit') break
+        if (text === '/new') {
+          chat = await client.call('chat.create', { run: options.run })
+          console.log(`new conversation ${chat.id}`)
+        } else if (text === '/resample') {
+          chat = await client.call('chat.resample', { id: chat.id, ...search })
+          console.log(`< ${chat.history.at(-1)?.text ?? ''}`)
+        } else if (text === '/distinct') {
+          const d = await client.call('chat.distinct', { id: chat.id })
+          console.log(`distinct-1 ${d.distinct1.inter.toFixed(3)}, distinct-2 ${d.distinct2.inter.toFixed(3)} over ${d.replies} replies`)
+        } else if (text) console.log(`< ${await say(text)}`)
+        rl.prompt()
+      }
+      rl.close()
     }),
   )
 

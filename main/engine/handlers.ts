@@ -2,9 +2,11 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, type JobKind, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, type ChatDetail, type JobKind, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { resolveRunConfig } from './training/presets.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention.ts'
+import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat.ts'
+import { dialogueScores } from '../../models/metrics/dialogue.ts'
 import {
   attentionAtStep,
   attentionGrid,
@@ -94,6 +96,19 @@ async function stopRunJob(engine: Engine, name: string, kind: 'pause' | 'stop'):
 }
 
 /** Runs a job and answers with what it returned (its progress still shows in the jobs tray meanwhile). */
+function requireChat(engine: Engine, id: number): ChatDetail {
+  try {
+    return showChat(engine.db, id)
+  } catch (error) {
+    throw new ApiError({ code: 'not_found', message: (error as Error).message })
+  }
+}
+
+/** What a stored model turn remembers: the decoding settings, the reply's score and the model's insight. */
+function replyMeta(reply: Result<'chat.reply'>, search: Record<string, unknown>): Record<string, unknown> {
+  return { search, score: reply.replies[0]?.score ?? null, checkpointStep: reply.checkpointStep, insight: reply.insight }
+}
+
 async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {
   const job = engine.jobs.start(kind, params, label)
   const finished = await engine.jobs.wait(job.jobId)
@@ -338,6 +353,56 @@ export const handlers: Handlers = {
     const label = `Translate ${params.lines.length} line${params.lines.length === 1 ? '' : 's'} with ${params.run}`
     return (await runJobToEnd(engine, 'run.translate', params, label)) as Result<'translate'>
   },
+
+  'chat.reply': async (engine, params) => {
+    requireRun(engine, params.run)
+    return (await runJobToEnd(engine, 'run.chat', params, `Reply with ${params.run}`)) as Result<'chat.reply'>
+  },
+
+  'chat.list': (engine, { run }) => listChats(engine.db, run),
+
+  'chat.create': (engine, { run, title, seed }) => {
+    const stored = requireRun(engine, run)
+    if (stored.config.model !== 'hred' && stored.config.model !== 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${run}' is a ${stored.config.model} model; chat needs an hred or vhred run` })
+    return showChat(engine.db, createChat(engine.db, stored.id, title ?? `Chat with ${run}`, seed))
+  },
+
+  'chat.show': (engine, { id }) => requireChat(engine, id),
+
+  'chat.say': async (engine, { id, text, latentSeed, ...search }) => {
+    const chat = requireChat(engine, id)
+    if (!chat.run) throw new ApiError({ code: 'conflict', message: `conversation ${id} has lost its run (deleted)` })
+    const turns = [...chat.history.map((t) => t.text), text]
+    const reply = (await runJobToEnd(engine, 'run.chat', { run: chat.run, turns, latentSeed, ...search }, `Reply with ${chat.run}`)) as Result<'chat.reply'>
+    engine.db.transaction(() => {
+      appendTurn(engine.db, id, 'user', text, {})
+      appendTurn(engine.db, id, 'model', reply.replies[0]?.text ?? '', replyMeta(reply, search))
+    })()
+    return showChat(engine.db, id)
+  },
+
+  'chat.resample': async (engine, { id, latentSeed, ...search }) => {
+    const chat = requireChat(engine, id)
+    if (!chat.run) throw new ApiError({ code: 'conflict', message: `conversation ${id} has lost its run (deleted)` })
+    const last = chat.history.at(-1)
+    if (!last || last.role !== 'model' || chat.history.length < 2) throw new ApiError({ code: 'conflict', message: 'the conversation does not end with a model reply to resample' })
+    // A fresh seed unless one is given: a new z for VHRED, new samples when sampling.
+    const seed = latentSeed ?? Math.floor(Math.random() * 2 ** 31)
+    const turns = chat.history.slice(0, -1).map((t) => t.text)
+    const reply = (await runJobToEnd(engine, 'run.chat', { run: chat.run, turns, latentSeed: seed, ...search, seed }, `Resample a reply with ${chat.run}`)) as Result<'chat.reply'>
+    replaceLastModelTurn(engine.db, id, reply.replies[0]?.text ?? '', replyMeta(reply, { ...search, seed }))
+    return showChat(engine.db, id)
+  },
+
+  'chat.delete': (engine, { id }) => ({ deleted: deleteChat(engine.db, id) }),
+
+  'chat.distinct': (engine, { id }) => {
+    const replies = requireChat(engine, id).history.filter((t) => t.role === 'model').map((t) => t.text)
+    const scores = dialogueScores(replies, replies)
+    return { replies: replies.length, distinct1: scores.distinct1, distinct2: scores.distinct2, length: scores.length }
+  },
+
+  'chat.export': (engine, { id }) => ({ jsonl: `${JSON.stringify(requireChat(engine, id).history.map((t) => t.text))}\n` }),
 
   eval: async (engine, params) => {
     requireRun(engine, params.run)

@@ -110,6 +110,15 @@ export class DialogueModel {
     })
   }
 
+  /** The context state after every turn [B, K, C] (padded turns repeat the last real state's zeros). */
+  contextStates(utterances: tf.Tensor2D, utteranceMask: tf.Tensor2D, turnMask: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [batch, turns] = turnMask.shape
+      const vectors = this.encodeUtterances(utterances, utteranceMask, false).reshape([batch, turns, this.utteranceEncoder.outputSize]) as tf.Tensor3D
+      return unroll(this.contextCell, vectors, turnMask).outputs // [B, K, C]
+    })
+  }
+
   /** The prior over z for a context [B, C] (VHRED). */
   priorOf(context: tf.Tensor2D): DiagonalGaussian {
     if (!this.prior) throw new Error('HRED has no latent variable')

@@ -40,14 +40,18 @@ export class DialogueStepDecoder implements StepDecoder<DialogueDecoderState> {
       const utteranceMask = srcMask.reshape([rows * turns, this.turnLength]) as tf.Tensor2D
       const turnMask = srcMask.reshape([rows, turns, this.turnLength]).max(2) as tf.Tensor2D // [rows, K]
       const context = this.model.encodeContext(utterances, utteranceMask, turnMask) // [rows, C]
-      let z: tf.Tensor2D | null = null
-      if (this.model.config.latentSize > 0) {
-        const prior = this.model.priorOf(context)
-        const epsilon = this.latentSeed === null ? tf.zerosLike(prior.mean) : (tf.randomNormal(prior.mean.shape, 0, 1, 'float32', this.latentSeed) as tf.Tensor2D)
-        z = reparameterise(prior, epsilon) // [rows, Z]
-      }
-      const condition = this.model.condition(context, z)
+      const condition = this.model.condition(context, this.latent(context))
       return { condition, layers: this.model.initialState(condition) }
+    })
+  }
+
+  /** VHRED: z drawn from the prior of each context [rows, C] → [rows, Z] (the mean without a seed); HRED: null. */
+  latent(context: tf.Tensor2D): tf.Tensor2D | null {
+    if (this.model.config.latentSize === 0) return null
+    return tf.tidy(() => {
+      const prior = this.model.priorOf(context)
+      const epsilon = this.latentSeed === null ? tf.zerosLike(prior.mean) : (tf.randomNormal(prior.mean.shape, 0, 1, 'float32', this.latentSeed) as tf.Tensor2D)
+      return reparameterise(prior, epsilon) // [rows, Z]
     })
   }
 

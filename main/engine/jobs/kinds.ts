@@ -2,6 +2,7 @@
 import { CleanOptions, CorpusImportParams, methods, SearchOptions, TokenizerTrainParams, type JobKind } from '../../api/contract.ts'
 import { selectBackend } from '../compute/backends.ts'
 import { inspectSentence } from '../training/attention.ts'
+import { loadDialogueRun, replyTo } from '../training/chat.ts'
 import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
 import { recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
@@ -65,6 +66,16 @@ export const jobRunners: Record<JobKind, JobRunner> = {
         { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
       ])
       return result
+    } finally {
+      loaded.model.dispose()
+    }
+  },
+  'run.chat': async ({ spec, db }) => {
+    const { run, checkpoint, turns, latentSeed, ...search } = methods['chat.reply'].params.parse(spec.params)
+    await startCompute(spec)
+    const loaded = await loadDialogueRun(db, run, checkpoint)
+    try {
+      return await replyTo(loaded, turns, SearchOptions.parse(search), latentSeed)
     } finally {
       loaded.model.dispose()
     }

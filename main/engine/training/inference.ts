@@ -6,6 +6,7 @@ import { Random } from '../../../models/core/random.ts'
 import { beamSearch } from '../../../models/decode/beam-search.ts'
 import { greedyDecode } from '../../../models/decode/greedy.ts'
 import type { Hypothesis } from '../../../models/decode/hypothesis.ts'
+import type { StepDecoder } from '../../../models/decode/step-decoder.ts'
 import { sampleDecode } from '../../../models/decode/sampling.ts'
 import { corpusBleu } from '../../../models/metrics/bleu.ts'
 import { corpusChrf } from '../../../models/metrics/chrf.ts'
@@ -77,20 +78,24 @@ const defaultMaxLength = (srcLength: number) => 2 * srcLength + 10
 
 /** Decodes one source sentence with the chosen search. */
 export async function searchOne(model: TranslationModel, tgt: RunTokenizer, srcIds: number[], options: SearchOptions): Promise<Hypothesis[]> {
-  const decoder = model.stepDecoder()
-  const special = { bos: tgt.bos, eos: tgt.eos, maxLength: options.maxLength ?? defaultMaxLength(srcIds.length), noRepeatNgram: options.noRepeatNgram }
   const [src, mask] = sourceTensors(srcIds.length > 0 ? srcIds : [tgt.eos])
   try {
-    switch (options.search) {
-      case 'greedy':
-        return await greedyDecode(decoder, src, mask, special)
-      case 'beam':
-        return await beamSearch(decoder, src, mask, { ...special, beamSize: options.beamSize, nBest: options.nBest, lengthPenalty: options.alpha })
-      case 'sample':
-        return await sampleDecode(decoder, src, mask, options.nBest, { ...special, temperature: options.temperature, topK: options.topK, topP: options.topP }, new Random(options.seed))
-    }
+    return await searchWith(model.stepDecoder(), src, mask, options, { bos: tgt.bos, eos: tgt.eos, maxLength: options.maxLength ?? defaultMaxLength(srcIds.length) })
   } finally {
     tf.dispose([src, mask])
+  }
+}
+
+/** Greedy, beam or sampling search over any step decoder for one input row (src [1, S]). */
+export async function searchWith<S>(decoder: StepDecoder<S>, src: tf.Tensor2D, mask: tf.Tensor2D, options: SearchOptions, limits: { bos: number; eos: number; maxLength: number }): Promise<Hypothesis[]> {
+  const special = { ...limits, noRepeatNgram: options.noRepeatNgram }
+  switch (options.search) {
+    case 'greedy':
+      return await greedyDecode(decoder, src, mask, special)
+    case 'beam':
+      return await beamSearch(decoder, src, mask, { ...special, beamSize: options.beamSize, nBest: options.nBest, lengthPenalty: options.alpha })
+    case 'sample':
+      return await sampleDecode(decoder, src, mask, options.nBest, { ...special, temperature: options.temperature, topK: options.topK, topP: options.topP }, new Random(options.seed))
   }
 }
 
