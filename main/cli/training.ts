@@ -144,7 +144,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .addOption(new Option('--attention <type>', 'seq2seq attention').choices(['none', 'bahdanau', 'luong', 'luong-dot']))
     .option('--bidirectional', 'bidirectional seq2seq encoder (the default)')
     .option('--no-bidirectional', 'unidirectional seq2seq encoder')
-    .option('--preset <name>', 'a named configuration (seq2seq: tiny, small; transformer: tiny, base-small, bench)')
+    .option('--preset <name>', 'a named configuration (seq2seq: tiny, small; transformer: tiny, base-small, bench; hred, vhred: tiny, small)')
+    .option('--latent-size <n>', 'vhred: size of the latent z')
+    .option('--max-context <n>', 'hred/vhred: context turns before each response')
     .option('--max-steps <s>', 'updates to train for')
     .option('--lr <lr>', 'learning rate')
     .option('--token-budget <n>', 'padded tokens per batch')
@@ -164,6 +166,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         attention?: string
         bidirectional?: boolean
         preset?: string
+        latentSize?: string
+        maxContext?: string
         maxSteps?: string
         lr?: string
         tokenBudget?: string
@@ -176,8 +180,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         helpers.withEngine(async (client, engine) => {
           const file = options.config ? (JSON.parse(readFileSync(options.config, 'utf8')) as Record<string, unknown>) : {}
           const model = options.model ?? (file['model'] as string | undefined)
-          if (model === 'hred' || model === 'vhred') helpers.fail(`'--model ${model}' (dialogue models) is not available in this version yet`, 2)
-          if (model !== 'seq2seq' && model !== 'transformer') helpers.fail('--model seq2seq|transformer is required (or "model" in --config)', 2)
+          if (model !== 'seq2seq' && model !== 'transformer' && model !== 'hred' && model !== 'vhred') helpers.fail('--model seq2seq|transformer|hred|vhred is required (or "model" in --config)', 2)
+          if ((model === 'hred' || model === 'vhred') && options.cell === 'rnn') helpers.fail('dialogue models use --cell gru or lstm', 2)
           const fileTraining = (file['training'] ?? {}) as Record<string, unknown>
           const params = {
             ...file,
@@ -188,6 +192,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
             ...defined({ tgtTokenizer: options.tgtTokenizer, preset: options.preset }),
             ...(model === 'seq2seq'
               ? { seq2seq: { ...((file['seq2seq'] ?? {}) as object), ...defined({ cell: options.cell, attention: options.attention, bidirectional: process.argv.some((a) => a.endsWith('bidirectional')) ? options.bidirectional : undefined }) } }
+              : {}),
+            ...(model === 'hred' || model === 'vhred'
+              ? { dialogue: { ...((file['dialogue'] ?? {}) as object), ...defined({ cell: options.cell, latentSize: integer('--latent-size', options.latentSize), maxContext: integer('--max-context', options.maxContext) }) } }
               : {}),
             training: {
               ...fileTraining,

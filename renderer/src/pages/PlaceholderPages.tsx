@@ -2,7 +2,7 @@
 import { useTranslation } from 'react-i18next'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 
-function Simple({ section }: { section: 'embeddings' | 'chat' }) {
+function Simple({ section }: { section: 'embeddings' }) {
   const { t } = useTranslation()
   return (
     <>
@@ -13,4 +13,3 @@ function Simple({ section }: { section: 'embeddings' | 'chat' }) {
 }
 
 export const EmbeddingsPage = () => <Simple section="embeddings" />
-export const ChatPage = () => <Simple section="chat" />

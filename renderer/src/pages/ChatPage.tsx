@@ -1,0 +1,222 @@
+// Chat with an HRED/VHRED run: stored conversations, seeding from the corpus, decoding controls, resampling the
+// last reply (a new z for VHRED), and per reply what the model did: z and its KL (VHRED), the context state's
+// norm and turn-to-turn similarity (HRED and VHRED). distinct-n over a conversation is one click.
+import { useEffect, useState, type FormEvent } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { ChatDetail, ReplyInsight, SearchOptions } from '../../../main/api/contract.ts'
+import { useClient, useQuery } from '../api/hooks.ts'
+import { download } from '../components/AttentionHeatmap.tsx'
+import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+
+function Insight({ insight }: { insight: ReplyInsight }) {
+  const { t } = useTranslation()
+  const largest = Math.max(1e-9, ...insight.context.map((c) => c.norm))
+  return (
+    <div className="insight" data-testid="reply-insight">
+      {insight.latent && (
+        <p className="muted mono" data-testid="latent">
+          {t('chat.latent', { seed: insight.latent.seed, norm: insight.latent.norm.toFixed(2), kl: insight.latent.kl.toFixed(2) })}
+          <span className="z-bars" aria-hidden>
+            {insight.latent.z.map((v, i) => (
+              <span key={i} style={{ height: `${Math.min(16, Math.abs(v) * 8)}px`, background: v >= 0 ? '#d62728' : '#1f77b4' }} />
+            ))}
+          </span>
+        </p>
+      )}
+      <p className="muted context-norms">
+        {t('chat.context')}{' '}
+        {insight.context.map((c, i) => (
+          <span key={i} className="context-norm" title={t('chat.contextTitle', { turn: i + 1, norm: c.norm.toFixed(2), similarity: c.similarity === null ? '–' : c.similarity.toFixed(2) })}>
+            <span className="bar" style={{ width: `${(40 * c.norm) / largest}px` }} />
+            {c.similarity === null ? '' : ` ${c.similarity.toFixed(2)}`}
+          </span>
+        ))}
+      </p>
+    </div>
+  )
+}
+
+export function ChatPage() {
+  const { t } = useTranslation()
+  const client = useClient()
+  const runs = useQuery('runs.list', {})
+  const dialogueRuns = runs.data?.filter((r) => (r.model === 'hred' || r.model === 'vhred') && r.step > 0).map((r) => r.name) ?? []
+  const [chosenRun, setChosenRun] = useState<string | null>(null)
+  const run = chosenRun ?? dialogueRuns[0] ?? ''
+  const chats = useQuery('chat.list', { run }, run, run !== '')
+  const [chat, setChat] = useState<ChatDetail | null>(null)
+  const [text, setText] = useState('')
+  const [search, setSearch] = useState<SearchOptions['search']>('greedy')
+  const [beamSize, setBeamSize] = useState(5)
+  const [temperature, setTemperature] = useState(1)
+  const [topK, setTopK] = useState(0)
+  const [topP, setTopP] = useState(0.9)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [distinct, setDistinct] = useState<string | null>(null)
+  useEffect(() => setChat(null), [run])
+
+  if (runs.data && dialogueRuns.length === 0) {
+    return (
+      <>
+        <PageHeader title={t('chat.title')} intro={t('chat.intro')} />
+        <EmptyState message={t('chat.empty')} />
+      </>
+    )
+  }
+  const options = { search, beamSize, temperature, topK, topP, seed: Math.floor(Math.random() * 1e9) }
+  const act = async (action: () => Promise<ChatDetail | void>) => {
+    setBusy(true)
+    setError(null)
+    try {
+      const next = await action()
+      if (next) setChat(next)
+      chats.reload()
+    } catch (caught) {
+      setError((caught as Error).message)
+    } finally {
+      setBusy(false)
+    }
+  }
+  const send = (event?: FormEvent) => {
+    event?.preventDefault()
+    const said = text.trim()
+    if (!said || busy) return
+    setText('')
+    void act(async () => {
+      const current = chat ?? (await client.call('chat.create', { run }))
+      setChat({ ...current, history: [...current.history, { index: current.history.length, role: 'user', text: said, meta: {} }] })
+      return client.call('chat.say', { id: current.id, text: said, ...options })
+    })
+  }
+  const seedFromCorpus = () =>
+    act(async () => {
+      const detail = await client.call('runs.show', { name: run })
+      const { total } = await client.call('corpus.rows', { name: detail.config.corpus, limit: 1 })
+      const { rows } = await client.call('corpus.rows', { name: detail.config.corpus, offset: Math.floor(Math.random() * Math.max(1, total)), limit: 1 })
+      const turns = rows[0]?.turns ?? []
+      // All but the last turn, an odd number so it ends on a user turn (roles alternate from the user) and the model answers next.
+      let seed = turns.length > 1 ? turns.slice(0, -1) : turns
+      if (seed.length % 2 === 0) seed = seed.slice(1)
+      return client.call('chat.create', { run, title: t('chat.seededTitle', { index: rows[0]?.index ?? 0 }), seed })
+    })
+  const lastIsModel = chat?.history.at(-1)?.role === 'model' && (chat?.history.length ?? 0) >= 2
+  return (
+    <>
+      <PageHeader title={t('chat.title')} intro={t('chat.intro')} />
+      <div className="panel">
+        <div className="tools">
+          <label>
+            {t('chat.run')}
+            <select value={run} onChange={(event) => setChosenRun(event.target.value)} data-testid="chat-run">
+              {dialogueRuns.map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('chat.conversation')}
+            <select value={chat?.id ?? ''} onChange={(event) => void act(async () => (event.target.value ? client.call('chat.show', { id: Number(event.target.value) }) : setChat(null)))}>
+              <option value="">{t('chat.newConversation')}</option>
+              {chats.data?.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.title} ({c.turns})
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" onClick={() => setChat(null)} disabled={busy}>
+            {t('chat.new')}
+          </button>
+          <button type="button" onClick={() => void seedFromCorpus()} disabled={busy || !run}>
+            {t('chat.seed')}
+          </button>
+          <fieldset>
+            <legend>{t('translate.search')}</legend>
+            <label>
+              {t('translate.method')}
+              <select value={search} onChange={(event) => setSearch(event.target.value as SearchOptions['search'])} data-testid="chat-search">
+                <option value="greedy">{t('translate.greedy')}</option>
+                <option value="beam">{t('translate.beam')}</option>
+                <option value="sample">{t('translate.sample')}</option>
+              </select>
+            </label>
+            {search === 'beam' && (
+              <label>
+                {t('translate.beamSize', { value: beamSize })}
+                <input type="range" min={1} max={16} value={beamSize} onChange={(event) => setBeamSize(Number(event.target.value))} />
+              </label>
+            )}
+            {search === 'sample' && (
+              <>
+                <label>
+                  {t('translate.temperature', { value: temperature.toFixed(1) })}
+                  <input type="range" min={0.1} max={3} step={0.1} value={temperature} onChange={(event) => setTemperature(Number(event.target.value))} />
+                </label>
+                <label>
+                  {t('translate.topK', { value: topK })}
+                  <input type="range" min={0} max={100} value={topK} onChange={(event) => setTopK(Number(event.target.value))} />
+                </label>
+                <label>
+                  {t('translate.topP', { value: topP.toFixed(2) })}
+                  <input type="range" min={0.05} max={1} step={0.05} value={topP} onChange={(event) => setTopP(Number(event.target.value))} />
+                </label>
+              </>
+            )}
+          </fieldset>
+        </div>
+        <ol className="chat-history" data-testid="chat-history" aria-live="polite">
+          {chat?.history.map((turn) => (
+            <li key={turn.index} className={`bubble ${turn.role}`} data-testid={`turn-${turn.role}`}>
+              <span className="who">{t(`chat.roles.${turn.role}`)}</span> {turn.text || <em className="muted">{t('chat.emptyReply')}</em>}
+              {turn.meta['insight'] ? <Insight insight={turn.meta['insight'] as ReplyInsight} /> : null}
+            </li>
+          ))}
+          {!chat?.history.length && <li className="muted">{t('chat.start')}</li>}
+        </ol>
+        <form onSubmit={send} className="chat-input" aria-label={t('chat.title')}>
+          <textarea
+            rows={2}
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter' && !event.shiftKey) {
+                event.preventDefault()
+                send()
+              }
+            }}
+            placeholder={t('chat.placeholder')}
+            data-testid="chat-input"
+          />
+          <button type="submit" disabled={busy || !text.trim()}>
+            {busy ? t('chat.busy') : t('chat.send')}
+          </button>
+          <button type="button" disabled={busy || !lastIsModel} onClick={() => void act(() => client.call('chat.resample', { id: chat!.id, ...options }))} data-testid="chat-resample">
+            {t('chat.resample')}
+          </button>
+          <button
+            type="button"
+            disabled={busy || !chat}
+            onClick={() =>
+              void act(async () => {
+                const d = await client.call('chat.distinct', { id: chat!.id })
+                setDistinct(t('chat.distinct', { replies: d.replies, d1: d.distinct1.inter.toFixed(3), d2: d.distinct2.inter.toFixed(3), length: d.length.toFixed(1) }))
+              })
+            }
+          >
+            {t('chat.distinctButton')}
+          </button>
+          <button type="button" disabled={busy || !chat} onClick={() => void act(async () => download(`chat-${chat!.id}.jsonl`, `data:application/x-ndjson;charset=utf-8,${encodeURIComponent((await client.call('chat.export', { id: chat!.id })).jsonl)}`))}>
+            {t('chat.export')}
+          </button>
+          <button type="button" disabled={busy || !chat} onClick={() => void act(async () => { await client.call('chat.delete', { id: chat!.id }); setChat(null) })}>
+            {t('chat.delete')}
+          </button>
+        </form>
+        {distinct && <p data-testid="chat-distinct">{distinct}</p>}
+        {error && <p className="error">{error}</p>}
+        <p className="muted">{t('chat.shortcut')}</p>
+      </div>
+    </>
+  )
+}

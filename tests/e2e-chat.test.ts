@@ -1,0 +1,75 @@
+// End to end: a tiny VHRED trained with the CLI, `kotoba chat --script` replies, then a chat in Chromium: send a
+// turn, read the reply with its latent sample and context view, resample z, count distinct-n (screenshot saved).
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { chromium } from 'playwright-core'
+import { Random } from '../models/core/random.ts'
+import { repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const artifacts = join(repoRoot, 'tests', 'artifacts')
+
+test('chat with a tiny VHRED in the browser, resample its reply and count distinct-n', async (t) => {
+  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
+  mkdirSync(artifacts, { recursive: true })
+  const dir = tempDir(t)
+  const db = join(dir, 'kotoba.db')
+  const random = new Random(4)
+  const words = ['good', 'morning', 'friend', 'how', 'are', 'you', 'well', 'thanks', 'fine', 'day']
+  const turn = () => Array.from({ length: 2 + random.integer(3) }, () => words[random.integer(words.length)]!).join(' ')
+  writeFileSync(join(dir, 'talk.jsonl'), `${Array.from({ length: 300 }, () => JSON.stringify([turn(), turn(), turn()])).join('\n')}\n`)
+  writeFileSync(join(dir, 'script.jsonl'), `${JSON.stringify(['good morning', 'how are you'])}\n${JSON.stringify(['fine thanks'])}\n`)
+  for (const args of [
+    ['corpus', 'import', join(dir, 'talk.jsonl'), '--name', 'talk'],
+    ['corpus', 'split', 'talk', '--dev', '20', '--test', '20'],
+    ['tokenizer', 'train', '--corpus', 'talk', '--name', 'talk-bpe', '--type', 'bpe', '--vocab-size', '50'],
+    ['--backend', 'wasm', 'train', '--model', 'vhred', '--preset', 'tiny', '--corpus', 'talk', '--tokenizer', 'talk-bpe', '--name', 'tiny-vhred', '--max-steps', '40', '--valid-every', '40'],
+  ]) {
+    const result = runCli(['--db', db, '--no-sample', ...args])
+    assert.equal(result.status, 0, result.stderr)
+  }
+  const scripted = runCli(['--db', db, '--no-sample', '--backend', 'wasm', '--json', 'chat', '--run', 'tiny-vhred', '--script', join(dir, 'script.jsonl'), '--greedy', '--latent-seed', '3'])
+  assert.equal(scripted.status, 0, scripted.stderr)
+  const replies = (JSON.parse(scripted.stdout) as { replies: { turns: string[]; replies: { text: string }[]; insight: { latent: { seed: number } } }[] }).replies
+  assert.deepEqual(replies.map((r) => r.turns.length), [2, 1])
+  assert.ok(replies.every((r) => r.replies.length === 1 && r.insight.latent.seed === 3))
+
+  const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
+  t.after(() => serve.stop())
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.after(() => browser.close())
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })).newPage()
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(error.message))
+  await page.goto(serve.url)
+  await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
+  await page.keyboard.press('Alt+6')
+  await page.getByTestId('chat-input').fill('good morning friend')
+  await page.keyboard.press('Enter')
+  const history = page.getByTestId('chat-history')
+  await history.getByTestId('turn-model').waitFor({ timeout: 60_000 })
+  assert.equal(await history.getByTestId('turn-user').count(), 1)
+  const latent = history.getByTestId('latent')
+  const before = await latent.textContent()
+  assert.match(before ?? '', /z \(seed \d+\): ‖z‖ [\d.]+, KL [\d.]+/)
+  assert.equal(await history.locator('.context-norm').count(), 1)
+  // A second turn: the context view now has two turns, the second with its similarity to the first.
+  await page.getByTestId('chat-input').fill('how are you')
+  await page.keyboard.press('Enter')
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="turn-model"]').length === 2, undefined, { timeout: 60_000 })
+  assert.equal(await history.getByTestId('turn-model').last().locator('.context-norm').count(), 3)
+  const lastLatent = history.getByTestId('turn-model').last().getByTestId('latent')
+  const seedBefore = await lastLatent.textContent()
+  await page.getByTestId('chat-resample').click()
+  await page.waitForFunction((text) => {
+    const all = document.querySelectorAll('[data-testid="latent"]')
+    return all[all.length - 1]?.textContent !== text
+  }, seedBefore, { timeout: 60_000 })
+  assert.equal(await history.getByTestId('turn-model').count(), 2, 'resampling replaces the last reply')
+  await page.getByRole('button', { name: 'distinct-n' }).click()
+  await page.getByTestId('chat-distinct').getByText(/2 replies: distinct-1 [\d.]+, distinct-2 [\d.]+/).waitFor()
+  await page.screenshot({ path: join(artifacts, 'chat-vhred.png'), fullPage: true })
+  assert.deepEqual(problems, [])
+})
