@@ -67,6 +67,13 @@ test('an HRED run trains on a dialogue corpus: dev perplexity falls, F1/distinct
   assert.equal(samples.samples.length, 10)
   assert.ok(samples.samples.some((s) => s.source.split(' ⏎ ').length === 3), 'samples show their context turns')
   await assert.rejects(engine.handle('translate', { run: 'hred', lines: ['apple yes'] }), /dialogue model: chat with it/)
+  // kotoba eval on the test split: 30 dialogues × 3 responses each.
+  const evaluation = (await engine.handle('eval', { run: 'hred', split: 'test', search: 'greedy' })) as Result<'eval'>
+  assert.equal(evaluation.sentences, 90)
+  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length'])
+  assert.ok(Number.isFinite(evaluation.perplexity) && evaluation.perplexity > 1)
+  const beam = (await engine.handle('eval', { run: 'hred', split: 'test', beamSize: 3, limit: 5 })) as Result<'eval'>
+  assert.equal(beam.sentences, 5)
 
   // A stored conversation seeded with corpus turns; each reply shows the context state per turn.
   const seeded = (await engine.handle('chat.create', { run: 'hred', seed: ['cherry yes', 'no maybe'] })) as Result<'chat.create'>

@@ -3,8 +3,9 @@ import { CleanOptions, CorpusImportParams, methods, SearchOptions, TokenizerTrai
 import { selectBackend } from '../compute/backends.ts'
 import { inspectSentence } from '../training/attention.ts'
 import { loadDialogueRun, replyTo } from '../training/chat.ts'
+import { evaluateDialogues } from '../training/dialogue-task.ts'
 import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
-import { recordMetrics } from '../training/repository.ts'
+import { findRun, recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { trainBpe } from '../../../models/tokenizer/bpe-trainer.ts'
 import { trainUnigram } from '../../../models/tokenizer/unigram-trainer.ts'
@@ -57,6 +58,23 @@ export const jobRunners: Record<JobKind, JobRunner> = {
   'run.eval': async ({ spec, db, isCancelled, post }) => {
     const { run, split, checkpoint, average, limit, ...search } = methods.eval.params.parse(spec.params)
     await startCompute(spec)
+    const stored = findRun(db, run)
+    if (stored && (stored.config.model === 'hred' || stored.config.model === 'vhred')) {
+      if (average !== undefined) throw new Error('checkpoint averaging is for translation runs')
+      const dialogue = await loadDialogueRun(db, run, checkpoint)
+      try {
+        const started = performance.now()
+        const scored = await evaluateDialogues(db, stored.config, dialogue.model, dialogue.tokenizer, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'replies' }))
+        const result = { ...scored, run, checkpointStep: dialogue.checkpointStep, seconds: (performance.now() - started) / 1000 }
+        recordMetrics(db, stored.id, [
+          ...result.scores.map((s) => ({ metric: `${split}/${s.metric}`, step: result.checkpointStep, value: s.score, signature: s.signature })),
+          { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
+        ])
+        return result
+      } finally {
+        dialogue.model.dispose()
+      }
+    }
     const loaded = await loadRun(db, run, checkpoint, average)
     try {
       const result = await evaluateSplit(db, loaded, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'sentences' }), isCancelled)

@@ -2,7 +2,7 @@
 // VHRED loss with its two parts logged, and validation with perplexity, KL, active units, BLEU, unigram F1 and
 // distinct-n of greedy replies.
 import * as tf from '@tensorflow/tfjs'
-import type { RunConfig } from '../../api/contract.ts'
+import type { EvalResult, RunConfig, SearchOptions } from '../../api/contract.ts'
 import { greedyDecode } from '../../../models/decode/greedy.ts'
 import { disposeDialogueBatch, dialogueExample, makeDialogueBatch, type DialogueBatch, type DialogueExample } from '../../../models/dialogue/batch.ts'
 import { DialogueModel } from '../../../models/dialogue/hred.ts'
@@ -10,8 +10,9 @@ import { klWeight } from '../../../models/dialogue/kl-annealing.ts'
 import { DialogueStepDecoder, contextTensors } from '../../../models/dialogue/step-decoder.ts'
 import { dialogueScores } from '../../../models/metrics/dialogue.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
+import type { Database } from '../store/database.ts'
 import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
-import { scoreTexts } from './inference.ts'
+import { scoreTexts, searchWith } from './inference.ts'
 import { samplesStored, saveSamples } from './repository.ts'
 import type { TaskSetup, TrainingTask, Validation } from './trainer.ts'
 
@@ -67,6 +68,28 @@ export function activeUnits(posteriorMeans: readonly number[][]): number {
   return active
 }
 
+/** Teacher-forced loss over examples: cross-entropy per token, KL per response (VHRED, z at the posterior mean),
+ *  their sum per token (the ELBO bound, β = 1) and the posterior means (for active units). */
+export async function dialogueLoss(model: DialogueModel, tokenizer: RunTokenizer, examples: readonly DialogueExample[]): Promise<{ reconstruction: number; kl: number; devLoss: number; means: number[][] }> {
+  let reconstruction = 0
+  let kl = 0
+  let tokens = 0
+  const means: number[][] = []
+  for (let start = 0; start < examples.length; start += 32) {
+    const batch = makeDialogueBatch(examples.slice(start, start + 32), tokenizer)
+    const out = model.forward(batch, false)
+    const ce = tf.tidy(() => model.losses(batch, false, 1).reconstruction)
+    reconstruction += (await ce.data())[0]! * batch.targetTokens
+    tokens += batch.targetTokens
+    if (out.kl) kl += ((await out.kl.data()) as Float32Array).reduce((a, b) => a + b, 0)
+    if (out.posteriorMean) means.push(...((await out.posteriorMean.array()) as number[][]))
+    tf.dispose([ce, out.logits, out.context, ...(out.kl ? [out.kl] : []), ...(out.posteriorMean ? [out.posteriorMean] : [])])
+    disposeDialogueBatch(batch)
+  }
+  const perToken = (value: number) => value / Math.max(1, tokens)
+  return { reconstruction: perToken(reconstruction), kl: kl / Math.max(1, examples.length), devLoss: perToken(reconstruction + kl), means }
+}
+
 export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<DialogueBatch>> {
   const training = config.training
   const settings = config.dialogue!
@@ -84,21 +107,7 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
   let pendingWeight = 1
 
   const validate = async (step: number): Promise<Validation> => {
-    let reconstruction = 0
-    let kl = 0
-    let tokens = 0
-    const means: number[][] = []
-    for (let start = 0; start < devExamples.length; start += 32) {
-      const batch = makeDialogueBatch(devExamples.slice(start, start + 32), tokenizer)
-      const out = model.forward(batch, false)
-      const ce = tf.tidy(() => model.losses(batch, false, 1).reconstruction)
-      reconstruction += (await ce.data())[0]! * batch.targetTokens
-      tokens += batch.targetTokens
-      if (out.kl) kl += (await out.kl.sum().data())[0]!
-      if (out.posteriorMean) means.push(...((await out.posteriorMean.array()) as number[][]))
-      tf.dispose([ce, out.logits, out.context, ...(out.kl ? [out.kl] : []), ...(out.posteriorMean ? [out.posteriorMean] : [])])
-      disposeDialogueBatch(batch)
-    }
+    const { reconstruction, kl, devLoss, means } = await dialogueLoss(model, tokenizer, devExamples)
     const replies = await replyMany(model, tokenizer, devExamples.map((e) => e.turns), latent > 0 ? training.seed : null)
     const references = devTexts.map((t) => t.response)
     const scores = scoreTexts(replies, references)
@@ -109,15 +118,14 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
       step,
       devTexts.slice(0, samplesStored).map((t, index) => ({ index, source: t.context.join(turnSeparator), reference: t.response, hypothesis: replies[index]! })),
     )
-    const devLoss = (reconstruction + kl) / Math.max(1, tokens) // the ELBO bound per token (β = 1)
     return {
       points: [
         { metric: 'dev/loss', step, value: devLoss },
         { metric: 'dev/ppl', step, value: Math.exp(devLoss) },
-        { metric: 'dev/recon', step, value: reconstruction / Math.max(1, tokens) },
+        { metric: 'dev/recon', step, value: reconstruction },
         ...(latent > 0
           ? [
-              { metric: 'dev/kl', step, value: kl / Math.max(1, devExamples.length) },
+              { metric: 'dev/kl', step, value: kl },
               { metric: 'dev/active_units', step, value: activeUnits(means) },
             ]
           : []),
@@ -171,5 +179,58 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
       tf.dispose(pending.flat())
       model.dispose()
     },
+  }
+}
+
+/** Scores a split of a dialogue run (kotoba eval): perplexity (ELBO bound), KL, BLEU/chrF/TER, unigram F1, distinct-n, length. */
+export async function evaluateDialogues(
+  db: Database,
+  config: RunConfig,
+  model: DialogueModel,
+  tokenizer: RunTokenizer,
+  split: 'dev' | 'test',
+  options: SearchOptions,
+  limit: number | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<Omit<EvalResult, 'run' | 'checkpointStep' | 'seconds'>> {
+  const settings = config.dialogue!
+  const { examples, texts } = dialogueExamples(splitDialogues(db, config.corpus, split), tokenizer, settings.maxContext, Number.MAX_SAFE_INTEGER)
+  const chosen = examples.slice(0, limit)
+  if (chosen.length === 0) throw new Error(`the ${split} split of '${config.corpus}' has no (context → response) pairs`)
+  const seed = settings.latentSize > 0 ? options.seed : null
+  let replies: string[]
+  if (options.search === 'greedy') replies = await replyMany(model, tokenizer, chosen.map((e) => e.turns), seed)
+  else {
+    replies = []
+    for (const [i, example] of chosen.entries()) {
+      const { src, srcMask, turnLength } = contextTensors([example.turns], tokenizer.pad)
+      const [best] = await searchWith(new DialogueStepDecoder(model, turnLength, seed), src, srcMask, { ...options, nBest: 1 }, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: options.maxLength ?? 60 })
+      tf.dispose([src, srcMask])
+      replies.push(tokenizer.decode(best?.tokens ?? []))
+      if (i % 10 === 9) onProgress(i + 1, chosen.length)
+    }
+  }
+  const references = texts.slice(0, chosen.length).map((t) => t.response)
+  const scores = scoreTexts(replies, references)
+  const dialogue = dialogueScores(replies, references)
+  const loss = await dialogueLoss(model, tokenizer, chosen)
+  onProgress(chosen.length, chosen.length)
+  return {
+    split,
+    sentences: chosen.length,
+    scores: [
+      { metric: 'bleu', score: scores.bleu.score, signature: scores.bleu.signature },
+      { metric: 'chrf', score: scores.chrf.score, signature: scores.chrf.signature },
+      { metric: 'ter', score: scores.ter.score, signature: scores.ter.signature },
+      { metric: 'f1', score: 100 * dialogue.f1, signature: 'unigram F1 (ParlAI normalisation), ×100' },
+      { metric: 'distinct1', score: dialogue.distinct1.inter, signature: 'inter-response distinct-1' },
+      { metric: 'distinct2', score: dialogue.distinct2.inter, signature: 'inter-response distinct-2' },
+      { metric: 'intra_distinct1', score: dialogue.distinct1.intra, signature: 'intra-response distinct-1' },
+      { metric: 'intra_distinct2', score: dialogue.distinct2.intra, signature: 'intra-response distinct-2' },
+      { metric: 'length', score: dialogue.length, signature: 'words per reply' },
+      ...(settings.latentSize > 0 ? [{ metric: 'kl', score: loss.kl, signature: 'KL(q ‖ p) per reply, nats' }, { metric: 'active_units', score: activeUnits(loss.means), signature: 'posterior-mean variance > 0.01' }] : []),
+    ],
+    loss: loss.devLoss,
+    perplexity: Math.exp(loss.devLoss),
   }
 }
