@@ -3,10 +3,11 @@
 // norm and turn-to-turn similarity (HRED and VHRED). distinct-n over a conversation is one click.
 import { useEffect, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { ChatDetail, ReplyInsight, SearchOptions } from '../../../main/api/contract.ts'
+import type { ChatDetail, ReplyInsight } from '../../../main/api/contract.ts'
 import { useClient, useQuery } from '../api/hooks.ts'
 import { download } from '../components/AttentionHeatmap.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { SearchControls, defaultSearchSettings, type SearchSettings } from '../components/SearchControls.tsx'
 
 function Insight({ insight }: { insight: ReplyInsight }) {
   const { t } = useTranslation()
@@ -46,11 +47,7 @@ export function ChatPage() {
   const chats = useQuery('chat.list', { run }, run, run !== '')
   const [chat, setChat] = useState<ChatDetail | null>(null)
   const [text, setText] = useState('')
-  const [search, setSearch] = useState<SearchOptions['search']>('greedy')
-  const [beamSize, setBeamSize] = useState(5)
-  const [temperature, setTemperature] = useState(1)
-  const [topK, setTopK] = useState(0)
-  const [topP, setTopP] = useState(0.9)
+  const [settings, setSettings] = useState<SearchSettings>({ ...defaultSearchSettings, search: 'greedy' })
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [distinct, setDistinct] = useState<string | null>(null)
@@ -64,6 +61,7 @@ export function ChatPage() {
       </>
     )
   }
+  const { search, beamSize, temperature, topK, topP } = settings
   const options = { search, beamSize, temperature, topK, topP, seed: Math.floor(Math.random() * 1e9) }
   const act = async (action: () => Promise<ChatDetail | void>) => {
     setBusy(true)
@@ -131,39 +129,7 @@ export function ChatPage() {
           <button type="button" onClick={() => void seedFromCorpus()} disabled={busy || !run}>
             {t('chat.seed')}
           </button>
-          <fieldset>
-            <legend>{t('translate.search')}</legend>
-            <label>
-              {t('translate.method')}
-              <select value={search} onChange={(event) => setSearch(event.target.value as SearchOptions['search'])} data-testid="chat-search">
-                <option value="greedy">{t('translate.greedy')}</option>
-                <option value="beam">{t('translate.beam')}</option>
-                <option value="sample">{t('translate.sample')}</option>
-              </select>
-            </label>
-            {search === 'beam' && (
-              <label>
-                {t('translate.beamSize', { value: beamSize })}
-                <input type="range" min={1} max={16} value={beamSize} onChange={(event) => setBeamSize(Number(event.target.value))} />
-              </label>
-            )}
-            {search === 'sample' && (
-              <>
-                <label>
-                  {t('translate.temperature', { value: temperature.toFixed(1) })}
-                  <input type="range" min={0.1} max={3} step={0.1} value={temperature} onChange={(event) => setTemperature(Number(event.target.value))} />
-                </label>
-                <label>
-                  {t('translate.topK', { value: topK })}
-                  <input type="range" min={0} max={100} value={topK} onChange={(event) => setTopK(Number(event.target.value))} />
-                </label>
-                <label>
-                  {t('translate.topP', { value: topP.toFixed(2) })}
-                  <input type="range" min={0.05} max={1} step={0.05} value={topP} onChange={(event) => setTopP(Number(event.target.value))} />
-                </label>
-              </>
-            )}
-          </fieldset>
+          <SearchControls value={settings} onChange={setSettings} />
         </div>
         <ol className="chat-history" data-testid="chat-history" aria-live="polite">
           {chat?.history.map((turn) => (

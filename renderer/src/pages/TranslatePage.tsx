@@ -2,11 +2,12 @@
 // with scores and each hypothesis' attention heatmap; optionally two models side by side.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { AttentionKind, Result, SearchOptions } from '../../../main/api/contract.ts'
+import type { AttentionKind, Result } from '../../../main/api/contract.ts'
 import { useClient, useQuery } from '../api/hooks.ts'
 import { AttentionExplorer, layoutOf } from '../components/AttentionExplorer.tsx'
 import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
+import { SearchControls, defaultSearchSettings, type SearchSettings } from '../components/SearchControls.tsx'
 
 type Translation = Result<'translate'>
 
@@ -90,13 +91,7 @@ export function TranslatePage() {
   const [first, setFirst] = useState<{ run: string; checkpoint: string } | null>(null)
   const [second, setSecond] = useState({ run: '', checkpoint: '' })
   const [text, setText] = useState('')
-  const [search, setSearch] = useState<SearchOptions['search']>('beam')
-  const [beamSize, setBeamSize] = useState(5)
-  const [nBest, setNBest] = useState(3)
-  const [alpha, setAlpha] = useState(0.6)
-  const [temperature, setTemperature] = useState(1)
-  const [topK, setTopK] = useState(0)
-  const [topP, setTopP] = useState(0.9)
+  const [settings, setSettings] = useState<SearchSettings>(defaultSearchSettings)
   const [results, setResults] = useState<Translation[]>([])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -115,6 +110,7 @@ export function TranslatePage() {
     setBusy(true)
     setError(null)
     try {
+      const { search, beamSize, nBest, alpha, temperature, topK, topP } = settings
       const options = { search, beamSize, nBest: search === 'greedy' ? 1 : nBest, alpha, temperature, topK, topP, lines: [text.trim()], attention: true, inspect: true }
       const models = [primary, ...(second.run ? [second] : [])]
       setResults(await Promise.all(models.map((m) => client.call('translate', { ...options, run: m.run, ...(m.checkpoint ? { checkpoint: Number(m.checkpoint) } : {}) }))))
@@ -131,51 +127,7 @@ export function TranslatePage() {
         <div className="tools">
           <ModelPicker label={t('translate.model')} runs={translatable} value={primary} onChange={setFirst} />
           <ModelPicker label={t('translate.sideBySide')} runs={translatable} value={second} onChange={setSecond} allowNone />
-          <fieldset>
-            <legend>{t('translate.search')}</legend>
-            <label>
-              {t('translate.method')}
-              <select value={search} onChange={(event) => setSearch(event.target.value as SearchOptions['search'])}>
-                <option value="greedy">{t('translate.greedy')}</option>
-                <option value="beam">{t('translate.beam')}</option>
-                <option value="sample">{t('translate.sample')}</option>
-              </select>
-            </label>
-            {search === 'beam' && (
-              <>
-                <label>
-                  {t('translate.beamSize', { value: beamSize })}
-                  <input type="range" min={1} max={16} value={beamSize} onChange={(event) => setBeamSize(Number(event.target.value))} />
-                </label>
-                <label>
-                  {t('translate.alpha', { value: alpha.toFixed(1) })}
-                  <input type="range" min={0} max={2} step={0.1} value={alpha} onChange={(event) => setAlpha(Number(event.target.value))} />
-                </label>
-              </>
-            )}
-            {search === 'sample' && (
-              <>
-                <label>
-                  {t('translate.temperature', { value: temperature.toFixed(1) })}
-                  <input type="range" min={0.1} max={3} step={0.1} value={temperature} onChange={(event) => setTemperature(Number(event.target.value))} />
-                </label>
-                <label>
-                  {t('translate.topK', { value: topK })}
-                  <input type="range" min={0} max={100} value={topK} onChange={(event) => setTopK(Number(event.target.value))} />
-                </label>
-                <label>
-                  {t('translate.topP', { value: topP.toFixed(2) })}
-                  <input type="range" min={0.05} max={1} step={0.05} value={topP} onChange={(event) => setTopP(Number(event.target.value))} />
-                </label>
-              </>
-            )}
-            {search !== 'greedy' && (
-              <label>
-                {t('translate.nBest', { value: nBest })}
-                <input type="range" min={1} max={Math.max(1, search === 'beam' ? beamSize : 10)} value={Math.min(nBest, search === 'beam' ? beamSize : 10)} onChange={(event) => setNBest(Number(event.target.value))} />
-              </label>
-            )}
-          </fieldset>
+          <SearchControls value={settings} onChange={setSettings} withNBest />
         </div>
         <label className="search" style={{ maxWidth: 'none' }}>
           {t('translate.input')}
