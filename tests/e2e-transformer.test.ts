@@ -2,7 +2,7 @@
 // the model view (every layer × head), enlarging a head, the head view, per-head statistics that pick the map
 // shown over training, and the model view of a fresh translation (screenshots saved).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { chromium } from 'playwright-core'
@@ -87,6 +87,11 @@ test('open the model view, head view and head statistics of a trained tiny Trans
   })
   assert.ok(drawnPixels > 500, `the head view draws lines (${drawnPixels} pixels)`)
   await page.screenshot({ path: join(artifacts, 'transformer-head-view.png'), fullPage: true })
+  // SVG export of the head view: one line per shown weight, every token as text.
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), headView.getByRole('button', { name: 'SVG' }).click()])
+  const svg = readFileSync((await svgDownload.path())!, 'utf8')
+  assert.match(svg, /^<svg /)
+  assert.ok((svg.match(/<line /g) ?? []).length > 4 && svg.includes('&lt;s&gt;'), 'the SVG has lines and the <s> key')
 
   // Per-head statistics: 3 kinds × 2 layers × 4 heads; picking a cross-attention head shows it over training.
   const stats = dashboard.getByTestId('head-stats')

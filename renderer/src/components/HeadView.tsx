@@ -19,6 +19,27 @@ export interface HeadViewProps {
   fileName: string
 }
 
+/** The same lines as SVG (for papers and slides): every shown head of the layer, weights below 0.02 left out. */
+function headViewSvg(maps: AttentionMap[], shown: boolean[], rows: string[], cols: string[], width: number, height: number): string {
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  const y = (index: number) => 4 + index * rowHeight + rowHeight / 2
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`, `<rect width="${width}" height="${height}" fill="#fff"/>`]
+  for (const map of maps) {
+    const head = map.head ?? 0
+    if (!shown[head]) continue
+    const colour = headColours[head % headColours.length]!
+    map.weights.forEach((row, r) =>
+      row.forEach((weight, c) => {
+        if (weight >= 0.02) parts.push(`<line x1="${columnWidth + 4}" y1="${y(r)}" x2="${columnWidth + gap - 4}" y2="${y(c)}" stroke="${colour}" stroke-width="2" stroke-opacity="${Math.min(1, weight).toFixed(3)}"/>`)
+      }),
+    )
+  }
+  rows.forEach((token, r) => parts.push(`<text x="${columnWidth}" y="${y(r) + 4}" text-anchor="end">${escape(token)}</text>`))
+  cols.forEach((token, c) => parts.push(`<text x="${columnWidth + gap}" y="${y(c) + 4}">${escape(token)}</text>`))
+  parts.push('</svg>')
+  return parts.join('')
+}
+
 export function HeadView({ maps, layers, heads, fileName }: HeadViewProps) {
   const { t } = useTranslation()
   const canvas = useRef<HTMLCanvasElement>(null)
@@ -108,6 +129,9 @@ export function HeadView({ maps, layers, heads, fileName }: HeadViewProps) {
         <span className="heatmap-tools">
           <button type="button" onClick={() => download(`${fileName}-heads.png`, canvas.current!.toDataURL('image/png'))}>
             {t('attention.png')}
+          </button>
+          <button type="button" onClick={() => download(`${fileName}-heads.svg`, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(headViewSvg(layerMaps, shown, rows, cols, width, height))}`)}>
+            {t('attention.svg')}
           </button>
         </span>
       </figcaption>
