@@ -1,18 +1,15 @@
 // End to end: a tiny VHRED trained with the CLI, `kotoba chat --script` replies, then a chat in Chromium: send a
 // turn, read the reply with its latent sample and context view, resample z, count distinct-n (screenshot saved).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { Random } from '../models/core/random.ts'
-import { repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
 test('chat with a tiny VHRED in the browser, resample its reply and count distinct-n', async (t) => {
-  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
   mkdirSync(artifacts, { recursive: true })
   const dir = tempDir(t)
   const db = join(dir, 'kotoba.db')
@@ -38,11 +35,7 @@ test('chat with a tiny VHRED in the browser, resample its reply and count distin
 
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
-  t.after(() => browser.close())
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })).newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(error.message))
+  const { page, problems } = await openBrowserPage(t, { width: 1280, height: 900 })
   await page.goto(serve.url)
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
   await page.keyboard.press('Alt+6')

@@ -1,18 +1,15 @@
 // End to end in Chromium: start a tiny translation run from the Training page, watch its curve and step
 // update live, then translate in the playground and read the attention heatmap (screenshots saved).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { Random } from '../models/core/random.ts'
-import { repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
 test('train a tiny model in the browser, watch the curve, translate and see the attention heatmap', async (t) => {
-  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
   mkdirSync(artifacts, { recursive: true })
   const dir = tempDir(t)
   const db = join(dir, 'kotoba.db')
@@ -33,11 +30,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   }
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
-  t.after(() => browser.close())
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-US' })).newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(error.message))
+  const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
   await page.goto(serve.url)
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
 

@@ -2,18 +2,15 @@
 // the model view (every layer × head), enlarging a head, the head view, per-head statistics that pick the map
 // shown over training, and the model view of a fresh translation (screenshots saved).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { Random } from '../models/core/random.ts'
-import { repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
 test('open the model view, head view and head statistics of a trained tiny Transformer', async (t) => {
-  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
   mkdirSync(artifacts, { recursive: true })
   const dir = tempDir(t)
   const db = join(dir, 'kotoba.db')
@@ -43,11 +40,7 @@ test('open the model view, head view and head statistics of a trained tiny Trans
 
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
-  t.after(() => browser.close())
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-US' })).newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(error.message))
+  const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
   await page.goto(serve.url)
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
 

@@ -1,9 +1,11 @@
 // Shared test helpers: temp folders, the CLI as a real process, browser mode as a real server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromium, type Page } from 'playwright-core'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const cliPath = join(repoRoot, 'bin', 'kotoba.mjs')
@@ -113,4 +115,17 @@ export function writeLargeTsv(path: string, lines: number): void {
       chunk.length = 0
     }
   }
+}
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** A page in Debian's headless Chromium (never a downloaded browser), closed after the test; page errors are collected. */
+export async function openBrowserPage(t: { after: (fn: () => Promise<void> | void) => void }, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.after(() => browser.close())
+  const page = await (await browser.newContext({ viewport, locale: 'en-US' })).newPage()
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(error.message))
+  return { page, problems }
 }

@@ -47,6 +47,18 @@ export function paintMatrix(context: CanvasRenderingContext2D, weights: readonly
   context.drawImage(scratch, x, y, width, height)
 }
 
+/** Sizes a canvas for a CSS box of width × height at the screen's pixel ratio and clears it; null before it mounts. */
+export function prepareCanvas(element: HTMLCanvasElement | null, width: number, height: number): CanvasRenderingContext2D | null {
+  const context = element?.getContext('2d')
+  if (!element || !context) return null
+  const ratio = window.devicePixelRatio || 1
+  element.width = width * ratio
+  element.height = height * ratio
+  context.setTransform(ratio, 0, 0, ratio, 0, 0)
+  context.clearRect(0, 0, width, height)
+  return context
+}
+
 export function download(name: string, href: string): void {
   const link = document.createElement('a')
   link.href = href
@@ -99,13 +111,8 @@ export function AttentionHeatmap(props: HeatmapProps) {
 
   useEffect(() => {
     const element = canvas.current
-    const context = element?.getContext('2d')
+    const context = prepareCanvas(element, width, height)
     if (!element || !context) return
-    const ratio = window.devicePixelRatio || 1
-    element.width = width * ratio
-    element.height = height * ratio
-    context.setTransform(ratio, 0, 0, ratio, 0, 0)
-    context.clearRect(0, 0, width, height)
     const text = getComputedStyle(element).color
     weights.forEach((row, r) =>
       row.forEach((value, c) => {

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AttentionMap } from '../../../main/api/contract.ts'
-import { download } from './AttentionHeatmap.tsx'
+import { download, prepareCanvas } from './AttentionHeatmap.tsx'
 
 export const headColours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 const rowHeight = 18
@@ -56,13 +56,8 @@ export function HeadView({ maps, layers, heads, fileName }: HeadViewProps) {
 
   useEffect(() => {
     const element = canvas.current
-    const context = element?.getContext('2d')
+    const context = prepareCanvas(element, width, height)
     if (!element || !context) return
-    const ratio = window.devicePixelRatio || 1
-    element.width = width * ratio
-    element.height = height * ratio
-    context.setTransform(ratio, 0, 0, ratio, 0, 0)
-    context.clearRect(0, 0, width, height)
     const y = (index: number) => 4 + index * rowHeight + rowHeight / 2
     context.lineWidth = 2
     for (const map of layerMaps) {

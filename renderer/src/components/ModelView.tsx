@@ -3,20 +3,15 @@
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AttentionMap } from '../../../main/api/contract.ts'
-import { AttentionHeatmap, paintMatrix } from './AttentionHeatmap.tsx'
+import { AttentionHeatmap, paintMatrix, prepareCanvas } from './AttentionHeatmap.tsx'
 
 const thumbSize = 96
 
 function Thumbnail({ weights }: { weights: number[][] }) {
   const canvas = useRef<HTMLCanvasElement>(null)
   useEffect(() => {
-    const element = canvas.current
-    const context = element?.getContext('2d')
-    if (!element || !context) return
-    const ratio = window.devicePixelRatio || 1
-    element.width = thumbSize * ratio
-    element.height = thumbSize * ratio
-    context.setTransform(ratio, 0, 0, ratio, 0, 0)
+    const context = prepareCanvas(canvas.current, thumbSize, thumbSize)
+    if (!context) return
     context.fillStyle = '#fff'
     context.fillRect(0, 0, thumbSize, thumbSize)
     // Keep the matrix's aspect ratio inside the square.
