@@ -123,3 +123,24 @@ test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL >
   assert.equal(((resampled.history.at(-1)!.meta['insight'] as Result<'chat.reply'>['insight']).latent!.seed), 7)
   await assert.rejects(engine.handle('runs.create', { name: 'bad', model: 'hred', corpus: 'talk', tokenizer: 'talk-bpe', dialogue: { latentSize: 8 } }), /hred has no latent variable/)
 })
+
+test('a seq2seq run on a dialogue corpus is the single-turn baseline: (previous turn → next turn) pairs, scored like HRED', async () => {
+  await assert.rejects(
+    engine.handle('runs.create', { name: 'bad-tgt', model: 'seq2seq', corpus: 'talk', tokenizer: 'talk-bpe', tgtTokenizer: 'other' }),
+    /one tokenizer for both sides/,
+  )
+  const created = (await engine.handle('runs.create', { name: 'pairs', model: 'seq2seq', preset: 'tiny', corpus: 'talk', tokenizer: 'talk-bpe', training })) as Result<'runs.create'>
+  assert.equal(created.config.training.bestMetric, 'dev/loss', 'dialogue-corpus defaults apply')
+  await waitJob(((await engine.handle('runs.start', { name: 'pairs' })) as { jobId: string }).jobId)
+  const { series } = (await engine.handle('runs.metrics', { name: 'pairs' })) as Result<'runs.metrics'>
+  for (const metric of ['dev/f1', 'dev/distinct1', 'dev/distinct2', 'dev/length']) assert.ok(series[metric]?.length, `${metric} recorded`)
+  const trainLoss = series['train/loss']!.map((p) => p.value)
+  assert.ok(trainLoss.at(-1)! < trainLoss[0]! * 0.7, `train loss falls: ${trainLoss}`)
+  const samples = (await engine.handle('runs.samples', { name: 'pairs' })) as Result<'runs.samples'>
+  // Each source is the one turn before the reference: the first dev dialogue's first two turns.
+  assert.equal(samples.samples[0]!.source.split(' ').length, 2)
+  // The same 90 test responses as the HRED evaluation, with the same metrics.
+  const evaluation = (await engine.handle('eval', { run: 'pairs', split: 'test', search: 'greedy' })) as Result<'eval'>
+  assert.equal(evaluation.sentences, 90)
+  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length'])
+})

@@ -264,16 +264,17 @@ export const handlers: Handlers = {
     if (findRun(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })
     const corpus = requireCorpus(engine, params.corpus)
     const dialogue = params.model === 'hred' || params.model === 'vhred'
-    const needed = dialogue ? 'dialogue' : 'parallel'
-    if (corpus.kind !== needed) {
-      throw new ApiError({ code: 'bad_request', message: `corpus '${corpus.name}' is ${corpus.kind}; ${dialogue ? `${params.model} runs need a dialogue corpus (JSONL)` : 'translation runs need a parallel corpus'}` })
+    // A seq2seq or Transformer run on a dialogue corpus is the single-turn baseline: (previous turn → next turn).
+    const accepted = dialogue ? ['dialogue'] : ['parallel', 'dialogue']
+    if (!accepted.includes(corpus.kind)) {
+      throw new ApiError({ code: 'bad_request', message: `corpus '${corpus.name}' is ${corpus.kind}; ${dialogue ? `${params.model} runs need a dialogue corpus (JSONL)` : 'translation runs need a parallel corpus (or a dialogue corpus, for a previous-turn → next-turn baseline)'}` })
     }
-    if (dialogue && params.tgtTokenizer && params.tgtTokenizer !== params.tokenizer) throw new ApiError({ code: 'bad_request', message: 'dialogue runs use one tokenizer for both sides' })
+    if (corpus.kind === 'dialogue' && params.tgtTokenizer && params.tgtTokenizer !== params.tokenizer) throw new ApiError({ code: 'bad_request', message: 'runs on a dialogue corpus use one tokenizer for both sides' })
     const tokenizer = requireTokenizer(engine, params.tokenizer)
     if (params.tgtTokenizer) requireTokenizer(engine, params.tgtTokenizer)
     let config: RunConfig
     try {
-      config = resolveRunConfig(params)
+      config = resolveRunConfig(params, corpus.kind)
     } catch (error) {
       throw new ApiError({ code: 'bad_request', message: (error as Error).message })
     }

@@ -81,3 +81,22 @@ export function dialogueScores(hypotheses: readonly string[], references: readon
     length: hypotheses.reduce((sum, h) => sum + dialogueWords(h).length, 0) / n,
   }
 }
+
+export interface DialogueScoreEntry {
+  metric: 'f1' | 'distinct1' | 'distinct2' | 'intra_distinct1' | 'intra_distinct2' | 'length'
+  score: number
+  signature: string
+}
+
+/** The dialogue scores as named metrics, the way validation and `kotoba eval` store them (F1 ×100). */
+export function dialogueScoreEntries(hypotheses: readonly string[], references: readonly string[]): DialogueScoreEntry[] {
+  const scores = dialogueScores(hypotheses, references)
+  return [
+    { metric: 'f1', score: 100 * scores.f1, signature: 'unigram F1 (ParlAI normalisation), ×100' },
+    { metric: 'distinct1', score: scores.distinct1.inter, signature: 'inter-response distinct-1' },
+    { metric: 'distinct2', score: scores.distinct2.inter, signature: 'inter-response distinct-2' },
+    { metric: 'intra_distinct1', score: scores.distinct1.intra, signature: 'intra-response distinct-1' },
+    { metric: 'intra_distinct2', score: scores.distinct2.intra, signature: 'intra-response distinct-2' },
+    { metric: 'length', score: scores.length, signature: 'words per reply' },
+  ]
+}

@@ -54,11 +54,13 @@ export interface ParallelText {
   tgt: string
 }
 
-/** The pairs of one split, in corpus order. */
+/** The pairs of one split, in corpus order. A dialogue corpus gives every (previous turn → next turn) pair, the
+ *  single-turn baseline for HRED/VHRED: the same responses as their (context → next turn) examples. */
 export function splitPairs(db: Database, corpusName: string, split: 'train' | 'dev' | 'test'): ParallelText[] {
   const corpus = findCorpus(db, corpusName)
   if (!corpus) throw new Error(`no corpus named '${corpusName}'`)
-  if (corpus.kind !== 'parallel') throw new Error(`corpus '${corpusName}' is ${corpus.kind}; translation runs need a parallel corpus`)
+  if (corpus.kind === 'dialogue') return adjacentTurns(splitDialogues(db, corpusName, split))
+  if (corpus.kind !== 'parallel') throw new Error(`corpus '${corpusName}' is ${corpus.kind}; translation runs need a parallel or dialogue corpus`)
   const rows = db.prepare('SELECT idx, src, tgt FROM corpus_rows WHERE corpus_id = ? AND split = ? ORDER BY idx').all(corpus.id, split) as { idx: number; src: string; tgt: string }[]
   return rows.map((r) => ({ index: r.idx, src: r.src ?? '', tgt: r.tgt ?? '' }))
 }
@@ -70,6 +72,20 @@ export function splitDialogues(db: Database, corpusName: string, split: 'train' 
   if (corpus.kind !== 'dialogue') throw new Error(`corpus '${corpusName}' is ${corpus.kind}; dialogue runs need a dialogue corpus (JSONL, one dialogue per line)`)
   const rows = db.prepare('SELECT turns FROM corpus_rows WHERE corpus_id = ? AND split = ? ORDER BY idx').all(corpus.id, split) as { turns: string | null }[]
   return rows.map((r) => (r.turns ? (JSON.parse(r.turns) as string[]) : []))
+}
+
+/** (turn i − 1 → turn i) for every turn after the first, dialogue by dialogue. */
+export function adjacentTurns(dialogues: readonly string[][]): ParallelText[] {
+  const pairs: ParallelText[] = []
+  for (const turns of dialogues) {
+    for (let i = 1; i < turns.length; i++) pairs.push({ index: pairs.length, src: turns[i - 1]!, tgt: turns[i]! })
+  }
+  return pairs
+}
+
+/** Whether a run's corpus holds dialogues (its replies then also get dialogue metrics). */
+export function isDialogueCorpus(db: Database, corpusName: string): boolean {
+  return findCorpus(db, corpusName)?.kind === 'dialogue'
 }
 
 export function requireSplits(db: Database, config: RunConfig): void {

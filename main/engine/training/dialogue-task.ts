@@ -8,7 +8,7 @@ import { disposeDialogueBatch, dialogueExample, makeDialogueBatch, type Dialogue
 import { DialogueModel } from '../../../models/dialogue/hred.ts'
 import { klWeight } from '../../../models/dialogue/kl-annealing.ts'
 import { DialogueStepDecoder, contextTensors } from '../../../models/dialogue/step-decoder.ts'
-import { dialogueScores } from '../../../models/metrics/dialogue.ts'
+import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import type { Database } from '../store/database.ts'
 import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
@@ -111,7 +111,6 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
     const replies = await replyMany(model, tokenizer, devExamples.map((e) => e.turns), latent > 0 ? training.seed : null)
     const references = devTexts.map((t) => t.response)
     const scores = scoreTexts(replies, references)
-    const dialogue = dialogueScores(replies, references)
     saveSamples(
       db,
       run.id,
@@ -132,12 +131,7 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
         { metric: 'dev/bleu', step, value: scores.bleu.score, signature: scores.bleu.signature },
         { metric: 'dev/chrf', step, value: scores.chrf.score, signature: scores.chrf.signature },
         { metric: 'dev/ter', step, value: scores.ter.score, signature: scores.ter.signature },
-        { metric: 'dev/f1', step, value: 100 * dialogue.f1 },
-        { metric: 'dev/distinct1', step, value: dialogue.distinct1.inter },
-        { metric: 'dev/distinct2', step, value: dialogue.distinct2.inter },
-        { metric: 'dev/intra_distinct1', step, value: dialogue.distinct1.intra },
-        { metric: 'dev/intra_distinct2', step, value: dialogue.distinct2.intra },
-        { metric: 'dev/length', step, value: dialogue.length },
+        ...dialogueScoreEntries(replies, references).map((e) => ({ metric: `dev/${e.metric}`, step, value: e.score })),
       ],
       values: { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score },
     }
@@ -212,7 +206,6 @@ export async function evaluateDialogues(
   }
   const references = texts.slice(0, chosen.length).map((t) => t.response)
   const scores = scoreTexts(replies, references)
-  const dialogue = dialogueScores(replies, references)
   const loss = await dialogueLoss(model, tokenizer, chosen)
   onProgress(chosen.length, chosen.length)
   return {
@@ -222,12 +215,7 @@ export async function evaluateDialogues(
       { metric: 'bleu', score: scores.bleu.score, signature: scores.bleu.signature },
       { metric: 'chrf', score: scores.chrf.score, signature: scores.chrf.signature },
       { metric: 'ter', score: scores.ter.score, signature: scores.ter.signature },
-      { metric: 'f1', score: 100 * dialogue.f1, signature: 'unigram F1 (ParlAI normalisation), ×100' },
-      { metric: 'distinct1', score: dialogue.distinct1.inter, signature: 'inter-response distinct-1' },
-      { metric: 'distinct2', score: dialogue.distinct2.inter, signature: 'inter-response distinct-2' },
-      { metric: 'intra_distinct1', score: dialogue.distinct1.intra, signature: 'intra-response distinct-1' },
-      { metric: 'intra_distinct2', score: dialogue.distinct2.intra, signature: 'intra-response distinct-2' },
-      { metric: 'length', score: dialogue.length, signature: 'words per reply' },
+      ...dialogueScoreEntries(replies, references),
       ...(settings.latentSize > 0 ? [{ metric: 'kl', score: loss.kl, signature: 'KL(q ‖ p) per reply, nats' }, { metric: 'active_units', score: activeUnits(loss.means), signature: 'posterior-mean variance > 0.01' }] : []),
     ],
     loss: loss.devLoss,

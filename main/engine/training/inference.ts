@@ -15,7 +15,8 @@ import type { Example } from '../../../models/train/batching.ts'
 import { disposeTranslationBatch, makeTranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
-import { loadRunTokenizer, splitPairs, type RunTokenizer } from './data.ts'
+import { isDialogueCorpus, loadRunTokenizer, splitPairs, type RunTokenizer } from './data.ts'
+import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { buildModel, restoreWeights } from './model-state.ts'
 import { findRun, loadCheckpoint, recentCheckpointWeights, type StoredRun } from './repository.ts'
 import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
@@ -202,6 +203,7 @@ export async function evaluateSplit(
       { metric: 'bleu', score: scores.bleu.score, signature: scores.bleu.signature },
       { metric: 'chrf', score: scores.chrf.score, signature: scores.chrf.signature },
       { metric: 'ter', score: scores.ter.score, signature: scores.ter.signature },
+      ...(isDialogueCorpus(db, loaded.run.config.corpus) ? dialogueScoreEntries(hypotheses, references) : []),
     ],
     loss,
     perplexity: Math.exp(loss),

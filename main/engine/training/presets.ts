@@ -1,5 +1,5 @@
 // Named starting points for runs, and how a create request becomes a complete stored configuration.
-import { DialogueModelConfig, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+import { DialogueModelConfig, type CorpusKind, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
 
 interface Preset {
   description: string
@@ -69,13 +69,13 @@ export const presets: Record<ModelKind, Record<string, Preset>> = {
 
 const isDialogue = (model: ModelKind) => model === 'hred' || model === 'vhred'
 
-/** Preset values first, then the request's own values, then defaults. Throws on an unknown preset. */
-export function resolveRunConfig(params: RunCreateParams): RunConfig {
+/** Preset values first, then the request's own values, then defaults (dialogue-corpus defaults for any run on one). Throws on an unknown preset. */
+export function resolveRunConfig(params: RunCreateParams, corpusKind?: CorpusKind): RunConfig {
   const preset = params.preset ? presets[params.model][params.preset] : undefined
   if (params.preset && !preset) {
     throw new Error(`no ${params.model} preset named '${params.preset}' (available: ${Object.keys(presets[params.model]).join(', ')})`)
   }
-  const training = TrainingConfig.parse({ ...(isDialogue(params.model) ? dialogueTraining : {}), ...preset?.training, ...params.training })
+  const training = TrainingConfig.parse({ ...(isDialogue(params.model) || corpusKind === 'dialogue' ? dialogueTraining : {}), ...preset?.training, ...params.training })
   const transformer = params.model === 'transformer' ? TransformerModelConfig.parse({ ...preset?.transformer, ...params.transformer }) : null
   if (transformer?.shareEmbeddings === 'all' && params.tgtTokenizer !== undefined && params.tgtTokenizer !== params.tokenizer) {
     throw new Error(`shareEmbeddings 'all' needs one joint tokenizer, but the source uses '${params.tokenizer}' and the target '${params.tgtTokenizer}'`)

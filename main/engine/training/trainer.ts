@@ -12,7 +12,8 @@ import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
-import { encodePairs, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
+import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
+import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
 import { greedyMany, meanLoss, scoreTexts } from './inference.ts'
 import { inspectSentence } from './attention.ts'
@@ -292,6 +293,8 @@ class Trainer<B extends BatchSize> {
 class TranslationValidator {
   /** The dev sources as piece ids, encoded once for every validation. */
   private readonly devSources: number[][]
+  /** A seq2seq baseline on a dialogue corpus is scored like HRED/VHRED too (F1, distinct-n, length). */
+  private readonly dialogueCorpus: boolean
 
   constructor(
     private readonly db: Database,
@@ -303,6 +306,7 @@ class TranslationValidator {
     private readonly dev: Example[],
   ) {
     this.devSources = devPairs.map((p) => src.encode(p.src))
+    this.dialogueCorpus = isDialogueCorpus(db, run.config.corpus)
   }
 
   async validate(step: number): Promise<Validation> {
@@ -332,6 +336,7 @@ class TranslationValidator {
         { metric: 'dev/bleu', step, value: scores.bleu.score, signature: scores.bleu.signature },
         { metric: 'dev/chrf', step, value: scores.chrf.score, signature: scores.chrf.signature },
         { metric: 'dev/ter', step, value: scores.ter.score, signature: scores.ter.signature },
+        ...(this.dialogueCorpus ? dialogueScoreEntries(hypotheses, this.devPairs.map((p) => p.tgt)).map((e) => ({ metric: `dev/${e.metric}`, step, value: e.score })) : []),
       ],
       values: { 'dev/loss': devLoss, 'dev/bleu': scores.bleu.score, 'dev/chrf': scores.chrf.score, 'dev/ter': scores.ter.score },
     }
