@@ -11,6 +11,7 @@ export default defineConfig({
           index: resolve('main/electron/main.ts'), // Electron main process
           engine: resolve('main/engine/main.ts'), // engine process (plain Node, forked by main)
           'job-worker': resolve('main/engine/jobs/worker.ts'), // worker thread of every long job
+          'w2v-thread': resolve('main/engine/word2vec/thread.ts'), // one Hogwild thread of a word2vec training
         },
       },
     },

@@ -2,6 +2,7 @@
 // Every request is validated against `params` at the engine boundary; `result` documents
 // (and types) what comes back. Events are pushed by the engine to every connected client.
 import { z } from 'zod'
+import { Word2VecStatus, word2vecMethods } from './word2vec-contract.ts'
 
 // ---- shared shapes -------------------------------------------------------------------------
 
@@ -77,7 +78,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat', 'w2v.train', 'w2v.eval'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -723,6 +724,7 @@ export const methods = {
   },
   /** The conversation as one JSONL line (its turns), the corpus format. */
   'chat.export': { params: z.object({ id: z.number().int() }).strict(), result: z.object({ jsonl: z.string() }) },
+  ...word2vecMethods,
 } as const
 
 export type Methods = typeof methods
@@ -745,6 +747,8 @@ export const events = {
   'run.changed': z.object({ name: z.string(), status: RunStatus, step: z.number().int() }),
   /** New metric points of a running run (for live curves). */
   'run.metrics': z.object({ name: z.string(), points: z.array(z.object({ metric: z.string(), step: z.number().int(), value: z.number() })) }),
+  /** A word2vec run started, finished an epoch, paused, stopped, finished or failed. */
+  'w2v.changed': z.object({ name: z.string(), status: Word2VecStatus, epoch: z.number().int() }),
 } as const
 export type Events = typeof events
 export type EventName = keyof Events
@@ -808,3 +812,5 @@ export class KotobaClient {
   }
 }
 
+
+export * from './word2vec-contract.ts'

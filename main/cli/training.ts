@@ -134,9 +134,9 @@ function withSearchOptions(command: Command): Command {
 export function registerTrainingCommands(program: Command, helpers: CliHelpers): void {
   program
     .command('train')
-    .description('train a translation model (seq2seq or Transformer); Ctrl-C pauses with a checkpoint')
+    .description('train a model (seq2seq, Transformer, HRED or VHRED); Ctrl-C pauses with a checkpoint')
     .addOption(new Option('--model <kind>', 'model').choices(['seq2seq', 'transformer', 'hred', 'vhred']))
-    .option('--corpus <name>', 'parallel corpus with train and dev splits')
+    .option('--corpus <name>', 'corpus with train and dev splits: parallel, or dialogue (hred/vhred; seq2seq/transformer learn previous turn → next turn)')
     .option('--tokenizer <name>', 'tokenizer (joint, or the source side)')
     .option('--tgt-tokenizer <name>', 'target tokenizer (default: --tokenizer)')
     .requiredOption('--name <name>', 'name of the run')

@@ -1,4 +1,5 @@
 // The engine: owns the database, the compute backend and the jobs; answers API requests.
+import { findWord2Vec, updateWord2Vec } from './word2vec/repository.ts'
 import { z } from 'zod'
 import {
   ApiError,
@@ -62,6 +63,15 @@ export class Engine {
       worker: options.worker,
       emit: (event) => this.emit(event),
       onFinished: (job, params) => {
+        if (job.kind === 'w2v.train') {
+          const { name } = params as { name: string }
+          this.runJobs.delete(name)
+          const run = findWord2Vec(this.db, name)
+          if (run?.status === 'running') {
+            updateWord2Vec(this.db, run.id, { status: 'failed', error: job.error ?? 'the training job ended unexpectedly' })
+            this.emit({ event: 'w2v.changed', data: { name, status: 'failed', epoch: run.epoch } })
+          }
+        }
         if (job.kind === 'run.train') {
           const { name } = params as { name: string }
           this.runJobs.delete(name)
@@ -101,6 +111,13 @@ export class Engine {
   /** Starts (or resumes from its last checkpoint) a run's training job. */
   startRun(name: string): string {
     const job = this.jobs.start('run.train', { name }, `Train ${name}`)
+    this.runJobs.set(name, job.jobId)
+    return job.jobId
+  }
+
+  /** Starts (or resumes from its last finished epoch) a word2vec run's training job. */
+  startWord2Vec(name: string): string {
+    const job = this.jobs.start('w2v.train', { name }, `Train word2vec ${name}`)
     this.runJobs.set(name, job.jobId)
     return job.jobId
   }

@@ -17,6 +17,7 @@ import {
   listRuns,
   metricSeries,
   requestRunControl,
+  runNameTaken,
   trainedElsewhere,
   sampleSteps,
   samplesAt,
@@ -30,6 +31,8 @@ import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
 import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
+import { requireCorpus, requireFile, runJobToEnd } from './handlers/common.ts'
+import { word2vecHandlers } from './handlers/word2vec.ts'
 import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
 import { readModelProto } from '../../models/tokenizer/model-proto.ts'
@@ -41,13 +44,6 @@ type Handlers = {
   [M in MethodName]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
 }
 
-/** An absolute path to an existing file, or a not_found / bad_request error naming it. */
-function requireFile(file: string): string {
-  const path = resolve(file)
-  if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
-  if (!statSync(path).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${path}` })
-  return path
-}
 
 function requireTokenizer(engine: Engine, name: string) {
   const tokenizer = findTokenizer(engine.db, name)
@@ -109,19 +105,7 @@ function replyMeta(reply: Result<'chat.reply'>, search: Record<string, unknown>)
   return { search, score: reply.replies[0]?.score ?? null, checkpointStep: reply.checkpointStep, insight: reply.insight }
 }
 
-async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {
-  const job = engine.jobs.start(kind, params, label)
-  const finished = await engine.jobs.wait(job.jobId)
-  if (finished.status === 'cancelled') throw new ApiError({ code: 'conflict', message: `${label}: cancelled` })
-  if (finished.status !== 'done') throw new ApiError({ code: 'bad_request', message: finished.error ?? `${label} failed` })
-  return engine.jobs.result(job.jobId)
-}
 
-function requireCorpus(engine: Engine, name: string) {
-  const corpus = findCorpus(engine.db, name)
-  if (!corpus) throw new ApiError({ code: 'not_found', message: `no corpus named '${name}'` })
-  return corpus
-}
 
 export const handlers: Handlers = {
   'app.info': async (engine) => ({
@@ -261,7 +245,7 @@ export const handlers: Handlers = {
   'runs.list': (engine) => listRuns(engine.db).map(toSummary),
 
   'runs.create': (engine, params) => {
-    if (findRun(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })
+    if (runNameTaken(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })
     const corpus = requireCorpus(engine, params.corpus)
     const dialogue = params.model === 'hred' || params.model === 'vhred'
     // A seq2seq or Transformer run on a dialogue corpus is the single-turn baseline: (previous turn → next turn).
@@ -409,4 +393,6 @@ export const handlers: Handlers = {
     requireRun(engine, params.run)
     return (await runJobToEnd(engine, 'run.eval', params, `Evaluate ${params.run} on ${params.split}`)) as Result<'eval'>
   },
+
+  ...word2vecHandlers,
 }

@@ -1,4 +1,4 @@
-// Where the job worker script lives: the source tree (run through tsx) or the electron-vite bundle.
+// Where worker scripts live: the source tree (run through tsx) or the electron-vite bundle.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -7,12 +7,21 @@ import { packageRoot } from './paths.ts'
 
 const runningFromSource = import.meta.url.endsWith('.ts')
 
-export function defaultWorkerEntry(): WorkerEntry {
+/** The source shim (which registers tsx first) and the bundle name of each worker script. */
+const workerScripts = {
+  'job-worker': { source: ['main', 'engine', 'jobs', 'worker-source.mjs'], bundle: 'job-worker.js' },
+  'w2v-thread': { source: ['main', 'engine', 'word2vec', 'thread-source.mjs'], bundle: 'w2v-thread.js' },
+} as const
+
+export function workerEntry(script: keyof typeof workerScripts): WorkerEntry {
   const root = packageRoot()
-  if (runningFromSource) {
-    return { url: pathToFileURL(join(root, 'main', 'engine', 'jobs', 'worker-source.mjs')), execArgv: [] }
-  }
-  const bundled = join(root, 'out', 'main', 'job-worker.js')
-  if (!existsSync(bundled)) throw new Error(`the job worker bundle is missing (${bundled}): run npm run build`)
+  if (runningFromSource) return { url: pathToFileURL(join(root, ...workerScripts[script].source)), execArgv: [] }
+  const bundled = join(root, 'out', 'main', workerScripts[script].bundle)
+  if (!existsSync(bundled)) throw new Error(`the ${script} bundle is missing (${bundled}): run npm run build`)
   return { url: pathToFileURL(bundled), execArgv: [] }
+}
+
+/** The worker thread every long job runs in. */
+export function defaultWorkerEntry(): WorkerEntry {
+  return workerEntry('job-worker')
 }

@@ -82,6 +82,13 @@ export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' 
   return rowTexts(db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<TextRow>, side)
 }
 
+/** The texts of a corpus one row at a time, without holding the corpus in memory (dialogues: every turn). */
+export function* streamCorpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint'): Generator<string> {
+  for (const row of db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<TextRow>) {
+    yield* rowTexts([row], side)
+  }
+}
+
 interface TextRow {
   src: string | null
   tgt: string | null

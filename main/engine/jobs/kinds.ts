@@ -6,6 +6,8 @@ import { loadDialogueRun, replyTo } from '../training/chat.ts'
 import { evaluateDialogues } from '../training/dialogue-task.ts'
 import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
 import { findRun, recordMetrics } from '../training/repository.ts'
+import { evaluateWord2Vec } from '../word2vec/evaluate.ts'
+import { trainWord2VecRun } from '../word2vec/train.ts'
 import { trainRun } from '../training/trainer.ts'
 import { trainBpe } from '../../../models/tokenizer/bpe-trainer.ts'
 import { trainUnigram } from '../../../models/tokenizer/unigram-trainer.ts'
@@ -87,6 +89,21 @@ export const jobRunners: Record<JobKind, JobRunner> = {
     } finally {
       loaded.model.dispose()
     }
+  },
+  'w2v.train': async ({ spec, db, request, post }) => {
+    const { name } = z.object({ name: z.string() }).parse(spec.params)
+    await startCompute(spec) // evaluation after each epoch runs its matrix products on TensorFlow.js
+    return trainWord2VecRun(name, {
+      db,
+      request,
+      progress: (done, total) => post({ type: 'progress', done, total, unit: 'words' }),
+      emit: (event) => post({ type: 'event', event }),
+    })
+  },
+  'w2v.eval': async ({ spec, db, post }) => {
+    const params = methods['w2v.eval'].params.parse(spec.params)
+    await startCompute(spec)
+    return evaluateWord2Vec(db, params, (done, total) => post({ type: 'progress', done, total, unit: 'sets' }))
   },
   'run.chat': async ({ spec, db }) => {
     const { run, checkpoint, turns, latentSeed, ...search } = methods['chat.reply'].params.parse(spec.params)

@@ -41,12 +41,17 @@ function toRun(r: RunRecord): StoredRun {
 }
 
 export function listRuns(db: Database): StoredRun[] {
-  return (db.prepare(`SELECT ${runColumns} FROM runs r ORDER BY r.created_at DESC, r.id DESC`).all() as RunRecord[]).map(toRun)
+  return (db.prepare(`SELECT ${runColumns} FROM runs r WHERE r.model != 'word2vec' ORDER BY r.created_at DESC, r.id DESC`).all() as RunRecord[]).map(toRun)
 }
 
 export function findRun(db: Database, name: string): StoredRun | undefined {
-  const record = db.prepare(`SELECT ${runColumns} FROM runs r WHERE r.name = ?`).get(name) as RunRecord | undefined
+  const record = db.prepare(`SELECT ${runColumns} FROM runs r WHERE r.name = ? AND r.model != 'word2vec'`).get(name) as RunRecord | undefined
   return record ? toRun(record) : undefined
+}
+
+/** Translation, dialogue and word2vec runs share one namespace of names. */
+export function runNameTaken(db: Database, name: string): boolean {
+  return db.prepare('SELECT 1 FROM runs WHERE name = ?').get(name) !== undefined
 }
 
 export function createRun(db: Database, name: string, config: RunConfig, corpusId: number, tokenizerId: number): StoredRun {

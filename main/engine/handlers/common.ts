@@ -1,0 +1,33 @@
+// Helpers every group of handlers uses: files, corpora and jobs run to their end.
+import { existsSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { ApiError, type JobKind, type MethodName, type Result, type ValidParams } from '../../api/contract.ts'
+import { findCorpus } from '../corpus/repository.ts'
+import type { Engine } from '../engine.ts'
+
+/** An absolute path to an existing file, or a not_found / bad_request error naming it. */
+export function requireFile(file: string): string {
+  const path = resolve(file)
+  if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
+  if (!statSync(path).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${path}` })
+  return path
+}
+
+export async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {
+  const job = engine.jobs.start(kind, params, label)
+  const finished = await engine.jobs.wait(job.jobId)
+  if (finished.status === 'cancelled') throw new ApiError({ code: 'conflict', message: `${label}: cancelled` })
+  if (finished.status !== 'done') throw new ApiError({ code: 'bad_request', message: finished.error ?? `${label} failed` })
+  return engine.jobs.result(job.jobId)
+}
+
+export function requireCorpus(engine: Engine, name: string) {
+  const corpus = findCorpus(engine.db, name)
+  if (!corpus) throw new ApiError({ code: 'not_found', message: `no corpus named '${name}'` })
+  return corpus
+}
+
+/** Handlers for a group of methods; params arrive validated. */
+export type HandlersFor<K extends MethodName> = {
+  [M in K]: (engine: Engine, params: ValidParams<M>) => Promise<Result<M>> | Result<M>
+}

@@ -1,0 +1,169 @@
+// The w2v.* methods: training runs as jobs, queries over stored vectors (cached per run and epoch), evaluation,
+// word2vec/projector files.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
+import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
+import { analogy, neighbours, oddOneOut, similarity, UnknownWordError } from '../../../models/word2vec/queries.ts'
+import type { WordVectors } from '../../../models/word2vec/word-vectors.ts'
+import type { Engine } from '../engine.ts'
+import { runNameTaken, trainedElsewhere } from '../training/repository.ts'
+import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, updateWord2Vec, type StoredWord2Vec } from '../word2vec/repository.ts'
+import { requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
+
+type Word2VecMethod = Extract<keyof typeof import('../../api/word2vec-contract.ts').word2vecMethods, string>
+
+function requireWord2Vec(engine: Engine, name: string): StoredWord2Vec {
+  const run = findWord2Vec(engine.db, name)
+  if (!run) throw new ApiError({ code: 'not_found', message: `no word2vec embeddings named '${name}'` })
+  return run
+}
+
+/** The last few vector sets read, so a run of queries does not reread and renormalise them. */
+const cache = new Map<string, { epoch: number; vectors: WordVectors }>()
+
+function vectorsOf(engine: Engine, name: string, epoch: number | undefined): { epoch: number; vectors: WordVectors } {
+  const run = requireWord2Vec(engine, name)
+  const key = `${engine.options.dbPath}|${run.id}|${epoch ?? 'last'}|${run.updatedAt}`
+  const hit = cache.get(key)
+  if (hit) return hit
+  const loaded = loadVectors(engine.db, run.id, epoch)
+  if (!loaded) throw new ApiError({ code: 'not_found', message: epoch === undefined ? `'${name}' has no vectors yet (its first epoch has not finished)` : `'${name}' has no vectors for epoch ${epoch} (stored: ${storedEpochs(engine.db, run.id).join(', ') || 'none'})` })
+  cache.set(key, loaded)
+  while (cache.size > 4) cache.delete(cache.keys().next().value!)
+  return loaded
+}
+
+/** Unknown words are the user's input: a bad request that names them. */
+function query<T>(compute: () => T): T {
+  try {
+    return compute()
+  } catch (error) {
+    if (error instanceof UnknownWordError) throw new ApiError({ code: 'bad_request', message: error.message })
+    throw error
+  }
+}
+
+function detail(engine: Engine, run: StoredWord2Vec): Result<'w2v.show'> {
+  return { ...summaryOf(engine.db, run), config: run.config, epochLog: epochLog(engine.db, run.id), storedEpochs: storedEpochs(engine.db, run.id) }
+}
+
+export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
+  'w2v.list': (engine) => listWord2Vec(engine.db).map((run) => summaryOf(engine.db, run)),
+  'w2v.show': (engine, { name }) => detail(engine, requireWord2Vec(engine, name)),
+
+  'w2v.train': (engine, { name, ...params }) => {
+    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists (resume it with w2v resume, or pick another name)` })
+    const corpus = requireCorpus(engine, params.corpus)
+    if (params.negative === 0 && !params.hs) throw new ApiError({ code: 'bad_request', message: 'negative 0 without hierarchical softmax leaves nothing to train: use --negative K, --hs, or both' })
+    for (const file of [params.analogies, params.similarity]) if (file) requireFile(file)
+    const config = Word2VecConfig.parse({ ...params, analogies: params.analogies && resolve(params.analogies), similarity: params.similarity && resolve(params.similarity) })
+    const run = createWord2Vec(engine.db, name, config, corpus.id)
+    return { jobId: engine.startWord2Vec(name), run: summaryOf(engine.db, run) }
+  },
+
+  'w2v.resume': (engine, { name }) => {
+    const run = requireWord2Vec(engine, name)
+    if (run.config.corpus === null) throw new ApiError({ code: 'bad_request', message: `'${name}' was imported from a file; there is nothing to train` })
+    if (engine.runJob(name) || trainedElsewhere(engine.db, run.id)) throw new ApiError({ code: 'conflict', message: `'${name}' is already training` })
+    if (run.status === 'done') throw new ApiError({ code: 'conflict', message: `'${name}' finished its ${run.config.epochs} epochs` })
+    return { jobId: engine.startWord2Vec(name) }
+  },
+
+  'w2v.pause': async (engine, { name }) => {
+    const run = requireWord2Vec(engine, name)
+    const jobId = engine.runJob(name)
+    if (!jobId) throw new ApiError({ code: 'conflict', message: `'${name}' is not training (status: ${run.status})` })
+    engine.jobs.requestStop(jobId, 'pause')
+    await engine.jobs.wait(jobId)
+    return summaryOf(engine.db, requireWord2Vec(engine, name))
+  },
+
+  'w2v.delete': (engine, { name }) => {
+    const run = findWord2Vec(engine.db, name)
+    if (!run) return { deleted: false }
+    if (engine.runJob(name) || trainedElsewhere(engine.db, run.id)) throw new ApiError({ code: 'conflict', message: `'${name}' is training; pause it first` })
+    engine.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id)
+    return { deleted: true }
+  },
+
+  'w2v.neighbors': (engine, { name, epoch, word, k }) => {
+    const stored = vectorsOf(engine, name, epoch)
+    return { word, epoch: stored.epoch, neighbours: query(() => neighbours(stored.vectors, word, k)) }
+  },
+
+  'w2v.analogy': (engine, { name, epoch, a, b, c, k, method }) => {
+    const stored = vectorsOf(engine, name, epoch)
+    return { epoch: stored.epoch, method, answers: query(() => analogy(stored.vectors, a, b, c, k, method)) }
+  },
+
+  'w2v.similarity': (engine, { name, epoch, first, second }) => {
+    const stored = vectorsOf(engine, name, epoch)
+    return { epoch: stored.epoch, similarity: query(() => similarity(stored.vectors, first, second)) }
+  },
+
+  'w2v.oddOneOut': (engine, { name, epoch, words }) => {
+    const stored = vectorsOf(engine, name, epoch)
+    return { epoch: stored.epoch, ...query(() => oddOneOut(stored.vectors, words)) }
+  },
+
+  'w2v.eval': async (engine, params) => {
+    requireWord2Vec(engine, params.name)
+    for (const file of [params.analogies, params.similarity]) if (file) requireFile(file)
+    return (await runJobToEnd(engine, 'w2v.eval', params, `Evaluate word2vec ${params.name}`)) as Result<'w2v.eval'>
+  },
+
+  'w2v.export': (engine, { name, epoch, format, out }) => {
+    const { vectors } = vectorsOf(engine, name, epoch)
+    const path = resolve(out)
+    try {
+      if (format === 'projector') {
+        mkdirSync(path, { recursive: true })
+        const files = toProjectorTsv(vectors)
+        writeFileSync(join(path, 'vectors.tsv'), files.vectors)
+        writeFileSync(join(path, 'metadata.tsv'), files.metadata)
+        return { files: [join(path, 'vectors.tsv'), join(path, 'metadata.tsv')], words: vectors.size, dim: vectors.dim }
+      }
+      writeFileSync(path, format === 'word2vec' ? toWord2VecText(vectors) : toWord2VecBinary(vectors))
+      return { files: [path], words: vectors.size, dim: vectors.dim }
+    } catch (error) {
+      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: error.message })
+      throw new ApiError({ code: 'bad_request', message: `cannot write ${path}: ${(error as Error).message}` })
+    }
+  },
+
+  'w2v.import': (engine, { name, file, format }) => {
+    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
+    const path = requireFile(file)
+    const bytes = new Uint8Array(readFileSync(path))
+    let vectors: WordVectors
+    try {
+      const binary = format ? format === 'word2vec-bin' : looksBinary(bytes)
+      vectors = binary ? fromWord2VecBinary(bytes) : fromWord2VecText(new TextDecoder().decode(bytes))
+    } catch (error) {
+      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${path}: ${error.message}` })
+      throw error
+    }
+    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null })
+    const run = engine.db.transaction(() => {
+      const created = createWord2Vec(engine.db, name, config, null, 'done')
+      saveVectors(engine.db, created.id, 0, vectors)
+      return created
+    })()
+    updateWord2Vec(engine.db, run.id, { epoch: 0 })
+    return summaryOf(engine.db, requireWord2Vec(engine, name))
+  },
+
+  'w2v.vectors': (engine, { name, epoch, limit }) => {
+    const stored = vectorsOf(engine, name, epoch)
+    const count = Math.min(limit, stored.vectors.size)
+    const rows = stored.vectors.vectors.subarray(0, count * stored.vectors.dim)
+    return {
+      epoch: stored.epoch,
+      words: stored.vectors.words.slice(0, count),
+      counts: stored.vectors.counts ? stored.vectors.counts.slice(0, count) : null,
+      dim: stored.vectors.dim,
+      vectors: Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('base64'),
+    }
+  },
+}

@@ -1,0 +1,37 @@
+// One Hogwild thread of a word2vec training: its own kernel instance over the shared memory, training the
+// sentence ranges the coordinator sends, one epoch at a time.
+import { parentPort, workerData } from 'node:worker_threads'
+import { KernelThread, type KernelLayout, type KernelSettings, type ThreadReport } from '../../../models/word2vec/kernel.ts'
+import { trainRange, type RateSchedule } from '../../../models/word2vec/schedule.ts'
+
+export interface ThreadData {
+  module: WebAssembly.Module
+  memory: WebAssembly.Memory
+  layout: KernelLayout
+  settings: KernelSettings
+  index: number
+  seed: number
+  schedule: RateSchedule
+  /** Positions trained over all epochs, shared by all threads. */
+  progress: BigInt64Array
+  /** Set to 1 by the coordinator to stop after the current chunk. */
+  stop: Int32Array
+}
+
+export type ThreadRequest = { range: [number, number] }
+export type ThreadReply = { type: 'ready' } | { type: 'done'; report: ThreadReport; finished: boolean } | { type: 'error'; message: string }
+
+const data = workerData as ThreadData
+const port = parentPort!
+const thread = await KernelThread.start(data.module, data.memory, data.layout, data.settings, data.index, data.seed)
+const corpus = new Int32Array(data.memory.buffer, data.layout.corpus, data.layout.corpusLength)
+
+port.on('message', ({ range }: ThreadRequest) => {
+  try {
+    const finished = trainRange(thread, corpus, range, data.progress, data.schedule, () => Atomics.load(data.stop, 0) !== 0)
+    port.postMessage({ type: 'done', report: thread.report(), finished } satisfies ThreadReply)
+  } catch (error) {
+    port.postMessage({ type: 'error', message: (error as Error).message } satisfies ThreadReply)
+  }
+})
+port.postMessage({ type: 'ready' } satisfies ThreadReply)

@@ -1,0 +1,229 @@
+// Trains a word2vec run inside its job: the vocabulary and corpus streamed from SQLite into shared memory, one
+// Hogwild worker thread per core over it, and after each epoch the loss, words/s, the vectors (stored per epoch),
+// the output weights (for resuming) and, when asked, analogy accuracy and Spearman's ρ.
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { EngineEvent, Word2VecConfig } from '../../api/contract.ts'
+import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
+import { CorpusBuilder } from '../../../models/word2vec/corpus.ts'
+import { evaluateAnalogies, evaluateSimilarity, parseAnalogies, parseSimilarityPairs, type AnalogySection, type RatedPair } from '../../../models/word2vec/evaluation.ts'
+import { kernelModule, layoutViews } from '../../../models/word2vec/kernel.ts'
+import { sentenceRanges } from '../../../models/word2vec/schedule.ts'
+import { epochReport, prepareTraining, trainedVectors, type PreparedTraining, type Word2VecHyperparameters } from '../../../models/word2vec/training.ts'
+import { buildVocabulary, type Vocabulary } from '../../../models/word2vec/vocabulary.ts'
+import { textWords } from '../../../models/word2vec/words.ts'
+import { findCorpus, streamCorpusTexts } from '../corpus/repository.ts'
+import { workerEntry } from '../runtime.ts'
+import { sampleDir } from '../sample/load.ts'
+import type { Database } from '../store/database.ts'
+import { recordMetrics, truncateAfter } from '../training/repository.ts'
+import type { ThreadData, ThreadReply } from './thread.ts'
+import { findWord2Vec, loadOutputWeights, loadVectors, saveOutputWeights, saveVectors, updateWord2Vec, type StoredWord2Vec } from './repository.ts'
+
+export interface Word2VecContext {
+  db: Database
+  /** A pause or stop request (a job cancel counts as pause). */
+  request: () => 'pause' | 'stop' | null
+  progress: (done: number, total: number) => void
+  emit: (event: EngineEvent) => void
+}
+
+/** The bundled WordNet evaluation sets (see main/engine/sample/README.md). */
+export const bundledEvalSets = {
+  analogies: () => join(sampleDir(), 'evalsets', 'analogy.wordnet.txt'),
+  similarity: () => join(sampleDir(), 'evalsets', 'wordsim.wordnet.tsv'),
+}
+
+export function hyperparameters(config: Word2VecConfig): Word2VecHyperparameters {
+  return {
+    architecture: config.architecture,
+    hs: config.hs,
+    negative: config.negative,
+    dim: config.dim,
+    window: config.window,
+    sample: config.sample,
+    alpha: config.alpha ?? (config.architecture === 'cbow' ? 0.05 : 0.025),
+    minAlpha: config.minAlpha,
+    epochs: config.epochs,
+    seed: config.seed,
+  }
+}
+
+/** The evaluation files a run tracks per epoch: its own, else the bundled sets; null turns one off. */
+export function evalSets(config: Word2VecConfig): { analogies: AnalogySection[] | null; similarity: RatedPair[] | null } {
+  const analogies = config.analogies === undefined ? bundledEvalSets.analogies() : config.analogies
+  const similarity = config.similarity === undefined ? bundledEvalSets.similarity() : config.similarity
+  return {
+    analogies: analogies ? parseAnalogies(readFileSync(analogies, 'utf8')) : null,
+    similarity: similarity ? parseSimilarityPairs(readFileSync(similarity, 'utf8')) : null,
+  }
+}
+
+/** Counts words in one pass, then encodes them with the vocabulary in a second (the corpus is never held as text). */
+function readCorpus(db: Database, corpusId: number, config: Word2VecConfig, known: Vocabulary | null): { vocabulary: Vocabulary; ids: Int32Array } {
+  let vocabulary = known
+  if (!vocabulary) {
+    const counts = new Map<string, number>()
+    for (const text of streamCorpusTexts(db, corpusId, config.side)) for (const word of textWords(text, config.lowercase)) counts.set(word, (counts.get(word) ?? 0) + 1)
+    vocabulary = buildVocabulary(counts, config.minCount, config.maxVocab)
+    if (vocabulary.words.length === 0) throw new Error(`no word occurs ${config.minCount} times in corpus '${config.corpus}': lower --min-count`)
+  }
+  const builder = new CorpusBuilder(new Map(vocabulary.words.map((w, i) => [w, i])))
+  for (const text of streamCorpusTexts(db, corpusId, config.side)) builder.add(textWords(text, config.lowercase))
+  return { vocabulary, ids: builder.finish() }
+}
+
+/** Puts back the vectors and output weights of the last finished epoch. */
+function restore(prepared: PreparedTraining, input: Float32Array, output: Uint8Array): void {
+  const views = layoutViews(prepared.memory, prepared.layout)
+  views.syn0.set(input)
+  for (const array of decodeTensors(output)) {
+    if (array.name === 'syn1neg' && views.syn1neg) views.syn1neg.set(array.values)
+    if (array.name === 'syn1' && views.syn1) views.syn1.set(array.values)
+  }
+}
+
+function outputWeights(prepared: PreparedTraining): Uint8Array {
+  const views = layoutViews(prepared.memory, prepared.layout)
+  const shape = [prepared.layout.vocab, prepared.layout.dim]
+  return encodeTensors([
+    ...(views.syn1neg ? [{ name: 'syn1neg', shape, values: views.syn1neg.slice() }] : []),
+    ...(views.syn1 ? [{ name: 'syn1', shape, values: views.syn1.slice() }] : []),
+  ])
+}
+
+class ThreadPool {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(data: Omit<ThreadData, 'index'>, threads: number): Promise<ThreadPool> {
+    const entry = workerEntry('w2v-thread')
+    const workers = Array.from({ length: threads }, (_, index) => new Worker(entry.url, { workerData: { ...data, index }, execArgv: entry.execArgv }))
+    const pool = new ThreadPool(workers)
+    try {
+      await Promise.all(workers.map((worker) => pool.next(worker)))
+    } catch (error) {
+      await pool.close()
+      throw error
+    }
+    return pool
+  }
+
+  private next(worker: Worker): Promise<ThreadReply> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: ThreadReply) => {
+        cleanup()
+        if (reply.type === 'error') reject(new Error(`word2vec thread: ${reply.message}`))
+        else resolve(reply)
+      }
+      const onError = (error: Error) => {
+        cleanup()
+        reject(error)
+      }
+      const onExit = (code: number) => {
+        cleanup()
+        reject(new Error(`a word2vec thread exited with code ${code}`))
+      }
+      const cleanup = () => {
+        worker.off('message', onMessage)
+        worker.off('error', onError)
+        worker.off('exit', onExit)
+      }
+      worker.on('message', onMessage)
+      worker.on('error', onError)
+      worker.on('exit', onExit)
+    })
+  }
+
+  /** Each thread trains its range; resolves with their replies. */
+  async run(ranges: [number, number][]): Promise<Extract<ThreadReply, { type: 'done' }>[]> {
+    const replies = this.workers.map((worker, i) => {
+      const reply = this.next(worker)
+      worker.postMessage({ range: ranges[i]! })
+      return reply
+    })
+    return (await Promise.all(replies)) as Extract<ThreadReply, { type: 'done' }>[]
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()))
+  }
+}
+
+export async function trainWord2VecRun(name: string, context: Word2VecContext): Promise<{ status: 'done' | 'paused' | 'stopped'; epoch: number }> {
+  const { db } = context
+  const run = findWord2Vec(db, name)
+  if (!run) throw new Error(`no word2vec run named '${name}'`)
+  const setStatus = (status: StoredWord2Vec['status'], epoch: number, error: string | null = null) => {
+    updateWord2Vec(db, run.id, { status, epoch, error })
+    context.emit({ event: 'w2v.changed', data: { name, status, epoch } })
+  }
+  let pool: ThreadPool | null = null
+  try {
+    const config = run.config
+    const corpus = config.corpus ? findCorpus(db, config.corpus) : undefined
+    if (!corpus) throw new Error(`the corpus of '${name}' (${config.corpus ?? 'none'}) no longer exists`)
+    const stored = run.epoch > 0 ? loadVectors(db, run.id, run.epoch) : undefined
+    const output = stored ? loadOutputWeights(db, run.id) : undefined
+    const resumeFrom = stored && output?.epoch === stored.epoch ? stored.epoch : 0
+    const known = resumeFrom > 0 && stored!.vectors.counts ? { words: [...stored!.vectors.words], counts: [...stored!.vectors.counts] } : null
+    const { vocabulary, ids } = readCorpus(db, corpus.id, config, known)
+    const threads = config.threads ?? availableParallelism()
+    const hyper = hyperparameters(config)
+    const prepared = prepareTraining(vocabulary, ids, hyper, threads)
+    if (resumeFrom > 0) restore(prepared, stored!.vectors.vectors, output!.weights)
+    truncateAfter(db, run.id, resumeFrom) // metrics of an epoch that did not finish
+    const evaluation = evalSets(config)
+    setStatus('running', resumeFrom)
+    if (resumeFrom >= hyper.epochs) {
+      setStatus('done', resumeFrom)
+      return { status: 'done', epoch: resumeFrom }
+    }
+    const stop = new Int32Array(new SharedArrayBuffer(4))
+    pool = await ThreadPool.start({ module: await kernelModule(), memory: prepared.memory, layout: prepared.layout, settings: hyper, seed: hyper.seed, schedule: prepared.schedule, progress: prepared.progress, stop }, threads)
+    const ranges = sentenceRanges(prepared.corpus, threads)
+    const totalWords = prepared.words * hyper.epochs
+    let request: 'pause' | 'stop' | null = null
+    for (let epoch = resumeFrom; epoch < hyper.epochs; epoch++) {
+      Atomics.store(prepared.progress, 0, BigInt(epoch * prepared.corpus.length))
+      const started = performance.now()
+      // Progress and pause/stop requests while the threads work.
+      const watch = setInterval(() => {
+        const done = Number(Atomics.load(prepared.progress, 0)) / prepared.corpus.length
+        context.progress(Math.round(done * prepared.words), totalWords)
+        request ??= context.request()
+        if (request) Atomics.store(stop, 0, 1)
+      }, 200)
+      const replies = await pool.run(ranges).finally(() => clearInterval(watch))
+      if (request || replies.some((r) => !r.finished)) break
+      const report = epochReport(epoch + 1, replies.map((r) => r.report), prepared.words, (performance.now() - started) / 1000)
+      const vectors = trainedVectors(prepared)
+      const points = [
+        { metric: 'train/loss', step: report.epoch, value: report.meanLoss },
+        { metric: 'train/words_per_s', step: report.epoch, value: report.wordsPerSecond },
+        { metric: 'train/kept_words', step: report.epoch, value: report.keptWords },
+      ]
+      if (evaluation.analogies) points.push({ metric: 'eval/analogy', step: report.epoch, value: 100 * (await evaluateAnalogies(vectors, evaluation.analogies)).total.accuracy })
+      if (evaluation.similarity) points.push({ metric: 'eval/spearman', step: report.epoch, value: evaluateSimilarity(vectors, evaluation.similarity).spearman })
+      db.transaction(() => {
+        saveVectors(db, run.id, report.epoch, vectors)
+        saveOutputWeights(db, run.id, report.epoch, outputWeights(prepared))
+        recordMetrics(db, run.id, points.filter((p) => Number.isFinite(p.value)))
+        updateWord2Vec(db, run.id, { epoch: report.epoch })
+      })()
+      context.emit({ event: 'run.metrics', data: { name, points } })
+      context.emit({ event: 'w2v.changed', data: { name, status: 'running', epoch: report.epoch } })
+      context.progress(report.epoch * prepared.words, totalWords)
+    }
+    const epoch = findWord2Vec(db, name)!.epoch
+    const status = request === 'stop' ? 'stopped' : request === 'pause' ? 'paused' : 'done'
+    setStatus(status, epoch)
+    return { status, epoch }
+  } catch (error) {
+    setStatus('failed', findWord2Vec(db, name)?.epoch ?? 0, (error as Error).message)
+    throw error
+  } finally {
+    await pool?.close()
+  }
+}

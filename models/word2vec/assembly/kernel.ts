@@ -1,0 +1,261 @@
+// The word2vec training loop (Mikolov et al. 2013, "Distributed Representations of Words and Phrases"): skip-gram
+// and CBOW, negative sampling (eq. 4) and hierarchical softmax (eq. 3), compiled to WebAssembly with SIMD.
+// Every worker thread instantiates this module over one shared memory (Hogwild, as word2vec.c and gensim).
+// Parameters and tables live at addresses the host lays out; the kernel never allocates.
+
+// Set once per instance by configure().
+let dim: i32 = 0
+let window: i32 = 0
+let negative: i32 = 0
+let useHs: bool = false
+let useCbow: bool = false
+let syn0: usize = 0 // [vocab, dim] input vectors (the embeddings)
+let syn1neg: usize = 0 // [vocab, dim] output vectors for negative sampling
+let syn1: usize = 0 // [vocab - 1, dim] inner-node vectors of the Huffman tree
+let table: usize = 0 // [tableSize] i32, word ids drawn ∝ count^0.75
+let tableSize: u64 = 1
+let keep: usize = 0 // [vocab] f32, subsampling keep probability
+let codes: usize = 0 // [vocab, maxCode] u8, Huffman code bits
+let points: usize = 0 // [vocab, maxCode] i32, inner nodes on the path from the root
+let codeLens: usize = 0 // [vocab] i32
+let maxCode: i32 = 0
+let sentence: usize = 0 // [maxSentence] i32, this thread's kept words
+let neu1: usize = 0 // [dim] f32, CBOW's mean context vector
+let neu1e: usize = 0 // [dim] f32, the accumulated input gradient
+let maxSentence: i32 = 0
+
+// This instance's random state (word2vec.c's linear congruential generator) and loss sums.
+let random: u64 = 1
+let lossSum: f64 = 0
+let predictions: f64 = 0
+let keptWords: f64 = 0
+
+export function configure(
+  dim_: i32, window_: i32, negative_: i32, hs_: i32, cbow_: i32,
+  syn0_: usize, syn1neg_: usize, syn1_: usize, table_: usize, tableSize_: i32, keep_: usize,
+  codes_: usize, points_: usize, codeLens_: usize, maxCode_: i32,
+  scratch_: usize, maxSentence_: i32,
+): void {
+  dim = dim_
+  window = window_
+  negative = negative_
+  useHs = hs_ != 0
+  useCbow = cbow_ != 0
+  syn0 = syn0_
+  syn1neg = syn1neg_
+  syn1 = syn1_
+  table = table_
+  tableSize = <u64>max(1, tableSize_)
+  keep = keep_
+  codes = codes_
+  points = points_
+  codeLens = codeLens_
+  maxCode = maxCode_
+  maxSentence = maxSentence_
+  sentence = scratch_
+  neu1 = scratch_ + (<usize>maxSentence_ << 2)
+  neu1e = neu1 + (<usize>dim_ << 2)
+}
+
+/** Scratch bytes one thread needs: its sentence buffer and two vectors. */
+export function scratchBytes(dim_: i32, maxSentence_: i32): i32 {
+  return (maxSentence_ + 2 * dim_) << 2
+}
+
+export function seed(value: i32): void {
+  random = <u64>(<u32>value)
+}
+
+export function resetLoss(): void {
+  lossSum = 0
+  predictions = 0
+  keptWords = 0
+}
+
+/** Sum of −log-likelihood terms since resetLoss, the number of predictions they came from, and the words kept. */
+export function loss(): f64 {
+  return lossSum
+}
+export function predictionCount(): f64 {
+  return predictions
+}
+export function keptWordCount(): f64 {
+  return keptWords
+}
+
+@inline function nextRandom(): u64 {
+  random = random * 25214903917 + 11
+  return random
+}
+
+@inline function uniform(): f32 {
+  return <f32>((nextRandom() >> 16) & 0xffff) / 65536.0
+}
+
+// σ(f) and log σ(f) exactly, from one exp: log σ(f) = min(f, 0) − log(1 + e^−|f|).
+let lastLogSigmoid: f64 = 0
+@inline function sigmoid(f: f32): f32 {
+  const e = Math.exp(-Math.abs(<f64>f))
+  lastLogSigmoid = Math.min(<f64>f, 0) - Math.log1p(e)
+  return <f32>(f >= 0 ? 1 / (1 + e) : e / (1 + e))
+}
+
+@inline function row(base: usize, word: i32): usize {
+  return base + ((<usize>word * <usize>dim) << 2)
+}
+
+/** a · b over dim floats. */
+@inline function dot(a: usize, b: usize): f32 {
+  let acc = f32x4.splat(0)
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const offset = <usize>i << 2
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + offset), v128.load(b + offset)))
+  }
+  let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3)
+  for (; i < dim; i++) sum += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2))
+  return sum
+}
+
+/** error += g · out; out += g · input — one output vector's update (both from the old out). */
+@inline function update(g: f32, input: usize, out: usize, error: usize): void {
+  const gv = f32x4.splat(g)
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const offset = <usize>i << 2
+    const o = v128.load(out + offset)
+    v128.store(error + offset, f32x4.add(v128.load(error + offset), f32x4.mul(gv, o)))
+    v128.store(out + offset, f32x4.add(o, f32x4.mul(gv, v128.load(input + offset))))
+  }
+  for (; i < dim; i++) {
+    const offset = <usize>i << 2
+    const o = load<f32>(out + offset)
+    store<f32>(error + offset, load<f32>(error + offset) + g * o)
+    store<f32>(out + offset, o + g * load<f32>(input + offset))
+  }
+}
+
+/** y += x. */
+@inline function add(x: usize, y: usize): void {
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const offset = <usize>i << 2
+    v128.store(y + offset, f32x4.add(v128.load(y + offset), v128.load(x + offset)))
+  }
+  for (; i < dim; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) + load<f32>(x + (<usize>i << 2)))
+}
+
+/** y *= s. */
+@inline function scale(y: usize, s: f32): void {
+  const sv = f32x4.splat(s)
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(y + (<usize>i << 2)), sv))
+  for (; i < dim; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * s)
+}
+
+@inline function zero(y: usize): void {
+  memory.fill(y, 0, <usize>dim << 2)
+}
+
+/** Predicts `target` from the hidden vector h (a context word's input vector, or CBOW's mean), adding the input
+ *  gradient to neu1e and updating the output vectors. Returns −log p(target | h). */
+function predict(h: usize, target: i32, alpha: f32): f64 {
+  let nll: f64 = 0
+  if (useHs) {
+    // Hierarchical softmax: one binary decision per inner node on the target's path; code 0 is the "σ(f)" branch.
+    const length = load<i32>(codeLens + (<usize>target << 2))
+    const base = <usize>target * <usize>maxCode
+    for (let d = 0; d < length; d++) {
+      const node = load<i32>(points + ((base + <usize>d) << 2))
+      const code = <f32>load<u8>(codes + base + <usize>d)
+      const out = row(syn1, node)
+      const f = dot(h, out)
+      const p = sigmoid(f)
+      nll -= code == 0 ? lastLogSigmoid : lastLogSigmoid - <f64>f // log σ(−f) = log σ(f) − f
+      update((1 - code - p) * alpha, h, out, neu1e)
+    }
+  }
+  if (negative > 0) {
+    // Negative sampling: the target against `negative` words drawn from the unigram^0.75 table.
+    for (let d = 0; d <= negative; d++) {
+      let word = target
+      let label: f32 = 1
+      if (d > 0) {
+        word = load<i32>(table + <usize>(((nextRandom() >> 16) % tableSize) << 2))
+        if (word == target) continue
+        label = 0
+      }
+      const out = row(syn1neg, word)
+      const f = dot(h, out)
+      const p = sigmoid(f)
+      nll -= label > 0 ? lastLogSigmoid : lastLogSigmoid - <f64>f
+      update((label - p) * alpha, h, out, neu1e)
+    }
+  }
+  return nll
+}
+
+function trainSentence(length: i32, alpha: f32): void {
+  for (let i = 0; i < length; i++) {
+    const word = load<i32>(sentence + (<usize>i << 2))
+    const shrink = <i32>(nextRandom() % <u64>window) // word2vec.c's reduced window: uniform in [1, window]
+    const from = max(0, i - window + shrink)
+    const to = min(length - 1, i + window - shrink)
+    if (useCbow) {
+      zero(neu1)
+      zero(neu1e)
+      let count = 0
+      for (let j = from; j <= to; j++) {
+        if (j == i) continue
+        add(row(syn0, load<i32>(sentence + (<usize>j << 2))), neu1)
+        count++
+      }
+      if (count == 0) continue
+      scale(neu1, 1 / <f32>count)
+      lossSum += predict(neu1, word, alpha)
+      predictions += 1
+      for (let j = from; j <= to; j++) {
+        if (j == i) continue
+        add(neu1e, row(syn0, load<i32>(sentence + (<usize>j << 2))))
+      }
+    } else {
+      // Skip-gram, as word2vec.c: each context word's vector predicts the centre word.
+      for (let j = from; j <= to; j++) {
+        if (j == i) continue
+        const input = row(syn0, load<i32>(sentence + (<usize>j << 2)))
+        zero(neu1e)
+        lossSum += predict(input, word, alpha)
+        predictions += 1
+        add(neu1e, input)
+      }
+    }
+  }
+}
+
+/** Trains on corpus[start, end) (word ids, −1 ends a sentence) at learning rate alpha; returns the words read. */
+export function trainRange(corpus: usize, start: i32, end: i32, alpha: f32): i32 {
+  let length = 0
+  for (let p = start; p < end; p++) {
+    const word = load<i32>(corpus + (<usize>p << 2))
+    if (word < 0) {
+      trainSentence(length, alpha)
+      length = 0
+      continue
+    }
+    const k = load<f32>(keep + (<usize>word << 2))
+    if (k < 1 && k < uniform()) continue
+    store<i32>(sentence + (<usize>length << 2), word)
+    length++
+    keptWords += 1
+    if (length == maxSentence) {
+      trainSentence(length, alpha)
+      length = 0
+    }
+  }
+  trainSentence(length, alpha)
+  return end - start
+}

@@ -1,0 +1,219 @@
+// Intrinsic evaluation of word vectors: analogy accuracy per section on a questions-words.txt-format file
+// (Mikolov et al. 2013, "Efficient Estimation…", §4.1) and Spearman's ρ between cosine similarity and the ratings
+// of a word-pair file (Finkelstein et al. 2002's WordSim-353 format). Questions with an unknown word are skipped
+// and counted, never silently dropped; no restriction to the most frequent words unless asked.
+import * as tf from '@tensorflow/tfjs'
+import { analogyScores, type AnalogyMethod } from './queries.ts'
+import type { WordVectors } from './word-vectors.ts'
+
+export interface AnalogyQuestion {
+  /** a is to b as c is to d. */
+  words: [string, string, string, string]
+  line: number
+}
+
+export interface AnalogySection {
+  name: string
+  questions: AnalogyQuestion[]
+}
+
+export class EvalFileError extends Error {
+  constructor(readonly line: number, message: string) {
+    super(`line ${line}: ${message}`)
+    this.name = 'EvalFileError'
+  }
+}
+
+/** `: section` lines open sections; every other non-blank line holds four words. */
+export function parseAnalogies(text: string): AnalogySection[] {
+  const sections: AnalogySection[] = []
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim()
+    if (line === '') return
+    if (line.startsWith(':')) {
+      sections.push({ name: line.slice(1).trim() || `section ${sections.length + 1}`, questions: [] })
+      return
+    }
+    const words = line.split(/\s+/)
+    if (words.length !== 4) throw new EvalFileError(i + 1, `expected four words (a b c d), found ${words.length}: '${line}'`)
+    if (sections.length === 0) sections.push({ name: 'questions', questions: [] })
+    sections.at(-1)!.questions.push({ words: words as [string, string, string, string], line: i + 1 })
+  })
+  if (sections.every((s) => s.questions.length === 0)) throw new EvalFileError(1, 'no analogy questions found')
+  return sections
+}
+
+export interface SectionScore {
+  section: string
+  correct: number
+  /** Questions whose four words are all known (and within restrictVocab). */
+  evaluated: number
+  /** Questions left out for an unknown word. */
+  skipped: number
+  /** correct / evaluated (0 when none evaluated). */
+  accuracy: number
+}
+
+export interface AnalogyEvaluation {
+  method: AnalogyMethod
+  restrictVocab: number | null
+  sections: SectionScore[]
+  total: SectionScore
+}
+
+export interface AnalogyOptions {
+  method?: AnalogyMethod
+  /** Only the first (most frequent) N words as question words and answers. */
+  restrictVocab?: number | null
+  /** Compare words case-insensitively (the first, most frequent, spelling of each word wins). */
+  caseInsensitive?: boolean
+  /** Questions scored per matrix product. */
+  batchSize?: number
+}
+
+function score(section: string, correct: number, evaluated: number, skipped: number): SectionScore {
+  return { section, correct, evaluated, skipped, accuracy: evaluated > 0 ? correct / evaluated : 0 }
+}
+
+/** Answers every question by the best-scoring word other than a, b and c; batched matrix products on the tfjs backend. */
+export async function evaluateAnalogies(vectors: WordVectors, sections: readonly AnalogySection[], options: AnalogyOptions = {}): Promise<AnalogyEvaluation> {
+  const method = options.method ?? 'add'
+  const restrict = Math.min(vectors.size, options.restrictVocab ?? vectors.size)
+  const caseInsensitive = options.caseInsensitive ?? true
+  const key = (word: string) => (caseInsensitive ? word.toLowerCase() : word)
+  const lookup = new Map<string, number>()
+  for (let i = 0; i < restrict; i++) if (!lookup.has(key(vectors.words[i]!))) lookup.set(key(vectors.words[i]!), i)
+  const dim = vectors.dim
+  const unit = tf.tensor2d(vectors.unit().subarray(0, restrict * dim), [restrict, dim]) // [vocab, dim]
+  const batchSize = options.batchSize ?? 256
+  const results: SectionScore[] = []
+  try {
+    for (const section of sections) {
+      const known: number[][] = []
+      for (const q of section.questions) {
+        const ids = q.words.map((w) => lookup.get(key(w)))
+        if (ids.every((id) => id !== undefined)) known.push(ids as number[])
+      }
+      let correct = 0
+      for (let start = 0; start < known.length; start += batchSize) {
+        const batch = known.slice(start, start + batchSize)
+        const rows = batch.length
+        // [3 · rows, vocab]: cosines of every word with the a, b and c of each question.
+        const cosineRows = tf.tidy(() => {
+          const queries = tf.gather(unit, tf.tensor1d([...batch.map((q) => q[0]!), ...batch.map((q) => q[1]!), ...batch.map((q) => q[2]!)], 'int32')) // [3 · rows, dim]
+          return tf.matMul(queries, unit, false, true) // [3 · rows, vocab]
+        })
+        const all = (await cosineRows.data()) as Float32Array
+        cosineRows.dispose()
+        batch.forEach(([a, b, c, d], r) => {
+          const row = (part: number) => all.subarray((part * rows + r) * restrict, (part * rows + r + 1) * restrict)
+          const scores = analogyScores(row(0), row(1), row(2), method)
+          let best = -1
+          let bestScore = -Infinity
+          for (let i = 0; i < restrict; i++) {
+            if (i === a || i === b || i === c) continue
+            if (scores[i]! > bestScore) {
+              bestScore = scores[i]!
+              best = i
+            }
+          }
+          if (best === d) correct++
+        })
+      }
+      results.push(score(section.name, correct, known.length, section.questions.length - known.length))
+    }
+  } finally {
+    unit.dispose()
+  }
+  const sum = (pick: (s: SectionScore) => number) => results.reduce((total, s) => total + pick(s), 0)
+  return { method, restrictVocab: options.restrictVocab ?? null, sections: results, total: score('total', sum((s) => s.correct), sum((s) => s.evaluated), sum((s) => s.skipped)) }
+}
+
+export interface RatedPair {
+  first: string
+  second: string
+  rating: number
+  line: number
+}
+
+/** Lines of `word1 word2 rating` (tabs or spaces); '#' starts a comment; a header line without a number is skipped. */
+export function parseSimilarityPairs(text: string): RatedPair[] {
+  const pairs: RatedPair[] = []
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim()
+    if (line === '') return
+    const fields = line.split(/[\t ]+/)
+    const rating = Number(fields[2])
+    if (fields.length !== 3 || !Number.isFinite(rating)) {
+      if (i === 0 && pairs.length === 0) return // a header such as "Word 1	Word 2	Human (mean)"
+      throw new EvalFileError(i + 1, `expected 'word1 word2 rating', found '${line}'`)
+    }
+    pairs.push({ first: fields[0]!, second: fields[1]!, rating, line: i + 1 })
+  })
+  if (pairs.length === 0) throw new EvalFileError(1, 'no word pairs found')
+  return pairs
+}
+
+/** Ranks from 1, ties sharing their mean rank. */
+export function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v)
+  const result = new Array<number>(values.length)
+  for (let start = 0; start < order.length; ) {
+    let end = start
+    while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++
+    const mean = (start + end) / 2 + 1
+    for (let k = start; k <= end; k++) result[order[k]!.i] = mean
+    start = end + 1
+  }
+  return result
+}
+
+export function pearson(x: readonly number[], y: readonly number[]): number {
+  const n = x.length
+  const mx = x.reduce((a, b) => a + b, 0) / n
+  const my = y.reduce((a, b) => a + b, 0) / n
+  let sxy = 0
+  let sxx = 0
+  let syy = 0
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my)
+    sxx += (x[i]! - mx) ** 2
+    syy += (y[i]! - my) ** 2
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN
+}
+
+/** Spearman's ρ: Pearson's r of the ranks (ties averaged). */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  return pearson(ranks(x), ranks(y))
+}
+
+export interface SimilarityEvaluation {
+  spearman: number
+  pearson: number
+  /** Pairs with both words known. */
+  evaluated: number
+  skipped: number
+}
+
+export function evaluateSimilarity(vectors: WordVectors, pairs: readonly RatedPair[], caseInsensitive = true): SimilarityEvaluation {
+  const key = (word: string) => (caseInsensitive ? word.toLowerCase() : word)
+  const lookup = new Map<string, number>()
+  vectors.words.forEach((w, i) => {
+    if (!lookup.has(key(w))) lookup.set(key(w), i)
+  })
+  const unit = vectors.unit()
+  const dim = vectors.dim
+  const model: number[] = []
+  const human: number[] = []
+  for (const pair of pairs) {
+    const a = lookup.get(key(pair.first))
+    const b = lookup.get(key(pair.second))
+    if (a === undefined || b === undefined) continue
+    let dot = 0
+    for (let c = 0; c < dim; c++) dot += unit[a * dim + c]! * unit[b * dim + c]!
+    model.push(dot)
+    human.push(pair.rating)
+  }
+  return { spearman: model.length > 1 ? spearman(model, human) : NaN, pearson: model.length > 1 ? pearson(model, human) : NaN, evaluated: model.length, skipped: pairs.length - model.length }
+}

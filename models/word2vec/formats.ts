@@ -1,0 +1,141 @@
+// Word-vector files: word2vec's text and binary formats (Mikolov's word2vec.c; what gensim's load_word2vec_format
+// reads) and the TensorBoard projector's vectors.tsv + metadata.tsv. Bad input names the line or word at fault.
+import { WordVectors } from './word-vectors.ts'
+
+export class VectorFileError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'VectorFileError'
+  }
+}
+
+function checkWords(words: readonly string[]): void {
+  const bad = words.findIndex((w) => w.length === 0 || /\s/.test(w))
+  if (bad >= 0) throw new VectorFileError(`word ${bad + 1} ('${words[bad]}') is empty or contains whitespace, which word2vec files cannot hold`)
+}
+
+/** "count dim" then one "word v1 … vdim" line per word. */
+export function toWord2VecText(vectors: WordVectors): string {
+  checkWords(vectors.words)
+  const lines = [`${vectors.size} ${vectors.dim}`]
+  for (let i = 0; i < vectors.size; i++) {
+    const row = vectors.vectors.subarray(i * vectors.dim, (i + 1) * vectors.dim)
+    lines.push(`${vectors.words[i]} ${Array.from(row, (v) => formatFloat(v)).join(' ')}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Shortest text that reads back as the same float32. */
+function formatFloat(value: number): string {
+  for (let digits = 6; digits < 10; digits++) {
+    const text = value.toPrecision(digits)
+    if (Math.fround(Number(text)) === value) return String(Number(text))
+  }
+  return String(value)
+}
+
+function parseHeader(line: string, where: string): { count: number; dim: number } {
+  const fields = line.trim().split(/\s+/)
+  const count = Number(fields[0])
+  const dim = Number(fields[1])
+  if (fields.length !== 2 || !Number.isInteger(count) || !Number.isInteger(dim) || count < 0 || dim <= 0) {
+    throw new VectorFileError(`${where}: expected a header 'count dimensions', found '${line.trim().slice(0, 80)}'`)
+  }
+  return { count, dim }
+}
+
+export function fromWord2VecText(text: string): WordVectors {
+  const lines = text.split(/\r?\n/)
+  const { count, dim } = parseHeader(lines[0] ?? '', 'line 1')
+  const words: string[] = []
+  const values = new Float32Array(count * dim)
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.trimEnd()
+    if (line === '') continue
+    if (words.length === count) throw new VectorFileError(`line ${i + 1}: more rows than the ${count} the header announces`)
+    const fields = line.split(' ')
+    if (fields.length !== dim + 1) throw new VectorFileError(`line ${i + 1}: expected a word and ${dim} numbers, found ${fields.length} fields`)
+    for (let c = 0; c < dim; c++) {
+      const value = Number(fields[c + 1])
+      if (!Number.isFinite(value) || fields[c + 1] === '') throw new VectorFileError(`line ${i + 1}: '${fields[c + 1]}' is not a number (column ${c + 2})`)
+      values[words.length * dim + c] = value
+    }
+    words.push(fields[0]!)
+  }
+  if (words.length !== count) throw new VectorFileError(`the header announces ${count} words but the file has ${words.length}`)
+  return new WordVectors(words, dim, values)
+}
+
+/** "count dim\n", then per word: the word, a space, dim little-endian float32s and "\n" (as gensim writes). */
+export function toWord2VecBinary(vectors: WordVectors): Uint8Array {
+  checkWords(vectors.words)
+  const encoder = new TextEncoder()
+  const header = encoder.encode(`${vectors.size} ${vectors.dim}\n`)
+  const encodedWords = vectors.words.map((w) => encoder.encode(`${w} `))
+  const rowBytes = vectors.dim * 4
+  const total = header.length + encodedWords.reduce((sum, w) => sum + w.length + rowBytes + 1, 0)
+  const out = new Uint8Array(total)
+  const view = new DataView(out.buffer)
+  out.set(header, 0)
+  let offset = header.length
+  encodedWords.forEach((word, i) => {
+    out.set(word, offset)
+    offset += word.length
+    for (let c = 0; c < vectors.dim; c++) view.setFloat32(offset + c * 4, vectors.vectors[i * vectors.dim + c]!, true)
+    offset += rowBytes
+    out[offset++] = 0x0a
+  })
+  return out
+}
+
+export function fromWord2VecBinary(bytes: Uint8Array): WordVectors {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const newline = bytes.indexOf(0x0a)
+  if (newline < 0) throw new VectorFileError('no header line (count dimensions) found')
+  const { count, dim } = parseHeader(decoder.decode(bytes.subarray(0, newline)), 'header')
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const words: string[] = []
+  const values = new Float32Array(count * dim)
+  let offset = newline + 1
+  for (let i = 0; i < count; i++) {
+    while (offset < bytes.length && (bytes[offset] === 0x0a || bytes[offset] === 0x0d)) offset++ // gensim and word2vec.c newlines
+    const space = bytes.indexOf(0x20, offset)
+    if (space < 0 || space - offset > 1000) throw new VectorFileError(`word ${i + 1} of ${count}: no word followed by a space at byte ${offset} (truncated or not a binary word2vec file)`)
+    let word: string
+    try {
+      word = decoder.decode(bytes.subarray(offset, space))
+    } catch {
+      throw new VectorFileError(`word ${i + 1} of ${count} at byte ${offset} is not valid UTF-8`)
+    }
+    offset = space + 1
+    if (offset + dim * 4 > bytes.length) throw new VectorFileError(`word ${i + 1} of ${count} ('${word}'): the file ends inside its vector`)
+    for (let c = 0; c < dim; c++) values[i * dim + c] = view.getFloat32(offset + c * 4, true)
+    offset += dim * 4
+    words.push(word)
+  }
+  return new WordVectors(words, dim, values)
+}
+
+/** A binary word2vec file starts with a text header and then holds raw floats, so its first kilobytes are not all text. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const newline = bytes.indexOf(0x0a)
+  const sample = bytes.subarray(newline + 1, Math.min(bytes.length, newline + 1 + 4096))
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample.subarray(0, Math.max(0, sample.length - 4)))
+  } catch {
+    return true
+  }
+  return sample.some((b) => b === 0 || (b < 0x09 && b !== 0))
+}
+
+/** The TensorBoard projector's pair of files: vectors (tab-separated, no header) and metadata (with a header when
+ *  there is more than one column). */
+export function toProjectorTsv(vectors: WordVectors): { vectors: string; metadata: string } {
+  const rows: string[] = []
+  for (let i = 0; i < vectors.size; i++) rows.push(Array.from(vectors.vectors.subarray(i * vectors.dim, (i + 1) * vectors.dim), (v) => formatFloat(v)).join('\t'))
+  const clean = (w: string) => w.replace(/[\t\r\n]/g, ' ')
+  const metadata = vectors.counts
+    ? ['word\tcount', ...vectors.words.map((w, i) => `${clean(w)}\t${vectors.counts![i]}`)]
+    : vectors.words.map(clean)
+  return { vectors: `${rows.join('\n')}\n`, metadata: `${metadata.join('\n')}\n` }
+}
