@@ -94,8 +94,8 @@ export const Word2VecFormat = z.enum(['word2vec', 'word2vec-bin', 'projector'])
 export const word2vecMethods = {
   'w2v.list': { params: z.object({}).strict(), result: z.array(Word2VecSummary) },
   'w2v.show': { params: Word2VecRef, result: Word2VecDetail },
-  /** Creates the run and starts training it (a job). */
-  'w2v.train': { params: Word2VecTrainParams, result: z.object({ jobId: z.string(), run: Word2VecSummary }) },
+  /** Creates the run and starts training it (a job), unless `start` is false (then w2v.resume starts it). */
+  'w2v.train': { params: Word2VecTrainParams.extend({ start: z.boolean().default(true) }).strict(), result: z.object({ jobId: z.string().nullable(), run: Word2VecSummary }) },
   /** Continues a paused, stopped or failed run from its last finished epoch. */
   'w2v.resume': { params: Word2VecRef, result: z.object({ jobId: z.string() }) },
   /** Stops after the current chunk; the last finished epoch stays (resume continues from it). */

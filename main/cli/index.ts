@@ -12,7 +12,8 @@ import { startBrowserServer } from '../engine/transports/browser-server.ts'
 import { appVersion } from '../engine/version.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
-import { registerTrainingCommands } from './training.ts'
+import { registerTrainingCommands, type CliHelpers } from './training.ts'
+import { registerWord2VecCommands } from './word2vec.ts'
 
 // Libraries (TensorFlow.js among them) may print to stdout; only our results go there.
 const writeResult = process.stdout.write.bind(process.stdout)
@@ -442,7 +443,7 @@ tokenizer
     }),
   )
 
-registerTrainingCommands(program, {
+const cliHelpers: CliHelpers = {
   withEngine,
   output,
   json: () => !!globals().json,
@@ -451,12 +452,13 @@ registerTrainingCommands(program, {
   },
   stdinLines,
   databaseArgs: () => [...(globals().db ? ['--db', globals().db!] : []), ...(globals().backend ? ['--backend', globals().backend!] : []), ...(globals().sample === false ? ['--no-sample'] : [])],
-})
+}
+registerTrainingCommands(program, cliHelpers)
+registerWord2VecCommands(program, cliHelpers)
 
 // Command groups whose commands arrive with later work: they exist so `kotoba --help` shows the whole
 // shape of the tool, and say plainly that they are not available yet.
 for (const [name, description] of [
-  ['w2v', 'train and query word2vec embeddings'],
   ['export', 'export models, embeddings and attention maps'],
 ] as const) {
   program

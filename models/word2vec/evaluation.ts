@@ -139,13 +139,16 @@ export interface RatedPair {
 /** Lines of `word1 word2 rating` (tabs or spaces); '#' starts a comment; a header line without a number is skipped. */
 export function parseSimilarityPairs(text: string): RatedPair[] {
   const pairs: RatedPair[] = []
+  let firstLine = true
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim()
     if (line === '') return
+    const header = firstLine
+    firstLine = false
     const fields = line.split(/[\t ]+/)
     const rating = Number(fields[2])
     if (fields.length !== 3 || !Number.isFinite(rating)) {
-      if (i === 0 && pairs.length === 0) return // a header such as "Word 1	Word 2	Human (mean)"
+      if (header) return // a header such as "Word 1	Word 2	Human (mean)"
       throw new EvalFileError(i + 1, `expected 'word1 word2 rating', found '${line}'`)
     }
     pairs.push({ first: fields[0]!, second: fields[1]!, rating, line: i + 1 })

@@ -52,14 +52,14 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
   'w2v.list': (engine) => listWord2Vec(engine.db).map((run) => summaryOf(engine.db, run)),
   'w2v.show': (engine, { name }) => detail(engine, requireWord2Vec(engine, name)),
 
-  'w2v.train': (engine, { name, ...params }) => {
+  'w2v.train': (engine, { name, start, ...params }) => {
     if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists (resume it with w2v resume, or pick another name)` })
     const corpus = requireCorpus(engine, params.corpus)
     if (params.negative === 0 && !params.hs) throw new ApiError({ code: 'bad_request', message: 'negative 0 without hierarchical softmax leaves nothing to train: use --negative K, --hs, or both' })
     for (const file of [params.analogies, params.similarity]) if (file) requireFile(file)
     const config = Word2VecConfig.parse({ ...params, analogies: params.analogies && resolve(params.analogies), similarity: params.similarity && resolve(params.similarity) })
     const run = createWord2Vec(engine.db, name, config, corpus.id)
-    return { jobId: engine.startWord2Vec(name), run: summaryOf(engine.db, run) }
+    return { jobId: start ? engine.startWord2Vec(name) : null, run: summaryOf(engine.db, run) }
   },
 
   'w2v.resume': (engine, { name }) => {

@@ -1,0 +1,217 @@
+// word2vec in models/: the WebAssembly kernel trains skip-gram and CBOW with negative sampling or hierarchical
+// softmax so that words sharing contexts become neighbours, its exact loss falls, one thread is reproducible;
+// Huffman codes, the noise table and subsampling against hand-computed values; queries, evaluation and file
+// formats on hand-made vectors.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { test } from 'node:test'
+import * as tf from '@tensorflow/tfjs'
+import { Random } from '../models/core/random.ts'
+import { CorpusBuilder } from '../models/word2vec/corpus.ts'
+import { evaluateAnalogies, evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
+import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
+import { huffmanCodes } from '../models/word2vec/huffman.ts'
+import { unigramTable } from '../models/word2vec/negative-table.ts'
+import { analogy, neighbours, oddOneOut, similarity } from '../models/word2vec/queries.ts'
+import { sentenceRanges } from '../models/word2vec/schedule.ts'
+import { prepareTraining, trainOnThisThread, trainedVectors, type Word2VecHyperparameters } from '../models/word2vec/training.ts'
+import { buildVocabulary, keepProbabilities } from '../models/word2vec/vocabulary.ts'
+import { WordVectors } from '../models/word2vec/word-vectors.ts'
+import { textWords } from '../models/word2vec/words.ts'
+
+// Four topics; each sentence draws its words from one topic, so words of a topic share their contexts.
+const topics = [
+  ['cat', 'dog', 'pet', 'fur', 'paw', 'tail'],
+  ['car', 'road', 'wheel', 'drive', 'engine', 'fuel'],
+  ['sun', 'moon', 'star', 'sky', 'night', 'orbit'],
+  ['bread', 'milk', 'cheese', 'butter', 'meal', 'cook'],
+]
+
+function topicCorpus(sentences: number, seed: number): string[][] {
+  const random = new Random(seed)
+  return Array.from({ length: sentences }, () => {
+    const topic = topics[random.integer(topics.length)]!
+    return Array.from({ length: 8 }, () => topic[random.integer(topic.length)]!)
+  })
+}
+
+function prepare(sentences: string[][], hyper: Partial<Word2VecHyperparameters>) {
+  const counts = new Map<string, number>()
+  for (const s of sentences) for (const w of s) counts.set(w, (counts.get(w) ?? 0) + 1)
+  const vocabulary = buildVocabulary(counts, 1)
+  const builder = new CorpusBuilder(new Map(vocabulary.words.map((w, i) => [w, i])))
+  for (const s of sentences) builder.add(s)
+  const full: Word2VecHyperparameters = { architecture: 'skipgram', hs: false, negative: 5, dim: 24, window: 3, sample: 0, alpha: 0.025, minAlpha: 0.0001, epochs: 5, seed: 7, ...hyper }
+  return prepareTraining(vocabulary, builder.finish(), full, 1)
+}
+
+const topicOf = (word: string) => topics.findIndex((t) => t.includes(word))
+
+for (const variant of [
+  { label: 'skip-gram, negative sampling', hyper: {} },
+  { label: 'CBOW, negative sampling', hyper: { architecture: 'cbow' as const, alpha: 0.05 } },
+  { label: 'skip-gram, hierarchical softmax', hyper: { hs: true, negative: 0 } },
+  { label: 'CBOW, hierarchical softmax + negative sampling', hyper: { architecture: 'cbow' as const, hs: true, alpha: 0.05 } },
+]) {
+  test(`${variant.label}: words sharing contexts become nearest neighbours and the loss falls`, async () => {
+    const prepared = prepare(topicCorpus(1500, 1), variant.hyper)
+    const reports = await trainOnThisThread(prepared, 0)
+    assert.equal(reports.length, 5)
+    const losses = reports.map((r) => r.meanLoss)
+    if (variant.hyper.hs && !variant.hyper.architecture) {
+      // Hierarchical softmax is a normalised −log p: within a topic the centre word is uniform over six words, so the
+      // loss falls to the entropy ln 6 and no lower.
+      assert.ok(losses.at(-1)! < losses[0]! && Math.abs(losses.at(-1)! - Math.log(6)) < 0.03 * Math.log(6), `loss falls to ln 6 = 1.792: ${losses.map((l) => l.toFixed(3))}`)
+    } else assert.ok(losses.at(-1)! < losses[0]! * 0.9, `loss falls: ${losses.map((l) => l.toFixed(3))}`)
+    assert.ok(reports.every((r) => r.predictions > 0 && Number.isFinite(r.loss)))
+    const vectors = trainedVectors(prepared)
+    for (const word of ['cat', 'wheel', 'moon', 'cheese']) {
+      const near = neighbours(vectors, word, 3)
+      assert.ok(near.every((n) => topicOf(n.word) === topicOf(word)), `${word}: ${near.map((n) => n.word)}`)
+    }
+  })
+}
+
+test('one thread is exactly reproducible for a seed; another seed gives other vectors', async () => {
+  const sentences = topicCorpus(300, 2)
+  const run = async (seed: number) => {
+    const prepared = prepare(sentences, { seed, epochs: 2, sample: 1e-2 })
+    const reports = await trainOnThisThread(prepared, 0)
+    return { vectors: trainedVectors(prepared).vectors, loss: reports.map((r) => r.loss) }
+  }
+  const first = await run(3)
+  const again = await run(3)
+  const other = await run(4)
+  assert.deepEqual(again.vectors, first.vectors)
+  assert.deepEqual(again.loss, first.loss)
+  assert.notDeepEqual(other.vectors, first.vectors)
+})
+
+test('subsampling keeps fewer frequent words, as word2vec.c computes it', async () => {
+  // t = 1e-3 · 1000 words = 1: P(keep) = (√(c / t) + 1) · t / c.
+  const keep = keepProbabilities([900, 99, 1], 1e-3)
+  assert.ok(Math.abs(keep[0]! - (Math.sqrt(900) + 1) / 900) < 1e-7)
+  assert.ok(Math.abs(keep[1]! - (Math.sqrt(99) + 1) / 99) < 1e-7)
+  assert.equal(keep[2], 1)
+  assert.deepEqual([...keepProbabilities([900, 99, 1], 0)], [1, 1, 1])
+  const sentences = topicCorpus(300, 5).map((s) => ['the', 'the', ...s])
+  const prepared = prepare(sentences, { sample: 1e-3, epochs: 1 })
+  const [report] = await trainOnThisThread(prepared, 0)
+  assert.ok(report!.keptWords < prepared.words * 0.9, `kept ${report!.keptWords} of ${prepared.words}`)
+})
+
+test('Huffman codes: prefix-free, Kraft sum 1, the lengths of a hand-built tree; paths end at the root', () => {
+  const { codes, points, lengths, maxCode } = huffmanCodes([5, 3, 1, 1])
+  // Merges: 1+1 → 2, 2+3 → 5, 5+5 → 10: lengths 1, 2, 3, 3.
+  assert.deepEqual([...lengths], [1, 2, 3, 3])
+  assert.equal(maxCode, 3)
+  const code = (w: number) => [...codes.subarray(w * maxCode, w * maxCode + lengths[w]!)].join('')
+  const all = [0, 1, 2, 3].map(code)
+  for (const a of all) for (const b of all) if (a !== b) assert.ok(!b.startsWith(a), `${a} is a prefix of ${b}`)
+  assert.equal(new Set(all).size, 4)
+  for (let w = 0; w < 4; w++) assert.equal(points[w * maxCode], 2, 'every path starts at the root (inner node vocab − 2)')
+  const random = new Random(9)
+  const counts = Array.from({ length: 200 }, () => 1 + random.integer(1000)).sort((a, b) => b - a)
+  const big = huffmanCodes(counts)
+  const kraft = [...big.lengths].reduce((sum, l) => sum + 2 ** -l, 0)
+  assert.ok(Math.abs(kraft - 1) < 1e-12, `Kraft sum ${kraft}`)
+  assert.ok(big.lengths[0]! <= big.lengths[199]!, 'the most frequent word has a code no longer than the rarest')
+})
+
+test('the noise table draws words in proportion to count^0.75', () => {
+  const counts = [81, 16, 1]
+  const table = unigramTable(counts, 100_000)
+  const share = (w: number) => table.filter((id) => id === w).length / table.length
+  const total = 27 + 8 + 1
+  for (const [w, expected] of [[0, 27 / total], [1, 8 / total], [2, 1 / total]] as const) assert.ok(Math.abs(share(w) - expected) < 1e-3, `word ${w}: ${share(w)} vs ${expected}`)
+})
+
+test('corpus ranges split at sentence ends; words are lower-cased letters and digits', () => {
+  const corpus = Int32Array.from([0, 1, -1, 2, 3, 4, -1, 5, -1, 6, 7, -1])
+  const ranges = sentenceRanges(corpus, 2)
+  assert.deepEqual(ranges, [[0, 7], [7, 12]])
+  assert.equal(corpus[ranges[0]![1] - 1], -1)
+  assert.deepEqual(textWords("The King's men — 12 of them, well-armed!", true), ["the", "king's", 'men', '12', 'of', 'them', 'well-armed'])
+  assert.deepEqual(textWords('Paris', false), ['Paris'])
+})
+
+// Hand-made vectors: a square of king/queen/man/woman and two far words.
+const handVectors = new WordVectors(
+  ['king', 'queen', 'man', 'woman', 'apple', 'pear'],
+  2,
+  Float32Array.from([1, 1, 1, 2, 2, 0.9, 2, 2, -1, -0.2, -1, -0.3]),
+)
+
+test('queries: cosine neighbours, 3CosAdd and 3CosMul analogies, similarity, odd one out, unknown words named', () => {
+  const near = neighbours(handVectors, 'apple', 1)
+  assert.equal(near[0]!.word, 'pear')
+  const cos = (a: number[], b: number[]) => (a[0]! * b[0]! + a[1]! * b[1]!) / Math.hypot(...a) / Math.hypot(...b)
+  assert.ok(Math.abs(near[0]!.similarity - cos([-1, -0.2], [-1, -0.3])) < 1e-6)
+  assert.ok(Math.abs(similarity(handVectors, 'king', 'man') - cos([1, 1], [2, 0.9])) < 1e-6)
+  // man : woman :: king : ? → queen (the question words themselves are never answers).
+  assert.equal(analogy(handVectors, 'man', 'woman', 'king', 1, 'add')[0]!.word, 'queen')
+  assert.equal(analogy(handVectors, 'man', 'woman', 'king', 1, 'mul')[0]!.word, 'queen')
+  // 3CosAdd score of queen by hand: cos(q, woman) − cos(q, man) + cos(q, king).
+  const q = [1, 2]
+  const expected = cos(q, [2, 2]) - cos(q, [2, 0.9]) + cos(q, [1, 1])
+  assert.ok(Math.abs(analogy(handVectors, 'man', 'woman', 'king', 1, 'add')[0]!.similarity - expected) < 1e-5)
+  const mul = (((cos(q, [2, 2]) + 1) / 2) * ((cos(q, [1, 1]) + 1) / 2)) / ((cos(q, [2, 0.9]) + 1) / 2 + 1e-3)
+  assert.ok(Math.abs(analogy(handVectors, 'man', 'woman', 'king', 1, 'mul')[0]!.similarity - mul) < 1e-5)
+  assert.equal(oddOneOut(handVectors, ['king', 'queen', 'woman', 'apple']).word, 'apple')
+  assert.throws(() => neighbours(handVectors, 'banana', 3), /not in the vocabulary: banana/)
+})
+
+test('analogy evaluation counts per section, skips unknown words honestly, restricts only when asked; Spearman by hand', async () => {
+  const sections = parseAnalogies(': royal\nman woman king queen\nman woman king apple\nman woman king unicorn\n: fruit\napple pear king queen\n')
+  assert.deepEqual(sections.map((s) => [s.name, s.questions.length]), [['royal', 3], ['fruit', 1]])
+  const before = tf.memory().numTensors
+  const result = await evaluateAnalogies(handVectors, sections)
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind')
+  assert.deepEqual(result.sections.map((s) => [s.section, s.correct, s.evaluated, s.skipped]), [['royal', 1, 2, 1], ['fruit', 0, 1, 0]])
+  assert.equal(result.total.accuracy, 1 / 3)
+  // Restricted to the first four words, 'apple' and 'pear' are unknown too.
+  const restricted = await evaluateAnalogies(handVectors, sections, { restrictVocab: 4 })
+  assert.deepEqual(restricted.sections.map((s) => [s.evaluated, s.skipped]), [[1, 2], [0, 1]])
+  assert.throws(() => parseAnalogies(': a\nman woman king\n'), /line 2: expected four words/)
+
+  assert.deepEqual(ranks([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
+  // ρ of x = [1, 2, 3, 4] and y = [1, 3, 2, 4]: 1 − 6·Σd²/(n(n²−1)) = 1 − 6·2/60 = 0.8.
+  assert.ok(Math.abs(spearman([1, 2, 3, 4], [1, 3, 2, 4]) - 0.8) < 1e-12)
+  const pairs = parseSimilarityPairs('# comment\nWord1\tWord2\tScore\nking queen 9\nking apple 1\napple pear 8\nking unicorn 5\n')
+  assert.equal(pairs.length, 4)
+  const sim = evaluateSimilarity(handVectors, pairs)
+  assert.equal(sim.evaluated, 3)
+  assert.equal(sim.skipped, 1)
+  assert.throws(() => parseSimilarityPairs('king queen 9\nking queen\n'), /line 2: expected 'word1 word2 rating'/)
+})
+
+test('word2vec text and binary files and projector TSV round-trip exactly; bad files name the line or word', () => {
+  const random = new Random(4)
+  const words = ['the', 'ünïcödé', '日本', 'x']
+  const vectors = new WordVectors(words, 3, Float32Array.from({ length: 12 }, () => random.normal()), [10, 5, 3, 1])
+  const text = toWord2VecText(vectors)
+  assert.ok(text.startsWith('4 3\nthe '))
+  const fromText = fromWord2VecText(text)
+  assert.deepEqual(fromText.words, words)
+  assert.deepEqual(fromText.vectors, vectors.vectors)
+  const binary = toWord2VecBinary(vectors)
+  assert.ok(looksBinary(binary))
+  assert.ok(!looksBinary(new TextEncoder().encode(text)))
+  const fromBinary = fromWord2VecBinary(binary)
+  assert.deepEqual(fromBinary.words, words)
+  assert.deepEqual(fromBinary.vectors, vectors.vectors)
+  const tsv = toProjectorTsv(vectors)
+  assert.equal(tsv.vectors.trim().split('\n').length, 4)
+  assert.deepEqual(tsv.vectors.split('\n')[0]!.split('\t').map(Number).map(Math.fround), [...vectors.vectors.subarray(0, 3)])
+  assert.deepEqual(tsv.metadata.trim().split('\n'), ['word\tcount', 'the\t10', 'ünïcödé\t5', '日本\t3', 'x\t1'])
+  assert.throws(() => fromWord2VecText('2 3\na 1 2 3\nb 1 two 3\n'), /line 3: 'two' is not a number/)
+  assert.throws(() => fromWord2VecText('3 2\na 1 2\n'), /announces 3 words but the file has 1/)
+  assert.throws(() => fromWord2VecText('a b\n'), /line 1: expected a header/)
+  assert.throws(() => fromWord2VecBinary(binary.subarray(0, binary.length - 6)), /word 4 of 4 \('x'\): the file ends inside its vector/)
+  assert.throws(() => toWord2VecText(new WordVectors(['two words'], 1, Float32Array.from([1]))), /contains whitespace/)
+})
+
+test('the committed kernel is the compiled AssemblyScript source', () => {
+  const output = execFileSync(process.execPath, ['scripts/build-w2v-kernel.mjs', '--check'], { encoding: 'utf8' })
+  assert.match(output, /up to date/)
+})
