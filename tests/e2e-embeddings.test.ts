@@ -1,0 +1,89 @@
+// End to end: word2vec trained from the Embeddings page in Chromium, its per-epoch log, then the projector: PCA of
+// the vectors, a search that picks a word and highlights its neighbours (labels drawn, neighbourhood isolated), the
+// time axis back to epoch 1 and the word's neighbours over epochs, UMAP, CSV export (screenshots saved).
+import assert from 'node:assert/strict'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { Random } from '../models/core/random.ts'
+import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+
+const artifacts = join(repoRoot, 'tests', 'artifacts')
+const topics = [
+  ['cat', 'dog', 'pet', 'fur', 'paw', 'tail', 'kitten', 'puppy'],
+  ['car', 'road', 'wheel', 'drive', 'engine', 'fuel', 'truck', 'brake'],
+  ['sun', 'moon', 'star', 'sky', 'night', 'orbit', 'planet', 'comet'],
+]
+
+test('train word2vec in the browser, project it, search a word and see its neighbours highlighted', async (t) => {
+  mkdirSync(artifacts, { recursive: true })
+  const dir = tempDir(t)
+  const db = join(dir, 'kotoba.db')
+  const random = new Random(8)
+  const lines = Array.from({ length: 4000 }, () => {
+    const topic = topics[random.integer(topics.length)]!
+    return Array.from({ length: 10 }, () => topic[random.integer(topic.length)]!).join(' ')
+  })
+  writeFileSync(join(dir, 'topics.txt'), `${lines.join('\n')}\n`)
+  const imported = runCli(['--db', db, '--no-sample', 'corpus', 'import', join(dir, 'topics.txt'), '--name', 'topics', '--format', 'text'])
+  assert.equal(imported.status, 0, imported.stderr)
+
+  const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
+  t.after(() => serve.stop())
+  const { page, problems } = await openBrowserPage(t, { width: 1280, height: 1000 })
+  await page.goto(serve.url)
+  await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
+  await page.keyboard.press('Alt+3')
+  await page.getByRole('heading', { name: 'Embeddings', level: 1 }).waitFor()
+  await page.getByTestId('w2v-name').fill('topics-w2v')
+  await page.getByTestId('w2v-corpus').selectOption('topics')
+  await page.getByTestId('w2v-dim').fill('16')
+  await page.getByTestId('w2v-epochs').fill('3')
+  await page.getByTestId('w2v-minCount').fill('1')
+  await page.getByTestId('w2v-train').click()
+  const detail = page.getByTestId('w2v-detail')
+  await detail.getByText(/epoch 3: loss [\d.]+/).waitFor({ timeout: 120_000 })
+  await detail.getByText('done').waitFor({ timeout: 30_000 })
+
+  // PCA, then a search for one word: Enter picks it and its neighbours light up.
+  await page.getByTestId('projector-run').click()
+  await page.getByTestId('projector-summary').getByText(/24 words · PCA of epoch 3/).waitFor({ timeout: 60_000 })
+  await page.getByTestId('projector-search').fill('cat')
+  await page.getByTestId('projector-matches').getByText('1 matches').waitFor()
+  await page.keyboard.press('Enter')
+  const neighbours = page.getByTestId('projector-neighbours')
+  await neighbours.locator('li').nth(9).waitFor({ timeout: 30_000 })
+  const near = (await neighbours.locator('li button').allTextContents()).slice(0, 5)
+  assert.ok(near.every((w) => topics[0]!.includes(w)), `neighbours of cat: ${near}`)
+  // Labels for the word and its neighbours are drawn over the points.
+  const labelled = await page.getByTestId('projector-labels').evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
+    let inked = 0
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) inked++
+    return inked
+  })
+  assert.ok(labelled > 500, `label pixels: ${labelled}`)
+  await page.getByTestId('projector-isolate').click()
+  await page.waitForTimeout(600)
+  await page.screenshot({ path: join(artifacts, 'projector-neighbours.png'), fullPage: true })
+  await page.getByTestId('projector-isolate').click()
+
+  // The time axis: epoch 1, aligned to epoch 3; the word's neighbours epoch by epoch.
+  await page.getByTestId('projector-history').locator('tr').nth(2).waitFor()
+  assert.equal(await page.getByTestId('projector-history').locator('tr').count(), 3)
+  await page.getByTestId('projector-epoch').fill('0')
+  await page.getByTestId('projector-summary').getByText(/PCA of epoch 1/).waitFor({ timeout: 60_000 })
+
+  // UMAP of the same vectors, then the coordinates as CSV.
+  await page.getByTestId('projector-epoch').fill('2')
+  await page.getByTestId('projector-method').selectOption('umap')
+  await page.getByTestId('projector-run').click()
+  await page.getByTestId('projector-summary').getByText(/24 words · UMAP of epoch 3/).waitFor({ timeout: 120_000 })
+  assert.equal(await page.getByTestId('projector-progress').count(), 0, 'UMAP finished')
+  await page.screenshot({ path: join(artifacts, 'projector-umap.png'), fullPage: true })
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('projector-csv').click()])
+  const text = readFileSync((await csv.path())!, 'utf8').trim().split('\n')
+  assert.equal(text[0], 'word,x,y,count')
+  assert.equal(text.length, 25)
+  assert.deepEqual(problems, [])
+})
