@@ -143,4 +143,14 @@ test('a seq2seq run on a dialogue corpus is the single-turn baseline: (previous 
   const evaluation = (await engine.handle('eval', { run: 'pairs', split: 'test', search: 'greedy' })) as Result<'eval'>
   assert.equal(evaluation.sentences, 90)
   assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length'])
+
+  // Its source embeddings as an embedding set for the projector: one 64-dimensional vector per piece.
+  const embeddings = (await engine.handle('w2v.fromRun', { name: 'pairs-source', run: 'pairs', side: 'source' })) as Result<'w2v.fromRun'>
+  assert.deepEqual([embeddings.vocab, embeddings.dim, embeddings.source], [60, 64, 'imported'])
+  assert.match(embeddings.method, /^source embeddings of pairs \(step \d+\)$/)
+  const { words } = (await engine.handle('w2v.vectors', { name: 'pairs-source' })) as Result<'w2v.vectors'>
+  assert.equal(words.length, 60)
+  const near = (await engine.handle('w2v.neighbors', { name: 'pairs-source', word: words[10]!, k: 3 })) as Result<'w2v.neighbors'>
+  assert.equal(near.neighbours.length, 3)
+  await assert.rejects(engine.handle('w2v.fromRun', { name: 'nope', run: 'missing' }), /no translation or dialogue run named 'missing'/)
 })

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { Random } from '../models/core/random.ts'
+import { alignTo } from '../models/projection/procrustes.ts'
 import { CorpusBuilder } from '../models/word2vec/corpus.ts'
 import { evaluateAnalogies, evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
 import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
@@ -214,4 +215,35 @@ test('word2vec text and binary files and projector TSV round-trip exactly; bad f
 test('the committed kernel is the compiled AssemblyScript source', () => {
   const output = execFileSync(process.execPath, ['scripts/build-w2v-kernel.mjs', '--check'], { encoding: 'utf8' })
   assert.match(output, /up to date/)
+})
+
+test('Procrustes alignment recovers a rotation or reflection, scale and shift of a projection (2-D and 3-D)', () => {
+  const random = new Random(11)
+  for (const dims of [2, 3] as const) {
+    const n = 40
+    const reference = Float32Array.from({ length: n * dims }, () => random.normal())
+    // An orthogonal matrix from Gram–Schmidt on random vectors, with a reflection.
+    const basis: number[][] = []
+    for (let k = 0; k < dims; k++) {
+      let v = Array.from({ length: dims }, () => random.normal())
+      for (const b of basis) {
+        const dot = v.reduce((s, x, i) => s + x * b[i]!, 0)
+        v = v.map((x, i) => x - dot * b[i]!)
+      }
+      const norm = Math.hypot(...v)
+      basis.push(v.map((x) => x / norm))
+    }
+    basis[0] = basis[0]!.map((x) => -x)
+    const moved = new Float32Array(n * dims)
+    for (let i = 0; i < n; i++) {
+      for (let q = 0; q < dims; q++) {
+        let sum = 0
+        for (let p = 0; p < dims; p++) sum += reference[i * dims + p]! * basis[p]![q]!
+        moved[i * dims + q] = 3.5 * sum + (q + 1) * 2
+      }
+    }
+    const aligned = alignTo(moved, reference, dims)
+    const worst = aligned.reduce((max, v, i) => Math.max(max, Math.abs(v - reference[i]!)), 0)
+    assert.ok(worst < 1e-4, `${dims}-D: largest error ${worst}`)
+  }
 })

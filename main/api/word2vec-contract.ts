@@ -30,6 +30,8 @@ export const Word2VecConfig = z
     /** Evaluate after every epoch on these files (default: the bundled WordNet sets; null: not at all). */
     analogies: z.string().min(1).nullable().optional(),
     similarity: z.string().min(1).nullable().optional(),
+    /** Where vectors that were not trained here came from (a file, or a translation run's embedding table). */
+    origin: z.string().optional(),
   })
   .strict()
 export type Word2VecConfig = z.infer<typeof Word2VecConfig>
@@ -139,6 +141,12 @@ export const word2vecMethods = {
   /** A word2vec text or binary file (detected) as a new embedding set. */
   'w2v.import': {
     params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin']).optional() }).strict(),
+    result: Word2VecSummary,
+  },
+  /** A translation or dialogue run's embedding table (source or target side, at its best or a given checkpoint) as
+   *  an embedding set, so the projector and queries work on it: one vector per tokenizer piece. */
+  'w2v.fromRun': {
+    params: z.object({ name: z.string().min(1).max(200), run: z.string().min(1), side: z.enum(['source', 'target']).default('source'), checkpoint: z.number().int().optional() }).strict(),
     result: Word2VecSummary,
   },
   /** The vectors of one epoch for the projector: the most frequent `limit` words, float32 rows as base64. */

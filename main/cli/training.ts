@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import type { Engine } from '../engine/engine.ts'
 import type { ChatReplyResult, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
+import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 
@@ -70,20 +71,6 @@ function detach(name: string, helpers: CliHelpers): number {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...helpers.databaseArgs(), 'runs', 'resume', name], { detached: true, stdio: 'ignore' })
   child.unref()
   return child.pid ?? -1
-}
-
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got '${value}'`)
-  return n
-}
-
-function number(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got '${value}'`)
-  return n
 }
 
 function defined<T extends object>(value: T): Partial<T> {

@@ -3,23 +3,10 @@ import { spawn } from 'node:child_process'
 import { Option, type Command } from 'commander'
 import type { KotobaClient, Params, Word2VecDetail } from '../api/contract.ts'
 import type { Engine } from '../engine/engine.ts'
+import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 import type { CliHelpers } from './training.ts'
-
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got '${value}'`)
-  return n
-}
-
-function number(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got '${value}'`)
-  return n
-}
 
 function describe(run: Word2VecDetail): string {
   const rows = run.epochLog.map((e) => [
@@ -313,6 +300,19 @@ export function registerWord2VecCommands(program: Command, helpers: CliHelpers):
       helpers.output(result, () => `wrote ${result.words} words × ${result.dim} to ${result.files.join(' and ')}`)
     }),
   )
+
+  w2v
+    .command('from-run <run>')
+    .description("a translation or dialogue run's embedding table as an embedding set (one vector per piece)")
+    .requiredOption('--name <name>', 'name of the embeddings')
+    .addOption(new Option('--side <side>', 'which embedding table').choices(['source', 'target']).default('source'))
+    .option('--checkpoint <step>', 'checkpoint (default: the best)')
+    .action((run: string, flags: { name: string; side: 'source' | 'target'; checkpoint?: string }) =>
+      helpers.withEngine(async (client) => {
+        const result = await client.call('w2v.fromRun', { name: flags.name, run, side: flags.side, ...(flags.checkpoint && { checkpoint: integer('--checkpoint', flags.checkpoint) }) })
+        helpers.output(result, () => `stored ${result.vocab.toLocaleString('en-US')} pieces × ${result.dim} as ${result.name} (${result.method})`)
+      }),
+    )
 
   w2v
     .command('import <file>')

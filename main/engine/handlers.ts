@@ -1,8 +1,7 @@
 // One handler per API method; params arrive validated.
-import { existsSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, type ChatDetail, type JobKind, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { resolveRunConfig } from './training/presets.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention.ts'
 import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat.ts'

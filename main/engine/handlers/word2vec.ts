@@ -1,13 +1,15 @@
 // The w2v.* methods: training runs as jobs, queries over stored vectors (cached per run and epoch), evaluation,
 // word2vec/projector files.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
 import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
 import { analogy, neighbours, oddOneOut, similarity, UnknownWordError } from '../../../models/word2vec/queries.ts'
-import type { WordVectors } from '../../../models/word2vec/word-vectors.ts'
+import { WordVectors } from '../../../models/word2vec/word-vectors.ts'
+import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
+import { loadRunTokenizer } from '../training/data.ts'
 import type { Engine } from '../engine.ts'
-import { runNameTaken, trainedElsewhere } from '../training/repository.ts'
+import { findRun, loadCheckpoint, runNameTaken, trainedElsewhere } from '../training/repository.ts'
 import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, updateWord2Vec, type StoredWord2Vec } from '../word2vec/repository.ts'
 import { requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
 
@@ -144,13 +146,32 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
       if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${path}: ${error.message}` })
       throw error
     }
-    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null })
+    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(path)}` })
     const run = engine.db.transaction(() => {
       const created = createWord2Vec(engine.db, name, config, null, 'done')
       saveVectors(engine.db, created.id, 0, vectors)
       return created
     })()
     updateWord2Vec(engine.db, run.id, { epoch: 0 })
+    return summaryOf(engine.db, requireWord2Vec(engine, name))
+  },
+
+  'w2v.fromRun': async (engine, { name, run: runName, side, checkpoint }) => {
+    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
+    const run = findRun(engine.db, runName)
+    if (!run) throw new ApiError({ code: 'not_found', message: `no translation or dialogue run named '${runName}'` })
+    const stored = loadCheckpoint(engine.db, run.id, checkpoint === undefined ? 'best' : { step: checkpoint })
+    if (!stored) throw new ApiError({ code: 'not_found', message: checkpoint === undefined ? `run '${runName}' has no checkpoint yet` : `run '${runName}' has no checkpoint at step ${checkpoint}` })
+    const arrays = decodeTensors(stored.weights)
+    // Dialogue models share one table; a Transformer with shareEmbeddings 'all' keeps only the target's.
+    const wanted = side === 'source' ? ['src_embedding/table', 'tgt_embedding/table', 'embedding/table'] : ['tgt_embedding/table', 'embedding/table']
+    const table = wanted.map((n) => arrays.find((a) => a.name === n)).find((a) => a !== undefined)
+    if (!table || table.shape.length !== 2) throw new ApiError({ code: 'bad_request', message: `run '${runName}' has no ${side} embedding table` })
+    const tokenizer = await loadRunTokenizer(engine.db, side === 'source' || run.config.model === 'hred' || run.config.model === 'vhred' ? run.config.tokenizer : run.config.tgtTokenizer)
+    if (tokenizer.pieces.length !== table.shape[0]) throw new ApiError({ code: 'bad_request', message: `the ${side} tokenizer has ${tokenizer.pieces.length} pieces but the table ${table.shape[0]} rows` })
+    const vectors = new WordVectors(tokenizer.pieces, table.shape[1]!, table.values)
+    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `${side} embeddings of ${runName} (step ${stored.step})` })
+    engine.db.transaction(() => saveVectors(engine.db, createWord2Vec(engine.db, name, config, null, 'done').id, 0, vectors))()
     return summaryOf(engine.db, requireWord2Vec(engine, name))
   },
 

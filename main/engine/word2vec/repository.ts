@@ -124,7 +124,7 @@ export function epochLog(db: Database, runId: number): Word2VecEpoch[] {
 }
 
 export function methodOf(config: Word2VecConfig): string {
-  if (config.corpus === null) return 'imported'
+  if (config.corpus === null) return config.origin ?? 'imported'
   const objective = [config.hs ? 'hierarchical softmax' : null, config.negative > 0 ? `negative ${config.negative}` : null].filter(Boolean).join(' + ')
   return `${config.architecture === 'cbow' ? 'CBOW' : 'skip-gram'}, ${objective}`
 }
