@@ -55,6 +55,7 @@ export function configure(
   sentence = scratch_
   neu1 = scratch_ + (<usize>maxSentence_ << 2)
   neu1e = neu1 + (<usize>dim_ << 2)
+  fillTables()
 }
 
 /** Scratch bytes one thread needs: its sentence buffer and two vectors. */
@@ -92,12 +93,35 @@ export function keptWordCount(): f64 {
   return <f32>((nextRandom() >> 16) & 0xffff) / 65536.0
 }
 
-// σ(f) and log σ(f) exactly, from one exp: log σ(f) = min(f, 0) − log(1 + e^−|f|).
+// σ(f) and log σ(f) from tables over [−8, 8] with linear interpolation (error < 1e-5), exact outside (rare):
+// log σ(f) = min(f, 0) − log(1 + e^−|f|). Transcendentals per prediction would cost more than the dot products.
+const sigmoidSteps: i32 = 2048
+const sigmoidRange: f32 = 8
+const sigmoidTables: usize = 8192 // in the reserved first page, after the kernel's static data
 let lastLogSigmoid: f64 = 0
+
+function fillTables(): void {
+  for (let i = 0; i <= sigmoidSteps; i++) {
+    const f = (<f64>i / <f64>sigmoidSteps) * 2 * <f64>sigmoidRange - <f64>sigmoidRange
+    const e = Math.exp(-Math.abs(f))
+    store<f32>(sigmoidTables + (<usize>i << 2), <f32>(f >= 0 ? 1 / (1 + e) : e / (1 + e)))
+    store<f32>(sigmoidTables + (<usize>(sigmoidSteps + 1 + i) << 2), <f32>(Math.min(f, 0) - Math.log1p(e)))
+  }
+}
+
 @inline function sigmoid(f: f32): f32 {
-  const e = Math.exp(-Math.abs(<f64>f))
-  lastLogSigmoid = Math.min(<f64>f, 0) - Math.log1p(e)
-  return <f32>(f >= 0 ? 1 / (1 + e) : e / (1 + e))
+  if (f <= -sigmoidRange || f >= sigmoidRange) {
+    const e = Math.exp(-Math.abs(<f64>f))
+    lastLogSigmoid = Math.min(<f64>f, 0) - Math.log1p(e)
+    return <f32>(f >= 0 ? 1 / (1 + e) : e / (1 + e))
+  }
+  const x = (f + sigmoidRange) * (<f32>sigmoidSteps / (2 * sigmoidRange))
+  const i = <i32>x
+  const w = x - <f32>i
+  const at = sigmoidTables + (<usize>i << 2)
+  const logAt = sigmoidTables + (<usize>(sigmoidSteps + 1 + i) << 2)
+  lastLogSigmoid = <f64>(load<f32>(logAt) + w * (load<f32>(logAt, 4) - load<f32>(logAt)))
+  return load<f32>(at) + w * (load<f32>(at, 4) - load<f32>(at))
 }
 
 @inline function row(base: usize, word: i32): usize {
