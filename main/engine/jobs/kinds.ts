@@ -92,10 +92,11 @@ export const jobRunners: Record<JobKind, JobRunner> = {
   },
   'w2v.train': async ({ spec, db, request, post }) => {
     const { name } = z.object({ name: z.string() }).parse(spec.params)
-    await startCompute(spec) // evaluation after each epoch runs its matrix products on TensorFlow.js
     return trainWord2VecRun(name, {
       db,
       request,
+      // Only evaluation after each epoch uses TensorFlow.js (its matrix products): started when first needed.
+      startCompute: () => startCompute(spec),
       progress: (done, total) => post({ type: 'progress', done, total, unit: 'words' }),
       emit: (event) => post({ type: 'event', event }),
     })

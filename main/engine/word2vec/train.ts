@@ -28,6 +28,8 @@ export interface Word2VecContext {
   request: () => 'pause' | 'stop' | null
   progress: (done: number, total: number) => void
   emit: (event: EngineEvent) => void
+  /** Starts TensorFlow.js, which only the per-epoch evaluation needs. */
+  startCompute: () => Promise<void>
 }
 
 /** The bundled WordNet evaluation sets (see main/engine/sample/README.md). */
@@ -175,6 +177,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     if (resumeFrom > 0) restore(prepared, stored!.vectors.vectors, output!.weights)
     truncateAfter(db, run.id, resumeFrom) // metrics of an epoch that did not finish
     const evaluation = evalSets(config)
+    if (evaluation.analogies) await context.startCompute()
     setStatus('running', resumeFrom)
     if (resumeFrom >= hyper.epochs) {
       setStatus('done', resumeFrom)
