@@ -115,7 +115,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const best = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'maxRssMiB', pick: (a: number, b: number) => number) => runs[side].map((r) => r[key]).reduce(pick)
+const best = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'maxRssMiB', pick: (a: number, b: number) => number) => runs[side].map((r) => r[key]).reduce((a, b) => pick(a, b))
 const summary = {
   corpus,
   rawWords,
