@@ -63,23 +63,20 @@ export class Engine {
       worker: options.worker,
       emit: (event) => this.emit(event),
       onFinished: (job, params) => {
-        if (job.kind === 'w2v.train') {
-          const { name } = params as { name: string }
-          this.runJobs.delete(name)
-          const run = findWord2Vec(this.db, name)
-          if (run?.status === 'running') {
-            updateWord2Vec(this.db, run.id, { status: 'failed', error: job.error ?? 'the training job ended unexpectedly' })
-            this.emit({ event: 'w2v.changed', data: { name, status: 'failed', epoch: run.epoch } })
-          }
-        }
-        if (job.kind === 'run.train') {
+        if (job.kind === 'run.train' || job.kind === 'w2v.train') {
           const { name } = params as { name: string }
           this.runJobs.delete(name)
           // A worker that died without reporting (out of memory, a native crash) leaves the run 'running'.
-          const run = findRun(this.db, name)
+          const error = job.error ?? 'the training job ended unexpectedly'
+          const run = job.kind === 'run.train' ? findRun(this.db, name) : undefined
           if (run?.status === 'running') {
-            updateRun(this.db, run.id, { status: 'failed', error: job.error ?? 'the training job ended unexpectedly' })
+            updateRun(this.db, run.id, { status: 'failed', error })
             this.emit({ event: 'run.changed', data: { name, status: 'failed', step: run.step } })
+          }
+          const embeddings = job.kind === 'w2v.train' ? findWord2Vec(this.db, name) : undefined
+          if (embeddings?.status === 'running') {
+            updateWord2Vec(this.db, embeddings.id, { status: 'failed', error })
+            this.emit({ event: 'w2v.changed', data: { name, status: 'failed', epoch: embeddings.epoch } })
           }
         }
         // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
