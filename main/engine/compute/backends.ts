@@ -101,6 +101,9 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
     let note = ''
     if (wanted > 1) {
       let restore = (): void => {}
+      // The pool threads are daemons (unref'd), so while the backend waits for them to load nothing else may keep
+      // this thread's event loop alive: Node would end a job's worker with "unsettled top-level await" (code 13).
+      const keepAlive = setInterval(() => {}, 1000)
       try {
         restore = enableWasmThreads(tf, wasm as unknown as Parameters<typeof enableWasmThreads>[1], wanted)
         await activate('wasm')
@@ -110,6 +113,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
         await activate('wasm')
       } finally {
+        clearInterval(keepAlive)
         restore()
       }
     } else {

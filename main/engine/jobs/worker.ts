@@ -13,6 +13,10 @@ const request = (): 'pause' | 'stop' | null => {
 }
 
 const db = openDatabase(spec.dbPath)
+// The wasm backend's pool threads are daemons (unref'd); work that waits on one of them (its start-up, a message it
+// proxies to this thread) must not find an empty event loop, or Node ends the worker with "unsettled top-level
+// await" (exit code 13). This timer keeps the loop alive until the job is over.
+const keepAlive = setInterval(() => {}, 60_000)
 try {
   const result = await jobRunners[spec.kind]({ spec, db, isCancelled, request, post })
   post({ type: 'done', result })
@@ -20,5 +24,6 @@ try {
   if (error instanceof JobCancelledError) post({ type: 'cancelled' })
   else post({ type: 'failed', error: error instanceof Error ? error.message : String(error) })
 } finally {
+  clearInterval(keepAlive)
   db.close()
 }
