@@ -23,15 +23,20 @@ export type ThreadReply = { type: 'ready' } | { type: 'done'; report: ThreadRepo
 
 const data = workerData as ThreadData
 const port = parentPort!
-const thread = await KernelThread.start(data.module, data.memory, data.layout, data.settings, data.index, data.seed)
 const corpus = new Int32Array(data.memory.buffer, data.layout.corpus, data.layout.corpusLength)
+// The message listener goes on first: it keeps this thread's event loop alive while the kernel instantiates.
+const kernel = KernelThread.start(data.module, data.memory, data.layout, data.settings, data.index, data.seed)
 
-port.on('message', ({ range }: ThreadRequest) => {
+port.on('message', async ({ range }: ThreadRequest) => {
   try {
+    const thread = await kernel
     const finished = trainRange(thread, corpus, range, data.progress, data.schedule, () => Atomics.load(data.stop, 0) !== 0)
     port.postMessage({ type: 'done', report: thread.report(), finished } satisfies ThreadReply)
   } catch (error) {
     port.postMessage({ type: 'error', message: (error as Error).message } satisfies ThreadReply)
   }
 })
-port.postMessage({ type: 'ready' } satisfies ThreadReply)
+kernel.then(
+  () => port.postMessage({ type: 'ready' } satisfies ThreadReply),
+  (error: Error) => port.postMessage({ type: 'error', message: error.message } satisfies ThreadReply),
+)
