@@ -92,8 +92,9 @@ test('two Hogwild threads train word2vec: per-epoch loss, words/s, evaluation an
 })
 
 test('pausing keeps the finished epochs; resuming continues from the last one and logs every epoch once', async () => {
-  // Hierarchical softmax and 10 negatives over a wide window: epochs of a few seconds, so the pause lands inside one.
-  const started = (await engine.handle('w2v.train', { name: 'big-both', corpus: 'big', hs: true, negative: 10, window: 8, dim: 64, epochs: 4, threads: 2, minCount: 1, analogies: null, similarity: null })) as Result<'w2v.train'>
+  // Hierarchical softmax and 10 negatives over a wide window, 10 epochs: a pause asked for after the first epoch
+  // stops the run inside or at the end of a later one, never after the last.
+  const started = (await engine.handle('w2v.train', { name: 'big-both', corpus: 'big', hs: true, negative: 10, window: 8, dim: 64, epochs: 10, threads: 2, minCount: 1, analogies: null, similarity: null })) as Result<'w2v.train'>
   const firstEpoch = new Promise<void>((resolve) => {
     const off = engine.on((event) => {
       if (event.event === 'w2v.changed' && event.data.name === 'big-both' && event.data.epoch >= 1) {
@@ -105,7 +106,7 @@ test('pausing keeps the finished epochs; resuming continues from the last one an
   await firstEpoch
   const paused = (await engine.handle('w2v.pause', { name: 'big-both' })) as Result<'w2v.pause'>
   assert.equal(paused.status, 'paused')
-  assert.ok(paused.epoch >= 1 && paused.epoch < 4, `paused at epoch ${paused.epoch}`)
+  assert.ok(paused.epoch >= 1 && paused.epoch < 10, `paused at epoch ${paused.epoch}`)
   const kept = (await engine.handle('w2v.show', { name: 'big-both' })) as Result<'w2v.show'>
   assert.deepEqual(kept.storedEpochs, Array.from({ length: paused.epoch }, (_, i) => i + 1))
   await engine.jobs.wait(started.jobId!)
@@ -114,11 +115,11 @@ test('pausing keeps the finished epochs; resuming continues from the last one an
   const run = (await engine.handle('w2v.show', { name: 'big-both' })) as Result<'w2v.show'>
   assert.equal(run.status, 'done')
   assert.equal(run.method, 'skip-gram, hierarchical softmax + negative 10')
-  assert.deepEqual(run.epochLog.map((e) => e.epoch), [1, 2, 3, 4])
-  assert.deepEqual(run.storedEpochs, [1, 2, 3, 4])
+  assert.deepEqual(run.epochLog.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  assert.deepEqual(run.storedEpochs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   // Hierarchical softmax's part of the loss is a normalised −log p: within a topic of eight words, at least ln 8.
   assert.ok(run.epochLog.every((e) => e.loss! > Math.log(8) * 0.97), `${run.epochLog.map((e) => e.loss)}`)
-  await assert.rejects(engine.handle('w2v.resume', { name: 'big-both' }), /finished its 4 epochs/)
+  await assert.rejects(engine.handle('w2v.resume', { name: 'big-both' }), /finished its 10 epochs/)
 })
 
 test('word2vec text, binary and projector files read back exactly, also in gensim where it is installed', async () => {

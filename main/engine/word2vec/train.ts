@@ -199,7 +199,8 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
         if (request) Atomics.store(stop, 0, 1)
       }, 200)
       const replies = await pool.run(ranges).finally(() => clearInterval(watch))
-      if (request || replies.some((r) => !r.finished)) break
+      request ??= context.request() // a request that came in since the last poll stops at this epoch's end
+      if (replies.some((r) => !r.finished)) break
       const report = epochReport(epoch + 1, replies.map((r) => r.report), prepared.words, (performance.now() - started) / 1000)
       const vectors = trainedVectors(prepared)
       const points = [
@@ -226,6 +227,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       context.emit({ event: 'run.metrics', data: { name, points } })
       context.emit({ event: 'w2v.changed', data: { name, status: 'running', epoch: report.epoch } })
       context.progress(report.epoch * prepared.words, totalWords)
+      if (request) break
     }
     const epoch = findWord2Vec(db, name)!.epoch
     const status = request === 'stop' ? 'stopped' : request === 'pause' ? 'paused' : 'done'
