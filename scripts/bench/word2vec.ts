@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism, homedir } from 'node:os'
 import { join } from 'node:path'
 import { packageRoot } from '../../main/engine/paths.ts'
-import { bundledEvalSets } from '../../main/engine/word2vec/train.ts'
+import { bundledEvalSets } from '../../main/engine/word2vec/eval-sets.ts'
 import { evaluateAnalogies, parseAnalogies } from '../../models/word2vec/evaluation.ts'
 import { fromWord2VecText } from '../../models/word2vec/formats.ts'
 import { textWords } from '../../models/word2vec/words.ts'

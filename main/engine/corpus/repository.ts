@@ -79,7 +79,7 @@ export function deleteCorpus(db: Database, name: string): boolean {
 
 /** Every text of one side of a corpus (dialogues: every turn), for learning vocabularies. */
 export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint'): string[] {
-  return rowTexts(db.prepare('SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ORDER BY idx').iterate(corpusId) as Iterable<TextRow>, side)
+  return [...streamCorpusTexts(db, corpusId, side)]
 }
 
 /** The texts of a corpus one row at a time, without holding the corpus in memory (dialogues: every turn). */

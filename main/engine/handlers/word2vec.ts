@@ -10,7 +10,7 @@ import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
 import { loadRunTokenizer } from '../training/data.ts'
 import type { Engine } from '../engine.ts'
 import { findRun, loadCheckpoint, runNameTaken, trainedElsewhere } from '../training/repository.ts'
-import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, updateWord2Vec, type StoredWord2Vec } from '../word2vec/repository.ts'
+import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, type StoredWord2Vec } from '../word2vec/repository.ts'
 import { requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
 
 type Word2VecMethod = Extract<keyof typeof import('../../api/word2vec-contract.ts').word2vecMethods, string>
@@ -147,12 +147,7 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
       throw error
     }
     const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(path)}` })
-    const run = engine.db.transaction(() => {
-      const created = createWord2Vec(engine.db, name, config, null, 'done')
-      saveVectors(engine.db, created.id, 0, vectors)
-      return created
-    })()
-    updateWord2Vec(engine.db, run.id, { epoch: 0 })
+    engine.db.transaction(() => saveVectors(engine.db, createWord2Vec(engine.db, name, config, null, 'done').id, 0, vectors))()
     return summaryOf(engine.db, requireWord2Vec(engine, name))
   },
 

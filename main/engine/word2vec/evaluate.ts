@@ -1,20 +1,11 @@
 // `kotoba w2v eval`: analogy accuracy per section and Spearman's ρ of one stored epoch, on the given files or the
 // bundled WordNet sets.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Result, ValidParams } from '../../api/contract.ts'
-import { evaluateAnalogies, evaluateSimilarity, parseAnalogies, parseSimilarityPairs } from '../../../models/word2vec/evaluation.ts'
+import { evaluateAnalogies, evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
 import type { Database } from '../store/database.ts'
 import { findWord2Vec, loadVectors } from './repository.ts'
-import { bundledEvalSets } from './train.ts'
-
-function readEvalFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-  }
-}
+import { bundledEvalSets, readAnalogies, readSimilarityPairs } from './eval-sets.ts'
 
 export async function evaluateWord2Vec(db: Database, params: ValidParams<'w2v.eval'>, progress: (done: number, total: number) => void): Promise<Result<'w2v.eval'>> {
   const started = performance.now()
@@ -25,18 +16,11 @@ export async function evaluateWord2Vec(db: Database, params: ValidParams<'w2v.ev
   const bothDefault = params.analogies === undefined && params.similarity === undefined
   const analogies = params.analogies ? resolve(params.analogies) : bothDefault ? bundledEvalSets.analogies() : null
   const similarityFile = params.similarity ? resolve(params.similarity) : bothDefault ? bundledEvalSets.similarity() : null
-  const withFile = <T>(path: string, parse: () => T): T => {
-    try {
-      return parse()
-    } catch (error) {
-      throw new Error(`${path}: ${(error as Error).message}`)
-    }
-  }
   const analogy = analogies
-    ? await evaluateAnalogies(stored.vectors, withFile(analogies, () => parseAnalogies(readEvalFile(analogies))), { method: params.method, restrictVocab: params.restrictVocab ?? null })
+    ? await evaluateAnalogies(stored.vectors, readAnalogies(analogies), { method: params.method, restrictVocab: params.restrictVocab ?? null })
     : null
   progress(1, 2)
-  const similarity = similarityFile ? evaluateSimilarity(stored.vectors, withFile(similarityFile, () => parseSimilarityPairs(readEvalFile(similarityFile)))) : null
+  const similarity = similarityFile ? evaluateSimilarity(stored.vectors, readSimilarityPairs(similarityFile)) : null
   progress(2, 2)
   const finite = (value: number) => (Number.isFinite(value) ? value : null)
   return {

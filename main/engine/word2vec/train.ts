@@ -1,14 +1,12 @@
 // Trains a word2vec run inside its job: the vocabulary and corpus streamed from SQLite into shared memory, one
 // Hogwild worker thread per core over it, and after each epoch the loss, words/s, the vectors (stored per epoch),
 // the output weights (for resuming) and, when asked, analogy accuracy and Spearman's ρ.
-import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { EngineEvent, Word2VecConfig } from '../../api/contract.ts'
 import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
 import { CorpusBuilder } from '../../../models/word2vec/corpus.ts'
-import { evaluateAnalogies, evaluateSimilarity, parseAnalogies, parseSimilarityPairs, type AnalogySection, type RatedPair } from '../../../models/word2vec/evaluation.ts'
+import { evaluateAnalogies, evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
 import { kernelModule, layoutViews } from '../../../models/word2vec/kernel.ts'
 import { sentenceRanges } from '../../../models/word2vec/schedule.ts'
 import { epochReport, prepareTraining, trainedVectors, type PreparedTraining, type Word2VecHyperparameters } from '../../../models/word2vec/training.ts'
@@ -16,9 +14,9 @@ import { buildVocabulary, type Vocabulary } from '../../../models/word2vec/vocab
 import { textWords } from '../../../models/word2vec/words.ts'
 import { findCorpus, streamCorpusTexts } from '../corpus/repository.ts'
 import { workerEntry } from '../runtime.ts'
-import { sampleDir } from '../sample/load.ts'
 import type { Database } from '../store/database.ts'
 import { recordMetrics, truncateAfter } from '../training/repository.ts'
+import { evalSets } from './eval-sets.ts'
 import type { ThreadData, ThreadReply } from './thread.ts'
 import { findWord2Vec, loadOutputWeights, loadVectors, saveOutputWeights, saveVectors, updateWord2Vec, type StoredWord2Vec } from './repository.ts'
 
@@ -30,12 +28,6 @@ export interface Word2VecContext {
   emit: (event: EngineEvent) => void
   /** Starts TensorFlow.js, which only the per-epoch evaluation needs. */
   startCompute: () => Promise<void>
-}
-
-/** The bundled WordNet evaluation sets (see main/engine/sample/README.md). */
-export const bundledEvalSets = {
-  analogies: () => join(sampleDir(), 'evalsets', 'analogy.wordnet.txt'),
-  similarity: () => join(sampleDir(), 'evalsets', 'wordsim.wordnet.tsv'),
 }
 
 export function hyperparameters(config: Word2VecConfig): Word2VecHyperparameters {
@@ -50,16 +42,6 @@ export function hyperparameters(config: Word2VecConfig): Word2VecHyperparameters
     minAlpha: config.minAlpha,
     epochs: config.epochs,
     seed: config.seed,
-  }
-}
-
-/** The evaluation files a run tracks per epoch: its own, else the bundled sets; null turns one off. */
-export function evalSets(config: Word2VecConfig): { analogies: AnalogySection[] | null; similarity: RatedPair[] | null } {
-  const analogies = config.analogies === undefined ? bundledEvalSets.analogies() : config.analogies
-  const similarity = config.similarity === undefined ? bundledEvalSets.similarity() : config.similarity
-  return {
-    analogies: analogies ? parseAnalogies(readFileSync(analogies, 'utf8')) : null,
-    similarity: similarity ? parseSimilarityPairs(readFileSync(similarity, 'utf8')) : null,
   }
 }
 

@@ -132,23 +132,17 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
   }, [projection, colourBy])
 
   const index = useMemo(() => new Map(projection?.words.map((w, i) => [w, i]) ?? []), [projection])
-  const matches = useMemo(() => {
-    if (!projection || search.trim() === '') return []
+  // The search pattern compiled once: the matching points, or why it is not a regular expression.
+  const { matches, searchError } = useMemo((): { matches: number[]; searchError: string | null } => {
+    let pattern: RegExp
     try {
-      const pattern = new RegExp(search, 'iu')
-      return projection.words.flatMap((w, i) => (pattern.test(w) ? [i] : [])).slice(0, 2000)
-    } catch {
-      return []
-    }
-  }, [projection, search])
-  const searchError = useMemo(() => {
-    try {
-      new RegExp(search, 'iu')
-      return null
+      pattern = new RegExp(search, 'iu')
     } catch (caught) {
-      return (caught as Error).message
+      return { matches: [], searchError: (caught as Error).message }
     }
-  }, [search])
+    if (!projection || search.trim() === '') return { matches: [], searchError: null }
+    return { matches: projection.words.flatMap((w, i) => (pattern.test(w) ? [i] : [])).slice(0, 2000), searchError: null }
+  }, [projection, search])
 
   const pickWord = async (chosen: string | null) => {
     setWord(chosen)
