@@ -12,6 +12,7 @@ export default defineConfig({
           engine: resolve('main/engine/main.ts'), // engine process (plain Node, forked by main)
           'job-worker': resolve('main/engine/jobs/worker.ts'), // worker thread of every long job
           'w2v-thread': resolve('main/engine/word2vec/thread.ts'), // one Hogwild thread of a word2vec training
+          cli: resolve('main/cli/index.ts'), // the kotoba command line as shipped (bin/kotoba.mjs runs the source)
         },
       },
     },

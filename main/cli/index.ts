@@ -4,11 +4,10 @@
 import { Command, CommanderError, Option } from 'commander'
 import { join } from 'node:path'
 import { ApiError, CorpusFormat, KotobaClient, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
-import { backendOrder, parseBackendName } from '../engine/compute/backends.ts'
+import { backendOrder, parseBackendName } from '../engine/compute/backend-names.ts'
 import { Engine } from '../engine/engine.ts'
 import { packageRoot, resolveDbPath } from '../engine/paths.ts'
 import { defaultWorkerEntry } from '../engine/runtime.ts'
-import { startBrowserServer } from '../engine/transports/browser-server.ts'
 import { appVersion } from '../engine/version.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
@@ -130,6 +129,7 @@ program
     withEngine(async (_client, engine) => {
       const port = Number(options.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0–65535, got '${options.port}'`)
+      const { startBrowserServer } = await import('../engine/transports/browser-server.ts') // only `serve` needs HTTP
       const server = await startBrowserServer(engine, { port, rendererDir: join(packageRoot(), 'out', 'renderer') }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EADDRINUSE') throw new CliError(`port ${port} is in use on 127.0.0.1: pick another with --port, or --port 0 for a free one`)
         throw error

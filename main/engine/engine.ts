@@ -12,7 +12,6 @@ import {
   type Result,
   type ValidParams,
 } from '../api/contract.ts'
-import { selectBackend } from './compute/backends.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { loadSampleOnce } from './sample/load.ts'
 import { openDatabase, type Database } from './store/database.ts'
@@ -119,10 +118,12 @@ export class Engine {
     return job.jobId
   }
 
-  /** The backend selection runs once, on first use, so opening the engine stays fast. */
-  computeReport(): Promise<ComputeReport> {
-    this.compute ??= selectBackend(this.options.backend ?? null)
-    return this.compute
+  /** The backend this process computes on, with its live tensor memory. TensorFlow.js loads and the selection runs
+   *  on first use, so opening the engine stays fast and light (jobs compute in their own worker threads). */
+  async computeReport(): Promise<ComputeReport> {
+    const backends = await import('./compute/backends.ts')
+    this.compute ??= backends.selectBackend(this.options.backend ?? null)
+    return backends.withMemory(await this.compute)
   }
 
   on(listener: Listener): () => void {

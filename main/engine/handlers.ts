@@ -3,8 +3,8 @@ import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { resolveRunConfig } from './training/presets.ts'
-import { headStatisticsOf, meanOfHeads } from './training/attention.ts'
-import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat.ts'
+import { headStatisticsOf, meanOfHeads } from './training/attention-summary.ts'
+import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat-store.ts'
 import { dialogueScores } from '../../models/metrics/dialogue.ts'
 import {
   attentionAtStep,
@@ -23,7 +23,6 @@ import {
   updateRun,
   type StoredRun,
 } from './training/repository.ts'
-import { withMemory } from './compute/backends.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
@@ -113,10 +112,10 @@ export const handlers: Handlers = {
     schemaVersion: schemaVersion(engine.db),
     node: process.version,
     platform: `${platform()}-${arch()}`,
-    compute: withMemory(await engine.computeReport()),
+    compute: await engine.computeReport(),
   }),
 
-  'devices.get': async (engine) => withMemory(await engine.computeReport()),
+  'devices.get': (engine) => engine.computeReport(),
 
   'corpus.list': (engine) => listCorpora(engine.db),
 

@@ -1,7 +1,7 @@
 // The engine process started by Electron's main process (child_process.fork with the system Node):
 // `node out/main/engine.js [--db PATH] [--backend NAME] [--no-sample]`, served over the IPC channel.
 import { parseArgs } from 'node:util'
-import { parseBackendName } from './compute/backends.ts'
+import { parseBackendName } from './compute/backend-names.ts'
 import { Engine } from './engine.ts'
 import { resolveDbPath } from './paths.ts'
 import { defaultWorkerEntry } from './runtime.ts'

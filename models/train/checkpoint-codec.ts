@@ -13,7 +13,8 @@ interface HeaderEntry {
   offset: number // in floats, from the start of the data section
 }
 
-export function encodeTensors(arrays: readonly NamedArray[]): Uint8Array {
+/** reuse: a buffer an earlier call returned for arrays of the same names and shapes, filled again in place. */
+export function encodeTensors(arrays: readonly NamedArray[], reuse?: Uint8Array): Uint8Array {
   let offset = 0
   const entries: HeaderEntry[] = arrays.map((a) => {
     const entry = { name: a.name, shape: a.shape, offset }
@@ -22,7 +23,7 @@ export function encodeTensors(arrays: readonly NamedArray[]): Uint8Array {
   })
   const header = new TextEncoder().encode(JSON.stringify(entries))
   const headerPadded = Math.ceil((4 + header.length) / 4) * 4
-  const bytes = new Uint8Array(headerPadded + offset * 4)
+  const bytes = reuse?.byteLength === headerPadded + offset * 4 ? reuse : new Uint8Array(headerPadded + offset * 4)
   new DataView(bytes.buffer).setUint32(0, header.length, true)
   bytes.set(header, 4)
   const data = new Float32Array(bytes.buffer, headerPadded, offset)

@@ -28,7 +28,7 @@ export interface KernelLayout {
   points: number
   codeLengths: number
   maxCode: number
-  /** Each thread's sentence buffer and two vectors, one after another. */
+  /** Each thread's sentence buffer, two vectors and one prediction's output rows (address, label, score). */
   scratch: number
   scratchBytes: number
   threads: number
@@ -57,7 +57,8 @@ export function kernelLayout(settings: KernelSettings, sizes: { vocab: number; m
   const codes = settings.hs ? take(sizes.vocab * sizes.maxCode) : 0
   const points = settings.hs ? take(sizes.vocab * sizes.maxCode * 4) : 0
   const codeLengths = settings.hs ? take(sizes.vocab * 4) : 0
-  const scratchBytes = Math.ceil(((maxSentence + 2 * settings.dim) * 4) / 64) * 64
+  const maxRows = Math.max(settings.negative + 1, settings.hs ? sizes.maxCode : 0)
+  const scratchBytes = Math.ceil(((maxSentence + 2 * settings.dim + 3 * maxRows) * 4) / 64) * 64
   const scratch = take(scratchBytes * sizes.threads)
   const corpus = take(sizes.corpusLength * 4)
   return {

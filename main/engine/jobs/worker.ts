@@ -1,7 +1,8 @@
 // Entry of every job's worker thread: opens its own database connection and runs one job.
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from '../store/database.ts'
-import { JobCancelledError, jobRunners } from './kinds.ts'
+import { JobCancelledError } from './context.ts'
+import { jobRunner } from './kinds.ts'
 import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
 
 const { spec, control } = workerData as JobWorkerData
@@ -18,7 +19,7 @@ const db = openDatabase(spec.dbPath)
 // await" (exit code 13). This timer keeps the loop alive until the job is over.
 const keepAlive = setInterval(() => {}, 60_000)
 try {
-  const result = await jobRunners[spec.kind]({ spec, db, isCancelled, request, post })
+  const result = await (await jobRunner(spec.kind))({ spec, db, isCancelled, request, post })
   post({ type: 'done', result })
 } catch (error) {
   if (error instanceof JobCancelledError) post({ type: 'cancelled' })

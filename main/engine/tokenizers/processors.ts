@@ -1,6 +1,6 @@
 // Loaded SentencePiece processors (sentencepiece-js, the same C++ code as spm_encode compiled to wasm), one per
 // tokenizer, kept while the engine runs.
-import { SentencePieceProcessor } from '@sctg/sentencepiece-js'
+import type { SentencePieceProcessor } from '@sctg/sentencepiece-js'
 import type { Database } from '../store/database.ts'
 import { tokenizerModel } from './repository.ts'
 
@@ -12,7 +12,9 @@ export function processorFor(db: Database, tokenizerId: number): Promise<Sentenc
   let processor = cache.get(tokenizerId)
   if (!processor) {
     processor = (async () => {
-      const instance = new SentencePieceProcessor()
+      // Loaded on first use: most engine calls and jobs never tokenise.
+      const { SentencePieceProcessor: Processor } = await import('@sctg/sentencepiece-js')
+      const instance = new Processor()
       await instance.loadFromB64StringModel(Buffer.from(tokenizerModel(db, tokenizerId)).toString('base64'))
       return instance
     })()

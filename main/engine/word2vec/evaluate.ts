@@ -2,7 +2,8 @@
 // bundled WordNet sets.
 import { resolve } from 'node:path'
 import type { Result, ValidParams } from '../../api/contract.ts'
-import { evaluateAnalogies, evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
+import { evaluateAnalogies } from '../../../models/word2vec/analogy-evaluation.ts'
+import { evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
 import type { Database } from '../store/database.ts'
 import { findWord2Vec, loadVectors } from './repository.ts'
 import { bundledEvalSets, readAnalogies, readSimilarityPairs } from './eval-sets.ts'

@@ -1,15 +1,16 @@
 // Trains a word2vec run inside its job: the vocabulary and corpus streamed from SQLite into shared memory, one
-// Hogwild worker thread per core over it, and after each epoch the loss, words/s, the vectors (stored per epoch),
+// Hogwild thread per core over it (the job's own thread is the first, so no core waits on a coordinator and no
+// extra isolate is paid for), and after each epoch the loss, words/s, the vectors (stored per epoch),
 // the output weights (for resuming) and, when asked, analogy accuracy and Spearman's ρ.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { EngineEvent, Word2VecConfig } from '../../api/contract.ts'
 import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
 import { CorpusBuilder } from '../../../models/word2vec/corpus.ts'
-import { evaluateAnalogies, evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
-import { kernelModule, layoutViews } from '../../../models/word2vec/kernel.ts'
-import { sentenceRanges } from '../../../models/word2vec/schedule.ts'
-import { epochReport, prepareTraining, trainedVectors, type PreparedTraining, type Word2VecHyperparameters } from '../../../models/word2vec/training.ts'
+import { evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
+import { KernelThread, kernelModule, layoutViews } from '../../../models/word2vec/kernel.ts'
+import { sentenceRanges, trainRange } from '../../../models/word2vec/schedule.ts'
+import { epochReport, prepareTraining, vectorsBetweenEpochs, type PreparedTraining, type Word2VecHyperparameters } from '../../../models/word2vec/training.ts'
 import { buildVocabulary, type Vocabulary } from '../../../models/word2vec/vocabulary.ts'
 import { textWords } from '../../../models/word2vec/words.ts'
 import { findCorpus, streamCorpusTexts } from '../corpus/repository.ts'
@@ -59,6 +60,12 @@ function readCorpus(db: Database, corpusId: number, config: Word2VecConfig, know
   return { vocabulary, ids: builder.finish() }
 }
 
+/** The corpus read into the training's shared memory (the word ids' own array is garbage once copied there). */
+function prepareFromCorpus(db: Database, corpusId: number, config: Word2VecConfig, known: Vocabulary | null, hyper: Word2VecHyperparameters, threads: number): PreparedTraining {
+  const { vocabulary, ids } = readCorpus(db, corpusId, config, known)
+  return prepareTraining(vocabulary, ids, hyper, threads)
+}
+
 /** Puts back the vectors and output weights of the last finished epoch. */
 function restore(prepared: PreparedTraining, input: Float32Array, output: Uint8Array): void {
   const views = layoutViews(prepared.memory, prepared.layout)
@@ -69,21 +76,23 @@ function restore(prepared: PreparedTraining, input: Float32Array, output: Uint8A
   }
 }
 
-function outputWeights(prepared: PreparedTraining): Uint8Array {
+/** Encodes the output weights straight from the shared memory (between epochs) into one buffer kept for the whole
+ *  training, so epochs do not leave megabytes of garbage behind. */
+function outputWeightsEncoder(prepared: PreparedTraining): () => Uint8Array {
   const views = layoutViews(prepared.memory, prepared.layout)
   const shape = [prepared.layout.vocab, prepared.layout.dim]
-  return encodeTensors([
-    ...(views.syn1neg ? [{ name: 'syn1neg', shape, values: views.syn1neg.slice() }] : []),
-    ...(views.syn1 ? [{ name: 'syn1', shape, values: views.syn1.slice() }] : []),
-  ])
+  const arrays = [...(views.syn1neg ? [{ name: 'syn1neg', shape, values: views.syn1neg }] : []), ...(views.syn1 ? [{ name: 'syn1', shape, values: views.syn1 }] : [])]
+  let bytes: Uint8Array | undefined
+  return () => (bytes = encodeTensors(arrays, bytes))
 }
 
 class ThreadPool {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(data: Omit<ThreadData, 'index'>, threads: number): Promise<ThreadPool> {
+  /** Worker threads with kernel indices firstIndex, firstIndex + 1, … */
+  static async start(data: Omit<ThreadData, 'index'>, count: number, firstIndex: number): Promise<ThreadPool> {
     const entry = workerEntry('w2v-thread')
-    const workers = Array.from({ length: threads }, (_, index) => new Worker(entry.url, { workerData: { ...data, index }, execArgv: entry.execArgv }))
+    const workers = Array.from({ length: count }, (_, i) => new Worker(entry.url, { workerData: { ...data, index: firstIndex + i }, execArgv: entry.execArgv }))
     const pool = new ThreadPool(workers)
     try {
       await Promise.all(workers.map((worker) => pool.next(worker)))
@@ -152,47 +161,64 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     const output = stored ? loadOutputWeights(db, run.id) : undefined
     const resumeFrom = stored && output?.epoch === stored.epoch ? stored.epoch : 0
     const known = resumeFrom > 0 && stored!.vectors.counts ? { words: [...stored!.vectors.words], counts: [...stored!.vectors.counts] } : null
-    const { vocabulary, ids } = readCorpus(db, corpus.id, config, known)
     const threads = config.threads ?? availableParallelism()
     const hyper = hyperparameters(config)
-    const prepared = prepareTraining(vocabulary, ids, hyper, threads)
+    const prepared = prepareFromCorpus(db, corpus.id, config, known, hyper, threads)
+    // Each epoch writes megabytes of vectors that this connection never reads back: SQLite's own 2 MiB page cache
+    // (better-sqlite3 sets 16 MiB) keeps them from sitting in memory for the rest of the training.
+    db.pragma('cache_size = -2000')
     if (resumeFrom > 0) restore(prepared, stored!.vectors.vectors, output!.weights)
     truncateAfter(db, run.id, resumeFrom) // metrics of an epoch that did not finish
     const evaluation = evalSets(config)
-    if (evaluation.analogies) await context.startCompute()
+    // Analogy scoring runs on TensorFlow.js, loaded only for it (training itself is the WebAssembly kernel).
+    const analogyEvaluation = evaluation.analogies ? (await context.startCompute(), await import('../../../models/word2vec/analogy-evaluation.ts')) : null
     setStatus('running', resumeFrom)
     if (resumeFrom >= hyper.epochs) {
       setStatus('done', resumeFrom)
       return { status: 'done', epoch: resumeFrom }
     }
     const stop = new Int32Array(new SharedArrayBuffer(4))
-    pool = await ThreadPool.start({ module: await kernelModule(), memory: prepared.memory, layout: prepared.layout, settings: hyper, seed: hyper.seed, schedule: prepared.schedule, progress: prepared.progress, stop }, threads)
-    const ranges = sentenceRanges(prepared.corpus, threads)
+    const module = await kernelModule()
+    const ownThread = await KernelThread.start(module, prepared.memory, prepared.layout, hyper, 0, hyper.seed)
+    pool = await ThreadPool.start({ module, memory: prepared.memory, layout: prepared.layout, settings: hyper, seed: hyper.seed, schedule: prepared.schedule, progress: prepared.progress, stop }, threads - 1, 1)
+    const [ownRange, ...otherRanges] = sentenceRanges(prepared.corpus, threads)
+    const outputWeights = outputWeightsEncoder(prepared)
     const totalWords = prepared.words * hyper.epochs
     let request: 'pause' | 'stop' | null = null
     for (let epoch = resumeFrom; epoch < hyper.epochs; epoch++) {
       Atomics.store(prepared.progress, 0, BigInt(epoch * prepared.corpus.length))
       const started = performance.now()
-      // Progress and pause/stop requests while the threads work.
-      const watch = setInterval(() => {
+      // Progress and pause/stop requests while the threads work: from a timer while this thread waits, and between
+      // chunks while it trains its own range (its event loop is busy then).
+      const poll = () => {
         const done = Number(Atomics.load(prepared.progress, 0)) / prepared.corpus.length
         context.progress(Math.round(done * prepared.words), totalWords)
         request ??= context.request()
         if (request) Atomics.store(stop, 0, 1)
-      }, 200)
-      const replies = await pool.run(ranges).finally(() => clearInterval(watch))
+      }
+      let polled = performance.now()
+      const others = pool.run(otherRanges)
+      const ownFinished = trainRange(ownThread, prepared.corpus, ownRange!, prepared.progress, prepared.schedule, () => {
+        if (performance.now() - polled >= 200) {
+          polled = performance.now()
+          poll()
+        }
+        return Atomics.load(stop, 0) !== 0
+      })
+      const watch = setInterval(poll, 200)
+      const replies = [{ report: ownThread.report(), finished: ownFinished }, ...(await others.finally(() => clearInterval(watch)))]
       request ??= context.request() // a request that came in since the last poll stops at this epoch's end
       if (replies.some((r) => !r.finished)) break
       const report = epochReport(epoch + 1, replies.map((r) => r.report), prepared.words, (performance.now() - started) / 1000)
-      const vectors = trainedVectors(prepared)
+      const vectors = vectorsBetweenEpochs(prepared) // the threads wait for the next epoch: no copy needed
       const points = [
         { metric: 'train/loss', step: report.epoch, value: report.meanLoss },
         { metric: 'train/words_per_s', step: report.epoch, value: report.wordsPerSecond },
         { metric: 'train/kept_words', step: report.epoch, value: report.keptWords },
       ]
       // Scores only where the vocabulary covers some of the questions (and three pairs for a rank correlation).
-      if (evaluation.analogies) {
-        const { total } = await evaluateAnalogies(vectors, evaluation.analogies)
+      if (evaluation.analogies && analogyEvaluation) {
+        const { total } = await analogyEvaluation.evaluateAnalogies(vectors, evaluation.analogies)
         points.push({ metric: 'eval/analogy_evaluated', step: report.epoch, value: total.evaluated })
         if (total.evaluated > 0) points.push({ metric: 'eval/analogy', step: report.epoch, value: 100 * total.accuracy })
       }
@@ -202,7 +228,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       }
       db.transaction(() => {
         saveVectors(db, run.id, report.epoch, vectors)
-        saveOutputWeights(db, run.id, report.epoch, outputWeights(prepared))
+        saveOutputWeights(db, run.id, report.epoch, outputWeights())
         recordMetrics(db, run.id, points.filter((p) => Number.isFinite(p.value)))
         updateWord2Vec(db, run.id, { epoch: report.epoch })
       })()

@@ -22,6 +22,10 @@ let maxCode: i32 = 0
 let sentence: usize = 0 // [maxSentence] i32, this thread's kept words
 let neu1: usize = 0 // [dim] f32, CBOW's mean context vector
 let neu1e: usize = 0 // [dim] f32, the accumulated input gradient
+// One prediction's output rows (a Huffman path, or the target and its negative samples), maxRows each:
+let rows: usize = 0 // i32 byte addresses of the output vectors
+let labels: usize = 0 // f32, 1 where the row should score high
+let scores: usize = 0 // f32, their dot products with h, then their gradients
 let maxSentence: i32 = 0
 
 // This instance's random state (word2vec.c's linear congruential generator) and loss sums.
@@ -55,12 +59,11 @@ export function configure(
   sentence = scratch_
   neu1 = scratch_ + (<usize>maxSentence_ << 2)
   neu1e = neu1 + (<usize>dim_ << 2)
+  const maxRows = <usize>max(negative_ + 1, maxCode_)
+  rows = neu1e + (<usize>dim_ << 2)
+  labels = rows + (maxRows << 2)
+  scores = labels + (maxRows << 2)
   fillTables()
-}
-
-/** Scratch bytes one thread needs: its sentence buffer and two vectors. */
-export function scratchBytes(dim_: i32, maxSentence_: i32): i32 {
-  return (maxSentence_ + 2 * dim_) << 2
 }
 
 export function seed(value: i32): void {
@@ -91,6 +94,11 @@ export function keptWordCount(): f64 {
 
 @inline function uniform(): f32 {
   return <f32>((nextRandom() >> 16) & 0xffff) / 65536.0
+}
+
+/** Uniform in [0, n) from the generator's high bits, by multiply and shift (a 64-bit division costs far more). */
+@inline function below(n: u64): u64 {
+  return (((nextRandom() >> 16) & 0xffffffff) * n) >> 32
 }
 
 // σ(f) and log σ(f) from tables over [−8, 8] with linear interpolation (error < 1e-5), exact outside (rare):
@@ -142,6 +150,78 @@ function fillTables(): void {
   return sum
 }
 
+/** a · b0 … a · b3 into results[0..4): the four rows share each load of a, and their sums run in parallel. */
+@inline function dot4(a: usize, b0: usize, b1: usize, b2: usize, b3: usize, results: usize): void {
+  let acc0 = f32x4.splat(0)
+  let acc1 = f32x4.splat(0)
+  let acc2 = f32x4.splat(0)
+  let acc3 = f32x4.splat(0)
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const offset = <usize>i << 2
+    const x = v128.load(a + offset)
+    acc0 = f32x4.add(acc0, f32x4.mul(x, v128.load(b0 + offset)))
+    acc1 = f32x4.add(acc1, f32x4.mul(x, v128.load(b1 + offset)))
+    acc2 = f32x4.add(acc2, f32x4.mul(x, v128.load(b2 + offset)))
+    acc3 = f32x4.add(acc3, f32x4.mul(x, v128.load(b3 + offset)))
+  }
+  let s0 = f32x4.extract_lane(acc0, 0) + f32x4.extract_lane(acc0, 1) + f32x4.extract_lane(acc0, 2) + f32x4.extract_lane(acc0, 3)
+  let s1 = f32x4.extract_lane(acc1, 0) + f32x4.extract_lane(acc1, 1) + f32x4.extract_lane(acc1, 2) + f32x4.extract_lane(acc1, 3)
+  let s2 = f32x4.extract_lane(acc2, 0) + f32x4.extract_lane(acc2, 1) + f32x4.extract_lane(acc2, 2) + f32x4.extract_lane(acc2, 3)
+  let s3 = f32x4.extract_lane(acc3, 0) + f32x4.extract_lane(acc3, 1) + f32x4.extract_lane(acc3, 2) + f32x4.extract_lane(acc3, 3)
+  for (; i < dim; i++) {
+    const offset = <usize>i << 2
+    const x = load<f32>(a + offset)
+    s0 += x * load<f32>(b0 + offset)
+    s1 += x * load<f32>(b1 + offset)
+    s2 += x * load<f32>(b2 + offset)
+    s3 += x * load<f32>(b3 + offset)
+  }
+  store<f32>(results, s0)
+  store<f32>(results, s1, 4)
+  store<f32>(results, s2, 8)
+  store<f32>(results, s3, 12)
+}
+
+/** The update below for four output vectors in one pass over error and input. */
+@inline function update4(g0: f32, g1: f32, g2: f32, g3: f32, input: usize, o0: usize, o1: usize, o2: usize, o3: usize, error: usize): void {
+  const gv0 = f32x4.splat(g0)
+  const gv1 = f32x4.splat(g1)
+  const gv2 = f32x4.splat(g2)
+  const gv3 = f32x4.splat(g3)
+  const n4 = dim & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const offset = <usize>i << 2
+    const x = v128.load(input + offset)
+    const v0 = v128.load(o0 + offset)
+    const v1 = v128.load(o1 + offset)
+    const v2 = v128.load(o2 + offset)
+    const v3 = v128.load(o3 + offset)
+    let e = v128.load(error + offset)
+    e = f32x4.add(e, f32x4.add(f32x4.add(f32x4.mul(gv0, v0), f32x4.mul(gv1, v1)), f32x4.add(f32x4.mul(gv2, v2), f32x4.mul(gv3, v3))))
+    v128.store(error + offset, e)
+    v128.store(o0 + offset, f32x4.add(v0, f32x4.mul(gv0, x)))
+    v128.store(o1 + offset, f32x4.add(v1, f32x4.mul(gv1, x)))
+    v128.store(o2 + offset, f32x4.add(v2, f32x4.mul(gv2, x)))
+    v128.store(o3 + offset, f32x4.add(v3, f32x4.mul(gv3, x)))
+  }
+  for (; i < dim; i++) {
+    const offset = <usize>i << 2
+    const x = load<f32>(input + offset)
+    const v0 = load<f32>(o0 + offset)
+    const v1 = load<f32>(o1 + offset)
+    const v2 = load<f32>(o2 + offset)
+    const v3 = load<f32>(o3 + offset)
+    store<f32>(error + offset, load<f32>(error + offset) + g0 * v0 + g1 * v1 + g2 * v2 + g3 * v3)
+    store<f32>(o0 + offset, v0 + g0 * x)
+    store<f32>(o1 + offset, v1 + g1 * x)
+    store<f32>(o2 + offset, v2 + g2 * x)
+    store<f32>(o3 + offset, v3 + g3 * x)
+  }
+}
+
 /** error += g · out; out += g · input — one output vector's update (both from the old out). */
 @inline function update(g: f32, input: usize, out: usize, error: usize): void {
   const gv = f32x4.splat(g)
@@ -185,40 +265,62 @@ function fillTables(): void {
   memory.fill(y, 0, <usize>dim << 2)
 }
 
+/** Scores h against the `count` rows laid out in rows/labels, adds their input gradient to neu1e and updates them;
+ *  returns −Σ log p(label | h). Every score is taken before any row moves (word2vec.c interleaves the two; they differ
+ *  only when a negative sample repeats), so four rows at a time share each load of h and run in parallel. */
+function scoreAndUpdate(h: usize, count: i32, alpha: f32): f64 {
+  let d = 0
+  for (; d + 4 <= count; d += 4) {
+    const at = rows + (<usize>d << 2)
+    dot4(h, load<i32>(at), load<i32>(at, 4), load<i32>(at, 8), load<i32>(at, 12), scores + (<usize>d << 2))
+  }
+  for (; d < count; d++) store<f32>(scores + (<usize>d << 2), dot(h, load<i32>(rows + (<usize>d << 2))))
+  // Scores become gradients in place: (label − σ(f)) · α.
+  let nll: f64 = 0
+  for (d = 0; d < count; d++) {
+    const at = scores + (<usize>d << 2)
+    const f = load<f32>(at)
+    const label = load<f32>(labels + (<usize>d << 2))
+    const p = sigmoid(f)
+    nll -= label > 0 ? lastLogSigmoid : lastLogSigmoid - <f64>f // log σ(−f) = log σ(f) − f
+    store<f32>(at, (label - p) * alpha)
+  }
+  for (d = 0; d + 4 <= count; d += 4) {
+    const at = rows + (<usize>d << 2)
+    const g = scores + (<usize>d << 2)
+    update4(load<f32>(g), load<f32>(g, 4), load<f32>(g, 8), load<f32>(g, 12), h, load<i32>(at), load<i32>(at, 4), load<i32>(at, 8), load<i32>(at, 12), neu1e)
+  }
+  for (; d < count; d++) update(load<f32>(scores + (<usize>d << 2)), h, load<i32>(rows + (<usize>d << 2)), neu1e)
+  return nll
+}
+
 /** Predicts `target` from the hidden vector h (a context word's input vector, or CBOW's mean), adding the input
  *  gradient to neu1e and updating the output vectors. Returns −log p(target | h). */
 function predict(h: usize, target: i32, alpha: f32): f64 {
   let nll: f64 = 0
   if (useHs) {
-    // Hierarchical softmax: one binary decision per inner node on the target's path; code 0 is the "σ(f)" branch.
+    // Hierarchical softmax (eq. 3): one binary decision per inner node on the target's path; code 0 is the σ(f) branch.
     const length = load<i32>(codeLens + (<usize>target << 2))
     const base = <usize>target * <usize>maxCode
     for (let d = 0; d < length; d++) {
-      const node = load<i32>(points + ((base + <usize>d) << 2))
-      const code = <f32>load<u8>(codes + base + <usize>d)
-      const out = row(syn1, node)
-      const f = dot(h, out)
-      const p = sigmoid(f)
-      nll -= code == 0 ? lastLogSigmoid : lastLogSigmoid - <f64>f // log σ(−f) = log σ(f) − f
-      update((1 - code - p) * alpha, h, out, neu1e)
+      store<i32>(rows + (<usize>d << 2), <i32>row(syn1, load<i32>(points + ((base + <usize>d) << 2))))
+      store<f32>(labels + (<usize>d << 2), 1 - <f32>load<u8>(codes + base + <usize>d))
     }
+    nll += scoreAndUpdate(h, length, alpha)
   }
   if (negative > 0) {
-    // Negative sampling: the target against `negative` words drawn from the unigram^0.75 table.
-    for (let d = 0; d <= negative; d++) {
-      let word = target
-      let label: f32 = 1
-      if (d > 0) {
-        word = load<i32>(table + <usize>(((nextRandom() >> 16) % tableSize) << 2))
-        if (word == target) continue
-        label = 0
-      }
-      const out = row(syn1neg, word)
-      const f = dot(h, out)
-      const p = sigmoid(f)
-      nll -= label > 0 ? lastLogSigmoid : lastLogSigmoid - <f64>f
-      update((label - p) * alpha, h, out, neu1e)
+    // Negative sampling (eq. 4): the target against `negative` words drawn from the unigram^0.75 table.
+    store<i32>(rows, <i32>row(syn1neg, target))
+    store<f32>(labels, 1)
+    let count = 1
+    for (let d = 0; d < negative; d++) {
+      const word = load<i32>(table + (<usize>below(tableSize) << 2))
+      if (word == target) continue
+      store<i32>(rows + (<usize>count << 2), <i32>row(syn1neg, word))
+      store<f32>(labels + (<usize>count << 2), 0)
+      count++
     }
+    nll += scoreAndUpdate(h, count, alpha)
   }
   return nll
 }
@@ -226,7 +328,7 @@ function predict(h: usize, target: i32, alpha: f32): f64 {
 function trainSentence(length: i32, alpha: f32): void {
   for (let i = 0; i < length; i++) {
     const word = load<i32>(sentence + (<usize>i << 2))
-    const shrink = <i32>(nextRandom() % <u64>window) // word2vec.c's reduced window: uniform in [1, window]
+    const shrink = <i32>below(<u64>window) // word2vec.c's reduced window: uniform in [1, window]
     const from = max(0, i - window + shrink)
     const to = min(length - 1, i + window - shrink)
     if (useCbow) {
