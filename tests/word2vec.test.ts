@@ -13,7 +13,7 @@ import { evaluateAnalogies } from '../models/word2vec/analogy-evaluation.ts'
 import { evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
 import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
 import { huffmanCodes } from '../models/word2vec/huffman.ts'
-import { unigramTable } from '../models/word2vec/negative-table.ts'
+import { noiseProbabilities, noiseTable } from '../models/word2vec/negative-table.ts'
 import { analogy, neighbours, oddOneOut, similarity } from '../models/word2vec/queries.ts'
 import { sentenceRanges } from '../models/word2vec/schedule.ts'
 import { prepareTraining, trainOnThisThread, trainedVectors, type Word2VecHyperparameters } from '../models/word2vec/training.ts'
@@ -122,10 +122,24 @@ test('Huffman codes: prefix-free, Kraft sum 1, the lengths of a hand-built tree;
 
 test('the noise table draws words in proportion to count^0.75', () => {
   const counts = [81, 16, 1]
-  const table = unigramTable(counts, 100_000)
-  const share = (w: number) => table.filter((id) => id === w).length / table.length
   const total = 27 + 8 + 1
-  for (const [w, expected] of [[0, 27 / total], [1, 8 / total], [2, 1 / total]] as const) assert.ok(Math.abs(share(w) - expected) < 1e-3, `word ${w}: ${share(w)} vs ${expected}`)
+  const exact = noiseProbabilities(noiseTable(counts))
+  for (const [w, expected] of [[0, 27 / total], [1, 8 / total], [2, 1 / total]] as const) assert.ok(Math.abs(exact[w]! - expected) < 1e-9, `word ${w}: ${exact[w]} vs ${expected}`)
+  // Drawn as the kernel draws: a uniform slot, then its threshold or its alias.
+  const random = new Random(4)
+  const zipf = Array.from({ length: 500 }, (_, i) => Math.round(1e5 / (i + 1)))
+  const table = noiseTable(zipf)
+  const drawn = new Float64Array(zipf.length)
+  const draws = 400_000
+  for (let d = 0; d < draws; d++) {
+    const slot = random.integer(zipf.length)
+    drawn[random.next() * 2 ** 32 < table.thresholds[slot]! ? slot : table.aliases[slot]!]! += 1 / draws
+  }
+  const weights = zipf.map((c) => c ** 0.75)
+  const sum = weights.reduce((a, b) => a + b, 0)
+  const probabilities = noiseProbabilities(table)
+  weights.forEach((w, i) => assert.ok(Math.abs(probabilities[i]! - w / sum) < 1e-9, `word ${i}: exact ${probabilities[i]} vs ${w / sum}`))
+  for (const i of [0, 1, 10, 100, 499]) assert.ok(Math.abs(drawn[i]! - weights[i]! / sum) < 4 * Math.sqrt(weights[i]! / sum / draws) + 1e-6, `word ${i} drawn ${drawn[i]} vs ${weights[i]! / sum}`)
 })
 
 test('corpus ranges split at sentence ends; words are lower-cased letters and digits', () => {

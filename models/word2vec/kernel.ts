@@ -2,6 +2,7 @@
 // the tables and the corpus, and one instance of the kernel per thread over it (Hogwild updates, as word2vec.c).
 import { Random } from '../core/random.ts'
 import type { HuffmanCodes } from './huffman.ts'
+import type { NoiseTable } from './negative-table.ts'
 import { word2vecKernelBase64 } from './kernel-wasm.ts'
 
 export interface KernelSettings {
@@ -22,7 +23,6 @@ export interface KernelLayout {
   syn1neg: number
   syn1: number
   table: number
-  tableSize: number
   keep: number
   codes: number
   points: number
@@ -41,7 +41,7 @@ export interface KernelLayout {
 const reservedBytes = 65536 // the kernel's own static data lives in the first page
 const maxSentence = 10_000 // as gensim: longer sentences are cut into pieces of this many kept words
 
-export function kernelLayout(settings: KernelSettings, sizes: { vocab: number; maxCode: number; tableSize: number; threads: number; corpusLength: number }): KernelLayout {
+export function kernelLayout(settings: KernelSettings, sizes: { vocab: number; maxCode: number; threads: number; corpusLength: number }): KernelLayout {
   let offset = reservedBytes
   const take = (bytes: number): number => {
     const at = offset
@@ -52,7 +52,7 @@ export function kernelLayout(settings: KernelSettings, sizes: { vocab: number; m
   const syn0 = take(matrix)
   const syn1neg = settings.negative > 0 ? take(matrix) : 0
   const syn1 = settings.hs ? take(matrix) : 0
-  const table = settings.negative > 0 ? take(sizes.tableSize * 4) : 0
+  const table = settings.negative > 0 ? take(sizes.vocab * 8) : 0 // alias table: (threshold, alias) per word
   const keep = take(sizes.vocab * 4)
   const codes = settings.hs ? take(sizes.vocab * sizes.maxCode) : 0
   const points = settings.hs ? take(sizes.vocab * sizes.maxCode * 4) : 0
@@ -68,7 +68,6 @@ export function kernelLayout(settings: KernelSettings, sizes: { vocab: number; m
     syn1neg,
     syn1,
     table,
-    tableSize: settings.negative > 0 ? sizes.tableSize : 0,
     keep,
     codes,
     points,
@@ -102,7 +101,8 @@ export function layoutViews(memory: WebAssembly.Memory, layout: KernelLayout) {
     syn0: new Float32Array(buffer, layout.syn0, matrix),
     syn1neg: layout.syn1neg ? new Float32Array(buffer, layout.syn1neg, matrix) : null,
     syn1: layout.syn1 ? new Float32Array(buffer, layout.syn1, matrix) : null,
-    table: new Int32Array(buffer, layout.table, layout.tableSize),
+    /** (threshold, alias) per word, interleaved. */
+    table: new Uint32Array(buffer, layout.table, layout.table ? 2 * layout.vocab : 0),
     keep: new Float32Array(buffer, layout.keep, layout.vocab),
     codes: new Uint8Array(buffer, layout.codes, layout.vocab * layout.maxCode),
     points: new Int32Array(buffer, layout.points, layout.vocab * layout.maxCode),
@@ -112,10 +112,16 @@ export function layoutViews(memory: WebAssembly.Memory, layout: KernelLayout) {
 }
 
 /** Copies the tables in and draws the input vectors uniformly in [−0.5, 0.5) / dim (word2vec.c's initialisation). */
-export function initialiseMemory(memory: WebAssembly.Memory, layout: KernelLayout, tables: { keep: Float32Array; table: Int32Array | null; huffman: HuffmanCodes | null }, seed: number): void {
+export function initialiseMemory(memory: WebAssembly.Memory, layout: KernelLayout, tables: { keep: Float32Array; noise: NoiseTable | null; huffman: HuffmanCodes | null }, seed: number): void {
   const views = layoutViews(memory, layout)
   views.keep.set(tables.keep)
-  if (tables.table) views.table.set(tables.table)
+  if (tables.noise) {
+    const { thresholds, aliases } = tables.noise
+    for (let i = 0; i < thresholds.length; i++) {
+      views.table[2 * i] = thresholds[i]!
+      views.table[2 * i + 1] = aliases[i]!
+    }
+  }
   if (tables.huffman) {
     views.codes.set(tables.huffman.codes)
     views.points.set(tables.huffman.points)
@@ -164,7 +170,7 @@ export class KernelThread {
     const kernel = instance.exports as unknown as KernelExports
     kernel.configure(
       settings.dim, settings.window, settings.negative, settings.hs ? 1 : 0, settings.architecture === 'cbow' ? 1 : 0,
-      layout.syn0, layout.syn1neg, layout.syn1, layout.table, layout.tableSize, layout.keep,
+      layout.syn0, layout.syn1neg, layout.syn1, layout.table, layout.vocab, layout.keep,
       layout.codes, layout.points, layout.codeLengths, layout.maxCode,
       layout.scratch + thread * layout.scratchBytes, layout.maxSentence,
     )

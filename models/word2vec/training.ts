@@ -2,7 +2,7 @@
 // (the engine runs the same ranges on several worker threads over the same memory).
 import { huffmanCodes } from './huffman.ts'
 import { initialiseMemory, kernelLayout, KernelThread, kernelModule, layoutViews, sharedMemory, type KernelLayout, type KernelSettings, type ThreadReport } from './kernel.ts'
-import { unigramTable, unigramTableSize } from './negative-table.ts'
+import { noiseTable } from './negative-table.ts'
 import { sentenceRanges, trainRange, type RateSchedule } from './schedule.ts'
 import { keepProbabilities, type Vocabulary } from './vocabulary.ts'
 import { WordVectors } from './word-vectors.ts'
@@ -33,10 +33,9 @@ export function prepareTraining(vocabulary: Vocabulary, corpus: Int32Array, hype
   if (vocabulary.words.length === 0) throw new Error('the vocabulary is empty: lower the minimum count or use a larger corpus')
   if (hyper.negative === 0 && !hyper.hs) throw new Error('choose negative sampling (negative > 0), hierarchical softmax, or both')
   const huffman = hyper.hs ? huffmanCodes(vocabulary.counts) : null
-  const tableSize = hyper.negative > 0 ? unigramTableSize(vocabulary.words.length) : 0
-  const layout = kernelLayout(hyper, { vocab: vocabulary.words.length, maxCode: huffman?.maxCode ?? 0, tableSize, threads, corpusLength: corpus.length })
+  const layout = kernelLayout(hyper, { vocab: vocabulary.words.length, maxCode: huffman?.maxCode ?? 0, threads, corpusLength: corpus.length })
   const memory = sharedMemory(layout)
-  initialiseMemory(memory, layout, { keep: keepProbabilities(vocabulary.counts, hyper.sample), table: tableSize ? unigramTable(vocabulary.counts, tableSize) : null, huffman }, hyper.seed)
+  initialiseMemory(memory, layout, { keep: keepProbabilities(vocabulary.counts, hyper.sample), noise: hyper.negative > 0 ? noiseTable(vocabulary.counts) : null, huffman }, hyper.seed)
   const views = layoutViews(memory, layout)
   views.corpus.set(corpus)
   let words = 0

@@ -170,8 +170,14 @@ const summary = {
   ours: { wordsPerSecond: best('ours', 'wordsPerSecond', Math.max), analogy: runs.ours[0]!.analogy, maxRssMiB: best('ours', 'maxRssMiB', Math.max), vocab: runs.ours[0]!.vocab, loss: runs.ours[0]!.loss },
 }
 const ratio = summary.ours.wordsPerSecond / summary.gensim.wordsPerSecond
-console.log(`words/s ratio (ours / gensim): ${ratio.toFixed(2)}× (goal ≥ 1.0×)`)
+// This machine is shared and noisy: the median of the rounds says more than the best when they spread.
+const median = (side: 'gensim' | 'ours') => {
+  const sorted = runs[side].map((r) => r.wordsPerSecond).sort((a, b) => a - b)
+  return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2
+}
+const medianRatio = median('ours') / median('gensim')
+console.log(`words/s ratio (ours / gensim): ${ratio.toFixed(2)}× best of rounds, ${medianRatio.toFixed(2)}× median (goal ≥ 1.0×)`)
 console.log(`analogy accuracy: ours ${summary.ours.analogy.toFixed(2)} %, gensim ${summary.gensim.analogy.toFixed(2)} % (gensim's own evaluate_word_analogies: ${summary.gensim.ownEvaluateWordAnalogies.toFixed(2)} %); difference ${(summary.ours.analogy - summary.gensim.analogy).toFixed(2)} points (goal ≥ −2)`)
 console.log(`peak memory: ours ${summary.ours.maxRssMiB.toFixed(0)} MiB, gensim ${summary.gensim.maxRssMiB.toFixed(0)} MiB (ratio ${(summary.ours.maxRssMiB / summary.gensim.maxRssMiB).toFixed(2)}, goal ≤ 1)`)
-writeFileSync(join(dir, 'word2vec.json'), `${JSON.stringify({ ...summary, ratio }, null, 2)}\n`)
-console.log(`RESULT ${JSON.stringify({ ...summary, ratio })}`)
+writeFileSync(join(dir, 'word2vec.json'), `${JSON.stringify({ ...summary, ratio, medianRatio, roundResults: runs }, null, 2)}\n`)
+console.log(`RESULT ${JSON.stringify({ ...summary, ratio, medianRatio })}`)

@@ -12,8 +12,8 @@ let useCbow: bool = false
 let syn0: usize = 0 // [vocab, dim] input vectors (the embeddings)
 let syn1neg: usize = 0 // [vocab, dim] output vectors for negative sampling
 let syn1: usize = 0 // [vocab - 1, dim] inner-node vectors of the Huffman tree
-let table: usize = 0 // [tableSize] i32, word ids drawn ∝ count^0.75
-let tableSize: u64 = 1
+let table: usize = 0 // [vocab] (u32 threshold, i32 alias) pairs: the noise distribution ∝ count^0.75 as an alias table
+let vocabSize: u64 = 1
 let keep: usize = 0 // [vocab] f32, subsampling keep probability
 let codes: usize = 0 // [vocab, maxCode] u8, Huffman code bits
 let points: usize = 0 // [vocab, maxCode] i32, inner nodes on the path from the root
@@ -36,7 +36,7 @@ let keptWords: f64 = 0
 
 export function configure(
   dim_: i32, window_: i32, negative_: i32, hs_: i32, cbow_: i32,
-  syn0_: usize, syn1neg_: usize, syn1_: usize, table_: usize, tableSize_: i32, keep_: usize,
+  syn0_: usize, syn1neg_: usize, syn1_: usize, table_: usize, vocab_: i32, keep_: usize,
   codes_: usize, points_: usize, codeLens_: usize, maxCode_: i32,
   scratch_: usize, maxSentence_: i32,
 ): void {
@@ -49,7 +49,7 @@ export function configure(
   syn1neg = syn1neg_
   syn1 = syn1_
   table = table_
-  tableSize = <u64>max(1, tableSize_)
+  vocabSize = <u64>max(1, vocab_)
   keep = keep_
   codes = codes_
   points = points_
@@ -94,6 +94,13 @@ export function keptWordCount(): f64 {
 
 @inline function uniform(): f32 {
   return <f32>((nextRandom() >> 16) & 0xffff) / 65536.0
+}
+
+/** A word from the noise distribution: a uniform slot keeps its own word below its threshold, else its alias. */
+@inline function noiseWord(): i32 {
+  const slot = below(vocabSize)
+  const entry = table + (<usize>slot << 3)
+  return ((nextRandom() >> 16) & 0xffffffff) < <u64>load<u32>(entry) ? <i32>slot : load<i32>(entry, 4)
 }
 
 /** Uniform in [0, n) from the generator's high bits, by multiply and shift (a 64-bit division costs far more). */
@@ -314,7 +321,7 @@ function predict(h: usize, target: i32, alpha: f32): f64 {
     store<f32>(labels, 1)
     let count = 1
     for (let d = 0; d < negative; d++) {
-      const word = load<i32>(table + (<usize>below(tableSize) << 2))
+      const word = noiseWord()
       if (word == target) continue
       store<i32>(rows + (<usize>count << 2), <i32>row(syn1neg, word))
       store<f32>(labels + (<usize>count << 2), 0)
