@@ -140,7 +140,8 @@ export const word2vecMethods = {
   },
   /** A word2vec text or binary file (detected) as a new embedding set. */
   'w2v.import': {
-    params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin']).optional() }).strict(),
+    /** file: a word2vec text/binary file, or the projector's vectors.tsv (its metadata.tsv beside it) or their folder. */
+    params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin', 'projector']).optional() }).strict(),
     result: Word2VecSummary,
   },
   /** A translation or dialogue run's embedding table (source or target side, at its best or a given checkpoint) as
@@ -152,6 +153,7 @@ export const word2vecMethods = {
   /** The vectors of one epoch for the projector: the most frequent `limit` words, float32 rows as base64. */
   'w2v.vectors': {
     params: z.object({ ...AtEpoch, limit: z.number().int().min(1).max(200_000).default(10_000) }).strict(),
-    result: z.object({ epoch: z.number().int(), words: z.array(z.string()), counts: z.array(z.number()).nullable(), dim: z.number().int(), vectors: z.string() }),
+    /** labels: categorical metadata columns (e.g. part of speech) of an imported projector set, per returned word. */
+    result: z.object({ epoch: z.number().int(), words: z.array(z.string()), counts: z.array(z.number()).nullable(), labels: z.record(z.string(), z.array(z.string())), dim: z.number().int(), vectors: z.string() }),
   },
 } as const

@@ -316,10 +316,10 @@ export function registerWord2VecCommands(program: Command, helpers: CliHelpers):
 
   w2v
     .command('import <file>')
-    .description('import word2vec text or binary vectors (format detected)')
+    .description('import word2vec text or binary vectors, or projector files (vectors.tsv with its metadata.tsv, or their folder; extra metadata columns such as part of speech colour the projector)')
     .requiredOption('--name <name>', 'name of the embeddings')
-    .addOption(new Option('--format <f>', 'file format (default: detected)').choices(['word2vec', 'word2vec-bin']))
-    .action((file: string, flags: { name: string; format?: 'word2vec' | 'word2vec-bin' }) =>
+    .addOption(new Option('--format <f>', 'file format (default: detected)').choices(['word2vec', 'word2vec-bin', 'projector']))
+    .action((file: string, flags: { name: string; format?: 'word2vec' | 'word2vec-bin' | 'projector' }) =>
       helpers.withEngine(async (client) => {
         const result = await client.call('w2v.import', { name: flags.name, file, ...(flags.format && { format: flags.format }) })
         helpers.output(result, () => `imported ${result.vocab.toLocaleString('en-US')} words × ${result.dim} as ${result.name}`)

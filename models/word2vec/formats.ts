@@ -129,13 +129,59 @@ export function looksBinary(bytes: Uint8Array): boolean {
 }
 
 /** The TensorBoard projector's pair of files: vectors (tab-separated, no header) and metadata (with a header when
- *  there is more than one column). */
+ *  there is more than one column: word, count when known, then each label column). */
 export function toProjectorTsv(vectors: WordVectors): { vectors: string; metadata: string } {
   const rows: string[] = []
   for (let i = 0; i < vectors.size; i++) rows.push(Array.from(vectors.vectors.subarray(i * vectors.dim, (i + 1) * vectors.dim), (v) => formatFloat(v)).join('\t'))
   const clean = (w: string) => w.replace(/[\t\r\n]/g, ' ')
-  const metadata = vectors.counts
-    ? ['word\tcount', ...vectors.words.map((w, i) => `${clean(w)}\t${vectors.counts![i]}`)]
-    : vectors.words.map(clean)
+  const columns: [string, readonly (string | number)[]][] = [['word', vectors.words], ...(vectors.counts ? [['count', vectors.counts] as [string, readonly number[]]] : []), ...Object.entries(vectors.labels)]
+  const metadata =
+    columns.length === 1 ? vectors.words.map(clean) : [columns.map(([name]) => clean(name)).join('\t'), ...vectors.words.map((_, i) => columns.map(([, values]) => clean(String(values[i]))).join('\t'))]
   return { vectors: `${rows.join('\n')}\n`, metadata: `${metadata.join('\n')}\n` }
+}
+
+const wordColumn = /^(word|token|label|name)$/i
+const countColumn = /^(count|frequency|freq)$/i
+
+/** Reads the projector's files (or any vectors.tsv with its metadata.tsv). The metadata has one word per line, or a
+ *  header and columns: the word column (word/token/label/name, else the first), a count column (count/frequency) and
+ *  any others as labels — e.g. a part-of-speech column to colour by. */
+export function fromProjectorTsv(vectorsText: string, metadataText: string): WordVectors {
+  const rows = vectorsText.split(/\r?\n/)
+  while (rows.length > 0 && rows.at(-1)!.trim() === '') rows.pop()
+  if (rows.length === 0) throw new VectorFileError('vectors.tsv: no rows')
+  const dim = rows[0]!.split('\t').length
+  const values = new Float32Array(rows.length * dim)
+  rows.forEach((row, r) => {
+    const fields = row.split('\t')
+    if (fields.length !== dim) throw new VectorFileError(`vectors.tsv line ${r + 1}: ${fields.length} numbers, but line 1 has ${dim}`)
+    fields.forEach((field, c) => {
+      const value = Number(field)
+      if (!Number.isFinite(value) || field.trim() === '') throw new VectorFileError(`vectors.tsv line ${r + 1}: '${field.slice(0, 40)}' is not a number (column ${c + 1})`)
+      values[r * dim + c] = value
+    })
+  })
+  const lines = metadataText.split(/\r?\n/)
+  while (lines.length > 0 && lines.at(-1) === '') lines.pop()
+  const header = lines[0]?.includes('\t') ? lines.shift()!.split('\t') : null
+  if (lines.length !== rows.length) throw new VectorFileError(`metadata.tsv has ${lines.length} ${header ? 'rows after its header' : 'lines'} but vectors.tsv ${rows.length}: they must match line for line`)
+  const cells = lines.map((line, i) => {
+    const fields = header ? line.split('\t') : [line]
+    if (header && fields.length !== header.length) throw new VectorFileError(`metadata.tsv line ${i + 2}: ${fields.length} columns, the header has ${header.length}`)
+    return fields
+  })
+  const names = header ?? ['word']
+  const wordAt = Math.max(0, names.findIndex((n) => wordColumn.test(n.trim())))
+  const column = (at: number) => cells.map((fields) => fields[at]!)
+  const words = column(wordAt)
+  let counts: number[] | null = null
+  const labels: Record<string, string[]> = {}
+  names.forEach((name, at) => {
+    if (at === wordAt) return
+    const values = column(at)
+    const numbers = values.map(Number)
+    if (counts === null && countColumn.test(name.trim()) && numbers.every((n) => Number.isInteger(n) && n >= 0)) counts = numbers
+    else labels[name.trim() || `column ${at + 1}`] = values
+  })
+  return new WordVectors(words, dim, values, counts, labels)
 }

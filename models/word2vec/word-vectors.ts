@@ -11,8 +11,13 @@ export class WordVectors {
     readonly vectors: Float32Array,
     /** Corpus counts, when known (word2vec runs, or a file in frequency order). */
     readonly counts: readonly number[] | null = null,
+    /** Categorical metadata per word by column (e.g. part of speech), from a projector metadata file. */
+    readonly labels: Readonly<Record<string, readonly string[]>> = {},
   ) {
     if (vectors.length !== words.length * dim) throw new Error(`${words.length} words × ${dim} dimensions need ${words.length * dim} values, not ${vectors.length}`)
+    for (const [column, values] of Object.entries(labels)) {
+      if (values.length !== words.length) throw new Error(`metadata column '${column}' has ${values.length} values for ${words.length} words`)
+    }
     const index = new Map<string, number>()
     words.forEach((word, i) => {
       if (!index.has(word)) index.set(word, i)

@@ -1,9 +1,9 @@
 // The w2v.* methods: training runs as jobs, queries over stored vectors (cached per run and epoch), evaluation,
 // word2vec/projector files.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
-import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
+import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
 import { analogy, neighbours, oddOneOut, similarity, UnknownWordError } from '../../../models/word2vec/queries.ts'
 import { WordVectors } from '../../../models/word2vec/word-vectors.ts'
 import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
@@ -14,6 +14,20 @@ import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, save
 import { requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
 
 type Word2VecMethod = Extract<keyof typeof import('../../api/word2vec-contract.ts').word2vecMethods, string>
+
+const isDirectory = (file: string): boolean => existsSync(file) && statSync(file).isDirectory()
+
+/** The projector's two files: a folder holding vectors.tsv and metadata.tsv, or a vectors file with metadata.tsv (or
+ *  its name with 'vectors' turned into 'metadata') beside it. */
+function projectorFiles(file: string): { vectors: string; metadata: string } {
+  const path = resolve(file)
+  const vectors = isDirectory(path) ? join(path, 'vectors.tsv') : requireFile(path)
+  const candidates = [join(dirname(vectors), basename(vectors).replace(/vectors/i, 'metadata')), join(dirname(vectors), 'metadata.tsv')]
+  const metadata = candidates.find((candidate) => candidate !== vectors && existsSync(candidate))
+  if (!existsSync(vectors)) throw new ApiError({ code: 'not_found', message: `no vectors.tsv in ${path}` })
+  if (!metadata) throw new ApiError({ code: 'bad_request', message: `${vectors}: the words come from a metadata.tsv beside it, and there is none` })
+  return { vectors, metadata }
+}
 
 function requireWord2Vec(engine: Engine, name: string): StoredWord2Vec {
   const run = findWord2Vec(engine.db, name)
@@ -136,17 +150,22 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
 
   'w2v.import': (engine, { name, file, format }) => {
     if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
-    const path = requireFile(file)
-    const bytes = new Uint8Array(readFileSync(path))
+    const projector = format === 'projector' || (format === undefined && (isDirectory(file) || file.toLowerCase().endsWith('.tsv')))
+    const path = projector ? projectorFiles(file) : requireFile(file)
     let vectors: WordVectors
     try {
-      const binary = format ? format === 'word2vec-bin' : looksBinary(bytes)
-      vectors = binary ? fromWord2VecBinary(bytes) : fromWord2VecText(new TextDecoder().decode(bytes))
+      if (typeof path !== 'string') {
+        vectors = fromProjectorTsv(readFileSync(path.vectors, 'utf8'), readFileSync(path.metadata, 'utf8'))
+      } else {
+        const bytes = new Uint8Array(readFileSync(path))
+        const binary = format ? format === 'word2vec-bin' : looksBinary(bytes)
+        vectors = binary ? fromWord2VecBinary(bytes) : fromWord2VecText(new TextDecoder().decode(bytes))
+      }
     } catch (error) {
-      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${path}: ${error.message}` })
+      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: typeof path === 'string' ? `${path}: ${error.message}` : `${dirname(path.vectors)}: ${error.message}` })
       throw error
     }
-    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(path)}` })
+    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(typeof path === 'string' ? path : path.vectors)}` })
     engine.db.transaction(() => saveVectors(engine.db, createWord2Vec(engine.db, name, config, null, 'done').id, 0, vectors))()
     return summaryOf(engine.db, requireWord2Vec(engine, name))
   },
@@ -178,6 +197,7 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
       epoch: stored.epoch,
       words: stored.vectors.words.slice(0, count),
       counts: stored.vectors.counts ? stored.vectors.counts.slice(0, count) : null,
+      labels: Object.fromEntries(Object.entries(stored.vectors.labels).map(([column, values]) => [column, values.slice(0, count)])),
       dim: stored.vectors.dim,
       vectors: Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('base64'),
     }

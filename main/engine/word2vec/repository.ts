@@ -68,7 +68,7 @@ export function saveVectors(db: Database, runId: number, epoch: number, vectors:
       vectors.dim,
       JSON.stringify(vectors.words),
       Buffer.from(vectors.vectors.buffer, vectors.vectors.byteOffset, vectors.vectors.byteLength),
-      JSON.stringify({ counts: vectors.counts }),
+      JSON.stringify({ counts: vectors.counts, ...(Object.keys(vectors.labels).length > 0 && { labels: vectors.labels }) }),
     )
   })()
 }
@@ -91,8 +91,8 @@ export function loadVectors(db: Database, runId: number, epoch?: number): { epoc
   if (!row) return undefined
   const values = new Float32Array(row.vectors.byteLength / 4)
   new Uint8Array(values.buffer).set(row.vectors)
-  const meta = JSON.parse(row.meta) as { counts?: number[] | null }
-  return { epoch: row.step, vectors: new WordVectors(JSON.parse(row.words) as string[], row.dim, values, meta.counts ?? null) }
+  const meta = JSON.parse(row.meta) as { counts?: number[] | null; labels?: Record<string, string[]> }
+  return { epoch: row.step, vectors: new WordVectors(JSON.parse(row.words) as string[], row.dim, values, meta.counts ?? null, meta.labels ?? {}) }
 }
 
 /** Keeps only the latest epoch's output weights: resuming needs no more. */

@@ -10,7 +10,7 @@ export interface ScatterPoints {
   /** [n, dims] row-major positions in [−1, 1]. */
   coords: Float32Array
   dims: 2 | 3
-  /** Per point: a category (cluster) or a value in [0, 1] (e.g. frequency), or nothing. */
+  /** Per point: a category (cluster, metadata label; −1: other) or a value in [0, 1] (e.g. frequency), or nothing. */
   colour: { kind: 'category'; values: Int32Array } | { kind: 'value'; values: Float32Array } | null
 }
 
@@ -25,7 +25,16 @@ interface Props {
   height: number
 }
 
-const categoryColours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd']
+const categoryColours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd']
+const otherColour = '#b0b0b0'
+
+/** The colour of category i (negative: the "other" grey); legends use it too. */
+export function categoryColour(i: number): string {
+  return i < 0 ? otherColour : categoryColours[i % categoryColours.length]!
+}
+
+/** How many categories get a colour of their own before they repeat. */
+export const distinctCategoryColours = categoryColours.length
 // viridis, low to high
 const valueColours = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725']
 const highlightColour = new THREE.Color('#ff2d55')
@@ -53,7 +62,7 @@ void main() {
 
 function colourOf(points: ScatterPoints, i: number, target: THREE.Color): THREE.Color {
   const colour = points.colour
-  if (colour?.kind === 'category') return target.set(categoryColours[colour.values[i]! % categoryColours.length]!)
+  if (colour?.kind === 'category') return target.set(categoryColour(colour.values[i]!))
   if (colour?.kind === 'value') return target.set(valueColours[Math.min(valueColours.length - 1, Math.floor(colour.values[i]! * valueColours.length))]!)
   return target.set('#3a7bd5')
 }

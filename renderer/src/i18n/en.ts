@@ -106,6 +106,7 @@ export const en = {
     byFrequency: 'frequency',
     byCluster: 'k-means cluster',
     noColour: 'none',
+    legend: 'Colour legend',
     project: 'Project',
     progress: '{{phase}} {{percent}} %',
     tsneSlow: 't-SNE is quadratic: above 5,000 points it takes minutes (UMAP scales further).',

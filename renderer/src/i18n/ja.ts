@@ -107,6 +107,7 @@ export const ja: Catalogue = {
     byFrequency: '頻度',
     byCluster: 'k-means クラスタ',
     noColour: 'なし',
+    legend: '色の凡例',
     project: '投影',
     progress: '{{phase}} {{percent}} %',
     tsneSlow: 't-SNE は二乗の計算量です。5,000 点を超えると数分かかります（UMAP はより多くの点を扱えます）。',

@@ -1,5 +1,5 @@
 // The embedding projector: PCA, t-SNE or UMAP of a stored embedding set in 2-D or 3-D (in a worker, with
-// progress), coloured by frequency or k-means cluster; regex search; pick a word to see and highlight its nearest
+// progress), coloured by frequency, k-means cluster or a metadata column (e.g. part of speech, with a legend); regex search; pick a word to see and highlight its nearest
 // neighbours (cosine, in the full space) and isolate them; a time axis over stored epochs with every projection
 // rotated onto the latest by orthogonal Procrustes, and the picked word's neighbours epoch by epoch; bookmarks;
 // CSV export of the coordinates.
@@ -9,11 +9,25 @@ import type { Result } from '../../../main/api/contract.ts'
 import { alignTo } from '../../../models/projection/procrustes.ts'
 import { useClient } from '../api/hooks.ts'
 import { download } from '../components/AttentionHeatmap.tsx'
-import { ScatterPlot, type ScatterPoints } from '../components/ScatterPlot.tsx'
+import { categoryColour, distinctCategoryColours, ScatterPlot, type ScatterPoints } from '../components/ScatterPlot.tsx'
 import type { ProjectionMethod } from './protocol.ts'
 import { useProjection } from './useProjection.ts'
 
-type ColourBy = 'frequency' | 'cluster' | 'none'
+/** label:COLUMN colours by a metadata column of an imported set. */
+type ColourBy = 'frequency' | 'cluster' | 'none' | `label:${string}`
+
+/** A metadata column as colour categories: the most common values each get a colour, the rest share grey (−1). */
+function categoriesOf(values: readonly string[]): { categories: Int32Array; legend: { value: string; count: number; category: number }[] } {
+  const counts = new Map<string, number>()
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1)
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  const named = ranked.length > distinctCategoryColours ? distinctCategoryColours - 1 : ranked.length
+  const categoryOf = new Map(ranked.slice(0, named).map(([value], i) => [value, i]))
+  const legend = ranked.slice(0, named).map(([value, count], category) => ({ value, count, category }))
+  const rest = ranked.slice(named).reduce((sum, [, count]) => sum + count, 0)
+  if (rest > 0) legend.push({ value: `(${ranked.length - named} others)`, count: rest, category: -1 })
+  return { categories: Int32Array.from(values, (v) => categoryOf.get(v) ?? -1), legend }
+}
 
 interface Bookmark {
   label: string
@@ -32,6 +46,7 @@ interface Projection {
   epoch: number
   words: string[]
   counts: number[] | null
+  labels: Record<string, string[]>
   dims: 2 | 3
   coords: Float32Array
   clusters: Int32Array | null
@@ -63,6 +78,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
   const [dims, setDims] = useState<2 | 3>(2)
   const [limit, setLimit] = useState(5000)
   const [colourBy, setColourBy] = useState<ColourBy>('frequency')
+  const [labelColumns, setLabelColumns] = useState<string[]>([])
   const [epochIndex, setEpochIndex] = useState(Math.max(0, epochs.length - 1))
   const [align, setAlign] = useState(true)
   const [search, setSearch] = useState('')
@@ -86,6 +102,17 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
     setEpochIndex(Math.max(0, epochs.length - 1))
     setFollowLatest(true)
     setBookmarks(JSON.parse(localStorage.getItem(bookmarkKey(name)) ?? '[]') as Bookmark[])
+    // The set's metadata columns (e.g. part of speech), offered as colourings before anything is projected.
+    setLabelColumns([])
+    setColourBy((current) => (current.startsWith('label:') ? 'frequency' : current))
+    let live = true
+    client.call('w2v.vectors', { name, limit: 1 }).then(
+      (first) => live && setLabelColumns(Object.keys(first.labels)),
+      () => {},
+    )
+    return () => {
+      live = false
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [name])
 
@@ -95,7 +122,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
     if (hit) return hit
     const vectors = await client.call('w2v.vectors', { name, epoch: at, limit })
     const output = await project({ method, dims, rows: decodeRows(vectors.vectors), n: vectors.words.length, d: vectors.dim, seed: 1, perplexity: 30, neighbours: 15, clusters: colourBy === 'cluster' ? 12 : 0 })
-    const result: Projection = { key, method, epoch: at, words: vectors.words, counts: vectors.counts, dims, coords: output.coords, clusters: output.clusters, seconds: output.seconds }
+    const result: Projection = { key, method, epoch: at, words: vectors.words, counts: vectors.counts, labels: vectors.labels, dims, coords: output.coords, clusters: output.clusters, seconds: output.seconds }
     cache.current.set(key, result)
     return result
   }
@@ -117,11 +144,17 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
     }
   }
 
+  const labelled = useMemo(() => {
+    const values = colourBy.startsWith('label:') ? projection?.labels[colourBy.slice('label:'.length)] : undefined
+    return values ? categoriesOf(values) : null
+  }, [projection, colourBy])
+
   const points: ScatterPoints | null = useMemo(() => {
     if (!projection) return null
     const n = projection.words.length
     let colour: ScatterPoints['colour'] = null
     if (colourBy === 'cluster' && projection.clusters) colour = { kind: 'category', values: projection.clusters }
+    if (labelled) colour = { kind: 'category', values: labelled.categories }
     if (colourBy === 'frequency' && projection.counts) {
       // Frequency rank on a log scale: the most frequent words bright, the rare ones dark.
       const values = new Float32Array(n)
@@ -129,7 +162,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
       colour = { kind: 'value', values }
     }
     return { coords: normalise(projection.coords, projection.dims), dims: projection.dims, colour }
-  }, [projection, colourBy])
+  }, [projection, colourBy, labelled])
 
   const index = useMemo(() => new Map(projection?.words.map((w, i) => [w, i]) ?? []), [projection])
   // The search pattern compiled once: the matching points, or why it is not a regular expression.
@@ -245,6 +278,11 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
           <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)}>
             <option value="frequency">{t('embeddings.byFrequency')}</option>
             <option value="cluster">{t('embeddings.byCluster')}</option>
+            {labelColumns.map((column) => (
+              <option key={column} value={`label:${column}`}>
+                {column}
+              </option>
+            ))}
             <option value="none">{t('embeddings.noColour')}</option>
           </select>
         </label>
@@ -330,6 +368,15 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
             {t('embeddings.summary', { count: projection.words.length, method: { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP' }[projection.method], epoch: projection.epoch, seconds: projection.seconds.toFixed(1) })}
             {` · ${t(projection.dims === 3 ? 'embeddings.rotateHint' : 'embeddings.panHint')}`}
           </p>
+          {labelled && (
+            <ul className="legend" data-testid="projector-legend" aria-label={t('embeddings.legend')}>
+              {labelled.legend.map((entry) => (
+                <li key={entry.value}>
+                  <span className="swatch" style={{ background: categoryColour(entry.category) }} /> {entry.value} <span className="muted">{entry.count.toLocaleString()}</span>
+                </li>
+              ))}
+            </ul>
+          )}
           <ScatterPlot
             points={points}
             labels={projection.words}
