@@ -1,6 +1,7 @@
 // End to end: word2vec trained from the Embeddings page in Chromium, its per-epoch log, then the projector: PCA of
 // the vectors, a search that picks a word and highlights its neighbours (labels drawn, neighbourhood isolated), the
-// time axis back to epoch 1 and the word's neighbours over epochs, UMAP, CSV export (screenshots saved).
+// time axis back to epoch 1 and the word's neighbours over epochs, UMAP, CSV export; then an imported projector set
+// coloured by its part-of-speech column, with a legend (screenshots saved).
 import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -27,6 +28,15 @@ test('train word2vec in the browser, project it, search a word and see its neigh
   writeFileSync(join(dir, 'topics.txt'), `${lines.join('\n')}\n`)
   const imported = runCli(['--db', db, '--no-sample', 'corpus', 'import', join(dir, 'topics.txt'), '--name', 'topics', '--format', 'text'])
   assert.equal(imported.status, 0, imported.stderr)
+  // A projector folder (vectors.tsv + metadata.tsv) whose metadata carries a part of speech per word.
+  const posDir = join(dir, 'pos-set')
+  mkdirSync(posDir)
+  const posWords = topics.flat()
+  const partOfSpeech = (w: string) => (['drive', 'orbit', 'brake'].includes(w) ? 'VERB' : ['night'].includes(w) ? 'ADV' : 'NOUN')
+  writeFileSync(join(posDir, 'vectors.tsv'), posWords.map((_, i) => Array.from({ length: 8 }, (_, c) => (c === i % 3 ? 1 : 0) + 0.1 * random.normal()).join('\t')).join('\n'))
+  writeFileSync(join(posDir, 'metadata.tsv'), ['word\tpos', ...posWords.map((w) => `${w}\t${partOfSpeech(w)}`)].join('\n'))
+  const posImport = runCli(['--db', db, '--no-sample', 'w2v', 'import', posDir, '--name', 'topics-pos'])
+  assert.equal(posImport.status, 0, posImport.stderr)
 
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
@@ -85,5 +95,17 @@ test('train word2vec in the browser, project it, search a word and see its neigh
   const text = readFileSync((await csv.path())!, 'utf8').trim().split('\n')
   assert.equal(text[0], 'word,x,y,count')
   assert.equal(text.length, 25)
+
+  // The imported set, coloured by its part-of-speech column: a legend with each tag and how many words have it.
+  await page.getByTestId('w2v-list').getByRole('button', { name: 'topics-pos' }).click()
+  await page.getByTestId('w2v-detail').getByRole('heading', { name: 'topics-pos' }).waitFor()
+  await page.getByTestId('projector-colour').locator('option[value="label:pos"]').waitFor({ state: 'attached' })
+  await page.getByTestId('projector-colour').selectOption('label:pos')
+  await page.getByTestId('projector-method').selectOption('pca')
+  await page.getByTestId('projector-run').click()
+  await page.getByTestId('projector-summary').getByText(/24 words · PCA of epoch 0/).waitFor({ timeout: 60_000 })
+  const legend = page.getByTestId('projector-legend')
+  assert.deepEqual((await legend.locator('li').allInnerTexts()).map((s) => s.trim()), ['NOUN 20', 'VERB 3', 'ADV 1'])
+  await page.screenshot({ path: join(artifacts, 'projector-pos.png'), fullPage: true })
   assert.deepEqual(problems, [])
 })

@@ -4,7 +4,7 @@
 // python3-gensim is installed, as CI does, that gensim's load_word2vec_format reads); the CLI.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { EngineEvent, Result } from '../main/api/contract.ts'
@@ -139,6 +139,20 @@ test('word2vec text, binary and projector files read back exactly, also in gensi
   assert.equal(metadata[0], 'word\tcount')
   assert.equal(metadata.length, 25)
   assert.equal(readFileSync(projector.files[0]!, 'utf8').trim().split('\n')[0]!.split('\t').length, 32)
+  // The projector folder back, its metadata with a part-of-speech column added: kept as a label column.
+  const posDir = join(dir, 'pos')
+  mkdirSync(posDir)
+  writeFileSync(join(posDir, 'vectors.tsv'), readFileSync(projector.files[0]!))
+  writeFileSync(join(posDir, 'metadata.tsv'), [`${metadata[0]}\tpos`, ...metadata.slice(1).map((line, i) => `${line}\t${i % 3 === 0 ? 'VERB' : 'NOUN'}`)].join('\n'))
+  await engine.handle('w2v.import', { name: 'back-pos', file: posDir })
+  const withPos = (await engine.handle('w2v.vectors', { name: 'back-pos', limit: 1000 })) as Result<'w2v.vectors'>
+  assert.deepEqual([withPos.words, withPos.counts, withPos.vectors], [stored.words, stored.counts, stored.vectors])
+  assert.deepEqual(withPos.labels.pos!.slice(0, 4), ['VERB', 'NOUN', 'NOUN', 'VERB'])
+  const reexported = (await engine.handle('w2v.export', { name: 'back-pos', format: 'projector', out: join(dir, 'pos-again') })) as Result<'w2v.export'>
+  assert.equal(readFileSync(reexported.files[1]!, 'utf8').split('\n')[0], 'word\tcount\tpos')
+  mkdirSync(join(dir, 'no-metadata'))
+  writeFileSync(join(dir, 'no-metadata', 'vectors.tsv'), '1\t2\n')
+  await assert.rejects(engine.handle('w2v.import', { name: 'lonely', file: join(dir, 'no-metadata') }), /metadata.tsv beside it, and there is none/)
   writeFileSync(join(dir, 'bad.txt'), '2 3\ncat 1 2 3\ndog 1 2\n')
   await assert.rejects(engine.handle('w2v.import', { name: 'bad', file: join(dir, 'bad.txt') }), /line 3: expected a word and 3 numbers/)
 
@@ -179,6 +193,6 @@ test('the kotoba w2v CLI trains, queries and evaluates with --json', async () =>
   assert.notEqual(missing.status, 0)
   assert.match(JSON.parse(missing.stdout.trim()).error, /not in the vocabulary: unicorn/)
   const listed = parseJsonOutput<{ embeddings: Result<'w2v.list'> }>(cli('list'))
-  assert.deepEqual(listed.embeddings.map((e) => e.name).sort(), ['back-word2vec', 'back-word2vec-bin', 'big-both', 'cli-sg', 'topics-sg'])
+  assert.deepEqual(listed.embeddings.map((e) => e.name).sort(), ['back-pos', 'back-word2vec', 'back-word2vec-bin', 'big-both', 'cli-sg', 'topics-sg'])
   engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
 })

@@ -11,7 +11,7 @@ import { alignTo } from '../models/projection/procrustes.ts'
 import { CorpusBuilder } from '../models/word2vec/corpus.ts'
 import { evaluateAnalogies } from '../models/word2vec/analogy-evaluation.ts'
 import { evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
-import { fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
+import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
 import { huffmanCodes } from '../models/word2vec/huffman.ts'
 import { noiseProbabilities, noiseTable } from '../models/word2vec/negative-table.ts'
 import { analogy, neighbours, oddOneOut, similarity } from '../models/word2vec/queries.ts'
@@ -225,6 +225,26 @@ test('word2vec text and binary files and projector TSV round-trip exactly; bad f
   assert.throws(() => fromWord2VecText('a b\n'), /line 1: expected a header/)
   assert.throws(() => fromWord2VecBinary(binary.subarray(0, binary.length - 6)), /word 4 of 4 \('x'\): the file ends inside its vector/)
   assert.throws(() => toWord2VecText(new WordVectors(['two words'], 1, Float32Array.from([1]))), /contains whitespace/)
+})
+
+test('projector files with metadata columns (e.g. part of speech) read back: word, count and labels', () => {
+  const random = new Random(5)
+  const vectors = new WordVectors(['run', 'cat', 'blue'], 2, Float32Array.from({ length: 6 }, () => random.normal()), [9, 4, 2], { pos: ['VERB', 'NOUN', 'ADJ'] })
+  const tsv = toProjectorTsv(vectors)
+  assert.deepEqual(tsv.metadata.trim().split('\n'), ['word\tcount\tpos', 'run\t9\tVERB', 'cat\t4\tNOUN', 'blue\t2\tADJ'])
+  const back = fromProjectorTsv(tsv.vectors, tsv.metadata)
+  assert.deepEqual(back.words, vectors.words)
+  assert.deepEqual(back.counts, [9, 4, 2])
+  assert.deepEqual(back.labels, { pos: ['VERB', 'NOUN', 'ADJ'] })
+  assert.deepEqual(back.vectors, vectors.vectors)
+  // TensorBoard's own layout: one column without a header; or a header whose word column is not the first.
+  assert.deepEqual(fromProjectorTsv('1\t2\n3\t4\n', 'a\nb\n').words, ['a', 'b'])
+  const reordered = fromProjectorTsv('1\t2\n3\t4\n', 'POS\tWord\tgloss\nNOUN\ta\tfirst\nVERB\tb\tsecond\n')
+  assert.deepEqual([reordered.words, reordered.counts, reordered.labels], [['a', 'b'], null, { POS: ['NOUN', 'VERB'], gloss: ['first', 'second'] }])
+  assert.throws(() => fromProjectorTsv('1\t2\n3\tx\n', 'a\nb\n'), /vectors.tsv line 2: 'x' is not a number \(column 2\)/)
+  assert.throws(() => fromProjectorTsv('1\t2\n3\n', 'a\nb\n'), /vectors.tsv line 2: 1 numbers, but line 1 has 2/)
+  assert.throws(() => fromProjectorTsv('1\t2\n3\t4\n', 'a\n'), /metadata.tsv has 1 lines but vectors.tsv 2/)
+  assert.throws(() => fromProjectorTsv('1\t2\n', 'word\tpos\na\n'), /metadata.tsv line 2: 1 columns, the header has 2/)
 })
 
 test('the committed kernel is the compiled AssemblyScript source', () => {

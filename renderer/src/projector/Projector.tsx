@@ -275,7 +275,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
         </label>
         <label>
           {t('embeddings.colour')}
-          <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)}>
+          <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} data-testid="projector-colour">
             <option value="frequency">{t('embeddings.byFrequency')}</option>
             <option value="cluster">{t('embeddings.byCluster')}</option>
             {labelColumns.map((column) => (
