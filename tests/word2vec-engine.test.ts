@@ -3,7 +3,7 @@
 // epoch; queries and their errors; word2vec text/binary and projector files that read back (and, where Debian's
 // python3-gensim is installed, as CI does, that gensim's load_word2vec_format reads); the CLI.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -11,7 +11,7 @@ import type { EngineEvent, Result } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { Random } from '../models/core/random.ts'
-import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+import { cleanEnv, cliPath, parseJsonOutput, repoRoot, runCli, tempDir } from './helpers.ts'
 
 const dir = tempDir({ after })
 const dbPath = join(dir, 'kotoba.db')
@@ -195,4 +195,30 @@ test('the kotoba w2v CLI trains, queries and evaluates with --json', async () =>
   const listed = parseJsonOutput<{ embeddings: Result<'w2v.list'> }>(cli('list'))
   assert.deepEqual(listed.embeddings.map((e) => e.name).sort(), ['back-pos', 'back-word2vec', 'back-word2vec-bin', 'big-both', 'cli-sg', 'topics-sg'])
   engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
+})
+
+test('a training in another process (kotoba w2v train in a terminal) pauses from here after its last finished epoch', async () => {
+  const child = spawn(process.execPath, [cliPath, '--db', dbPath, '--no-sample', '--json', 'w2v', 'train', '--corpus', 'big', '--name', 'elsewhere', '--hs', '--negative', '10', '--window', '8', '--dim', '64', '--epochs', '500', '--threads', '1', '--min-count', '1', '--no-eval'], { cwd: repoRoot, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.resume()
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const deadline = Date.now() + 60_000
+  let shown: Result<'w2v.show'> | null = null
+  while (Date.now() < deadline) {
+    shown = (await engine.handle('w2v.show', { name: 'elsewhere' }).catch(() => null)) as Result<'w2v.show'> | null
+    if (shown && shown.status === 'running' && shown.epoch >= 1) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.ok(shown && shown.epoch >= 1, 'the other process finished an epoch')
+  assert.equal(engine.runJob('elsewhere'), null, 'no job of this engine trains it')
+  const paused = (await engine.handle('w2v.pause', { name: 'elsewhere' })) as Result<'w2v.pause'>
+  assert.equal(paused.status, 'paused')
+  assert.ok(paused.epoch >= 1 && paused.epoch < 500, `paused at epoch ${paused.epoch}`)
+  assert.equal(await exited, 0)
+  const reported = parseJsonOutput<Result<'w2v.show'>>({ status: 0, stdout, stderr: '' })
+  assert.deepEqual([reported.status, reported.epoch], ['paused', paused.epoch])
+  const kept = (await engine.handle('w2v.show', { name: 'elsewhere' })) as Result<'w2v.show'>
+  assert.deepEqual(kept.storedEpochs, Array.from({ length: paused.epoch }, (_, i) => i + 1))
+  await assert.rejects(engine.handle('w2v.pause', { name: 'elsewhere' }), /not training \(status: paused\)/)
 })

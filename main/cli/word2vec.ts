@@ -191,6 +191,16 @@ export function registerWord2VecCommands(program: Command, helpers: CliHelpers):
     )
 
   w2v
+    .command('pause <name>')
+    .description('pause a training after its last finished epoch (also one that another process runs); resume continues it')
+    .action((name: string) =>
+      helpers.withEngine(async (client) => {
+        const result = await client.call('w2v.pause', { name })
+        helpers.output(result, () => `${name}: ${result.status} at epoch ${result.epoch}/${result.epochs}`)
+      }),
+    )
+
+  w2v
     .command('delete <name>')
     .description('delete embeddings with every stored epoch')
     .action((name: string) =>

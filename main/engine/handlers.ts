@@ -15,7 +15,6 @@ import {
   listCheckpoints,
   listRuns,
   metricSeries,
-  requestRunControl,
   runNameTaken,
   trainedElsewhere,
   sampleSteps,
@@ -29,7 +28,7 @@ import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
 import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
-import { requireCorpus, requireFile, runJobToEnd } from './handlers/common.ts'
+import { controlRunElsewhere, requireCorpus, requireFile, runJobToEnd } from './handlers/common.ts'
 import { word2vecHandlers } from './handlers/word2vec.ts'
 import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
@@ -69,12 +68,7 @@ async function stopRunJob(engine: Engine, name: string, kind: 'pause' | 'stop'):
   const run = requireRun(engine, name)
   const jobId = engine.runJob(name)
   if (!jobId && trainedElsewhere(engine.db, run.id)) {
-    // Another process (e.g. `kotoba train` in a terminal) trains it: ask through the database and wait.
-    requestRunControl(engine.db, run.id, kind)
-    const deadline = Date.now() + 10 * 60_000
-    while (requireRun(engine, name).status === 'running' && trainedElsewhere(engine.db, run.id) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
+    await controlRunElsewhere(engine, run.id, kind, () => requireRun(engine, name).status === 'running')
     return requireRun(engine, name)
   }
   if (!jobId) {

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ApiError, type JobKind, type MethodName, type Result, type ValidParams } from '../../api/contract.ts'
 import { findCorpus } from '../corpus/repository.ts'
+import { requestRunControl, trainedElsewhere } from '../training/repository.ts'
 import type { Engine } from '../engine.ts'
 
 /** An absolute path to an existing file, or a not_found / bad_request error naming it. */
@@ -11,6 +12,14 @@ export function requireFile(file: string): string {
   if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
   if (!statSync(path).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${path}` })
   return path
+}
+
+/** Asks the other process that trains a run (e.g. `kotoba train` in a terminal) to pause or stop, through the
+ *  database, and waits until it has (or has died, or ten minutes passed). */
+export async function controlRunElsewhere(engine: Engine, runId: number, kind: 'pause' | 'stop', isRunning: () => boolean): Promise<void> {
+  requestRunControl(engine.db, runId, kind)
+  const deadline = Date.now() + 10 * 60_000
+  while (isRunning() && trainedElsewhere(engine.db, runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
 }
 
 export async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {

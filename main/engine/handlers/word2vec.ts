@@ -11,7 +11,7 @@ import { loadRunTokenizer } from '../training/data.ts'
 import type { Engine } from '../engine.ts'
 import { findRun, loadCheckpoint, runNameTaken, trainedElsewhere } from '../training/repository.ts'
 import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, type StoredWord2Vec } from '../word2vec/repository.ts'
-import { requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
+import { controlRunElsewhere, requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
 
 type Word2VecMethod = Extract<keyof typeof import('../../api/word2vec-contract.ts').word2vecMethods, string>
 
@@ -89,6 +89,11 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
   'w2v.pause': async (engine, { name }) => {
     const run = requireWord2Vec(engine, name)
     const jobId = engine.runJob(name)
+    if (!jobId && trainedElsewhere(engine.db, run.id)) {
+      // Another process (e.g. `kotoba w2v train` in a terminal) trains it: it stops at the next poll.
+      await controlRunElsewhere(engine, run.id, 'pause', () => requireWord2Vec(engine, name).status === 'running')
+      return summaryOf(engine.db, requireWord2Vec(engine, name))
+    }
     if (!jobId) throw new ApiError({ code: 'conflict', message: `'${name}' is not training (status: ${run.status})` })
     engine.jobs.requestStop(jobId, 'pause')
     await engine.jobs.wait(jobId)

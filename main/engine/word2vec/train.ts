@@ -16,7 +16,7 @@ import { textWords } from '../../../models/word2vec/words.ts'
 import { findCorpus, streamCorpusTexts } from '../corpus/repository.ts'
 import { workerEntry } from '../runtime.ts'
 import type { Database } from '../store/database.ts'
-import { recordMetrics, truncateAfter } from '../training/repository.ts'
+import { recordMetrics, requestRunControl, runControl, setRunProcess, truncateAfter } from '../training/repository.ts'
 import { evalSets } from './eval-sets.ts'
 import type { ThreadData, ThreadReply } from './thread.ts'
 import { findWord2Vec, loadOutputWeights, loadVectors, saveOutputWeights, saveVectors, updateWord2Vec, type StoredWord2Vec } from './repository.ts'
@@ -172,6 +172,9 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     const evaluation = evalSets(config)
     // Analogy scoring runs on TensorFlow.js, loaded only for it (training itself is the WebAssembly kernel).
     const analogyEvaluation = evaluation.analogies ? (await context.startCompute(), await import('../../../models/word2vec/analogy-evaluation.ts')) : null
+    // This process trains it: another one (`kotoba w2v pause`, the app) asks it to pause through the database.
+    setRunProcess(db, run.id, process.pid)
+    requestRunControl(db, run.id, null)
     setStatus('running', resumeFrom)
     if (resumeFrom >= hyper.epochs) {
       setStatus('done', resumeFrom)
@@ -193,7 +196,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       const poll = () => {
         const done = Number(Atomics.load(prepared.progress, 0)) / prepared.corpus.length
         context.progress(Math.round(done * prepared.words), totalWords)
-        request ??= context.request()
+        request ??= context.request() ?? runControl(db, run.id)
         if (request) Atomics.store(stop, 0, 1)
       }
       let polled = performance.now()
@@ -207,7 +210,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       })
       const watch = setInterval(poll, 200)
       const replies = [{ report: ownThread.report(), finished: ownFinished }, ...(await others.finally(() => clearInterval(watch)))]
-      request ??= context.request() // a request that came in since the last poll stops at this epoch's end
+      request ??= context.request() ?? runControl(db, run.id) // one that came in since the last poll stops at this epoch's end
       if (replies.some((r) => !r.finished)) break
       const report = epochReport(epoch + 1, replies.map((r) => r.report), prepared.words, (performance.now() - started) / 1000)
       const vectors = vectorsBetweenEpochs(prepared) // the threads wait for the next epoch: no copy needed
@@ -245,6 +248,8 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     setStatus('failed', findWord2Vec(db, name)?.epoch ?? 0, (error as Error).message)
     throw error
   } finally {
+    setRunProcess(db, run.id, null)
+    requestRunControl(db, run.id, null)
     await pool?.close()
   }
 }

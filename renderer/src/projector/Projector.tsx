@@ -265,7 +265,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
         </label>
         <label>
           {t('embeddings.points')}
-          <select value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+          <select value={limit} onChange={(e) => setLimit(Number(e.target.value))} data-testid="projector-points">
             {[1000, 5000, 10_000, 20_000, 50_000, 100_000].map((n) => (
               <option key={n} value={n}>
                 {n.toLocaleString()}
