@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { Random } from '../models/core/random.ts'
+import { nearestNeighbours } from '../models/projection/nn-descent.ts'
 import { alignTo } from '../models/projection/procrustes.ts'
 import { CorpusBuilder } from '../models/word2vec/corpus.ts'
 import { evaluateAnalogies } from '../models/word2vec/analogy-evaluation.ts'
@@ -281,4 +282,26 @@ test('Procrustes alignment recovers a rotation or reflection, scale and shift of
     const worst = aligned.reduce((max, v, i) => Math.max(max, Math.abs(v - reference[i]!)), 0)
     assert.ok(worst < 1e-4, `${dims}-D: largest error ${worst}`)
   }
+})
+
+test('NN-Descent finds nearly every true nearest neighbour (against brute force), nearest first, itself first', () => {
+  const random = new Random(12)
+  const [n, d, k] = [1500, 20, 10]
+  const centres = Array.from({ length: 15 }, () => Array.from({ length: d }, () => random.normal()))
+  const rows = Float32Array.from({ length: n * d }, (_, at) => centres[Math.floor(at / d) % 15]![at % d]! + 0.5 * random.normal())
+  const progress: number[] = []
+  const graph = nearestNeighbours(rows, n, d, k, { random: () => random.next(), onProgress: (done, total) => progress.push(done / total) })
+  assert.equal(progress.at(-1), 1)
+  let found = 0
+  for (let i = 0; i < n; i++) {
+    const distance = (j: number) => Math.hypot(...Array.from({ length: d }, (_, c) => rows[i * d + c]! - rows[j * d + c]!))
+    const truth = Array.from({ length: n }, (_, j) => j).sort((a, b) => distance(a) - distance(b)).slice(0, k)
+    const got = graph.indices.subarray(i * k, (i + 1) * k)
+    const gotDistances = graph.distances.subarray(i * k, (i + 1) * k)
+    assert.equal(got[0], i, 'a point is its own nearest neighbour')
+    for (let t = 1; t < k; t++) assert.ok(gotDistances[t]! >= gotDistances[t - 1]!, 'nearest first')
+    got.forEach((j, t) => assert.ok(Math.abs(gotDistances[t]! - distance(j)) < 1e-4, 'distances are the true distances'))
+    found += truth.filter((j) => got.includes(j)).length
+  }
+  assert.ok(found / (n * k) > 0.97, `recall ${found / (n * k)}`)
 })

@@ -1,7 +1,9 @@
-// Projects word vectors to 2-D or 3-D off the UI thread: PCA and t-SNE from DruidJS, UMAP from umap-js, k-means
-// clusters for colouring from DruidJS; rows are scaled to unit length first, so distances follow cosine similarity.
+// Projects word vectors to 2-D or 3-D off the UI thread: PCA and t-SNE from DruidJS, UMAP from umap-js on our
+// NN-Descent neighbour graph (umap-js's own took ~45 s for 50k points and reports no progress), k-means clusters for
+// colouring from DruidJS; rows are scaled to unit length first, so distances follow cosine similarity.
 import { KMeans, PCA, TSNE } from '@saehrimnir/druidjs'
 import { UMAP } from 'umap-js'
+import { nearestNeighbours } from '../../../models/projection/nn-descent.ts'
 import type { ProjectionReply, ProjectionRequest } from './protocol.ts'
 
 const post = (reply: ProjectionReply) => (self as unknown as Worker).postMessage(reply)
@@ -54,7 +56,15 @@ function project(request: ProjectionRequest): Float32Array {
     return flatten(latest, n, dims)
   }
   post({ id, type: 'progress', phase: 'neighbours', done: 0, total: 1 })
-  const umap = new UMAP({ nComponents: dims, nNeighbors: Math.min(request.neighbours, n - 1), minDist: 0.1, random: seededRandom(seed) })
+  const random = seededRandom(seed)
+  const k = Math.min(request.neighbours, n - 1)
+  const flat = new Float32Array(n * request.d)
+  data.forEach((row, i) => flat.set(row, i * request.d))
+  const graph = nearestNeighbours(flat, n, request.d, k, { random, onProgress: (done, total) => post({ id, type: 'progress', phase: 'neighbours', done, total }) })
+  const umap = new UMAP({ nComponents: dims, nNeighbors: k, minDist: 0.1, random })
+  const rowsOf = (values: Int32Array | Float32Array) => Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * k, (i + 1) * k)))
+  umap.setPrecomputedKNN(rowsOf(graph.indices), rowsOf(graph.distances))
+  post({ id, type: 'progress', phase: 'graph', done: 0, total: 1 })
   const epochs = umap.initializeFit(data)
   for (let epoch = 0; epoch < epochs; epoch++) {
     umap.step()
