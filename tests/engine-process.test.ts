@@ -13,11 +13,11 @@ import { cleanEnv, repoRoot, tempDir, writeLargeTsv } from './helpers.ts'
 
 const engineScript = join(repoRoot, 'out', 'main', 'engine.js')
 
-async function start(t: Parameters<typeof tempDir>[0], args: string[] = []): Promise<{ engine: EngineProcess; client: KotobaClient; dir: string; dbPath: string }> {
+async function start(t: Parameters<typeof tempDir>[0], args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ engine: EngineProcess; client: KotobaClient; dir: string; dbPath: string }> {
   assert.ok(existsSync(engineScript), 'out/main/engine.js is missing: run npm run build first')
   const dir = tempDir(t)
   const dbPath = join(dir, 'kotoba.db')
-  const engine = await startEngineProcess({ script: engineScript, nodePath: process.execPath, args: ['--db', dbPath, ...args], env: cleanEnv() })
+  const engine = await startEngineProcess({ script: engineScript, nodePath: process.execPath, args: ['--db', dbPath, ...args], env: cleanEnv(env) })
   t.after(() => engine.close())
   return { engine, client: new KotobaClient(engine), dir, dbPath }
 }
@@ -90,6 +90,16 @@ test('a job reports progress with ETA, the engine answers meanwhile, and cancell
   assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_rows').get() as { n: number }).n, 0)
   assert.equal((db.prepare('SELECT count(*) AS n FROM corpora').get() as { n: number }).n, 0)
   assert.equal((await client.call('jobs.get', { jobId })).status, 'cancelled')
+})
+
+test('a job whose compute backend never starts is retried once in a fresh worker, then fails saying why', async (t) => {
+  // A 1 ms deadline: no backend can start that fast, so every attempt counts as a hung start.
+  const { client, dir } = await start(t, ['--no-sample'], { KOTOBA_COMPUTE_START_DEADLINE_MS: '1' })
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(join(dir, 'v.txt'), '3 2\nking 1 0\nqueen 0.9 0.1\nman 0 1\n')
+  writeFileSync(join(dir, 'a.txt'), ': s\nking queen man woman\n')
+  await client.call('w2v.import', { name: 'tiny', file: join(dir, 'v.txt') })
+  await assert.rejects(client.call('w2v.eval', { name: 'tiny', analogies: join(dir, 'a.txt') }), /the TensorFlow.js backend did not start within 0.001 s \(2 attempts\)/)
 })
 
 test('a job that fails reports why, and a finished one commits', async (t) => {

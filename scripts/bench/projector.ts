@@ -125,7 +125,24 @@ try {
       const clusters = lines.map((line) => `c${Number(JSON.parse(line.split(',')[0]!).slice(1)) % clusterCount}`)
       const agreement = neighbourAgreement(coords, clusters)
       console.log(`projector bench: ${method.toUpperCase()} of ${points.toLocaleString('en-US')} points × ${dim} in Chromium: ${seconds.toFixed(1)} s in the worker; nearest 2-D neighbour in the same cluster for ${(100 * agreement).toFixed(1)} % of points (random: ${(100 / clusterCount).toFixed(1)} %)`)
-      results.push({ method, points, dim, seconds, phases, neighbourAgreement: agreement })
+      // Zooming: one wheel step per animation frame over the drawn points; the frame interval is what a user feels.
+      const frames = await page.evaluate(async () => {
+        const canvas = document.querySelector('[data-testid="projector-scatter"] canvas') as HTMLCanvasElement
+        const box = canvas.getBoundingClientRect()
+        const intervals: number[] = []
+        let last = performance.now()
+        for (let i = 0; i < 60; i++) {
+          await new Promise((resolve) => requestAnimationFrame(resolve))
+          canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: i % 20 < 10 ? -60 : 60, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2, bubbles: true, cancelable: true }))
+          const now = performance.now()
+          intervals.push(now - last)
+          last = now
+        }
+        intervals.sort((a, b) => a - b)
+        return { medianMs: intervals[30]!, p90Ms: intervals[54]! }
+      })
+      console.log(`  zooming ${points.toLocaleString('en-US')} points: frame interval median ${frames.medianMs.toFixed(1)} ms, 90th percentile ${frames.p90Ms.toFixed(1)} ms (headless Chromium, software WebGL)`)
+      results.push({ method, points, dim, seconds, phases, neighbourAgreement: agreement, zoomFrames: frames })
     }
   } finally {
     await browser.close()

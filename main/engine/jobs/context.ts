@@ -20,9 +20,28 @@ export interface JobContext {
 
 export type JobRunner = (context: JobContext) => Promise<unknown>
 
+/** Thrown when a worker's start-up never finishes (nothing was done yet): the manager retries in a fresh worker. */
+export class JobStalledError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'JobStalledError'
+  }
+}
+
+/** How long a backend may take to start. It takes well under a second; a start that never settles has been seen
+ *  (rarely) with the threaded wasm build, and cannot be undone in the same thread. */
+const computeStartDeadlineMs = Number(process.env.KOTOBA_COMPUTE_START_DEADLINE_MS ?? 60_000)
+
 /** TensorFlow.js in this worker thread (loaded only here): the backend the engine was told to use, else the best. */
 export async function startCompute(spec: JobSpec): Promise<void> {
-  const { selectBackend } = await import('../compute/backends.ts')
-  const report = await selectBackend(spec.backend)
-  if (!report.active) throw new Error(`no TensorFlow.js backend could start: ${report.error ?? report.reason}`)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new JobStalledError(`the TensorFlow.js backend did not start within ${computeStartDeadlineMs / 1000} s`)), computeStartDeadlineMs)
+  })
+  try {
+    const report = await Promise.race([import('../compute/backends.ts').then(({ selectBackend }) => selectBackend(spec.backend)), deadline])
+    if (!report.active) throw new Error(`no TensorFlow.js backend could start: ${report.error ?? report.reason}`)
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -39,6 +39,8 @@ interface RunningJob {
 const throughputSmoothing = 0.3
 /** After a cancel request, how long a job may take to stop on its own before its thread is killed. */
 const cancelGraceMs = 30_000
+/** How many fresh worker threads a job whose start-up stalled gets, in all. */
+const maxStartAttempts = 2
 /** Finished jobs kept for jobs.list / jobs.get; older ones are forgotten. */
 const keptFinishedJobs = 200
 
@@ -68,12 +70,11 @@ export class JobManager {
       spec: { jobId, kind, params, dbPath: this.options.dbPath, backend: this.options.backend },
       control,
     }
-    const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv, resourceLimits: jobResourceLimits[kind] })
     let settle!: (value: JobProgress) => void
     const job: RunningJob = {
       progress,
       result: null,
-      worker,
+      worker: null,
       control,
       startedMs: Date.now(),
       lastSample: null,
@@ -92,32 +93,50 @@ export class JobManager {
       this.forgetOldJobs()
       this.options.onFinished?.(job.progress, params)
     }
-    worker.on('message', (message: WorkerMessage) => {
-      switch (message.type) {
-        case 'progress':
-          this.recordProgress(job, message.done, message.total, message.unit)
-          break
-        case 'event':
-          this.options.emit(message.event)
-          break
-        case 'done':
-          job.result = message.result
-          finish('done', null)
-          break
-        case 'cancelled':
-          finish('cancelled', null)
-          break
-        case 'failed':
-          finish('failed', message.error)
-          break
-      }
-    })
-    worker.on('error', (error) => finish('failed', error.message))
-    worker.on('exit', (code) => {
-      const cancelRequested = Atomics.load(control, controlIndex.cancel) === 1
-      if (cancelRequested) finish('cancelled', null)
-      else finish('failed', `the job's worker exited unexpectedly (code ${code})`)
-    })
+    const spawnWorker = (attempt: number): void => {
+      const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv, resourceLimits: jobResourceLimits[kind] })
+      job.worker = worker
+      const current = () => job.worker === worker // messages of a replaced worker are ignored
+      worker.on('message', (message: WorkerMessage) => {
+        if (!current()) return
+        switch (message.type) {
+          case 'progress':
+            this.recordProgress(job, message.done, message.total, message.unit)
+            break
+          case 'event':
+            this.options.emit(message.event)
+            break
+          case 'done':
+            job.result = message.result
+            finish('done', null)
+            break
+          case 'cancelled':
+            finish('cancelled', null)
+            break
+          case 'failed':
+            finish('failed', message.error)
+            break
+          case 'stalled':
+            // Nothing was done yet: a fresh thread gets one more try (a hung start cannot be undone in its own).
+            if (attempt < maxStartAttempts && Atomics.load(control, controlIndex.cancel) === 0) {
+              job.worker = null
+              void worker.terminate()
+              spawnWorker(attempt + 1)
+            } else {
+              finish('failed', `${message.error} (${attempt} attempts)`)
+            }
+            break
+        }
+      })
+      worker.on('error', (error) => current() && finish('failed', error.message))
+      worker.on('exit', (code) => {
+        if (!current()) return
+        const cancelRequested = Atomics.load(control, controlIndex.cancel) === 1
+        if (cancelRequested) finish('cancelled', null)
+        else finish('failed', `the job's worker exited unexpectedly (code ${code})`)
+      })
+    }
+    spawnWorker(1)
     this.options.emit({ event: 'job.progress', data: progress })
     return progress
   }

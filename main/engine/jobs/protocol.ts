@@ -27,3 +27,5 @@ export type WorkerMessage =
   | { type: 'done'; result: unknown }
   | { type: 'cancelled' }
   | { type: 'failed'; error: string }
+  /** The job could not start (e.g. its compute backend never came up) and did nothing yet: start it again. */
+  | { type: 'stalled'; error: string }

@@ -1,7 +1,7 @@
 // Entry of every job's worker thread: opens its own database connection and runs one job.
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from '../store/database.ts'
-import { JobCancelledError } from './context.ts'
+import { JobCancelledError, JobStalledError } from './context.ts'
 import { jobRunner } from './kinds.ts'
 import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
 
@@ -23,6 +23,7 @@ try {
   post({ type: 'done', result })
 } catch (error) {
   if (error instanceof JobCancelledError) post({ type: 'cancelled' })
+  else if (error instanceof JobStalledError) post({ type: 'stalled', error: error.message })
   else post({ type: 'failed', error: error instanceof Error ? error.message : String(error) })
 } finally {
   clearInterval(keepAlive)
