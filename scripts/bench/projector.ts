@@ -97,7 +97,9 @@ try {
   try {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true })).newPage()
     await page.goto(url)
+    await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
     await page.keyboard.press('Alt+3')
+    await page.getByRole('heading', { name: 'Embeddings', level: 1 }).waitFor()
     await page.getByTestId('w2v-list').getByRole('button', { name: 'clusters' }).click()
     await page.getByTestId('projector-colour').locator('option[value="label:cluster"]').waitFor({ state: 'attached' })
     await page.getByTestId('projector-colour').selectOption('label:cluster')
