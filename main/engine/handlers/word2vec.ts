@@ -156,21 +156,22 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
   'w2v.import': (engine, { name, file, format }) => {
     if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
     const projector = format === 'projector' || (format === undefined && (isDirectory(file) || file.toLowerCase().endsWith('.tsv')))
-    const path = projector ? projectorFiles(file) : requireFile(file)
+    const files = projector ? projectorFiles(file) : { vectors: requireFile(file), metadata: null }
     let vectors: WordVectors
     try {
-      if (typeof path !== 'string') {
-        vectors = fromProjectorTsv(readFileSync(path.vectors, 'utf8'), readFileSync(path.metadata, 'utf8'))
+      if (files.metadata) {
+        vectors = fromProjectorTsv(readFileSync(files.vectors, 'utf8'), readFileSync(files.metadata, 'utf8'))
       } else {
-        const bytes = new Uint8Array(readFileSync(path))
+        const bytes = new Uint8Array(readFileSync(files.vectors))
         const binary = format ? format === 'word2vec-bin' : looksBinary(bytes)
         vectors = binary ? fromWord2VecBinary(bytes) : fromWord2VecText(new TextDecoder().decode(bytes))
       }
     } catch (error) {
-      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: typeof path === 'string' ? `${path}: ${error.message}` : `${dirname(path.vectors)}: ${error.message}` })
+      // Projector errors name vectors.tsv or metadata.tsv themselves: the folder says where.
+      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${files.metadata ? dirname(files.vectors) : files.vectors}: ${error.message}` })
       throw error
     }
-    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(typeof path === 'string' ? path : path.vectors)}` })
+    const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(files.vectors)}` })
     engine.db.transaction(() => saveVectors(engine.db, createWord2Vec(engine.db, name, config, null, 'done').id, 0, vectors))()
     return summaryOf(engine.db, requireWord2Vec(engine, name))
   },

@@ -188,6 +188,8 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     const outputWeights = outputWeightsEncoder(prepared)
     const totalWords = prepared.words * hyper.epochs
     let request: 'pause' | 'stop' | null = null
+    // From this engine's run controls, or from another process through the run's row.
+    const requested = () => context.request() ?? runControl(db, run.id)
     for (let epoch = resumeFrom; epoch < hyper.epochs; epoch++) {
       Atomics.store(prepared.progress, 0, BigInt(epoch * prepared.corpus.length))
       const started = performance.now()
@@ -196,7 +198,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       const poll = () => {
         const done = Number(Atomics.load(prepared.progress, 0)) / prepared.corpus.length
         context.progress(Math.round(done * prepared.words), totalWords)
-        request ??= context.request() ?? runControl(db, run.id)
+        request ??= requested()
         if (request) Atomics.store(stop, 0, 1)
       }
       let polled = performance.now()
@@ -210,7 +212,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       })
       const watch = setInterval(poll, 200)
       const replies = [{ report: ownThread.report(), finished: ownFinished }, ...(await others.finally(() => clearInterval(watch)))]
-      request ??= context.request() ?? runControl(db, run.id) // one that came in since the last poll stops at this epoch's end
+      request ??= requested() // one that came in since the last poll stops at this epoch's end
       if (replies.some((r) => !r.finished)) break
       const report = epochReport(epoch + 1, replies.map((r) => r.report), prepared.words, (performance.now() - started) / 1000)
       const vectors = vectorsBetweenEpochs(prepared) // the threads wait for the next epoch: no copy needed

@@ -1,8 +1,8 @@
 // The embedding projector: PCA, t-SNE or UMAP of a stored embedding set in 2-D or 3-D (in a worker, with
-// progress), coloured by frequency, k-means cluster or a metadata column (e.g. part of speech, with a legend); regex search; pick a word to see and highlight its nearest
-// neighbours (cosine, in the full space) and isolate them; a time axis over stored epochs with every projection
-// rotated onto the latest by orthogonal Procrustes, and the picked word's neighbours epoch by epoch; bookmarks;
-// CSV export of the coordinates.
+// progress), coloured by frequency, k-means cluster or a metadata column (e.g. part of speech, with a legend);
+// regex search; pick a word to see and highlight its nearest neighbours (cosine, in the full space) and isolate
+// them; a time axis over stored epochs with every projection rotated onto the latest by orthogonal Procrustes, and
+// the picked word's neighbours epoch by epoch; bookmarks; CSV export of the coordinates.
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Result } from '../../../main/api/contract.ts'
