@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { registerCpuTrainingKernels } from '../main/engine/compute/training-kernels.ts'
 import { Random } from '../models/core/random.ts'
+import { dropout, seedDropout } from '../models/layers/dropout.ts'
+import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 
 type Case = { name: string; run: () => number[][] }
 
@@ -19,13 +21,15 @@ function cases(seed: number): Case[] {
   const table = randomTensor(random, [50, 8])
   const ids = tf.tensor1d(Array.from({ length: 64 }, () => random.integer(50)), 'int32') // with repeats
   const upstream = randomTensor(random, [64, 8])
-  const matmul = (shapeA: number[], shapeB: number[], transposeA: boolean, transposeB: boolean): Case => {
+  /** `forwardOnly` where one side is broadcast: tfjs's own matMul gradient does not reduce broadcast batches. */
+  const matmul = (shapeA: number[], shapeB: number[], transposeA: boolean, transposeB: boolean, forwardOnly = false): Case => {
     const a = randomTensor(random, shapeA)
     const b = randomTensor(random, shapeB)
     return {
       name: `matMul ${shapeA}×${shapeB} transposeA=${transposeA} transposeB=${transposeB}`,
       run: () => {
         const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, transposeA, transposeB).square().sum()
+        if (forwardOnly) return [Array.from(tf.matMul(a, b, transposeA, transposeB).dataSync())]
         const [ga, gb] = tf.grads(f)([a, b])
         const value = f(a, b)
         const out = [Array.from(value.dataSync()), Array.from(ga!.dataSync()), Array.from(gb!.dataSync())]
@@ -51,6 +55,110 @@ function cases(seed: number): Case[] {
     matmul([5, 7], [6, 5], true, true),
     matmul([3, 7, 5], [3, 6, 5], false, true),
     matmul([2, 3, 5, 7], [2, 3, 5, 6], true, false),
+    // Batches of small products (our SIMD kernel): ragged rows (m % 4) and columns (n % 8, n % 4).
+    matmul([2, 3, 9, 13], [2, 3, 13, 19], false, false),
+    matmul([2, 3, 13, 9], [2, 3, 22, 13], true, true),
+    matmul([4, 6, 5], [6, 11], true, false, true), // one right matrix for the batch: stride 0
+    matmul([7, 5], [4, 5, 6], false, false, true), // one left matrix for the batch
+    matmul([4, 6, 5], [5, 11], false, false, true), // a stack of rows times one matrix: one XNNPACK product
+    matmul([40, 3], [40, 50], true, false), // Aᵀ·B with a large B: computed as (Bᵀ·A)ᵀ
+    {
+      name: 'one weight transposed at several steps (cached transpose), then replaced',
+      run: () => {
+        const weight = randomTensor(random, [6, 10])
+        const steps = [randomTensor(random, [4, 10]), randomTensor(random, [4, 10])]
+        const f = (w: tf.Tensor) => steps.map((x) => tf.matMul(x, w, false, true).square().sum()).reduce((a, b) => a.add(b))
+        const grad = tf.grad(f)(weight)
+        const next = weight.add(1)
+        const after = f(next)
+        const out = [Array.from(grad.dataSync()), Array.from(after.dataSync())]
+        tf.dispose([weight, ...steps, grad, next, after])
+        return out
+      },
+    },
+    ...(
+      [
+        [[5, 7], [1, 0]],
+        [[2, 5, 3, 4], [0, 2, 1, 3]],
+        [[5, 6, 3], [1, 0, 2]],
+        [[3, 4, 5], [2, 0, 1]],
+        [[2, 3, 4], [2, 1, 0]], // not a swap of two groups: the stock kernel
+        [[9, 13], [1, 0]],
+      ] as [number[], number[]][]
+    ).map(([shape, perm]): Case => {
+      const x = randomTensor(random, shape)
+      const weights = randomTensor(random, perm.map((axis) => shape[axis]!))
+      return {
+        name: `transpose ${shape} by ${perm}`,
+        run: () => {
+          const f = (t: tf.Tensor) => tf.transpose(t, perm).mul(weights).sum()
+          const grad = tf.grad(f)(x)
+          const out = [Array.from(tf.transpose(x, perm).dataSync()), Array.from(grad.dataSync())]
+          grad.dispose()
+          return out
+        },
+      }
+    }),
+    {
+      name: 'slice, unstack and split with their gradients (float32 and int32)',
+      run: () => {
+        const x = randomTensor(random, [4, 5, 6])
+        const ints = tf.tensor3d(Int32Array.from({ length: 120 }, (_, i) => i), [4, 5, 6], 'int32')
+        const weights = randomTensor(random, [2, 3, 4])
+        const f = (t: tf.Tensor) => {
+          const cut = tf.slice(t, [1, 2, 1], [2, 3, 4]).mul(weights).sum()
+          const steps = tf.unstack(t, 1).map((s, i) => s.mul(i + 1).sum())
+          const parts = tf.split(t, [1, 3, 2], 2).map((s, i) => s.square().mul(i + 1).sum())
+          return [cut, ...steps, ...parts].reduce((a, b) => a.add(b))
+        }
+        const grad = tf.grad(f)(x)
+        const out = [
+          Array.from(f(x).dataSync()),
+          Array.from(grad.dataSync()),
+          Array.from(tf.slice(ints, [0, 1, 2], [4, 2, 3]).dataSync()),
+          ...tf.unstack(ints, 2).map((s) => Array.from(s.dataSync())),
+          ...tf.split(ints, 2, 0).map((s) => Array.from(s.dataSync())),
+          Array.from(tf.slice(x, [3, 0, 0], [1, 5, 6]).dataSync()), // contiguous
+        ]
+        tf.dispose([x, ints, grad])
+        return out
+      },
+    },
+    {
+      name: 'gather rows (2-D ids) and sums over leading and trailing axes',
+      run: () => {
+        const x = randomTensor(random, [3, 4, 5])
+        const rows = tf.tensor2d([[2, 0, 2], [1, 1, 0]], [2, 3], 'int32')
+        const f = (t: tf.Tensor) => tf.gather(t, rows).square().sum()
+        const grad = tf.grad(f)(x)
+        const out = [
+          Array.from(tf.gather(x, rows).dataSync()),
+          Array.from(grad.dataSync()),
+          Array.from(tf.sum(x, 0).dataSync()),
+          Array.from(tf.sum(x, [0, 1], true).dataSync()),
+          Array.from(tf.sum(x, [1, 0]).dataSync()),
+          Array.from(tf.sum(x, 2).dataSync()),
+          Array.from(tf.sum(x, 1).dataSync()),
+        ]
+        tf.dispose([x, rows, grad])
+        return out
+      },
+    },
+    ...[0, 0.1].map((smoothing): Case => {
+      const logits = randomTensor(random, [6, 37]).mul(4)
+      const targets = tf.tensor1d([0, 36, 5, 5, 17, 2], 'int32')
+      const mask = tf.tensor1d([1, 1, 0, 1, 1, 1])
+      return {
+        name: `softmax cross-entropy, smoothing ${smoothing} (fused kernel against the composite)`,
+        run: () => {
+          const f = (z: tf.Tensor) => smoothedCrossEntropy(z as tf.Tensor2D, targets, mask, smoothing)
+          const grad = tf.grad(f)(logits)
+          const out = [Array.from(f(logits).dataSync()), Array.from(grad.dataSync())]
+          grad.dispose()
+          return out
+        },
+      }
+    }),
   ]
 }
 
@@ -73,9 +181,58 @@ test('wasm training kernels equal the stock cpu kernels; so does the fast cpu se
 
   registerCpuTrainingKernels()
   await tf.setBackend('cpu')
-  const fast = cases(5)[0]!.run()
-  // Same sums, added in another order: equal up to float32 rounding.
-  assert.ok(maxRelativeDifference(reference[0]!.result, fast) < 1e-6)
+  cases(5).forEach((c, i) => {
+    // Same sums, added in another order: equal up to float32 rounding.
+    const difference = maxRelativeDifference(reference[i]!.result, c.run())
+    assert.ok(difference < 1e-5, `${c.name}: our cpu kernels differ from the stock ones by ${difference}`)
+  })
+})
+
+test('wasm kernels: a bad gather index is refused; transposed weights are freed with their weight', async () => {
+  await selectBackend('wasm')
+  const table = tf.ones([4, 3])
+  assert.throws(() => tf.gather(table, tf.tensor1d([1, 4], 'int32')), /index value 4 is not in \[0, 3\]/)
+  const backend = tf.backend() as unknown as { numDataIds(): number }
+  const x = tf.ones([8, 16])
+  const before = backend.numDataIds()
+  for (let i = 0; i < 20; i++) {
+    const weight = tf.randomNormal([32, 16])
+    tf.tidy(() => [tf.matMul(x, weight, false, true), tf.matMul(x.add(1), weight, false, true)])
+      .forEach((t) => t.dispose())
+    weight.dispose()
+  }
+  assert.equal(backend.numDataIds(), before, 'no tensor data outlives its tensors')
+  tf.dispose([table, x])
+})
+
+test('fused dropout: the same mask on cpu and wasm for a seed, the rate kept, the gradient is the mask', async () => {
+  const run = () => {
+    seedDropout(12345)
+    const x = tf.ones([200, 50])
+    const [value, grad] = tf.tidy(() => {
+      const g = tf.grad((t: tf.Tensor) => dropout(t, 0.25).mul(2).sum())(x)
+      seedDropout(12345)
+      return [dropout(x, 0.25), g]
+    })
+    const out = { value: Array.from(value!.dataSync()), grad: Array.from(grad!.dataSync()) }
+    tf.dispose([x, value!, grad!])
+    return out
+  }
+  registerCpuTrainingKernels()
+  await tf.setBackend('cpu')
+  const onCpu = run()
+  await selectBackend('wasm')
+  const onWasm = run()
+  assert.deepEqual(onWasm.value, onCpu.value)
+  const kept = onWasm.value.filter((v) => v !== 0)
+  assert.ok(kept.every((v) => Math.abs(v - 1 / 0.75) < 1e-6), 'kept units are scaled by 1/(1 − rate)')
+  const keptShare = kept.length / onWasm.value.length
+  assert.ok(Math.abs(keptShare - 0.75) < 0.02, `kept ${keptShare} of the units, expected 0.75`)
+  assert.deepEqual(onWasm.grad, onWasm.value.map((v) => 2 * v), 'gradient: upstream × mask')
+  seedDropout(1)
+  const first = Array.from(dropout(tf.ones([1000]), 0.5).dataSync())
+  const second = Array.from(dropout(tf.ones([1000]), 0.5).dataSync())
+  assert.notDeepEqual(first, second, 'consecutive calls draw fresh masks')
 })
 
 test('the wasm backend runs on every core it is given', async () => {

@@ -1,6 +1,7 @@
 // Multi-head scaled dot-product attention, Vaswani et al. 2017, eq. 1 and §3.2.2:
 // Attention(Q, K, V) = softmax(QKᵀ / √d_k) V;  MultiHead = Concat(head_1..head_h) Wᴼ,  head_i = Attention(QWᵢ^Q, KWᵢ^K, VWᵢ^V).
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import { tidyResult } from '../core/tidy.ts'
 import { Linear } from '../layers/linear.ts'
@@ -75,7 +76,7 @@ export class MultiHeadAttention {
         scores = scores.add(future.mul(maskedScore))
       }
       const weights = tf.softmax(scores) as tf.Tensor4D // [B, h, Tq, Tk]
-      const attended = options.dropout ? tf.dropout(weights, options.dropout) : weights
+      const attended = options.dropout ? dropout(weights, options.dropout) : weights
       const context = tf.matMul(attended, v) // [B, h, Tq, dk]
       const merged = context.transpose([0, 2, 1, 3]).reshape([batch, queryLen, this.dModel]) as tf.Tensor3D
       return { output: this.output.apply(merged), weights }

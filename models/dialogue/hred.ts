@@ -3,6 +3,7 @@
 // z per response from a prior p(z | context) and, in training, a posterior q(z | context, response); the decoder
 // is conditioned on [context; z] and the loss is −log p(response | z, context) + β·KL(q ‖ p).
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import { ParameterStore } from '../core/params.ts'
 import { Random } from '../core/random.ts'
 import { tidyResult } from '../core/tidy.ts'
@@ -96,7 +97,7 @@ export class DialogueModel {
   private encodeUtterances(ids: tf.Tensor2D, mask: tf.Tensor2D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       let x = this.embedding.apply(ids) // [N, L, E]
-      if (training && this.config.dropout > 0) x = tf.dropout(x, this.config.dropout) as tf.Tensor3D
+      if (training && this.config.dropout > 0) x = dropout(x, this.config.dropout) as tf.Tensor3D
       return this.utteranceEncoder.apply(x, mask, training).finals[0]![0]! // [N, dirs·H]
     })
   }
@@ -178,10 +179,10 @@ export class DialogueModel {
       }
       const [rows, length] = inputs.shape
       let embedded = this.embedding.apply(inputs) // [B, T, E]
-      if (training && this.config.dropout > 0) embedded = tf.dropout(embedded, this.config.dropout) as tf.Tensor3D
+      if (training && this.config.dropout > 0) embedded = dropout(embedded, this.config.dropout) as tf.Tensor3D
       const conditioned = tf.concat([embedded, condition.expandDims(1).tile([1, length, 1])], 2) as tf.Tensor3D // [B, T, E + C + Z]
       let outputs = unroll(this.decoderCell, conditioned, batch.tgtInMask, this.initialState(condition)).outputs // [B, T, D]
-      if (training && this.config.dropout > 0) outputs = tf.dropout(outputs, this.config.dropout) as tf.Tensor3D
+      if (training && this.config.dropout > 0) outputs = dropout(outputs, this.config.dropout) as tf.Tensor3D
       const logits = this.output.apply(outputs).reshape([rows, length, this.config.vocab]) as tf.Tensor3D
       return { logits, context, kl, posteriorMean }
     })

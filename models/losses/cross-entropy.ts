@@ -1,13 +1,49 @@
 // Token-level cross-entropy with label smoothing (Szegedy et al. 2016, §7), averaged over real tokens:
 // L = −Σᵢ wᵢ [(1 − ε) log p(yᵢ) + (ε/V) Σᵥ log p(v)],  ∂L/∂logits = wᵢ (softmax − ((1 − ε)·onehot(y) + ε/V)).
-// Written with its own gradient so training keeps one [N, V] tensor for backward instead of five.
+// Written with its own gradient so training keeps one [N, V] tensor for backward instead of five; where the backend
+// has the fused kernels below (main/engine/compute registers them), forward and backward are one pass each.
 import * as tf from '@tensorflow/tfjs'
+
+/** Fused kernel: inputs {logits [N, V], targets [N] int32}, attrs {smoothing} → [per-row loss [N], softmax [N, V]]. */
+export const softmaxCrossEntropyKernel = 'KotobaSoftmaxCrossEntropy'
+/** Its gradient: inputs {probs [N, V], targets [N], weights [N], dy []}, attrs {smoothing} → ∂L/∂logits [N, V]. */
+export const softmaxCrossEntropyGradKernel = 'KotobaSoftmaxCrossEntropyGrad'
 
 type FusedLoss = (logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D) => tf.Scalar
 
 const fusedLosses = new Map<number, FusedLoss>()
 
+/** The loss through the fused kernels: the softmax [N, V] is all backward keeps. */
+const kernelLosses = new Map<number, FusedLoss>()
+
+function kernelLoss(smoothing: number): FusedLoss {
+  let loss = kernelLosses.get(smoothing)
+  if (loss) return loss
+  loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [logits, targets, weights, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
+    const [perRow, probs] = tf.engine().runKernel(softmaxCrossEntropyKernel, { logits, targets }, { smoothing }) as [tf.Tensor1D, tf.Tensor2D]
+    save([probs, targets, weights])
+    return {
+      value: perRow.mul(weights).sum() as tf.Scalar,
+      gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
+        const [savedProbs, savedTargets, savedWeights] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
+        const inputs = { probs: savedProbs, targets: savedTargets, weights: savedWeights, dy }
+        const gradLogits = tf.engine().runKernel(softmaxCrossEntropyGradKernel, inputs, { smoothing }) as tf.Tensor2D // [N, V]
+        return [gradLogits, tf.zerosLike(savedTargets), tf.zerosLike(savedWeights)]
+      },
+    }
+  }) as unknown as FusedLoss
+  kernelLosses.set(smoothing, loss)
+  return loss
+}
+
+const hasFusedKernels = () => {
+  const backend = tf.getBackend()
+  return tf.getKernel(softmaxCrossEntropyKernel, backend) !== undefined && tf.getKernel(softmaxCrossEntropyGradKernel, backend) !== undefined
+}
+
 function fusedLoss(smoothing: number): FusedLoss {
+  if (hasFusedKernels()) return kernelLoss(smoothing)
   let loss = fusedLosses.get(smoothing)
   if (!loss) {
     loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

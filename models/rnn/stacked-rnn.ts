@@ -1,6 +1,7 @@
 // A stack of recurrent layers, each optionally bidirectional (Schuster & Paliwal 1997): forward and
 // backward outputs are concatenated, so a bidirectional layer outputs 2·hidden features.
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { CellType, RecurrentCell, RecurrentState } from './cell.ts'
 import { GruCell } from './gru-cell.ts'
@@ -62,7 +63,7 @@ export class StackedRnn {
       let input = xs
       const finals: RecurrentState[] = []
       for (let layer = 0; layer < this.config.layers; layer++) {
-        if (layer > 0 && training && this.config.dropout > 0) input = tf.dropout(input, this.config.dropout) as tf.Tensor3D
+        if (layer > 0 && training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor3D
         const forward = unroll(this.forward[layer]!, input, mask)
         if (this.config.bidirectional) {
           const backward = unroll(this.backward[layer]!, input, mask, null, true)

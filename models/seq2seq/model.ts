@@ -2,6 +2,7 @@
 // laid out like JoeyNMT's RecurrentEncoder/RecurrentDecoder: a bridge initialises the decoder from the
 // encoder's final states, and input feeding passes the previous attentional vector to the next step.
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import { ParameterStore } from '../core/params.ts'
 import { tidyResult } from '../core/tidy.ts'
 import { Random } from '../core/random.ts'
@@ -115,7 +116,7 @@ export class Seq2SeqModel {
   encode(src: tf.Tensor2D, srcMask: tf.Tensor2D, training = false): DecoderState {
     return tidyResult(() => {
       let embedded = this.srcEmbedding.apply(src) // [B, S, E]
-      if (training && this.config.dropout > 0) embedded = tf.dropout(embedded, this.config.dropout) as tf.Tensor3D
+      if (training && this.config.dropout > 0) embedded = dropout(embedded, this.config.dropout) as tf.Tensor3D
       const { outputs, finals } = this.encoder.apply(embedded, srcMask, training) // [B, S, encSize]
       const components = this.config.cell === 'lstm' ? 2 : 1
       const layers: RecurrentState[] = []
@@ -135,11 +136,11 @@ export class Seq2SeqModel {
   step(previous: tf.Tensor1D, state: DecoderState, training = false): StepOutput {
     return tidyResult(() => {
       let input: tf.Tensor2D = this.tgtEmbedding.apply(previous.expandDims(1) as tf.Tensor2D).squeeze([1]) // [B, E]
-      if (training && this.config.dropout > 0) input = tf.dropout(input, this.config.dropout) as tf.Tensor2D
+      if (training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor2D
       if (state.feed) input = tf.concat([input, state.feed], 1) // [B, E + H]
       const layers: RecurrentState[] = []
       this.decoderCells.forEach((cell, layer) => {
-        if (layer > 0 && training && this.config.dropout > 0) input = tf.dropout(input, this.config.dropout) as tf.Tensor2D
+        if (layer > 0 && training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor2D
         const next = cell.step(input, state.layers[layer]!)
         layers.push(next)
         input = next[0]!
@@ -151,7 +152,7 @@ export class Seq2SeqModel {
         attended = this.attention.attend(top, state.keys!, state.memory, state.srcMask)
         attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 1))) as tf.Tensor2D // Luong eq. 5
       }
-      const dropped = training && this.config.dropout > 0 ? (tf.dropout(attentional, this.config.dropout) as tf.Tensor2D) : attentional
+      const dropped = training && this.config.dropout > 0 ? (dropout(attentional, this.config.dropout) as tf.Tensor2D) : attentional
       const logits = this.output.apply(dropped) // [B, V]
       return {
         logits,
@@ -184,10 +185,10 @@ export class Seq2SeqModel {
   private forwardParallel(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training: boolean): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
     return tidyResult(() => {
       const state = this.encode(src, srcMask, training)
-      const dropout = (t: tf.Tensor3D) => (training && this.config.dropout > 0 ? (tf.dropout(t, this.config.dropout) as tf.Tensor3D) : t)
-      let input = dropout(this.tgtEmbedding.apply(tgtIn)) // [B, T, E]
+      const drop = (t: tf.Tensor3D) => (training && this.config.dropout > 0 ? dropout(t, this.config.dropout) : t)
+      let input = drop(this.tgtEmbedding.apply(tgtIn)) // [B, T, E]
       this.decoderCells.forEach((cell, layer) => {
-        if (layer > 0) input = dropout(input)
+        if (layer > 0) input = drop(input)
         input = unroll(cell, input, null, state.layers[layer]!).outputs // [B, T, H]
       })
       const top = input
@@ -198,7 +199,7 @@ export class Seq2SeqModel {
         weights = attended.weights
         attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 2))) as tf.Tensor3D // Luong eq. 5
       }
-      return { logits: this.output.apply(dropout(attentional)), attention: weights }
+      return { logits: this.output.apply(drop(attentional)), attention: weights }
     })
   }
 

@@ -1,5 +1,6 @@
 // Position-wise feed-forward network, Vaswani et al. 2017 eq. 2: FFN(x) = max(0, xW₁ + b₁)W₂ + b₂.
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import { Linear } from '../layers/linear.ts'
 
@@ -12,10 +13,10 @@ export class FeedForward {
     this.outer = new Linear(params, `${name}/outer`, dFF, dModel)
   }
 
-  apply(x: tf.Tensor3D, dropout: number): tf.Tensor3D {
+  apply(x: tf.Tensor3D, dropoutRate: number): tf.Tensor3D {
     return tf.tidy(() => {
       let hidden = tf.relu(this.inner.apply(x)) // [B, T, dFF]
-      if (dropout > 0) hidden = tf.dropout(hidden, dropout) as tf.Tensor3D
+      if (dropoutRate > 0) hidden = dropout(hidden, dropoutRate)
       return this.outer.apply(hidden) // [B, T, dModel]
     })
   }

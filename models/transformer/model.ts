@@ -1,6 +1,7 @@
 // Transformer encoder-decoder, Vaswani et al. 2017 (as in the Annotated Transformer): embeddings scaled
 // by √d_model plus positions, N encoder and N decoder layers, a linear output over the target vocabulary.
 import * as tf from '@tensorflow/tfjs'
+import { dropout } from '../layers/dropout.ts'
 import { ParameterStore } from '../core/params.ts'
 import { Random } from '../core/random.ts'
 import { tidyResult } from '../core/tidy.ts'
@@ -73,7 +74,7 @@ export class TransformerModel {
     if (offset + length > this.config.maxLength) throw new Error(`sequence of ${offset + length} tokens exceeds maxLength ${this.config.maxLength}`)
     const scaled = embedding.apply(ids).mul(Math.sqrt(this.config.dModel)) // [B, L, d]
     const withPositions = scaled.add(this.positions.slice([offset, 0], [length, this.config.dModel])) as tf.Tensor3D
-    return training && this.config.dropout > 0 ? (tf.dropout(withPositions, this.config.dropout) as tf.Tensor3D) : withPositions
+    return training && this.config.dropout > 0 ? (dropout(withPositions, this.config.dropout) as tf.Tensor3D) : withPositions
   }
 
   private layerOptions(training: boolean): LayerOptions {

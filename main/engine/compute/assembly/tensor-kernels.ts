@@ -1,0 +1,311 @@
+// Training kernels for the TensorFlow.js wasm backend, compiled to WebAssembly with SIMD. The module imports the
+// backend's own memory, so it reads and writes tensors where they lie; it has no data of its own and never
+// allocates. Addresses are byte offsets of float32/int32 tensors; the host checks shapes.
+
+// ---- exp, four lanes at a time (Cephes-style: 2^n · e^r with |r| ≤ ln2/2, degree-6 Taylor, rel. error < 2e-7)
+
+const LOG2E: f32 = 1.44269504
+const LN2_HI: f32 = 0.693359375
+const LN2_LO: f32 = -2.12194440e-4
+const EXP_MIN: f32 = -87.33 // below this e^x underflows float32's normal range
+const EXP_MAX: f32 = 88.72
+
+// @ts-ignore: decorator
+@inline function expLanes(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN))
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)))
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)))
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)))
+  let p = f32x4.splat(1.0 / 720.0)
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0))
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23) // 2^n as float bits
+  return f32x4.mul(p, scale)
+}
+
+// @ts-ignore: decorator
+@inline function expScalar(x: f32): f32 {
+  return f32x4.extract_lane(expLanes(f32x4.splat(x)), 0)
+}
+
+// ---- softmax cross-entropy with label smoothing (Szegedy et al. 2016, §7), one pass over the logits per row
+
+/**
+ * Per row i of logits [rows, vocab]: probs[i] = softmax(z), and
+ * losses[i] = logsumexp(z) − (1 − ε)·z[yᵢ] − (ε/V)·Σᵥ z[v]  (= −(1 − ε) log p(yᵢ) − (ε/V) Σᵥ log p(v)).
+ */
+export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, vocab: i32, smoothing: f32, probs: usize, losses: usize): void {
+  const vectorEnd = vocab & ~3
+  const rowBytes = <usize>vocab << 2
+  for (let row = 0; row < rows; row++) {
+    const z = logits + <usize>row * rowBytes
+    const p = probs + <usize>row * rowBytes
+    // max and Σz
+    let maxLanes = f32x4.splat(-Infinity)
+    let sumLanes = f32x4.splat(0)
+    let v = 0
+    for (; v < vectorEnd; v += 4) {
+      const lanes = v128.load(z + (<usize>v << 2))
+      maxLanes = f32x4.max(maxLanes, lanes)
+      sumLanes = f32x4.add(sumLanes, lanes)
+    }
+    let rowMax = max(max(f32x4.extract_lane(maxLanes, 0), f32x4.extract_lane(maxLanes, 1)), max(f32x4.extract_lane(maxLanes, 2), f32x4.extract_lane(maxLanes, 3)))
+    let sumLogits = <f64>f32x4.extract_lane(sumLanes, 0) + <f64>f32x4.extract_lane(sumLanes, 1) + <f64>f32x4.extract_lane(sumLanes, 2) + <f64>f32x4.extract_lane(sumLanes, 3)
+    for (; v < vocab; v++) {
+      const value = load<f32>(z + (<usize>v << 2))
+      rowMax = max(rowMax, value)
+      sumLogits += value
+    }
+    // e^(z − max) into probs, and their sum
+    const maxSplat = f32x4.splat(rowMax)
+    let expLanesSum = f32x4.splat(0)
+    v = 0
+    for (; v < vectorEnd; v += 4) {
+      const e = expLanes(f32x4.sub(v128.load(z + (<usize>v << 2)), maxSplat))
+      v128.store(p + (<usize>v << 2), e)
+      expLanesSum = f32x4.add(expLanesSum, e)
+    }
+    let expSum = <f64>f32x4.extract_lane(expLanesSum, 0) + <f64>f32x4.extract_lane(expLanesSum, 1) + <f64>f32x4.extract_lane(expLanesSum, 2) + <f64>f32x4.extract_lane(expLanesSum, 3)
+    for (; v < vocab; v++) {
+      const e = expScalar(load<f32>(z + (<usize>v << 2)) - rowMax)
+      store<f32>(p + (<usize>v << 2), e)
+      expSum += e
+    }
+    const inverse = f32x4.splat(<f32>(1.0 / expSum))
+    v = 0
+    for (; v < vectorEnd; v += 4) v128.store(p + (<usize>v << 2), f32x4.mul(v128.load(p + (<usize>v << 2)), inverse))
+    for (; v < vocab; v++) store<f32>(p + (<usize>v << 2), load<f32>(p + (<usize>v << 2)) * f32x4.extract_lane(inverse, 0))
+    const target = load<i32>(targets + (<usize>row << 2))
+    const logSumExp = <f64>rowMax + Math.log(expSum)
+    const loss = logSumExp - (1.0 - <f64>smoothing) * <f64>load<f32>(z + (<usize>target << 2)) - (<f64>smoothing / <f64>vocab) * sumLogits
+    store<f32>(losses + (<usize>row << 2), <f32>loss)
+  }
+}
+
+/** ∂L/∂z = scaleᵢ · (probs − (1 − ε)·onehot(yᵢ) − ε/V), scaleᵢ = weights[i]·dy. */
+export function softmaxCrossEntropyGrad(probs: usize, targets: usize, weights: usize, dy: f32, rows: i32, vocab: i32, smoothing: f32, out: usize): void {
+  const vectorEnd = vocab & ~3
+  const rowBytes = <usize>vocab << 2
+  const uniform = smoothing / <f32>vocab
+  for (let row = 0; row < rows; row++) {
+    const p = probs + <usize>row * rowBytes
+    const g = out + <usize>row * rowBytes
+    const scale = load<f32>(weights + (<usize>row << 2)) * dy
+    const scaleSplat = f32x4.splat(scale)
+    const uniformSplat = f32x4.splat(uniform)
+    let v = 0
+    for (; v < vectorEnd; v += 4) {
+      v128.store(g + (<usize>v << 2), f32x4.mul(f32x4.sub(v128.load(p + (<usize>v << 2)), uniformSplat), scaleSplat))
+    }
+    for (; v < vocab; v++) store<f32>(g + (<usize>v << 2), (load<f32>(p + (<usize>v << 2)) - uniform) * scale)
+    const target = load<i32>(targets + (<usize>row << 2))
+    const at = g + (<usize>target << 2)
+    store<f32>(at, load<f32>(at) - (1 - smoothing) * scale)
+  }
+}
+
+// ---- batched matrix product C[b] = A[b] · B[b], row-major, untransposed
+
+// @ts-ignore: decorator
+@inline function rows4cols8(a: usize, b: usize, c: usize, k: i32, n: i32): void {
+  const aRow = <usize>k << 2
+  const bRow = <usize>n << 2
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0)
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0)
+  for (let p = 0; p < k; p++) {
+    const bp = b + <usize>p * bRow
+    const b0 = v128.load(bp)
+    const b1 = v128.load(bp, 16)
+    const ap = a + (<usize>p << 2)
+    const a0 = v128.load32_splat(ap)
+    const a1 = v128.load32_splat(ap + aRow)
+    const a2 = v128.load32_splat(ap + 2 * aRow)
+    const a3 = v128.load32_splat(ap + 3 * aRow)
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1))
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1))
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1))
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1))
+  }
+  v128.store(c, c00); v128.store(c, c01, 16)
+  v128.store(c + bRow, c10); v128.store(c + bRow, c11, 16)
+  v128.store(c + 2 * bRow, c20); v128.store(c + 2 * bRow, c21, 16)
+  v128.store(c + 3 * bRow, c30); v128.store(c + 3 * bRow, c31, 16)
+}
+
+// @ts-ignore: decorator
+@inline function rows1cols8(a: usize, b: usize, c: usize, k: i32, n: i32): void {
+  const bRow = <usize>n << 2
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0)
+  for (let p = 0; p < k; p++) {
+    const bp = b + <usize>p * bRow
+    const a0 = v128.load32_splat(a + (<usize>p << 2))
+    c0 = f32x4.add(c0, f32x4.mul(a0, v128.load(bp)))
+    c1 = f32x4.add(c1, f32x4.mul(a0, v128.load(bp, 16)))
+  }
+  v128.store(c, c0); v128.store(c, c1, 16)
+}
+
+/** One row of C from column `from` to n: four columns per vector, then one at a time. */
+// @ts-ignore: decorator
+@inline function rowTail(a: usize, b: usize, c: usize, k: i32, n: i32, from: i32): void {
+  const bRow = <usize>n << 2
+  let j = from
+  for (; j + 4 <= n; j += 4) {
+    let acc = f32x4.splat(0)
+    for (let p = 0; p < k; p++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(a + (<usize>p << 2)), v128.load(b + <usize>p * bRow + (<usize>j << 2))))
+    v128.store(c + (<usize>j << 2), acc)
+  }
+  for (; j < n; j++) {
+    let acc: f32 = 0
+    for (let p = 0; p < k; p++) acc += load<f32>(a + (<usize>p << 2)) * load<f32>(b + <usize>p * bRow + (<usize>j << 2))
+    store<f32>(c + (<usize>j << 2), acc)
+  }
+}
+
+/** C[b] = A[b]·B[b] for A [batch, m, k], B [batch, k, n], C [batch, m, n]; a stride of 0 broadcasts one matrix. */
+export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k: i32, n: i32, aStride: i32, bStride: i32): void {
+  const aRow = <usize>k << 2
+  const cRow = <usize>n << 2
+  const colsEnd = n & ~7
+  for (let item = 0; item < batch; item++) {
+    const aItem = a + <usize>item * (<usize>aStride << 2)
+    const bItem = b + <usize>item * (<usize>bStride << 2)
+    const cItem = c + <usize>item * <usize>m * cRow
+    let i = 0
+    for (; i + 4 <= m; i += 4) {
+      const ai = aItem + <usize>i * aRow
+      const ci = cItem + <usize>i * cRow
+      for (let j = 0; j < colsEnd; j += 8) rows4cols8(ai, bItem + (<usize>j << 2), ci + (<usize>j << 2), k, n)
+      if (colsEnd < n) for (let r = 0; r < 4; r++) rowTail(ai + <usize>r * aRow, bItem, ci + <usize>r * cRow, k, n, colsEnd)
+    }
+    for (; i < m; i++) {
+      const ai = aItem + <usize>i * aRow
+      const ci = cItem + <usize>i * cRow
+      for (let j = 0; j < colsEnd; j += 8) rows1cols8(ai, bItem + (<usize>j << 2), ci + (<usize>j << 2), k, n)
+      if (colsEnd < n) rowTail(ai, bItem, ci, k, n, colsEnd)
+    }
+  }
+}
+
+// ---- swapping two adjacent groups of axes: x [outer, rows, cols, inner] → out [outer, cols, rows, inner]
+
+const TILE = 32
+
+/** out [cols, rows] = xᵀ for x [rows, cols]: 32×32 tiles of 4×4 SIMD blocks, the ragged edges one at a time. */
+function transposeMatrix(x: usize, out: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2
+  const outRowBytes = <usize>rows << 2
+  const rows4 = rows & ~3
+  const cols4 = cols & ~3
+  for (let r0 = 0; r0 < rows4; r0 += TILE) {
+    const rEnd = min(r0 + TILE, rows4)
+    for (let c0 = 0; c0 < cols4; c0 += TILE) {
+      const cEnd = min(c0 + TILE, cols4)
+      for (let r = r0; r < rEnd; r += 4) {
+        for (let c = c0; c < cEnd; c += 4) {
+          const from = x + <usize>r * rowBytes + (<usize>c << 2)
+          const x0 = v128.load(from)
+          const x1 = v128.load(from + rowBytes)
+          const x2 = v128.load(from + 2 * rowBytes)
+          const x3 = v128.load(from + 3 * rowBytes)
+          const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5)
+          const t1 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7)
+          const t2 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5)
+          const t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7)
+          const to = out + <usize>c * outRowBytes + (<usize>r << 2)
+          v128.store(to, v128.shuffle<i64>(t0, t2, 0, 2))
+          v128.store(to + outRowBytes, v128.shuffle<i64>(t0, t2, 1, 3))
+          v128.store(to + 2 * outRowBytes, v128.shuffle<i64>(t1, t3, 0, 2))
+          v128.store(to + 3 * outRowBytes, v128.shuffle<i64>(t1, t3, 1, 3))
+        }
+      }
+    }
+  }
+  // The last rows % 4 rows, and the last cols % 4 columns of the rest.
+  for (let r = rows4; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<u32>(out + <usize>c * outRowBytes + (<usize>r << 2), load<u32>(x + <usize>r * rowBytes + (<usize>c << 2)))
+  }
+  for (let r = 0; r < rows4; r++) {
+    for (let c = cols4; c < cols; c++) store<u32>(out + <usize>c * outRowBytes + (<usize>r << 2), load<u32>(x + <usize>r * rowBytes + (<usize>c << 2)))
+  }
+}
+
+/** Covers a matrix transpose (inner = 1) and moving attention heads (inner = head size); 32-bit elements. */
+export function swapAxes(x: usize, out: usize, outer: i32, rows: i32, cols: i32, inner: i32): void {
+  const innerBytes = <usize>inner << 2
+  const block = rows * cols
+  if (inner == 1) {
+    for (let o = 0; o < outer; o++) {
+      transposeMatrix(x + (<usize>o * <usize>block << 2), out + (<usize>o * <usize>block << 2), rows, cols)
+    }
+    return
+  }
+  for (let o = 0; o < outer; o++) {
+    const xo = x + <usize>o * <usize>block * innerBytes
+    const oo = out + <usize>o * <usize>block * innerBytes
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        memory.copy(oo + (<usize>c * <usize>rows + <usize>r) * innerBytes, xo + (<usize>r * <usize>cols + <usize>c) * innerBytes, innerBytes)
+      }
+    }
+  }
+}
+
+// ---- reductions over leading axes: out[j] = Σᵢ x[i, j] for x [outer, inner]
+
+/** The bias gradient of a dense layer (Σ over its rows); the stock kernel transposes the whole input first. */
+export function sumOuter(x: usize, out: usize, outer: i32, inner: i32): void {
+  const vectorEnd = inner & ~3
+  memory.fill(out, 0, <usize>inner << 2)
+  for (let i = 0; i < outer; i++) {
+    const row = x + ((<usize>i * <usize>inner) << 2)
+    let j = 0
+    for (; j < vectorEnd; j += 4) {
+      const at = out + (<usize>j << 2)
+      v128.store(at, f32x4.add(v128.load(at), v128.load(row + (<usize>j << 2))))
+    }
+    for (; j < inner; j++) {
+      const at = out + (<usize>j << 2)
+      store<f32>(at, load<f32>(at) + load<f32>(row + (<usize>j << 2)))
+    }
+  }
+}
+
+// ---- dropout (Srivastava et al. 2014): y = x · mask, mask = keep ? 1/(1 − rate) : 0
+
+/** A counter-based hash (lowbias32, Wellons 2018) of seed + index: each element's draw needs no state. */
+// @ts-ignore: decorator
+@inline function hashLanes(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16))
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d))
+  x = v128.xor(x, i32x4.shr_u(x, 15))
+  x = i32x4.mul(x, i32x4.splat(0x846ca68b))
+  return v128.xor(x, i32x4.shr_u(x, 16))
+}
+
+/** Keeps element i where hash(seed + i) ≥ threshold (threshold = rate·2³², unsigned). */
+export function dropout(x: usize, out: usize, mask: usize, count: i32, seed: i32, threshold: u32, scale: f32): void {
+  const vectorEnd = count & ~3
+  const thresholdSplat = i32x4.splat(threshold)
+  const scaleSplat = f32x4.splat(scale)
+  let index = i32x4(seed, seed + 1, seed + 2, seed + 3)
+  const step = i32x4.splat(4)
+  let i = 0
+  for (; i < vectorEnd; i += 4) {
+    const keep = i32x4.ge_u(hashLanes(index), thresholdSplat) // all ones where kept
+    const m = v128.and(keep, scaleSplat)
+    v128.store(mask + (<usize>i << 2), m)
+    v128.store(out + (<usize>i << 2), f32x4.mul(v128.load(x + (<usize>i << 2)), m))
+    index = i32x4.add(index, step)
+  }
+  for (; i < count; i++) {
+    const keep = i32x4.extract_lane(i32x4.ge_u(hashLanes(i32x4.splat(seed + i)), thresholdSplat), 0)
+    const m = keep != 0 ? scale : <f32>0
+    store<f32>(mask + (<usize>i << 2), m)
+    store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * m)
+  }
+}

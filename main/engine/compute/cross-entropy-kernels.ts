@@ -1,0 +1,117 @@
+// The fused softmax cross-entropy kernels models/losses/cross-entropy.ts runs where a backend has them: one pass
+// over the [N, V] logits forward (probabilities and per-row losses) and one backward, instead of ~10 kernels.
+import * as tf from '@tensorflow/tfjs'
+import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../../models/losses/cross-entropy.ts'
+import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+
+type TensorInfo = tf.TensorInfo
+type Values = Float32Array | Int32Array
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values: Values } }
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Values): TensorInfo
+}
+
+/** Plain-JavaScript twin of the SIMD kernel in assembly/tensor-kernels.ts. */
+function softmaxCrossEntropy(logits: Values, targets: Values, rows: number, vocab: number, smoothing: number, probs: Float32Array, losses: Float32Array): void {
+  for (let row = 0; row < rows; row++) {
+    const start = row * vocab
+    let max = -Infinity
+    let sumLogits = 0
+    for (let v = start; v < start + vocab; v++) {
+      max = Math.max(max, logits[v]!)
+      sumLogits += logits[v]!
+    }
+    let expSum = 0
+    for (let v = start; v < start + vocab; v++) expSum += probs[v] = Math.exp(logits[v]! - max)
+    for (let v = start; v < start + vocab; v++) probs[v]! /= expSum
+    const logSumExp = max + Math.log(expSum)
+    losses[row] = logSumExp - (1 - smoothing) * logits[start + targets[row]!]! - (smoothing / vocab) * sumLogits
+  }
+}
+
+function softmaxCrossEntropyGrad(probs: Values, targets: Values, weights: Values, dy: number, rows: number, vocab: number, smoothing: number, out: Float32Array): void {
+  const uniform = smoothing / vocab
+  for (let row = 0; row < rows; row++) {
+    const scale = weights[row]! * dy
+    const start = row * vocab
+    for (let v = start; v < start + vocab; v++) out[v] = (probs[v]! - uniform) * scale
+    out[start + targets[row]!]! -= (1 - smoothing) * scale
+  }
+}
+
+interface ForwardInputs {
+  logits: TensorInfo
+  targets: TensorInfo
+}
+interface GradInputs {
+  probs: TensorInfo
+  targets: TensorInfo
+  weights: TensorInfo
+  dy: TensorInfo
+}
+const smoothingOf = (attrs: unknown) => (attrs as { smoothing: number }).smoothing
+
+function checkTargets(targets: Values, vocab: number): void {
+  for (const target of targets) {
+    if (!(target >= 0 && target < vocab)) throw new Error(`cross-entropy: target id ${target} is outside the vocabulary of ${vocab}`)
+  }
+}
+
+export function registerCpuCrossEntropyKernels(): void {
+  for (const kernelName of [softmaxCrossEntropyKernel, softmaxCrossEntropyGradKernel]) {
+    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu')
+  }
+  tf.registerKernel({
+    kernelName: softmaxCrossEntropyKernel,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { logits, targets } = inputs as unknown as ForwardInputs
+      const cpu = backend as unknown as CpuBackendLike
+      const [rows, vocab] = logits.shape as [number, number]
+      const probs = new Float32Array(rows * vocab)
+      const losses = new Float32Array(rows)
+      const targetIds = cpu.data.get(targets.dataId).values
+      checkTargets(targetIds, vocab)
+      softmaxCrossEntropy(cpu.data.get(logits.dataId).values, targetIds, rows, vocab, smoothingOf(attrs), probs, losses)
+      return [cpu.makeTensorInfo([rows], 'float32', losses), cpu.makeTensorInfo([rows, vocab], 'float32', probs)]
+    },
+  })
+  tf.registerKernel({
+    kernelName: softmaxCrossEntropyGradKernel,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { probs, targets, weights, dy } = inputs as unknown as GradInputs
+      const cpu = backend as unknown as CpuBackendLike
+      const [rows, vocab] = probs.shape as [number, number]
+      const out = new Float32Array(rows * vocab)
+      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
+      softmaxCrossEntropyGrad(values(probs), values(targets), values(weights), values(dy)[0]!, rows, vocab, smoothingOf(attrs), out)
+      return cpu.makeTensorInfo([rows, vocab], 'float32', out)
+    },
+  })
+}
+
+export function registerWasmCrossEntropyKernels(): void {
+  replaceWasmKernel(softmaxCrossEntropyKernel, ({ inputs, backend, attrs }) => {
+    const { logits, targets } = inputs as unknown as ForwardInputs
+    const wasm = backend as unknown as WasmBackendLike
+    const [rows, vocab] = logits.shape as [number, number]
+    checkTargets(wasm.typedArrayFromHeap(targets) as Int32Array, vocab)
+    const losses = wasm.makeOutput([rows], 'float32')
+    const probs = wasm.makeOutput([rows, vocab], 'float32')
+    const address = (info: TensorInfo) => heapAddress(wasm, info)
+    tensorKernels(wasm).softmaxCrossEntropy(address(logits), address(targets), rows, vocab, smoothingOf(attrs), address(probs), address(losses))
+    return [losses, probs]
+  })
+  replaceWasmKernel(softmaxCrossEntropyGradKernel, ({ inputs, backend, attrs }) => {
+    const { probs, targets, weights, dy } = inputs as unknown as GradInputs
+    const wasm = backend as unknown as WasmBackendLike
+    const [rows, vocab] = probs.shape as [number, number]
+    const out = wasm.makeOutput([rows, vocab], 'float32')
+    const address = (info: TensorInfo) => heapAddress(wasm, info)
+    const dyValue = wasm.typedArrayFromHeap(dy)[0]!
+    tensorKernels(wasm).softmaxCrossEntropyGrad(address(probs), address(targets), address(weights), dyValue, rows, vocab, smoothingOf(attrs), address(out))
+    return out
+  })
+}

@@ -1,0 +1,64 @@
+// What our kernels use of @tensorflow/tfjs-backend-wasm 4.22's backend object, and our SIMD tensor kernels
+// (assembly/tensor-kernels.ts) instantiated over the backend's own memory, so they work on tensors in place.
+import * as tf from '@tensorflow/tfjs'
+import { tensorKernelsBase64, tensorKernelsSharedBase64 } from './tensor-kernels-wasm.ts'
+
+type TensorInfo = tf.TensorInfo
+
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array
+  disposeData(dataId: object, force?: boolean): boolean
+  incRef(dataId: object): void
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } }
+}
+
+/** A kernel that may hand an input it does not cover to the kernel it replaced. */
+export type WasmKernel = (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelFunc) => TensorInfo | TensorInfo[]
+
+/** Registers kernelFunc for the wasm backend in place of the stock kernel (once: a second call keeps the first). */
+export function replaceWasmKernel(kernelName: string, kernelFunc: WasmKernel): void {
+  const stock = tf.getKernel(kernelName, 'wasm')
+  if ((stock as { ours?: boolean } | undefined)?.ours) return
+  if (stock) tf.unregisterKernel(kernelName, 'wasm')
+  const fallback: tf.KernelFunc = stock
+    ? stock.kernelFunc
+    : () => {
+        throw new Error(`${kernelName}: no stock wasm kernel for this input`)
+      }
+  tf.registerKernel({ ...stock, kernelName, backendName: 'wasm', ours: true, kernelFunc: (args) => kernelFunc(args, fallback) } as tf.KernelConfig)
+}
+
+/** The byte address of a tensor's data in the wasm heap. */
+export function heapAddress(backend: WasmBackendLike, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId)
+  if (!data) throw new Error('wasm kernels: tensor data not found on the wasm backend')
+  return data.memoryOffset
+}
+
+export interface TensorKernels {
+  softmaxCrossEntropy(logits: number, targets: number, rows: number, vocab: number, smoothing: number, probs: number, losses: number): void
+  softmaxCrossEntropyGrad(probs: number, targets: number, weights: number, dy: number, rows: number, vocab: number, smoothing: number, out: number): void
+  batchMatMul(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, aStride: number, bStride: number): void
+  swapAxes(x: number, out: number, outer: number, rows: number, cols: number, inner: number): void
+  sumOuter(x: number, out: number, outer: number, inner: number): void
+  dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
+}
+
+const instances = new WeakMap<WebAssembly.Memory, TensorKernels>()
+
+/** The SIMD kernels over this backend's memory (shared when the backend runs threads), instantiated once. */
+export function tensorKernels(backend: WasmBackendLike): TensorKernels {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory
+  if (!memory) throw new Error('wasm kernels: the wasm backend does not expose its memory')
+  let kernels = instances.get(memory)
+  if (!kernels) {
+    const shared = memory.buffer instanceof SharedArrayBuffer
+    const bytes = Buffer.from(shared ? tensorKernelsSharedBase64 : tensorKernelsBase64, 'base64')
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+    kernels = instance.exports as unknown as TensorKernels
+    instances.set(memory, kernels)
+  }
+  return kernels
+}
