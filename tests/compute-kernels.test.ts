@@ -8,6 +8,7 @@ import { registerCpuTrainingKernels } from '../main/engine/compute/training-kern
 import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
+import { lstmGates } from '../models/rnn/lstm-gates.ts'
 
 type Case = { name: string; run: () => number[][] }
 
@@ -144,6 +145,25 @@ function cases(seed: number): Case[] {
         return out
       },
     },
+    ...[6, 8].map((hidden): Case => {
+      const z = randomTensor(random, [3, 4 * hidden]).mul(3)
+      const c = randomTensor(random, [3, hidden])
+      const [wh, wc] = [randomTensor(random, [3, hidden]), randomTensor(random, [3, hidden])]
+      return {
+        name: `LSTM gates, hidden ${hidden} (fused kernel against the composite)`,
+        run: () => {
+          const f = (zt: tf.Tensor, ct: tf.Tensor) => {
+            const [h, cNext] = lstmGates(zt as tf.Tensor2D, ct as tf.Tensor2D)
+            return h.mul(wh).sum().add(cNext.mul(wc).sum()) // gradient flows in through h' and c'
+          }
+          const [gz, gc] = tf.grads(f)([z, c])
+          const [h, cNext] = lstmGates(z as tf.Tensor2D, c as tf.Tensor2D)
+          const out = [Array.from(h.dataSync()), Array.from(cNext.dataSync()), Array.from(gz!.dataSync()), Array.from(gc!.dataSync())]
+          tf.dispose([gz!, gc!, h, cNext])
+          return out
+        },
+      }
+    }),
     ...[0, 0.1].map((smoothing): Case => {
       const logits = randomTensor(random, [6, 37]).mul(4)
       const targets = tf.tensor1d([0, 36, 5, 5, 17, 2], 'int32')

@@ -248,9 +248,10 @@ test('projector files with metadata columns (e.g. part of speech) read back: wor
   assert.throws(() => fromProjectorTsv('1\t2\n', 'word\tpos\na\n'), /metadata.tsv line 2: 1 columns, the header has 2/)
 })
 
-test('the committed kernel is the compiled AssemblyScript source', () => {
-  const output = execFileSync(process.execPath, ['scripts/build-w2v-kernel.mjs', '--check'], { encoding: 'utf8' })
-  assert.match(output, /up to date/)
+test('the committed WebAssembly kernels (word2vec, tensor kernels) are the compiled AssemblyScript sources', () => {
+  const output = execFileSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--check'], { encoding: 'utf8' })
+  assert.match(output, /models\/word2vec\/kernel-wasm.ts is up to date/)
+  assert.match(output, /main\/engine\/compute\/tensor-kernels-wasm.ts is up to date/)
 })
 
 test('Procrustes alignment recovers a rotation or reflection, scale and shift of a projection (2-D and 3-D)', () => {

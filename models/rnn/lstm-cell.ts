@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
 import type { RecurrentState } from './cell.ts'
+import { lstmGates } from './lstm-gates.ts'
 import { ProjectedCell } from './projected-cell.ts'
 
 export class LstmCell extends ProjectedCell {
@@ -29,11 +30,8 @@ export class LstmCell extends ProjectedCell {
 
   stepProjected(projected: tf.Tensor2D, [h, c]: RecurrentState): RecurrentState {
     return tf.tidy(() => {
-      const z = projected.add(tf.matMul(h!, this.recurrentKernel)) // [B, 4H]
-      const [i, f, g, o] = tf.split(z, 4, 1) as tf.Tensor2D[] // each [B, H]
-      const cNext = tf.sigmoid(f!).mul(c!).add(tf.sigmoid(i!).mul(tf.tanh(g!))) as tf.Tensor2D
-      const hNext = tf.sigmoid(o!).mul(tf.tanh(cNext)) as tf.Tensor2D
-      return [hNext, cNext]
+      const z = projected.add(tf.matMul(h!, this.recurrentKernel)) as tf.Tensor2D // [B, 4H]
+      return lstmGates(z, c!) // [B, H] each
     })
   }
 }

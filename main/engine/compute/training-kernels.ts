@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
+import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { registerWasmMatMulKernels } from './wasm-matmul.ts'
 import { registerWasmRowKernels } from './wasm-rows.ts'
@@ -55,6 +56,7 @@ export function registerCpuTrainingKernels(): void {
   })
   registerCpuCrossEntropyKernels()
   registerCpuDropoutKernel()
+  registerCpuLstmKernels()
 }
 
 export function registerWasmTrainingKernels(): void {
@@ -74,4 +76,5 @@ export function registerWasmTrainingKernels(): void {
   registerWasmRowKernels()
   registerWasmCrossEntropyKernels()
   registerWasmDropoutKernel()
+  registerWasmLstmKernels()
 }

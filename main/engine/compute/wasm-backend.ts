@@ -43,6 +43,8 @@ export interface TensorKernels {
   batchMatMul(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, aStride: number, bStride: number): void
   swapAxes(x: number, out: number, outer: number, rows: number, cols: number, inner: number): void
   sumOuter(x: number, out: number, outer: number, inner: number): void
+  lstmCell(z: number, c: number, h: number, cNext: number, gates: number, batch: number, hidden: number): void
+  lstmCellGrad(dh: number, dc: number, gates: number, c: number, cNext: number, dz: number, dcPrev: number, batch: number, hidden: number): void
   dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
 }
 

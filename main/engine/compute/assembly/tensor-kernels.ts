@@ -309,3 +309,112 @@ export function dropout(x: usize, out: usize, mask: usize, count: i32, seed: i32
     store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * m)
   }
 }
+
+// ---- the LSTM cell's gates (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000)
+// z [B, 4H] = [i f g o] pre-activations; c' = σ(f)⊙c + σ(i)⊙tanh(g); h' = σ(o)⊙tanh(c').
+
+// @ts-ignore: decorator
+@inline function sigmoidLanes(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expLanes(f32x4.neg(x))))
+}
+
+// @ts-ignore: decorator
+@inline function tanhLanes(x: v128): v128 {
+  // tanh(x) = 2σ(2x) − 1
+  return f32x4.sub(f32x4.mul(f32x4.splat(2), sigmoidLanes(f32x4.add(x, x))), f32x4.splat(1))
+}
+
+/** Forward: h' and c' [B, H], and the activated gates [B, 4H] (σ(i), σ(f), tanh(g), σ(o)) for the backward pass. */
+export function lstmCell(z: usize, c: usize, h: usize, cNext: usize, gates: usize, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2
+  for (let b = 0; b < batch; b++) {
+    const zRow = z + <usize>b * 4 * gateBytes
+    const gRow = gates + <usize>b * 4 * gateBytes
+    const row = <usize>b * gateBytes
+    for (let j = 0; j < hidden; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, hidden - j) // a ragged last group reads and writes only its own lanes
+      const i = sigmoidLanes(loadPart(zRow + at, lanes))
+      const f = sigmoidLanes(loadPart(zRow + gateBytes + at, lanes))
+      const g = tanhLanes(loadPart(zRow + 2 * gateBytes + at, lanes))
+      const o = sigmoidLanes(loadPart(zRow + 3 * gateBytes + at, lanes))
+      const cPrev = loadPart(c + row + at, lanes)
+      const cn = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g))
+      const hn = f32x4.mul(o, tanhLanes(cn))
+      if (lanes == 4) {
+        v128.store(gRow + at, i)
+        v128.store(gRow + gateBytes + at, f)
+        v128.store(gRow + 2 * gateBytes + at, g)
+        v128.store(gRow + 3 * gateBytes + at, o)
+        v128.store(cNext + row + at, cn)
+        v128.store(h + row + at, hn)
+      } else {
+        storeLanes(gRow + at, i, lanes)
+        storeLanes(gRow + gateBytes + at, f, lanes)
+        storeLanes(gRow + 2 * gateBytes + at, g, lanes)
+        storeLanes(gRow + 3 * gateBytes + at, o, lanes)
+        storeLanes(cNext + row + at, cn, lanes)
+        storeLanes(h + row + at, hn, lanes)
+      }
+    }
+  }
+}
+
+/** Backward: from dh', dc' [B, H] to dz [B, 4H] and dc [B, H]. */
+export function lstmCellGrad(dh: usize, dc: usize, gates: usize, c: usize, cNext: usize, dz: usize, dcPrev: usize, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2
+  const one = f32x4.splat(1)
+  for (let b = 0; b < batch; b++) {
+    const gRow = gates + <usize>b * 4 * gateBytes
+    const dzRow = dz + <usize>b * 4 * gateBytes
+    const row = <usize>b * gateBytes
+    for (let j = 0; j < hidden; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, hidden - j) // a ragged last group reads and writes only its own lanes
+      const i = loadPart(gRow + at, lanes)
+      const f = loadPart(gRow + gateBytes + at, lanes)
+      const g = loadPart(gRow + 2 * gateBytes + at, lanes)
+      const o = loadPart(gRow + 3 * gateBytes + at, lanes)
+      const dhLanes = loadPart(dh + row + at, lanes)
+      const tc = tanhLanes(loadPart(cNext + row + at, lanes))
+      // dL/dc' in total: from the next step, and through h' = o·tanh(c')
+      const dcTotal = f32x4.add(loadPart(dc + row + at, lanes), f32x4.mul(f32x4.mul(dhLanes, o), f32x4.sub(one, f32x4.mul(tc, tc))))
+      const dzi = f32x4.mul(f32x4.mul(dcTotal, g), f32x4.mul(i, f32x4.sub(one, i)))
+      const dzf = f32x4.mul(f32x4.mul(dcTotal, loadPart(c + row + at, lanes)), f32x4.mul(f, f32x4.sub(one, f)))
+      const dzg = f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(g, g)))
+      const dzo = f32x4.mul(f32x4.mul(dhLanes, tc), f32x4.mul(o, f32x4.sub(one, o)))
+      const dcp = f32x4.mul(dcTotal, f)
+      if (lanes == 4) {
+        v128.store(dzRow + at, dzi)
+        v128.store(dzRow + gateBytes + at, dzf)
+        v128.store(dzRow + 2 * gateBytes + at, dzg)
+        v128.store(dzRow + 3 * gateBytes + at, dzo)
+        v128.store(dcPrev + row + at, dcp)
+      } else {
+        storeLanes(dzRow + at, dzi, lanes)
+        storeLanes(dzRow + gateBytes + at, dzf, lanes)
+        storeLanes(dzRow + 2 * gateBytes + at, dzg, lanes)
+        storeLanes(dzRow + 3 * gateBytes + at, dzo, lanes)
+        storeLanes(dcPrev + row + at, dcp, lanes)
+      }
+    }
+  }
+}
+
+/** Loads `lanes` (1–4) floats into the first lanes, the rest 0. */
+// @ts-ignore: decorator
+@inline function loadPart(at: usize, lanes: i32): v128 {
+  if (lanes == 4) return v128.load(at)
+  let v = f32x4.splat(0)
+  v = f32x4.replace_lane(v, 0, load<f32>(at))
+  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4))
+  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8))
+  return v
+}
+
+/** Stores the first `lanes` (1–3) lanes of v. */
+function storeLanes(at: usize, v: v128, lanes: i32): void {
+  store<f32>(at, f32x4.extract_lane(v, 0))
+  if (lanes > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4)
+  if (lanes > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8)
+}

@@ -1,0 +1,115 @@
+// The fused LSTM gate kernels models/rnn/lstm-gates.ts runs where a backend has them: one pass over a time step's
+// [B, 4H] pre-activations forward and one backward (the SIMD kernels are in assembly/tensor-kernels.ts; the cpu
+// twins below are the same formulas, so tests compare them with the plain-op composite).
+import * as tf from '@tensorflow/tfjs'
+import { lstmGatesGradKernel, lstmGatesKernel } from '../../../models/rnn/lstm-gates.ts'
+import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+
+type TensorInfo = tf.TensorInfo
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values: tf.TypedArray } }
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+
+function forward(z: tf.TypedArray, c: tf.TypedArray, batch: number, hidden: number) {
+  const h = new Float32Array(batch * hidden)
+  const cNext = new Float32Array(batch * hidden)
+  const gates = new Float32Array(batch * 4 * hidden)
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < hidden; j++) {
+      const zi = b * 4 * hidden + j
+      const i = (gates[zi] = sigmoid(z[zi] as number))
+      const f = (gates[zi + hidden] = sigmoid(z[zi + hidden] as number))
+      const g = (gates[zi + 2 * hidden] = Math.tanh(z[zi + 2 * hidden] as number))
+      const o = (gates[zi + 3 * hidden] = sigmoid(z[zi + 3 * hidden] as number))
+      const at = b * hidden + j
+      cNext[at] = f * (c[at] as number) + i * g
+      h[at] = o * Math.tanh(cNext[at]!)
+    }
+  }
+  return { h, cNext, gates }
+}
+
+function backward(dh: tf.TypedArray, dc: tf.TypedArray, gates: tf.TypedArray, c: tf.TypedArray, cNext: tf.TypedArray, batch: number, hidden: number) {
+  const dz = new Float32Array(batch * 4 * hidden)
+  const dcPrev = new Float32Array(batch * hidden)
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < hidden; j++) {
+      const zi = b * 4 * hidden + j
+      const at = b * hidden + j
+      const [i, f, g, o] = [gates[zi] as number, gates[zi + hidden] as number, gates[zi + 2 * hidden] as number, gates[zi + 3 * hidden] as number]
+      const tc = Math.tanh(cNext[at] as number)
+      const dcTotal = (dc[at] as number) + (dh[at] as number) * o * (1 - tc * tc)
+      dz[zi] = dcTotal * g * i * (1 - i)
+      dz[zi + hidden] = dcTotal * (c[at] as number) * f * (1 - f)
+      dz[zi + 2 * hidden] = dcTotal * i * (1 - g * g)
+      dz[zi + 3 * hidden] = (dh[at] as number) * tc * o * (1 - o)
+      dcPrev[at] = dcTotal * f
+    }
+  }
+  return { dz, dcPrev }
+}
+
+interface GradInputs {
+  dh: TensorInfo
+  dc: TensorInfo
+  gates: TensorInfo
+  c: TensorInfo
+  cNext: TensorInfo
+}
+
+export function registerCpuLstmKernels(): void {
+  for (const kernelName of [lstmGatesKernel, lstmGatesGradKernel]) {
+    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu')
+  }
+  tf.registerKernel({
+    kernelName: lstmGatesKernel,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { z, c } = inputs as { z: TensorInfo; c: TensorInfo }
+      const cpu = backend as unknown as CpuBackendLike
+      const [batch, hidden] = c.shape as [number, number]
+      const { h, cNext, gates } = forward(cpu.data.get(z.dataId).values, cpu.data.get(c.dataId).values, batch, hidden)
+      return [cpu.makeTensorInfo(c.shape, 'float32', h), cpu.makeTensorInfo(c.shape, 'float32', cNext), cpu.makeTensorInfo(z.shape, 'float32', gates)]
+    },
+  })
+  tf.registerKernel({
+    kernelName: lstmGatesGradKernel,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { dh, dc, gates, c, cNext } = inputs as unknown as GradInputs
+      const cpu = backend as unknown as CpuBackendLike
+      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
+      const [batch, hidden] = c.shape as [number, number]
+      const { dz, dcPrev } = backward(values(dh), values(dc), values(gates), values(c), values(cNext), batch, hidden)
+      return [cpu.makeTensorInfo(gates.shape, 'float32', dz), cpu.makeTensorInfo(c.shape, 'float32', dcPrev)]
+    },
+  })
+}
+
+export function registerWasmLstmKernels(): void {
+  replaceWasmKernel(lstmGatesKernel, ({ inputs, backend }) => {
+    const { z, c } = inputs as { z: TensorInfo; c: TensorInfo }
+    const wasm = backend as unknown as WasmBackendLike
+    const [batch, hidden] = c.shape as [number, number]
+    const h = wasm.makeOutput(c.shape, 'float32')
+    const cNext = wasm.makeOutput(c.shape, 'float32')
+    const gates = wasm.makeOutput(z.shape, 'float32')
+    const address = (info: TensorInfo) => heapAddress(wasm, info)
+    tensorKernels(wasm).lstmCell(address(z), address(c), address(h), address(cNext), address(gates), batch, hidden)
+    return [h, cNext, gates]
+  })
+  replaceWasmKernel(lstmGatesGradKernel, ({ inputs, backend }) => {
+    const { dh, dc, gates, c, cNext } = inputs as unknown as GradInputs
+    const wasm = backend as unknown as WasmBackendLike
+    const [batch, hidden] = c.shape as [number, number]
+    const dz = wasm.makeOutput(gates.shape, 'float32')
+    const dcPrev = wasm.makeOutput(c.shape, 'float32')
+    const address = (info: TensorInfo) => heapAddress(wasm, info)
+    tensorKernels(wasm).lstmCellGrad(address(dh), address(dc), address(gates), address(c), address(cNext), address(dz), address(dcPrev), batch, hidden)
+    return [dz, dcPrev]
+  })
+}
