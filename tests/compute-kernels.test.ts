@@ -9,6 +9,10 @@ import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { lstmGates } from '../models/rnn/lstm-gates.ts'
+import { Seq2SeqModel } from '../models/seq2seq/model.ts'
+import { optimizerStep } from '../models/train/optimizer-step.ts'
+import { TransformerModel } from '../models/transformer/model.ts'
+import { lstmConfig, transformerConfig } from '../scripts/bench/configs.ts'
 
 type Case = { name: string; run: () => number[][] }
 
@@ -260,4 +264,45 @@ test('the wasm backend runs on every core it is given', async () => {
   const detail = report.attempts.find((a) => a.name === 'wasm')!.detail
   const expected = Math.min(8, availableParallelism())
   assert.match(detail, new RegExp(`SIMD on, ${expected} thread`))
+})
+
+test('the reference models train to the same losses on cpu and wasm over their first steps (padding, dropout on)', async () => {
+  const vocab = 40
+  const configs = {
+    lstm: { ...lstmConfig, srcVocab: vocab, tgtVocab: vocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
+    transformer: { ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
+  }
+  const train = async (kind: keyof typeof configs): Promise<number[]> => {
+    const random = new Random(9)
+    const [batch, length] = [5, 7]
+    const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(vocab - 1)), [batch, length], 'int32')
+    // Rows end after 7, 5, 3, 6 and 2 tokens.
+    const lengths = [7, 5, 3, 6, 2]
+    const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
+    const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
+    const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
+    const optimizer = tf.train.adam(1e-2)
+    const losses: number[] = []
+    seedDropout(777)
+    for (let step = 0; step < 4; step++) {
+      const loss = () =>
+        tf.tidy(() => {
+          const logits = model instanceof TransformerModel ? model.forward(src, mask, tgtIn, mask, true).logits : model.forward(src, mask, tgtIn, true).logits
+          return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, mask.reshape([-1]) as tf.Tensor1D, 0.1)
+        })
+      losses.push((await optimizerStep(optimizer, loss, model.params.list())).loss)
+    }
+    tf.dispose([src, tgtIn, tgtOut, mask])
+    optimizer.dispose()
+    model.dispose()
+    return losses
+  }
+  for (const kind of ['lstm', 'transformer'] as const) {
+    await selectBackend('cpu')
+    const onCpu = await train(kind)
+    await selectBackend('wasm')
+    const onWasm = await train(kind)
+    assert.ok(onCpu[3]! < onCpu[0]!, `${kind}: the loss falls (${onCpu})`)
+    onCpu.forEach((loss, i) => assert.ok(Math.abs(loss - onWasm[i]!) < 1e-4 * Math.abs(loss), `${kind} step ${i}: cpu ${loss}, wasm ${onWasm[i]}`))
+  }
 })
