@@ -10,6 +10,7 @@ import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { lstmGates } from '../models/rnn/lstm-gates.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
+import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
 import { lstmConfig, transformerConfig } from '../scripts/bench/configs.ts'
@@ -164,6 +165,23 @@ function cases(seed: number): Case[] {
           const [h, cNext] = lstmGates(z as tf.Tensor2D, c as tf.Tensor2D)
           const out = [Array.from(h.dataSync()), Array.from(cNext.dataSync()), Array.from(gz!.dataSync()), Array.from(gc!.dataSync())]
           tf.dispose([gz!, gc!, h, cNext])
+          return out
+        },
+      }
+    }),
+    ...[0, 0.01].map((weightDecay): Case => {
+      const start = randomTensor(random, [5, 7])
+      const gradients = [0, 1, 2].map(() => randomTensor(random, [5, 7]))
+      return {
+        name: `Adam, weight decay ${weightDecay} (fused kernel against the composite), three steps`,
+        run: () => {
+          const param = tf.variable(start.clone(), true, `adam-case-${weightDecay}-${Math.random()}`)
+          const adam = new Adam({ ...defaultAdam, weightDecay })
+          for (const grad of gradients) adam.apply(new Map([['w', param]]), new Map([['w', grad]]), 0.05)
+          const [m, v] = [...adam.state().values()]
+          const out = [Array.from(param.dataSync()), Array.from(m!.dataSync()), Array.from(v!.dataSync()).map((x) => x * 1e3)] // v is ~1e-3
+          adam.dispose()
+          param.dispose()
           return out
         },
       }

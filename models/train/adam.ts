@@ -10,6 +10,10 @@ export interface AdamOptions {
   weightDecay: number
 }
 
+/** Fused update where the backend has it (the engine registers it): inputs {param, m, v, grad}, attrs
+ * {lr, beta1, beta2, epsilon, correction1, correction2, weightDecay} → [param', m', v']. */
+export const adamUpdateKernel = 'KotobaAdamUpdate'
+
 export const defaultAdam: AdamOptions = { beta1: 0.9, beta2: 0.998, epsilon: 1e-8, weightDecay: 0 }
 
 export class Adam {
@@ -25,6 +29,7 @@ export class Adam {
     const { beta1, beta2, epsilon, weightDecay } = this.options
     const correction1 = 1 - beta1 ** this.steps
     const correction2 = 1 - beta2 ** this.steps
+    const fused = tf.getKernel(adamUpdateKernel, tf.getBackend()) !== undefined
     for (const [name, grad] of grads) {
       const param = params.get(name)
       if (!param) throw new Error(`gradient for unknown parameter '${name}'`)
@@ -34,6 +39,15 @@ export class Adam {
         this.moments.set(name, slot)
       }
       const moments = slot
+      if (fused) {
+        const attrs = { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay }
+        const [next, m, v] = tf.engine().runKernel(adamUpdateKernel, { param, m: moments.m, v: moments.v, grad }, attrs) as tf.Tensor[]
+        moments.m.assign(m!)
+        moments.v.assign(v!)
+        param.assign(next!)
+        tf.dispose([next!, m!, v!])
+        continue
+      }
       tf.tidy(() => {
         const m = moments.m.mul(beta1).add(grad.mul(1 - beta1)) // m_t = β₁ m + (1 − β₁) g
         const v = moments.v.mul(beta2).add(grad.square().mul(1 - beta2)) // v_t = β₂ v + (1 − β₂) g²

@@ -4,7 +4,8 @@ import { parseBackendName, selectBackend } from '../../main/engine/compute/backe
 import { Random } from '../../models/core/random.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
-import { optimizerStep } from '../../models/train/optimizer-step.ts'
+import { Adam } from '../../models/train/adam.ts'
+import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
 import { batchShape, lstmConfig, transformerConfig } from './configs.ts'
 
@@ -17,8 +18,9 @@ const src = ids(srcLen), tgtIn = ids(tgtLen), tgtOut = ids(tgtLen).reshape([-1])
 const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D, tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D, tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 const model = modelName === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
 const logits = (): tf.Tensor3D => model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
-const optimizer = tf.train.adam(1e-3)
-const step = () => optimizerStep(optimizer, () => tf.tidy(() => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)), model.params.list())
+const optimizer = new Adam()
+const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+const step = () => trainUpdate(model.params, lossOf, [{ targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }], optimizer, 1e-3, Infinity)
 await step()
 // Time each kernel: wrap every registered kernel of the backend.
 const totals = new Map<string, { ms: number; n: number }>()

@@ -6,7 +6,8 @@ import { parseBackendName, selectBackend } from '../../main/engine/compute/backe
 import { Random } from '../../models/core/random.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
-import { optimizerStep } from '../../models/train/optimizer-step.ts'
+import { Adam } from '../../models/train/adam.ts'
+import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
 import { batchShape, lstmConfig, transformerConfig, type BenchModel } from './configs.ts'
 
@@ -34,12 +35,15 @@ const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 const model = (modelName as BenchModel) === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
 const logits = (): tf.Tensor3D =>
   model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
-const optimizer = tf.train.adam(1e-3)
+// The workbench's own update, as its trainer runs it (our Adam; no clipping, like the PyTorch twin).
+const optimizer = new Adam()
+const wholeBatch = { targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }
 const times: number[] = []
 const losses: number[] = []
 for (let i = 0; i < warmup + steps; i++) {
   const started = performance.now()
-  const { loss } = await optimizerStep(optimizer, () => tf.tidy(() => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)), model.params.list())
+  const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+  const { loss } = await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity)
   const elapsed = performance.now() - started
   losses.push(Number(loss.toFixed(4)))
   if (i >= warmup) times.push(elapsed)

@@ -1,6 +1,7 @@
 // Kernels that training needs and a backend lacks or runs pathologically slowly. Each is checked
 // against the stock cpu kernels (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
+import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
 import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
@@ -57,6 +58,7 @@ export function registerCpuTrainingKernels(): void {
   registerCpuCrossEntropyKernels()
   registerCpuDropoutKernel()
   registerCpuLstmKernels()
+  registerCpuAdamKernel()
 }
 
 export function registerWasmTrainingKernels(): void {
@@ -77,4 +79,5 @@ export function registerWasmTrainingKernels(): void {
   registerWasmCrossEntropyKernels()
   registerWasmDropoutKernel()
   registerWasmLstmKernels()
+  registerWasmAdamKernel()
 }

@@ -45,6 +45,10 @@ export interface TensorKernels {
   sumOuter(x: number, out: number, outer: number, inner: number): void
   lstmCell(z: number, c: number, h: number, cNext: number, gates: number, batch: number, hidden: number): void
   lstmCellGrad(dh: number, dc: number, gates: number, c: number, cNext: number, dz: number, dcPrev: number, batch: number, hidden: number): void
+  adamUpdate(
+    param: number, m: number, v: number, grad: number, paramOut: number, mOut: number, vOut: number, count: number,
+    lr: number, beta1: number, beta2: number, epsilon: number, correction1: number, correction2: number, weightDecay: number,
+  ): void
   dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
 }
 

@@ -244,12 +244,18 @@ export function swapAxes(x: usize, out: usize, outer: i32, rows: i32, cols: i32,
     }
     return
   }
+  const vectorBytes = innerBytes & ~15
   for (let o = 0; o < outer; o++) {
     const xo = x + <usize>o * <usize>block * innerBytes
     const oo = out + <usize>o * <usize>block * innerBytes
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
-        memory.copy(oo + (<usize>c * <usize>rows + <usize>r) * innerBytes, xo + (<usize>r * <usize>cols + <usize>c) * innerBytes, innerBytes)
+        const to = oo + (<usize>c * <usize>rows + <usize>r) * innerBytes
+        const from = xo + (<usize>r * <usize>cols + <usize>c) * innerBytes
+        // Runs are short (a head's 64 floats): vector copies beat a memory.copy call each.
+        let at: usize = 0
+        for (; at < vectorBytes; at += 16) v128.store(to + at, v128.load(from + at))
+        for (; at < innerBytes; at += 4) store<u32>(to + at, load<u32>(from + at))
       }
     }
   }
@@ -417,4 +423,41 @@ function storeLanes(at: usize, v: v128, lanes: i32): void {
   store<f32>(at, f32x4.extract_lane(v, 0))
   if (lanes > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4)
   if (lanes > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8)
+}
+
+// ---- Adam (Kingma & Ba 2015, Algorithm 1) with AdamW's decoupled decay (Loshchilov & Hutter 2019), one pass
+
+/**
+ * m' = β₁m + (1 − β₁)g;  v' = β₂v + (1 − β₂)g²;  θ' = θ − lr·(m'/c₁)/(√(v'/c₂) + ε) − lr·λ·θ
+ * (c₁, c₂ the bias corrections 1 − βᵗ), for `count` floats.
+ */
+export function adamUpdate(
+  param: usize, m: usize, v: usize, grad: usize, paramOut: usize, mOut: usize, vOut: usize, count: i32,
+  lr: f32, beta1: f32, beta2: f32, epsilon: f32, correction1: f32, correction2: f32, weightDecay: f32,
+): void {
+  const b1 = f32x4.splat(beta1), b1c = f32x4.splat(1 - beta1)
+  const b2 = f32x4.splat(beta2), b2c = f32x4.splat(1 - beta2)
+  const c1 = f32x4.splat(correction1), c2 = f32x4.splat(correction2)
+  const eps = f32x4.splat(epsilon), rate = f32x4.splat(lr), decay = f32x4.splat(lr * weightDecay)
+  let i = 0
+  for (; i < count; i += 4) {
+    const at = <usize>i << 2
+    const lanes = min(4, count - i)
+    const g = loadPart(grad + at, lanes)
+    const theta = loadPart(param + at, lanes)
+    const mNext = f32x4.add(f32x4.mul(loadPart(m + at, lanes), b1), f32x4.mul(g, b1c))
+    const vNext = f32x4.add(f32x4.mul(loadPart(v + at, lanes), b2), f32x4.mul(f32x4.mul(g, g), b2c))
+    const update = f32x4.div(f32x4.div(mNext, c1), f32x4.add(f32x4.sqrt(f32x4.div(vNext, c2)), eps))
+    let next = f32x4.sub(theta, f32x4.mul(update, rate))
+    if (weightDecay != 0) next = f32x4.sub(next, f32x4.mul(theta, decay))
+    if (lanes == 4) {
+      v128.store(mOut + at, mNext)
+      v128.store(vOut + at, vNext)
+      v128.store(paramOut + at, next)
+    } else {
+      storeLanes(mOut + at, mNext, lanes)
+      storeLanes(vOut + at, vNext, lanes)
+      storeLanes(paramOut + at, next, lanes)
+    }
+  }
 }
