@@ -1,4 +1,6 @@
-// Profiles one training step of a reference model by kernel: node --import tsx scripts/bench/profile-step.ts <lstm|transformer> [backend]
+// Where a training step's time goes, kernel by kernel (not part of `npm run bench`; a tool for kernel work):
+// node --import tsx scripts/bench/profile-step.ts <lstm|transformer> [backend]; DETAIL=1 splits by input shapes
+// (and matmul transposes), TOP=n rows. Kernel times are wall times on the calling thread.
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { Random } from '../../models/core/random.ts'
@@ -14,33 +16,46 @@ await selectBackend(parseBackendName(backendName))
 const { batch, srcLen, tgtLen, vocab } = batchShape
 const random = new Random(0)
 const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
-const src = ids(srcLen), tgtIn = ids(tgtLen), tgtOut = ids(tgtLen).reshape([-1]) as tf.Tensor1D
-const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D, tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D, tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
+const [src, tgtIn, tgtOut] = [ids(srcLen), ids(tgtLen), ids(tgtLen).reshape([-1]) as tf.Tensor1D]
+const [srcMask, tgtMask] = [tf.ones([batch, srcLen]) as tf.Tensor2D, tf.ones([batch, tgtLen]) as tf.Tensor2D]
+const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 const model = modelName === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
-const logits = (): tf.Tensor3D => model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+const logits = (): tf.Tensor3D =>
+  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
 const optimizer = new Adam()
 const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
 const step = () => trainUpdate(model.params, lossOf, [{ targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }], optimizer, 1e-3, Infinity)
 await step()
-// Time each kernel: wrap every registered kernel of the backend.
-const totals = new Map<string, { ms: number; n: number }>()
+// Time each kernel: wrap every kernel registered for the backend.
+const totals = new Map<string, { ms: number; calls: number }>()
 const backend = tf.getBackend()
-for (const k of tf.getKernelsForBackend(backend)) {
-  const f = k.kernelFunc
-  tf.unregisterKernel(k.kernelName, backend)
-  tf.registerKernel({ ...k, kernelFunc: (args) => {
-    const t = performance.now(); const out = f(args); const dt = performance.now() - t
-    const shapes = Object.values(args.inputs).map((i) => (i as tf.TensorInfo).shape.join('x')).join(',')
-    const attrs = k.kernelName === 'BatchMatMul' || k.kernelName === '_FusedMatMul' ? JSON.stringify([(args.attrs as any).transposeA, (args.attrs as any).transposeB]) : ''
-    const key = process.env.DETAIL ? `${k.kernelName} ${shapes} ${attrs}` : k.kernelName
-    const e = totals.get(key) ?? { ms: 0, n: 0 }; e.ms += dt; e.n++; totals.set(key, e); return out } })
+const keyOf = (kernel: tf.KernelConfig, args: Parameters<tf.KernelFunc>[0]): string => {
+  if (!process.env.DETAIL) return kernel.kernelName
+  const shapes = Object.values(args.inputs).map((input) => (input as tf.TensorInfo).shape.join('x')).join(',')
+  const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean }
+  return `${kernel.kernelName} ${shapes}${transposeA === undefined ? '' : ` [${transposeA},${transposeB}]`}`
+}
+for (const kernel of tf.getKernelsForBackend(backend)) {
+  const run = kernel.kernelFunc
+  tf.unregisterKernel(kernel.kernelName, backend)
+  tf.registerKernel({
+    ...kernel,
+    kernelFunc: (args) => {
+      const started = performance.now()
+      const out = run(args)
+      const entry = totals.get(keyOf(kernel, args)) ?? { ms: 0, calls: 0 }
+      entry.ms += performance.now() - started
+      entry.calls++
+      totals.set(keyOf(kernel, args), entry)
+      return out
+    },
+  })
 }
 const t0 = performance.now()
 await step()
 const total = performance.now() - t0
 const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms)
-let sum = 0
-for (const [, v] of rows) sum += v.ms
-console.log(`step ${total.toFixed(0)} ms, kernels ${sum.toFixed(0)} ms`)
-for (const [k, v] of rows.slice(0, Number(process.env.TOP ?? 30))) console.log(`${v.ms.toFixed(1).padStart(8)} ms ${String(v.n).padStart(5)}x  ${k}`)
+const inKernels = rows.reduce((sum, [, { ms }]) => sum + ms, 0)
+console.log(`step ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms`)
+for (const [key, { ms, calls }] of rows.slice(0, Number(process.env.TOP ?? 30))) console.log(`${ms.toFixed(1).padStart(8)} ms ${String(calls).padStart(5)}×  ${key}`)
 process.exit(0)
