@@ -5,10 +5,13 @@ import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { registerCpuTrainingKernels } from '../main/engine/compute/training-kernels.ts'
+import { ParameterStore } from '../models/core/params.ts'
 import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
+import { LstmCell } from '../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../models/rnn/lstm-gates.ts'
+import { unroll } from '../models/rnn/unroll.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
@@ -165,6 +168,30 @@ function cases(seed: number): Case[] {
           const [h, cNext] = lstmGates(z as tf.Tensor2D, c as tf.Tensor2D)
           const out = [Array.from(h.dataSync()), Array.from(cNext.dataSync()), Array.from(gz!.dataSync()), Array.from(gc!.dataSync())]
           tf.dispose([gz!, gc!, h, cNext])
+          return out
+        },
+      }
+    }),
+    ...[false, true].map((reverse): Case => {
+      const params = new ParameterStore(new Random(seed))
+      const cell = new LstmCell(params, `lstm-case-${reverse}`, 5, 6)
+      const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
+      const lengths = [7, 4, 1, 6]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const [h0, c0] = [randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
+      const [wOut, wH, wC] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
+      return {
+        name: `an LSTM layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        run: () => {
+          // The weights (2nd and 3rd) are reached through the cell's variables, the same tensors.
+          const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+            const { outputs, final } = unroll(cell, x as tf.Tensor3D, mask, [h as tf.Tensor2D, c as tf.Tensor2D], reverse)
+            return outputs.mul(wOut).sum().add(final[0]!.mul(wH).sum()).add(final[1]!.mul(wC).sum())
+          }
+          const grads = tf.grads(f)([xs, cell.recurrentKernel, cell.inputKernel, h0, c0])
+          const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D, c0 as tf.Tensor2D], reverse)
+          const out = [outputs, ...final, ...grads].map((t) => Array.from(t.dataSync()))
+          tf.dispose([outputs, ...final, ...grads])
           return out
         },
       }

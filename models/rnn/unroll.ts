@@ -2,6 +2,8 @@
 // sequence's final state is the one after its own last real token.
 import * as tf from '@tensorflow/tfjs'
 import type { RecurrentCell, RecurrentState } from './cell.ts'
+import { LstmCell } from './lstm-cell.ts'
+import { canRunLstmSequence, lstmSequence } from './lstm-sequence.ts'
 
 /** [len, batch, n] → len × [batch, n]. One step is a squeeze: tfjs's Unpack gradient fails for a single output. */
 function timeSteps(x: tf.Tensor): tf.Tensor2D[] {
@@ -21,6 +23,14 @@ export interface Unrolled {
 export function unroll(cell: RecurrentCell, xs: tf.Tensor3D, mask: tf.Tensor2D | null, initial: RecurrentState | null = null, reverse = false): Unrolled {
   return tf.tidy(() => {
     const [batch, length] = xs.shape
+    if (cell instanceof LstmCell && canRunLstmSequence()) {
+      // The whole layer as one op with its own backpropagation through time (lstm-sequence.ts).
+      const [h0, c0] = initial ?? cell.zeroState(batch)
+      const timeMajor = cell.projectInput(xs).transpose([1, 0, 2]) as tf.Tensor3D // [len, batch, 4H]
+      const masks = mask ? (mask.transpose().expandDims(2) as tf.Tensor3D) : null // [len, batch, 1]
+      const { outputs, final } = lstmSequence(timeMajor, cell.recurrentKernel, h0!, c0!, masks, reverse)
+      return { outputs: outputs.transpose([1, 0, 2]) as tf.Tensor3D, final }
+    }
     // Time-major before splitting: unstacking the leading axis copies contiguous blocks (3× faster on wasm).
     const projected = timeSteps(cell.projectInput(xs).transpose([1, 0, 2])) // len × [batch, gates]
     const masks = mask ? timeSteps(mask.transpose().expandDims(2)) : null // len × [batch, 1]

@@ -32,7 +32,7 @@ const backend = tf.getBackend()
 const keyOf = (kernel: tf.KernelConfig, args: Parameters<tf.KernelFunc>[0]): string => {
   if (!process.env.DETAIL) return kernel.kernelName
   const shapes = Object.values(args.inputs).map((input) => (input as tf.TensorInfo).shape.join('x')).join(',')
-  const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean }
+  const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean }
   return `${kernel.kernelName} ${shapes}${transposeA === undefined ? '' : ` [${transposeA},${transposeB}]`}`
 }
 for (const kernel of tf.getKernelsForBackend(backend)) {

@@ -1,0 +1,105 @@
+// An LSTM layer over a whole padded sequence as one differentiable op, with backpropagation through time written
+// out (Werbos 1990; as cuDNN runs it): the recurrent weight's gradient is one product over every step, Hᵀ·dZ,
+// instead of one small product per step, and a step's gates are one fused kernel each way (lstm-gates.ts).
+// Same results as unrolling LstmCell step by step (tests/compute-kernels.test.ts checks values and gradients).
+import * as tf from '@tensorflow/tfjs'
+import { lstmGatesGradKernel, lstmGatesKernel } from './lstm-gates.ts'
+
+export interface LstmSequenceResult {
+  outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
+  final: [tf.Tensor2D, tf.Tensor2D] // h, c [B, H] after each sequence's last real step
+}
+
+export const canRunLstmSequence = (): boolean => {
+  const backend = tf.getBackend()
+  return tf.getKernel(lstmGatesKernel, backend) !== undefined && tf.getKernel(lstmGatesGradKernel, backend) !== undefined
+}
+
+/**
+ * projected [T, B, 4H] (x·W + b, time-major); recurrent [H, 4H]; h0, c0 [B, H]; masks [T, B, 1] (1 = real
+ * token) or null. Padded steps keep the previous state, as unroll() does.
+ */
+export function lstmSequence(
+  projected: tf.Tensor3D,
+  recurrent: tf.Tensor, // [H, 4H]
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  masks: tf.Tensor3D | null,
+  reverse: boolean,
+): LstmSequenceResult {
+  const [length, batch, gates] = projected.shape
+  const hidden = gates / 4
+  const order = Array.from({ length }, (_, k) => (reverse ? length - 1 - k : k))
+  // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
+    const steps = tf.unstack(xs) as tf.Tensor2D[] // T × [B, 4H]
+    const stepMasks = masks ? (tf.unstack(maskInput) as tf.Tensor2D[]) : null // T × [B, 1]
+    const hIn: tf.Tensor2D[] = new Array(length) // the state each step starts from
+    const cIn: tf.Tensor2D[] = new Array(length)
+    const gateValues: tf.Tensor2D[] = new Array(length) // σ(i), σ(f), tanh(g), σ(o)
+    const cOut: tf.Tensor2D[] = new Array(length) // the cell's c' before masking
+    const outputs: tf.Tensor2D[] = new Array(length)
+    let [h, c] = [hStart, cStart]
+    for (const t of order) {
+      hIn[t] = h
+      cIn[t] = c
+      const z = steps[t]!.add(tf.matMul(h, u)) as tf.Tensor2D // [B, 4H]
+      const [hNext, cNext, activated] = tf.engine().runKernel(lstmGatesKernel, { z, c }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
+      gateValues[t] = activated
+      cOut[t] = cNext
+      const m = stepMasks?.[t]
+      if (m) {
+        const keep = tf.sub(1, m)
+        h = hNext.mul(m).add(h.mul(keep)) as tf.Tensor2D
+        c = cNext.mul(m).add(c.mul(keep)) as tf.Tensor2D
+        outputs[t] = h.mul(m) as tf.Tensor2D
+      } else {
+        ;[h, c] = [hNext, cNext]
+        outputs[t] = h
+      }
+    }
+    save([tf.stack(hIn), tf.stack(cIn), tf.stack(gateValues), tf.stack(cOut), u, maskInput])
+    return {
+      value: tf.concat([tf.stack(outputs), h.expandDims(0), c.expandDims(0)], 0) as tf.Tensor3D, // [T + 2, B, H]
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+        const [hStack, cStack, gateStack, cOutStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
+        const [dOutputs, dhFinal, dcFinal] = tf.split(dy, [length, 1, 1], 0) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
+        const dOut = tf.unstack(dOutputs) as tf.Tensor2D[]
+        const [hPrev, cPrev, gateAt, cNextAt] = [hStack, cStack, gateStack, cOutStack].map((s) => tf.unstack(s) as tf.Tensor2D[]) as [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]]
+        const maskAt = masks ? (tf.unstack(savedMasks) as tf.Tensor2D[]) : null
+        let dh = dhFinal.squeeze([0]) as tf.Tensor2D // dL/dh after the step being undone
+        let dc = dcFinal.squeeze([0]) as tf.Tensor2D
+        const dz: tf.Tensor2D[] = new Array(length)
+        for (const t of [...order].reverse()) {
+          const m = maskAt?.[t]
+          const dhTotal = (m ? dh.add(dOut[t]!.mul(m)) : dh.add(dOut[t]!)) as tf.Tensor2D
+          // Through the mask: the cell's new state where m = 1, the carried state where m = 0.
+          const [dhCell, dcCell] = m ? [dhTotal.mul(m), dc.mul(m)] : [dhTotal, dc]
+          const inputs = { dh: dhCell, dc: dcCell, gates: gateAt[t]!, c: cPrev[t]!, cNext: cNextAt[t]! }
+          const [dzStep, dcStep] = tf.engine().runKernel(lstmGatesGradKernel, inputs) as [tf.Tensor2D, tf.Tensor2D]
+          dz[t] = dzStep
+          const dhStep = tf.matMul(dzStep, weights, false, true) as tf.Tensor2D // dz·Uᵀ  [B, H]
+          if (m) {
+            const keep = tf.sub(1, m)
+            dh = dhStep.add(dhTotal.mul(keep)) as tf.Tensor2D
+            dc = dcStep.add(dc.mul(keep)) as tf.Tensor2D
+          } else {
+            ;[dh, dc] = [dhStep, dcStep]
+          }
+        }
+        const dProjected = tf.stack(dz) as tf.Tensor3D // [T, B, 4H]
+        // Σₜ hₜ₋₁ᵀ·dzₜ as one product: [H, T·B]·[T·B, 4H]
+        const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dProjected.reshape([length * batch, gates]), true, false)
+        return [dProjected, dRecurrent, dh, dc, tf.zerosLike(savedMasks)]
+      },
+    }
+  })
+  const [outputs, h, c] = tf.tidy(() => {
+    const maskInput = masks ?? tf.zeros([1, 1, 1])
+    const packed = run(projected, recurrent, h0, c0, maskInput) as tf.Tensor3D
+    const [all, hLast, cLast] = tf.split(packed, [length, 1, 1], 0) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
+    return [all, hLast.squeeze([0]) as tf.Tensor2D, cLast.squeeze([0]) as tf.Tensor2D] as const
+  })
+  return { outputs, final: [h, c] }
+}
