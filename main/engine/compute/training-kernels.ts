@@ -1,5 +1,6 @@
-// Kernels that training needs and a backend lacks or runs pathologically slowly. Each is checked
-// against the stock cpu kernels (tests/compute-kernels.test.ts), forward and gradient.
+// Kernels that training needs and a backend lacks or runs pathologically slowly, and the fused kernels the models
+// use where a backend has them (cross-entropy, dropout, LSTM gates, Adam). Each is checked against the stock cpu
+// kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
