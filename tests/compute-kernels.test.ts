@@ -8,6 +8,7 @@ import { registerCpuTrainingKernels } from '../main/engine/compute/training-kern
 import { ParameterStore } from '../models/core/params.ts'
 import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
+import { LayerNorm } from '../models/layers/layer-norm.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { LstmCell } from '../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../models/rnn/lstm-gates.ts'
@@ -192,6 +193,26 @@ function cases(seed: number): Case[] {
           const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D, c0 as tf.Tensor2D], reverse)
           const out = [outputs, ...final, ...grads].map((t) => Array.from(t.dataSync()))
           tf.dispose([outputs, ...final, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[6, 8].map((dim): Case => {
+      const params = new ParameterStore(new Random(seed + dim))
+      const norm = new LayerNorm(params, `norm-case-${dim}`, dim)
+      const x = randomTensor(random, [2, 5, dim]).mul(3).add(1)
+      const [gamma, beta] = [randomTensor(random, [dim]), randomTensor(random, [dim])]
+      norm.gamma.assign(gamma)
+      norm.beta.assign(beta)
+      const upstream = randomTensor(random, [2, 5, dim])
+      return {
+        name: `layer norm over ${dim} (fused kernel against the composite)`,
+        run: () => {
+          const f = (input: tf.Tensor, _gamma: tf.Tensor, _beta: tf.Tensor) => norm.apply(input).mul(upstream).sum()
+          const grads = tf.grads(f)([x, norm.gamma, norm.beta])
+          const y = norm.apply(x)
+          const out = [y, ...grads].map((t) => Array.from(t.dataSync()))
+          tf.dispose([y, ...grads])
           return out
         },
       }

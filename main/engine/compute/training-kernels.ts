@@ -1,10 +1,11 @@
 // Kernels that training needs and a backend lacks or runs pathologically slowly, and the fused kernels the models
-// use where a backend has them (cross-entropy, dropout, LSTM gates, Adam). Each is checked against the stock cpu
+// use where a backend has them (cross-entropy, dropout, LSTM gates, layer norm, Adam). Each is checked against the stock cpu
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
+import { registerCpuLayerNormKernels, registerWasmLayerNormKernels } from './layer-norm-kernels.ts'
 import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { registerWasmMatMulKernels } from './wasm-matmul.ts'
@@ -60,6 +61,7 @@ export function registerCpuTrainingKernels(): void {
   registerCpuDropoutKernel()
   registerCpuLstmKernels()
   registerCpuAdamKernel()
+  registerCpuLayerNormKernels()
 }
 
 export function registerWasmTrainingKernels(): void {
@@ -81,4 +83,5 @@ export function registerWasmTrainingKernels(): void {
   registerWasmDropoutKernel()
   registerWasmLstmKernels()
   registerWasmAdamKernel()
+  registerWasmLayerNormKernels()
 }

@@ -49,6 +49,8 @@ export interface TensorKernels {
     param: number, m: number, v: number, grad: number, paramOut: number, mOut: number, vOut: number, count: number,
     lr: number, beta1: number, beta2: number, epsilon: number, correction1: number, correction2: number, weightDecay: number,
   ): void
+  layerNorm(x: number, gamma: number, beta: number, y: number, means: number, invStds: number, rows: number, dim: number, epsilon: number): void
+  layerNormGrad(dy: number, x: number, gamma: number, means: number, invStds: number, dx: number, dGamma: number, dBeta: number, rows: number, dim: number): void
   dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
 }
 

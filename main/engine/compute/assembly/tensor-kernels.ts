@@ -461,3 +461,98 @@ export function adamUpdate(
     }
   }
 }
+
+// ---- layer normalisation (Ba, Kiros & Hinton 2016, eq. 4) over rows of x [N, D]
+
+/** y = γ⊙(x − μ)/√(σ² + ε) + β per row; mean and 1/√(σ² + ε) [N] kept for the backward pass. */
+export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, means: usize, invStds: usize, rows: i32, dim: i32, epsilon: f32): void {
+  const rowBytes = <usize>dim << 2
+  for (let row = 0; row < rows; row++) {
+    const xr = x + <usize>row * rowBytes
+    const yr = y + <usize>row * rowBytes
+    let sumLanes = f32x4.splat(0)
+    for (let j = 0; j < dim; j += 4) sumLanes = f32x4.add(sumLanes, loadPart(xr + (<usize>j << 2), min(4, dim - j)))
+    const mean = horizontalSum(sumLanes) / <f32>dim
+    const meanSplat = f32x4.splat(mean)
+    let squares = f32x4.splat(0)
+    for (let j = 0; j < dim; j += 4) {
+      const centred = f32x4.sub(loadPart(xr + (<usize>j << 2), min(4, dim - j)), meanSplat)
+      // Lanes past the row's end were loaded as 0 and are now −μ: mask them out of the variance.
+      const lanes = min(4, dim - j)
+      const kept = lanes == 4 ? centred : v128.and(centred, laneMask(lanes))
+      squares = f32x4.add(squares, f32x4.mul(kept, kept))
+    }
+    const invStd = <f32>1 / Mathf.sqrt(horizontalSum(squares) / <f32>dim + epsilon)
+    store<f32>(means + (<usize>row << 2), mean)
+    store<f32>(invStds + (<usize>row << 2), invStd)
+    const invSplat = f32x4.splat(invStd)
+    for (let j = 0; j < dim; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, dim - j)
+      const normalised = f32x4.mul(f32x4.sub(loadPart(xr + at, lanes), meanSplat), invSplat)
+      const out = f32x4.add(f32x4.mul(normalised, loadPart(gamma + at, lanes)), loadPart(beta + at, lanes))
+      if (lanes == 4) v128.store(yr + at, out)
+      else storeLanes(yr + at, out, lanes)
+    }
+  }
+}
+
+/**
+ * From dy [N, D]: dx = (1/σ)/D · (D·ĝ − Σĝ − x̂·Σ(ĝ⊙x̂)) with ĝ = dy⊙γ, x̂ the normalised row;
+ * dγ = Σₙ dy⊙x̂ and dβ = Σₙ dy [D] (summed over rows here).
+ */
+export function layerNormGrad(dy: usize, x: usize, gamma: usize, means: usize, invStds: usize, dx: usize, dGamma: usize, dBeta: usize, rows: i32, dim: i32): void {
+  const rowBytes = <usize>dim << 2
+  memory.fill(dGamma, 0, rowBytes)
+  memory.fill(dBeta, 0, rowBytes)
+  const inverseDim = f32x4.splat(<f32>1 / <f32>dim)
+  for (let row = 0; row < rows; row++) {
+    const xr = x + <usize>row * rowBytes
+    const dyr = dy + <usize>row * rowBytes
+    const dxr = dx + <usize>row * rowBytes
+    const meanSplat = f32x4.splat(load<f32>(means + (<usize>row << 2)))
+    const invSplat = f32x4.splat(load<f32>(invStds + (<usize>row << 2)))
+    let sumG = f32x4.splat(0)
+    let sumGX = f32x4.splat(0)
+    for (let j = 0; j < dim; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, dim - j)
+      const g = loadPart(dyr + at, lanes)
+      const normalised = f32x4.mul(f32x4.sub(loadPart(xr + at, lanes), meanSplat), invSplat)
+      const scaled = f32x4.mul(g, loadPart(gamma + at, lanes)) // 0 in lanes past the end (g is 0 there)
+      sumG = f32x4.add(sumG, scaled)
+      sumGX = f32x4.add(sumGX, f32x4.mul(scaled, normalised))
+      const dg = f32x4.add(loadPart(dGamma + at, lanes), f32x4.mul(g, normalised))
+      const db = f32x4.add(loadPart(dBeta + at, lanes), g)
+      if (lanes == 4) {
+        v128.store(dGamma + at, dg)
+        v128.store(dBeta + at, db)
+      } else {
+        storeLanes(dGamma + at, dg, lanes)
+        storeLanes(dBeta + at, db, lanes)
+      }
+    }
+    const meanG = f32x4.mul(f32x4.splat(horizontalSum(sumG)), inverseDim)
+    const meanGX = f32x4.mul(f32x4.splat(horizontalSum(sumGX)), inverseDim)
+    for (let j = 0; j < dim; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, dim - j)
+      const normalised = f32x4.mul(f32x4.sub(loadPart(xr + at, lanes), meanSplat), invSplat)
+      const scaled = f32x4.mul(loadPart(dyr + at, lanes), loadPart(gamma + at, lanes))
+      const out = f32x4.mul(invSplat, f32x4.sub(f32x4.sub(scaled, meanG), f32x4.mul(normalised, meanGX)))
+      if (lanes == 4) v128.store(dxr + at, out)
+      else storeLanes(dxr + at, out, lanes)
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function horizontalSum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)
+}
+
+/** All ones in the first `lanes` (1–3) lanes. */
+// @ts-ignore: decorator
+@inline function laneMask(lanes: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes))
+}
