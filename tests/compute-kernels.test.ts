@@ -129,6 +129,8 @@ function cases(seed: number): Case[] {
           ...tf.unstack(ints, 2).map((s) => Array.from(s.dataSync())),
           ...tf.split(ints, 2, 0).map((s) => Array.from(s.dataSync())),
           Array.from(tf.slice(x, [3, 0, 0], [1, 5, 6]).dataSync()), // contiguous
+          Array.from(tf.grad((t: tf.Tensor) => tf.relu(t.cast('float32')).mul(t).sum())(x).dataSync()), // same-type cast
+          Array.from(ints.cast('float32').add(0.5).cast('int32').dataSync()),
         ]
         tf.dispose([x, ints, grad])
         return out

@@ -1,4 +1,4 @@
-// Identity, Slice, Unpack and SplitV for the wasm backend, reading the input in place. The stock 4.22 kernels copy the whole
+// Identity, same-type Cast, Slice, Unpack and SplitV for the wasm backend, reading the input in place. The stock 4.22 kernels copy the whole
 // input out of the wasm heap (readSync) for every slice they cut, so unstacking a [30, 64, 1024] tensor into its
 // 30 time steps copied 30 × 8 MB: half a second of every LSTM training step.
 import * as tf from '@tensorflow/tfjs'
@@ -41,16 +41,26 @@ function slice(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: n
   return out
 }
 
+function share(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
+
 export function registerWasmSliceKernels(): void {
   for (const [kernelName, kernelFunc] of [
     [
       // Tensors are immutable, so a clone shares its input's data. The stock kernel copies, and the engine clones
       // every input it saves for the backward pass: an RNN copied its recurrent matrix at every time step.
       'Identity',
-      ({ inputs, backend }) => {
-        const { x } = inputs as { x: TensorInfo }
-        ;(backend as unknown as WasmBackendLike).incRef(x.dataId)
-        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+      ({ inputs, backend }) => share(backend as unknown as WasmBackendLike, (inputs as { x: TensorInfo }).x),
+    ],
+    [
+      // A cast to the same type is a clone too (ReLU's gradient casts its float32 input to float32).
+      'Cast',
+      (args, stock) => {
+        const { x } = args.inputs as { x: TensorInfo }
+        const { dtype } = args.attrs as unknown as { dtype: tf.DataType }
+        return dtype === x.dtype ? share(args.backend as unknown as WasmBackendLike, x) : stock(args)
       },
     ],
     [
