@@ -131,6 +131,7 @@ function cases(seed: number): Case[] {
           Array.from(tf.slice(x, [3, 0, 0], [1, 5, 6]).dataSync()), // contiguous
           Array.from(tf.grad((t: tf.Tensor) => tf.relu(t.cast('float32')).mul(t).sum())(x).dataSync()), // same-type cast
           Array.from(ints.cast('float32').add(0.5).cast('int32').dataSync()),
+          Array.from(tf.step(tf.tensor1d([-2, 0, 3, NaN, 0.5, -0.1, 7]), 0.25).dataSync()), // ragged: 7 elements
         ]
         tf.dispose([x, ints, grad])
         return out
@@ -256,7 +257,13 @@ function cases(seed: number): Case[] {
 
 function maxRelativeDifference(a: number[][], b: number[][]): number {
   let worst = 0
-  a.forEach((row, i) => row.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - b[i]![j]!) / Math.max(1, Math.abs(x))))))
+  a.forEach((row, i) =>
+    row.forEach((x, j) => {
+      const y = b[i]![j]!
+      const difference = Number.isNaN(x) || Number.isNaN(y) ? (Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity) : Math.abs(x - y) / Math.max(1, Math.abs(x))
+      worst = Math.max(worst, difference)
+    }),
+  )
   return worst
 }
 

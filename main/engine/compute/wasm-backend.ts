@@ -51,6 +51,7 @@ export interface TensorKernels {
   ): void
   layerNorm(x: number, gamma: number, beta: number, y: number, means: number, invStds: number, rows: number, dim: number, epsilon: number): void
   layerNormGrad(dy: number, x: number, gamma: number, means: number, invStds: number, dx: number, dGamma: number, dBeta: number, rows: number, dim: number): void
+  step(x: number, out: number, count: number, alpha: number): void
   dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
 }
 

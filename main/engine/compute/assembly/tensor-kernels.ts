@@ -556,3 +556,19 @@ export function layerNormGrad(dy: usize, x: usize, gamma: usize, means: usize, i
 @inline function laneMask(lanes: i32): v128 {
   return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes))
 }
+
+// ---- the step function (ReLU's derivative): 1 where x > 0, alpha elsewhere, NaN stays NaN
+
+export function step(x: usize, out: usize, count: i32, alpha: f32): void {
+  const one = f32x4.splat(1)
+  const alphaSplat = f32x4.splat(alpha)
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2
+    const lanes = min(4, count - i)
+    const v = loadPart(x + at, lanes)
+    const stepped = v128.bitselect(one, alphaSplat, f32x4.gt(v, f32x4.splat(0)))
+    const result = v128.bitselect(stepped, v, f32x4.eq(v, v)) // NaN lanes keep x
+    if (lanes == 4) v128.store(out + at, result)
+    else storeLanes(out + at, result, lanes)
+  }
+}
