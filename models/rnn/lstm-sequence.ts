@@ -30,6 +30,11 @@ export function lstmSequence(
   const [length, batch, gates] = projected.shape
   const hidden = gates / 4
   const order = Array.from({ length }, (_, k) => (reverse ? length - 1 - k : k))
+  // Steps where every sequence is real need no masking (most steps of a length-bucketed batch). The backends this
+  // op runs on (wasm, cpu) read a [T, B, 1] mask synchronously at no cost.
+  const maskValues = masks?.dataSync()
+  const padded = Array.from({ length }, (_, t) => maskValues?.subarray(t * batch, (t + 1) * batch).some((v) => v !== 1) ?? false)
+  const paddedAt = (t: number) => padded[t]!
   // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
@@ -48,7 +53,7 @@ export function lstmSequence(
       const [hNext, cNext, activated] = tf.engine().runKernel(lstmGatesKernel, { z, c }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
       gateValues[t] = activated
       cOut[t] = cNext
-      const m = stepMasks?.[t]
+      const m = paddedAt(t) ? stepMasks?.[t] : undefined
       if (m) {
         const keep = tf.sub(1, m)
         h = hNext.mul(m).add(h.mul(keep)) as tf.Tensor2D
@@ -72,7 +77,7 @@ export function lstmSequence(
         let dc = dcFinal.squeeze([0]) as tf.Tensor2D
         const dz: tf.Tensor2D[] = new Array(length)
         for (const t of [...order].reverse()) {
-          const m = maskAt?.[t]
+          const m = paddedAt(t) ? maskAt?.[t] : undefined
           const dhTotal = (m ? dh.add(dOut[t]!.mul(m)) : dh.add(dOut[t]!)) as tf.Tensor2D
           // Through the mask: the cell's new state where m = 1, the carried state where m = 0.
           const [dhCell, dcCell] = m ? [dhTotal.mul(m), dc.mul(m)] : [dhTotal, dc]
