@@ -42,7 +42,13 @@ test('chat with a tiny VHRED in the browser, resample its reply and count distin
   await page.getByTestId('chat-input').fill('good morning friend')
   await page.keyboard.press('Enter')
   const history = page.getByTestId('chat-history')
-  await history.getByTestId('turn-model').waitFor({ timeout: 60_000 })
+  // The reply's job may need a second worker when a backend start stalls (20 s deadline, then a retry).
+  await history
+    .getByTestId('turn-model')
+    .waitFor({ timeout: 90_000 })
+    .catch((error: unknown) => {
+      throw new Error(`no reply: ${String(error)}\nengine stderr:\n${serve.log()}`)
+    })
   assert.equal(await history.getByTestId('turn-user').count(), 1)
   const latent = history.getByTestId('latent')
   const before = await latent.textContent()

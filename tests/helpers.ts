@@ -62,6 +62,8 @@ export interface ServeProcess {
   port: number
   token: string
   process: ChildProcess
+  /** What the engine wrote to stderr so far (for failure messages). */
+  log(): string
   stop(): Promise<void>
 }
 
@@ -95,6 +97,7 @@ export async function startServe(dbPath: string, extraArgs: string[] = []): Prom
     port: Number(parsed.port),
     token: parsed.searchParams.get('token')!,
     process: child,
+    log: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return
       const exited = new Promise((resolve) => child.once('exit', resolve))

@@ -28,9 +28,10 @@ export class JobStalledError extends Error {
   }
 }
 
-/** How long a backend may take to start. It takes well under a second; a start that never settles has been seen
- *  (rarely) with the threaded wasm build, and cannot be undone in the same thread. */
-const computeStartDeadlineMs = Number(process.env.KOTOBA_COMPUTE_START_DEADLINE_MS ?? 60_000)
+/** How long a backend may take to start. It takes well under a second (a few on a loaded machine); a start that
+ *  never settles has been seen (rarely) with the threaded wasm build, cannot be undone in the same thread, and holds
+ *  up whatever waits on the job — a chat reply — until the job manager retries it in a fresh worker. */
+const computeStartDeadlineMs = Number(process.env.KOTOBA_COMPUTE_START_DEADLINE_MS ?? 20_000)
 
 /** TensorFlow.js in this worker thread (loaded only here): the backend the engine was told to use, else the best. */
 export async function startCompute(spec: JobSpec): Promise<void> {

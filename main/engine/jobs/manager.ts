@@ -119,6 +119,7 @@ export class JobManager {
           case 'stalled':
             // Nothing was done yet: a fresh thread gets one more try (a hung start cannot be undone in its own).
             if (attempt < maxStartAttempts && Atomics.load(control, controlIndex.cancel) === 0) {
+              process.stderr.write(`kotoba: job ${jobId} (${kind}): ${message.error}; starting it again in a fresh worker\n`)
               job.worker = null
               void worker.terminate()
               spawnWorker(attempt + 1)
