@@ -2,14 +2,10 @@
 // instead of ~12 element-wise kernels (each a full pass over up to 2 M floats for an 8000 × 256 embedding).
 import * as tf from '@tensorflow/tfjs'
 import { adamUpdateKernel } from '../../../models/train/adam.ts'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: tf.TypedArray } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
-}
 interface AdamInputs {
   param: TensorInfo
   m: TensorInfo
@@ -27,27 +23,20 @@ interface AdamAttrs {
 }
 
 export function registerCpuAdamKernel(): void {
-  if (tf.getKernel(adamUpdateKernel, 'cpu')) tf.unregisterKernel(adamUpdateKernel, 'cpu')
-  tf.registerKernel({
-    kernelName: adamUpdateKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { param, m, v, grad } = inputs as unknown as AdamInputs
-      const { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay } = attrs as unknown as AdamAttrs
-      const cpu = backend as unknown as CpuBackendLike
-      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
-      const [theta, mIn, vIn, g] = [values(param), values(m), values(v), values(grad)]
-      const count = theta.length
-      const [next, mOut, vOut] = [new Float32Array(count), new Float32Array(count), new Float32Array(count)]
-      for (let i = 0; i < count; i++) {
-        const gi = g[i] as number
-        mOut[i] = beta1 * (mIn[i] as number) + (1 - beta1) * gi
-        vOut[i] = beta2 * (vIn[i] as number) + (1 - beta2) * gi * gi
-        const update = mOut[i]! / correction1 / (Math.sqrt(vOut[i]! / correction2) + epsilon)
-        next[i] = (theta[i] as number) - lr * update - lr * weightDecay * (theta[i] as number)
-      }
-      return [next, mOut, vOut].map((array) => cpu.makeTensorInfo(param.shape, 'float32', array))
-    },
+  replaceCpuKernel(adamUpdateKernel, ({ inputs, attrs }, cpu) => {
+    const { param, m, v, grad } = inputs as unknown as AdamInputs
+    const { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay } = attrs as unknown as AdamAttrs
+    const [theta, mIn, vIn, g] = [param, m, v, grad].map((info) => cpuValues(cpu, info)) as [tf.TypedArray, tf.TypedArray, tf.TypedArray, tf.TypedArray]
+    const count = theta.length
+    const [next, mOut, vOut] = [new Float32Array(count), new Float32Array(count), new Float32Array(count)]
+    for (let i = 0; i < count; i++) {
+      const gi = g[i] as number
+      mOut[i] = beta1 * (mIn[i] as number) + (1 - beta1) * gi
+      vOut[i] = beta2 * (vIn[i] as number) + (1 - beta2) * gi * gi
+      const update = mOut[i]! / correction1 / (Math.sqrt(vOut[i]! / correction2) + epsilon)
+      next[i] = (theta[i] as number) - lr * update - lr * weightDecay * (theta[i] as number)
+    }
+    return [next, mOut, vOut].map((array) => cpu.makeTensorInfo(param.shape, 'float32', array))
   })
 }
 

@@ -2,15 +2,12 @@
 // over the [N, V] logits forward (probabilities and per-row losses) and one backward, instead of ~10 kernels.
 import * as tf from '@tensorflow/tfjs'
 import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../../models/losses/cross-entropy.ts'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
-type Values = Float32Array | Int32Array
+type Values = tf.TypedArray
 
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: Values } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Values): TensorInfo
-}
 
 /** Plain-JavaScript twin of the SIMD kernel in assembly/tensor-kernels.ts. */
 function softmaxCrossEntropy(logits: Values, targets: Values, rows: number, vocab: number, smoothing: number, probs: Float32Array, losses: Float32Array): void {
@@ -59,36 +56,23 @@ function checkTargets(targets: Values, vocab: number): void {
 }
 
 export function registerCpuCrossEntropyKernels(): void {
-  for (const kernelName of [softmaxCrossEntropyKernel, softmaxCrossEntropyGradKernel]) {
-    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu')
-  }
-  tf.registerKernel({
-    kernelName: softmaxCrossEntropyKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { logits, targets } = inputs as unknown as ForwardInputs
-      const cpu = backend as unknown as CpuBackendLike
-      const [rows, vocab] = logits.shape as [number, number]
-      const probs = new Float32Array(rows * vocab)
-      const losses = new Float32Array(rows)
-      const targetIds = cpu.data.get(targets.dataId).values
-      checkTargets(targetIds, vocab)
-      softmaxCrossEntropy(cpu.data.get(logits.dataId).values, targetIds, rows, vocab, smoothingOf(attrs), probs, losses)
-      return [cpu.makeTensorInfo([rows], 'float32', losses), cpu.makeTensorInfo([rows, vocab], 'float32', probs)]
-    },
+  replaceCpuKernel(softmaxCrossEntropyKernel, ({ inputs, attrs }, cpu) => {
+    const { logits, targets } = inputs as unknown as ForwardInputs
+    const [rows, vocab] = logits.shape as [number, number]
+    const probs = new Float32Array(rows * vocab)
+    const losses = new Float32Array(rows)
+    const targetIds = cpuValues(cpu, targets)
+    checkTargets(targetIds, vocab)
+    softmaxCrossEntropy(cpuValues(cpu, logits), targetIds, rows, vocab, smoothingOf(attrs), probs, losses)
+    return [cpu.makeTensorInfo([rows], 'float32', losses), cpu.makeTensorInfo([rows, vocab], 'float32', probs)]
   })
-  tf.registerKernel({
-    kernelName: softmaxCrossEntropyGradKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { probs, targets, weights, dy } = inputs as unknown as GradInputs
-      const cpu = backend as unknown as CpuBackendLike
-      const [rows, vocab] = probs.shape as [number, number]
-      const out = new Float32Array(rows * vocab)
-      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
-      softmaxCrossEntropyGrad(values(probs), values(targets), values(weights), values(dy)[0]!, rows, vocab, smoothingOf(attrs), out)
-      return cpu.makeTensorInfo([rows, vocab], 'float32', out)
-    },
+  replaceCpuKernel(softmaxCrossEntropyGradKernel, ({ inputs, attrs }, cpu) => {
+    const { probs, targets, weights, dy } = inputs as unknown as GradInputs
+    const [rows, vocab] = probs.shape as [number, number]
+    const out = new Float32Array(rows * vocab)
+    const values = (info: TensorInfo) => cpuValues(cpu, info)
+    softmaxCrossEntropyGrad(values(probs), values(targets), values(weights), values(dy)[0]!, rows, vocab, smoothingOf(attrs), out)
+    return cpu.makeTensorInfo([rows, vocab], 'float32', out)
   })
 }
 

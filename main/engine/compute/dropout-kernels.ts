@@ -3,14 +3,10 @@
 // a JavaScript random generator (tf.dropout spent ~20 ms per 2 M elements on that alone).
 import * as tf from '@tensorflow/tfjs'
 import { dropoutKernel } from '../../../models/layers/dropout.ts'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: tf.TypedArray } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
-}
 interface DropoutAttrs {
   rate: number
   seed: number
@@ -31,25 +27,19 @@ export function dropoutHash(counter: number): number {
 }
 
 export function registerCpuDropoutKernel(): void {
-  if (tf.getKernel(dropoutKernel, 'cpu')) tf.unregisterKernel(dropoutKernel, 'cpu')
-  tf.registerKernel({
-    kernelName: dropoutKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x } = inputs as { x: TensorInfo }
-      const { rate, seed } = attrs as unknown as DropoutAttrs
-      const cpu = backend as unknown as CpuBackendLike
-      const values = cpu.data.get(x.dataId).values
-      const threshold = thresholdOf(rate)
-      const scale = Math.fround(1 / (1 - rate))
-      const mask = new Float32Array(values.length)
-      const out = new Float32Array(values.length)
-      for (let i = 0; i < values.length; i++) {
-        mask[i] = dropoutHash(seed + i) >= threshold ? scale : 0
-        out[i] = (values[i] as number) * mask[i]!
-      }
-      return [cpu.makeTensorInfo(x.shape, 'float32', out), cpu.makeTensorInfo(x.shape, 'float32', mask)]
-    },
+  replaceCpuKernel(dropoutKernel, ({ inputs, attrs }, cpu) => {
+    const { x } = inputs as { x: TensorInfo }
+    const { rate, seed } = attrs as unknown as DropoutAttrs
+    const values = cpuValues(cpu, x)
+    const threshold = thresholdOf(rate)
+    const scale = Math.fround(1 / (1 - rate))
+    const mask = new Float32Array(values.length)
+    const out = new Float32Array(values.length)
+    for (let i = 0; i < values.length; i++) {
+      mask[i] = dropoutHash(seed + i) >= threshold ? scale : 0
+      out[i] = (values[i] as number) * mask[i]!
+    }
+    return [cpu.makeTensorInfo(x.shape, 'float32', out), cpu.makeTensorInfo(x.shape, 'float32', mask)]
   })
 }
 

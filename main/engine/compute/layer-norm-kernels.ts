@@ -2,14 +2,11 @@
 // (keeping each row's mean and 1/σ) and one backward, instead of ~9 kernels forward and ~15 backward.
 import * as tf from '@tensorflow/tfjs'
 import { layerNormGradKernel, layerNormKernel } from '../../../models/layers/layer-norm.ts'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: tf.TypedArray } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
-}
 interface GradInputs {
   dy: TensorInfo
   x: TensorInfo
@@ -19,61 +16,48 @@ interface GradInputs {
 }
 
 export function registerCpuLayerNormKernels(): void {
-  for (const kernelName of [layerNormKernel, layerNormGradKernel]) {
-    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu')
-  }
-  tf.registerKernel({
-    kernelName: layerNormKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
-      const { epsilon } = attrs as unknown as { epsilon: number }
-      const cpu = backend as unknown as CpuBackendLike
-      const [rows, dim] = x.shape as [number, number]
-      const [xs, g, b] = [x, gamma, beta].map((t) => cpu.data.get(t.dataId).values) as [tf.TypedArray, tf.TypedArray, tf.TypedArray]
-      const [y, means, invStds] = [new Float32Array(rows * dim), new Float32Array(rows), new Float32Array(rows)]
-      for (let r = 0; r < rows; r++) {
-        let sum = 0
-        for (let j = 0; j < dim; j++) sum += xs[r * dim + j] as number
-        const mean = sum / dim
-        let squares = 0
-        for (let j = 0; j < dim; j++) squares += ((xs[r * dim + j] as number) - mean) ** 2
-        const invStd = 1 / Math.sqrt(squares / dim + epsilon)
-        ;[means[r], invStds[r]] = [mean, invStd]
-        for (let j = 0; j < dim; j++) y[r * dim + j] = ((xs[r * dim + j] as number) - mean) * invStd * (g[j] as number) + (b[j] as number)
-      }
-      return [cpu.makeTensorInfo(x.shape, 'float32', y), cpu.makeTensorInfo([rows], 'float32', means), cpu.makeTensorInfo([rows], 'float32', invStds)]
-    },
+  replaceCpuKernel(layerNormKernel, ({ inputs, attrs }, cpu) => {
+    const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
+    const { epsilon } = attrs as unknown as { epsilon: number }
+    const [rows, dim] = x.shape as [number, number]
+    const [xs, g, b] = [x, gamma, beta].map((t) => cpuValues(cpu, t)) as [tf.TypedArray, tf.TypedArray, tf.TypedArray]
+    const [y, means, invStds] = [new Float32Array(rows * dim), new Float32Array(rows), new Float32Array(rows)]
+    for (let r = 0; r < rows; r++) {
+      let sum = 0
+      for (let j = 0; j < dim; j++) sum += xs[r * dim + j] as number
+      const mean = sum / dim
+      let squares = 0
+      for (let j = 0; j < dim; j++) squares += ((xs[r * dim + j] as number) - mean) ** 2
+      const invStd = 1 / Math.sqrt(squares / dim + epsilon)
+      ;[means[r], invStds[r]] = [mean, invStd]
+      for (let j = 0; j < dim; j++) y[r * dim + j] = ((xs[r * dim + j] as number) - mean) * invStd * (g[j] as number) + (b[j] as number)
+    }
+    return [cpu.makeTensorInfo(x.shape, 'float32', y), cpu.makeTensorInfo([rows], 'float32', means), cpu.makeTensorInfo([rows], 'float32', invStds)]
   })
-  tf.registerKernel({
-    kernelName: layerNormGradKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { dy, x, gamma, mean, invStd } = inputs as unknown as GradInputs
-      const cpu = backend as unknown as CpuBackendLike
-      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
-      const [dys, xs, g, means, invStds] = [dy, x, gamma, mean, invStd].map(values) as tf.TypedArray[]
-      const [rows, dim] = x.shape as [number, number]
-      const [dx, dGamma, dBeta] = [new Float32Array(rows * dim), new Float32Array(dim), new Float32Array(dim)]
-      for (let r = 0; r < rows; r++) {
-        const [m, s] = [means![r] as number, invStds![r] as number]
-        let [sumG, sumGX] = [0, 0]
-        for (let j = 0; j < dim; j++) {
-          const normalised = ((xs![r * dim + j] as number) - m) * s
-          const scaled = (dys![r * dim + j] as number) * (g![j] as number)
-          sumG += scaled
-          sumGX += scaled * normalised
-          dGamma[j]! += (dys![r * dim + j] as number) * normalised
-          dBeta[j]! += dys![r * dim + j] as number
-        }
-        for (let j = 0; j < dim; j++) {
-          const normalised = ((xs![r * dim + j] as number) - m) * s
-          const scaled = (dys![r * dim + j] as number) * (g![j] as number)
-          dx[r * dim + j] = s * (scaled - sumG / dim - normalised * (sumGX / dim))
-        }
+  replaceCpuKernel(layerNormGradKernel, ({ inputs }, cpu) => {
+    const { dy, x, gamma, mean, invStd } = inputs as unknown as GradInputs
+    const values = (info: TensorInfo) => cpuValues(cpu, info)
+    const [dys, xs, g, means, invStds] = [dy, x, gamma, mean, invStd].map(values) as tf.TypedArray[]
+    const [rows, dim] = x.shape as [number, number]
+    const [dx, dGamma, dBeta] = [new Float32Array(rows * dim), new Float32Array(dim), new Float32Array(dim)]
+    for (let r = 0; r < rows; r++) {
+      const [m, s] = [means![r] as number, invStds![r] as number]
+      let [sumG, sumGX] = [0, 0]
+      for (let j = 0; j < dim; j++) {
+        const normalised = ((xs![r * dim + j] as number) - m) * s
+        const scaled = (dys![r * dim + j] as number) * (g![j] as number)
+        sumG += scaled
+        sumGX += scaled * normalised
+        dGamma[j]! += (dys![r * dim + j] as number) * normalised
+        dBeta[j]! += dys![r * dim + j] as number
       }
-      return [cpu.makeTensorInfo(x.shape, 'float32', dx), cpu.makeTensorInfo([dim], 'float32', dGamma), cpu.makeTensorInfo([dim], 'float32', dBeta)]
-    },
+      for (let j = 0; j < dim; j++) {
+        const normalised = ((xs![r * dim + j] as number) - m) * s
+        const scaled = (dys![r * dim + j] as number) * (g![j] as number)
+        dx[r * dim + j] = s * (scaled - sumG / dim - normalised * (sumGX / dim))
+      }
+    }
+    return [cpu.makeTensorInfo(x.shape, 'float32', dx), cpu.makeTensorInfo([dim], 'float32', dGamma), cpu.makeTensorInfo([dim], 'float32', dBeta)]
   })
 }
 

@@ -3,14 +3,10 @@
 // twins below are the same formulas, so tests compare them with the plain-op composite).
 import * as tf from '@tensorflow/tfjs'
 import { lstmGatesGradKernel, lstmGatesKernel } from '../../../models/rnn/lstm-gates.ts'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: tf.TypedArray } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
-}
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
 
@@ -62,31 +58,18 @@ interface GradInputs {
 }
 
 export function registerCpuLstmKernels(): void {
-  for (const kernelName of [lstmGatesKernel, lstmGatesGradKernel]) {
-    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu')
-  }
-  tf.registerKernel({
-    kernelName: lstmGatesKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { z, c } = inputs as { z: TensorInfo; c: TensorInfo }
-      const cpu = backend as unknown as CpuBackendLike
-      const [batch, hidden] = c.shape as [number, number]
-      const { h, cNext, gates } = forward(cpu.data.get(z.dataId).values, cpu.data.get(c.dataId).values, batch, hidden)
-      return [cpu.makeTensorInfo(c.shape, 'float32', h), cpu.makeTensorInfo(c.shape, 'float32', cNext), cpu.makeTensorInfo(z.shape, 'float32', gates)]
-    },
+  replaceCpuKernel(lstmGatesKernel, ({ inputs }, cpu) => {
+    const { z, c } = inputs as { z: TensorInfo; c: TensorInfo }
+    const [batch, hidden] = c.shape as [number, number]
+    const { h, cNext, gates } = forward(cpuValues(cpu, z), cpuValues(cpu, c), batch, hidden)
+    return [cpu.makeTensorInfo(c.shape, 'float32', h), cpu.makeTensorInfo(c.shape, 'float32', cNext), cpu.makeTensorInfo(z.shape, 'float32', gates)]
   })
-  tf.registerKernel({
-    kernelName: lstmGatesGradKernel,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { dh, dc, gates, c, cNext } = inputs as unknown as GradInputs
-      const cpu = backend as unknown as CpuBackendLike
-      const values = (info: TensorInfo) => cpu.data.get(info.dataId).values
-      const [batch, hidden] = c.shape as [number, number]
-      const { dz, dcPrev } = backward(values(dh), values(dc), values(gates), values(c), values(cNext), batch, hidden)
-      return [cpu.makeTensorInfo(gates.shape, 'float32', dz), cpu.makeTensorInfo(c.shape, 'float32', dcPrev)]
-    },
+  replaceCpuKernel(lstmGatesGradKernel, ({ inputs }, cpu) => {
+    const { dh, dc, gates, c, cNext } = inputs as unknown as GradInputs
+    const values = (info: TensorInfo) => cpuValues(cpu, info)
+    const [batch, hidden] = c.shape as [number, number]
+    const { dz, dcPrev } = backward(values(dh), values(dc), values(gates), values(c), values(cNext), batch, hidden)
+    return [cpu.makeTensorInfo(gates.shape, 'float32', dz), cpu.makeTensorInfo(c.shape, 'float32', dcPrev)]
   })
 }
 

@@ -2,6 +2,7 @@
 // use where a backend has them (cross-entropy, dropout, LSTM gates, layer norm, Adam). Each is checked against the stock cpu
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
+import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
@@ -12,13 +13,7 @@ import { registerWasmMatMulKernels } from './wasm-matmul.ts'
 import { registerWasmRowKernels } from './wasm-rows.ts'
 import { registerWasmSliceKernels } from './wasm-slices.ts'
 
-type KernelArgs = Parameters<tf.KernelFunc>[0]
 type TensorInfo = tf.TensorInfo
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: Float32Array | Int32Array } }
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
-}
 
 const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
@@ -41,20 +36,14 @@ function segmentSumShape(x: TensorInfo, segmentIds: TensorInfo, numSegments: num
   return { shape: [numSegments, ...innerShape], inner: product(innerShape) }
 }
 
-function replaceKernel(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
-  if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
-  tf.registerKernel({ kernelName, backendName, kernelFunc })
-}
-
 /** UnsortedSegmentSum is the gradient of tf.gather, i.e. of every embedding lookup. */
 export function registerCpuTrainingKernels(): void {
-  replaceKernel('UnsortedSegmentSum', 'cpu', ({ inputs, backend, attrs }: KernelArgs) => {
+  replaceCpuKernel('UnsortedSegmentSum', ({ inputs, attrs }, cpu) => {
     const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo }
     const numSegments = (attrs as { numSegments: number }).numSegments
-    const cpu = backend as unknown as CpuBackendLike
     const { shape, inner } = segmentSumShape(x, segmentIds, numSegments)
     const out = new Float32Array(product(shape))
-    segmentSum(cpu.data.get(x.dataId).values, cpu.data.get(segmentIds.dataId).values, inner, out)
+    segmentSum(cpuValues(cpu, x), cpuValues(cpu, segmentIds), inner, out)
     return cpu.makeTensorInfo(shape, x.dtype, out)
   })
   registerCpuCrossEntropyKernels()

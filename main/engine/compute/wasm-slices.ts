@@ -2,7 +2,7 @@
 // input out of the wasm heap (readSync) for every slice they cut, so unstacking a [30, 64, 1024] tensor into its
 // 30 time steps copied 30 × 8 MB: half a second of every LSTM training step.
 import * as tf from '@tensorflow/tfjs'
-import { replaceWasmKernel as replaceKernel, type WasmBackendLike, type WasmKernel } from './wasm-backend.ts'
+import { replaceWasmKernel, type WasmBackendLike, type WasmKernel } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -111,6 +111,6 @@ export function registerWasmSliceKernels(): void {
       },
     ],
   ] as [string, WasmKernel][]) {
-    replaceKernel(kernelName, kernelFunc)
+    replaceWasmKernel(kernelName, kernelFunc)
   }
 }

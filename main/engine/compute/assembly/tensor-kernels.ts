@@ -347,21 +347,12 @@ export function lstmCell(z: usize, c: usize, h: usize, cNext: usize, gates: usiz
       const cPrev = loadPart(c + row + at, lanes)
       const cn = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g))
       const hn = f32x4.mul(o, tanhLanes(cn))
-      if (lanes == 4) {
-        v128.store(gRow + at, i)
-        v128.store(gRow + gateBytes + at, f)
-        v128.store(gRow + 2 * gateBytes + at, g)
-        v128.store(gRow + 3 * gateBytes + at, o)
-        v128.store(cNext + row + at, cn)
-        v128.store(h + row + at, hn)
-      } else {
-        storeLanes(gRow + at, i, lanes)
-        storeLanes(gRow + gateBytes + at, f, lanes)
-        storeLanes(gRow + 2 * gateBytes + at, g, lanes)
-        storeLanes(gRow + 3 * gateBytes + at, o, lanes)
-        storeLanes(cNext + row + at, cn, lanes)
-        storeLanes(h + row + at, hn, lanes)
-      }
+      storePart(gRow + at, i, lanes)
+      storePart(gRow + gateBytes + at, f, lanes)
+      storePart(gRow + 2 * gateBytes + at, g, lanes)
+      storePart(gRow + 3 * gateBytes + at, o, lanes)
+      storePart(cNext + row + at, cn, lanes)
+      storePart(h + row + at, hn, lanes)
     }
   }
 }
@@ -390,19 +381,11 @@ export function lstmCellGrad(dh: usize, dc: usize, gates: usize, c: usize, cNext
       const dzg = f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(g, g)))
       const dzo = f32x4.mul(f32x4.mul(dhLanes, tc), f32x4.mul(o, f32x4.sub(one, o)))
       const dcp = f32x4.mul(dcTotal, f)
-      if (lanes == 4) {
-        v128.store(dzRow + at, dzi)
-        v128.store(dzRow + gateBytes + at, dzf)
-        v128.store(dzRow + 2 * gateBytes + at, dzg)
-        v128.store(dzRow + 3 * gateBytes + at, dzo)
-        v128.store(dcPrev + row + at, dcp)
-      } else {
-        storeLanes(dzRow + at, dzi, lanes)
-        storeLanes(dzRow + gateBytes + at, dzf, lanes)
-        storeLanes(dzRow + 2 * gateBytes + at, dzg, lanes)
-        storeLanes(dzRow + 3 * gateBytes + at, dzo, lanes)
-        storeLanes(dcPrev + row + at, dcp, lanes)
-      }
+      storePart(dzRow + at, dzi, lanes)
+      storePart(dzRow + gateBytes + at, dzf, lanes)
+      storePart(dzRow + 2 * gateBytes + at, dzg, lanes)
+      storePart(dzRow + 3 * gateBytes + at, dzo, lanes)
+      storePart(dcPrev + row + at, dcp, lanes)
     }
   }
 }
@@ -416,6 +399,13 @@ export function lstmCellGrad(dh: usize, dc: usize, gates: usize, c: usize, cNext
   if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4))
   if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8))
   return v
+}
+
+/** Stores the first `lanes` (1–4) lanes of v. */
+// @ts-ignore: decorator
+@inline function storePart(at: usize, v: v128, lanes: i32): void {
+  if (lanes == 4) v128.store(at, v)
+  else storeLanes(at, v, lanes)
 }
 
 /** Stores the first `lanes` (1–3) lanes of v. */
@@ -450,15 +440,9 @@ export function adamUpdate(
     const update = f32x4.div(f32x4.div(mNext, c1), f32x4.add(f32x4.sqrt(f32x4.div(vNext, c2)), eps))
     let next = f32x4.sub(theta, f32x4.mul(update, rate))
     if (weightDecay != 0) next = f32x4.sub(next, f32x4.mul(theta, decay))
-    if (lanes == 4) {
-      v128.store(mOut + at, mNext)
-      v128.store(vOut + at, vNext)
-      v128.store(paramOut + at, next)
-    } else {
-      storeLanes(mOut + at, mNext, lanes)
-      storeLanes(vOut + at, vNext, lanes)
-      storeLanes(paramOut + at, next, lanes)
-    }
+    storePart(mOut + at, mNext, lanes)
+    storePart(vOut + at, vNext, lanes)
+    storePart(paramOut + at, next, lanes)
   }
 }
 
@@ -491,8 +475,7 @@ export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, means: 
       const lanes = min(4, dim - j)
       const normalised = f32x4.mul(f32x4.sub(loadPart(xr + at, lanes), meanSplat), invSplat)
       const out = f32x4.add(f32x4.mul(normalised, loadPart(gamma + at, lanes)), loadPart(beta + at, lanes))
-      if (lanes == 4) v128.store(yr + at, out)
-      else storeLanes(yr + at, out, lanes)
+      storePart(yr + at, out, lanes)
     }
   }
 }
@@ -524,13 +507,8 @@ export function layerNormGrad(dy: usize, x: usize, gamma: usize, means: usize, i
       sumGX = f32x4.add(sumGX, f32x4.mul(scaled, normalised))
       const dg = f32x4.add(loadPart(dGamma + at, lanes), f32x4.mul(g, normalised))
       const db = f32x4.add(loadPart(dBeta + at, lanes), g)
-      if (lanes == 4) {
-        v128.store(dGamma + at, dg)
-        v128.store(dBeta + at, db)
-      } else {
-        storeLanes(dGamma + at, dg, lanes)
-        storeLanes(dBeta + at, db, lanes)
-      }
+      storePart(dGamma + at, dg, lanes)
+      storePart(dBeta + at, db, lanes)
     }
     const meanG = f32x4.mul(f32x4.splat(horizontalSum(sumG)), inverseDim)
     const meanGX = f32x4.mul(f32x4.splat(horizontalSum(sumGX)), inverseDim)
@@ -540,8 +518,7 @@ export function layerNormGrad(dy: usize, x: usize, gamma: usize, means: usize, i
       const normalised = f32x4.mul(f32x4.sub(loadPart(xr + at, lanes), meanSplat), invSplat)
       const scaled = f32x4.mul(loadPart(dyr + at, lanes), loadPart(gamma + at, lanes))
       const out = f32x4.mul(invSplat, f32x4.sub(f32x4.sub(scaled, meanG), f32x4.mul(normalised, meanGX)))
-      if (lanes == 4) v128.store(dxr + at, out)
-      else storeLanes(dxr + at, out, lanes)
+      storePart(dxr + at, out, lanes)
     }
   }
 }
@@ -568,7 +545,6 @@ export function step(x: usize, out: usize, count: i32, alpha: f32): void {
     const v = loadPart(x + at, lanes)
     const stepped = v128.bitselect(one, alphaSplat, f32x4.gt(v, f32x4.splat(0)))
     const result = v128.bitselect(stepped, v, f32x4.eq(v, v)) // NaN lanes keep x
-    if (lanes == 4) v128.store(out + at, result)
-    else storeLanes(out + at, result, lanes)
+    storePart(out + at, result, lanes)
   }
 }
