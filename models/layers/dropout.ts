@@ -2,6 +2,7 @@
 // Where the backend has the fused kernel (the engine registers it), drawing the mask and applying it is one pass
 // over a counter-based hash; elsewhere tf.dropout. Each call takes a fresh range of counters.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 
 /** Fused kernel: inputs {x}, attrs {rate, seed} → [x · mask, mask], mask = 0 or 1/(1 − rate). */
 export const dropoutKernel = 'KotobaDropout'
@@ -15,7 +16,7 @@ export function seedDropout(seed: number): void {
 
 export function dropout<T extends tf.Tensor>(x: T, rate: number): T {
   if (rate <= 0) return x
-  if (tf.getKernel(dropoutKernel, tf.getBackend()) === undefined) return tf.dropout(x, rate) as T
+  if (!backendHasKernels(dropoutKernel)) return tf.dropout(x, rate) as T
   const seed = nextCounter | 0
   nextCounter = (nextCounter + x.size) % 2 ** 32
   const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

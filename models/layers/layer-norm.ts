@@ -1,6 +1,7 @@
 // Layer normalisation (Ba, Kiros & Hinton 2016, eq. 4): y = γ ⊙ (x − μ) / sqrt(σ² + ε) + β over the last axis.
 // Where the backend has the fused kernels (the engine registers them) a call is one pass forward and one backward.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 import type { ParameterStore } from '../core/params.ts'
 
 /** inputs {x [N, D], gamma [D], beta [D]}, attrs {epsilon} → [y [N, D], mean [N], 1/√(σ² + ε) [N]]. */
@@ -20,11 +21,6 @@ tf.registerGradient({
   },
 })
 
-const hasFusedKernels = () => {
-  const backend = tf.getBackend()
-  return tf.getKernel(layerNormKernel, backend) !== undefined && tf.getKernel(layerNormGradKernel, backend) !== undefined
-}
-
 export class LayerNorm {
   readonly gamma: tf.Variable // [dim]
   readonly beta: tf.Variable // [dim]
@@ -40,7 +36,7 @@ export class LayerNorm {
   }
 
   apply<T extends tf.Tensor>(x: T): T {
-    if (hasFusedKernels()) {
+    if (backendHasKernels(layerNormKernel, layerNormGradKernel)) {
       return tf.tidy(() => {
         const rows = x.reshape([-1, this.dim])
         const [y] = tf.engine().runKernel(layerNormKernel, { x: rows, gamma: this.gamma, beta: this.beta }, { epsilon: this.epsilon }) as tf.Tensor[]

@@ -3,6 +3,7 @@
 // Written with its own gradient so training keeps one [N, V] tensor for backward instead of five; where the backend
 // has the fused kernels below (main/engine/compute registers them), forward and backward are one pass each.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 
 /** Fused kernel: inputs {logits [N, V], targets [N] int32}, attrs {smoothing} → [per-row loss [N], softmax [N, V]]. */
 export const softmaxCrossEntropyKernel = 'KotobaSoftmaxCrossEntropy'
@@ -37,13 +38,8 @@ function kernelLoss(smoothing: number): FusedLoss {
   return loss
 }
 
-const hasFusedKernels = () => {
-  const backend = tf.getBackend()
-  return tf.getKernel(softmaxCrossEntropyKernel, backend) !== undefined && tf.getKernel(softmaxCrossEntropyGradKernel, backend) !== undefined
-}
-
 function fusedLoss(smoothing: number): FusedLoss {
-  if (hasFusedKernels()) return kernelLoss(smoothing)
+  if (backendHasKernels(softmaxCrossEntropyKernel, softmaxCrossEntropyGradKernel)) return kernelLoss(smoothing)
   let loss = fusedLosses.get(smoothing)
   if (!loss) {
     loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

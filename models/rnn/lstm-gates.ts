@@ -3,6 +3,7 @@
 // Where the backend has the fused kernels (the engine registers them), a time step is one kernel forward and one
 // backward instead of ~15 small ones each; elsewhere the same formula in plain ops.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 
 /** inputs {z [B, 4H], c [B, H]} → [h' [B, H], c' [B, H], gates [B, 4H] = σ(i), σ(f), tanh(g), σ(o)]. */
 export const lstmGatesKernel = 'KotobaLstmGates'
@@ -21,14 +22,12 @@ tf.registerGradient({
   },
 })
 
-const hasFusedKernels = () => {
-  const backend = tf.getBackend()
-  return tf.getKernel(lstmGatesKernel, backend) !== undefined && tf.getKernel(lstmGatesGradKernel, backend) !== undefined
-}
+/** Whether this backend runs the gates as fused kernels (and so a whole layer as lstm-sequence.ts). */
+export const hasFusedLstmGates = (): boolean => backendHasKernels(lstmGatesKernel, lstmGatesGradKernel)
 
 /** z [B, 4H] pre-activations, c [B, H] → [h', c'], each [B, H]. */
 export function lstmGates(z: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  if (hasFusedKernels()) {
+  if (hasFusedLstmGates()) {
     const [h, cNext, gates] = tf.engine().runKernel(lstmGatesKernel, { z, c }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
     gates.dispose() // kept by the tape when recording; not needed otherwise
     return [h, cNext]

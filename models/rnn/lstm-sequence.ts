@@ -2,17 +2,13 @@
 // out (Werbos 1990; as cuDNN runs it): the recurrent weight's gradient is one product over every step, Hᵀ·dZ,
 // instead of one small product per step, and a step's gates are one fused kernel each way (lstm-gates.ts).
 // Same results as unrolling LstmCell step by step (tests/compute-kernels.test.ts checks values and gradients).
+// Runs where hasFusedLstmGates() (lstm-gates.ts).
 import * as tf from '@tensorflow/tfjs'
 import { lstmGatesGradKernel, lstmGatesKernel } from './lstm-gates.ts'
 
 export interface LstmSequenceResult {
   outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
   final: [tf.Tensor2D, tf.Tensor2D] // h, c [B, H] after each sequence's last real step
-}
-
-export const canRunLstmSequence = (): boolean => {
-  const backend = tf.getBackend()
-  return tf.getKernel(lstmGatesKernel, backend) !== undefined && tf.getKernel(lstmGatesGradKernel, backend) !== undefined
 }
 
 /**
@@ -34,7 +30,6 @@ export function lstmSequence(
   // op runs on (wasm, cpu) read a [T, B, 1] mask synchronously at no cost.
   const maskValues = masks?.dataSync()
   const padded = Array.from({ length }, (_, t) => maskValues?.subarray(t * batch, (t + 1) * batch).some((v) => v !== 1) ?? false)
-  const paddedAt = (t: number) => padded[t]!
   // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
@@ -53,7 +48,7 @@ export function lstmSequence(
       const [hNext, cNext, activated] = tf.engine().runKernel(lstmGatesKernel, { z, c }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
       gateValues[t] = activated
       cOut[t] = cNext
-      const m = paddedAt(t) ? stepMasks?.[t] : undefined
+      const m = padded[t] ? stepMasks?.[t] : undefined
       if (m) {
         const keep = tf.sub(1, m)
         h = hNext.mul(m).add(h.mul(keep)) as tf.Tensor2D
@@ -77,7 +72,7 @@ export function lstmSequence(
         let dc = dcFinal.squeeze([0]) as tf.Tensor2D
         const dz: tf.Tensor2D[] = new Array(length)
         for (const t of [...order].reverse()) {
-          const m = paddedAt(t) ? maskAt?.[t] : undefined
+          const m = padded[t] ? maskAt?.[t] : undefined
           const dhTotal = (m ? dh.add(dOut[t]!.mul(m)) : dh.add(dOut[t]!)) as tf.Tensor2D
           // Through the mask: the cell's new state where m = 1, the carried state where m = 0.
           const [dhCell, dcCell] = m ? [dhTotal.mul(m), dc.mul(m)] : [dhTotal, dc]

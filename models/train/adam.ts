@@ -1,6 +1,7 @@
 // Adam (Kingma & Ba 2015, Algorithm 1) and AdamW's decoupled weight decay (Loshchilov & Hutter 2019, Algorithm 2).
 // Moments are keyed by the parameters' logical names so a checkpoint restores into a freshly built model.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 
 export interface AdamOptions {
   beta1: number
@@ -29,7 +30,7 @@ export class Adam {
     const { beta1, beta2, epsilon, weightDecay } = this.options
     const correction1 = 1 - beta1 ** this.steps
     const correction2 = 1 - beta2 ** this.steps
-    const fused = tf.getKernel(adamUpdateKernel, tf.getBackend()) !== undefined
+    const fused = backendHasKernels(adamUpdateKernel)
     for (const [name, grad] of grads) {
       const param = params.get(name)
       if (!param) throw new Error(`gradient for unknown parameter '${name}'`)

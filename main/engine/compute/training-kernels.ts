@@ -15,7 +15,6 @@ import { registerWasmSliceKernels } from './wasm-slices.ts'
 
 type TensorInfo = tf.TensorInfo
 
-const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
 /** out[segmentIds[i]] += x[i]: O(N·D), unlike the stock cpu kernel's O(V·N·D) (V = number of segments). */
 function segmentSum(x: tf.TypedArray, segmentIds: tf.TypedArray, inner: number, out: tf.TypedArray): void {
@@ -33,7 +32,7 @@ function segmentSum(x: tf.TypedArray, segmentIds: tf.TypedArray, inner: number, 
 /** The output shape of UnsortedSegmentSum and the size of one segment row. */
 function segmentSumShape(x: TensorInfo, segmentIds: TensorInfo, numSegments: number): { shape: number[]; inner: number } {
   const innerShape = x.shape.slice(segmentIds.shape.length)
-  return { shape: [numSegments, ...innerShape], inner: product(innerShape) }
+  return { shape: [numSegments, ...innerShape], inner: tf.util.sizeFromShape(innerShape) }
 }
 
 /** UnsortedSegmentSum is the gradient of tf.gather, i.e. of every embedding lookup. */
@@ -42,7 +41,7 @@ export function registerCpuTrainingKernels(): void {
     const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo }
     const numSegments = (attrs as { numSegments: number }).numSegments
     const { shape, inner } = segmentSumShape(x, segmentIds, numSegments)
-    const out = new Float32Array(product(shape))
+    const out = new Float32Array(tf.util.sizeFromShape(shape))
     segmentSum(cpuValues(cpu, x), cpuValues(cpu, segmentIds), inner, out)
     return cpu.makeTensorInfo(shape, x.dtype, out)
   })

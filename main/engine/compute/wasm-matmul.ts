@@ -11,7 +11,6 @@ import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } f
 
 type TensorInfo = tf.TensorInfo
 
-const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1)
 
 /** perm = [0..a) ++ [b..c) ++ [a..b) ++ [c..rank): x viewed as [outer, rows, cols, inner] → [outer, cols, rows, inner]. */
 export function asAxisSwap(shape: number[], perm: number[]): { outer: number; rows: number; cols: number; inner: number } | null {
@@ -24,7 +23,8 @@ export function asAxisSwap(shape: number[], perm: number[]): { outer: number; ro
   if (b <= a || b >= c) return null
   for (let t = 0; t < c - b; t++) if (perm[a + t] !== b + t) return null
   for (let t = 0; t < b - a; t++) if (perm[a + (c - b) + t] !== a + t) return null
-  return { outer: product(shape.slice(0, a)), rows: product(shape.slice(a, b)), cols: product(shape.slice(b, c)), inner: product(shape.slice(c)) }
+  const span = (from: number, to?: number) => tf.util.sizeFromShape(shape.slice(from, to))
+  return { outer: span(0, a), rows: span(a, b), cols: span(b, c), inner: span(c) }
 }
 
 function swapAxes(backend: WasmBackendLike, x: TensorInfo, outShape: number[], swap: { outer: number; rows: number; cols: number; inner: number }): TensorInfo {
@@ -37,7 +37,7 @@ function swapAxes(backend: WasmBackendLike, x: TensorInfo, outShape: number[], s
 function transposeLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   const rank = x.shape.length
   const [rows, cols] = [x.shape[rank - 2]!, x.shape[rank - 1]!]
-  return swapAxes(backend, x, [...x.shape.slice(0, -2), cols, rows], { outer: product(x.shape.slice(0, -2)), rows, cols, inner: 1 })
+  return swapAxes(backend, x, [...x.shape.slice(0, -2), cols, rows], { outer: tf.util.sizeFromShape(x.shape.slice(0, -2)), rows, cols, inner: 1 })
 }
 
 /** Transposed right-hand operands, kept until the operand itself is disposed. */
@@ -73,7 +73,7 @@ export function registerWasmMatMulKernels(): void {
     const { x } = args.inputs as { x: TensorInfo }
     const { perm } = args.attrs as unknown as { perm: number[] }
     const swap = x.dtype === 'float32' || x.dtype === 'int32' ? asAxisSwap(x.shape, perm) : null
-    if (!swap || product(x.shape) === 0) return stock(args)
+    if (!swap || tf.util.sizeFromShape(x.shape) === 0) return stock(args)
     return swapAxes(args.backend as unknown as WasmBackendLike, x, perm.map((axis) => x.shape[axis]!), swap)
   })
 
@@ -84,7 +84,7 @@ export function registerWasmMatMulKernels(): void {
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return stock(args)
     const aOuter = a.shape.slice(0, -2)
     const bOuter = b.shape.slice(0, -2)
-    const [aBatch, bBatch] = [product(aOuter), product(bOuter)]
+    const [aBatch, bBatch] = [tf.util.sizeFromShape(aOuter), tf.util.sizeFromShape(bOuter)]
     const m = a.shape[a.shape.length - (transposeA ? 1 : 2)]!
     const k = a.shape[a.shape.length - (transposeA ? 2 : 1)]!
     const n = b.shape[b.shape.length - (transposeB ? 2 : 1)]!
@@ -92,6 +92,12 @@ export function registerWasmMatMulKernels(): void {
     if (!sameOuter && aBatch !== 1 && bBatch !== 1) return stock(args) // general broadcasting
     const outShape = [...(aBatch >= bBatch ? aOuter : bOuter), m, n]
     const temporary: TensorInfo[] = []
+    /** left [rows, k]·right [k, cols] untransposed, on the stock kernel (XNNPACK): [rows, cols]. */
+    const plainProduct = (left: TensorInfo, right: TensorInfo, rows: number, inner: number, cols: number): TensorInfo => {
+      const inputs = { a: { ...left, shape: [1, rows, inner] }, b: { ...right, shape: [1, inner, cols] } }
+      const out = stock({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo
+      return { ...out, shape: [rows, cols] }
+    }
     const untransposed = (x: TensorInfo, transposed: boolean, cache: boolean): TensorInfo => {
       if (!transposed) return x
       if (cache) return cachedTranspose(backend, x)
@@ -105,22 +111,17 @@ export function registerWasmMatMulKernels(): void {
         // B; (Bᵀ·A)ᵀ packs the narrower A instead, for two cheap transposes (1.4× at n = 4m, 1.8× at n = 31m).
         const bT = transposeLastTwo(backend, b) // [n, k]
         temporary.push(bT)
-        const productT = stock({ ...args, inputs: { a: { ...bT, shape: [1, n, k] }, b: { ...a, shape: [1, k, m] } }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo // [n, m]
+        const productT = plainProduct(bT, a, n, k, m) // [n, m]
         temporary.push(productT)
-        return { ...transposeLastTwo(backend, { ...productT, shape: [n, m] }), shape: outShape }
+        return { ...transposeLastTwo(backend, productT), shape: outShape }
       }
       if (aBatch === 1 && bBatch === 1) {
         // One product: XNNPACK, which packs the right operand (cached by its id) and runs on every thread.
-        const left = untransposed(a, transposeA, false)
-        const right = untransposed(b, transposeB, true)
-        const out = stock({ ...args, inputs: { a: { ...left, shape: [1, m, k] }, b: { ...right, shape: [1, k, n] } }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo
-        return { ...out, shape: outShape }
+        return { ...plainProduct(untransposed(a, transposeA, false), untransposed(b, transposeB, true), m, k, n), shape: outShape }
       }
       if (bBatch === 1 && !transposeA) {
         // A stack of rows times one matrix ([batch, t, k]·[k, n]): one XNNPACK product of [batch·t, k]·[k, n].
-        const right = untransposed(b, transposeB, true)
-        const out = stock({ ...args, inputs: { a: { ...a, shape: [1, aBatch * m, k] }, b: { ...right, shape: [1, k, n] } }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo
-        return { ...out, shape: outShape }
+        return { ...plainProduct(a, untransposed(b, transposeB, true), aBatch * m, k, n), shape: outShape }
       }
       // A batch of small products (attention): our SIMD kernel, on this thread.
       const left = untransposed(a, transposeA, false)

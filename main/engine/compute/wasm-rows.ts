@@ -7,7 +7,6 @@ import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } f
 
 type TensorInfo = tf.TensorInfo
 
-const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1)
 
 export function registerWasmRowKernels(): void {
   replaceWasmKernel('GatherV2', (args, stock) => {
@@ -16,7 +15,7 @@ export function registerWasmRowKernels(): void {
     const firstAxis = tf.util.parseAxisParam(axis, x.shape)[0] === 0 && (batchDims ?? 0) === 0
     if (!firstAxis || x.dtype === 'string' || x.dtype === 'complex64' || indices.dtype !== 'int32') return stock(args)
     const backend = args.backend as unknown as WasmBackendLike
-    const rowSize = product(x.shape.slice(1))
+    const rowSize = tf.util.sizeFromShape(x.shape.slice(1))
     const rows = x.shape[0]!
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype)
     const ids = backend.typedArrayFromHeap(indices)
@@ -39,7 +38,7 @@ export function registerWasmRowKernels(): void {
     const backend = args.backend as unknown as WasmBackendLike
     const out = backend.makeOutput(x.shape, 'float32')
     const { alpha } = args.attrs as unknown as { alpha: number }
-    tensorKernels(backend).step(heapAddress(backend, x), heapAddress(backend, out), product(x.shape), alpha)
+    tensorKernels(backend).step(heapAddress(backend, x), heapAddress(backend, out), tf.util.sizeFromShape(x.shape), alpha)
     return out
   })
 
@@ -48,11 +47,12 @@ export function registerWasmRowKernels(): void {
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean }
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b)
     const leading = axes.length < x.shape.length && axes.every((a, i) => a === i)
-    if (!leading || x.dtype !== 'float32' || product(x.shape) === 0) return stock(args)
+    if (!leading || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) return stock(args)
     const backend = args.backend as unknown as WasmBackendLike
     const kept = x.shape.slice(axes.length)
     const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32')
-    tensorKernels(backend).sumOuter(heapAddress(backend, x), heapAddress(backend, out), product(x.shape.slice(0, axes.length)), product(kept))
+    const summed = tf.util.sizeFromShape(x.shape.slice(0, axes.length))
+    tensorKernels(backend).sumOuter(heapAddress(backend, x), heapAddress(backend, out), summed, tf.util.sizeFromShape(kept))
     return out
   })
 }

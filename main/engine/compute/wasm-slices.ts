@@ -1,6 +1,6 @@
-// Identity, same-type Cast, Slice, Unpack and SplitV for the wasm backend, reading the input in place. The stock 4.22 kernels copy the whole
-// input out of the wasm heap (readSync) for every slice they cut, so unstacking a [30, 64, 1024] tensor into its
-// 30 time steps copied 30 × 8 MB: half a second of every LSTM training step.
+// Identity, same-type Cast, Slice, Unpack and SplitV for the wasm backend, reading the input in place. The stock
+// 4.22 kernels copy the whole input out of the wasm heap (readSync) for every slice they cut, so unstacking a
+// [30, 64, 1024] tensor into its 30 time steps copied 30 × 8 MB: half a second of every LSTM training step.
 import * as tf from '@tensorflow/tfjs'
 import { replaceWasmKernel, type WasmBackendLike, type WasmKernel } from './wasm-backend.ts'
 
