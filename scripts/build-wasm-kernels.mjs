@@ -3,7 +3,9 @@
 // - the word2vec training loop (models/word2vec/assembly/kernel.ts → models/word2vec/kernel-wasm.ts);
 // - the tensor kernels for the TensorFlow.js wasm backend (main/engine/compute/assembly/tensor-kernels.ts →
 //   main/engine/compute/tensor-kernels-wasm.ts), twice: over the threaded backend's shared memory and over the
-//   single-threaded backend's own.
+//   single-threaded backend's own;
+// - the matrix product (main/engine/compute/assembly/gemm.ts → main/engine/compute/gemm-wasm.ts), over shared and
+//   unshared memory, each with relaxed-SIMD fused multiply-add and without.
 // `--check` exits 1 when a committed module differs from a fresh build (a test runs it).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -13,6 +15,8 @@ import asc from 'assemblyscript/asc'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const common = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--importMemory', '--initialMemory', '1', '--maximumMemory', '65536', '--memoryBase', '0', '--enable', 'simd']
 const shared = ['--sharedMemory', '--enable', 'threads']
+const relaxed = ['--enable', 'relaxed-simd']
+const gemm = 'main/engine/compute/assembly/gemm.ts'
 
 const targets = [
   { file: 'models/word2vec/kernel-wasm.ts', builds: [{ name: 'word2vecKernelBase64', source: 'models/word2vec/assembly/kernel.ts', flags: shared }] },
@@ -21,6 +25,15 @@ const targets = [
     builds: [
       { name: 'tensorKernelsSharedBase64', source: 'main/engine/compute/assembly/tensor-kernels.ts', flags: shared },
       { name: 'tensorKernelsBase64', source: 'main/engine/compute/assembly/tensor-kernels.ts', flags: [] },
+    ],
+  },
+  {
+    file: 'main/engine/compute/gemm-wasm.ts',
+    builds: [
+      { name: 'gemmSharedFmaBase64', source: gemm, flags: [...shared, ...relaxed] },
+      { name: 'gemmSharedBase64', source: gemm, flags: shared },
+      { name: 'gemmFmaBase64', source: gemm, flags: relaxed },
+      { name: 'gemmBase64', source: gemm, flags: [] },
     ],
   },
 ]

@@ -70,10 +70,16 @@ function cases(seed: number): Case[] {
     matmul([2, 3, 13, 9], [2, 3, 22, 13], true, true),
     matmul([4, 6, 5], [6, 11], true, false, true), // one right matrix for the batch: stride 0
     matmul([7, 5], [4, 5, 6], false, false, true), // one left matrix for the batch
-    matmul([4, 6, 5], [5, 11], false, false, true), // a stack of rows times one matrix: one XNNPACK product
-    matmul([40, 3], [40, 50], true, false), // Aᵀ·B with a large B: computed as (Bᵀ·A)ᵀ
+    matmul([4, 6, 5], [5, 11], false, false, true), // a stack of rows times one matrix: one product of our GEMM
+    matmul([40, 3], [40, 50], true, false),
+    // Our GEMM past its blocks (k > 256, m > 64, n > 512) with ragged tiles, split by rows and by columns across
+    // threads: products only, since a sum of their ~20k squares differs between backends by its summation order.
+    matmul([301, 70], [301, 61], true, false, true),
+    matmul([37, 301], [530, 301], false, true, true),
+    matmul([70, 301], [301, 61], false, false, true),
+    matmul([301, 37], [530, 301], true, true, true),
     {
-      name: 'one weight transposed at several steps (cached transpose), then replaced',
+      name: 'one weight used at several steps, then replaced',
       run: () => {
         const weight = randomTensor(random, [6, 10])
         const steps = [randomTensor(random, [4, 10]), randomTensor(random, [4, 10])]
@@ -287,7 +293,7 @@ test('wasm training kernels equal the stock cpu kernels; so does the fast cpu se
   })
 })
 
-test('wasm kernels: a bad gather index is refused; transposed weights are freed with their weight', async () => {
+test('wasm kernels: a bad gather index is refused; matrix products leave no tensor data behind', async () => {
   await selectBackend('wasm')
   const table = tf.ones([4, 3])
   assert.throws(() => tf.gather(table, tf.tensor1d([1, 4], 'int32')), /index value 4 is not in \[0, 3\]/)

@@ -25,6 +25,8 @@ const logits = (): tf.Tensor3D =>
 const optimizer = new Adam()
 const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
 const step = () => trainUpdate(model.params, lossOf, [{ targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }], optimizer, 1e-3, Infinity)
+// Two warm-up steps: the second still grows the wasm heap (fresh pages fault on first touch).
+await step()
 await step()
 // Time each kernel: wrap every kernel registered for the backend.
 const totals = new Map<string, { ms: number; calls: number }>()

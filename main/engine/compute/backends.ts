@@ -1,10 +1,11 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
 import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
-import { enableWasmThreads } from './wasm-threads.ts'
+import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
+import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
 
 export { backendOrder, parseBackendName } from './backend-names.ts'
 
@@ -123,7 +124,10 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
     }
     const threads = typeof wasm.getThreadsCount === 'function' ? (wasm.getThreadsCount as () => number)() : 1
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
-    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}`
+    // Start our matrix product now (its helper threads), not in the first training step.
+    const gemm = backendGemm(tf.backend() as unknown as WasmBackendLike)
+    const product = `matrix products on ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}${gemm.fusedMultiplyAdd ? ' with fused multiply-add' : ''}`
+    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}, ${product}`
   },
   cpu: async () => {
     registerCpuTrainingKernels()
@@ -132,12 +136,6 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
   },
 }
 
-/** Threads for the wasm backend: KOTOBA_WASM_THREADS, else every core (at most 8). */
-export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number(env.KOTOBA_WASM_THREADS)
-  if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv
-  return Math.max(1, Math.min(8, availableParallelism()))
-}
 
 export class BackendUnavailableError extends Error {
   constructor(name: BackendName, detail: string) {

@@ -2,6 +2,8 @@
 // (assembly/tensor-kernels.ts) instantiated over the backend's own memory, so they work on tensors in place.
 import * as tf from '@tensorflow/tfjs'
 import { tensorKernelsBase64, tensorKernelsSharedBase64 } from './tensor-kernels-wasm.ts'
+import { wasmGemm, type WasmGemm } from './wasm-gemm.ts'
+import { wasmThreadCount } from './wasm-threads.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -11,7 +13,7 @@ export interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean
   incRef(dataId: object): void
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } }
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number }
 }
 
 /** A kernel that may hand an input it does not cover to the kernel it replaced. */
@@ -55,12 +57,17 @@ export interface TensorKernels {
   dropout(x: number, out: number, mask: number, count: number, seed: number, threshold: number, scale: number): void
 }
 
+function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory
+  if (!memory) throw new Error('wasm kernels: the wasm backend does not expose its memory')
+  return memory
+}
+
 const instances = new WeakMap<WebAssembly.Memory, TensorKernels>()
 
 /** The SIMD kernels over this backend's memory (shared when the backend runs threads), instantiated once. */
 export function tensorKernels(backend: WasmBackendLike): TensorKernels {
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory
-  if (!memory) throw new Error('wasm kernels: the wasm backend does not expose its memory')
+  const memory = backendMemory(backend)
   let kernels = instances.get(memory)
   if (!kernels) {
     const shared = memory.buffer instanceof SharedArrayBuffer
@@ -70,4 +77,9 @@ export function tensorKernels(backend: WasmBackendLike): TensorKernels {
     instances.set(memory, kernels)
   }
   return kernels
+}
+
+/** Our matrix product over this backend's memory, on as many threads as the backend's pool when it has one. */
+export function backendGemm(backend: WasmBackendLike): WasmGemm {
+  return wasmGemm({ memory: backendMemory(backend), malloc: (bytes) => backend.wasm._malloc(bytes), threads: wasmThreadCount() })
 }

@@ -1,13 +1,13 @@
 // BatchMatMul and Transpose for the wasm backend, where the stock 4.22 kernels are slow in the shapes training uses:
-// - a transposed operand (every backward pass) ran ~10× slower than a plain product: we transpose explicitly and
-//   multiply untransposed on XNNPACK; a transposed weight is kept while the weight lives, so the 30 time steps of
-//   an RNN's backward pass transpose (and XNNPACK packs) the recurrent matrix once, not 30 times;
+// - single products and stacks of rows times one matrix run on our GEMM (wasm-gemm.ts), which reads transposed
+//   operands while packing them; XNNPACK ran a transposed operand (every backward pass) ~10× slower than a plain
+//   product, and plain ones below our kernel's speed;
 // - a batch of small products (attention: [64·4 heads, 30, 64]) ran on a scalar loop at ~2 GFLOP/s: our SIMD
 //   kernel does it at several times that;
 // - Transpose moved ~70 M elements/s; swapping two groups of axes (matrix transposes, moving attention heads)
 //   now runs as a tiled copy.
 import * as tf from '@tensorflow/tfjs'
-import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { backendGemm, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -40,34 +40,6 @@ function transposeLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   return swapAxes(backend, x, [...x.shape.slice(0, -2), cols, rows], { outer: tf.util.sizeFromShape(x.shape.slice(0, -2)), rows, cols, inner: 1 })
 }
 
-/** Transposed right-hand operands, kept until the operand itself is disposed. */
-const transposedOperands = new WeakMap<WasmBackendLike, Map<object, TensorInfo>>()
-
-function cachedTranspose(backend: WasmBackendLike, b: TensorInfo): TensorInfo {
-  let cache = transposedOperands.get(backend)
-  if (!cache) {
-    const known = new Map<object, TensorInfo>()
-    const dispose = backend.disposeData.bind(backend)
-    backend.disposeData = (dataId: object, force?: boolean) => {
-      const released = dispose(dataId, force)
-      const transposed = released ? known.get(dataId) : undefined
-      if (transposed) {
-        known.delete(dataId)
-        dispose(transposed.dataId, true)
-      }
-      return released
-    }
-    transposedOperands.set(backend, known)
-    cache = known
-  }
-  let transposed = cache.get(b.dataId)
-  if (!transposed) {
-    transposed = transposeLastTwo(backend, b)
-    cache.set(b.dataId, transposed)
-  }
-  return transposed
-}
-
 export function registerWasmMatMulKernels(): void {
   replaceWasmKernel('Transpose', (args, stock) => {
     const { x } = args.inputs as { x: TensorInfo }
@@ -91,41 +63,27 @@ export function registerWasmMatMulKernels(): void {
     const sameOuter = aOuter.length === bOuter.length && aOuter.every((d, i) => d === bOuter[i])
     if (!sameOuter && aBatch !== 1 && bBatch !== 1) return stock(args) // general broadcasting
     const outShape = [...(aBatch >= bBatch ? aOuter : bOuter), m, n]
-    const temporary: TensorInfo[] = []
-    /** left [rows, k]·right [k, cols] untransposed, on the stock kernel (XNNPACK): [rows, cols]. */
-    const plainProduct = (left: TensorInfo, right: TensorInfo, rows: number, inner: number, cols: number): TensorInfo => {
-      const inputs = { a: { ...left, shape: [1, rows, inner] }, b: { ...right, shape: [1, inner, cols] } }
-      const out = stock({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo
-      return { ...out, shape: [rows, cols] }
+    if (m === 0 || n === 0 || k === 0) return stock(args)
+    const stackedRows = bBatch === 1 && !transposeA // [batch, t, k]·[k, n] is one [batch·t, k]·[k, n] product
+    if ((aBatch === 1 && bBatch === 1) || stackedRows) {
+      const out = backend.makeOutput(outShape, 'float32')
+      const rows = stackedRows ? aBatch * m : m
+      backendGemm(backend).multiply({
+        a: heapAddress(backend, a), b: heapAddress(backend, b), c: heapAddress(backend, out), m: rows, k, n, transA: transposeA, transB: transposeB,
+      })
+      return out
     }
-    const untransposed = (x: TensorInfo, transposed: boolean, cache: boolean): TensorInfo => {
+    // A batch of small products (attention): our SIMD kernel, on this thread.
+    const temporary: TensorInfo[] = []
+    const untransposed = (x: TensorInfo, transposed: boolean): TensorInfo => {
       if (!transposed) return x
-      if (cache) return cachedTranspose(backend, x)
       const t = transposeLastTwo(backend, x)
       temporary.push(t)
       return t
     }
     try {
-      if (aBatch === 1 && bBatch === 1 && transposeA && !transposeB && n > 2 * m) {
-        // Aᵀ·B with B wider than A (a weight gradient xᵀ·dy into 4H gates or V logits): XNNPACK would pack all of
-        // B; (Bᵀ·A)ᵀ packs the narrower A instead, for two cheap transposes (1.4× at n = 4m, 1.8× at n = 31m).
-        const bT = transposeLastTwo(backend, b) // [n, k]
-        temporary.push(bT)
-        const productT = plainProduct(bT, a, n, k, m) // [n, m]
-        temporary.push(productT)
-        return { ...transposeLastTwo(backend, productT), shape: outShape }
-      }
-      if (aBatch === 1 && bBatch === 1) {
-        // One product: XNNPACK, which packs the right operand (cached by its id) and runs on every thread.
-        return { ...plainProduct(untransposed(a, transposeA, false), untransposed(b, transposeB, true), m, k, n), shape: outShape }
-      }
-      if (bBatch === 1 && !transposeA) {
-        // A stack of rows times one matrix ([batch, t, k]·[k, n]): one XNNPACK product of [batch·t, k]·[k, n].
-        return { ...plainProduct(a, untransposed(b, transposeB, true), aBatch * m, k, n), shape: outShape }
-      }
-      // A batch of small products (attention): our SIMD kernel, on this thread.
-      const left = untransposed(a, transposeA, false)
-      const right = untransposed(b, transposeB, false)
+      const left = untransposed(a, transposeA)
+      const right = untransposed(b, transposeB)
       const out = backend.makeOutput(outShape, 'float32')
       tensorKernels(backend).batchMatMul(
         heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out),

@@ -6,7 +6,7 @@
 // Relies on the 4.22 worker script's layout: it throws, and the caller falls back to one thread, if that changes.
 import { unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import os from 'node:os'
+import os, { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Worker as NodeWorker } from 'node:worker_threads'
 
@@ -82,4 +82,11 @@ export function enableWasmThreads(tf: FlagSetter, wasm: WasmModule, threads: num
     URL.createObjectURL = originalCreateObjectURL
     os.cpus = originalCpus
   }
+}
+
+/** Threads for the wasm backend: KOTOBA_WASM_THREADS, else every core (at most 8). */
+export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.KOTOBA_WASM_THREADS)
+  if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv
+  return Math.max(1, Math.min(8, availableParallelism()))
 }

@@ -1,0 +1,144 @@
+// Single-precision matrix product C = op(A)·op(B) for the TensorFlow.js wasm backend, in the Goto/BLIS scheme
+// (Goto & van de Geijn 2008, "Anatomy of high-performance matrix multiplication"): op(B) is packed into column
+// panels and op(A) into row panels that stay in cache, and a 4×8 register tile of eight f32x4 accumulators runs
+// over them. 4×8 leaves V8's sixteen xmm registers room for the operands, so nothing spills; wider tiles did.
+// Built twice: with relaxed-SIMD fused multiply-add where the engine has it, and with mul + add where it does not.
+// Transposed operands cost nothing extra: packing reads them in either order. The module imports the backend's
+// memory, works on tensors in place and keeps its packed panels in scratch space the host allocates.
+
+const KC: i32 = 256 // depth of one packed block: a 4×256 A panel and a 256×8 B panel fit L1 together
+const MC: i32 = 64 // rows of op(A) packed at once (64 KiB)
+const NC: i32 = 512 // columns of op(B) packed at once (512 KiB, in L2)
+const MR: i32 = 4
+const NR: i32 = 8
+
+const PACKED_BYTES: i32 = (KC * (MC + NC)) << 2
+const EDGE_BYTES: i32 = (MR * NR) << 2
+
+/** Bytes of scratch one gemm call needs: the packed A and B blocks and one ragged tile. */
+export function scratchBytes(): i32 {
+  return PACKED_BYTES + EDGE_BYTES
+}
+
+// @ts-ignore: decorator
+@inline function multiplyAdd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c)
+  return f32x4.add(f32x4.mul(a, b), c)
+}
+
+/** Rows i0..i0+rows of op(A), depth p0..p0+depth, as [rows/MR][depth][MR] (rows past the end are zeros). */
+function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, depth: i32, out: usize): void {
+  for (let panel = 0; panel < rows; panel += MR) {
+    const real = min(MR, rows - panel)
+    for (let p = 0; p < depth; p++) {
+      for (let r = 0; r < MR; r++) {
+        const i = i0 + panel + r
+        let value: f32 = 0
+        if (r < real) value = transA ? load<f32>(a + ((<usize>(p0 + p) * lda + i) << 2)) : load<f32>(a + ((<usize>i * lda + p0 + p) << 2))
+        store<f32>(out, value)
+        out += 4
+      }
+    }
+  }
+}
+
+/** Columns j0..j0+cols of op(B), depth p0..p0+depth, as [cols/NR][depth][NR] (columns past the end are zeros). */
+function packB(b: usize, ldb: i32, transB: bool, j0: i32, cols: i32, p0: i32, depth: i32, out: usize): void {
+  for (let panel = 0; panel < cols; panel += NR) {
+    const real = min(NR, cols - panel)
+    if (!transB && real == NR) {
+      for (let p = 0; p < depth; p++) {
+        const source = b + ((<usize>(p0 + p) * ldb + j0 + panel) << 2)
+        v128.store(out, v128.load(source))
+        v128.store(out, v128.load(source, 16), 16)
+        out += 32
+      }
+      continue
+    }
+    for (let p = 0; p < depth; p++) {
+      for (let r = 0; r < NR; r++) {
+        const j = j0 + panel + r
+        let value: f32 = 0
+        if (r < real) value = transB ? load<f32>(b + ((<usize>j * ldb + p0 + p) << 2)) : load<f32>(b + ((<usize>(p0 + p) * ldb + j) << 2))
+        store<f32>(out, value)
+        out += 4
+      }
+    }
+  }
+}
+
+/** One MR×NR tile of C (its top-left at c, row stride ldc floats) = or += packed A panel · packed B panel. */
+function tile(pa: usize, pb: usize, depth: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, edge: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0)
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0)
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0)
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0)
+  for (let p = 0; p < depth; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16) // B[p, 0..8]
+    let x = v128.load32_splat(pa) // A[0, p] in every lane
+    c00 = multiplyAdd(x, b0, c00); c01 = multiplyAdd(x, b1, c01)
+    x = v128.load32_splat(pa, 4)
+    c10 = multiplyAdd(x, b0, c10); c11 = multiplyAdd(x, b1, c11)
+    x = v128.load32_splat(pa, 8)
+    c20 = multiplyAdd(x, b0, c20); c21 = multiplyAdd(x, b1, c21)
+    x = v128.load32_splat(pa, 12)
+    c30 = multiplyAdd(x, b0, c30); c31 = multiplyAdd(x, b1, c31)
+    pa += 16
+    pb += 32
+  }
+  const row = <usize>ldc << 2
+  if (rows == MR && cols == NR) {
+    if (accumulate) {
+      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16))
+      c10 = f32x4.add(c10, v128.load(c + row)); c11 = f32x4.add(c11, v128.load(c + row, 16))
+      c20 = f32x4.add(c20, v128.load(c + 2 * row)); c21 = f32x4.add(c21, v128.load(c + 2 * row, 16))
+      c30 = f32x4.add(c30, v128.load(c + 3 * row)); c31 = f32x4.add(c31, v128.load(c + 3 * row, 16))
+    }
+    v128.store(c, c00); v128.store(c, c01, 16)
+    v128.store(c + row, c10); v128.store(c + row, c11, 16)
+    v128.store(c + 2 * row, c20); v128.store(c + 2 * row, c21, 16)
+    v128.store(c + 3 * row, c30); v128.store(c + 3 * row, c31, 16)
+    return
+  }
+  // A ragged tile at the bottom or right edge: park it in scratch, then write only its real part.
+  v128.store(edge, c00); v128.store(edge, c01, 16); v128.store(edge, c10, 32); v128.store(edge, c11, 48)
+  v128.store(edge, c20, 64); v128.store(edge, c21, 80); v128.store(edge, c30, 96); v128.store(edge, c31, 112)
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < cols; q++) {
+      const target = c + <usize>r * row + (<usize>q << 2)
+      const value = load<f32>(edge + (<usize>(r * NR + q) << 2))
+      store<f32>(target, accumulate ? load<f32>(target) + value : value)
+    }
+  }
+}
+
+/**
+ * The block rows i0..i1 × columns j0..j1 of C[m, n] = op(A)·op(B), op(A) [m, k], op(B) [k, n], k ≥ 1; A is stored
+ * [k, m] when transA, B [n, k] when transB. Threads share one product by taking disjoint blocks, each with its own
+ * scratch (scratchBytes()).
+ */
+export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, i0: i32, i1: i32, j0: i32, j1: i32, scratch: usize): void {
+  const lda = transA ? m : k
+  const ldb = transB ? k : n
+  const packedA = scratch
+  const packedB = scratch + (<usize>(MC * KC) << 2)
+  const edge = scratch + <usize>PACKED_BYTES
+  for (let jc = j0; jc < j1; jc += NC) {
+    const cols = min(NC, j1 - jc)
+    for (let pc = 0; pc < k; pc += KC) {
+      const depth = min(KC, k - pc)
+      packB(b, ldb, transB, jc, cols, pc, depth, packedB)
+      for (let ic = i0; ic < i1; ic += MC) {
+        const rows = min(MC, i1 - ic)
+        packA(a, lda, transA, ic, rows, pc, depth, packedA)
+        for (let jr = 0; jr < cols; jr += NR) {
+          const panelB = packedB + (<usize>(jr * depth) << 2)
+          for (let ir = 0; ir < rows; ir += MR) {
+            const target = c + ((<usize>(ic + ir) * n + jc + jr) << 2)
+            tile(packedA + (<usize>(ir * depth) << 2), panelB, depth, target, n, min(MR, rows - ir), min(NR, cols - jr), pc > 0, edge)
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Our wasm matrix product against a float64 reference: every transpose, ragged tiles, products past its cache
+// blocks, split across threads by rows and by columns, with and without fused multiply-add.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { wasmGemm, type WasmGemm } from '../main/engine/compute/wasm-gemm.ts'
+import { Random } from '../models/core/random.ts'
+
+const PAGE = 65536
+
+/** A wasm memory with a bump allocator, standing in for the backend's heap. */
+function heap(shared: boolean) {
+  const memory = new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared })
+  let top = 1024
+  const malloc = (bytes: number): number => {
+    const address = top
+    top = (top + bytes + 63) & ~63
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / PAGE))
+    return address
+  }
+  return { memory, malloc }
+}
+
+function withFma<T>(fma: boolean, run: () => T): T {
+  const before = process.env.KOTOBA_WASM_FMA
+  process.env.KOTOBA_WASM_FMA = fma ? '1' : '0'
+  try {
+    return run()
+  } finally {
+    if (before === undefined) delete process.env.KOTOBA_WASM_FMA
+    else process.env.KOTOBA_WASM_FMA = before
+  }
+}
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [4, 8, 256],
+  [5, 9, 257],
+  [64, 1024, 256], // an LSTM step's input product, split by columns
+  [70, 61, 301], // rows > one 64-row block, depth > one 256 block: split by rows
+  [37, 530, 301], // columns > one 512-column block: split by columns
+  [130, 17, 513],
+]
+
+function check(gemm: WasmGemm, memory: WebAssembly.Memory, malloc: (bytes: number) => number, random: Random): void {
+  for (const [m, n, k] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const guard = 16 // floats after C that must stay untouched
+        const [a, b, c] = [malloc(m * k * 4), malloc(k * n * 4), malloc((m * n + guard) * 4)]
+        const view = new Float32Array(memory.buffer)
+        const A = view.subarray(a / 4, a / 4 + m * k)
+        const B = view.subarray(b / 4, b / 4 + k * n)
+        const C = view.subarray(c / 4, c / 4 + m * n + guard)
+        for (let i = 0; i < A.length; i++) A[i] = random.uniform(-1, 1)
+        for (let i = 0; i < B.length; i++) B[i] = random.uniform(-1, 1)
+        C.fill(Number.NaN, 0, m * n) // every entry must be written
+        C.fill(7, m * n)
+        gemm.multiply({ a, b, c, m, k, n, transA, transB })
+        let worst = 0
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let expected = 0
+            for (let p = 0; p < k; p++) expected += A[transA ? p * m + i : i * k + p]! * B[transB ? j * k + p : p * n + j]!
+            const got = C[i * n + j]!
+            worst = Math.max(worst, Number.isNaN(got) ? Infinity : Math.abs(got - expected))
+          }
+        }
+        assert.ok(worst < 2e-6 * k, `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}: off by ${worst}`)
+        assert.ok(C.subarray(m * n).every((v) => v === 7), `${m}×${n}: wrote past the end of C`)
+      }
+    }
+  }
+}
+
+for (const fma of [true, false]) {
+  test(`wasm gemm ${fma ? 'with' : 'without'} fused multiply-add, one thread`, () => {
+    const { memory, malloc } = heap(false)
+    const gemm = withFma(fma, () => wasmGemm({ memory, malloc, threads: 4 }))
+    assert.equal(gemm.threads, 1, 'unshared memory: no helper threads')
+    assert.equal(gemm.fusedMultiplyAdd, fma, fma ? 'relaxed SIMD is available on this Node (behind a flag we set on 20)' : 'KOTOBA_WASM_FMA=0 turns it off')
+    check(gemm, memory, malloc, new Random(fma ? 1 : 2))
+  })
+
+  test(`wasm gemm ${fma ? 'with' : 'without'} fused multiply-add, shared by two threads`, () => {
+    const { memory, malloc } = heap(true)
+    const gemm = withFma(fma, () => wasmGemm({ memory, malloc, threads: 2 }))
+    assert.equal(gemm.threads, 2)
+    check(gemm, memory, malloc, new Random(fma ? 3 : 4))
+  })
+}
