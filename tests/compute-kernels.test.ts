@@ -78,6 +78,10 @@ function cases(seed: number): Case[] {
     matmul([37, 301], [530, 301], false, true, true),
     matmul([70, 301], [301, 61], false, false, true),
     matmul([301, 37], [530, 301], true, true, true),
+    // A few rows (a decoding step): A·Bᵀ as dot products of rows; A·B on XNNPACK.
+    matmul([3, 40], [50, 40], false, true),
+    matmul([5, 257], [1001, 257], false, true, true),
+    matmul([3, 40], [40, 50], false, false),
     {
       name: 'one weight used at several steps, then replaced',
       run: () => {

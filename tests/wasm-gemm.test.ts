@@ -1,5 +1,6 @@
 // Our wasm matrix product against a float64 reference: every transpose, ragged tiles, products past its cache
-// blocks, split across threads by rows and by columns, with and without fused multiply-add.
+// blocks, split across threads by rows and by columns, few-row products as dot products, with and without fused
+// multiply-add.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { wasmGemm, type WasmGemm } from '../main/engine/compute/wasm-gemm.ts'
@@ -40,6 +41,7 @@ const shapes: [number, number, number][] = [
   [70, 61, 301], // rows > one 64-row block, depth > one 256 block: split by rows
   [37, 530, 301], // columns > one 512-column block: split by columns
   [130, 17, 513],
+  [5, 1001, 257], // few rows: A·Bᵀ as dot products of rows, split by columns
 ]
 
 function check(gemm: WasmGemm, memory: WebAssembly.Memory, malloc: (bytes: number) => number, random: Random): void {

@@ -10,6 +10,7 @@ import { gemmBase64, gemmFmaBase64, gemmSharedBase64, gemmSharedFmaBase64 } from
 
 interface GemmExports {
   gemm(a: number, b: number, c: number, m: number, k: number, n: number, transA: number, transB: number, i0: number, i1: number, j0: number, j1: number, scratch: number): void
+  gemmRowsDotRows(a: number, b: number, c: number, m: number, k: number, n: number, i0: number, i1: number, j0: number, j1: number): void
   scratchBytes(): number
 }
 
@@ -41,7 +42,9 @@ export interface GemmHost {
 
 /** Below this many multiply-adds one thread is faster than waking another. */
 const THREADED_MIN_WORK = 1 << 20
-const JOB_FIELDS = 13
+/** Products with fewer rows than this (decoding) are not worth packing: A·Bᵀ runs as dot products of rows. */
+export const FEW_ROWS = 8
+const JOB_FIELDS = 14 // gemm's 13 arguments, then 1 for gemmRowsDotRows
 const CONTROL_HEADER = 4 // [generation, pending workers, failed, unused]
 const WORKER_TIMEOUT_MS = 120_000
 
@@ -63,7 +66,7 @@ function relaxedSimdAvailable(probe: Buffer<ArrayBuffer>): boolean {
 const workerSource = `
 const { workerData } = require('node:worker_threads')
 const { memory, module, control, index } = workerData
-const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports
+const { gemm, gemmRowsDotRows } = new WebAssembly.Instance(module, { env: { memory } }).exports
 const state = new Int32Array(control)
 const job = ${CONTROL_HEADER} + (index - 1) * ${JOB_FIELDS}
 let generation = 0
@@ -71,7 +74,9 @@ for (;;) {
   Atomics.wait(state, 0, generation)
   generation = Atomics.load(state, 0)
   try {
-    gemm(...state.subarray(job, job + ${JOB_FIELDS}))
+    const [a, b, c, m, k, n, transA, transB, i0, i1, j0, j1, scratch, dotRows] = state.subarray(job, job + ${JOB_FIELDS})
+    if (dotRows) gemmRowsDotRows(a, b, c, m, k, n, i0, i1, j0, j1)
+    else gemm(a, b, c, m, k, n, transA, transB, i0, i1, j0, j1, scratch)
   } catch (error) {
     Atomics.store(state, 2, 1)
   }
@@ -111,10 +116,10 @@ class Gemm implements WasmGemm {
 
   multiply(product: MatrixProduct): void {
     const { m, n, k } = product
-    const work = m * n * k
-    const threads = work < THREADED_MIN_WORK ? 1 : this.threads
+    const dotRows = m < FEW_ROWS && product.transB && !product.transA
+    const threads = m * n * k < THREADED_MIN_WORK ? 1 : this.threads
     // Split the longer side of C: columns in multiples of 8 (the tile width), rows in multiples of 4.
-    const byColumns = n >= m
+    const byColumns = dotRows || n >= m
     const unit = byColumns ? 8 : 4
     const length = byColumns ? n : m
     const chunk = Math.ceil(length / threads / unit) * unit
@@ -123,20 +128,20 @@ class Gemm implements WasmGemm {
       const end = Math.min(length, start + chunk)
       blocks.push(byColumns ? [0, m, start, end] : [start, end, 0, n])
     }
-    const args = (block: number[], thread: number): number[] => [
-      product.a, product.b, product.c, m, k, n, product.transA ? 1 : 0, product.transB ? 1 : 0, ...block, this.scratch[thread]!,
+    const job = (block: number[], thread: number): number[] => [
+      product.a, product.b, product.c, m, k, n, product.transA ? 1 : 0, product.transB ? 1 : 0, ...block, this.scratch[thread]!, dotRows ? 1 : 0,
     ]
     const helpers = blocks.length - 1
     if (helpers > 0) {
-      for (let thread = 1; thread <= helpers; thread++) this.state.set(args(blocks[thread]!, thread), CONTROL_HEADER + (thread - 1) * JOB_FIELDS)
-      // Idle helpers (a short product leaves some out) have no block: give them empty ones.
-      for (let thread = helpers + 1; thread < this.threads; thread++) this.state.set(args([0, 0, 0, 0], thread), CONTROL_HEADER + (thread - 1) * JOB_FIELDS)
+      // Helpers past the blocks (a short product leaves some out) get empty ones.
+      for (let thread = 1; thread < this.threads; thread++) this.state.set(job(blocks[thread] ?? [0, 0, 0, 0], thread), CONTROL_HEADER + (thread - 1) * JOB_FIELDS)
       Atomics.store(this.state, 1, this.threads - 1)
       Atomics.add(this.state, 0, 1)
       Atomics.notify(this.state, 0)
     }
     const [i0, i1, j0, j1] = blocks[0]!
-    this.kernel.gemm(product.a, product.b, product.c, m, k, n, product.transA ? 1 : 0, product.transB ? 1 : 0, i0!, i1!, j0!, j1!, this.scratch[0]!)
+    if (dotRows) this.kernel.gemmRowsDotRows(product.a, product.b, product.c, m, k, n, i0!, i1!, j0!, j1!)
+    else this.kernel.gemm(product.a, product.b, product.c, m, k, n, product.transA ? 1 : 0, product.transB ? 1 : 0, i0!, i1!, j0!, j1!, this.scratch[0]!)
     if (helpers > 0) this.awaitHelpers()
   }
 

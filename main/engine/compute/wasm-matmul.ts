@@ -1,13 +1,15 @@
 // BatchMatMul and Transpose for the wasm backend, where the stock 4.22 kernels are slow in the shapes training uses:
 // - single products and stacks of rows times one matrix run on our GEMM (wasm-gemm.ts), which reads transposed
 //   operands while packing them; XNNPACK ran a transposed operand (every backward pass) ~10× slower than a plain
-//   product, and plain ones below our kernel's speed;
+//   product, and plain ones below our kernel's speed. A few rows times an untransposed weight (decoding) stay on
+//   XNNPACK, which keeps weights packed between calls;
 // - a batch of small products (attention: [64·4 heads, 30, 64]) ran on a scalar loop at ~2 GFLOP/s: our SIMD
 //   kernel does it at several times that;
 // - Transpose moved ~70 M elements/s; swapping two groups of axes (matrix transposes, moving attention heads)
 //   now runs as a tiled copy.
 import * as tf from '@tensorflow/tfjs'
 import { backendGemm, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { FEW_ROWS } from './wasm-gemm.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -66,8 +68,13 @@ export function registerWasmMatMulKernels(): void {
     if (m === 0 || n === 0 || k === 0) return stock(args)
     const stackedRows = bBatch === 1 && !transposeA // [batch, t, k]·[k, n] is one [batch·t, k]·[k, n] product
     if ((aBatch === 1 && bBatch === 1) || stackedRows) {
-      const out = backend.makeOutput(outShape, 'float32')
       const rows = stackedRows ? aBatch * m : m
+      if (rows < FEW_ROWS && !transposeA && !transposeB) {
+        // A few rows times a weight (a decoding step): XNNPACK, which keeps each weight packed between calls.
+        const inputs = { a: { ...a, shape: [1, rows, k] }, b: { ...b, shape: [1, k, n] } }
+        return { ...(stock({ ...args, inputs }) as TensorInfo), shape: outShape }
+      }
+      const out = backend.makeOutput(outShape, 'float32')
       backendGemm(backend).multiply({
         a: heapAddress(backend, a), b: heapAddress(backend, b), c: heapAddress(backend, out), m: rows, k, n, transA: transposeA, transB: transposeB,
       })

@@ -142,3 +142,50 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, trans
     }
   }
 }
+
+/**
+ * The block rows i0..i1 × columns j0..j1 of C[m, n] = A·Bᵀ, A [m, k], B [n, k], as dot products of contiguous
+ * rows, without packing: for products with a few rows (decoding a beam through a tied output layer), where packing
+ * B would cost as much as the product. Four rows of B at a time stay in L1 while every row of A passes over them.
+ */
+export function gemmRowsDotRows(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const vectorEnd = k & ~3
+  const row = <usize>k << 2
+  let j = j0
+  for (; j + 4 <= j1; j += 4) {
+    const b0 = b + <usize>j * row
+    for (let i = i0; i < i1; i++) {
+      const ai = a + <usize>i * row
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0)
+      for (let p = 0; p < vectorEnd; p += 4) {
+        const offset = <usize>p << 2
+        const x = v128.load(ai + offset)
+        s0 = multiplyAdd(x, v128.load(b0 + offset), s0)
+        s1 = multiplyAdd(x, v128.load(b0 + row + offset), s1)
+        s2 = multiplyAdd(x, v128.load(b0 + 2 * row + offset), s2)
+        s3 = multiplyAdd(x, v128.load(b0 + 3 * row + offset), s3)
+      }
+      // Transpose-and-add the four sums so lane q holds row j + q's dot product.
+      const t01lo = i32x4.shuffle(s0, s1, 0, 4, 1, 5), t01hi = i32x4.shuffle(s0, s1, 2, 6, 3, 7)
+      const t23lo = i32x4.shuffle(s2, s3, 0, 4, 1, 5), t23hi = i32x4.shuffle(s2, s3, 2, 6, 3, 7)
+      const u01 = f32x4.add(t01lo, t01hi) // [s0a+s0c, s1a+s1c, s0b+s0d, s1b+s1d]
+      const u23 = f32x4.add(t23lo, t23hi)
+      let sums = f32x4.add(i64x2.shuffle(u01, u23, 0, 2), i64x2.shuffle(u01, u23, 1, 3))
+      for (let p = vectorEnd; p < k; p++) {
+        const offset = <usize>p << 2
+        const x = load<f32>(ai + offset)
+        sums = f32x4.add(sums, f32x4(x * load<f32>(b0 + offset), x * load<f32>(b0 + row + offset), x * load<f32>(b0 + 2 * row + offset), x * load<f32>(b0 + 3 * row + offset)))
+      }
+      v128.store(c + ((<usize>i * n + j) << 2), sums)
+    }
+  }
+  for (; j < j1; j++) {
+    const bj = b + <usize>j * row
+    for (let i = i0; i < i1; i++) {
+      const ai = a + <usize>i * row
+      let sum: f32 = 0
+      for (let p = 0; p < k; p++) sum += load<f32>(ai + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2))
+      store<f32>(c + ((<usize>i * n + j) << 2), sum)
+    }
+  }
+}
