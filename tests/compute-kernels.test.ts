@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
+import { gemmBase64, gemmFmaBase64, gemmSharedBase64, gemmSharedFmaBase64 } from '../main/engine/compute/gemm-wasm.ts'
+import { tensorKernelsBase64, tensorKernelsSharedBase64 } from '../main/engine/compute/tensor-kernels-wasm.ts'
 import { registerCpuTrainingKernels } from '../main/engine/compute/training-kernels.ts'
 import { ParameterStore } from '../models/core/params.ts'
 import { Random } from '../models/core/random.ts'
@@ -104,6 +106,7 @@ function cases(seed: number): Case[] {
         [[3, 4, 5], [2, 0, 1]],
         [[2, 3, 4], [2, 1, 0]], // not a swap of two groups: the stock kernel
         [[9, 13], [1, 0]],
+        [[4, 5], [0, 1]], // the identity (tf.gather's gradient): shared, not copied
       ] as [number[], number[]][]
     ).map(([shape, perm]): Case => {
       const x = randomTensor(random, shape)
@@ -262,6 +265,16 @@ function cases(seed: number): Case[] {
         },
       }
     }),
+    {
+      name: 'softmax cross-entropy over a NaN logit is NaN (a diverged run must show it)',
+      run: () => {
+        const loss = tf.tidy(() => smoothedCrossEntropy(tf.tensor2d([[1, Number.NaN, 2], [0, 1, 2]]), tf.tensor1d([0, 2], 'int32'), tf.ones([2]) as tf.Tensor1D))
+        const out = [Array.from(loss.dataSync())]
+        loss.dispose()
+        assert.ok(Number.isNaN(out[0]![0]), 'the loss is NaN')
+        return out
+      },
+    },
   ]
 }
 
@@ -297,7 +310,7 @@ test('wasm training kernels equal the stock cpu kernels; so does the fast cpu se
   })
 })
 
-test('wasm kernels: a bad gather index is refused; matrix products leave no tensor data behind', async () => {
+test('wasm kernels: a bad gather index is refused; products and shared transposes leave no tensor data behind', async () => {
   await selectBackend('wasm')
   const table = tf.ones([4, 3])
   assert.throws(() => tf.gather(table, tf.tensor1d([1, 4], 'int32')), /index value 4 is not in \[0, 3\]/)
@@ -306,12 +319,27 @@ test('wasm kernels: a bad gather index is refused; matrix products leave no tens
   const before = backend.numDataIds()
   for (let i = 0; i < 20; i++) {
     const weight = tf.randomNormal([32, 16])
-    tf.tidy(() => [tf.matMul(x, weight, false, true), tf.matMul(x.add(1), weight, false, true)])
+    tf.tidy(() => [tf.matMul(x, weight, false, true), tf.matMul(x.add(1), weight, false, true), tf.transpose(weight, [0, 1])])
       .forEach((t) => t.dispose())
     weight.dispose()
   }
   assert.equal(backend.numDataIds(), before, 'no tensor data outlives its tensors')
   tf.dispose([table, x])
+})
+
+test('our kernels own no static data: instantiating them over the backend\'s heap leaves it as it was', async () => {
+  await selectBackend('wasm') // enables relaxed SIMD where it sits behind a flag, for the FMA builds
+  const modules = { tensorKernelsBase64, tensorKernelsSharedBase64, gemmBase64, gemmFmaBase64, gemmSharedBase64, gemmSharedFmaBase64 }
+  for (const [name, base64] of Object.entries(modules)) {
+    const shared = name.includes('Shared')
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared })
+    const heap = new Uint8Array(memory.buffer)
+    for (let i = 0; i < heap.length; i++) heap[i] = (i * 31 + 7) & 0xff
+    const before = heap.slice()
+    new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, 'base64')), { env: { memory } })
+    const changed = heap.findIndex((byte, i) => byte !== before[i])
+    assert.equal(changed, -1, `${name} wrote into the heap at byte ${changed}`)
+  }
 })
 
 test('fused dropout: the same mask on cpu and wasm for a seed, the rate kept, the gradient is the mask', async () => {

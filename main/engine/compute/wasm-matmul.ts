@@ -6,10 +6,11 @@
 // - a batch of small products (attention: [64·4 heads, 30, 64]) ran on a scalar loop at ~2 GFLOP/s: our SIMD
 //   kernel does it at several times that;
 // - Transpose moved ~70 M elements/s; swapping two groups of axes (matrix transposes, moving attention heads)
-//   now runs as a tiled copy.
+//   now runs as a tiled copy, and the identity permutation shares its input.
 import * as tf from '@tensorflow/tfjs'
 import { backendGemm, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 import { FEW_ROWS } from './wasm-gemm.ts'
+import { share } from './wasm-slices.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -46,6 +47,8 @@ export function registerWasmMatMulKernels(): void {
   replaceWasmKernel('Transpose', (args, stock) => {
     const { x } = args.inputs as { x: TensorInfo }
     const { perm } = args.attrs as unknown as { perm: number[] }
+    // tf.gather's gradient transposes by the identity for axis 0 (every embedding): share, do not copy.
+    if (perm.every((axis, i) => axis === i)) return share(args.backend as unknown as WasmBackendLike, x)
     const swap = x.dtype === 'float32' || x.dtype === 'int32' ? asAxisSwap(x.shape, perm) : null
     if (!swap || tf.util.sizeFromShape(x.shape) === 0) return stock(args)
     return swapAxes(args.backend as unknown as WasmBackendLike, x, perm.map((axis) => x.shape[axis]!), swap)

@@ -41,7 +41,8 @@ function slice(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: n
   return out
 }
 
-function share(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
+/** x itself, its data shared (tensors are immutable): for kernels whose output equals their input. */
+export function share(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   backend.incRef(x.dataId)
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
 }

@@ -32,6 +32,39 @@ const EXP_MAX: f32 = 88.72
   return f32x4.extract_lane(expLanes(f32x4.splat(x)), 0)
 }
 
+// ---- ln x without lookup tables: AssemblyScript's Math.log keeps 4 KiB of tables in the module's data segment,
+// which instantiation would write into the backend's heap (this module imports that memory and must own none of it)
+
+const LN2: f64 = 0.6931471805599453
+const SQRT2: f64 = 1.4142135623730951
+
+/** ln x for a positive normal x: x = m·2^e with m in [√½, √2), ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| < 0.172. */
+// @ts-ignore: decorator
+@inline function logPositive(x: f64): f64 {
+  if (!isFinite<f64>(x)) return x // NaN (diverged logits) stays NaN
+  const bits = reinterpret<u64>(x)
+  let exponent = <i32>((bits >> 52) & 0x7ff) - 1023
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000) // [1, 2)
+  if (m > SQRT2) {
+    m *= 0.5
+    exponent++
+  }
+  const s = (m - 1) / (m + 1)
+  const s2 = s * s
+  // 2·(s + s³/3 + … + s¹⁹/19); the first term left out is below 1e-17
+  let p: f64 = 1.0 / 19
+  p = p * s2 + 1.0 / 17
+  p = p * s2 + 1.0 / 15
+  p = p * s2 + 1.0 / 13
+  p = p * s2 + 1.0 / 11
+  p = p * s2 + 1.0 / 9
+  p = p * s2 + 1.0 / 7
+  p = p * s2 + 1.0 / 5
+  p = p * s2 + 1.0 / 3
+  p = p * s2 + 1.0
+  return <f64>exponent * LN2 + 2 * s * p
+}
+
 // ---- softmax cross-entropy with label smoothing (Szegedy et al. 2016, §7), one pass over the logits per row
 
 /**
@@ -80,7 +113,7 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, vo
     for (; v < vectorEnd; v += 4) v128.store(p + (<usize>v << 2), f32x4.mul(v128.load(p + (<usize>v << 2)), inverse))
     for (; v < vocab; v++) store<f32>(p + (<usize>v << 2), load<f32>(p + (<usize>v << 2)) * f32x4.extract_lane(inverse, 0))
     const target = load<i32>(targets + (<usize>row << 2))
-    const logSumExp = <f64>rowMax + Math.log(expSum)
+    const logSumExp = <f64>rowMax + logPositive(expSum) // expSum ≥ 1: the max's own term is e⁰
     const loss = logSumExp - (1.0 - <f64>smoothing) * <f64>load<f32>(z + (<usize>target << 2)) - (<f64>smoothing / <f64>vocab) * sumLogits
     store<f32>(losses + (<usize>row << 2), <f32>loss)
   }
