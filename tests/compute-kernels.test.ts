@@ -70,6 +70,7 @@ function cases(seed: number): Case[] {
     // Batches of small products (our SIMD kernel): ragged rows (m % 4) and columns (n % 8, n % 4).
     matmul([2, 3, 9, 13], [2, 3, 13, 19], false, false),
     matmul([2, 3, 13, 9], [2, 3, 22, 13], true, true),
+    matmul([9, 30, 40], [9, 33, 40], false, true), // a batch big enough to split across threads
     matmul([4, 6, 5], [6, 11], true, false, true), // one right matrix for the batch: stride 0
     matmul([7, 5], [4, 5, 6], false, false, true), // one left matrix for the batch
     matmul([4, 6, 5], [5, 11], false, false, true), // a stack of rows times one matrix: one product of our GEMM
@@ -250,12 +251,14 @@ function cases(seed: number): Case[] {
         },
       }
     }),
-    ...[0, 0.1].map((smoothing): Case => {
-      const logits = randomTensor(random, [6, 37]).mul(4)
-      const targets = tf.tensor1d([0, 36, 5, 5, 17, 2], 'int32')
-      const mask = tf.tensor1d([1, 1, 0, 1, 1, 1])
+    ...([[0, 6], [0.1, 6], [0.1, 70]] as const).map(([smoothing, rows]): Case => {
+      // 70 rows × 1,000: enough logits to split the rows across threads
+      const vocab = rows === 6 ? 37 : 1000
+      const logits = randomTensor(random, [rows, vocab]).mul(4)
+      const targets = tf.tensor1d(Array.from({ length: rows }, (_, i) => [0, vocab - 1, 5, 5, 17, 2][i % 6]!), 'int32')
+      const mask = tf.tensor1d(Array.from({ length: rows }, (_, i) => (i % 6 === 2 ? 0 : 1)))
       return {
-        name: `softmax cross-entropy, smoothing ${smoothing} (fused kernel against the composite)`,
+        name: `softmax cross-entropy, smoothing ${smoothing}, ${rows}×${vocab} (fused kernel against the composite)`,
         run: () => {
           const f = (z: tf.Tensor) => smoothedCrossEntropy(z as tf.Tensor2D, targets, mask, smoothing)
           const grad = tf.grad(f)(logits)

@@ -3,7 +3,8 @@
 // multiply-add.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { wasmGemm, type WasmGemm } from '../main/engine/compute/wasm-gemm.ts'
+import { gemmModule, WasmGemm } from '../main/engine/compute/wasm-gemm.ts'
+import { WasmThreadPool } from '../main/engine/compute/wasm-pool.ts'
 import { Random } from '../models/core/random.ts'
 
 const PAGE = 65536
@@ -19,6 +20,12 @@ function heap(shared: boolean) {
     return address
   }
   return { memory, malloc }
+}
+
+/** Our product over a fresh heap, on `threads` threads when the memory is shared. */
+function gemmOn(memory: WebAssembly.Memory, malloc: (bytes: number) => number, threads: number): WasmGemm {
+  const { module, fusedMultiplyAdd } = gemmModule(memory.buffer instanceof SharedArrayBuffer)
+  return new WasmGemm(new WasmThreadPool(memory, { gemm: module }, threads), malloc, fusedMultiplyAdd)
 }
 
 function withFma<T>(fma: boolean, run: () => T): T {
@@ -78,7 +85,7 @@ function check(gemm: WasmGemm, memory: WebAssembly.Memory, malloc: (bytes: numbe
 for (const fma of [true, false]) {
   test(`wasm gemm ${fma ? 'with' : 'without'} fused multiply-add, one thread`, () => {
     const { memory, malloc } = heap(false)
-    const gemm = withFma(fma, () => wasmGemm({ memory, malloc, threads: 4 }))
+    const gemm = withFma(fma, () => gemmOn(memory, malloc, 4))
     assert.equal(gemm.threads, 1, 'unshared memory: no helper threads')
     assert.equal(gemm.fusedMultiplyAdd, fma, fma ? 'relaxed SIMD is available on this Node (behind a flag we set on 20)' : 'KOTOBA_WASM_FMA=0 turns it off')
     check(gemm, memory, malloc, new Random(fma ? 1 : 2))
@@ -86,8 +93,31 @@ for (const fma of [true, false]) {
 
   test(`wasm gemm ${fma ? 'with' : 'without'} fused multiply-add, shared by two threads`, () => {
     const { memory, malloc } = heap(true)
-    const gemm = withFma(fma, () => wasmGemm({ memory, malloc, threads: 2 }))
+    const gemm = withFma(fma, () => gemmOn(memory, malloc, 2))
     assert.equal(gemm.threads, 2)
     check(gemm, memory, malloc, new Random(fma ? 3 : 4))
   })
 }
+
+test('the wasm thread pool: a kernel that traps on a helper or here fails the call, and the pool keeps working', () => {
+  const { memory, malloc } = heap(true)
+  const gemm = gemmOn(memory, malloc, 2)
+  const { module } = gemmModule(true)
+  const pool = new WasmThreadPool(memory, { gemm: module }, 2)
+  const scratchBytes = (pool.exports('gemm').scratchBytes as () => number)()
+  const scratch = [malloc(scratchBytes), malloc(scratchBytes)] // one per thread
+  const [a, b, c, expected] = [malloc(64 * 64 * 4), malloc(64 * 64 * 4), malloc(64 * 64 * 4), malloc(64 * 64 * 4)]
+  const random = new Random(5)
+  const view = new Float32Array(memory.buffer)
+  for (let i = 0; i < 64 * 64; i++) [view[a / 4 + i], view[b / 4 + i]] = [random.uniform(-1, 1), random.uniform(-1, 1)]
+  const outside = memory.buffer.byteLength + 4096 // past the end of the memory: the kernel traps
+  const job = (output: number, j0: number, j1: number, thread: number) => [a, b, output, 64, 64, 64, 0, 0, 0, 64, j0, j1, scratch[thread]!]
+  assert.throws(() => pool.run('gemm.gemm', [job(c, 0, 32, 0), job(outside, 32, 64, 1)]), /failed on a helper thread/)
+  assert.throws(() => pool.run('gemm.gemm', [job(outside, 0, 32, 0), job(c, 32, 64, 1)]), /out of bounds/)
+  assert.throws(() => pool.run('gemm.gemm', [job(c, 0, 16, 0), job(c, 16, 32, 1), job(c, 32, 64, 1)]), /3 jobs for 2 threads/)
+  assert.throws(() => pool.run('gemm.nothing', [[]]), /no kernel 'gemm.nothing'/)
+  pool.run('gemm.gemm', [job(c, 0, 32, 0), job(c, 32, 64, 1)])
+  gemm.multiply({ a, b, c: expected, m: 64, k: 64, n: 64, transA: false, transB: false })
+  const result = new Float32Array(memory.buffer, c, 64 * 64)
+  assert.deepEqual(result, new Float32Array(memory.buffer, expected, 64 * 64), 'the pool still runs both halves after failures')
+})

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../../models/losses/cross-entropy.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
-import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { backendPool, heapAddress, replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
+import { splitRange } from './wasm-pool.ts'
 
 type TensorInfo = tf.TensorInfo
 type Values = tf.TypedArray
@@ -76,6 +77,11 @@ export function registerCpuCrossEntropyKernels(): void {
   })
 }
 
+/** Rows split across the pool's threads (one block when the logits are too few to be worth a wake-up). */
+function rowBlocks(backend: WasmBackendLike, rows: number, vocab: number): [number, number][] {
+  return splitRange(rows, rows * vocab < 1 << 16 ? 1 : backendPool(backend).threads)
+}
+
 export function registerWasmCrossEntropyKernels(): void {
   replaceWasmKernel(softmaxCrossEntropyKernel, ({ inputs, backend, attrs }) => {
     const { logits, targets } = inputs as unknown as ForwardInputs
@@ -85,7 +91,11 @@ export function registerWasmCrossEntropyKernels(): void {
     const losses = wasm.makeOutput([rows], 'float32')
     const probs = wasm.makeOutput([rows, vocab], 'float32')
     const address = (info: TensorInfo) => heapAddress(wasm, info)
-    tensorKernels(wasm).softmaxCrossEntropy(address(logits), address(targets), rows, vocab, smoothingOf(attrs), address(probs), address(losses))
+    const [z, y, p, l] = [address(logits), address(targets), address(probs), address(losses)]
+    const smoothing = smoothingOf(attrs)
+    backendPool(wasm).run('tensor.softmaxCrossEntropy', rowBlocks(wasm, rows, vocab).map(([r0, r1]) => [
+      z + r0 * vocab * 4, y + r0 * 4, r1 - r0, vocab, smoothing, p + r0 * vocab * 4, l + r0 * 4,
+    ]))
     return [losses, probs]
   })
   replaceWasmKernel(softmaxCrossEntropyGradKernel, ({ inputs, backend, attrs }) => {
@@ -95,7 +105,11 @@ export function registerWasmCrossEntropyKernels(): void {
     const out = wasm.makeOutput([rows, vocab], 'float32')
     const address = (info: TensorInfo) => heapAddress(wasm, info)
     const dyValue = wasm.typedArrayFromHeap(dy)[0]!
-    tensorKernels(wasm).softmaxCrossEntropyGrad(address(probs), address(targets), address(weights), dyValue, rows, vocab, smoothingOf(attrs), address(out))
+    const [p, y, w, dz] = [address(probs), address(targets), address(weights), address(out)]
+    const smoothing = smoothingOf(attrs)
+    backendPool(wasm).run('tensor.softmaxCrossEntropyGrad', rowBlocks(wasm, rows, vocab).map(([r0, r1]) => [
+      p + r0 * vocab * 4, y + r0 * 4, w + r0 * 4, dyValue, r1 - r0, vocab, smoothing, dz + r0 * vocab * 4,
+    ]))
     return out
   })
 }

@@ -2,7 +2,8 @@
 // (assembly/tensor-kernels.ts) instantiated over the backend's own memory, so they work on tensors in place.
 import * as tf from '@tensorflow/tfjs'
 import { tensorKernelsBase64, tensorKernelsSharedBase64 } from './tensor-kernels-wasm.ts'
-import { wasmGemm, type WasmGemm } from './wasm-gemm.ts'
+import { gemmModule, WasmGemm } from './wasm-gemm.ts'
+import { WasmThreadPool } from './wasm-pool.ts'
 import { wasmThreadCount } from './wasm-threads.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -63,23 +64,42 @@ function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
   return memory
 }
 
-const instances = new WeakMap<WebAssembly.Memory, TensorKernels>()
-
-/** The SIMD kernels over this backend's memory (shared when the backend runs threads), instantiated once. */
-export function tensorKernels(backend: WasmBackendLike): TensorKernels {
-  const memory = backendMemory(backend)
-  let kernels = instances.get(memory)
-  if (!kernels) {
-    const shared = memory.buffer instanceof SharedArrayBuffer
-    const bytes = Buffer.from(shared ? tensorKernelsSharedBase64 : tensorKernelsBase64, 'base64')
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-    kernels = instance.exports as unknown as TensorKernels
-    instances.set(memory, kernels)
-  }
-  return kernels
+interface BackendThreads {
+  pool: WasmThreadPool
+  gemm: WasmGemm
 }
 
-/** Our matrix product over this backend's memory, on as many threads as the backend's pool when it has one. */
+const pools = new WeakMap<WebAssembly.Memory, BackendThreads>()
+
+/**
+ * Our kernels over this backend's memory, instantiated once: the tensor kernels ('tensor') and the matrix product
+ * ('gemm'), on as many threads as the backend's own pool when its memory is shared.
+ */
+function backendThreads(backend: WasmBackendLike): BackendThreads {
+  const memory = backendMemory(backend)
+  let threads = pools.get(memory)
+  if (!threads) {
+    const shared = memory.buffer instanceof SharedArrayBuffer
+    const tensor = new WebAssembly.Module(Buffer.from(shared ? tensorKernelsSharedBase64 : tensorKernelsBase64, 'base64'))
+    const gemm = gemmModule(shared)
+    const pool = new WasmThreadPool(memory, { tensor, gemm: gemm.module }, wasmThreadCount())
+    threads = { pool, gemm: new WasmGemm(pool, (bytes) => backend.wasm._malloc(bytes), gemm.fusedMultiplyAdd) }
+    pools.set(memory, threads)
+  }
+  return threads
+}
+
+/** The thread pool running our kernels over this backend's memory. */
+export function backendPool(backend: WasmBackendLike): WasmThreadPool {
+  return backendThreads(backend).pool
+}
+
+/** The SIMD tensor kernels on this thread. */
+export function tensorKernels(backend: WasmBackendLike): TensorKernels {
+  return backendPool(backend).exports('tensor') as unknown as TensorKernels
+}
+
+/** Our matrix product over this backend's memory. */
 export function backendGemm(backend: WasmBackendLike): WasmGemm {
-  return wasmGemm({ memory: backendMemory(backend), malloc: (bytes) => backend.wasm._malloc(bytes), threads: wasmThreadCount() })
+  return backendThreads(backend).gemm
 }

@@ -4,12 +4,13 @@
 //   product, and plain ones below our kernel's speed. A few rows times an untransposed weight (decoding) stay on
 //   XNNPACK, which keeps weights packed between calls;
 // - a batch of small products (attention: [64·4 heads, 30, 64]) ran on a scalar loop at ~2 GFLOP/s: our SIMD
-//   kernel does it at several times that;
+//   kernel does it at several times that, on every thread;
 // - Transpose moved ~70 M elements/s; swapping two groups of axes (matrix transposes, moving attention heads)
 //   now runs as a tiled copy, and the identity permutation shares its input.
 import * as tf from '@tensorflow/tfjs'
-import { backendGemm, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { backendGemm, backendPool, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 import { FEW_ROWS } from './wasm-gemm.ts'
+import { splitRange } from './wasm-pool.ts'
 import { share } from './wasm-slices.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -83,7 +84,7 @@ export function registerWasmMatMulKernels(): void {
       })
       return out
     }
-    // A batch of small products (attention): our SIMD kernel, on this thread.
+    // A batch of small products (attention): our SIMD kernel, the batch split across the pool's threads.
     const temporary: TensorInfo[] = []
     const untransposed = (x: TensorInfo, transposed: boolean): TensorInfo => {
       if (!transposed) return x
@@ -95,10 +96,13 @@ export function registerWasmMatMulKernels(): void {
       const left = untransposed(a, transposeA)
       const right = untransposed(b, transposeB)
       const out = backend.makeOutput(outShape, 'float32')
-      tensorKernels(backend).batchMatMul(
-        heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out),
-        Math.max(aBatch, bBatch), m, k, n, aBatch === 1 ? 0 : m * k, bBatch === 1 ? 0 : k * n,
-      )
+      const [aStride, bStride, batch] = [aBatch === 1 ? 0 : m * k, bBatch === 1 ? 0 : k * n, Math.max(aBatch, bBatch)]
+      const [x, y, z] = [heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out)]
+      const pool = backendPool(backend)
+      const threads = batch * m * k * n < 1 << 18 ? 1 : pool.threads
+      pool.run('tensor.batchMatMul', splitRange(batch, threads).map(([first, end]) => [
+        x + first * aStride * 4, y + first * bStride * 4, z + first * m * n * 4, end - first, m, k, n, aStride, bStride,
+      ]))
       return out
     } finally {
       for (const t of temporary) backend.disposeData(t.dataId, true)
