@@ -1,5 +1,6 @@
-// What our kernels use of @tensorflow/tfjs-backend-wasm 4.22's backend object, and our SIMD tensor kernels
-// (assembly/tensor-kernels.ts) instantiated over the backend's own memory, so they work on tensors in place.
+// What our kernels use of @tensorflow/tfjs-backend-wasm 4.22's backend object, and our wasm modules — the SIMD
+// tensor kernels (assembly/tensor-kernels.ts) and the matrix product (assembly/gemm.ts) — instantiated over the
+// backend's own memory, so they work on tensors in place, on a pool of threads when that memory is shared.
 import * as tf from '@tensorflow/tfjs'
 import { tensorKernelsBase64, tensorKernelsSharedBase64 } from './tensor-kernels-wasm.ts'
 import { gemmModule, WasmGemm } from './wasm-gemm.ts'
