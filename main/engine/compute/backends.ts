@@ -136,7 +136,6 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
   },
 }
 
-
 export class BackendUnavailableError extends Error {
   constructor(name: BackendName, detail: string) {
     super(`the forced backend '${name}' is not usable here: ${detail}`)

@@ -27,14 +27,15 @@ let relaxedSimd: boolean | null = null
 
 /** Whether this engine runs relaxed-SIMD modules, enabling them on engines that have them behind a flag. */
 function relaxedSimdAvailable(probe: Buffer<ArrayBuffer>): boolean {
+  if (process.env.KOTOBA_WASM_FMA === '0') return false
   if (relaxedSimd === null) {
     relaxedSimd = WebAssembly.validate(probe)
-    if (!relaxedSimd && process.env.KOTOBA_WASM_FMA !== '0') {
+    if (!relaxedSimd) {
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd')
       relaxedSimd = WebAssembly.validate(probe)
     }
   }
-  return relaxedSimd && process.env.KOTOBA_WASM_FMA !== '0'
+  return relaxedSimd
 }
 
 /** The product's module for shared or unshared memory: with fused multiply-add where available (not with KOTOBA_WASM_FMA=0). */

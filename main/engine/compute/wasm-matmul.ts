@@ -99,7 +99,7 @@ export function registerWasmMatMulKernels(): void {
       const [aStride, bStride, batch] = [aBatch === 1 ? 0 : m * k, bBatch === 1 ? 0 : k * n, Math.max(aBatch, bBatch)]
       const [x, y, z] = [heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out)]
       const pool = backendPool(backend)
-      const threads = batch * m * k * n < 1 << 18 ? 1 : pool.threads
+      const threads = batch * m * k * n < 1 << 18 ? 1 : pool.threads // fewer multiply-adds: not worth a wake-up
       pool.run('tensor.batchMatMul', splitRange(batch, threads).map(([first, end]) => [
         x + first * aStride * 4, y + first * bStride * 4, z + first * m * n * 4, end - first, m, k, n, aStride, bStride,
       ]))
