@@ -26,11 +26,44 @@ export function scratchBytes(): i32 {
   return f32x4.add(f32x4.mul(a, b), c)
 }
 
+/** Stores the 4×4 transpose of rows v0..v3 (four floats each): output q, at out + q·stride, holds lane q of each row. */
+// @ts-ignore: decorator
+@inline function storeTransposed(v0: v128, v1: v128, v2: v128, v3: v128, out: usize, stride: usize): void {
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5) // [v0₀ v1₀ v0₁ v1₁]
+  const t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7) // [v0₂ v1₂ v0₃ v1₃]
+  const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5)
+  const t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7)
+  v128.store(out, i64x2.shuffle(t0, t2, 0, 2))
+  v128.store(out + stride, i64x2.shuffle(t0, t2, 1, 3))
+  v128.store(out + 2 * stride, i64x2.shuffle(t1, t3, 0, 2))
+  v128.store(out + 3 * stride, i64x2.shuffle(t1, t3, 1, 3))
+}
+
 /** Rows i0..i0+rows of op(A), depth p0..p0+depth, as [rows/MR][depth][MR] (rows past the end are zeros). */
 function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, depth: i32, out: usize): void {
+  const rowBytes = <usize>lda << 2
   for (let panel = 0; panel < rows; panel += MR) {
     const real = min(MR, rows - panel)
-    for (let p = 0; p < depth; p++) {
+    if (real == MR && transA) {
+      // op(A)[i..i+4, p] = A[p, i..i+4]: one load per depth step
+      const first = a + ((<usize>p0 * lda + i0 + panel) << 2)
+      for (let p = 0; p < depth; p++) {
+        v128.store(out, v128.load(first + <usize>p * rowBytes))
+        out += 16
+      }
+      continue
+    }
+    let p = 0
+    if (real == MR) {
+      // four rows of A, four depth steps at a time, transposed in registers
+      const row = a + ((<usize>(i0 + panel) * lda + p0) << 2)
+      for (; p + 4 <= depth; p += 4) {
+        const at = row + (<usize>p << 2)
+        storeTransposed(v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes), v128.load(at + 3 * rowBytes), out, 16)
+        out += 64
+      }
+    }
+    for (; p < depth; p++) {
       for (let r = 0; r < MR; r++) {
         const i = i0 + panel + r
         let value: f32 = 0
@@ -44,18 +77,32 @@ function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, de
 
 /** Columns j0..j0+cols of op(B), depth p0..p0+depth, as [cols/NR][depth][NR] (columns past the end are zeros). */
 function packB(b: usize, ldb: i32, transB: bool, j0: i32, cols: i32, p0: i32, depth: i32, out: usize): void {
+  const rowBytes = <usize>ldb << 2
   for (let panel = 0; panel < cols; panel += NR) {
     const real = min(NR, cols - panel)
     if (!transB && real == NR) {
+      const first = b + ((<usize>p0 * ldb + j0 + panel) << 2)
       for (let p = 0; p < depth; p++) {
-        const source = b + ((<usize>(p0 + p) * ldb + j0 + panel) << 2)
+        const source = first + <usize>p * rowBytes
         v128.store(out, v128.load(source))
         v128.store(out, v128.load(source, 16), 16)
         out += 32
       }
       continue
     }
-    for (let p = 0; p < depth; p++) {
+    let p = 0
+    if (real == NR) {
+      // op(B)[p, j..j+8] = B[j..j+8, p]: eight rows of B, four depth steps at a time, as two 4×4 transposes
+      const row = b + ((<usize>(j0 + panel) * ldb + p0) << 2)
+      for (; p + 4 <= depth; p += 4) {
+        const at = row + (<usize>p << 2)
+        storeTransposed(v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes), v128.load(at + 3 * rowBytes), out, 32)
+        const half = at + 4 * rowBytes
+        storeTransposed(v128.load(half), v128.load(half + rowBytes), v128.load(half + 2 * rowBytes), v128.load(half + 3 * rowBytes), out + 16, 32)
+        out += 128
+      }
+    }
+    for (; p < depth; p++) {
       for (let r = 0; r < NR; r++) {
         const j = j0 + panel + r
         let value: f32 = 0
