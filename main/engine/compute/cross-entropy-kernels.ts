@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../../models/losses/cross-entropy.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { backendPool, heapAddress, replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
-import { splitRange } from './wasm-pool.ts'
+import { JOBS_PER_THREAD, splitRange } from './wasm-pool.ts'
 
 type TensorInfo = tf.TensorInfo
 type Values = tf.TypedArray
@@ -79,7 +79,7 @@ export function registerCpuCrossEntropyKernels(): void {
 
 /** Rows split across the pool's threads (one block when the logits are too few to be worth a wake-up). */
 function rowBlocks(backend: WasmBackendLike, rows: number, vocab: number): [number, number][] {
-  return splitRange(rows, rows * vocab < 1 << 16 ? 1 : backendPool(backend).threads)
+  return splitRange(rows, rows * vocab < 1 << 16 ? 1 : backendPool(backend).threads * JOBS_PER_THREAD)
 }
 
 export function registerWasmCrossEntropyKernels(): void {

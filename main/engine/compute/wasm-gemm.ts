@@ -1,10 +1,10 @@
 // Our matrix product (assembly/gemm.ts) over the wasm backend's memory: with relaxed-SIMD fused multiply-add where
 // the engine allows it (Node 20 needs a V8 flag, which we set; Node 22 and Electron have it on), shared by the
-// pool's threads, each taking a block of C. XNNPACK's wasm build, which it replaces, ran ~27 GFLOP/s per thread
+// pool's threads, which take blocks of C in turn, each packing into its own scratch space. XNNPACK's wasm build, which it replaces, ran ~27 GFLOP/s per thread
 // here; this kernel runs ~35 without FMA and ~45 with it.
 import v8 from 'node:v8'
 import { gemmBase64, gemmFmaBase64, gemmSharedBase64, gemmSharedFmaBase64 } from './gemm-wasm.ts'
-import { splitRange, type WasmThreadPool } from './wasm-pool.ts'
+import { JOBS_PER_THREAD, splitRange, type WasmThreadPool } from './wasm-pool.ts'
 
 /** C [m, n] = op(A)·op(B) at byte addresses in the backend's memory; A is [k, m] when transA, B [n, k] when transB. */
 export interface MatrixProduct {
@@ -70,14 +70,13 @@ export class WasmGemm {
   multiply(product: MatrixProduct): void {
     const { a, b, c, m, k, n } = product
     const [transA, transB] = [product.transA ? 1 : 0, product.transB ? 1 : 0]
-    const threads = m * n * k < THREADED_MIN_WORK ? 1 : this.pool.threads
+    const parts = m * n * k < THREADED_MIN_WORK ? 1 : this.pool.threads * JOBS_PER_THREAD
     if (m < FEW_ROWS && transB && !transA) {
-      const blocks = splitRange(n, threads, 8)
-      this.pool.run('gemm.gemmRowsDotRows', blocks.map(([j0, j1]) => [a, b, c, m, k, n, 0, m, j0, j1]))
+      this.pool.run('gemm.gemmRowsDotRows', splitRange(n, parts, 8).map(([j0, j1]) => [a, b, c, m, k, n, 0, m, j0, j1]))
       return
     }
-    // Split the longer side of C: columns in multiples of 8 (the tile width), rows in multiples of 4.
-    const blocks = n >= m ? splitRange(n, threads, 8).map(([j0, j1]) => [0, m, j0, j1]) : splitRange(m, threads, 4).map(([i0, i1]) => [i0, i1, 0, n])
-    this.pool.run('gemm.gemm', blocks.map((block, thread) => [a, b, c, m, k, n, transA, transB, ...block, this.scratch[thread]!]))
+    // Cut the longer side of C into blocks: columns in multiples of 8 (the tile width), rows in multiples of 4.
+    const blocks = n >= m ? splitRange(n, parts, 8).map(([j0, j1]) => [0, m, j0, j1]) : splitRange(m, parts, 4).map(([i0, i1]) => [i0, i1, 0, n])
+    this.pool.run('gemm.gemm', blocks.map((block) => [a, b, c, m, k, n, transA, transB, ...block]), this.scratch)
   }
 }

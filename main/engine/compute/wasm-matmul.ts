@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { backendGemm, backendPool, heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 import { FEW_ROWS } from './wasm-gemm.ts'
-import { splitRange } from './wasm-pool.ts'
+import { JOBS_PER_THREAD, splitRange } from './wasm-pool.ts'
 import { share } from './wasm-slices.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -99,8 +99,8 @@ export function registerWasmMatMulKernels(): void {
       const [aStride, bStride, batch] = [aBatch === 1 ? 0 : m * k, bBatch === 1 ? 0 : k * n, Math.max(aBatch, bBatch)]
       const [x, y, z] = [heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out)]
       const pool = backendPool(backend)
-      const threads = batch * m * k * n < 1 << 18 ? 1 : pool.threads // fewer multiply-adds: not worth a wake-up
-      pool.run('tensor.batchMatMul', splitRange(batch, threads).map(([first, end]) => [
+      const parts = batch * m * k * n < 1 << 18 ? 1 : pool.threads * JOBS_PER_THREAD // fewer multiply-adds: not worth a wake-up
+      pool.run('tensor.batchMatMul', splitRange(batch, parts).map(([first, end]) => [
         x + first * aStride * 4, y + first * bStride * 4, z + first * m * n * 4, end - first, m, k, n, aStride, bStride,
       ]))
       return out
