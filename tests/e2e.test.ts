@@ -103,7 +103,12 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
     await page.getByTestId(`nav-${id}`).click()
     await page.locator(`main[data-page="${id}"]`).waitFor()
     assert.equal(await page.getByTestId(`nav-${id}`).getAttribute('aria-current'), 'page')
-    if (id === 'devices') await page.getByTestId('active-backend').getByText('wasm').waitFor()
+    if (id === 'devices') {
+      await page.getByTestId('active-backend').getByText('wasm').waitFor().catch(async (error: unknown) => {
+        const panel = await page.locator('main').innerText().catch(() => '(page unreadable)')
+        throw new Error(`the Devices page shows no active wasm backend: ${String(error)}\npage:\n${panel}\nengine stderr:\n${serve.log()}`)
+      })
+    }
     await shot(page, id)
   }
   await page.getByTestId('backends-table').getByText(/tfjs-node-gpu: not installed/).waitFor()
