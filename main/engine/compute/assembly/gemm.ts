@@ -39,6 +39,23 @@ export function scratchBytes(): i32 {
   v128.store(out + 3 * stride, i64x2.shuffle(t1, t3, 1, 3))
 }
 
+/**
+ * What the vector paths leave of a panel, one float at a time: `steps` depth steps from p0 of `width` lines (rows of
+ * op(A) or columns of op(B)) from `first`, of which `real` exist (the rest are zeros). Line l at step p lies at
+ * x[(first + l)·ld + p] when `lineMajor`, else at x[p·ld + first + l]. Returns the next output address.
+ */
+function packRemaining(x: usize, ld: i32, lineMajor: bool, first: i32, real: i32, width: i32, p0: i32, steps: i32, out: usize): usize {
+  for (let p = p0; p < p0 + steps; p++) {
+    for (let l = 0; l < width; l++) {
+      let value: f32 = 0
+      if (l < real) value = lineMajor ? load<f32>(x + ((<usize>(first + l) * ld + p) << 2)) : load<f32>(x + ((<usize>p * ld + first + l) << 2))
+      store<f32>(out, value)
+      out += 4
+    }
+  }
+  return out
+}
+
 /** Rows i0..i0+rows of op(A), depth p0..p0+depth, as [rows/MR][depth][MR] (rows past the end are zeros). */
 function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, depth: i32, out: usize): void {
   const rowBytes = <usize>lda << 2
@@ -63,15 +80,7 @@ function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, de
         out += 64
       }
     }
-    for (; p < depth; p++) {
-      for (let r = 0; r < MR; r++) {
-        const i = i0 + panel + r
-        let value: f32 = 0
-        if (r < real) value = transA ? load<f32>(a + ((<usize>(p0 + p) * lda + i) << 2)) : load<f32>(a + ((<usize>i * lda + p0 + p) << 2))
-        store<f32>(out, value)
-        out += 4
-      }
-    }
+    out = packRemaining(a, lda, !transA, i0 + panel, real, MR, p0 + p, depth - p, out)
   }
 }
 
@@ -102,15 +111,7 @@ function packB(b: usize, ldb: i32, transB: bool, j0: i32, cols: i32, p0: i32, de
         out += 128
       }
     }
-    for (; p < depth; p++) {
-      for (let r = 0; r < NR; r++) {
-        const j = j0 + panel + r
-        let value: f32 = 0
-        if (r < real) value = transB ? load<f32>(b + ((<usize>j * ldb + p0 + p) << 2)) : load<f32>(b + ((<usize>(p0 + p) * ldb + j) << 2))
-        store<f32>(out, value)
-        out += 4
-      }
-    }
+    out = packRemaining(b, ldb, transB, j0 + panel, real, NR, p0 + p, depth - p, out)
   }
 }
 
