@@ -46,8 +46,9 @@ test('chat with a tiny VHRED in the browser, resample its reply and count distin
   await history
     .getByTestId('turn-model')
     .waitFor({ timeout: 90_000 })
-    .catch((error: unknown) => {
-      throw new Error(`no reply: ${String(error)}\nengine stderr:\n${serve.log()}`)
+    .catch(async (error: unknown) => {
+      const shown = await page.locator('main').innerText().catch(() => '(page unreadable)')
+      throw new Error(`no reply: ${String(error)}\npage:\n${shown}\nengine stderr:\n${serve.log()}`)
     })
   assert.equal(await history.getByTestId('turn-user').count(), 1)
   const latent = history.getByTestId('latent')
