@@ -56,62 +56,39 @@ function packRemaining(x: usize, ld: i32, lineMajor: bool, first: i32, real: i32
   return out
 }
 
-/** Rows i0..i0+rows of op(A), depth p0..p0+depth, as [rows/MR][depth][MR] (rows past the end are zeros). */
-function packA(a: usize, lda: i32, transA: bool, i0: i32, rows: i32, p0: i32, depth: i32, out: usize): void {
-  const rowBytes = <usize>lda << 2
-  for (let panel = 0; panel < rows; panel += MR) {
-    const real = min(MR, rows - panel)
-    if (real == MR && transA) {
-      // op(A)[i..i+4, p] = A[p, i..i+4]: one load per depth step
-      const first = a + ((<usize>p0 * lda + i0 + panel) << 2)
+/**
+ * `count` lines from `first` — rows of op(A) (width MR) or columns of op(B) (width NR) — over depth p0..p0+depth, as
+ * [count/width][depth][width] (lines past the end are zeros). Line l at step p lies at x[(first + l)·ld + p] when
+ * `lineMajor` (A untransposed, B transposed), else at x[p·ld + first + l]. Full panels move four floats at a time:
+ * `width` contiguous floats a step, or four steps of each four lines transposed in registers.
+ */
+// @ts-ignore: decorator
+@inline function packPanels(x: usize, ld: i32, lineMajor: bool, first: i32, count: i32, width: i32, p0: i32, depth: i32, out: usize): void {
+  const lineBytes = <usize>ld << 2
+  for (let panel = 0; panel < count; panel += width) {
+    const real = min(width, count - panel)
+    if (real == width && !lineMajor) {
+      const start = x + ((<usize>p0 * ld + first + panel) << 2)
       for (let p = 0; p < depth; p++) {
-        v128.store(out, v128.load(first + <usize>p * rowBytes))
-        out += 16
+        const source = start + <usize>p * lineBytes
+        for (let lane = 0; lane < width; lane += 4) v128.store(out + (<usize>lane << 2), v128.load(source + (<usize>lane << 2)))
+        out += <usize>width << 2
       }
       continue
     }
     let p = 0
-    if (real == MR) {
-      // four rows of A, four depth steps at a time, transposed in registers
-      const row = a + ((<usize>(i0 + panel) * lda + p0) << 2)
+    if (real == width) {
+      const line = x + ((<usize>(first + panel) * ld + p0) << 2)
+      const stepBytes = <usize>width << 2
       for (; p + 4 <= depth; p += 4) {
-        const at = row + (<usize>p << 2)
-        storeTransposed(v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes), v128.load(at + 3 * rowBytes), out, 16)
-        out += 64
+        for (let group = 0; group < width; group += 4) {
+          const at = line + <usize>group * lineBytes + (<usize>p << 2)
+          storeTransposed(v128.load(at), v128.load(at + lineBytes), v128.load(at + 2 * lineBytes), v128.load(at + 3 * lineBytes), out + (<usize>group << 2), stepBytes)
+        }
+        out += 4 * stepBytes
       }
     }
-    out = packRemaining(a, lda, !transA, i0 + panel, real, MR, p0 + p, depth - p, out)
-  }
-}
-
-/** Columns j0..j0+cols of op(B), depth p0..p0+depth, as [cols/NR][depth][NR] (columns past the end are zeros). */
-function packB(b: usize, ldb: i32, transB: bool, j0: i32, cols: i32, p0: i32, depth: i32, out: usize): void {
-  const rowBytes = <usize>ldb << 2
-  for (let panel = 0; panel < cols; panel += NR) {
-    const real = min(NR, cols - panel)
-    if (!transB && real == NR) {
-      const first = b + ((<usize>p0 * ldb + j0 + panel) << 2)
-      for (let p = 0; p < depth; p++) {
-        const source = first + <usize>p * rowBytes
-        v128.store(out, v128.load(source))
-        v128.store(out, v128.load(source, 16), 16)
-        out += 32
-      }
-      continue
-    }
-    let p = 0
-    if (real == NR) {
-      // op(B)[p, j..j+8] = B[j..j+8, p]: eight rows of B, four depth steps at a time, as two 4×4 transposes
-      const row = b + ((<usize>(j0 + panel) * ldb + p0) << 2)
-      for (; p + 4 <= depth; p += 4) {
-        const at = row + (<usize>p << 2)
-        storeTransposed(v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes), v128.load(at + 3 * rowBytes), out, 32)
-        const half = at + 4 * rowBytes
-        storeTransposed(v128.load(half), v128.load(half + rowBytes), v128.load(half + 2 * rowBytes), v128.load(half + 3 * rowBytes), out + 16, 32)
-        out += 128
-      }
-    }
-    out = packRemaining(b, ldb, transB, j0 + panel, real, NR, p0 + p, depth - p, out)
+    out = packRemaining(x, ld, lineMajor, first + panel, real, width, p0 + p, depth - p, out)
   }
 }
 
@@ -175,10 +152,10 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, trans
     const cols = min(NC, j1 - jc)
     for (let pc = 0; pc < k; pc += KC) {
       const depth = min(KC, k - pc)
-      packB(b, ldb, transB, jc, cols, pc, depth, packedB)
+      packPanels(b, ldb, transB, jc, cols, NR, pc, depth, packedB)
       for (let ic = i0; ic < i1; ic += MC) {
         const rows = min(MC, i1 - ic)
-        packA(a, lda, transA, ic, rows, pc, depth, packedA)
+        packPanels(a, lda, !transA, ic, rows, MR, pc, depth, packedA)
         for (let jr = 0; jr < cols; jr += NR) {
           const panelB = packedB + (<usize>(jr * depth) << 2)
           for (let ir = 0; ir < rows; ir += MR) {
