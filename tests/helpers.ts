@@ -9,7 +9,7 @@ import { chromium, type Page } from 'playwright-core'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const cliPath = join(repoRoot, 'bin', 'kotoba.mjs')
-export const fixturesDir = join(repoRoot, '..', 'shared', 'data', 'fixtures')
+export const fixturesDir = join(repoRoot, 'tests', 'fixtures')
 
 export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'kotoba-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))

@@ -88,6 +88,7 @@ export async function startBrowserServer(engine: Engine, options: BrowserServerO
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 })
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy()) // a reset before or during the handshake
     const url = new URL(request.url ?? '/', 'http://placeholder')
     if (url.pathname !== apiPath) return reject(socket, 400, 'unknown path')
     if (!allowedHosts().has(request.headers.host ?? '')) return reject(socket, 403, 'forbidden host')
@@ -100,6 +101,12 @@ export async function startBrowserServer(engine: Engine, options: BrowserServerO
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message))
   }
   sockets.on('connection', (ws: WebSocket) => {
+    // A protocol error (a frame over maxPayload, invalid UTF-8, a bad opcode, RSV bits, a reset) closes this
+    // connection only; without a listener it would be thrown and end the server with every job in it.
+    ws.on('error', (error: Error & { code?: string }) => {
+      process.stderr.write(`kotoba: closed a browser connection: ${error.code ?? error.message}\n`)
+      ws.terminate()
+    })
     ws.on('message', (raw) => {
       let request: { id?: unknown; method?: unknown; params?: unknown }
       try {
