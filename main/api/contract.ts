@@ -84,6 +84,11 @@ export type JobKind = z.infer<typeof JobKind>
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
 export type JobStatus = z.infer<typeof JobStatus>
 
+/** What kind of failure an error is. `disk_full`: the disk (or the database's quota) is full — free space, then retry;
+ *  nothing was half-written. `too_large`: an input is over a documented limit (docs/reliability.md). */
+export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'disk_full', 'too_large', 'internal'])
+export type ErrorCode = z.infer<typeof ErrorCode>
+
 export const JobProgress = z.object({
   jobId: z.string(),
   kind: JobKind,
@@ -99,6 +104,8 @@ export const JobProgress = z.object({
   etaSeconds: z.number().nullable(),
   startedAt: z.string(),
   error: z.string().nullable(),
+  /** The kind of failure, when it failed (absent in jobs from older engines). */
+  errorCode: ErrorCode.nullable().optional(),
 })
 export type JobProgress = z.infer<typeof JobProgress>
 
@@ -756,9 +763,6 @@ export type EventData<E extends EventName> = z.output<Events[E]>
 export type EngineEvent = { [E in EventName]: { event: E; data: EventData<E> } }[EventName]
 
 // ---- wire protocol (IPC, WebSocket and preload all carry these) ----------------------------
-
-export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'internal'])
-export type ErrorCode = z.infer<typeof ErrorCode>
 
 export interface ApiErrorBody {
   code: ErrorCode

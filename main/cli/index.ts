@@ -13,6 +13,7 @@ import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 import { registerTrainingCommands, type CliHelpers } from './training.ts'
 import { registerWord2VecCommands } from './word2vec.ts'
+import { onStopSignal } from './signals.ts'
 
 // Libraries (TensorFlow.js among them) may print to stdout; only our results go there.
 const writeResult = process.stdout.write.bind(process.stdout)
@@ -32,6 +33,8 @@ class CliError extends Error {
     readonly exitCode = 1,
     /** Extra fields for the --json error object. */
     readonly details: Record<string, unknown> = {},
+    /** The --json error code: 'failed', or the job's own (e.g. disk_full). */
+    readonly code: string = 'failed',
   ) {
     super(message)
   }
@@ -86,16 +89,16 @@ async function followJob(client: KotobaClient, engine: Engine, jobId: string): P
     process.stderr.write('\ncancelling…\n')
     void client.call('jobs.cancel', { jobId })
   }
-  process.once('SIGINT', onInterrupt)
+  const offSignals = onStopSignal(onInterrupt)
   try {
     const final = await engine.jobs.wait(jobId)
     bar?.finish(final)
-    if (final.status === 'failed') throw new CliError(final.error ?? 'the job failed')
+    if (final.status === 'failed') throw new CliError(final.error ?? 'the job failed', 1, {}, final.errorCode ?? 'failed')
     if (final.status === 'cancelled') throw new CliError('cancelled; nothing was changed', 130)
     return final
   } finally {
     unsubscribe()
-    process.removeListener('SIGINT', onInterrupt)
+    offSignals()
   }
 }
 
@@ -138,10 +141,7 @@ program
       console.error(`kotoba: browser mode: open ${server.url}`)
       if (globals().json) writeResult(`${JSON.stringify({ url: server.url, port: server.port, dbPath: engine.options.dbPath })}\n`)
       else writeResult(`Kotoba Workbench is serving on ${server.url}\n(loopback only; for a remote box: ssh -L ${server.port}:127.0.0.1:${server.port} HOST)\n`)
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
-      })
+      await new Promise<void>((resolve) => onStopSignal(() => resolve()))
       await server.close()
     }),
   )
@@ -447,8 +447,8 @@ const cliHelpers: CliHelpers = {
   withEngine,
   output,
   json: () => !!globals().json,
-  fail: (message, exitCode = 1) => {
-    throw new CliError(message, exitCode)
+  fail: (message, exitCode = 1, code = 'failed') => {
+    throw new CliError(message, exitCode, {}, code)
   },
   stdinLines,
   databaseArgs: () => [...(globals().db ? ['--db', globals().db!] : []), ...(globals().backend ? ['--backend', globals().backend!] : []), ...(globals().sample === false ? ['--no-sample'] : [])],
@@ -488,6 +488,6 @@ try {
     process.exit(error.exitCode || 2)
   }
   if (error instanceof ApiError) fail(error.message, error.code, 1)
-  if (error instanceof CliError) fail(error.message, 'failed', error.exitCode, error.details)
+  if (error instanceof CliError) fail(error.message, error.code, error.exitCode, error.details)
   fail(error instanceof Error ? error.message : String(error), 'internal', 1)
 }

@@ -8,12 +8,13 @@ import type { ChatReplyResult, KotobaClient, Params, RunDetail, SearchOptions } 
 import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
+import { onStopSignal } from './signals.ts'
 
 export interface CliHelpers {
   withEngine<T>(action: (client: KotobaClient, engine: Engine) => Promise<T>): Promise<T>
   output(result: unknown, human: () => string): void
   json(): boolean
-  fail(message: string, exitCode?: number): never
+  fail(message: string, exitCode?: number, code?: string): never
   stdinLines(): Promise<string[]>
   /** The arguments that reopen the same database in a child process. */
   databaseArgs(): string[]
@@ -50,17 +51,17 @@ async function followTraining(client: KotobaClient, engine: Engine, name: string
     process.stderr.write('\npausing (a checkpoint is saved; resume with `kotoba runs resume`)…\n')
     void client.call('runs.pause', { name }).catch(() => undefined)
   }
-  process.once('SIGINT', onInterrupt)
+  const offSignals = onStopSignal(onInterrupt)
   try {
     const final = await engine.jobs.wait(jobId)
     bar?.finish(final)
     const run = await client.call('runs.show', { name })
-    if (final.status === 'failed') helpers.fail(final.error ?? 'training failed')
+    if (final.status === 'failed') helpers.fail(final.error ?? 'training failed', 1, final.errorCode ?? 'failed')
     return run
   } finally {
     offMetrics()
     offProgress()
-    process.removeListener('SIGINT', onInterrupt)
+    offSignals()
   }
 }
 

@@ -7,6 +7,7 @@ import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 import type { CliHelpers } from './training.ts'
+import { onStopSignal } from './signals.ts'
 
 function describe(run: Word2VecDetail): string {
   const rows = run.epochLog.map((e) => [
@@ -44,16 +45,16 @@ async function follow(client: KotobaClient, engine: Engine, name: string, jobId:
     process.stderr.write('\npausing (finished epochs are kept; resume with `kotoba w2v resume`)…\n')
     void client.call('w2v.pause', { name }).catch(() => undefined)
   }
-  process.once('SIGINT', onInterrupt)
+  const offSignals = onStopSignal(onInterrupt)
   try {
     const final = await engine.jobs.wait(jobId)
     bar?.finish(final)
-    if (final.status === 'failed') helpers.fail(final.error ?? 'training failed')
+    if (final.status === 'failed') helpers.fail(final.error ?? 'training failed', 1, final.errorCode ?? 'failed')
     return await client.call('w2v.show', { name })
   } finally {
     offProgress()
     offMetrics()
-    process.removeListener('SIGINT', onInterrupt)
+    offSignals()
   }
 }
 

@@ -14,7 +14,9 @@ import {
 } from '../api/contract.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { loadSampleOnce } from './sample/load.ts'
+import { removeAbandonedImports } from './corpus/repository.ts'
 import { openDatabase, type Database } from './store/database.ts'
+import { DiskFullError, isDiskFull } from './store/conditions.ts'
 import { handlers } from './handlers.ts'
 import { findRun, markInterruptedRuns, updateRun } from './training/repository.ts'
 
@@ -42,6 +44,8 @@ function toApiError(error: unknown): ApiError {
       issues,
     })
   }
+  if (isDiskFull(error)) return new ApiError({ code: 'disk_full', message: error instanceof DiskFullError ? error.message : new DiskFullError('the change', error).message })
+  if ((error as { code?: unknown }).code === 'too_large') return new ApiError({ code: 'too_large', message: (error as Error).message })
   return new ApiError({ code: 'internal', message: error instanceof Error ? error.message : String(error) })
 }
 
@@ -90,7 +94,14 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     const db = openDatabase(options.dbPath)
     try {
-      markInterruptedRuns(db)
+      try {
+        markInterruptedRuns(db)
+        removeAbandonedImports(db)
+      } catch (error) {
+        // Housekeeping can wait for a disk with space; reading (runs list, corpus show, translate) must not.
+        if (!isDiskFull(error)) throw error
+        console.error(`kotoba: the disk is full; interrupted runs and imports are tidied at a later start (${(error as Error).message})`)
+      }
       if (options.loadSample ?? true) await loadSampleOnce(db)
     } catch (error) {
       db.close()

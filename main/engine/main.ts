@@ -33,5 +33,6 @@ async function shutdown(code: number): Promise<void> {
 process.on('disconnect', () => void shutdown(0)) // the parent (Electron main) went away
 process.on('SIGTERM', () => void shutdown(0))
 process.on('SIGINT', () => void shutdown(0))
+process.on('SIGHUP', () => void shutdown(0))
 
 serveIpc(engine)

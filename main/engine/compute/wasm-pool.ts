@@ -8,9 +8,21 @@ import { Worker } from 'node:worker_threads'
 /** Job arguments as float64: byte addresses (< 2³²), sizes and float32 scalars are all exact. */
 const MAX_ARGS = 16
 const MAX_JOBS = 256
-// Int32 header: generation, pending helpers, failed, next job, job count, kernel index, argument count, per-thread argument?
+// Int32 header: generation, pending helpers, failed, next job, job count, kernel index, argument count, per-thread
+// argument?; then one heartbeat a thread (bumped at every wake-up and job) and one 'gone' flag a thread.
 const HEADER_BYTES = 32
-const HELPER_TIMEOUT_MS = 120_000
+/** A helper is given up only when no thread has moved for this long: one job takes milliseconds even on a machine
+ *  whose cores are shared, so a slow helper keeps beating and is waited for, however long the product takes. */
+const STALL_MS = Number(process.env.KOTOBA_POOL_STALL_MS ?? 60_000)
+
+/** A helper thread died (or hung without a beat): the pool has restarted its helpers; the call's results are void. */
+export class PoolHelperLostError extends Error {
+  readonly retryable = true
+  constructor(kernel: string, reason: string) {
+    super(`wasm pool: a helper thread ${reason} in ${kernel}; the pool was restarted`)
+    this.name = 'PoolHelperLostError'
+  }
+}
 
 /** How many jobs per thread a caller should cut its work into: enough to even out a slow thread, few enough to stay large. */
 export const JOBS_PER_THREAD = 4
@@ -18,7 +30,7 @@ export const JOBS_PER_THREAD = 4
 // The helpers' loop: wait for a new generation, take jobs until none are left, count down, repeat.
 const helperSource = `
 const { workerData } = require('node:worker_threads')
-const { memory, modules, kernelNames, control, threads, index } = workerData
+const { memory, modules, kernelNames, control, threads, index, exitAfterJobs } = workerData
 const exportsOf = {}
 for (const [name, module] of Object.entries(modules)) exportsOf[name] = new WebAssembly.Instance(module, { env: { memory } }).exports
 const kernels = kernelNames.map((qualified) => {
@@ -26,18 +38,30 @@ const kernels = kernelNames.map((qualified) => {
   return exportsOf[module][name]
 })
 const state = new Int32Array(control, 0, 8)
-const perThread = new Float64Array(control, ${HEADER_BYTES}, threads)
-const jobs = new Float64Array(control, ${HEADER_BYTES} + threads * 8)
+const beats = new Int32Array(control, ${HEADER_BYTES}, threads)
+const gone = new Int32Array(control, ${HEADER_BYTES} + threads * 4, threads)
+const perThread = new Float64Array(control, ${HEADER_BYTES} + threads * 8, threads)
+const jobs = new Float64Array(control, ${HEADER_BYTES} + threads * 16)
+// However this thread ends (an exit, an uncaught error), the caller learns at once instead of waiting for it.
+process.on('exit', () => {
+  Atomics.store(gone, index, 1)
+  Atomics.notify(state, 1)
+})
 let generation = 0
+let jobsDone = 0
 for (;;) {
   Atomics.wait(state, 0, generation)
   generation = Atomics.load(state, 0)
+  Atomics.add(beats, index, 1)
   try {
     const [kernel, count, argc, extra] = [kernels[state[5]], state[4], state[6], state[7]]
     for (let job = Atomics.add(state, 3, 1); job < count; job = Atomics.add(state, 3, 1)) {
+      // A test's stand-in for a helper killed mid-step (KOTOBA_FAULT_POOL_HELPER_EXIT): it dies holding a job.
+      if (exitAfterJobs > 0 && ++jobsDone >= exitAfterJobs) process.exit(1)
       const args = jobs.subarray(job * ${MAX_ARGS}, job * ${MAX_ARGS} + argc)
       if (extra) kernel(...args, perThread[index])
       else kernel(...args)
+      Atomics.add(beats, index, 1)
     }
   } catch {
     Atomics.store(state, 2, 1)
@@ -58,30 +82,52 @@ export class WasmThreadPool {
   readonly threads: number
   private readonly local: Record<string, WebAssembly.Exports> = {}
   private readonly kernelIndex = new Map<string, number>()
-  private readonly state: Int32Array
-  private readonly perThread: Float64Array
-  private readonly jobs: Float64Array
+  private readonly kernelNames: string[] = []
+  private state!: Int32Array
+  private beats!: Int32Array
+  private gone!: Int32Array
+  private perThread!: Float64Array
+  private jobs!: Float64Array
+  private helpers: Worker[] = []
+  /** How often the helpers were restarted after one was lost. */
+  restarts = 0
 
   /** `modules` by name, each importing `env.memory`; kernels are then named `module.export`. */
-  constructor(memory: WebAssembly.Memory, modules: Record<string, WebAssembly.Module>, threads: number) {
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly modules: Record<string, WebAssembly.Module>,
+    threads: number,
+  ) {
     const shared = memory.buffer instanceof SharedArrayBuffer
     this.threads = shared ? Math.max(1, threads) : 1
-    const kernelNames: string[] = []
     for (const [name, module] of Object.entries(modules)) {
       this.local[name] = new WebAssembly.Instance(module, { env: { memory } }).exports
       for (const entry of WebAssembly.Module.exports(module)) {
         if (entry.kind !== 'function') continue
-        this.kernelIndex.set(`${name}.${entry.name}`, kernelNames.length)
-        kernelNames.push(`${name}.${entry.name}`)
+        this.kernelIndex.set(`${name}.${entry.name}`, this.kernelNames.length)
+        this.kernelNames.push(`${name}.${entry.name}`)
       }
     }
-    const control = new SharedArrayBuffer(HEADER_BYTES + this.threads * 8 + (this.threads > 1 ? MAX_JOBS * MAX_ARGS * 8 : 0))
+    this.startHelpers(Number(process.env.KOTOBA_FAULT_POOL_HELPER_EXIT ?? 0))
+  }
+
+  /** Fresh control memory and helper threads (the old ones, if any, are ended). */
+  private startHelpers(exitAfterJobs = 0): void {
+    for (const helper of this.helpers) void helper.terminate()
+    const threads = this.threads
+    const control = new SharedArrayBuffer(HEADER_BYTES + threads * 16 + (threads > 1 ? MAX_JOBS * MAX_ARGS * 8 : 0))
     this.state = new Int32Array(control, 0, 8)
-    this.perThread = new Float64Array(control, HEADER_BYTES, this.threads)
-    this.jobs = new Float64Array(control, HEADER_BYTES + this.threads * 8)
-    for (let index = 1; index < this.threads; index++) {
-      const helper = new Worker(helperSource, { eval: true, workerData: { memory, modules, kernelNames, control, threads: this.threads, index } })
+    this.beats = new Int32Array(control, HEADER_BYTES, threads)
+    this.gone = new Int32Array(control, HEADER_BYTES + threads * 4, threads)
+    this.perThread = new Float64Array(control, HEADER_BYTES + threads * 8, threads)
+    this.jobs = new Float64Array(control, HEADER_BYTES + threads * 16)
+    this.helpers = []
+    for (let index = 1; index < threads; index++) {
+      const workerData = { memory: this.memory, modules: this.modules, kernelNames: this.kernelNames, control, threads, index, exitAfterJobs: index === 1 ? exitAfterJobs : 0 }
+      const helper = new Worker(helperSource, { eval: true, workerData })
       helper.unref() // blocked in Atomics.wait between calls; must not keep the process alive
+      helper.on('error', () => undefined) // its 'gone' flag tells the caller; the error itself must not crash the engine
+      this.helpers.push(helper)
     }
   }
 
@@ -127,13 +173,30 @@ export class WasmThreadPool {
     }
   }
 
+  /** Waits for every helper to finish this call. Slow is not dead: any heartbeat resets the stall clock; a helper
+   *  that has exited, or no thread moving for STALL_MS, restarts the pool and fails this call as retryable. */
   private awaitHelpers(kernel: string): void {
-    const deadline = Date.now() + HELPER_TIMEOUT_MS
+    let lastBeats = this.beatSum()
+    let lastMove = Date.now()
     for (let pending = Atomics.load(this.state, 1); pending !== 0; pending = Atomics.load(this.state, 1)) {
-      if (Atomics.wait(this.state, 1, pending, 1000) === 'timed-out' && Date.now() > deadline) {
-        throw new Error(`wasm pool: a helper thread stopped responding in ${kernel}`)
-      }
+      if (this.gone.some((flag) => flag !== 0)) this.lose(kernel, 'exited')
+      if (Atomics.wait(this.state, 1, pending, 250) !== 'timed-out') continue
+      const beats = this.beatSum()
+      if (beats !== lastBeats) {
+        lastBeats = beats
+        lastMove = Date.now()
+      } else if (Date.now() - lastMove > STALL_MS) this.lose(kernel, `stopped responding for ${STALL_MS / 1000} s`)
     }
     if (Atomics.exchange(this.state, 2, 0) !== 0) throw new Error(`wasm pool: ${kernel} failed on a helper thread (memory out of bounds?)`)
+  }
+
+  private beatSum(): number {
+    return this.beats.reduce((sum, beat) => sum + beat, 0)
+  }
+
+  private lose(kernel: string, reason: string): never {
+    this.restarts++
+    this.startHelpers()
+    throw new PoolHelperLostError(kernel, reason)
   }
 }

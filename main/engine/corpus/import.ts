@@ -1,8 +1,12 @@
-// Streaming corpus import: one transaction per import, so a bad line or a cancel leaves nothing behind.
+// Streaming corpus import: rows are committed in short chunks under an invisible 'importing' corpus that becomes
+// visible in one final flip, so readers never see a partial corpus, a bad line or a cancel leaves nothing behind,
+// and other writers (a training's checkpoints) never wait long for an import.
 import { open, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import type { CorpusFormat, CorpusImportParams, CorpusKind } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
+import { processAlive, retryWhileBusy } from '../store/conditions.ts'
+import { removeCorpusRows } from './repository.ts'
 import { isMoFile, readGettext } from './formats/gettext.ts'
 import { readLineFormat } from './formats/line-formats.ts'
 import { readMoses } from './formats/moses.ts'
@@ -93,6 +97,11 @@ function readerFor(format: CorpusFormat, request: ImportRequest, skipped: SkipCo
   }
 }
 
+/** Rows per committed chunk, and the longest a chunk holds the write lock: another writer (a training's checkpoint)
+ *  waits at most this long for an import, however large the file. */
+const chunkRows = 5000
+const chunkMs = 200
+
 export async function importCorpus(db: Database, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const format = request.format ?? (await sniffFormat(request.files))
   const kind = kindOfFormat[format]
@@ -102,32 +111,63 @@ export async function importCorpus(db: Database, request: ImportRequest, hooks: 
   const skipped: SkipCounts = {}
   const reader = readerFor(format, request, skipped)
 
-  const insertCorpus = db.prepare('INSERT INTO corpora (name, kind, src_lang, tgt_lang, source, meta) VALUES (?, ?, ?, ?, ?, ?)')
   const insertRow = db.prepare('INSERT INTO corpus_rows (corpus_id, idx, src, tgt, turns, grp) VALUES (?, ?, ?, ?, ?, ?)')
-  const setMeta = db.prepare('UPDATE corpora SET meta = ? WHERE id = ?')
   const names = request.files.map((f) => basename(f))
+  const corpusId = retryWhileBusy(() => beginImport(db, request, kind, names))
   let rows = 0
-  db.exec('BEGIN IMMEDIATE')
+  let chunkStarted = 0
+  const commitChunk = (): void => {
+    if (db.inTransaction) db.exec('COMMIT')
+  }
   try {
-    const corpusId = Number(
-      insertCorpus.run(request.name, kind, request.srcLang ?? null, request.tgtLang ?? null, request.source ?? names.join(' + '), '{}').lastInsertRowid,
-    )
     for await (const batch of reader) {
       if (hooks.isCancelled?.()) throw new CorpusCancelledError('import')
       for (const record of batch.records) {
+        if (!db.inTransaction) {
+          retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'))
+          chunkStarted = rows
+        }
         insertRow.run(corpusId, rows, record.src, record.tgt, record.turns, request.groupOf?.(rows) ?? null)
         rows++
+        if (rows - chunkStarted >= chunkRows) commitChunk()
       }
+      commitChunk() // a batch is read between chunks, never inside one: the lock is held only while inserting
       hooks.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, rows })
     }
     if (hooks.isCancelled?.()) throw new CorpusCancelledError('import')
     if (rows === 0) throw new Error(`${names.join(' + ')}: no ${kind} rows found${Object.keys(skipped).length ? ` (skipped: ${JSON.stringify(skipped)})` : ''}`)
-    setMeta.run(JSON.stringify({ format, importedFrom: names, skipped, searchIndex: 'pending' }), corpusId)
-    db.exec('COMMIT')
+    // The flip: from here on the corpus is visible, whole.
+    retryWhileBusy(() =>
+      db
+        .prepare("UPDATE corpora SET state = 'ready', import_pid = NULL, meta = ? WHERE id = ?")
+        .run(JSON.stringify({ format, importedFrom: names, skipped, searchIndex: 'pending' }), corpusId),
+    )
     return { corpusId, name: request.name, kind, format, rows, skipped }
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK')
     await reader.return(undefined)
+    try {
+      removeCorpusRows(db, corpusId)
+    } catch {
+      // e.g. the disk is full: the next engine start removes the unfinished import (its process is gone by then)
+    }
     throw error
   }
+}
+
+/** Registers the corpus, invisible until its import finishes. */
+function beginImport(db: Database, request: ImportRequest, kind: CorpusKind, names: string[]): number {
+  return db.transaction(() => {
+    const existing = db.prepare('SELECT id, state, import_pid FROM corpora WHERE name = ?').get(request.name) as { id: number; state: string; import_pid: number | null } | undefined
+    if (existing?.state === 'importing' && existing.import_pid !== null && existing.import_pid !== process.pid && processAlive(existing.import_pid)) {
+      throw new Error(`a corpus named '${request.name}' is being imported by another process`)
+    }
+    if (existing?.state === 'ready') throw new Error(`a corpus named '${request.name}' already exists`)
+    if (existing) removeCorpusRows(db, existing.id) // left by a crashed import
+    return Number(
+      db
+        .prepare("INSERT INTO corpora (name, kind, src_lang, tgt_lang, source, meta, state, import_pid) VALUES (?, ?, ?, ?, ?, '{}', 'importing', ?)")
+        .run(request.name, kind, request.srcLang ?? null, request.tgtLang ?? null, request.source ?? names.join(' + '), process.pid).lastInsertRowid,
+    )
+  }).immediate()
 }

@@ -1,6 +1,7 @@
 // Read-side queries over the corpora tables.
 import type { CorpusRow, CorpusSummary } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
+import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
 interface CorpusRecord {
   id: number
@@ -16,7 +17,7 @@ interface CorpusRecord {
 const summarySql = `
   SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.created_at,
          (SELECT count(*) FROM corpus_rows r WHERE r.corpus_id = c.id) AS rows
-  FROM corpora c`
+  FROM corpora c WHERE c.state = 'ready'`
 
 function toSummary(record: CorpusRecord): CorpusSummary {
   return {
@@ -36,7 +37,7 @@ export function listCorpora(db: Database): CorpusSummary[] {
 }
 
 export function findCorpus(db: Database, name: string): CorpusSummary | undefined {
-  const record = db.prepare(`${summarySql} WHERE c.name = ?`).get(name) as CorpusRecord | undefined
+  const record = db.prepare(`${summarySql} AND c.name = ?`).get(name) as CorpusRecord | undefined
   return record && toSummary(record)
 }
 
@@ -70,12 +71,25 @@ export function corpusRows(db: Database, corpusId: number, offset: number, limit
 export function deleteCorpus(db: Database, name: string): boolean {
   const corpus = findCorpus(db, name)
   if (!corpus) return false
-  db.transaction(() => {
-    db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpus.id)
-    db.prepare('DELETE FROM corpora WHERE id = ?').run(corpus.id)
-  })()
+  retryWhileBusy(() => db.prepare("UPDATE corpora SET state = 'importing', import_pid = NULL WHERE id = ?").run(corpus.id)) // hidden at once
+  retryWhileBusy(() => db.prepare('DELETE FROM corpus_fts WHERE corpus_id = ?').run(corpus.id))
+  removeCorpusRows(db, corpus.id)
   return true
 }
+
+/** Rows deleted per transaction when a corpus is removed. */
+const deleteChunkRows = 20_000
+
+/** Deletes a corpus and its rows in short transactions (a million rows would otherwise hold the lock for seconds). */
+export function removeCorpusRows(db: Database, corpusId: number): void {
+  const deleteRange = db.prepare('DELETE FROM corpus_rows WHERE corpus_id = ? AND idx >= ? AND idx < ?')
+  const last = (db.prepare('SELECT max(idx) AS last FROM corpus_rows WHERE corpus_id = ?').get(corpusId) as { last: number | null }).last ?? -1
+  for (let start = last - (last % deleteChunkRows); start >= 0; start -= deleteChunkRows) {
+    retryWhileBusy(() => deleteRange.run(corpusId, start, start + deleteChunkRows))
+  }
+  retryWhileBusy(() => db.prepare('DELETE FROM corpora WHERE id = ?').run(corpusId))
+}
+
 
 /** Every text of one side of a corpus (dialogues: every turn), for learning vocabularies. */
 export function corpusTexts(db: Database, corpusId: number, side: 'src' | 'tgt' | 'joint'): string[] {
@@ -116,4 +130,12 @@ export function corpusSample(db: Database, corpusId: number, side: 'src' | 'tgt'
     .prepare(`SELECT src, tgt, turns FROM corpus_rows WHERE corpus_id = ? ${hasDev ? "AND split = 'dev'" : ''} ORDER BY idx LIMIT ?`)
     .all(corpusId, limit) as TextRow[]
   return rowTexts(rows, side).slice(0, limit)
+}
+
+/** Removes imports that a crash or a kill left unfinished (their process is gone); returns their names. */
+export function removeAbandonedImports(db: Database): string[] {
+  const unfinished = db.prepare("SELECT id, name, import_pid FROM corpora WHERE state = 'importing'").all() as { id: number; name: string; import_pid: number | null }[]
+  const abandoned = unfinished.filter((c) => c.import_pid === null || c.import_pid === process.pid || !processAlive(c.import_pid))
+  for (const corpus of abandoned) removeCorpusRows(db, corpus.id)
+  return abandoned.map((c) => c.name)
 }

@@ -1,6 +1,7 @@
 // Full-text search over a corpus's rows (SQLite FTS5, trigram tokens: substring search in any script).
 import type { CorpusRow } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
+import { retryWhileBusy } from '../store/conditions.ts'
 import { toCorpusRow, type CorpusRowRecord } from './repository.ts'
 
 // The index is built after the rows are committed (a 'corpus.index' job): building it takes longer than
@@ -16,13 +17,16 @@ export function invalidateIndex(db: Database, corpusId: number): void {
   setIndexed(db, corpusId, false)
 }
 
-/** (Re)builds the search index of one corpus, in one transaction. */
+/** Rows indexed per transaction: other writers wait at most for one chunk. */
+const indexChunkRows = 10_000
+
+/** (Re)builds the search index of one corpus in short transactions; search scans the rows until the last one. */
 export function indexCorpus(db: Database, corpusId: number): void {
-  db.transaction(() => {
-    invalidateIndex(db, corpusId)
-    db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ?').run(corpusId)
-    setIndexed(db, corpusId, true)
-  }).immediate()
+  retryWhileBusy(() => db.transaction(() => invalidateIndex(db, corpusId)).immediate())
+  const insertRange = db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ? AND idx >= ? AND idx < ?')
+  const last = (db.prepare('SELECT max(idx) AS last FROM corpus_rows WHERE corpus_id = ?').get(corpusId) as { last: number | null }).last ?? -1
+  for (let start = 0; start <= last; start += indexChunkRows) retryWhileBusy(() => insertRange.run(corpusId, start, start + indexChunkRows))
+  retryWhileBusy(() => setIndexed(db, corpusId, true))
 }
 
 export function isIndexed(db: Database, corpusId: number): boolean {

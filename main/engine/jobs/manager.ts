@@ -1,7 +1,7 @@
 // Runs long jobs in worker threads so the request loop never blocks; tracks progress, ETA and cancel.
 import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
-import type { BackendName, EngineEvent, JobKind, JobProgress } from '../../api/contract.ts'
+import type { BackendName, EngineEvent, ErrorCode, JobKind, JobProgress } from '../../api/contract.ts'
 import { ApiError } from '../../api/contract.ts'
 import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
 import { jobResourceLimits } from './kinds.ts'
@@ -83,15 +83,20 @@ export class JobManager {
     }
     this.jobs.set(jobId, job)
 
-    const finish = (status: JobProgress['status'], error: string | null): void => {
+    const finish = (status: JobProgress['status'], error: string | null, errorCode: ErrorCode | null = null): void => {
       if (job.progress.status !== 'running') return
-      job.progress = { ...job.progress, status, error, etaSeconds: null }
+      job.progress = { ...job.progress, status, error, errorCode, etaSeconds: null }
       if (status === 'done') job.progress.fraction = 1
       job.worker = null
       this.options.emit({ event: 'job.progress', data: job.progress })
       settle(job.progress)
       this.forgetOldJobs()
-      this.options.onFinished?.(job.progress, params)
+      try {
+        this.options.onFinished?.(job.progress, params)
+      } catch (error) {
+        // Follow-up bookkeeping (e.g. marking a run failed) may meet a full disk: log it, never crash the engine.
+        process.stderr.write(`kotoba: after job ${jobId} (${kind}): ${error instanceof Error ? error.message : String(error)}\n`)
+      }
     }
     const spawnWorker = (attempt: number): void => {
       const worker = new Worker(this.options.worker.url, { workerData: data, execArgv: this.options.worker.execArgv, resourceLimits: jobResourceLimits[kind] })
@@ -114,7 +119,7 @@ export class JobManager {
             finish('cancelled', null)
             break
           case 'failed':
-            finish('failed', message.error)
+            finish('failed', message.error, message.code)
             break
           case 'stalled':
             // Nothing was done yet: a fresh thread gets one more try (a hung start cannot be undone in its own).

@@ -1,5 +1,5 @@
 // Messages between the job manager (engine thread) and a job's worker thread.
-import type { BackendName, EngineEvent, JobKind } from '../../api/contract.ts'
+import type { BackendName, EngineEvent, ErrorCode, JobKind } from '../../api/contract.ts'
 
 export interface JobSpec {
   jobId: string
@@ -26,6 +26,6 @@ export type WorkerMessage =
   | { type: 'event'; event: EngineEvent }
   | { type: 'done'; result: unknown }
   | { type: 'cancelled' }
-  | { type: 'failed'; error: string }
+  | { type: 'failed'; error: string; code?: ErrorCode }
   /** The job could not start (e.g. its compute backend never came up) and did nothing yet: start it again. */
   | { type: 'stalled'; error: string }

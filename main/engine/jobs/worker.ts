@@ -1,5 +1,7 @@
 // Entry of every job's worker thread: opens its own database connection and runs one job.
 import { parentPort, workerData } from 'node:worker_threads'
+import type { ErrorCode } from '../../api/contract.ts'
+import { isDiskFull } from '../store/conditions.ts'
 import { openDatabase } from '../store/database.ts'
 import { JobCancelledError, JobStalledError } from './context.ts'
 import { jobRunner } from './kinds.ts'
@@ -13,6 +15,13 @@ const request = (): 'pause' | 'stop' | null => {
   return value === controlRequest.stop ? 'stop' : value === controlRequest.pause || isCancelled() ? 'pause' : null
 }
 
+/** The kinds of failure a client acts on differently (free disk space, shorten the input). */
+function errorCodeOf(error: unknown): { code?: ErrorCode } {
+  if (isDiskFull(error)) return { code: 'disk_full' }
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'too_large' || code === 'disk_full' ? { code } : {}
+}
+
 const db = openDatabase(spec.dbPath)
 // The wasm backend's pool threads are daemons (unref'd); work that waits on one of them (its start-up, a message it
 // proxies to this thread) must not find an empty event loop, or Node ends the worker with "unsettled top-level
@@ -24,7 +33,7 @@ try {
 } catch (error) {
   if (error instanceof JobCancelledError) post({ type: 'cancelled' })
   else if (error instanceof JobStalledError) post({ type: 'stalled', error: error.message })
-  else post({ type: 'failed', error: error instanceof Error ? error.message : String(error) })
+  else post({ type: 'failed', error: error instanceof Error ? error.message : String(error), ...errorCodeOf(error) })
 } finally {
   clearInterval(keepAlive)
   db.close()

@@ -67,6 +67,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
       db.pragma('synchronous = NORMAL')
     }
     db.pragma('foreign_keys = ON')
+    // A size cap (pages of 4 KiB): a quota for a shared disk, and how tests make a full disk without mounting one.
+    const maxPages = Number(process.env.KOTOBA_MAX_DB_PAGES)
+    if (Number.isInteger(maxPages) && maxPages > 0) db.pragma(`max_page_count = ${maxPages}`)
     if (!options.readonly) migrate(db, options.migrations)
     return db
   } catch (error) {

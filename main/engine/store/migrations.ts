@@ -180,6 +180,19 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 4,
+    name: 'corpora imported in chunks',
+    up: (db) => {
+      db.exec(`
+        -- An import commits its rows in short chunks under 'importing' (no query sees such a corpus) and flips to
+        -- 'ready' at the end, so no other writer waits for a whole import. import_pid tells a live import from one
+        -- that a crash left behind (removed at the next start).
+        ALTER TABLE corpora ADD COLUMN state TEXT NOT NULL DEFAULT 'ready' CHECK (state IN ('importing', 'ready'));
+        ALTER TABLE corpora ADD COLUMN import_pid INTEGER;
+      `)
+    },
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

@@ -1,6 +1,7 @@
 // Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
 import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
+import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
 interface RunRecord {
   id: number
@@ -13,6 +14,8 @@ interface RunRecord {
   corpus_name: string | null
   created_at: string
   updated_at: string
+  pid: number | null
+  checkpoint_step: number | null
 }
 
 export interface StoredRun extends RunSummary {
@@ -20,23 +23,33 @@ export interface StoredRun extends RunSummary {
   error: string | null
 }
 
-const runColumns = `r.id, r.name, r.model, r.status, r.step, r.config, r.error, r.created_at, r.updated_at,
-  (SELECT name FROM corpora c WHERE c.id = r.corpus_id) AS corpus_name`
+const runColumns = `r.id, r.name, r.model, r.status, r.step, r.config, r.error, r.created_at, r.updated_at, r.pid,
+  (SELECT name FROM corpora c WHERE c.id = r.corpus_id) AS corpus_name,
+  (SELECT max(step) FROM checkpoints k WHERE k.run_id = r.id) AS checkpoint_step`
+
+const interruptedNote = 'interrupted: the engine stopped while training; resume continues from the last checkpoint'
+
+/** A run marked running by a process that is gone is paused at its last checkpoint. The next engine start writes
+ *  that down (markInterruptedRuns); reading says so at once, even where nothing can be written (a full disk). */
+function interrupted(r: RunRecord): boolean {
+  return r.status === 'running' && (r.pid === null || (r.pid !== process.pid && !processAlive(r.pid)))
+}
 
 function toRun(r: RunRecord): StoredRun {
   const config = RunConfig.parse(JSON.parse(r.config))
+  const gone = interrupted(r)
   return {
     id: r.id,
     name: r.name,
     model: r.model,
-    status: r.status,
-    step: r.step,
+    status: gone ? 'paused' : r.status,
+    step: gone ? (r.checkpoint_step ?? 0) : r.step,
     corpus: r.corpus_name,
     maxSteps: config.training.maxSteps,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     config,
-    error: r.error,
+    error: gone ? (r.error ?? interruptedNote) : r.error,
   }
 }
 
@@ -69,21 +82,13 @@ export function updateRun(db: Database, runId: number, changes: { status?: RunSt
   db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, runId)
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Runs left 'running' by an engine that died (crash, SIGKILL): marked paused, to resume from their last checkpoint. */
 export function markInterruptedRuns(db: Database): string[] {
   const running = db.prepare("SELECT id, name, pid FROM runs WHERE status = 'running'").all() as { id: number; name: string; pid: number | null }[]
   const dead = running.filter((r) => r.pid === null || r.pid === process.pid || !processAlive(r.pid))
-  const mark = db.prepare("UPDATE runs SET status = 'paused', pid = NULL, error = 'interrupted: the engine stopped while training; resume continues from the last checkpoint' WHERE id = ?")
-  for (const run of dead) mark.run(run.id)
+  const mark = db.prepare("UPDATE runs SET status = 'paused', pid = NULL, error = ? WHERE id = ?")
+  for (const run of dead) mark.run(interruptedNote, run.id)
   return dead.map((r) => r.name)
 }
 
@@ -118,9 +123,10 @@ export interface MetricRecord {
 export function recordMetrics(db: Database, runId: number, points: readonly MetricRecord[]): void {
   const insert = db.prepare('INSERT OR REPLACE INTO metrics (run_id, name, step, value, wall_time, meta) VALUES (?, ?, ?, ?, ?, ?)')
   const now = Date.now() / 1000
-  db.transaction(() => {
+  const write = db.transaction(() => {
     for (const p of points) insert.run(runId, p.metric, p.step, p.value, now, p.signature ?? null)
-  })()
+  })
+  retryWhileBusy(() => write.immediate())
 }
 
 export function metricSeries(db: Database, runId: number, names: string[] | undefined, afterStep: number): { series: Record<string, MetricPoint[]>; signatures: Record<string, string> } {
@@ -144,6 +150,11 @@ export interface CheckpointBlobs {
   optimizer: Uint8Array | null
   /** JSON-serialisable trainer state: optimizer step count, epoch position, schedule state, best metric. */
   meta: Record<string, unknown>
+}
+
+/** The step of the run's newest checkpoint, or null before the first. */
+export function latestCheckpointStep(db: Database, runId: number): number | null {
+  return (db.prepare('SELECT max(step) AS step FROM checkpoints WHERE run_id = ?').get(runId) as { step: number | null }).step
 }
 
 export function saveCheckpoint(db: Database, runId: number, step: number, blobs: CheckpointBlobs): number {
@@ -229,9 +240,10 @@ export const samplesStored = 10
 
 export function saveSamples(db: Database, runId: number, step: number, samples: readonly ValidationSample[]): void {
   const insert = db.prepare('INSERT OR REPLACE INTO validation_samples (run_id, step, idx, source, reference, hypothesis) VALUES (?, ?, ?, ?, ?, ?)')
-  db.transaction(() => {
+  const write = db.transaction(() => {
     for (const s of samples) insert.run(runId, step, s.index, s.source, s.reference, s.hypothesis)
-  })()
+  })
+  retryWhileBusy(() => write.immediate())
 }
 
 export function sampleSteps(db: Database, runId: number): number[] {
@@ -247,7 +259,7 @@ export function saveAttentionMaps(db: Database, runId: number, checkpointId: num
   const insert = db.prepare(
     'INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
-  db.transaction(() => {
+  const write = db.transaction(() => {
     for (const map of maps) {
       const rows = map.rowTokens.length
       const cols = map.colTokens.length
@@ -256,7 +268,8 @@ export function saveAttentionMaps(db: Database, runId: number, checkpointId: num
       // src_tokens holds the column (key) tokens, tgt_tokens the row (query) tokens.
       insert.run(runId, checkpointId, map.step, map.probe, map.kind, map.layer, map.head ?? 0, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.colTokens), JSON.stringify(map.rowTokens))
     }
-  })()
+  })
+  retryWhileBusy(() => write.immediate())
 }
 
 type MapRow = { step: number; probe_idx: number; attn_type: AttentionKind; layer: number; head: number; rows: number; cols: number; data: Buffer; src_tokens: string; tgt_tokens: string }

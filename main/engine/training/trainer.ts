@@ -7,11 +7,12 @@ import type { ParameterStore } from '../../../models/core/params.ts'
 import { Adam } from '../../../models/train/adam.ts'
 import { epochBatches, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
-import { trainUpdate, type BatchSize } from '../../../models/train/train-step.ts'
+import { trainUpdate, UpdateNotAppliedError, type BatchSize, type UpdateResult } from '../../../models/train/train-step.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
+import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
@@ -20,6 +21,7 @@ import { inspectSentence } from './attention.ts'
 import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
 import {
   findRun,
+  latestCheckpointStep,
   loadCheckpoint,
   markBestCheckpoint,
   pruneCheckpoints,
@@ -121,7 +123,7 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
   const config = run.config
   const training = config.training
   const setStatus = (status: RunStatus, step: number, error: string | null = null) => {
-    updateRun(db, run.id, { status, step, error })
+    retryWhileBusy(() => updateRun(db, run.id, { status, step, error }))
     context.emit({ event: 'run.changed', data: { name, status, step } })
   }
   let task: TrainingTask<BatchSize> | null = null
@@ -137,13 +139,15 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
       state = checkpoint.meta['trainer'] as TrainerState
       if (checkpoint.optimizer) restoreOptimizer(optimizer, checkpoint.optimizer, state.step)
     }
-    truncateAfter(db, run.id, state.step) // anything logged after the checkpoint belongs to a lost attempt
+    retryWhileBusy(() => truncateAfter(db, run.id, state.step)) // anything logged after the checkpoint belongs to a lost attempt
     if (state.step >= training.maxSteps) {
       setStatus('done', state.step)
       return { status: 'done', step: state.step }
     }
-    setRunProcess(db, run.id, process.pid)
-    requestRunControl(db, run.id, null)
+    retryWhileBusy(() => {
+      setRunProcess(db, run.id, process.pid)
+      requestRunControl(db, run.id, null)
+    })
     setStatus('running', state.step)
     recordMetrics(db, run.id, [{ metric: 'model/parameters', step: 0, value: task.parameterCount() }])
     context.progress(state.step, training.maxSteps)
@@ -151,11 +155,29 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
     setStatus(outcome.status, outcome.step)
     return outcome
   } catch (error) {
+    if (isDiskFull(error) || isBusy(error)) {
+      // Expected conditions, not a broken run: the last checkpoint is whole (its transaction rolled back), so the
+      // run pauses there and `runs resume` continues once there is space (or the other writer is done).
+      const fault = isDiskFull(error) ? new DiskFullError('a checkpoint or metrics of the run', error) : error
+      const step = latestCheckpointStep(db, run.id) ?? 0
+      try {
+        setStatus('paused', step, `paused at the last checkpoint (step ${step}): ${fault instanceof Error ? fault.message : String(fault)}`)
+      } catch {
+        // The disk is still full: the next engine start marks the run paused (its process is gone by then).
+      }
+      throw fault
+    }
     setStatus('failed', findRun(db, name)?.step ?? state.step, error instanceof Error ? error.message : String(error))
     throw error
   } finally {
-    setRunProcess(db, run.id, null)
-    requestRunControl(db, run.id, null)
+    try {
+      retryWhileBusy(() => {
+        setRunProcess(db, run.id, null)
+        requestRunControl(db, run.id, null)
+      })
+    } catch {
+      // as above: a dead process's pid is cleared at the next start
+    }
     task?.dispose()
     optimizer.dispose()
   }
@@ -194,8 +216,12 @@ class Trainer<B extends BatchSize> {
       const lr = learningRate(training.schedule, training.lr, state.step + 1, state.plateau)
       const tensors = micro.map((batch) => this.task.makeBatch(batch))
       const step = state.step + 1
-      const update = await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, training.clipNorm)
-      tensors.forEach((batch) => this.task.disposeBatch(batch))
+      let update: UpdateResult
+      try {
+        update = await this.updateRetryingLostThreads(tensors, step, lr)
+      } finally {
+        tensors.forEach((batch) => this.task.disposeBatch(batch))
+      }
       state.step++
       this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm, await this.task.updateExtras())
       if (state.step % training.logEvery === 0 || state.step === training.maxSteps) {
@@ -222,6 +248,22 @@ class Trainer<B extends BatchSize> {
     return { status: 'done', step: state.step }
   }
 
+  /** One update; when a compute thread was lost before anything changed (the pool has restarted), the same update
+   *  runs again: a dead helper costs a retried step, not the run. */
+  private async updateRetryingLostThreads(tensors: B[], step: number, lr: number): Promise<UpdateResult> {
+    const maxAttempts = 3
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, this.training.clipNorm)
+      } catch (error) {
+        const retryable = error instanceof UpdateNotAppliedError && (error.cause as { retryable?: unknown } | null)?.retryable === true
+        if (!retryable || attempt >= maxAttempts) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${error.message}; retrying the step (attempt ${attempt + 1} of ${maxAttempts})\n`)
+        this.record([{ metric: 'train/retried_steps', step, value: attempt }])
+      }
+    }
+  }
+
   private observe(loss: number, tokens: number, sourceTokens: number, gradNorm: number, extras: Record<string, number>): void {
     if (!Number.isFinite(loss)) throw new Error(`the training loss became ${loss}; lower the learning rate or clip gradients harder`)
     this.window.loss += loss * tokens
@@ -246,7 +288,7 @@ class Trainer<B extends BatchSize> {
       ...[...w.extras].map(([metric, total]) => ({ metric, step, value: total / w.updates })),
     ]
     this.record(points)
-    updateRun(this.db, this.run.id, { step })
+    retryWhileBusy(() => updateRun(this.db, this.run.id, { step }))
     this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map(), started: performance.now() }
   }
 
@@ -277,14 +319,16 @@ class Trainer<B extends BatchSize> {
   private async checkpoint(state: TrainerState, best: boolean): Promise<void> {
     const weights = await encodeWeights(this.task)
     const optimizerState = await encodeOptimizer(this.optimizer)
-    // One transaction: the checkpoint, its best flag and the run's step move together.
-    this.db.transaction(() => {
+    // One transaction: the checkpoint, its best flag and the run's step move together. Taken IMMEDIATE and retried
+    // whole while another process writes (an import's chunk), so SQLITE_BUSY never fails the run.
+    const save = this.db.transaction(() => {
       const checkpointId = saveCheckpoint(this.db, this.run.id, state.step, { weights, optimizer: optimizerState, meta: { trainer: state } })
       if (best) markBestCheckpoint(this.db, this.run.id, checkpointId)
       pruneCheckpoints(this.db, this.run.id, this.training.keepCheckpoints)
       updateRun(this.db, this.run.id, { step: state.step })
       this.db.prepare('UPDATE attention_maps SET checkpoint_id = ? WHERE run_id = ? AND step = ?').run(checkpointId, this.run.id, state.step)
-    })()
+    })
+    retryWhileBusy(() => save.immediate())
     this.context.emit({ event: 'run.changed', data: { name: this.run.name, status: 'running', step: state.step } })
   }
 }

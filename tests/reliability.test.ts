@@ -1,0 +1,228 @@
+// Faults a careful user meets (issue 17), replayed on real processes and a real SQLite file: a long import beside a
+// training in another process, a disk that fills up during a checkpoint, and SIGTERM/SIGHUP to a training.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import BetterSqlite3 from 'better-sqlite3'
+import { Random } from '../models/core/random.ts'
+import { Engine } from '../main/engine/engine.ts'
+import { defaultWorkerEntry } from '../main/engine/runtime.ts'
+import { cleanEnv, cliPath, parseJsonOutput, repoRoot, runCli, tempDir, writeLargeTsv } from './helpers.ts'
+
+const dir = tempDir({ after })
+const templateDb = join(dir, 'template.db')
+const letters = 'abcdefgh'
+
+/** A prepared database (reversal corpus, split, BPE tokenizer), copied for each test. */
+before(async () => {
+  const random = new Random(11)
+  const lines = Array.from({ length: 600 }, () => {
+    const sequence = Array.from({ length: 3 + random.integer(4) }, () => letters[random.integer(letters.length)]!)
+    return `${sequence.join(' ')}\t${[...sequence].reverse().join(' ')}`
+  })
+  writeFileSync(join(dir, 'reverse.tsv'), `${lines.join('\n')}\n`)
+  const engine = await Engine.open({ dbPath: templateDb, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
+  const wait = async (started: unknown) => {
+    const job = await engine.jobs.wait((started as { jobId: string }).jobId)
+    assert.equal(job.status, 'done', job.error ?? '')
+  }
+  await wait(await engine.handle('corpus.import', { name: 'reverse', files: [join(dir, 'reverse.tsv')] }))
+  await engine.handle('corpus.split', { name: 'reverse', dev: 20, test: 20, seed: 3 })
+  await wait(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
+  await engine.close()
+})
+
+function copyTemplate(to: string): string {
+  const db = new BetterSqlite3(templateDb, { readonly: true })
+  db.exec(`VACUUM INTO '${to.replaceAll("'", "''")}'`)
+  db.close()
+  return to
+}
+
+const trainConfig = { seq2seq: { cell: 'gru', embeddingSize: 16, hiddenSize: 32, dropout: 0 }, training: { tokenBudget: 200, lr: 5e-3, logEvery: 1, validEvery: 1000, validSentences: 5 } }
+
+function startTraining(dbPath: string, name: string, maxSteps: number, checkpointEvery: number, env: NodeJS.ProcessEnv = {}, model = trainConfig.seq2seq): { child: ChildProcess; output: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+  const config = join(dir, `${name}.json`)
+  writeFileSync(config, JSON.stringify({ seq2seq: model, training: { ...trainConfig.training, checkpointEvery } }))
+  const args = [cliPath, '--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'train', '--model', 'seq2seq', '--corpus', 'reverse', '--tokenizer', 'letters', '--name', name, '--max-steps', String(maxSteps), '--config', config]
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  )
+  return { child, output }
+}
+
+/** Polls a read-only query until it holds (or fails the test after `ms`). */
+async function until(what: string, check: () => boolean, ms = 180_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function reader(dbPath: string) {
+  const db = new BetterSqlite3(dbPath, { readonly: true })
+  return {
+    run: (name: string) => db.prepare('SELECT status, step, error FROM runs WHERE name = ?').get(name) as { status: string; step: number; error: string | null } | undefined,
+    checkpoints: (name: string) => (db.prepare('SELECT c.step FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.name = ? ORDER BY c.step').all(name) as { step: number }[]).map((r) => r.step),
+    corpus: (name: string) => db.prepare('SELECT state, (SELECT count(*) FROM corpus_rows WHERE corpus_id = corpora.id) AS rows FROM corpora WHERE name = ?').get(name) as { state: string; rows: number } | undefined,
+    close: () => db.close(),
+  }
+}
+
+test('a long import and a training in two other processes both succeed: no writer waits for the whole import', async (t) => {
+  const dbPath = copyTemplate(join(tempDir(t), 'kotoba.db'))
+  const big = join(tempDir(t), 'big.tsv')
+  const importRows = 400_000 // ~15 s of import: longer than the 10 s busy timeout that one import transaction used to exceed
+  writeLargeTsv(big, importRows)
+  const db = reader(dbPath)
+  t.after(() => db.close())
+
+  const importer = spawn(process.execPath, [cliPath, '--db', dbPath, '--no-sample', '--json', 'corpus', 'import', big, '--name', 'big'], { cwd: repoRoot, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  let importOut = ''
+  let importErr = ''
+  importer.stdout!.on('data', (chunk: Buffer) => (importOut += chunk.toString()))
+  importer.stderr!.on('data', (chunk: Buffer) => (importErr += chunk.toString()))
+  const imported = new Promise<number | null>((resolve) => importer.once('exit', resolve))
+  await until('the import to commit its first rows', () => (db.corpus('big')?.rows ?? 0) > 0)
+
+  // While rows are committed, nobody sees a partial corpus.
+  const listed = parseJsonOutput<{ corpora: { name: string }[] }>(runCli(['--db', dbPath, '--no-sample', '--json', 'corpus', 'list']))
+  assert.ok(!listed.corpora.some((c) => c.name === 'big'), 'a corpus being imported is not listed')
+  assert.equal(db.corpus('big')?.state, 'importing')
+
+  const training = startTraining(dbPath, 'beside-import', 40, 5)
+  const [trained, importCode] = await Promise.all([training.output, imported])
+  assert.equal(importCode, 0, `the import succeeded:\n${importErr}`)
+  assert.equal(JSON.parse(importOut).rows, importRows)
+  assert.equal(trained.code, 0, `the training succeeded:\n${trained.stdout}\n${trained.stderr}`)
+  assert.equal(JSON.parse(trained.stdout).status, 'done')
+  assert.deepEqual(db.run('beside-import'), { status: 'done', step: 40, error: null })
+  assert.deepEqual(db.corpus('big'), { state: 'ready', rows: importRows })
+})
+
+test('an import killed midway leaves nothing visible, and the next start removes its rows', async (t) => {
+  const dbPath = copyTemplate(join(tempDir(t), 'kotoba.db'))
+  const big = join(tempDir(t), 'big.tsv')
+  writeLargeTsv(big, 200_000)
+  const db = reader(dbPath)
+  t.after(() => db.close())
+  const importer = spawn(process.execPath, [cliPath, '--db', dbPath, '--no-sample', '--json', 'corpus', 'import', big, '--name', 'killed'], { cwd: repoRoot, env: cleanEnv(), stdio: 'ignore' })
+  await until('the import to commit rows', () => (db.corpus('killed')?.rows ?? 0) > 10_000)
+  importer.kill('SIGKILL')
+  await new Promise((resolve) => importer.once('exit', resolve))
+  assert.equal(db.corpus('killed')?.state, 'importing', 'the killed import left its chunks, hidden')
+  const listed = parseJsonOutput<{ corpora: { name: string }[] }>(runCli(['--db', dbPath, '--no-sample', '--json', 'corpus', 'list']))
+  assert.deepEqual(listed.corpora.map((c) => c.name), ['reverse'])
+  assert.equal(db.corpus('killed'), undefined, 'the next engine start removed the abandoned import')
+  const again = runCli(['--db', dbPath, '--no-sample', '--json', 'corpus', 'import', join(dir, 'reverse.tsv'), '--name', 'killed'])
+  assert.equal(again.status, 0, again.stderr)
+})
+
+/** A small tmpfs for the database; where mounting is not allowed, SQLite's page limit makes the same SQLITE_FULL. */
+function smallDisk(t: { after: (fn: () => void) => void }, megabytes: number): { dir: string; fill: () => void; free: () => void; simulated: boolean } {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'kotoba-full-'))
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m`, 'tmpfs', mountPoint]).status === 0
+  t.after(() => {
+    if (mounted) spawnSync('umount', ['-l', mountPoint])
+    rmSync(mountPoint, { recursive: true, force: true })
+  })
+  const filler = join(mountPoint, 'filler')
+  return {
+    dir: mountPoint,
+    simulated: !mounted,
+    fill: () => {
+      if (!mounted) return
+      // Write until the disk says no: every byte SQLite would grow into is taken.
+      const block = Buffer.alloc(64 * 1024)
+      try {
+        for (;;) writeFileSync(filler, block, { flag: 'a' })
+      } catch (error) {
+        assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC')
+      }
+      try {
+        for (;;) writeFileSync(filler, Buffer.alloc(512), { flag: 'a' })
+      } catch {
+        // full to the last block
+      }
+    },
+    free: () => rmSync(filler, { force: true }),
+  }
+}
+
+test('a full disk during a checkpoint: a disk_full error, the run paused at its last good checkpoint, reads still work, resume finishes', async (t) => {
+  const disk = smallDisk(t, 24)
+  mkdirSync(disk.dir, { recursive: true })
+  const dbPath = join(disk.dir, 'kotoba.db')
+  copyFileSync(copyTemplate(join(dir, `full-${Date.now()}.db`)), dbPath)
+  const db = reader(dbPath)
+  t.after(() => db.close())
+  // Simulated: the database may not grow past its current size plus about ten checkpoints.
+  const pages = Math.ceil(statSync(dbPath).size / 4096) + 300
+  const training = startTraining(dbPath, 'filled', 120, 1, disk.simulated ? { KOTOBA_MAX_DB_PAGES: String(pages) } : {})
+  await until('the first checkpoint', () => db.checkpoints('filled').length > 0)
+  disk.fill()
+  const result = await training.output
+  assert.notEqual(result.code, 0, 'the command reports the failure')
+  const error = JSON.parse(result.stdout) as { error: string; code: string }
+  assert.equal(error.code, 'disk_full', result.stdout)
+  assert.match(error.error, /disk is full/)
+  assert.doesNotMatch(result.stderr, /SqliteError|\n\s+at /, 'no stack trace')
+
+  // Reading works while the disk is still full.
+  const listed = runCli(['--db', dbPath, '--no-sample', '--json', 'runs', 'list'])
+  assert.equal(listed.status, 0, listed.stdout + listed.stderr)
+  const shown = parseJsonOutput<{ status: string; step: number; checkpoints: { step: number }[] }>(runCli(['--db', dbPath, '--no-sample', '--json', 'runs', 'show', 'filled']))
+  assert.equal(shown.status, 'paused')
+  const last = Math.max(...shown.checkpoints.map((c) => c.step))
+  assert.equal(shown.step, last, 'paused at its last whole checkpoint')
+  assert.ok(last >= 1 && last < 120)
+
+  disk.free()
+  const finished = spawnSync(process.execPath, [cliPath, '--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'runs', 'resume', 'filled'], { cwd: repoRoot, env: cleanEnv(), encoding: 'utf8', timeout: 300_000 })
+  assert.equal(finished.status, 0, finished.stdout + finished.stderr)
+  assert.deepEqual(JSON.parse(finished.stdout).status, 'done', 'resumed from the checkpoint and finished')
+})
+
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  test(`${signal} to a training saves a checkpoint at the current step and leaves the run paused`, async (t) => {
+    const dbPath = copyTemplate(join(tempDir(t), 'kotoba.db'))
+    const db = reader(dbPath)
+    t.after(() => db.close())
+    const training = startTraining(dbPath, 'signalled', 100_000, 1000)
+    await until('a few steps', () => (db.run('signalled')?.step ?? 0) >= 3)
+    training.child.kill(signal)
+    const result = await training.output
+    assert.equal(result.signal, null, `the process handled ${signal} and exited by itself:\n${result.stderr}`)
+    const run = db.run('signalled')!
+    assert.equal(run.status, 'paused')
+    assert.ok(run.step >= 3)
+    assert.deepEqual(db.checkpoints('signalled'), [run.step], 'a checkpoint at the step it stopped (none was due before)')
+  })
+}
+
+test('a wasm pool helper thread that dies mid-step costs a retried step, not the run', async (t) => {
+  const dbPath = copyTemplate(join(tempDir(t), 'kotoba.db'))
+  // The helper exits while holding a job of some product, a few steps in (as a thread killed from outside would).
+  // Products big enough to be split across the pool's threads.
+  const model = { cell: 'gru', embeddingSize: 64, hiddenSize: 256, dropout: 0 } as const
+  const training = startTraining(dbPath, 'lost-helper', 12, 4, { KOTOBA_FAULT_POOL_HELPER_EXIT: '40' }, model)
+  const result = await training.output
+  assert.equal(result.code, 0, `the run finished:\n${result.stdout}\n${result.stderr}`)
+  assert.equal(JSON.parse(result.stdout).status, 'done')
+  assert.match(result.stderr, /a helper thread exited in \S+; the pool was restarted; retrying the step/)
+  const db = new BetterSqlite3(dbPath, { readonly: true })
+  t.after(() => db.close())
+  const retried = db.prepare("SELECT count(*) AS n FROM metrics WHERE name = 'train/retried_steps'").get() as { n: number }
+  assert.equal(retried.n, 1, 'one step was retried')
+  const losses = db.prepare("SELECT count(*) AS n FROM metrics WHERE name = 'train/loss'").get() as { n: number }
+  assert.equal(losses.n, 12, 'every step has its one loss point')
+})
