@@ -2,7 +2,7 @@
 // training in another process, a disk that fills up during a checkpoint, and SIGTERM/SIGHUP to a training.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -225,4 +225,50 @@ test('a wasm pool helper thread that dies mid-step costs a retried step, not the
   assert.equal(retried.n, 1, 'one step was retried')
   const losses = db.prepare("SELECT count(*) AS n FROM metrics WHERE name = 'train/loss'").get() as { n: number }
   assert.equal(losses.n, 12, 'every step has its one loss point')
+})
+
+test('inputs over the documented limits and bad files get clear, short errors on the CLI (no raw Node errors, no echo)', async (t) => {
+  const work = tempDir(t)
+  const dbPath = copyTemplate(join(work, 'kotoba.db'))
+  const cli = (...args: string[]) => runCli(['--db', dbPath, '--no-sample', '--json', ...args])
+  const refused = (result: ReturnType<typeof runCli>, code: string, message: RegExp) => {
+    assert.notEqual(result.status, 0, result.stdout)
+    const body = parseJsonOutput<{ error: string; code: string }>(result)
+    assert.equal(body.code, code, body.error)
+    assert.match(body.error, message)
+    assert.ok(body.error.length < 400, 'short enough to read')
+    assert.doesNotMatch(result.stderr, /\n\s+at \S+ \(/, 'no stack trace')
+    return body
+  }
+  // Names: empty-looking, control characters, huge — refused without repeating them.
+  refused(cli('corpus', 'show', '   '), 'bad_request', /a name needs a visible character/)
+  const escape = refused(cli('corpus', 'show', 'a\u001b[31mred'), 'bad_request', /control characters/)
+  assert.ok(!escape.error.includes('\u001b'))
+  const huge = 'n'.repeat(100_000) // (a process argument holds at most 128 KiB)
+  refused(cli('corpus', 'show', huge), 'bad_request', /at most 200 characters/)
+  // Steps: bounded.
+  refused(cli('train', '--model', 'seq2seq', '--corpus', 'reverse', '--tokenizer', 'letters', '--name', 'r', '--max-steps', '1e12'), 'bad_request', /maxSteps: .*10000000/)
+  // --config: missing, not JSON.
+  refused(cli('train', '--model', 'seq2seq', '--corpus', 'reverse', '--tokenizer', 'letters', '--name', 'r', '--config', join(work, 'none.json')), 'usage', /--config .*none\.json: no such file/)
+  writeFileSync(join(work, 'bad.json'), '{ not json')
+  refused(cli('train', '--model', 'seq2seq', '--corpus', 'reverse', '--tokenizer', 'letters', '--name', 'r', '--config', join(work, 'bad.json')), 'usage', /is not valid JSON/)
+  // Import: a line over the limit is named; a binary is not taken for vectors; a cut-short .mo says truncated.
+  writeFileSync(join(work, 'long.txt'), `short line\n${'x'.repeat((1 << 20) + 10)}\nmore\n`)
+  refused(cli('corpus', 'import', join(work, 'long.txt'), '--name', 'long'), 'too_large', /long\.txt line 2: longer than 1,048,576 characters/)
+  refused(cli('w2v', 'import', process.execPath, '--name', 'vectors'), 'bad_request', /not a word2vec file/)
+  const mo = readFileSync(join(repoRoot, 'tests', 'fixtures', 'sample.es.mo'))
+  writeFileSync(join(work, 'cut.mo'), mo.subarray(0, Math.floor(mo.length / 2)))
+  refused(cli('corpus', 'import', join(work, 'cut.mo'), '--name', 'cut'), 'failed', /cut\.mo byte \d+: truncated/)
+  // Export: into a missing folder, onto an existing file (unless --force).
+  refused(cli('corpus', 'export', 'reverse', '--out', join(work, 'missing', 'out.tsv')), 'not_found', /the folder .*missing does not exist/)
+  writeFileSync(join(work, 'taken.tsv'), 'keep me\n')
+  refused(cli('corpus', 'export', 'reverse', '--out', join(work, 'taken.tsv')), 'conflict', /exists; overwrite it with --force/)
+  assert.equal(readFileSync(join(work, 'taken.tsv'), 'utf8'), 'keep me\n', 'the existing file is untouched')
+  assert.equal(cli('corpus', 'export', 'reverse', '--out', join(work, 'taken.tsv'), '--force').status, 0)
+  // Translate: a source sentence over the piece limit.
+  const trained = await startTraining(dbPath, 'tiny', 2, 2).output
+  assert.equal(trained.code, 0, trained.stderr)
+  const longSentence = Array.from({ length: 1500 }, (_, i) => letters[i % letters.length]).join(' ')
+  refused(runCli(['--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'translate', '--run', 'tiny'], { input: `${longSentence}\n` }), 'too_large', /is [\d,]+ pieces long; at most 1024/)
+  refused(runCli(['--db', dbPath, '--no-sample', '--json', 'translate', '--run', 'tiny'], { input: `${'a'.repeat(25_000)}\n` }), 'bad_request', /at most 20,000 characters/)
 })

@@ -2,6 +2,7 @@
 // Every request is validated against `params` at the engine boundary; `result` documents
 // (and types) what comes back. Events are pushed by the engine to every connected client.
 import { z } from 'zod'
+import { limits, Name, Text } from './limits.ts'
 import { Word2VecStatus, word2vecMethods } from './word2vec-contract.ts'
 
 // ---- shared shapes -------------------------------------------------------------------------
@@ -84,6 +85,8 @@ export type JobKind = z.infer<typeof JobKind>
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
 export type JobStatus = z.infer<typeof JobStatus>
 
+export { limits, Name }
+
 /** What kind of failure an error is. `disk_full`: the disk (or the database's quota) is full — free space, then retry;
  *  nothing was half-written. `too_large`: an input is over a documented limit (docs/reliability.md). */
 export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'disk_full', 'too_large', 'internal'])
@@ -112,14 +115,14 @@ export type JobProgress = z.infer<typeof JobProgress>
 // ---- request parameters --------------------------------------------------------------------
 
 const NoParams = z.object({}).strict()
-const CorpusRef = z.object({ name: z.string().min(1) }).strict()
+const CorpusRef = z.object({ name: Name }).strict()
 const LangCode = z
   .string()
   .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'expected a language code such as "en" or "pt-BR"')
 
 export const CorpusImportParams = z
   .object({
-    name: z.string().min(1).max(200),
+    name: Name,
     /** One file, or two for a Moses pair (source side first). */
     files: z.array(z.string().min(1)).min(1).max(2, 'at most two files (a Moses pair)'),
     format: CorpusFormat.optional(),
@@ -166,12 +169,12 @@ export const TokenizerSummary = z.object({
 })
 export type TokenizerSummary = z.infer<typeof TokenizerSummary>
 
-const TokenizerRef = z.object({ name: z.string().min(1) }).strict()
+const TokenizerRef = z.object({ name: Name }).strict()
 
 export const TokenizerTrainParams = z
   .object({
-    corpus: z.string().min(1),
-    name: z.string().min(1).max(200),
+    corpus: Name,
+    name: Name,
     type: z.enum(['unigram', 'bpe']),
     vocabSize: z.number().int().min(50).max(200_000),
     /** Which text to learn from: the source side, the target side, or both (a joint vocabulary). */
@@ -295,7 +298,7 @@ export type ValidationMetric = z.infer<typeof ValidationMetric>
 
 export const TrainingConfig = z
   .object({
-    maxSteps: z.number().int().min(1).default(2000),
+    maxSteps: z.number().int().min(1).max(limits.maxSteps).default(2000),
     /** Padded tokens per micro-batch (longest sentence × sentences). */
     tokenBudget: z.number().int().min(16).default(2048),
     /** Training pairs with a side longer than this (in pieces) are skipped. */
@@ -340,13 +343,13 @@ function overrides<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
 
 export const RunCreateParams = z
   .object({
-    name: z.string().min(1).max(200),
+    name: Name,
     model: ModelKind,
-    corpus: z.string().min(1),
+    corpus: Name,
     /** The source tokenizer, or the joint one. */
-    tokenizer: z.string().min(1),
+    tokenizer: Name,
     /** A separate target tokenizer (default: the same as `tokenizer`). */
-    tgtTokenizer: z.string().min(1).optional(),
+    tgtTokenizer: Name.optional(),
     preset: z.string().optional(),
     seq2seq: overrides(Seq2SeqModelConfig).optional(),
     transformer: overrides(TransformerModelConfig).optional(),
@@ -523,7 +526,7 @@ export const EvalResult = z.object({
 export type EvalResult = z.infer<typeof EvalResult>
 
 
-const RunRef = z.object({ name: z.string().min(1) }).strict()
+const RunRef = z.object({ name: Name }).strict()
 
 // ---- the method table ----------------------------------------------------------------------
 
@@ -535,7 +538,7 @@ export const methods = {
   'corpus.rows': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(500).default(50),
       })
@@ -548,7 +551,7 @@ export const methods = {
   'corpus.search': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         query: z.string().min(1).max(500),
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(500).default(50),
@@ -556,11 +559,11 @@ export const methods = {
       .strict(),
     result: z.object({ total: z.number().int(), rows: z.array(CorpusRow) }),
   },
-  'corpus.clean': { params: CleanOptions.extend({ name: z.string().min(1) }).strict(), result: z.object({ jobId: z.string() }) },
+  'corpus.clean': { params: CleanOptions.extend({ name: Name }).strict(), result: z.object({ jobId: z.string() }) },
   'corpus.split': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         /** ≥ 1: rows; between 0 and 1: a fraction. */
         dev: z.number().min(0),
         test: z.number().min(0),
@@ -573,11 +576,13 @@ export const methods = {
   'corpus.export': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         out: z.string().min(1),
         /** Default: tsv for parallel, jsonl for dialogue, text for monolingual corpora. */
         format: ExportFormat.optional(),
         split: z.enum(['train', 'dev', 'test']).optional(),
+        /** Replace an existing file (otherwise refused). */
+        force: z.boolean().default(false),
       })
       .strict(),
     result: z.object({ path: z.string(), rows: z.number().int(), format: ExportFormat }),
@@ -585,30 +590,30 @@ export const methods = {
   'tokenizer.list': { params: NoParams, result: z.array(TokenizerSummary) },
   'tokenizer.train': { params: TokenizerTrainParams, result: z.object({ jobId: z.string() }) },
   'tokenizer.show': { params: TokenizerRef, result: TokenizerSummary },
-  'tokenizer.import': { params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1) }).strict(), result: TokenizerSummary },
-  'tokenizer.export': { params: z.object({ name: z.string().min(1), out: z.string().min(1) }).strict(), result: z.object({ path: z.string(), bytes: z.number().int() }) },
+  'tokenizer.import': { params: z.object({ name: Name, file: z.string().min(1) }).strict(), result: TokenizerSummary },
+  'tokenizer.export': { params: z.object({ name: Name, out: z.string().min(1), force: z.boolean().default(false) }).strict(), result: z.object({ path: z.string(), bytes: z.number().int() }) },
   'tokenizer.delete': { params: TokenizerRef, result: z.object({ deleted: z.boolean() }) },
   'tokenizer.vocab': {
-    params: z.object({ name: z.string().min(1), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    params: z.object({ name: Name, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
     result: z.object({
       total: z.number().int(),
       pieces: z.array(z.object({ id: z.number().int(), piece: z.string(), score: z.number(), type: z.string() })),
     }),
   },
   'tokenizer.encode': {
-    params: z.object({ name: z.string().min(1), lines: z.array(z.string()).max(10_000) }).strict(),
+    params: z.object({ name: Name, lines: z.array(z.string()).max(10_000) }).strict(),
     result: z.object({ pieces: z.array(z.array(z.string())), ids: z.array(z.array(z.number().int())) }),
   },
   'tokenizer.decode': {
-    params: z.object({ name: z.string().min(1), ids: z.array(z.array(z.number().int().min(0))).max(10_000) }).strict(),
+    params: z.object({ name: Name, ids: z.array(z.array(z.number().int().min(0))).max(10_000) }).strict(),
     result: z.object({ lines: z.array(z.string()) }),
   },
   'tokenizer.stats': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         /** Default: the corpus the tokenizer was trained on. Its dev split is used when there is one. */
-        corpus: z.string().min(1).optional(),
+        corpus: Name.optional(),
         side: z.enum(['src', 'tgt', 'joint']).optional(),
         limit: z.number().int().min(1).max(100_000).default(2000),
       })
@@ -629,16 +634,16 @@ export const methods = {
   'runs.stop': { params: RunRef, result: RunDetail },
   /** Raises the step limit by `steps` and resumes training. */
   'runs.extend': {
-    params: z.object({ name: z.string().min(1), steps: z.number().int().min(1), start: z.boolean().default(true) }).strict(),
+    params: z.object({ name: Name, steps: z.number().int().min(1).max(limits.maxSteps), start: z.boolean().default(true) }).strict(),
     result: z.object({ jobId: z.string().nullable(), maxSteps: z.number().int() }),
   },
   'runs.delete': { params: RunRef, result: z.object({ deleted: z.boolean() }) },
   'runs.metrics': {
-    params: z.object({ name: z.string().min(1), metrics: z.array(z.string()).optional(), afterStep: z.number().int().default(-1) }).strict(),
+    params: z.object({ name: Name, metrics: z.array(z.string()).optional(), afterStep: z.number().int().default(-1) }).strict(),
     result: z.object({ series: z.record(z.string(), z.array(MetricPoint)), signatures: z.record(z.string(), z.string()) }),
   },
   'runs.samples': {
-    params: z.object({ name: z.string().min(1), step: z.number().int().optional() }).strict(),
+    params: z.object({ name: Name, step: z.number().int().optional() }).strict(),
     result: z.object({
       steps: z.array(z.number().int()),
       step: z.number().int().nullable(),
@@ -648,7 +653,7 @@ export const methods = {
   'runs.attention': {
     params: z
       .object({
-        name: z.string().min(1),
+        name: Name,
         probe: z.number().int().min(0).default(0),
         step: z.number().int().optional(),
         kind: AttentionKind.default('cross'),
@@ -662,22 +667,22 @@ export const methods = {
   },
   /** Every layer × head of one kind for one probe at one validation step (the model view). */
   'runs.attentionGrid': {
-    params: z.object({ name: z.string().min(1), probe: z.number().int().min(0).default(0), step: z.number().int().optional(), kind: AttentionKind.default('cross') }).strict(),
+    params: z.object({ name: Name, probe: z.number().int().min(0).default(0), step: z.number().int().optional(), kind: AttentionKind.default('cross') }).strict(),
     result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), layout: AttentionLayout, step: z.number().int().nullable(), maps: z.array(AttentionMap) }),
   },
   /** Per-head statistics over the probe sentences at one validation step (default: the latest). */
   'runs.headStats': {
-    params: z.object({ name: z.string().min(1), step: z.number().int().optional() }).strict(),
+    params: z.object({ name: Name, step: z.number().int().optional() }).strict(),
     result: z.object({ steps: z.array(z.number().int()), step: z.number().int().nullable(), probes: z.number().int(), stats: z.array(HeadStatistics) }),
   },
   'translate': {
     params: SearchOptions.extend({
-      run: z.string().min(1),
+      run: Name,
       /** A checkpoint's step (default: the best checkpoint, else the latest). */
       checkpoint: z.number().int().optional(),
       /** Average the weights of the last K checkpoints instead (Vaswani et al. 2017, §6.1). */
       average: z.number().int().min(2).max(50).optional(),
-      lines: z.array(z.string()).min(1).max(5000),
+      lines: z.array(Text).min(1).max(5000),
       attention: z.boolean().default(true),
       /** Also return every layer's and head's attention (encoder self, decoder self, cross) for each best hypothesis. */
       inspect: z.boolean().default(false),
@@ -686,7 +691,7 @@ export const methods = {
   },
   'eval': {
     params: SearchOptions.extend({
-      run: z.string().min(1),
+      run: Name,
       split: z.enum(['dev', 'test']).default('test'),
       checkpoint: z.number().int().optional(),
       average: z.number().int().min(2).max(50).optional(),
@@ -698,18 +703,18 @@ export const methods = {
   /** One reply to a context (no storage): the turns so far, oldest first. */
   'chat.reply': {
     params: SearchOptions.extend({
-      run: z.string().min(1),
+      run: Name,
       checkpoint: z.number().int().optional(),
-      turns: z.array(z.string()).min(1).max(100),
+      turns: z.array(Text).min(1).max(100),
       /** VHRED: the seed of z's prior sample (another seed, another reply). */
       latentSeed: z.number().int().optional(),
     }).strict(),
     result: ChatReplyResult,
   },
-  'chat.list': { params: z.object({ run: z.string().optional() }).strict(), result: z.array(ChatSummary) },
+  'chat.list': { params: z.object({ run: Name.optional() }).strict(), result: z.array(ChatSummary) },
   /** A new conversation, optionally seeded with turns (e.g. from the corpus) that alternate user, model, user, …. */
   'chat.create': {
-    params: z.object({ run: z.string().min(1), title: z.string().max(200).optional(), seed: z.array(z.string()).max(50).default([]) }).strict(),
+    params: z.object({ run: Name, title: z.string().max(200).optional(), seed: z.array(Text).max(50).default([]) }).strict(),
     result: ChatDetail,
   },
   'chat.show': { params: z.object({ id: z.number().int() }).strict(), result: ChatDetail },

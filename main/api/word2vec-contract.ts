@@ -1,10 +1,11 @@
 // The word2vec part of the API contract: run configuration, summaries, queries, evaluation, files.
 import { z } from 'zod'
+import { Name } from './limits.ts'
 
 export const Word2VecConfig = z
   .object({
     /** The corpus trained on (null for vectors imported from a file). */
-    corpus: z.string().min(1).nullable().default(null),
+    corpus: Name.nullable().default(null),
     /** Which text of a parallel corpus (dialogues and monolingual corpora: all of it). */
     side: z.enum(['src', 'tgt', 'joint']).default('joint'),
     lowercase: z.boolean().default(true),
@@ -36,10 +37,10 @@ export const Word2VecConfig = z
   .strict()
 export type Word2VecConfig = z.infer<typeof Word2VecConfig>
 
-export const Word2VecTrainParams = Word2VecConfig.extend({ name: z.string().min(1).max(200), corpus: z.string().min(1) }).strict()
+export const Word2VecTrainParams = Word2VecConfig.extend({ name: Name, corpus: Name }).strict()
 export type Word2VecTrainParams = z.infer<typeof Word2VecTrainParams>
 
-export const Word2VecRef = z.object({ name: z.string().min(1) }).strict()
+export const Word2VecRef = z.object({ name: Name }).strict()
 
 export const Word2VecStatus = z.enum(['created', 'running', 'paused', 'stopped', 'done', 'failed'])
 export type Word2VecStatus = z.infer<typeof Word2VecStatus>
@@ -83,7 +84,7 @@ export type Word2VecDetail = z.infer<typeof Word2VecDetail>
 export const ScoredWord = z.object({ word: z.string(), similarity: z.number() })
 
 /** Which stored vectors a query reads: an epoch (default: the last). */
-const AtEpoch = { name: z.string().min(1), epoch: z.number().int().min(0).optional() }
+const AtEpoch = { name: Name, epoch: z.number().int().min(0).optional() }
 
 export const AnalogyMethod = z.enum(['add', 'mul'])
 
@@ -135,19 +136,19 @@ export const word2vecMethods = {
   },
   /** word2vec text or binary (one file), or the projector's vectors.tsv + metadata.tsv (a folder). */
   'w2v.export': {
-    params: z.object({ ...AtEpoch, format: Word2VecFormat, out: z.string().min(1) }).strict(),
+    params: z.object({ ...AtEpoch, format: Word2VecFormat, out: z.string().min(1), force: z.boolean().default(false) }).strict(),
     result: z.object({ files: z.array(z.string()), words: z.number().int(), dim: z.number().int() }),
   },
   /** A word2vec text or binary file (detected) as a new embedding set. */
   'w2v.import': {
     /** file: a word2vec text/binary file, or the projector's vectors.tsv (its metadata.tsv beside it) or their folder. */
-    params: z.object({ name: z.string().min(1).max(200), file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin', 'projector']).optional() }).strict(),
+    params: z.object({ name: Name, file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin', 'projector']).optional() }).strict(),
     result: Word2VecSummary,
   },
   /** A translation or dialogue run's embedding table (source or target side, at its best or a given checkpoint) as
    *  an embedding set, so the projector and queries work on it: one vector per tokenizer piece. */
   'w2v.fromRun': {
-    params: z.object({ name: z.string().min(1).max(200), run: z.string().min(1), side: z.enum(['source', 'target']).default('source'), checkpoint: z.number().int().optional() }).strict(),
+    params: z.object({ name: Name, run: Name, side: z.enum(['source', 'target']).default('source'), checkpoint: z.number().int().optional() }).strict(),
     result: Word2VecSummary,
   },
   /** The vectors of one epoch for the projector: the most frequent `limit` words, float32 rows as base64. */

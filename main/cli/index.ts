@@ -293,9 +293,10 @@ corpus
   .requiredOption('--out <file>', 'output file')
   .addOption(new Option('--format <format>', 'default: tsv, jsonl or text by corpus kind').choices(['tsv', 'jsonl', 'text']))
   .addOption(new Option('--split <split>', 'only this split').choices(['train', 'dev', 'test']))
-  .action((name: string, options: { out: string; format?: 'tsv' | 'jsonl' | 'text'; split?: 'train' | 'dev' | 'test' }) =>
+  .option('--force', 'replace the file if it exists')
+  .action((name: string, options: { out: string; format?: 'tsv' | 'jsonl' | 'text'; split?: 'train' | 'dev' | 'test'; force?: boolean }) =>
     withEngine(async (client) => {
-      const result = await client.call('corpus.export', { name, out: options.out, ...(options.format ? { format: options.format } : {}), ...(options.split ? { split: options.split } : {}) })
+      const result = await client.call('corpus.export', { name, out: options.out, force: !!options.force, ...(options.format ? { format: options.format } : {}), ...(options.split ? { split: options.split } : {}) })
       output(result, () => `wrote ${result.rows} rows to ${result.path} (${result.format})`)
     }),
   )
@@ -436,9 +437,10 @@ tokenizer
   .description('write the SentencePiece .model file')
   .requiredOption('--name <name>', 'tokenizer')
   .requiredOption('--out <file>', 'output .model file')
-  .action((options: { name: string; out: string }) =>
+  .option('--force', 'replace the file if it exists')
+  .action((options: { name: string; out: string; force?: boolean }) =>
     withEngine(async (client) => {
-      const result = await client.call('tokenizer.export', { name: options.name, out: options.out })
+      const result = await client.call('tokenizer.export', { name: options.name, out: options.out, force: !!options.force })
       output(result, () => `wrote ${result.bytes} bytes to ${result.path}`)
     }),
   )

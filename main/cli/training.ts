@@ -74,6 +74,25 @@ function detach(name: string, helpers: CliHelpers): number {
   return child.pid ?? -1
 }
 
+/** A --config file: missing, unreadable or not a JSON object each get their own plain message. */
+function readConfigFile(path: string, helpers: CliHelpers): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return helpers.fail(code === 'ENOENT' ? `--config ${path}: no such file` : code === 'EISDIR' ? `--config ${path}: a folder, not a file` : `--config ${path}: cannot read it (${code ?? (error as Error).message})`, 2, 'usage')
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    return helpers.fail(`--config ${path} is not valid JSON: ${(error as Error).message}`, 2, 'usage')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return helpers.fail(`--config ${path} must hold one JSON object (a run configuration)`, 2, 'usage')
+  return parsed as Record<string, unknown>
+}
+
 function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
@@ -166,7 +185,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         detach?: boolean
       }) =>
         helpers.withEngine(async (client, engine) => {
-          const file = options.config ? (JSON.parse(readFileSync(options.config, 'utf8')) as Record<string, unknown>) : {}
+          const file = options.config ? readConfigFile(options.config, helpers) : {}
           const model = options.model ?? (file['model'] as string | undefined)
           if (model !== 'seq2seq' && model !== 'transformer' && model !== 'hred' && model !== 'vhred') helpers.fail('--model seq2seq|transformer|hred|vhred is required (or "model" in --config)', 2)
           if ((model === 'hred' || model === 'vhred') && options.cell === 'rnn') helpers.fail('dialogue models use --cell gru or lstm', 2)

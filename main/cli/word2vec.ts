@@ -304,10 +304,11 @@ export function registerWord2VecCommands(program: Command, helpers: CliHelpers):
       .description('write the vectors as word2vec text or binary (gensim reads both) or projector TSV files')
       .requiredOption('--name <name>', 'embeddings')
       .addOption(new Option('--format <f>', 'file format').choices(['word2vec', 'word2vec-bin', 'projector']).makeOptionMandatory())
-      .requiredOption('--out <path>', 'file (word2vec formats) or folder (projector: vectors.tsv and metadata.tsv)'),
-  ).action((flags: { name: string; format: 'word2vec' | 'word2vec-bin' | 'projector'; out: string; epoch?: string }) =>
+      .requiredOption('--out <path>', 'file (word2vec formats) or folder (projector: vectors.tsv and metadata.tsv)')
+      .option('--force', 'replace existing files'),
+  ).action((flags: { name: string; format: 'word2vec' | 'word2vec-bin' | 'projector'; out: string; epoch?: string; force?: boolean }) =>
     helpers.withEngine(async (client) => {
-      const result = await client.call('w2v.export', { name: flags.name, format: flags.format, out: flags.out, ...(flags.epoch && { epoch: integer('--epoch', flags.epoch) }) })
+      const result = await client.call('w2v.export', { name: flags.name, format: flags.format, out: flags.out, force: !!flags.force, ...(flags.epoch && { epoch: integer('--epoch', flags.epoch) }) })
       helpers.output(result, () => `wrote ${result.words} words × ${result.dim} to ${result.files.join(' and ')}`)
     }),
   )

@@ -28,7 +28,7 @@ import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
 import { splitCorpus } from './corpus/split.ts'
 import type { Engine } from './engine.ts'
-import { controlRunElsewhere, requireCorpus, requireFile, runJobToEnd } from './handlers/common.ts'
+import { controlRunElsewhere, requireCorpus, requireFile, requireOutputFile, runJobToEnd } from './handlers/common.ts'
 import { word2vecHandlers } from './handlers/word2vec.ts'
 import { schemaVersion } from './store/database.ts'
 import { appVersion } from './version.ts'
@@ -156,10 +156,10 @@ export const handlers: Handlers = {
     }
   },
 
-  'corpus.export': (engine, { name, out, format, split }) => {
+  'corpus.export': (engine, { name, out, format, split, force }) => {
     const corpus = requireCorpus(engine, name)
     const chosen = format ?? defaultExportFormat[corpus.kind]
-    const path = resolve(out)
+    const path = requireOutputFile(out, force)
     try {
       return { path, rows: exportCorpus(engine.db, corpus, path, chosen, split), format: chosen }
     } catch (error) {
@@ -187,8 +187,8 @@ export const handlers: Handlers = {
     }
   },
 
-  'tokenizer.export': async (engine, { name, out }) => {
-    const path = resolve(out)
+  'tokenizer.export': async (engine, { name, out, force }) => {
+    const path = requireOutputFile(out, force)
     return { path, bytes: await exportTokenizer(engine.db, requireTokenizer(engine, name).id, path) }
   },
 

@@ -39,7 +39,7 @@ function parseHeader(line: string, where: string): { count: number; dim: number 
   const count = Number(fields[0])
   const dim = Number(fields[1])
   if (fields.length !== 2 || !Number.isInteger(count) || !Number.isInteger(dim) || count < 0 || dim <= 0) {
-    throw new VectorFileError(`${where}: expected a header 'count dimensions', found '${line.trim().slice(0, 80)}'`)
+    throw new VectorFileError(`${where}: expected a header 'count dimensions', found ${JSON.stringify(line.trim().slice(0, 80))}`)
   }
   return { count, dim }
 }
@@ -92,7 +92,14 @@ export function fromWord2VecBinary(bytes: Uint8Array): WordVectors {
   const decoder = new TextDecoder('utf-8', { fatal: true })
   const newline = bytes.indexOf(0x0a)
   if (newline < 0) throw new VectorFileError('no header line (count dimensions) found')
-  const { count, dim } = parseHeader(decoder.decode(bytes.subarray(0, newline)), 'header')
+  let header: string
+  try {
+    header = decoder.decode(bytes.subarray(0, newline))
+  } catch {
+    throw new VectorFileError('the first line is not text: not a word2vec file (a header "count dimensions" comes first)')
+  }
+  const { count, dim } = parseHeader(header, 'header')
+  if (count * (dim * 4 + 2) > bytes.length - newline) throw new VectorFileError(`the header announces ${count} words of ${dim} floats, more than the file's ${bytes.length} bytes hold (truncated, or not a binary word2vec file)`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const words: string[] = []
   const values = new Float32Array(count * dim)

@@ -1,4 +1,5 @@
-// Streams a text file as batches of lines, strictly UTF-8, never holding the whole file.
+// Streams a text file as batches of lines, strictly UTF-8, never holding the whole file (nor a line over the limit).
+import { limits } from '../../api/limits.ts'
 import { createReadStream } from 'node:fs'
 
 export class InvalidUtf8Error extends Error {
@@ -96,7 +97,16 @@ export async function* readTextChunks(file: string): AsyncGenerator<TextChunk> {
   if (rest.length > 0) yield { text: rest, bytesRead }
 }
 
-export async function* readLineBatches(file: string, batchSize = 2000): AsyncGenerator<LineBatch> {
+/** A line over the import limit (a whole file without newlines, a binary): refused by number before it fills memory. */
+export class LineTooLongError extends Error {
+  readonly code = 'too_large'
+  constructor(file: string, lineNo: number, maxChars: number) {
+    super(`${file.split(/[\\/]/).pop()} line ${lineNo}: longer than ${maxChars.toLocaleString('en-US')} characters (the limit for one row); is it the right file, with one row per line?`)
+    this.name = 'LineTooLongError'
+  }
+}
+
+export async function* readLineBatches(file: string, batchSize = 2000, maxLineChars = limits.importLineChars): AsyncGenerator<LineBatch> {
   let carry = ''
   let lineNo = 1
   let batch: string[] = []
@@ -108,6 +118,7 @@ export async function* readLineBatches(file: string, batchSize = 2000): AsyncGen
     let start = 0
     for (let nl = carry.indexOf('\n'); nl !== -1; nl = carry.indexOf('\n', start)) {
       const end = nl > start && carry.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+      if (end - start > maxLineChars) throw new LineTooLongError(file, lineNo, maxLineChars)
       batch.push(carry.slice(start, end))
       start = nl + 1
       lineNo++
@@ -118,6 +129,7 @@ export async function* readLineBatches(file: string, batchSize = 2000): AsyncGen
       }
     }
     carry = carry.slice(start)
+    if (carry.length > maxLineChars) throw new LineTooLongError(file, lineNo, maxLineChars)
   }
   if (carry.length > 0) batch.push(carry.endsWith('\r') ? carry.slice(0, -1) : carry)
   if (batch.length > 0) yield { firstLineNo: batchStart, lines: batch, bytesRead }

@@ -1,6 +1,6 @@
 // Helpers every group of handlers uses: files, corpora and jobs run to their end.
 import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { ApiError, type JobKind, type MethodName, type Result, type ValidParams } from '../../api/contract.ts'
 import { findCorpus } from '../corpus/repository.ts'
 import { requestRunControl, trainedElsewhere } from '../training/repository.ts'
@@ -11,6 +11,19 @@ export function requireFile(file: string): string {
   const path = resolve(file)
   if (!existsSync(path)) throw new ApiError({ code: 'not_found', message: `no such file: ${path}` })
   if (!statSync(path).isFile()) throw new ApiError({ code: 'bad_request', message: `not a file: ${path}` })
+  return path
+}
+
+/** An absolute path to write: its folder must exist, and an existing file is replaced only when asked to. */
+export function requireOutputFile(out: string, force: boolean): string {
+  const path = resolve(out)
+  const folder = dirname(path)
+  if (!existsSync(folder)) throw new ApiError({ code: 'not_found', message: `the folder ${folder} does not exist: create it first, or write elsewhere` })
+  if (!statSync(folder).isDirectory()) throw new ApiError({ code: 'bad_request', message: `${folder} is not a folder` })
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) throw new ApiError({ code: 'bad_request', message: `${path} is a folder; name a file to write` })
+    if (!force) throw new ApiError({ code: 'conflict', message: `${path} exists; overwrite it with --force (force: true), or choose another name` })
+  }
   return path
 }
 
@@ -26,7 +39,7 @@ export async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown
   const job = engine.jobs.start(kind, params, label)
   const finished = await engine.jobs.wait(job.jobId)
   if (finished.status === 'cancelled') throw new ApiError({ code: 'conflict', message: `${label}: cancelled` })
-  if (finished.status !== 'done') throw new ApiError({ code: 'bad_request', message: finished.error ?? `${label} failed` })
+  if (finished.status !== 'done') throw new ApiError({ code: finished.errorCode ?? 'bad_request', message: finished.error ?? `${label} failed` })
   return engine.jobs.result(job.jobId)
 }
 

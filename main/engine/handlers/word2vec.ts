@@ -1,6 +1,7 @@
 // The w2v.* methods: training runs as jobs, queries over stored vectors (cached per run and epoch), evaluation,
 // word2vec/projector files.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { isDiskFull } from '../store/conditions.ts'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
 import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
@@ -11,7 +12,7 @@ import { loadRunTokenizer } from '../training/data.ts'
 import type { Engine } from '../engine.ts'
 import { findRun, loadCheckpoint, runNameTaken, trainedElsewhere } from '../training/repository.ts'
 import { createWord2Vec, epochLog, findWord2Vec, listWord2Vec, loadVectors, saveVectors, storedEpochs, summaryOf, type StoredWord2Vec } from '../word2vec/repository.ts'
-import { controlRunElsewhere, requireCorpus, requireFile, runJobToEnd, type HandlersFor } from './common.ts'
+import { controlRunElsewhere, requireCorpus, requireFile, requireOutputFile, runJobToEnd, type HandlersFor } from './common.ts'
 
 type Word2VecMethod = Extract<keyof typeof import('../../api/word2vec-contract.ts').word2vecMethods, string>
 
@@ -134,12 +135,15 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
     return (await runJobToEnd(engine, 'w2v.eval', params, `Evaluate word2vec ${params.name}`)) as Result<'w2v.eval'>
   },
 
-  'w2v.export': (engine, { name, epoch, format, out }) => {
+  'w2v.export': (engine, { name, epoch, format, out, force }) => {
     const { vectors } = vectorsOf(engine, name, epoch)
-    const path = resolve(out)
+    // A projector export is a folder of two files: the folder may be new, the files inside are checked.
+    const path = format === 'projector' ? resolve(out) : requireOutputFile(out, force)
     try {
       if (format === 'projector') {
-        mkdirSync(path, { recursive: true })
+        if (existsSync(path)) requireOutputFile(join(path, 'vectors.tsv'), force)
+        else mkdirSync(requireOutputFile(path, false))
+        requireOutputFile(join(path, 'metadata.tsv'), force)
         const files = toProjectorTsv(vectors)
         writeFileSync(join(path, 'vectors.tsv'), files.vectors)
         writeFileSync(join(path, 'metadata.tsv'), files.metadata)
@@ -148,6 +152,7 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
       writeFileSync(path, format === 'word2vec' ? toWord2VecText(vectors) : toWord2VecBinary(vectors))
       return { files: [path], words: vectors.size, dim: vectors.dim }
     } catch (error) {
+      if (error instanceof ApiError || isDiskFull(error)) throw error
       if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: error.message })
       throw new ApiError({ code: 'bad_request', message: `cannot write ${path}: ${(error as Error).message}` })
     }

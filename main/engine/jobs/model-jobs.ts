@@ -1,6 +1,7 @@
 // Jobs that run TensorFlow.js models: training, evaluation, translation and chat replies.
 import type { JobKind } from '../../api/contract.ts'
 import { methods, SearchOptions } from '../../api/contract.ts'
+import { checkSourceLength } from '../../api/limits.ts'
 import { z } from 'zod'
 import { inspectSentence } from '../training/attention.ts'
 import { loadDialogueRun, replyTo } from '../training/chat.ts'
@@ -74,6 +75,7 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
       for (const [i, line] of lines.entries()) {
         if (isCancelled()) throw new JobCancelledError()
         const srcIds = loaded.src.encode(line)
+        checkSourceLength(lines.length > 1 ? `line ${i + 1}` : 'the sentence', srcIds.length)
         const hypotheses = await searchOne(loaded.model, loaded.tgt, srcIds, options)
         const best = hypotheses[0]
         const maps =

@@ -2,7 +2,7 @@
 // (msgid → msgstr[0], msgid_plural → msgstr[1]); fuzzy, untranslated and obsolete entries and the header are skipped.
 import { readFile } from 'node:fs/promises'
 import gettextParser, { type GetTextTranslations } from 'gettext-parser'
-import { CorpusFormatError, skip, type CorpusRecord, type RecordBatch, type SkipCounts } from './record.ts'
+import { CorpusByteError, CorpusFormatError, skip, type CorpusRecord, type RecordBatch, type SkipCounts } from './record.ts'
 
 const moMagic = [0x950412de, 0xde120495]
 
@@ -31,7 +31,12 @@ export async function* readGettext(format: 'po' | 'mo', file: string, skipped: S
   if (format === 'mo') {
     const magic = bytes.length >= 4 ? bytes.readUInt32LE(0) : 0
     if (!moMagic.includes(magic)) throw new CorpusFormatError(file, 1, 'not a compiled gettext catalogue (bad magic number)')
-    catalogue = gettextParser.mo.parse(bytes)
+    checkMoLayout(file, bytes, magic === moMagic[0])
+    try {
+      catalogue = gettextParser.mo.parse(bytes)
+    } catch (error) {
+      throw new CorpusByteError(file, 0, `corrupt catalogue: ${(error as Error).message}`)
+    }
   } else {
     try {
       catalogue = gettextParser.po.parse(bytes, { validation: true })
@@ -44,6 +49,22 @@ export async function* readGettext(format: 'po' | 'mo', file: string, skipped: S
     }
   }
   yield { records: rows(catalogue, skipped), bytesRead: bytes.length }
+}
+
+/** The .mo header and both string tables (N pairs of length and offset) must lie inside the file, and so must every
+ *  string they point to: a cut-short file is reported as truncated, with where, before the parser reads past its end. */
+function checkMoLayout(file: string, bytes: Buffer, littleEndian: boolean): void {
+  const word = (offset: number) => (littleEndian ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset))
+  const headerBytes = 20
+  if (bytes.length < headerBytes) throw new CorpusByteError(file, bytes.length, `truncated: the file ends inside its ${headerBytes}-byte header`)
+  const count = word(8)
+  for (const [table, name] of [[word(12), 'original'], [word(16), 'translation']] as const) {
+    if (table + count * 8 > bytes.length) throw new CorpusByteError(file, bytes.length, `truncated: the ${name} string table (${count} entries at byte ${table}) runs past the end of the file`)
+    for (let i = 0; i < count; i++) {
+      const [length, offset] = [word(table + i * 8), word(table + i * 8 + 4)]
+      if (offset + length > bytes.length) throw new CorpusByteError(file, table + i * 8, `truncated: ${name} string ${i + 1} of ${count} (${length} bytes at byte ${offset}) runs past the end of the file (${bytes.length} bytes)`)
+    }
+  }
 }
 
 /** .mo files start with the gettext magic number. */

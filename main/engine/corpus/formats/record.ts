@@ -25,6 +25,18 @@ export class CorpusFormatError extends Error {
   }
 }
 
+/** A binary file (.mo) that is cut short or corrupt, located by byte offset. */
+export class CorpusByteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly byteOffset: number,
+    detail: string,
+  ) {
+    super(`${file.split(/[\\/]/).pop()} byte ${byteOffset}: ${detail}`)
+    this.name = 'CorpusByteError'
+  }
+}
+
 export function skip(counts: SkipCounts, reason: string): void {
   counts[reason] = (counts[reason] ?? 0) + 1
 }
