@@ -272,3 +272,67 @@ test('inputs over the documented limits and bad files get clear, short errors on
   refused(runCli(['--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'translate', '--run', 'tiny'], { input: `${longSentence}\n` }), 'too_large', /is [\d,]+ pieces long; at most 1024/)
   refused(runCli(['--db', dbPath, '--no-sample', '--json', 'translate', '--run', 'tiny'], { input: `${'a'.repeat(25_000)}\n` }), 'bad_request', /at most 20,000 characters/)
 })
+
+test('single-thread training is bit-reproducible for a seed, and a paused-and-resumed run matches an uninterrupted one exactly', async (t) => {
+  const work = tempDir(t)
+  // seq2seq with dropout on: two clean runs, then one interrupted (SIGTERM pauses it) and resumed.
+  const model = { cell: 'lstm', embeddingSize: 16, hiddenSize: 32, dropout: 0.2 } as const
+  const oneThread = { KOTOBA_WASM_THREADS: '1' }
+  const curve = (dbPath: string, name: string) => {
+    const db = new BetterSqlite3(dbPath, { readonly: true })
+    const values = (db.prepare("SELECT m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = ? AND m.name = 'train/loss' ORDER BY m.step").all(name) as { step: number; value: number }[]).map((r) => [r.step, r.value])
+    db.close()
+    return values
+  }
+  const runs: string[] = []
+  for (const copy of ['a', 'b', 'c']) {
+    const dbPath = copyTemplate(join(work, `${copy}.db`))
+    runs.push(dbPath)
+    const training = startTraining(dbPath, 'same', 16, copy === 'c' ? 1000 : 8, oneThread, model)
+    if (copy === 'c') {
+      const db = reader(dbPath)
+      await until('some steps', () => (db.run('same')?.step ?? 0) >= 5)
+      db.close()
+      training.child.kill('SIGTERM')
+      assert.equal((await training.output).code, 0)
+      const resumed = spawnSync(process.execPath, [cliPath, '--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'runs', 'resume', 'same'], { cwd: repoRoot, env: cleanEnv(oneThread), encoding: 'utf8' })
+      assert.equal(resumed.status, 0, resumed.stderr)
+    } else assert.equal((await training.output).code, 0)
+  }
+  const [first, second, interrupted] = runs.map((dbPath) => curve(dbPath, 'same'))
+  assert.equal(first!.length, 16)
+  assert.deepEqual(second, first, 'two clean single-thread runs: the same losses, bit for bit')
+  assert.deepEqual(interrupted, first, 'paused and resumed: the same losses as straight through')
+
+  // word2vec: one thread, paused mid-training and resumed, ends with the vectors of an uninterrupted run.
+  const big = join(work, 'words.tsv')
+  writeLargeTsv(big, 40_000)
+  const vectorsOf = (dbPath: string) => {
+    const db = new BetterSqlite3(dbPath, { readonly: true })
+    const row = db.prepare("SELECT e.vectors FROM embeddings e JOIN runs r ON r.id = e.run_id WHERE r.name = 'w' ORDER BY e.step DESC LIMIT 1").get() as { vectors: Buffer }
+    const losses = (db.prepare("SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = 'w' AND m.name = 'train/loss' ORDER BY m.step").all() as { value: number }[]).map((r) => r.value)
+    db.close()
+    return { vectors: row.vectors, losses }
+  }
+  const w2vArgs = (dbPath: string) => [cliPath, '--db', dbPath, '--no-sample', '--json', 'w2v', 'train', '--corpus', 'big', '--side', 'src', '--name', 'w', '--threads', '1', '--epochs', '4', '--dim', '16', '--min-count', '1', '--no-eval', '--seed', '5']
+  const results = []
+  for (const copy of ['straight', 'paused']) {
+    const dbPath = copyTemplate(join(work, `w2v-${copy}.db`))
+    assert.equal(runCli(['--db', dbPath, '--no-sample', '--json', 'corpus', 'import', big, '--name', 'big']).status, 0)
+    const child = spawn(process.execPath, w2vArgs(dbPath), { cwd: repoRoot, env: cleanEnv(), stdio: 'ignore' })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    if (copy === 'paused') {
+      const db = new BetterSqlite3(dbPath, { readonly: true })
+      await until('the first epoch', () => ((db.prepare("SELECT step FROM runs WHERE name = 'w'").get() as { step?: number } | undefined)?.step ?? 0) >= 1)
+      db.close()
+      child.kill('SIGTERM')
+      await exited
+      const resumed = runCli(['--db', dbPath, '--no-sample', '--json', 'w2v', 'resume', 'w'])
+      assert.equal(resumed.status, 0, resumed.stderr)
+    } else await exited
+    results.push(vectorsOf(dbPath))
+  }
+  assert.equal(results[1]!.losses.length, 4)
+  assert.deepEqual(results[1]!.losses, results[0]!.losses, 'the same loss per epoch')
+  assert.ok(results[1]!.vectors.equals(results[0]!.vectors), 'the same final vectors, bit for bit')
+})

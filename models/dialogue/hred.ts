@@ -3,7 +3,7 @@
 // z per response from a prior p(z | context) and, in training, a posterior q(z | context, response); the decoder
 // is conditioned on [context; z] and the loss is −log p(response | z, context) + β·KL(q ‖ p).
 import * as tf from '@tensorflow/tfjs'
-import { dropout } from '../layers/dropout.ts'
+import { dropout, nextRandomSeed } from '../layers/dropout.ts'
 import { ParameterStore } from '../core/params.ts'
 import { Random } from '../core/random.ts'
 import { tidyResult } from '../core/tidy.ts'
@@ -174,7 +174,7 @@ export class DialogueModel {
         if (options.unk === undefined) throw new Error('word drop needs the <unk> id')
         const [rows, length] = inputs.shape
         const keepFirst = tf.concat([tf.ones([rows, 1]), tf.zeros([rows, length - 1])], 1) // never drop BOS
-        const dropped = tf.randomUniform([rows, length]).less(drop).logicalAnd(keepFirst.equal(0))
+        const dropped = tf.randomUniform([rows, length], 0, 1, 'float32', nextRandomSeed(rows * length)).less(drop).logicalAnd(keepFirst.equal(0))
         inputs = tf.where(dropped, tf.fill([rows, length], options.unk, 'int32'), inputs) as tf.Tensor2D
       }
       const [rows, length] = inputs.shape

@@ -14,11 +14,23 @@ export function seedDropout(seed: number): void {
   nextCounter = seed >>> 0
 }
 
+/** Seeds every random draw of one training step (dropout masks, word drop) from the run's seed and the step, so a
+ *  run is reproducible for its seed, and a resumed or retried step draws exactly what it drew the first time. */
+export function seedTrainingStep(runSeed: number, step: number): void {
+  seedDropout(Math.imul(runSeed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35))
+}
+
+/** A seed for one random tensor of `size` elements, from the same counter as the dropout masks. */
+export function nextRandomSeed(size: number): number {
+  const seed = nextCounter | 0
+  nextCounter = (nextCounter + size) % 2 ** 32
+  return seed
+}
+
 export function dropout<T extends tf.Tensor>(x: T, rate: number): T {
   if (rate <= 0) return x
-  if (!backendHasKernels(dropoutKernel)) return tf.dropout(x, rate) as T
-  const seed = nextCounter | 0
-  nextCounter = (nextCounter + x.size) % 2 ** 32
+  const seed = nextRandomSeed(x.size)
+  if (!backendHasKernels(dropoutKernel)) return tf.dropout(x, rate, undefined, seed) as T
   const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc]
     const [output, mask] = tf.engine().runKernel(dropoutKernel, { x: input }, { rate, seed }) as [tf.Tensor, tf.Tensor]

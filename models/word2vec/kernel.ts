@@ -174,8 +174,15 @@ export class KernelThread {
       layout.codes, layout.points, layout.codeLengths, layout.maxCode,
       layout.scratch + thread * layout.scratchBytes, layout.maxSentence,
     )
-    kernel.seed((seed * 2654435761 + thread * 40503 + 1) >>> 0)
-    return new KernelThread(kernel, layout)
+    const started = new KernelThread(kernel, layout)
+    started.seedEpoch(seed, thread, 0)
+    return started
+  }
+
+  /** Seeds this thread's generator (subsampling, window sizes, negatives) for one epoch, from the run's seed: an
+   *  epoch draws the same whether the run trained through or was resumed at that epoch. */
+  seedEpoch(seed: number, thread: number, epoch: number): void {
+    this.kernel.seed((Math.imul(seed, 2654435761) + Math.imul(thread, 40503) + Math.imul(epoch, 2246822519) + 1) >>> 0)
   }
 
   /** Trains on corpus positions [start, end) at one learning rate. */

@@ -7,6 +7,7 @@ import type { ParameterStore } from '../../../models/core/params.ts'
 import { Adam } from '../../../models/train/adam.ts'
 import { epochBatches, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
+import { seedTrainingStep } from '../../../models/layers/dropout.ts'
 import { trainUpdate, UpdateNotAppliedError, type BatchSize, type UpdateResult } from '../../../models/train/train-step.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } from '../../../models/translation/batch.ts'
@@ -254,6 +255,7 @@ class Trainer<B extends BatchSize> {
     const maxAttempts = 3
     for (let attempt = 1; ; attempt++) {
       try {
+        seedTrainingStep(this.training.seed, step)
         return await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, this.training.clipNorm)
       } catch (error) {
         const retryable = error instanceof UpdateNotAppliedError && (error.cause as { retryable?: unknown } | null)?.retryable === true

@@ -18,7 +18,7 @@ export interface ThreadData {
   stop: Int32Array
 }
 
-export type ThreadRequest = { range: [number, number] }
+export type ThreadRequest = { range: [number, number]; epoch: number }
 export type ThreadReply = { type: 'ready' } | { type: 'done'; report: ThreadReport; finished: boolean } | { type: 'error'; message: string }
 
 const data = workerData as ThreadData
@@ -27,9 +27,10 @@ const corpus = new Int32Array(data.memory.buffer, data.layout.corpus, data.layou
 // The message listener goes on first: it keeps this thread's event loop alive while the kernel instantiates.
 const kernel = KernelThread.start(data.module, data.memory, data.layout, data.settings, data.index, data.seed)
 
-port.on('message', async ({ range }: ThreadRequest) => {
+port.on('message', async ({ range, epoch }: ThreadRequest) => {
   try {
     const thread = await kernel
+    thread.seedEpoch(data.seed, data.index, epoch)
     const finished = trainRange(thread, corpus, range, data.progress, data.schedule, () => Atomics.load(data.stop, 0) !== 0)
     port.postMessage({ type: 'done', report: thread.report(), finished } satisfies ThreadReply)
   } catch (error) {

@@ -18,7 +18,7 @@ import { workerEntry } from '../runtime.ts'
 import type { Database } from '../store/database.ts'
 import { recordMetrics, requestRunControl, runControl, setRunProcess, truncateAfter } from '../training/repository.ts'
 import { evalSets } from './eval-sets.ts'
-import type { ThreadData, ThreadReply } from './thread.ts'
+import type { ThreadData, ThreadReply, ThreadRequest } from './thread.ts'
 import { findWord2Vec, loadOutputWeights, loadVectors, saveOutputWeights, saveVectors, updateWord2Vec, type StoredWord2Vec } from './repository.ts'
 
 export interface Word2VecContext {
@@ -130,10 +130,10 @@ class ThreadPool {
   }
 
   /** Each thread trains its range; resolves with their replies. */
-  async run(ranges: [number, number][]): Promise<Extract<ThreadReply, { type: 'done' }>[]> {
+  async run(ranges: [number, number][], epoch: number): Promise<Extract<ThreadReply, { type: 'done' }>[]> {
     const replies = this.workers.map((worker, i) => {
       const reply = this.next(worker)
-      worker.postMessage({ range: ranges[i]! })
+      worker.postMessage({ range: ranges[i]!, epoch } satisfies ThreadRequest)
       return reply
     })
     return (await Promise.all(replies)) as Extract<ThreadReply, { type: 'done' }>[]
@@ -202,7 +202,8 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
         if (request) Atomics.store(stop, 0, 1)
       }
       let polled = performance.now()
-      const others = pool.run(otherRanges)
+      ownThread.seedEpoch(hyper.seed, 0, epoch)
+      const others = pool.run(otherRanges, epoch)
       const ownFinished = trainRange(ownThread, prepared.corpus, ownRange!, prepared.progress, prepared.schedule, () => {
         if (performance.now() - polled >= 200) {
           polled = performance.now()
