@@ -89,8 +89,6 @@ export class WasmThreadPool {
   private perThread!: Float64Array
   private jobs!: Float64Array
   private helpers: Worker[] = []
-  /** How often the helpers were restarted after one was lost. */
-  restarts = 0
 
   /** `modules` by name, each importing `env.memory`; kernels are then named `module.export`. */
   constructor(
@@ -195,7 +193,6 @@ export class WasmThreadPool {
   }
 
   private lose(kernel: string, reason: string): never {
-    this.restarts++
     this.startHelpers()
     throw new PoolHelperLostError(kernel, reason)
   }

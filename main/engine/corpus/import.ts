@@ -116,6 +116,7 @@ export async function importCorpus(db: Database, request: ImportRequest, hooks: 
   const corpusId = retryWhileBusy(() => beginImport(db, request, kind, names))
   let rows = 0
   let chunkStarted = 0
+  let chunkStartedMs = 0
   const commitChunk = (): void => {
     if (db.inTransaction) db.exec('COMMIT')
   }
@@ -126,10 +127,11 @@ export async function importCorpus(db: Database, request: ImportRequest, hooks: 
         if (!db.inTransaction) {
           retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'))
           chunkStarted = rows
+          chunkStartedMs = performance.now()
         }
         insertRow.run(corpusId, rows, record.src, record.tgt, record.turns, request.groupOf?.(rows) ?? null)
         rows++
-        if (rows - chunkStarted >= chunkRows) commitChunk()
+        if (rows - chunkStarted >= chunkRows || (rows % 256 === 0 && performance.now() - chunkStartedMs >= chunkMs)) commitChunk()
       }
       commitChunk() // a batch is read between chunks, never inside one: the lock is held only while inserting
       hooks.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, rows })

@@ -1,6 +1,6 @@
 // Entry of every job's worker thread: opens its own database connection and runs one job.
 import { parentPort, workerData } from 'node:worker_threads'
-import type { ErrorCode } from '../../api/contract.ts'
+import type { ErrorCode, JobKind } from '../../api/contract.ts'
 import { isDiskFull } from '../store/conditions.ts'
 import { openDatabase } from '../store/database.ts'
 import { JobCancelledError, JobStalledError } from './context.ts'
@@ -22,6 +22,9 @@ function errorCodeOf(error: unknown): { code?: ErrorCode } {
   return code === 'too_large' || code === 'disk_full' ? { code } : {}
 }
 
+const answeringKinds = new Set<JobKind>(['run.translate', 'run.chat', 'run.eval'])
+const isRetryable = (error: unknown): boolean => (error as { retryable?: unknown } | null)?.retryable === true
+
 const db = openDatabase(spec.dbPath)
 // The wasm backend's pool threads are daemons (unref'd); work that waits on one of them (its start-up, a message it
 // proxies to this thread) must not find an empty event loop, or Node ends the worker with "unsettled top-level
@@ -33,6 +36,9 @@ try {
 } catch (error) {
   if (error instanceof JobCancelledError) post({ type: 'cancelled' })
   else if (error instanceof JobStalledError) post({ type: 'stalled', error: error.message })
+  // A compute thread lost while answering (translate, chat, eval write nothing until they finish): a fresh worker
+  // answers instead. Trainings retry the step themselves.
+  else if (isRetryable(error) && answeringKinds.has(spec.kind)) post({ type: 'stalled', error: (error as Error).message })
   else post({ type: 'failed', error: error instanceof Error ? error.message : String(error), ...errorCodeOf(error) })
 } finally {
   clearInterval(keepAlive)
