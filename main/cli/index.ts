@@ -137,8 +137,8 @@ program
         if (error.code === 'EADDRINUSE') throw new CliError(`port ${port} is in use on 127.0.0.1: pick another with --port, or --port 0 for a free one`)
         throw error
       })
-      // A tagged line that tools (and tests) can parse, whatever else is printed.
-      console.error(`kotoba: browser mode: open ${server.url}`)
+      // A tagged line that tools (and tests) can parse, whatever else is printed; on a terminal the line below says it.
+      if (!process.stderr.isTTY) console.error(`kotoba: browser mode: open ${server.url}`)
       if (globals().json) writeResult(`${JSON.stringify({ url: server.url, port: server.port, dbPath: engine.options.dbPath })}\n`)
       else writeResult(`Kotoba Workbench is serving on ${server.url}\n(loopback only; for a remote box: ssh -L ${server.port}:127.0.0.1:${server.port} HOST)\n`)
       await new Promise<void>((resolve) => onStopSignal(() => resolve()))

@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { resolveRunConfig } from './training/presets.ts'
+import { requireSplits } from './training/data.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention-summary.ts'
 import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat-store.ts'
 import { dialogueScores } from '../../models/metrics/dialogue.ts'
@@ -248,6 +249,12 @@ export const handlers: Handlers = {
     if (corpus.kind === 'dialogue' && params.tgtTokenizer && params.tgtTokenizer !== params.tokenizer) throw new ApiError({ code: 'bad_request', message: 'runs on a dialogue corpus use one tokenizer for both sides' })
     const tokenizer = requireTokenizer(engine, params.tokenizer)
     if (params.tgtTokenizer) requireTokenizer(engine, params.tgtTokenizer)
+    // A run that cannot start is never created: the splits it trains and validates on must exist.
+    try {
+      requireSplits(engine.db, { corpus: corpus.name })
+    } catch (error) {
+      throw new ApiError({ code: 'bad_request', message: (error as Error).message })
+    }
     let config: RunConfig
     try {
       config = resolveRunConfig(params, corpus.kind)

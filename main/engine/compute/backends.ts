@@ -1,6 +1,8 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import { arch, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
 import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
@@ -53,6 +55,13 @@ async function activate(name: string): Promise<void> {
   if (value !== 8) throw new Unavailable(`backend '${name}' computed a wrong probe result (${value})`)
 }
 
+/** Whether the dynamic loader can find libvulkan.so.1 (the folders ld.so searches on Debian, Fedora and Arch). */
+function vulkanLoaderPresent(): boolean {
+  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[arch()] ?? ''
+  const folders = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), `/usr/lib/${multiarch}`, `/lib/${multiarch}`, '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib']
+  return folders.some((folder) => existsSync(join(folder, 'libvulkan.so.1')))
+}
+
 /** The slice of the WebGPU API used to choose an adapter (the `webgpu` package implements it with Dawn). */
 interface GpuAdapterLike {
   info: { vendor: string; architecture: string; isFallbackAdapter?: boolean }
@@ -79,6 +88,9 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
     const dawn = await importOptional('webgpu', 'the Dawn bindings for Node; install the webgpu package to try it')
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
     if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
+    // Without a Vulkan loader Dawn finds no adapter anyway, after printing a warning (with a native stack line) to
+    // stderr in every process that asks: ask the file system first, quietly.
+    if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new Unavailable('webgpu: no Vulkan loader (libvulkan.so.1) on this machine; install libvulkan1 and a GPU driver')
     Object.assign(globalThis, dawn.globals as object)
     // Vulkan loaders complain on every start without a runtime dir (headless servers, CI).
     if (process.platform === 'linux') process.env.XDG_RUNTIME_DIR ??= tmpdir()

@@ -5,6 +5,7 @@ import type { Database } from '../store/database.ts'
 import { importCorpus } from '../corpus/import.ts'
 import { findCorpus } from '../corpus/repository.ts'
 import { indexCorpus } from '../corpus/search.ts'
+import { splitCorpus } from '../corpus/split.ts'
 import { packageRoot } from '../paths.ts'
 
 export const sampleCorpusNames = { bible: 'sample-bible-en-es', hamlet: 'sample-hamlet-dialogues' } as const
@@ -36,6 +37,10 @@ export async function loadSampleOnce(db: Database, dir: string = sampleDir()): P
     srcLang: 'en',
     source: "sample: Shakespeare's Hamlet, scene dialogues (public domain)",
   })
+  // Shipped ready to train: the Bible split by whole books (no verse of a dev or test book is seen in training),
+  // Hamlet by whole dialogues.
+  splitCorpus(db, findCorpus(db, sampleCorpusNames.bible)!.id, { dev: 200, test: 200, seed: 1, by: 'group' })
+  splitCorpus(db, findCorpus(db, sampleCorpusNames.hamlet)!.id, { dev: 6, test: 6, seed: 1, by: 'random' })
   for (const name of Object.values(sampleCorpusNames)) indexCorpus(db, findCorpus(db, name)!.id) // small: index at once
   db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(loadedKey, new Date().toISOString())
   return true

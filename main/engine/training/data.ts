@@ -88,13 +88,15 @@ export function isDialogueCorpus(db: Database, corpusName: string): boolean {
   return findCorpus(db, corpusName)?.kind === 'dialogue'
 }
 
-export function requireSplits(db: Database, config: RunConfig): void {
+export function requireSplits(db: Database, config: Pick<RunConfig, 'corpus'>): void {
   const corpus = findCorpus(db, config.corpus)
   if (!corpus) throw new Error(`no corpus named '${config.corpus}'`)
   const counts = db.prepare('SELECT split, COUNT(*) AS n FROM corpus_rows WHERE corpus_id = ? GROUP BY split').all(corpus.id) as { split: string | null; n: number }[]
   const has = (split: string) => counts.some((c) => c.split === split && c.n > 0)
   if (!has('train') || !has('dev')) {
-    throw new Error(`corpus '${config.corpus}' needs train and dev splits first (e.g. kotoba corpus split ${config.corpus} --dev 200 --test 200)`)
+    // A suggestion that fits the corpus: about 5 % each for dev and test, at most 200 rows, at least one.
+    const held = Math.max(1, Math.min(200, Math.round(corpus.rows * 0.05)))
+    throw new Error(`corpus '${config.corpus}' needs train and dev splits first (e.g. kotoba corpus split ${config.corpus} --dev ${held} --test ${held}, or Split on the Corpora page)`)
   }
 }
 
