@@ -79,7 +79,7 @@ export function ChatPage() {
   const send = (event?: FormEvent) => {
     event?.preventDefault()
     const said = text.trim()
-    if (!said || busy) return
+    if (!said || busy || !run) return // no run yet: the runs list has not arrived
     setText('')
     void act(async () => {
       const current = chat ?? (await client.call('chat.create', { run }))
@@ -153,8 +153,10 @@ export function ChatPage() {
             }}
             placeholder={t('chat.placeholder')}
             data-testid="chat-input"
+            // Until the runs list arrives there is no run to talk to: typing then used to send to run '' (refused).
+            disabled={!run}
           />
-          <button type="submit" disabled={busy || !text.trim()}>
+          <button type="submit" disabled={busy || !run || !text.trim()}>
             {busy ? t('chat.busy') : t('chat.send')}
           </button>
           <button type="button" disabled={busy || !lastIsModel} onClick={() => void act(() => client.call('chat.resample', { id: chat!.id, ...options }))} data-testid="chat-resample">

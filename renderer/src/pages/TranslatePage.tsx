@@ -140,9 +140,10 @@ export function TranslatePage() {
               if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void translate()
             }}
             data-testid="translate-input"
+            disabled={!primary.run} // the runs list has not arrived yet
           />
         </label>
-        <button type="submit" disabled={busy || !text.trim()}>
+        <button type="submit" disabled={busy || !primary.run || !text.trim()}>
           {busy ? t('translate.busy') : t('translate.submit')}
         </button>
         <span className="muted"> {t('translate.shortcut')}</span>
