@@ -6,7 +6,7 @@ import { corpusChrf } from '../models/metrics/chrf.ts'
 import { corpusTer, translationEdits } from '../models/metrics/ter.ts'
 import { tokenize13a } from '../models/metrics/tokenize-13a.ts'
 
-// The sacreBLEU 2.0 README example (../shared/data/reference-metrics.sh checks the same numbers).
+// The sacreBLEU 2.0 README example (the project's shared data script reference-metrics.sh checks the same numbers; the test reads nothing outside the repository).
 const references = [
   ['The dog bit the man.', 'It was not unexpected.', 'The man bit him first.'],
   ['The dog had bit the man.', 'No one was surprised.', 'The man had bitten the dog.'],
