@@ -16,7 +16,7 @@ import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { loadSampleOnce } from './sample/load.ts'
 import { removeAbandonedImports } from './corpus/repository.ts'
 import { openDatabase, type Database } from './store/database.ts'
-import { DiskFullError, isDiskFull } from './store/conditions.ts'
+import { DiskFullError, expectedErrorCode, isDiskFull } from './store/conditions.ts'
 import { handlers } from './handlers.ts'
 import { findRun, markInterruptedRuns, updateRun } from './training/repository.ts'
 
@@ -44,8 +44,9 @@ function toApiError(error: unknown): ApiError {
       issues,
     })
   }
-  if (isDiskFull(error)) return new ApiError({ code: 'disk_full', message: error instanceof DiskFullError ? error.message : new DiskFullError('the change', error).message })
-  if ((error as { code?: unknown }).code === 'too_large') return new ApiError({ code: 'too_large', message: (error as Error).message })
+  const expected = expectedErrorCode(error)
+  if (expected === 'disk_full') return new ApiError({ code: 'disk_full', message: error instanceof DiskFullError ? error.message : new DiskFullError('the change', error).message })
+  if (expected === 'too_large') return new ApiError({ code: 'too_large', message: (error as Error).message })
   return new ApiError({ code: 'internal', message: error instanceof Error ? error.message : String(error) })
 }
 

@@ -1,7 +1,7 @@
 // Entry of every job's worker thread: opens its own database connection and runs one job.
 import { parentPort, workerData } from 'node:worker_threads'
-import type { ErrorCode, JobKind } from '../../api/contract.ts'
-import { isDiskFull } from '../store/conditions.ts'
+import type { JobKind } from '../../api/contract.ts'
+import { expectedErrorCode } from '../store/conditions.ts'
 import { openDatabase } from '../store/database.ts'
 import { JobCancelledError, JobStalledError } from './context.ts'
 import { jobRunner } from './kinds.ts'
@@ -13,13 +13,6 @@ const isCancelled = (): boolean => Atomics.load(control, controlIndex.cancel) ==
 const request = (): 'pause' | 'stop' | null => {
   const value = Atomics.load(control, controlIndex.request)
   return value === controlRequest.stop ? 'stop' : value === controlRequest.pause || isCancelled() ? 'pause' : null
-}
-
-/** The kinds of failure a client acts on differently (free disk space, shorten the input). */
-function errorCodeOf(error: unknown): { code?: ErrorCode } {
-  if (isDiskFull(error)) return { code: 'disk_full' }
-  const code = (error as { code?: unknown } | null)?.code
-  return code === 'too_large' || code === 'disk_full' ? { code } : {}
 }
 
 const answeringKinds = new Set<JobKind>(['run.translate', 'run.chat', 'run.eval'])
@@ -39,7 +32,7 @@ try {
   // A compute thread lost while answering (translate, chat, eval write nothing until they finish): a fresh worker
   // answers instead. Trainings retry the step themselves.
   else if (isRetryable(error) && answeringKinds.has(spec.kind)) post({ type: 'stalled', error: (error as Error).message })
-  else post({ type: 'failed', error: error instanceof Error ? error.message : String(error), ...errorCodeOf(error) })
+  else post({ type: 'failed', error: error instanceof Error ? error.message : String(error), code: expectedErrorCode(error) ?? undefined })
 } finally {
   clearInterval(keepAlive)
   db.close()

@@ -13,6 +13,12 @@ export function isDiskFull(error: unknown): boolean {
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'disk_full'
 }
 
+/** The error codes a client acts on differently (free disk space; shorten the input), or null for any other error. */
+export function expectedErrorCode(error: unknown): 'disk_full' | 'too_large' | null {
+  if (isDiskFull(error)) return 'disk_full'
+  return (error as { code?: unknown } | null)?.code === 'too_large' ? 'too_large' : null
+}
+
 export class DiskFullError extends Error {
   readonly code = 'disk_full'
   constructor(what: string, cause?: unknown) {
