@@ -51,6 +51,8 @@ export const CorpusSummary = z.object({
   srcLang: z.string().nullable(),
   tgtLang: z.string().nullable(),
   rows: z.number().int(),
+  /** Rows in each split (all 0: not split yet; runs need train and dev). */
+  splits: z.object({ train: z.number().int(), dev: z.number().int(), test: z.number().int() }),
   source: z.string(),
   createdAt: z.string(),
 })
@@ -528,6 +530,35 @@ export type EvalResult = z.infer<typeof EvalResult>
 
 const RunRef = z.object({ name: Name }).strict()
 
+/** A preset's values on one kind of corpus, defaults resolved (what the form shows and sends back). */
+export const PresetConfig = z.object({
+  corpusKind: CorpusKind,
+  seq2seq: Seq2SeqModelConfig.nullable(),
+  transformer: TransformerModelConfig.nullable(),
+  dialogue: DialogueModelConfig.nullable(),
+  training: TrainingConfig,
+})
+export type PresetConfig = z.infer<typeof PresetConfig>
+
+/** A model family the engine trains: which corpora it takes and its named presets. */
+export const ModelFamily = z.object({
+  model: ModelKind,
+  title: z.string(),
+  description: z.string(),
+  corpusKinds: z.array(CorpusKind),
+  presets: z.array(z.object({ name: z.string(), description: z.string(), configs: z.array(PresetConfig) })),
+})
+export type ModelFamily = z.infer<typeof ModelFamily>
+
+/** One evaluation of a checkpoint on a split, as stored with the run. */
+export const StoredEvaluation = z.object({
+  split: z.string(),
+  step: z.number().int(),
+  scores: z.array(z.object({ metric: z.string(), score: z.number(), signature: z.string().nullable() })),
+  evaluatedAt: z.number(),
+})
+export type StoredEvaluation = z.infer<typeof StoredEvaluation>
+
 // ---- the method table ----------------------------------------------------------------------
 
 export const methods = {
@@ -624,6 +655,10 @@ export const methods = {
   'jobs.get': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
   'jobs.cancel': { params: z.object({ jobId: z.string() }).strict(), result: JobProgress },
   'runs.list': { params: NoParams, result: z.array(RunSummary) },
+  /** Every model family with its presets (the Training form is built from this). */
+  'runs.presets': { params: NoParams, result: z.array(ModelFamily) },
+  /** Test- and dev-set evaluations stored with a run (kotoba eval, the run page), newest checkpoint first. */
+  'runs.evaluations': { params: RunRef, result: z.array(StoredEvaluation) },
   'runs.create': { params: RunCreateParams, result: RunDetail },
   'runs.show': { params: RunRef, result: RunDetail },
   /** Starts a created run or resumes a paused, stopped, failed or finished one from its last checkpoint. */

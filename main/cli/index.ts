@@ -313,6 +313,17 @@ runs
       )
     }),
   )
+runs
+  .command('presets')
+  .description('model families and their presets (what --model and --preset accept)')
+  .action(() =>
+    withEngine(async (client) => {
+      const families = await client.call('runs.presets')
+      output({ families }, () =>
+        renderTable(['model', 'preset', 'corpora', 'description'], families.flatMap((f) => f.presets.map((p) => [f.model, p.name, f.corpusKinds.join(', '), p.description]))),
+      )
+    }),
+  )
 
 const tokenizer = program.command('tokenizer').description('SentencePiece tokenizers: train, import, use, export')
 

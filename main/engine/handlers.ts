@@ -2,7 +2,7 @@
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
-import { resolveRunConfig } from './training/presets.ts'
+import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention-summary.ts'
 import { appendTurn, createChat, deleteChat, listChats, replaceLastModelTurn, showChat } from './training/chat-store.ts'
@@ -18,6 +18,7 @@ import {
   metricSeries,
   runNameTaken,
   trainedElsewhere,
+  testEvaluations,
   sampleSteps,
   samplesAt,
   updateRun,
@@ -236,6 +237,10 @@ export const handlers: Handlers = {
   'jobs.cancel': (engine, { jobId }) => engine.jobs.cancel(jobId),
 
   'runs.list': (engine) => listRuns(engine.db).map(toSummary),
+
+  'runs.presets': () => modelFamilies(),
+
+  'runs.evaluations': (engine, { name }) => testEvaluations(engine.db, requireRun(engine, name).id),
 
   'runs.create': (engine, params) => {
     if (runNameTaken(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a run named '${params.name}' already exists` })

@@ -11,34 +11,39 @@ interface CorpusRecord {
   tgt_lang: string | null
   source: string
   created_at: string
-  rows: number
 }
 
 const summarySql = `
-  SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.created_at,
-         (SELECT count(*) FROM corpus_rows r WHERE r.corpus_id = c.id) AS rows
+  SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.created_at
   FROM corpora c WHERE c.state = 'ready'`
 
-function toSummary(record: CorpusRecord): CorpusSummary {
+/** Rows per split in one range scan of the corpus (the total is their sum). */
+function splitCounts(db: Database, corpusId: number): { rows: number; splits: CorpusSummary['splits'] } {
+  const counts = db.prepare('SELECT split, count(*) AS n FROM corpus_rows WHERE corpus_id = ? GROUP BY split').all(corpusId) as { split: string | null; n: number }[]
+  const of = (split: string) => counts.find((c) => c.split === split)?.n ?? 0
+  return { rows: counts.reduce((sum, c) => sum + c.n, 0), splits: { train: of('train'), dev: of('dev'), test: of('test') } }
+}
+
+function toSummary(db: Database, record: CorpusRecord): CorpusSummary {
   return {
     id: record.id,
     name: record.name,
     kind: record.kind,
     srcLang: record.src_lang,
     tgtLang: record.tgt_lang,
-    rows: record.rows,
+    ...splitCounts(db, record.id),
     source: record.source,
     createdAt: record.created_at,
   }
 }
 
 export function listCorpora(db: Database): CorpusSummary[] {
-  return (db.prepare(`${summarySql} ORDER BY c.created_at, c.id`).all() as CorpusRecord[]).map(toSummary)
+  return (db.prepare(`${summarySql} ORDER BY c.created_at, c.id`).all() as CorpusRecord[]).map((record) => toSummary(db, record))
 }
 
 export function findCorpus(db: Database, name: string): CorpusSummary | undefined {
   const record = db.prepare(`${summarySql} AND c.name = ?`).get(name) as CorpusRecord | undefined
-  return record && toSummary(record)
+  return record && toSummary(db, record)
 }
 
 export interface CorpusRowRecord {

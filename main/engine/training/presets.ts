@@ -1,5 +1,6 @@
 // Named starting points for runs, and how a create request becomes a complete stored configuration.
-import { DialogueModelConfig, type CorpusKind, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+import { DialogueModelConfig, type CorpusKind, type ModelFamily, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+import { settingProblems } from '../../api/run-checks.ts'
 
 interface Preset {
   description: string
@@ -80,13 +81,16 @@ export function resolveRunConfig(params: RunCreateParams, corpusKind?: CorpusKin
   if (transformer?.shareEmbeddings === 'all' && params.tgtTokenizer !== undefined && params.tgtTokenizer !== params.tokenizer) {
     throw new Error(`shareEmbeddings 'all' needs one joint tokenizer, but the source uses '${params.tokenizer}' and the target '${params.tgtTokenizer}'`)
   }
+  const seq2seq = params.model === 'seq2seq' ? Seq2SeqModelConfig.parse({ ...preset?.seq2seq, ...params.seq2seq }) : null
+  const problems = settingProblems({ seq2seq, transformer })
+  if (problems.length > 0) throw new Error(problems.join('; '))
   return RunConfig.parse({
     model: params.model,
     corpus: params.corpus,
     tokenizer: params.tokenizer,
     tgtTokenizer: params.tgtTokenizer ?? params.tokenizer,
     preset: params.preset ?? null,
-    seq2seq: params.model === 'seq2seq' ? Seq2SeqModelConfig.parse({ ...preset?.seq2seq, ...params.seq2seq }) : null,
+    seq2seq,
     transformer,
     dialogue: isDialogue(params.model) ? dialogueConfig(params.model, { ...preset?.dialogue, ...params.dialogue }) : null,
     training,
@@ -98,4 +102,27 @@ function dialogueConfig(model: 'hred' | 'vhred', values: Partial<DialogueModelCo
   if (model === 'hred' && values.latentSize) throw new Error(`hred has no latent variable (latentSize ${values.latentSize}); use --model vhred`)
   if (model === 'vhred' && values.latentSize === 0) throw new Error('vhred needs a latent variable (latentSize > 0); use --model hred for none')
   return DialogueModelConfig.parse(model === 'vhred' ? { latentSize: 64, ...values } : { ...values, latentSize: 0 })
+}
+
+const families: Record<ModelKind, { title: string; description: string; corpusKinds: CorpusKind[] }> = {
+  seq2seq: { title: 'seq2seq (RNN + attention)', description: 'RNN/LSTM/GRU encoder-decoder with Bahdanau or Luong attention (Bahdanau et al. 2015; Luong et al. 2015)', corpusKinds: ['parallel', 'dialogue'] },
+  transformer: { title: 'Transformer', description: 'encoder-decoder with multi-head attention (Vaswani et al. 2017)', corpusKinds: ['parallel', 'dialogue'] },
+  hred: { title: 'HRED (dialogue)', description: 'hierarchical encoder-decoder over the turns of a dialogue (Serban et al. 2016)', corpusKinds: ['dialogue'] },
+  vhred: { title: 'VHRED (dialogue)', description: 'HRED with a latent variable per reply, for more varied replies (Serban et al. 2017)', corpusKinds: ['dialogue'] },
+}
+
+/** Every model family with its presets resolved on each corpus kind it trains on (what runs.create would store). */
+export function modelFamilies(): ModelFamily[] {
+  return (Object.keys(families) as ModelKind[]).map((model) => ({
+    model,
+    ...families[model],
+    presets: Object.entries(presets[model]).map(([name, preset]) => ({
+      name,
+      description: preset.description,
+      configs: families[model].corpusKinds.map((corpusKind) => {
+        const config = resolveRunConfig({ name: 'preset', model, corpus: 'preset', tokenizer: 'preset', preset: name }, corpusKind)
+        return { corpusKind, seq2seq: config.seq2seq, transformer: config.transformer, dialogue: config.dialogue, training: config.training }
+      }),
+    })),
+  }))
 }

@@ -1,5 +1,5 @@
 // Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
-import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary } from '../../api/contract.ts'
+import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary, type StoredEvaluation } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
@@ -127,6 +127,19 @@ export function recordMetrics(db: Database, runId: number, points: readonly Metr
     for (const p of points) insert.run(runId, p.metric, p.step, p.value, now, p.signature ?? null)
   })
   retryWhileBusy(() => write.immediate())
+}
+
+/** Test-set evaluations stored with a run ('test/…' metrics at a checkpoint's step), newest step first. */
+export function testEvaluations(db: Database, runId: number): StoredEvaluation[] {
+  const rows = db.prepare("SELECT name, step, value, wall_time, meta FROM metrics WHERE run_id = ? AND name LIKE 'test/%' ORDER BY step DESC, name").all(runId) as { name: string; step: number; value: number; wall_time: number; meta: string | null }[]
+  const byStep = new Map<number, StoredEvaluation>()
+  for (const row of rows) {
+    const evaluation = byStep.get(row.step) ?? { split: 'test', step: row.step, scores: [], evaluatedAt: row.wall_time }
+    evaluation.scores.push({ metric: row.name.slice('test/'.length), score: row.value, signature: row.meta })
+    evaluation.evaluatedAt = Math.max(evaluation.evaluatedAt, row.wall_time)
+    byStep.set(row.step, evaluation)
+  }
+  return [...byStep.values()]
 }
 
 export function metricSeries(db: Database, runId: number, names: string[] | undefined, afterStep: number): { series: Record<string, MetricPoint[]>; signatures: Record<string, string> } {

@@ -192,7 +192,7 @@ function TrainTokenizer() {
         {t('tokenizers.train.userSymbols')}
         <input value={userSymbols} onChange={(e) => setUserSymbols(e.target.value)} name="user-symbols" placeholder="<sep> <2es>" />
       </label>
-      <label className="inline">
+      <label className="check">
         <input type="checkbox" checked={byteFallback} onChange={(e) => setByteFallback(e.target.checked)} name="byte-fallback" />
         {t('tokenizers.train.byteFallback')}
       </label>

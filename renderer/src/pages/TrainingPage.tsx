@@ -1,6 +1,6 @@
 // The training dashboard: runs, a form to start one, and for the selected run live curves, run controls,
 // validation samples, run comparison and attention over training.
-import { useEffect, useMemo, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AttentionKind, AttentionLayout, JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
@@ -10,6 +10,7 @@ import { HeadStatsTable } from '../components/HeadStatsTable.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
 import { formatDuration } from '../format.ts'
+import { NewRunForm } from './NewRunForm.tsx'
 
 type Series = Record<string, MetricPoint[]>
 
@@ -45,112 +46,6 @@ function useRunMetrics(name: string | null): Series {
     if (data.name === name && data.status === 'running' && data.step === 0) setGeneration((g) => g + 1)
   })
   return series
-}
-
-function NewRunForm({ onCreated }: { onCreated: (name: string) => void }) {
-  const { t } = useTranslation()
-  const client = useClient()
-  const corpora = useQuery('corpus.list', {})
-  const tokenizers = useQuery('tokenizer.list', {})
-  const [error, setError] = useState<string | null>(null)
-  const [model, setModel] = useState<'seq2seq' | 'transformer'>('seq2seq')
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault()
-    const form = new FormData(event.currentTarget)
-    const value = (key: string) => String(form.get(key) ?? '')
-    setError(null)
-    try {
-      const name = value('name')
-      await client.call('runs.create', {
-        name,
-        model,
-        corpus: value('corpus'),
-        tokenizer: value('tokenizer'),
-        preset: value('preset') || undefined,
-        ...(model === 'seq2seq' ? { seq2seq: { cell: value('cell') as 'lstm', attention: value('attention') as 'luong' } } : {}),
-        training: { maxSteps: Number(value('maxSteps')), validEvery: Number(value('validEvery')), checkpointEvery: Number(value('validEvery')) },
-      })
-      await client.call('runs.start', { name })
-      onCreated(name)
-    } catch (caught) {
-      setError((caught as Error).message)
-    }
-  }
-  const parallel = corpora.data?.filter((c) => c.kind === 'parallel') ?? []
-  return (
-    <form className="panel import-form" onSubmit={(event) => void submit(event)} aria-labelledby="new-run-title">
-      <h2 id="new-run-title">{t('training.form.title')}</h2>
-      <label>
-        {t('training.form.name')}
-        <input name="name" required defaultValue="" />
-      </label>
-      <label>
-        {t('training.form.model')}
-        <select name="model" value={model} onChange={(event) => setModel(event.target.value as 'seq2seq' | 'transformer')}>
-          <option value="seq2seq">seq2seq (RNN + attention)</option>
-          <option value="transformer">Transformer</option>
-        </select>
-      </label>
-      <label>
-        {t('training.form.preset')}
-        <select name="preset" key={model} defaultValue="tiny">
-          {(model === 'seq2seq' ? ['tiny', 'small'] : ['tiny', 'base-small', 'bench']).map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </label>
-      {model === 'seq2seq' && (
-        <>
-          <label>
-            {t('training.form.cell')}
-            <select name="cell" defaultValue="gru">
-              <option value="rnn">RNN</option>
-              <option value="lstm">LSTM</option>
-              <option value="gru">GRU</option>
-            </select>
-          </label>
-          <label>
-            {t('training.form.attention')}
-            <select name="attention" defaultValue="luong">
-              <option value="none">none</option>
-              <option value="bahdanau">Bahdanau</option>
-              <option value="luong">Luong general</option>
-              <option value="luong-dot">Luong dot</option>
-            </select>
-          </label>
-        </>
-      )}
-      <label>
-        {t('training.form.corpus')}
-        <select name="corpus" required>
-          {parallel.map((c) => (
-            <option key={c.id}>{c.name}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t('training.form.tokenizer')}
-        <select name="tokenizer" required>
-          {tokenizers.data?.map((tk) => (
-            <option key={tk.id}>{tk.name}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t('training.form.maxSteps')}
-        <input name="maxSteps" type="number" min={1} defaultValue={600} />
-      </label>
-      <label>
-        {t('training.form.validEvery')}
-        <input name="validEvery" type="number" min={1} defaultValue={100} />
-      </label>
-      <button type="submit">{t('training.form.submit')}</button>
-      {tokenizers.data?.length === 0 && <p className="muted">{t('training.form.needTokenizer')}</p>}
-      {error && <p className="error">{error}</p>}
-    </form>
-  )
 }
 
 function RunControls({ run, job }: { run: RunDetail; job: JobProgress | null }) {
@@ -545,7 +440,7 @@ export function TrainingPage() {
         </table>
       )}
       {current && <RunDashboard key={current} name={current} runs={names} />}
-      <NewRunForm onCreated={(name) => setSelected(name)} />
+      <NewRunForm onCreated={(name) => setSelected(name)} takenNames={names} />
     </>
   )
 }
