@@ -113,6 +113,12 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
   assert.ok(evaluation.scores.find((s) => s.metric === 'ter')!.score < 10)
   const stored = (await engine.handle('runs.metrics', { name: 'rev', metrics: ['test/bleu'] })) as { series: Record<string, { step: number; value: number }[]> }
   assert.equal(stored.series['test/bleu']![0]!.value, bleu.score)
+  // The run page lists it per checkpoint, with its signatures.
+  const evaluations = (await engine.handle('runs.evaluations', { name: 'rev' })) as Result<'runs.evaluations'>
+  assert.equal(evaluations.length, 1)
+  assert.equal(evaluations[0]!.split, 'test')
+  assert.equal(evaluations[0]!.scores.find((s) => s.metric === 'bleu')!.score, bleu.score)
+  assert.match(evaluations[0]!.scores.find((s) => s.metric === 'chrf')!.signature ?? '', /nc:6\|nw:0/)
 
   // Checkpoint averaging of the last two (steps 120 and 240) still reverses.
   const averaged = (await engine.handle('translate', { run: 'rev', lines: ['b c d'], average: 2, search: 'greedy' })) as { checkpointStep: number; results: { hypotheses: { text: string }[] }[] }
@@ -122,6 +128,15 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
 
   await assert.rejects(engine.handle('runs.start', { name: 'rev' }), /reached its 240 steps; extend it/)
   await assert.rejects(engine.handle('translate', { run: 'nope', lines: ['a'] }), /no run named 'nope'/)
+
+  // A few lines are answered by the warm inference worker, never as a job; a file's worth (> 64 lines) is a job.
+  assert.equal(engine.jobs.list().filter((j) => j.kind === 'run.translate').length, 0)
+  const many = (await engine.handle('translate', { run: 'rev', lines: Array.from({ length: 65 }, () => 'a b'), search: 'greedy' })) as Result<'translate'>
+  assert.equal(many.results.length, 65)
+  assert.equal(engine.jobs.list().filter((j) => j.kind === 'run.translate').length, 1)
+  // A pinned checkpoint is another model; the best one is still kept loaded beside it.
+  const pinned = (await engine.handle('translate', { run: 'rev', lines: ['b c d'], checkpoint: 120, search: 'greedy' })) as Result<'translate'>
+  assert.equal(pinned.checkpointStep, 120)
 })
 
 test('the tiny Transformer preset learns to reverse; every layer and head of encoder-self, decoder-self and cross-attention is stored for the probes', async () => {

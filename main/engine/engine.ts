@@ -13,6 +13,7 @@ import {
   type ValidParams,
 } from '../api/contract.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
+import { WarmInference } from './inference/warm-inference.ts'
 import { loadSampleOnce } from './sample/load.ts'
 import { removeAbandonedImports } from './corpus/repository.ts'
 import { openDatabase, type Database } from './store/database.ts'
@@ -52,6 +53,8 @@ function toApiError(error: unknown): ApiError {
 
 export class Engine {
   readonly jobs: JobManager
+  /** Translations and chat replies, with models kept loaded between requests. */
+  readonly inference: WarmInference
   /** The training job of each run that is training now. */
   private readonly runJobs = new Map<string, string>()
   private readonly listeners = new Set<Listener>()
@@ -61,6 +64,7 @@ export class Engine {
     readonly db: Database,
     readonly options: EngineOptions,
   ) {
+    this.inference = new WarmInference({ dbPath: options.dbPath, backend: options.backend ?? null, worker: options.worker })
     this.jobs = new JobManager({
       dbPath: options.dbPath,
       backend: options.backend ?? null,
@@ -174,6 +178,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.inference.stop()
     await this.jobs.shutdown()
     this.listeners.clear()
     this.db.close()

@@ -1,7 +1,7 @@
 // One handler per API method; params arrive validated.
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, methods, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention-summary.ts'
@@ -100,6 +100,14 @@ function replyMeta(reply: Result<'chat.reply'>, search: Record<string, unknown>)
 }
 
 
+
+/** Lines a translate request may have to be answered by the warm inference worker (more: a translate job). */
+const warmLineLimit = 64
+
+/** A chat reply from the warm inference worker (the model stays loaded for the next turn). */
+async function chatReplyOf(engine: Engine, params: ValidParams<'chat.reply'>): Promise<Result<'chat.reply'>> {
+  return (await engine.inference.call('chat', params)) as Result<'chat.reply'>
+}
 
 export const handlers: Handlers = {
   'app.info': async (engine) => ({
@@ -339,13 +347,15 @@ export const handlers: Handlers = {
 
   translate: async (engine, params) => {
     requireRun(engine, params.run)
-    const label = `Translate ${params.lines.length} line${params.lines.length === 1 ? '' : 's'} with ${params.run}`
+    // A few lines are answered at once by the warm worker; a file's worth is a job with progress and cancel.
+    if (params.lines.length <= warmLineLimit) return (await engine.inference.call('translate', params)) as Result<'translate'>
+    const label = `Translate ${params.lines.length} lines with ${params.run}`
     return (await runJobToEnd(engine, 'run.translate', params, label)) as Result<'translate'>
   },
 
   'chat.reply': async (engine, params) => {
     requireRun(engine, params.run)
-    return (await runJobToEnd(engine, 'run.chat', params, `Reply with ${params.run}`)) as Result<'chat.reply'>
+    return await chatReplyOf(engine, params)
   },
 
   'chat.list': (engine, { run }) => listChats(engine.db, run),
@@ -362,7 +372,7 @@ export const handlers: Handlers = {
     const chat = requireChat(engine, id)
     if (!chat.run) throw new ApiError({ code: 'conflict', message: `conversation ${id} has lost its run (deleted)` })
     const turns = [...chat.history.map((t) => t.text), text]
-    const reply = (await runJobToEnd(engine, 'run.chat', { run: chat.run, turns, latentSeed, ...search }, `Reply with ${chat.run}`)) as Result<'chat.reply'>
+    const reply = await chatReplyOf(engine, methods['chat.reply'].params.parse({ run: chat.run, turns, latentSeed, ...search }))
     engine.db.transaction(() => {
       appendTurn(engine.db, id, 'user', text, {})
       appendTurn(engine.db, id, 'model', reply.replies[0]?.text ?? '', replyMeta(reply, search))
@@ -378,7 +388,7 @@ export const handlers: Handlers = {
     // A fresh seed unless one is given: a new z for VHRED, new samples when sampling.
     const seed = latentSeed ?? Math.floor(Math.random() * 2 ** 31)
     const turns = chat.history.slice(0, -1).map((t) => t.text)
-    const reply = (await runJobToEnd(engine, 'run.chat', { run: chat.run, turns, latentSeed: seed, ...search, seed }, `Resample a reply with ${chat.run}`)) as Result<'chat.reply'>
+    const reply = await chatReplyOf(engine, methods['chat.reply'].params.parse({ run: chat.run, turns, latentSeed: seed, ...search, seed }))
     replaceLastModelTurn(engine.db, id, reply.replies[0]?.text ?? '', replyMeta(reply, { ...search, seed }))
     return showChat(engine.db, id)
   },

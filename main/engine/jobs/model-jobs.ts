@@ -1,12 +1,11 @@
 // Jobs that run TensorFlow.js models: training, evaluation, translation and chat replies.
 import type { JobKind } from '../../api/contract.ts'
 import { methods, SearchOptions } from '../../api/contract.ts'
-import { checkSourceLength } from '../../api/limits.ts'
 import { z } from 'zod'
-import { inspectSentence } from '../training/attention.ts'
-import { loadDialogueRun, replyTo } from '../training/chat.ts'
+import { chatReply, ChatReplyParams, translateLines, TranslateParams } from '../inference/answers.ts'
+import { loadDialogueRun } from '../training/chat.ts'
 import { evaluateDialogues } from '../training/dialogue-task.ts'
-import { describeHypothesis, evaluateSplit, loadRun, searchOne } from '../training/inference.ts'
+import { evaluateSplit, loadRun } from '../training/inference.ts'
 import { findRun, recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { JobCancelledError, startCompute, type JobRunner } from './context.ts'
@@ -56,36 +55,24 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     }
   },
   'run.chat': async ({ spec, db }) => {
-    const { run, checkpoint, turns, latentSeed, ...search } = methods['chat.reply'].params.parse(spec.params)
+    const params = ChatReplyParams.parse(spec.params)
     await startCompute(spec)
-    const loaded = await loadDialogueRun(db, run, checkpoint)
+    const loaded = await loadDialogueRun(db, params.run, params.checkpoint)
     try {
-      return await replyTo(loaded, turns, SearchOptions.parse(search), latentSeed)
+      return await chatReply(loaded, params)
     } finally {
       loaded.model.dispose()
     }
   },
   'run.translate': async ({ spec, db, isCancelled, post }) => {
-    const { run, checkpoint, average, lines, attention, inspect, ...search } = methods.translate.params.parse(spec.params)
+    const params = TranslateParams.parse(spec.params)
     await startCompute(spec)
-    const loaded = await loadRun(db, run, checkpoint, average)
+    const loaded = await loadRun(db, params.run, params.checkpoint, params.average)
     try {
-      const options = SearchOptions.parse(search)
-      const results = []
-      for (const [i, line] of lines.entries()) {
+      const onLine = (done: number, total: number) => post({ type: 'progress', done, total, unit: 'lines' })
+      return await translateLines(loaded, params, onLine, () => {
         if (isCancelled()) throw new JobCancelledError()
-        const srcIds = loaded.src.encode(line)
-        checkSourceLength(lines.length > 1 ? `line ${i + 1}` : 'the sentence', srcIds.length)
-        const hypotheses = await searchOne(loaded.model, loaded.tgt, srcIds, options)
-        const best = hypotheses[0]
-        const maps =
-          inspect && best
-            ? (await inspectSentence(loaded.model, loaded.src, loaded.tgt, srcIds, best.tokens, best.finished)).map((map) => ({ ...map, step: loaded.checkpointStep, probe: i }))
-            : undefined
-        results.push({ source: line, srcPieces: loaded.src.piecesOf(srcIds), hypotheses: hypotheses.map((h) => describeHypothesis(loaded.tgt, h, attention)), maps })
-        post({ type: 'progress', done: i + 1, total: lines.length, unit: 'lines' })
-      }
-      return { run, checkpointStep: loaded.checkpointStep, results }
+      })
     } finally {
       loaded.model.dispose()
     }

@@ -11,6 +11,7 @@ import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
 import { formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
+import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
 
 type Series = Record<string, MetricPoint[]>
 
@@ -389,6 +390,8 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
           <ConfigDiff a={run} b={compareDetail.data} />
         </>
       )}
+      <h2>{t('evaluation.title')}</h2>
+      <EvaluationPanel run={run} />
       <h2>{t('training.samples.title')}</h2>
       <ValidationSamples name={name} refreshKey={refreshKey} />
       <h2>{t('attention.overTraining')}</h2>

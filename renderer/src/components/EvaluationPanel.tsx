@@ -1,0 +1,101 @@
+// Test-set evaluation of a run's checkpoints: run one (BLEU, chrF, TER with sacreBLEU signatures; dialogue metrics
+// for runs on dialogues) and list every stored evaluation per checkpoint.
+import { useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { RunDetail } from '../../../main/api/contract.ts'
+import { useClient, useQuery } from '../api/hooks.ts'
+
+/** Scores shown as percentages by sacreBLEU (BLEU, chrF, TER); the rest as they are. */
+const formatScore = (metric: string, score: number) => (metric === 'loss' ? score.toFixed(3) : score.toFixed(metric.startsWith('distinct') ? 3 : 2))
+
+export function EvaluationPanel({ run }: { run: RunDetail }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const evaluations = useQuery('runs.evaluations', { name: run.name }, `${run.name}:${run.checkpoints.length}`)
+  const best = run.checkpoints.find((c) => c.isBest) ?? run.checkpoints.at(-1)
+  const [checkpoint, setCheckpoint] = useState<number | null>(null)
+  const [search, setSearch] = useState<'greedy' | 'beam'>('greedy')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const chosen = checkpoint ?? best?.step ?? null
+  const evaluate = () => {
+    if (chosen === null) return
+    setBusy(true)
+    setError(null)
+    client
+      .call('eval', { run: run.name, split: 'test', checkpoint: chosen, search, beamSize: search === 'beam' ? 5 : 1 })
+      .then(() => evaluations.reload(), (caught: unknown) => setError((caught as Error).message))
+      .finally(() => setBusy(false))
+  }
+  const metrics = [...new Set((evaluations.data ?? []).flatMap((e) => e.scores.map((s) => s.metric)))]
+  const signatures = new Map((evaluations.data ?? []).flatMap((e) => e.scores.filter((s) => s.signature).map((s) => [s.metric, s.signature!] as const)))
+  return (
+    <div data-testid="evaluation-panel">
+      <div className="tools">
+        <label>
+          {t('evaluation.checkpoint')}
+          <select value={chosen ?? ''} onChange={(event) => setCheckpoint(Number(event.target.value))} disabled={run.checkpoints.length === 0}>
+            {run.checkpoints.map((c) => (
+              <option key={c.step} value={c.step}>
+                {c.isBest ? t('evaluation.bestStep', { step: c.step }) : c.step}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('evaluation.search')}
+          <select value={search} onChange={(event) => setSearch(event.target.value as 'greedy' | 'beam')}>
+            <option value="greedy">{t('evaluation.greedy')}</option>
+            <option value="beam">{t('evaluation.beam')}</option>
+          </select>
+        </label>
+        <button type="button" onClick={evaluate} disabled={busy || chosen === null}>
+          {busy ? t('evaluation.running') : t('evaluation.run')}
+        </button>
+      </div>
+      {run.checkpoints.length === 0 && <p className="muted">{t('evaluation.noCheckpoint')}</p>}
+      {error && <p className="error">{error}</p>}
+      {evaluations.data && evaluations.data.length === 0 && run.checkpoints.length > 0 && <p className="muted">{t('evaluation.none')}</p>}
+      {evaluations.data && evaluations.data.length > 0 && (
+        <>
+          <table className="data" data-testid="evaluations">
+            <thead>
+              <tr>
+                <th className="num">{t('evaluation.step')}</th>
+                {metrics.map((m) => (
+                  <th key={m} className="num" title={signatures.get(m)}>
+                    {m}
+                  </th>
+                ))}
+                <th>{t('evaluation.when')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {evaluations.data.map((e) => (
+                <tr key={e.step}>
+                  <td className="num">{e.step}</td>
+                  {metrics.map((m) => {
+                    const score = e.scores.find((s) => s.metric === m)
+                    return (
+                      <td key={m} className="num">
+                        {score ? formatScore(m, score.score) : '—'}
+                      </td>
+                    )
+                  })}
+                  <td>{new Date(e.evaluatedAt * 1000).toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <ul className="muted signatures">
+            {[...signatures].map(([metric, signature]) => (
+              <li key={metric} className="mono">
+                {metric}: {signature}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  )
+}
