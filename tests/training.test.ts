@@ -97,6 +97,15 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
     assert.equal(row.length, attention.map.colTokens.length)
     assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-3)
   }
+  // The probe's reference forced through the model at both steps: the same rows, so the two can be subtracted
+  // whatever each step's own hypothesis was; the reference maps are not mixed into the hypothesis steps.
+  const [early, late] = await Promise.all(
+    [120, 240].map(async (step) => ((await engine.handle('runs.attention', { name: 'rev', probe: 1, step, output: 'reference' })) as Result<'runs.attention'>).map!),
+  )
+  assert.deepEqual(early!.rowTokens, late!.rowTokens)
+  assert.equal(early!.rowTokens.join(' ').replace(/▁/g, ' ').replace(/\s+/g, ' ').trim(), `${samples.samples[1]!.reference.replace(/\s+/g, ' ')} </s>`.replace(/\s+/g, ' ').trim())
+  assert.deepEqual(early!.colTokens, late!.colTokens)
+  assert.notDeepEqual(early!.weights, late!.weights)
 
   const translated = (await engine.handle('translate', { run: 'rev', lines: ['a b c d e', 'h g a'], beamSize: 4, nBest: 2 })) as {
     results: { srcPieces: string[]; hypotheses: { text: string; score: number; pieces: string[]; attention: number[][] }[] }[]

@@ -438,6 +438,11 @@ export const AttentionMap = z.object({
 })
 export type AttentionMap = z.infer<typeof AttentionMap>
 
+/** The output a stored map was computed on: the model's greedy hypothesis at that step, or the dev reference
+ *  teacher-forced (the same at every step, so two steps' maps always have the same shape). */
+export const AttentionOutput = z.enum(['hypothesis', 'reference'])
+export type AttentionOutput = z.infer<typeof AttentionOutput>
+
 /** Which maps a run stores: per kind, its number of layers and heads. */
 export const AttentionLayout = z.array(z.object({ kind: AttentionKind, layers: z.number().int(), heads: z.number().int() }))
 export type AttentionLayout = z.infer<typeof AttentionLayout>
@@ -696,6 +701,7 @@ export const methods = {
         layer: z.number().int().min(0).optional(),
         /** Default: the mean over the layer's heads. */
         head: z.number().int().min(0).optional(),
+        output: AttentionOutput.default('hypothesis'),
       })
       .strict(),
     result: z.object({ steps: z.array(z.number().int()), probes: z.number().int(), layout: AttentionLayout, map: AttentionMap.nullable() }),

@@ -319,14 +319,14 @@ export const handlers: Handlers = {
     return { steps, step: chosen, samples: chosen === null ? [] : samplesAt(engine.db, run.id, chosen) }
   },
 
-  'runs.attention': (engine, { name, probe, step, kind, layer, head }) => {
+  'runs.attention': (engine, { name, probe, step, kind, layer, head, output }) => {
     const run = requireRun(engine, name)
     const overview = attentionOverview(engine.db, run.id)
     const chosen = step ?? overview.steps.at(-1)
     const shape = overview.layout.find((l) => l.kind === kind)
     if (chosen === undefined || !shape) return { ...overview, map: null }
     const topLayer = layer ?? shape.layers - 1
-    const heads = attentionGrid(engine.db, run.id, probe, chosen, kind).filter((m) => m.layer === topLayer)
+    const heads = attentionGrid(engine.db, run.id, probe, chosen, kind, output).filter((m) => m.layer === topLayer)
     const map = head === undefined ? (heads.length === 1 ? heads[0]! : meanOfHeads(heads)) : (heads.find((m) => m.head === head) ?? null)
     return { ...overview, map }
   },

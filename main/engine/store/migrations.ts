@@ -193,6 +193,17 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 5,
+    name: 'attention over the reference at each validation',
+    up: (db) => {
+      db.exec(`
+        -- Besides the maps of the model's own hypothesis, each validation stores the probes' maps with the dev
+        -- reference teacher-forced: the same output at every step, so any two steps (or runs) can be subtracted.
+        ALTER TABLE attention_maps ADD COLUMN output TEXT NOT NULL DEFAULT 'hypothesis' CHECK (output IN ('hypothesis', 'reference'));
+      `)
+    },
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

@@ -1,5 +1,5 @@
 // Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
-import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary, type StoredEvaluation } from '../../api/contract.ts'
+import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type AttentionOutput, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary, type StoredEvaluation } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
@@ -268,9 +268,10 @@ export function samplesAt(db: Database, runId: number, step: number): Validation
 }
 
 /** One validation's maps (every probe, kind, layer and head) in one transaction. */
-export function saveAttentionMaps(db: Database, runId: number, checkpointId: number | null, maps: readonly AttentionMap[]): void {
+/** `output`: whose target the maps were computed on: the model's greedy hypothesis, or the dev reference (forced). */
+export function saveAttentionMaps(db: Database, runId: number, checkpointId: number | null, maps: readonly AttentionMap[], output: AttentionOutput = 'hypothesis'): void {
   const insert = db.prepare(
-    'INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO attention_maps (run_id, checkpoint_id, step, probe_idx, attn_type, layer, head, rows, cols, data, src_tokens, tgt_tokens, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const write = db.transaction(() => {
     for (const map of maps) {
@@ -279,7 +280,7 @@ export function saveAttentionMaps(db: Database, runId: number, checkpointId: num
       const data = new Float32Array(rows * cols)
       map.weights.forEach((row, r) => data.set(row.slice(0, cols), r * cols))
       // src_tokens holds the column (key) tokens, tgt_tokens the row (query) tokens.
-      insert.run(runId, checkpointId, map.step, map.probe, map.kind, map.layer, map.head ?? 0, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.colTokens), JSON.stringify(map.rowTokens))
+      insert.run(runId, checkpointId, map.step, map.probe, map.kind, map.layer, map.head ?? 0, rows, cols, Buffer.from(data.buffer), JSON.stringify(map.colTokens), JSON.stringify(map.rowTokens), output)
     }
   })
   retryWhileBusy(() => write.immediate())
@@ -305,7 +306,7 @@ function toMap(row: MapRow): AttentionMap {
 
 /** Validation steps with stored maps, the number of probes, and per kind the layers and heads stored. */
 export function attentionOverview(db: Database, runId: number): { steps: number[]; probes: number; layout: AttentionLayout } {
-  const steps = (db.prepare('SELECT DISTINCT step FROM attention_maps WHERE run_id = ? ORDER BY step').all(runId) as { step: number }[]).map((r) => r.step)
+  const steps = (db.prepare("SELECT DISTINCT step FROM attention_maps WHERE run_id = ? AND output = 'hypothesis' ORDER BY step").all(runId) as { step: number }[]).map((r) => r.step)
   const probes = (db.prepare('SELECT COUNT(DISTINCT probe_idx) AS n FROM attention_maps WHERE run_id = ?').get(runId) as { n: number }).n
   const order: AttentionKind[] = ['encoder-self', 'decoder-self', 'cross']
   const layout = (db.prepare('SELECT attn_type AS kind, MAX(layer) + 1 AS layers, MAX(head) + 1 AS heads FROM attention_maps WHERE run_id = ? GROUP BY attn_type').all(runId) as AttentionLayout).sort(
@@ -315,12 +316,12 @@ export function attentionOverview(db: Database, runId: number): { steps: number[
 }
 
 /** Every head of one kind (ordered by layer, then head) for a probe at a step. */
-export function attentionGrid(db: Database, runId: number, probe: number, step: number, kind: AttentionKind): AttentionMap[] {
-  const rows = db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND probe_idx = ? AND step = ? AND attn_type = ? ORDER BY layer, head`).all(runId, probe, step, kind) as MapRow[]
+export function attentionGrid(db: Database, runId: number, probe: number, step: number, kind: AttentionKind, output: AttentionOutput = 'hypothesis'): AttentionMap[] {
+  const rows = db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND probe_idx = ? AND step = ? AND attn_type = ? AND output = ? ORDER BY layer, head`).all(runId, probe, step, kind, output) as MapRow[]
   return rows.map(toMap)
 }
 
 /** All maps at a step, every probe (for per-head statistics). */
 export function attentionAtStep(db: Database, runId: number, step: number): AttentionMap[] {
-  return (db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND step = ? ORDER BY attn_type, layer, head, probe_idx`).all(runId, step) as MapRow[]).map(toMap)
+  return (db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND step = ? AND output = 'hypothesis' ORDER BY attn_type, layer, head, probe_idx`).all(runId, step) as MapRow[]).map(toMap)
 }

@@ -339,6 +339,8 @@ class Trainer<B extends BatchSize> {
 class TranslationValidator {
   /** The dev sources as piece ids, encoded once for every validation. */
   private readonly devSources: number[][]
+  /** The dev references as piece ids (probes' forced outputs), truncated like training targets. */
+  private readonly devReferences: number[][]
   /** A seq2seq baseline on a dialogue corpus is scored like HRED/VHRED too (F1, distinct-n, length). */
   private readonly dialogueCorpus: boolean
 
@@ -352,6 +354,7 @@ class TranslationValidator {
     private readonly dev: Example[],
   ) {
     this.devSources = devPairs.map((p) => src.encode(p.src))
+    this.devReferences = devPairs.slice(0, run.config.training.probes).map((p) => tgt.encode(p.tgt).slice(0, run.config.training.maxTokens))
     this.dialogueCorpus = isDialogueCorpus(db, run.config.corpus)
   }
 
@@ -369,12 +372,17 @@ class TranslationValidator {
       this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
     )
     const maps: AttentionMap[] = []
+    const referenceMaps: AttentionMap[] = []
     for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
       const hyp = decoded[probe]!
       const sentence = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, hyp.tokens, hyp.finished)
       maps.push(...sentence.map((map) => ({ ...map, step, probe })))
+      // The reference forced through the same model: a fixed output, so steps can be compared cell by cell.
+      const forced = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, this.devReferences[probe]!, true)
+      referenceMaps.push(...forced.map((map) => ({ ...map, step, probe })))
     }
     saveAttentionMaps(this.db, this.run.id, null, maps)
+    saveAttentionMaps(this.db, this.run.id, null, referenceMaps, 'reference')
     return {
       points: [
         { metric: 'dev/loss', step, value: devLoss },

@@ -1,8 +1,10 @@
 // An attention matrix as a canvas heatmap (one draw for any size, so 200+ tokens stay responsive):
 // target pieces down, source pieces across; hover shows the weight, a click on a row highlights its
-// alignment. In difference mode the values are signed (blue less, red more). Exports PNG and SVG.
+// alignment. Viridis for weights; in difference mode the values are signed (blue less, red more). Target pieces
+// label the rows, source pieces the columns. Exports PNG and SVG.
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import { colourCss, colourBytes, legendGradient } from './colour-map.ts'
 
 export interface HeatmapProps {
   srcTokens: string[]
@@ -17,21 +19,15 @@ export interface HeatmapProps {
 const cell = 22
 const labelFont = '12px ui-monospace, Menlo, monospace'
 
-/** The heatmap colour of a weight as RGB over white (for pixel painting). */
-export function colourBytes(value: number): [number, number, number] {
-  const alpha = 0.04 + 0.96 * Math.max(0, Math.min(1, value))
-  return [Math.round(255 - (255 - 47) * alpha), Math.round(255 - (255 - 95) * alpha), Math.round(255 - (255 - 208) * alpha)]
-}
-
 /** Paints a matrix one pixel per cell and scales it into the box: one draw call for any size. */
-export function paintMatrix(context: CanvasRenderingContext2D, weights: readonly (readonly number[])[], x: number, y: number, width: number, height: number): void {
+export function paintMatrix(context: CanvasRenderingContext2D, weights: readonly (readonly number[])[], x: number, y: number, width: number, height: number, difference = false): void {
   const rows = weights.length
   const cols = weights[0]?.length ?? 0
   if (rows === 0 || cols === 0) return
   const pixels = new ImageData(cols, rows)
   weights.forEach((row, r) =>
     row.forEach((value, c) => {
-      const [red, green, blue] = colourBytes(value)
+      const [red, green, blue] = colourBytes(value, difference)
       const at = (r * cols + c) * 4
       pixels.data[at] = red
       pixels.data[at + 1] = green
@@ -66,15 +62,6 @@ export function download(name: string, href: string): void {
   link.click()
 }
 
-function colour(value: number, difference: boolean): string {
-  if (difference) {
-    const v = Math.max(-1, Math.min(1, value))
-    return v >= 0 ? `rgba(214, 39, 40, ${v})` : `rgba(31, 119, 180, ${-v})`
-  }
-  const v = Math.max(0, Math.min(1, value))
-  return `rgba(47, 95, 208, ${0.04 + 0.96 * v})`
-}
-
 function margins(srcTokens: string[], tgtTokens: string[]): { left: number; top: number } {
   const longest = (tokens: string[]) => Math.max(1, ...tokens.map((t) => [...t].length))
   return { left: Math.min(160, 10 + 7.5 * longest(tgtTokens)), top: Math.min(160, 10 + 7.5 * longest(srcTokens)) }
@@ -88,7 +75,7 @@ export function heatmapSvg({ srcTokens, tgtTokens, weights, difference = false }
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`, `<rect width="${width}" height="${height}" fill="#fff"/>`]
   weights.forEach((row, r) =>
-    row.forEach((value, c) => parts.push(`<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${colour(value, difference)}"><title>${value.toFixed(3)}</title></rect>`)),
+    row.forEach((value, c) => parts.push(`<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${colourCss(value, difference)}"><title>${value.toFixed(3)}</title></rect>`)),
   )
   tgtTokens.forEach((token, r) => parts.push(`<text x="${left - 4}" y="${top + r * cell + cell * 0.7}" text-anchor="end">${escape(token)}</text>`))
   srcTokens.forEach((token, c) => {
@@ -116,7 +103,7 @@ export function AttentionHeatmap(props: HeatmapProps) {
     const text = getComputedStyle(element).color
     weights.forEach((row, r) =>
       row.forEach((value, c) => {
-        context.fillStyle = colour(value, difference)
+        context.fillStyle = colourCss(value, difference)
         context.fillRect(left + c * cell, top + r * cell, cell - 1, cell - 1)
       }),
     )
@@ -183,6 +170,12 @@ export function AttentionHeatmap(props: HeatmapProps) {
             event.preventDefault()
           }}
         />
+      </div>
+      <div className="heatmap-legend" aria-hidden>
+        <span>{difference ? '−1' : '0'}</span>
+        <span className="heatmap-legend-bar" style={{ background: legendGradient(difference) }} />
+        <span>{difference ? '+1' : '1'}</span>
+        <span className="muted">{t('attention.axes')}</span>
       </div>
       <p className="heatmap-readout" aria-live="polite">
         {hover && hovered !== undefined

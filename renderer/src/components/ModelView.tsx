@@ -12,13 +12,8 @@ function Thumbnail({ weights }: { weights: number[][] }) {
   useEffect(() => {
     const context = prepareCanvas(canvas.current, thumbSize, thumbSize)
     if (!context) return
-    context.fillStyle = '#fff'
-    context.fillRect(0, 0, thumbSize, thumbSize)
-    // Keep the matrix's aspect ratio inside the square.
-    const rows = weights.length
-    const cols = weights[0]?.length ?? 0
-    const scale = thumbSize / Math.max(1, rows, cols)
-    paintMatrix(context, weights, 0, 0, cols * scale, rows * scale)
+    // The whole tile: rows and columns are stretched to it (enlarge a head for its tokens and true proportions).
+    paintMatrix(context, weights, 0, 0, thumbSize, thumbSize)
   }, [weights])
   return <canvas ref={canvas} style={{ width: thumbSize, height: thumbSize }} aria-hidden />
 }

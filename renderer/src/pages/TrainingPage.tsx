@@ -230,6 +230,8 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
   const [compareRun, setCompareRun] = useState('')
   const [choice, setChoice] = useState<MapChoice>({ kind: 'cross', layer: null, head: null })
   const [explorerKind, setExplorerKind] = useState<AttentionKind>('encoder-self')
+  /** Show the maps of the reference forced through the model instead of its own output. */
+  const [forced, setForced] = useState(false)
   const overview = useQuery('runs.attention', { name, probe }, `${name}:${probe}:${refreshKey}`)
   const steps = overview.data?.steps ?? []
   const layout = overview.data?.layout ?? []
@@ -240,6 +242,9 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
   const [maps, setMaps] = useState<{ current: AttentionResult['map']; other: AttentionResult['map'] }>({ current: null, other: null })
   const grid = useQuery('runs.attentionGrid', { name, probe, step, kind: explorerKind }, `${name}:${probe}:${step}:${explorerKind}:${refreshKey}`, multiHead && step !== undefined)
   const headStats = useQuery('runs.headStats', { name, step }, `${name}:${step}:${refreshKey}`, multiHead && step !== undefined)
+  /** A difference is always taken on the dev reference forced through both models: the same output, the same shape. */
+  const comparing = compareRun !== '' || compareIndex !== null
+  const output = comparing || forced ? 'reference' : 'hypothesis'
   useEffect(() => {
     if (step === undefined) return
     let live = true
@@ -248,17 +253,17 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
       if (compareRun) {
         const overview = await client.call('runs.attention', { name: compareRun, probe })
         const sameStep = overview.steps.includes(step) ? step : overview.steps.at(-1)
-        return sameStep === undefined ? null : (await client.call('runs.attention', { name: compareRun, probe, step: sameStep, ...mapParams(choice) })).map
+        return sameStep === undefined ? null : (await client.call('runs.attention', { name: compareRun, probe, step: sameStep, output, ...mapParams(choice) })).map
       }
-      return other === undefined ? null : (await client.call('runs.attention', { name, probe, step: other, ...mapParams(choice) })).map
+      return other === undefined ? null : (await client.call('runs.attention', { name, probe, step: other, output, ...mapParams(choice) })).map
     }
-    void Promise.all([client.call('runs.attention', { name, probe, step, ...mapParams(choice) }), otherMap()]).then(([a, b]) => {
+    void Promise.all([client.call('runs.attention', { name, probe, step, output, ...mapParams(choice) }), otherMap()]).then(([a, b]) => {
       if (live) setMaps({ current: a.map, other: b })
     })
     return () => {
       live = false
     }
-  }, [client, name, probe, step, compareIndex, compareRun, choice, steps.join()])
+  }, [client, name, probe, step, compareIndex, compareRun, choice, output, steps.join()])
   if (steps.length === 0) return <p className="muted">{t('attention.none')}</p>
   const current = maps.current
   const other = maps.other
@@ -267,7 +272,7 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
     current && other && other.weights.length === current.weights.length && other.colTokens.length === current.colTokens.length
       ? current.weights.map((row, r) => row.map((w, c) => w - other.weights[r]![c]!))
       : null
-  const which = current ? mapLabel(t, current) : ''
+  const which = current ? `${mapLabel(t, current)}${output === 'reference' ? ` ${t('attention.onReference')}` : ''}` : ''
   return (
     <div data-testid="attention-over-training">
       <div className="tools">
@@ -286,6 +291,10 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
           <input type="range" min={0} max={steps.length - 1} value={at} onChange={(event) => setIndex(Number(event.target.value))} aria-valuetext={String(step)} data-testid="attention-slider" />
         </label>
         {multiHead && <MapChoiceTools layout={layout} choice={choice} onChange={setChoice} />}
+        <label className="check">
+          <input type="checkbox" checked={forced || comparing} disabled={comparing} onChange={(event) => setForced(event.target.checked)} data-testid="attention-forced" />
+          <span>{t('attention.forced')}</span>
+        </label>
         <OtherRunSelect label={t('attention.compareRun')} none={t('attention.noCompare')} runs={runs} current={name} value={compareRun} onChange={setCompareRun} />
         <label>
           {t('attention.compare')}
@@ -312,7 +321,7 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
           fileName={`${name}-probe${probe + 1}-diff`}
         />
       )}
-      {current && other && !diff && <p className="muted">{t('attention.shapesDiffer')}</p>}
+      {comparing && (!current || !other || !diff) && maps.current !== undefined && <p className="muted">{t('attention.noReference')}</p>}
       {multiHead && (
         <>
           <h3>{t('inspect.allHeads', { step })}</h3>
