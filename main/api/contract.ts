@@ -111,6 +111,8 @@ export const JobProgress = z.object({
   error: z.string().nullable(),
   /** The kind of failure, when it failed (absent in jobs from older engines). */
   errorCode: ErrorCode.nullable().optional(),
+  /** A training job that ended on a pause or stop request (it is resumable), rather than at its last step. */
+  outcome: z.enum(['paused', 'stopped']).nullable().optional(),
 })
 export type JobProgress = z.infer<typeof JobProgress>
 

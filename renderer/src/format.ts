@@ -21,3 +21,8 @@ export function formatDuration(seconds: number): string {
 export function formatRate(rate: number, unit: string): string {
   return unit === 'bytes' ? formatBytes(rate) : `${Math.round(rate).toLocaleString()} ${unit}`
 }
+
+/** A count in the page's language, compact above ten thousand (1,234 · 56.8K · 1.2M). */
+export function formatCount(count: number, language?: string): string {
+  return new Intl.NumberFormat(language, count >= 10_000 ? { notation: 'compact', maximumFractionDigits: 1 } : {}).format(count)
+}

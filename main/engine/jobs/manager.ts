@@ -30,19 +30,27 @@ interface RunningJob {
   worker: Worker | null
   control: Int32Array
   startedMs: number
-  lastSample: { ms: number; done: number } | null
+  /** Progress samples of the last throughputWindowMs (the first is the window's start). */
+  samples: { ms: number; done: number }[]
   lastEmitMs: number
   finished: Promise<JobProgress>
 }
 
-/** Smoothing factor of the throughput moving average (higher follows changes faster). */
-const throughputSmoothing = 0.3
+/** Throughput (and so the ETA) is measured over this much recent time: long enough that a validation pause or a
+ *  slow step does not swing the ETA, short enough to follow a real change of speed. */
+const throughputWindowMs = 30_000
 /** After a cancel request, how long a job may take to stop on its own before its thread is killed. */
 const cancelGraceMs = 30_000
 /** How many fresh worker threads a job whose start-up stalled gets, in all. */
 const maxStartAttempts = 2
 /** Finished jobs kept for jobs.list / jobs.get; older ones are forgotten. */
 const keptFinishedJobs = 200
+
+/** A training job's result says whether it ended paused or stopped (trainRun and the word2vec trainer return it). */
+function outcomeOf(result: unknown): JobProgress['outcome'] {
+  const status = (result as { status?: unknown } | null)?.status
+  return status === 'paused' || status === 'stopped' ? status : null
+}
 
 export class JobManager {
   private readonly jobs = new Map<string, RunningJob>()
@@ -77,7 +85,7 @@ export class JobManager {
       worker: null,
       control,
       startedMs: Date.now(),
-      lastSample: null,
+      samples: [],
       lastEmitMs: 0,
       finished: new Promise((resolve) => (settle = resolve)),
     }
@@ -113,6 +121,7 @@ export class JobManager {
             break
           case 'done':
             job.result = message.result
+            job.progress.outcome = outcomeOf(message.result)
             finish('done', null)
             break
           case 'cancelled':
@@ -149,13 +158,13 @@ export class JobManager {
 
   private recordProgress(job: RunningJob, done: number, total: number | null, unit: string): void {
     const now = Date.now()
-    const previous = job.lastSample
-    if (previous && now > previous.ms) {
-      const rate = ((done - previous.done) * 1000) / (now - previous.ms)
-      const smoothed = job.progress.throughput
-      job.progress.throughput = smoothed === null ? rate : smoothed + throughputSmoothing * (rate - smoothed)
-    } // the first sample only sets the baseline: a resumed job starts at done > 0
-    job.lastSample = { ms: now, done }
+    // The first sample only sets the baseline: a resumed job starts at done > 0.
+    const last = job.samples.at(-1)
+    if (!last || now - last.ms >= 250) job.samples.push({ ms: now, done }) // a few samples a second are plenty
+    while (job.samples.length > 2 && now - job.samples[1]!.ms >= throughputWindowMs) job.samples.shift()
+    const oldest = job.samples[0]!
+    if (now > oldest.ms && done >= oldest.done) job.progress.throughput = ((done - oldest.done) * 1000) / (now - oldest.ms)
+    else if (done < oldest.done) job.samples = [{ ms: now, done }] // went back (a resumed attempt): start over
     const throughput = job.progress.throughput
     job.progress = {
       ...job.progress,

@@ -149,8 +149,9 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
       setRunProcess(db, run.id, process.pid)
       requestRunControl(db, run.id, null)
     })
-    setStatus('running', state.step)
+    // Recorded before the run reads as running, so the dashboard has the count when it reloads on that event.
     recordMetrics(db, run.id, [{ metric: 'model/parameters', step: 0, value: task.parameterCount() }])
+    setStatus('running', state.step)
     context.progress(state.step, training.maxSteps)
     const outcome = await new Trainer(db, run, task, optimizer, context).loop(state)
     setStatus(outcome.status, outcome.step)

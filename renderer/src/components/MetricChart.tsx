@@ -1,5 +1,5 @@
 // A live line chart of run metrics (uPlot: canvas, fast with thousands of points; drag to zoom,
-// double-click to reset). Several series share the x axis (training step).
+// double-click to reset). Several series share the x axis (training step, or epoch).
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
@@ -33,7 +33,22 @@ function align(series: ChartSeries[]): uPlot.AlignedData {
   return [steps, ...columns] as uPlot.AlignedData
 }
 
-export function MetricChart({ title, series, logScale = false, height = 200 }: { title: string; series: ChartSeries[]; logScale?: boolean; height?: number }) {
+/** Tick labels with as many significant digits as it takes to tell them apart (a learning rate of 1e-3 with
+ *  ticks 0.00099, 0.001, 0.00101 must not read "0.001" three times); tiny and huge values in exponent form. */
+export function tickLabels(values: readonly number[]): string[] {
+  const format = (v: number, digits: number) => {
+    if (v === 0) return '0'
+    const magnitude = Math.abs(v)
+    return magnitude < 1e-3 || magnitude >= 1e6 ? v.toExponential(Math.max(0, digits - 1)).replace(/\.?0+e/, 'e') : String(Number(v.toPrecision(digits)))
+  }
+  for (let digits = 2; digits <= 8; digits++) {
+    const labels = values.map((v) => format(v, digits))
+    if (new Set(labels).size === labels.length) return labels
+  }
+  return values.map((v) => format(v, 8))
+}
+
+export function MetricChart({ title, series, logScale = false, height = 200, xLabel = 'step' }: { title: string; series: ChartSeries[]; logScale?: boolean; height?: number; xLabel?: string }) {
   const container = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   /** Set once the user drags a zoom window; new points then keep the window until a double-click resets it. */
@@ -47,8 +62,8 @@ export function MetricChart({ title, series, logScale = false, height = 200 }: {
       width: Math.max(280, element.clientWidth),
       height,
       scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
-      axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 60 }],
-      series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, dash: s.dashed ? [6, 4] : undefined, points: { show: s.points.length < 60 } }))],
+      axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 60, values: (_plot, splits) => tickLabels(splits) }],
+      series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, dash: s.dashed ? [6, 4] : undefined, points: { show: s.points.length < 60 } }))],
       cursor: { drag: { x: true, y: false } },
       hooks: { setSelect: [() => (zoomed.current = true)] },
     }
@@ -65,7 +80,7 @@ export function MetricChart({ title, series, logScale = false, height = 200 }: {
     }
     // Rebuilt only when the set of series changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height])
+  }, [shape, height, xLabel])
 
   useEffect(() => {
     plot.current?.setData(align(series), !zoomed.current)

@@ -4,7 +4,7 @@ export const en = {
   nav: { corpora: 'Corpora', tokenizers: 'Tokenizers', embeddings: 'Embeddings', training: 'Training', translate: 'Translate', chat: 'Chat', devices: 'Devices', shortcut: 'Alt+{{key}}' },
   settings: { theme: 'Theme', light: 'Light', dark: 'Dark', system: 'System', language: 'Language' },
   common: { loading: 'Loading…', error: 'Error: {{message}}', cancel: 'Cancel', close: 'Close', previous: 'Previous', next: 'Next', rows: '{{count}} rows', page: 'Rows {{from}}–{{to}} of {{total}}' },
-  jobs: { title: 'Jobs', running: 'Running', done: 'Done', cancelled: 'Cancelled', failed: 'Failed: {{error}}', eta: 'ETA {{eta}}', rate: '{{rate}}/s', dismiss: 'Dismiss' },
+  jobs: { paused: 'Paused (resume it on the Training page)', stopped: 'Stopped at a checkpoint', more: '{{count}} more', title: 'Jobs', running: 'Running', done: 'Done', cancelled: 'Cancelled', failed: 'Failed: {{error}}', eta: 'ETA {{eta}}', rate: '{{rate}}/s', dismiss: 'Dismiss' },
   corpora: {
     title: 'Corpora',
     intro: 'Parallel text, dialogues and monolingual text that models train on.',
@@ -73,6 +73,7 @@ export const en = {
     import: { title: 'Import a SentencePiece model', file: 'Path of the .model file on the engine’s machine', name: 'Name', submit: 'Import' },
   },
   embeddings: {
+    epochAxis: 'epoch',
     title: 'Embeddings',
     intro: 'Train word2vec on a corpus, query the vectors and explore them in the projector, epoch by epoch.',
     empty: 'No embeddings yet. Train word2vec above (the sample Bible corpus works), or import vectors with kotoba w2v import.',
@@ -134,7 +135,7 @@ export const en = {
     columns: { name: 'Run', model: 'Model', status: 'Status', step: 'Step', updated: 'Updated' },
     status: { created: 'created', running: 'training', paused: 'paused', stopped: 'stopped', done: 'done', failed: 'failed' },
     stepOf: 'Step {{step}} of {{max}}',
-    parameters: '{{count}} parameters',
+    parameters: '{{formatted}} parameters',
     best: 'best: step {{step}}, dev BLEU {{bleu}}',
     smoothing: 'Smoothing {{value}}',
     zoomHint: 'Drag on a chart to zoom, double-click to reset.',

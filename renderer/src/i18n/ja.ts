@@ -5,7 +5,7 @@ export const ja: Catalogue = {
   nav: { corpora: 'コーパス', tokenizers: 'トークナイザー', embeddings: '埋め込み', training: '学習', translate: '翻訳', chat: 'チャット', devices: 'デバイス', shortcut: 'Alt+{{key}}' },
   settings: { theme: 'テーマ', light: 'ライト', dark: 'ダーク', system: 'システム', language: '言語' },
   common: { loading: '読み込み中…', error: 'エラー: {{message}}', cancel: 'キャンセル', close: '閉じる', previous: '前へ', next: '次へ', rows: '{{count}} 行', page: '{{total}} 行中 {{from}}–{{to}} 行' },
-  jobs: { title: 'ジョブ', running: '実行中', done: '完了', cancelled: 'キャンセル済み', failed: '失敗: {{error}}', eta: '残り {{eta}}', rate: '{{rate}}/秒', dismiss: '閉じる' },
+  jobs: { paused: '一時停止（「学習」で再開できます）', stopped: 'チェックポイントで停止', more: 'ほか {{count}} 件', title: 'ジョブ', running: '実行中', done: '完了', cancelled: 'キャンセル済み', failed: '失敗: {{error}}', eta: '残り {{eta}}', rate: '{{rate}}/秒', dismiss: '閉じる' },
   corpora: {
     title: 'コーパス',
     intro: 'モデルの学習に使う対訳テキスト・対話・単言語テキスト。',
@@ -74,6 +74,7 @@ export const ja: Catalogue = {
     import: { title: 'SentencePiece モデルの取り込み', file: 'エンジン側の .model ファイルのパス', name: '名前', submit: '取り込む' },
   },
   embeddings: {
+    epochAxis: 'エポック',
     title: '埋め込み',
     intro: 'コーパスで word2vec を学習し、ベクトルを検索し、エポックごとにプロジェクターで探索します。',
     empty: '埋め込みはまだありません。上で word2vec を学習するか（サンプルの聖書コーパスで試せます）、kotoba w2v import でベクトルを取り込んでください。',
@@ -135,7 +136,7 @@ export const ja: Catalogue = {
     columns: { name: '実行', model: 'モデル', status: '状態', step: 'ステップ', updated: '更新' },
     status: { created: '作成済み', running: '学習中', paused: '一時停止', stopped: '停止', done: '完了', failed: '失敗' },
     stepOf: 'ステップ {{step}} / {{max}}',
-    parameters: 'パラメータ数 {{count}}',
+    parameters: 'パラメータ数 {{formatted}}',
     best: '最良: ステップ {{step}}、dev BLEU {{bleu}}',
     smoothing: '平滑化 {{value}}',
     zoomHint: 'グラフをドラッグで拡大、ダブルクリックで元に戻します。',

@@ -173,7 +173,7 @@ export function EmbeddingsPage() {
           {run.error && <p className="error">{run.error}</p>}
           {log.length > 0 && (
             <div className="charts">
-              <MetricChart title={t('embeddings.lossChart')} series={[{ label: 'train/loss', points: series('loss'), color: '#1f77b4' }]} height={160} />
+              <MetricChart title={t('embeddings.lossChart')} series={[{ label: 'train/loss', points: series('loss'), color: '#1f77b4' }]} height={160} xLabel={t('embeddings.epochAxis')} />
               <MetricChart
                 title={t('embeddings.evalChart')}
                 series={[
@@ -181,6 +181,7 @@ export function EmbeddingsPage() {
                   { label: 'spearman ×100', points: series('spearman').map((p) => ({ ...p, value: 100 * p.value })), color: '#2ca02c', dashed: true },
                 ]}
                 height={160}
+                xLabel={t('embeddings.epochAxis')}
               />
             </div>
           )}

@@ -9,7 +9,7 @@ import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
 import { HeadStatsTable } from '../components/HeadStatsTable.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
-import { formatDuration } from '../format.ts'
+import { formatCount, formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
 import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
 
@@ -335,7 +335,7 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
 }
 
 function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const detail = useQuery('runs.show', { name }, name)
   const [job, setJob] = useState<JobProgress | null>(null)
   const [smoothing, setSmoothing] = useState(0.6)
@@ -352,6 +352,10 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
   })
   useEvent('job.progress', (progress) => {
     if (progress.jobId === detail.data?.jobId) setJob(progress)
+  })
+  // The first logged step of a fresh run: its parameter count is stored by now.
+  useEvent('run.metrics', (data) => {
+    if (data.name === name && detail.data && detail.data.parameters === null) detail.reload()
   })
   const line = (metric: string, label: string, color: string, from: Series = series, dashed = false, weight = 0): ChartSeries => ({ label, color, dashed, points: smooth(from[metric] ?? [], weight) })
   const charts = useMemo(() => {
@@ -375,7 +379,7 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
       <div className="panel-head">
         <h2 id="run-title">{run.name}</h2>
         <span className="muted">
-          {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { count: run.parameters }) : ''}
+          {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { formatted: formatCount(run.parameters, i18n.language) }) : ''}
           {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
         </span>
       </div>
@@ -414,6 +418,12 @@ export function TrainingPage() {
   const runs = useQuery('runs.list', {})
   const [selected, setSelected] = useState<string | null>(null)
   useEvent('run.changed', () => runs.reload())
+  /** Steps logged since the list was loaded (the list itself changes only at status changes and validations). */
+  const [liveSteps, setLiveSteps] = useState<Record<string, number>>({})
+  useEvent('run.metrics', (data) => {
+    const step = Math.max(...data.points.map((p) => p.step))
+    setLiveSteps((previous) => (step > (previous[data.name] ?? -1) ? { ...previous, [data.name]: step } : previous))
+  })
   const names = runs.data?.map((r) => r.name) ?? []
   const current = selected ?? names[0] ?? null
   return (
@@ -442,8 +452,8 @@ export function TrainingPage() {
                 </td>
                 <td>{run.model}</td>
                 <td>{t(`training.status.${run.status}`)}</td>
-                <td className="num">
-                  {run.step} / {run.maxSteps}
+                <td className="num" data-testid={`run-row-step-${run.name}`}>
+                  {run.status === 'running' ? Math.max(run.step, liveSteps[run.name] ?? 0) : run.step} / {run.maxSteps}
                 </td>
                 <td>{new Date(run.updatedAt).toLocaleString()}</td>
               </tr>
