@@ -35,15 +35,19 @@ function align(series: ChartSeries[]): uPlot.AlignedData {
 
 /** Tick labels with as many significant digits as it takes to tell them apart (a learning rate of 1e-3 with
  *  ticks 0.00099, 0.001, 0.00101 must not read "0.001" three times); tiny and huge values in exponent form. */
-export function tickLabels(values: readonly number[]): string[] {
+export function tickLabels(ticks: readonly (number | null)[]): string[] {
+  // uPlot leaves null where a tick is not drawn.
+  const values = ticks.map((v) => v ?? Number.NaN)
   const format = (v: number, digits: number) => {
+    if (Number.isNaN(v)) return ''
     if (v === 0) return '0'
     const magnitude = Math.abs(v)
     return magnitude < 1e-3 || magnitude >= 1e6 ? v.toExponential(Math.max(0, digits - 1)).replace(/\.?0+e/, 'e') : String(Number(v.toPrecision(digits)))
   }
   for (let digits = 2; digits <= 8; digits++) {
     const labels = values.map((v) => format(v, digits))
-    if (new Set(labels).size === labels.length) return labels
+    const shown = labels.filter((l) => l !== '')
+    if (new Set(shown).size === shown.length) return labels
   }
   return values.map((v) => format(v, 8))
 }
