@@ -664,7 +664,7 @@ export const methods = {
   'runs.list': { params: NoParams, result: z.array(RunSummary) },
   /** Every model family with its presets (the Training form is built from this). */
   'runs.presets': { params: NoParams, result: z.array(ModelFamily) },
-  /** Test- and dev-set evaluations stored with a run (kotoba eval, the run page), newest checkpoint first. */
+  /** Test-set evaluations stored with a run (kotoba eval, the run page), newest checkpoint first. */
   'runs.evaluations': { params: RunRef, result: z.array(StoredEvaluation) },
   'runs.create': { params: RunCreateParams, result: RunDetail },
   'runs.show': { params: RunRef, result: RunDetail },

@@ -1,5 +1,6 @@
-// Combinations of run settings that cannot train, found before a run is created (shared by the engine and the form).
-import type { Seq2SeqModelConfig, TransformerModelConfig } from './contract.ts'
+// What keeps a run from training, found before it is created (shared by the engine and the form): combinations of
+// settings that cannot work, and a corpus without its splits.
+import type { CorpusSummary, Seq2SeqModelConfig, TransformerModelConfig } from './contract.ts'
 
 export interface RunSettings {
   seq2seq?: Partial<Seq2SeqModelConfig> | null
@@ -18,3 +19,9 @@ export function settingProblems({ seq2seq, transformer }: RunSettings): string[]
   }
   return problems
 }
+
+/** A run trains on the train split and validates on dev: both must have rows. */
+export const hasTrainingSplits = (corpus: Pick<CorpusSummary, 'splits'>): boolean => corpus.splits.train > 0 && corpus.splits.dev > 0
+
+/** Dev (and test) rows to suggest for a corpus: about 5 % each, at most 200, at least one. */
+export const suggestedHeldOut = (rows: number): number => Math.max(1, Math.min(200, Math.round(rows * 0.05)))

@@ -2,6 +2,7 @@
 // corpus splits turned into piece ids.
 import type { SentencePieceProcessor } from '@sctg/sentencepiece-js'
 import type { RunConfig } from '../../api/contract.ts'
+import { hasTrainingSplits, suggestedHeldOut } from '../../api/run-checks.ts'
 import { readModelProto } from '../../../models/tokenizer/model-proto.ts'
 import type { Example } from '../../../models/train/batching.ts'
 import { findCorpus } from '../corpus/repository.ts'
@@ -91,11 +92,8 @@ export function isDialogueCorpus(db: Database, corpusName: string): boolean {
 export function requireSplits(db: Database, config: Pick<RunConfig, 'corpus'>): void {
   const corpus = findCorpus(db, config.corpus)
   if (!corpus) throw new Error(`no corpus named '${config.corpus}'`)
-  const counts = db.prepare('SELECT split, COUNT(*) AS n FROM corpus_rows WHERE corpus_id = ? GROUP BY split').all(corpus.id) as { split: string | null; n: number }[]
-  const has = (split: string) => counts.some((c) => c.split === split && c.n > 0)
-  if (!has('train') || !has('dev')) {
-    // A suggestion that fits the corpus: about 5 % each for dev and test, at most 200 rows, at least one.
-    const held = Math.max(1, Math.min(200, Math.round(corpus.rows * 0.05)))
+  if (!hasTrainingSplits(corpus)) {
+    const held = suggestedHeldOut(corpus.rows)
     throw new Error(`corpus '${config.corpus}' needs train and dev splits first (e.g. kotoba corpus split ${config.corpus} --dev ${held} --test ${held}, or Split on the Corpora page)`)
   }
 }

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { z } from 'zod'
 import { DialogueModelConfig, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type CorpusSummary, type ModelFamily, type ModelKind, type PresetConfig } from '../../../main/api/contract.ts'
-import { settingProblems } from '../../../main/api/run-checks.ts'
+import { hasTrainingSplits, settingProblems, suggestedHeldOut } from '../../../main/api/run-checks.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { ConfigFields, type SectionValues } from '../components/ConfigFields.tsx'
 
@@ -22,16 +22,12 @@ const mainTraining = ['maxSteps', 'validEvery', 'checkpointEvery', 'tokenBudget'
 
 const sectionOf = (config: PresetConfig): ModelSection => (config.seq2seq ? 'seq2seq' : config.transformer ? 'transformer' : 'dialogue')
 
-const hasSplits = (corpus: CorpusSummary) => corpus.splits.train > 0 && corpus.splits.dev > 0
-
-/** About 5 % each for dev and test, at most 200 rows, at least one (as the engine suggests). */
-const heldOut = (rows: number) => Math.max(1, Math.min(200, Math.round(rows * 0.05)))
 
 function InlineSplit({ corpus, onSplit }: { corpus: CorpusSummary; onSplit: () => void }) {
   const { t } = useTranslation()
   const client = useClient()
-  const [dev, setDev] = useState(heldOut(corpus.rows))
-  const [test, setTest] = useState(heldOut(corpus.rows))
+  const [dev, setDev] = useState(suggestedHeldOut(corpus.rows))
+  const [test, setTest] = useState(suggestedHeldOut(corpus.rows))
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const split = () => {
@@ -76,7 +72,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
 
   const family: ModelFamily | undefined = families.data?.find((f) => f.model === model)
   const usable = (corpora.data ?? []).filter((c) => family?.corpusKinds.includes(c.kind))
-  const corpus = usable.find((c) => c.name === corpusName) ?? usable.find(hasSplits) ?? usable[0]
+  const corpus = usable.find((c) => c.name === corpusName) ?? usable.find(hasTrainingSplits) ?? usable[0]
   const preset = family?.presets.find((p) => p.name === presetName) ?? family?.presets[0]
   const presetConfig = preset?.configs.find((c) => c.corpusKind === corpus?.kind) ?? preset?.configs[0]
   const section = presetConfig ? sectionOf(presetConfig) : null
@@ -132,7 +128,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
     }
   }
 
-  const ready = corpus !== undefined && hasSplits(corpus) && (tokenizers.data?.length ?? 0) > 0 && problems.length === 0 && sections !== null
+  const ready = corpus !== undefined && hasTrainingSplits(corpus) && (tokenizers.data?.length ?? 0) > 0 && problems.length === 0 && sections !== null
   return (
     <form className="panel import-form run-form" onSubmit={(event) => void submit(event)} aria-labelledby="new-run-title">
       <h2 id="new-run-title">{t('training.form.title')}</h2>
@@ -163,7 +159,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
           <select name="corpus" required value={corpus?.name ?? ''} onChange={(event) => setCorpusName(event.target.value)}>
             {usable.map((c) => (
               <option key={c.id} value={c.name}>
-                {hasSplits(c) ? t('training.form.corpusOption', { name: c.name, kind: c.kind, train: c.splits.train.toLocaleString(), dev: c.splits.dev.toLocaleString() }) : t('training.form.corpusUnsplit', { name: c.name, kind: c.kind })}
+                {hasTrainingSplits(c) ? t('training.form.corpusOption', { name: c.name, kind: c.kind, train: c.splits.train.toLocaleString(), dev: c.splits.dev.toLocaleString() }) : t('training.form.corpusUnsplit', { name: c.name, kind: c.kind })}
               </option>
             ))}
           </select>
@@ -202,7 +198,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
       </div>
       {family && <p className="muted">{family.description}{preset ? ` · ${preset.name}: ${preset.description}` : ''}</p>}
       {usable.length === 0 && corpora.data && <p className="muted">{t('training.form.noCorpus', { kinds: family?.corpusKinds.join(', ') ?? '' })}</p>}
-      {corpus && !hasSplits(corpus) && <InlineSplit key={corpus.name} corpus={corpus} onSplit={() => corpora.reload()} />}
+      {corpus && !hasTrainingSplits(corpus) && <InlineSplit key={corpus.name} corpus={corpus} onSplit={() => corpora.reload()} />}
       {section && sections && (
         <>
           <fieldset className="form-grid" data-testid="model-settings">
