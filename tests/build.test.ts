@@ -31,6 +31,6 @@ test('the Electron main bundle never loads the native SQLite module (it runs in 
 
 test('the renderer page carries a strict CSP and loads no inline script', () => {
   const html = readFileSync(out('renderer', 'index.html'), 'utf8')
-  assert.match(html, /http-equiv="Content-Security-Policy"\s+content="default-src 'self'; script-src 'self';/)
+  assert.match(html, /http-equiv="Content-Security-Policy"\s+content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/)
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/)
 })

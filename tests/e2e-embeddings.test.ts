@@ -96,6 +96,16 @@ test('train word2vec in the browser, project it, search a word and see its neigh
   assert.equal(text[0], 'word,x,y,count')
   assert.equal(text.length, 25)
 
+  // t-SNE with its own settings (perplexity, iterations); the controls stay locked while it runs.
+  await page.getByTestId('projector-method').selectOption('tsne')
+  await page.getByTestId('projector-perplexity').fill('5')
+  await page.getByTestId('projector-iterations').fill('2000')
+  await page.getByTestId('projector-run').click()
+  await page.getByTestId('projector-progress').getByText(/^(Starting|Nearest neighbours|t-SNE) \d+ %/).waitFor()
+  assert.ok(await page.getByTestId('projector-method').isDisabled(), 'the method is locked while t-SNE runs')
+  await page.getByTestId('projector-summary').getByText(/24 words · t-SNE of epoch 3/).waitFor({ timeout: 120_000 })
+  assert.ok(await page.getByTestId('projector-method').isEnabled())
+
   // The imported set, coloured by its part-of-speech column: a legend with each tag and how many words have it.
   await page.getByTestId('w2v-list').getByRole('button', { name: 'topics-pos' }).click()
   await page.getByTestId('w2v-detail').getByRole('heading', { name: 'topics-pos' }).waitFor()

@@ -35,7 +35,7 @@ function squaredDistance(rows: Float32Array, d: number, a: number, b: number): n
 }
 
 /** Per point a bounded max-heap of its k best candidates (root: the farthest kept) and whether each is new. */
-class NeighbourHeaps {
+export class NeighbourHeaps {
   readonly ids: Int32Array
   readonly dist: Float32Array
   readonly fresh: Uint8Array
@@ -49,11 +49,11 @@ class NeighbourHeaps {
     this.fresh = new Uint8Array(n * k)
   }
 
-  /** Offers j to i's heap at squared distance s; returns 1 when it was kept. */
-  push(i: number, j: number, s: number): number {
+  /** Offers j to i's heap at squared distance s; returns 1 when it was kept. `unique`: the caller never offers j twice. */
+  push(i: number, j: number, s: number, unique = false): number {
     const base = i * this.k
     if (s >= this.dist[base]!) return 0
-    for (let t = 0; t < this.k; t++) if (this.ids[base + t] === j) return 0
+    if (!unique) for (let t = 0; t < this.k; t++) if (this.ids[base + t] === j) return 0
     // Replace the root and sift it down.
     let at = 0
     for (;;) {
@@ -71,6 +71,23 @@ class NeighbourHeaps {
     this.dist[base + at] = s
     this.fresh[base + at] = 1
     return 1
+  }
+
+  /** Each heap sorted, nearest first, as a graph with Euclidean distances. */
+  sorted(): NeighbourGraph {
+    const { n, k } = this
+    const indices = new Int32Array(n * k)
+    const distances = new Float32Array(n * k)
+    const order = Array.from({ length: k }, (_, t) => t)
+    for (let i = 0; i < n; i++) {
+      const base = i * k
+      order.sort((a, b) => this.dist[base + a]! - this.dist[base + b]!)
+      order.forEach((t, rank) => {
+        indices[base + rank] = this.ids[base + t]!
+        distances[base + rank] = Math.sqrt(this.dist[base + t]!)
+      })
+    }
+    return { k, indices, distances }
   }
 }
 
@@ -229,17 +246,5 @@ export function nearestNeighbours(rows: Float32Array, n: number, d: number, k: n
   }
   options.onProgress?.(total, total)
 
-  // Each heap sorted, nearest first.
-  const indices = new Int32Array(n * k)
-  const distances = new Float32Array(n * k)
-  const order = Array.from({ length: k }, (_, t) => t)
-  for (let i = 0; i < n; i++) {
-    const base = i * k
-    order.sort((a, b) => heaps.dist[base + a]! - heaps.dist[base + b]!)
-    order.forEach((t, rank) => {
-      indices[base + rank] = heaps.ids[base + t]!
-      distances[base + rank] = Math.sqrt(heaps.dist[base + t]!)
-    })
-  }
-  return { k, indices, distances }
+  return heaps.sorted()
 }

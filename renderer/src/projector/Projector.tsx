@@ -70,12 +70,24 @@ function normalise(coords: Float32Array, dims: number): Float32Array {
   return coords.map((v, at) => (0.95 * (v - mean[at % dims]!)) / extent)
 }
 
+/** A number input's value within [min, max], or the fallback while it is not a number. */
+function clampInput(value: string, min: number, max: number, fallback: number): number {
+  const number = Math.round(Number(value))
+  return Number.isFinite(number) && value !== '' ? Math.min(max, Math.max(min, number)) : fallback
+}
+
 export function Projector({ name, epochs }: { name: string; epochs: readonly number[] }) {
   const { t } = useTranslation()
   const client = useClient()
   const { project, progress, cancel } = useProjection()
+  // The method and its settings stay as they are while a projection runs, so the picture always matches the controls.
+  const running = progress !== null
   const [method, setMethod] = useState<ProjectionMethod>('pca')
   const [dims, setDims] = useState<2 | 3>(2)
+  // As the TensorBoard projector: perplexity and iterations for t-SNE, neighbours for UMAP.
+  const [perplexity, setPerplexity] = useState(30)
+  const [iterations, setIterations] = useState(500)
+  const [umapNeighbours, setUmapNeighbours] = useState(15)
   const [limit, setLimit] = useState(5000)
   const [colourBy, setColourBy] = useState<ColourBy>('frequency')
   const [labelColumns, setLabelColumns] = useState<string[]>([])
@@ -117,11 +129,12 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
   }, [name])
 
   const projectEpoch = async (at: number): Promise<Projection> => {
-    const key = `${method}|${dims}|${limit}|${at}|${colourBy === 'cluster'}`
+    const settings = method === 'tsne' ? `${perplexity}|${iterations}` : method === 'umap' ? `${umapNeighbours}` : ''
+    const key = `${method}|${dims}|${limit}|${at}|${colourBy === 'cluster'}|${settings}`
     const hit = cache.current.get(key)
     if (hit) return hit
     const vectors = await client.call('w2v.vectors', { name, epoch: at, limit })
-    const output = await project({ method, dims, rows: decodeRows(vectors.vectors), n: vectors.words.length, d: vectors.dim, seed: 1, perplexity: 30, neighbours: 15, clusters: colourBy === 'cluster' ? 12 : 0 })
+    const output = await project({ method, dims, rows: decodeRows(vectors.vectors), n: vectors.words.length, d: vectors.dim, seed: 1, perplexity, iterations, neighbours: umapNeighbours, clusters: colourBy === 'cluster' ? 12 : 0 })
     const result: Projection = { key, method, epoch: at, words: vectors.words, counts: vectors.counts, labels: vectors.labels, dims, coords: output.coords, clusters: output.clusters, seconds: output.seconds }
     cache.current.set(key, result)
     return result
@@ -250,7 +263,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
       <div className="tools">
         <label>
           {t('embeddings.method')}
-          <select value={method} onChange={(e) => setMethod(e.target.value as ProjectionMethod)} data-testid="projector-method">
+          <select value={method} onChange={(e) => setMethod(e.target.value as ProjectionMethod)} disabled={running} data-testid="projector-method">
             <option value="pca">PCA</option>
             <option value="tsne">t-SNE</option>
             <option value="umap">UMAP</option>
@@ -258,14 +271,14 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
         </label>
         <label>
           {t('embeddings.dims')}
-          <select value={dims} onChange={(e) => setDims(Number(e.target.value) as 2 | 3)}>
+          <select value={dims} onChange={(e) => setDims(Number(e.target.value) as 2 | 3)} disabled={running}>
             <option value={2}>2-D</option>
             <option value={3}>3-D</option>
           </select>
         </label>
         <label>
           {t('embeddings.points')}
-          <select value={limit} onChange={(e) => setLimit(Number(e.target.value))} data-testid="projector-points">
+          <select value={limit} onChange={(e) => setLimit(Number(e.target.value))} disabled={running} data-testid="projector-points">
             {[1000, 5000, 10_000, 20_000, 50_000, 100_000].map((n) => (
               <option key={n} value={n}>
                 {n.toLocaleString()}
@@ -275,7 +288,7 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
         </label>
         <label>
           {t('embeddings.colour')}
-          <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} data-testid="projector-colour">
+          <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} disabled={running} data-testid="projector-colour">
             <option value="frequency">{t('embeddings.byFrequency')}</option>
             <option value="cluster">{t('embeddings.byCluster')}</option>
             {labelColumns.map((column) => (
@@ -286,18 +299,36 @@ export function Projector({ name, epochs }: { name: string; epochs: readonly num
             <option value="none">{t('embeddings.noColour')}</option>
           </select>
         </label>
-        <button type="button" onClick={() => void run()} disabled={progress !== null || epochs.length === 0} data-testid="projector-run">
+        {method === 'tsne' && (
+          <>
+            <label>
+              {t('embeddings.perplexity')}
+              <input type="number" min={2} max={100} value={perplexity} onChange={(e) => setPerplexity(clampInput(e.target.value, 2, 100, 30))} disabled={running} data-testid="projector-perplexity" />
+            </label>
+            <label>
+              {t('embeddings.iterations')}
+              <input type="number" min={50} max={5000} step={50} value={iterations} onChange={(e) => setIterations(clampInput(e.target.value, 50, 5000, 500))} disabled={running} data-testid="projector-iterations" />
+            </label>
+          </>
+        )}
+        {method === 'umap' && (
+          <label>
+            {t('embeddings.umapNeighbours')}
+            <input type="number" min={2} max={200} value={umapNeighbours} onChange={(e) => setUmapNeighbours(clampInput(e.target.value, 2, 200, 15))} disabled={running} data-testid="projector-neighbours-setting" />
+          </label>
+        )}
+        <button type="button" onClick={() => void run()} disabled={running || epochs.length === 0} data-testid="projector-run">
           {t('embeddings.project')}
         </button>
         {progress && (
           <span className="muted" data-testid="projector-progress">
-            {t('embeddings.progress', { phase: progress.phase, percent: Math.round((100 * progress.done) / Math.max(1, progress.total)) })}{' '}
+            {t('embeddings.progress', { phase: t(`embeddings.phase.${progress.phase}`), percent: Math.round((100 * progress.done) / Math.max(1, progress.total)) })}{' '}
             <button type="button" onClick={cancel}>
               {t('common.cancel')}
             </button>
           </span>
         )}
-        {method === 'tsne' && limit > 5000 && <span className="muted">{t('embeddings.tsneSlow')}</span>}
+        {method === 'tsne' && limit > 20_000 && <span className="muted">{t('embeddings.tsneSlow')}</span>}
       </div>
       {epochs.length > 1 && (
         <div className="tools">

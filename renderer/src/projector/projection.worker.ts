@@ -1,10 +1,14 @@
-// Projects word vectors to 2-D or 3-D off the UI thread: PCA and t-SNE from DruidJS, UMAP from umap-js on our
-// NN-Descent neighbour graph (umap-js's own took ~45 s for 50k points and reports no progress), k-means clusters for
-// colouring from DruidJS; rows are scaled to unit length first, so distances follow cosine similarity.
-import { KMeans, PCA, TSNE } from '@saehrimnir/druidjs'
+// Projects word vectors to 2-D or 3-D off the UI thread: PCA from DruidJS; t-SNE ours (models/projection/tsne.ts:
+// exact neighbours on the wasm matrix product, FFT-interpolated repulsion; DruidJS's exact t-SNE took 206 s for
+// 3,274 words) on the full vectors (DruidJS's PCA to 50 dimensions took minutes; the product is fast enough); UMAP from umap-js on our NN-Descent
+// neighbour graph (umap-js's own took ~45 s for 50k points and reports no progress); k-means clusters for colouring
+// from DruidJS. Rows are scaled to unit length first, so distances follow cosine similarity.
+import { KMeans, PCA } from '@saehrimnir/druidjs'
 import { UMAP } from 'umap-js'
 import { nearestNeighbours } from '../../../models/projection/nn-descent.ts'
+import { tsne } from '../../../models/projection/tsne.ts'
 import type { ProjectionReply, ProjectionRequest } from './protocol.ts'
+import { wasmGramRows } from './wasm-gram.ts'
 
 const post = (reply: ProjectionReply) => (self as unknown as Worker).postMessage(reply)
 
@@ -45,15 +49,21 @@ function project(request: ProjectionRequest): Float32Array {
     return flatten(projected, n, dims)
   }
   if (method === 'tsne') {
-    const iterations = 500
-    const tsne = new TSNE(data, { d: dims, perplexity: Math.min(request.perplexity, Math.max(2, Math.floor((n - 1) / 3))), epsilon: 10, seed })
-    let latest: ArrayLike<ArrayLike<number>> = []
-    let step = 0
-    for (const layout of tsne.generator(iterations)) {
-      latest = layout as number[][]
-      if (++step % 10 === 0) post({ id, type: 'progress', phase: 'tsne', done: step, total: iterations })
-    }
-    return flatten(latest, n, dims)
+    const d = request.d
+    const flat = new Float32Array(n * d)
+    data.forEach((row, i) => flat.set(row, i * d))
+    const iterations = request.iterations
+    return tsne(flat, n, d, {
+      dims,
+      perplexity: Math.min(request.perplexity, Math.max(2, Math.floor((n - 1) / 3))),
+      iterations,
+      exaggerationIterations: Math.min(250, Math.floor(iterations / 3)),
+      random: seededRandom(seed),
+      gramRows: wasmGramRows(),
+      onNeighbours: (done, total) => post({ id, type: 'progress', phase: 'neighbours', done, total }),
+      onIteration: (done) => post({ id, type: 'progress', phase: 'tsne', done, total: iterations }),
+      reportEvery: 10,
+    })
   }
   post({ id, type: 'progress', phase: 'neighbours', done: 0, total: 1 })
   const random = seededRandom(seed)

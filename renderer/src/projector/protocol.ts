@@ -2,6 +2,9 @@
 
 export type ProjectionMethod = 'pca' | 'tsne' | 'umap'
 
+/** What a projection is doing; the page names each in the user's language. */
+export type ProjectionPhase = 'start' | 'pca' | 'neighbours' | 'tsne' | 'graph' | 'umap' | 'clusters'
+
 export interface ProjectionRequest {
   id: number
   method: ProjectionMethod
@@ -11,8 +14,10 @@ export interface ProjectionRequest {
   n: number
   d: number
   seed: number
-  /** t-SNE perplexity. */
+  /** t-SNE perplexity (effective neighbours, 5–50). */
   perplexity: number
+  /** t-SNE iterations (the first third, at most 250, with early exaggeration). */
+  iterations: number
   /** UMAP neighbours. */
   neighbours: number
   /** k-means clusters to colour by (0: none). */
@@ -20,6 +25,6 @@ export interface ProjectionRequest {
 }
 
 export type ProjectionReply =
-  | { id: number; type: 'progress'; phase: string; done: number; total: number }
+  | { id: number; type: 'progress'; phase: ProjectionPhase; done: number; total: number }
   | { id: number; type: 'done'; coords: Float32Array; clusters: Int32Array | null; seconds: number }
   | { id: number; type: 'error'; message: string }

@@ -1,10 +1,16 @@
-// Barnes-Hut t-SNE (van der Maaten 2014, "Accelerating t-SNE using tree-based algorithms"): input affinities P on a
-// k-nearest-neighbour graph (k = 3·perplexity, eq. 1 with σᵢ found by bisection), symmetrised p_ij = (p_j|i + p_i|j)/2n;
+// t-SNE (van der Maaten & Hinton 2008) for thousands of points: input affinities P on a k-nearest-neighbour graph
+// (k = 3·perplexity, van der Maaten 2014 eq. 1 with σᵢ found by bisection), symmetrised p_ij = (p_j|i + p_i|j)/2n;
 // the gradient 4·Σ_j (p_ij − q_ij)·q_ij·Z·(y_i − y_j) (eq. 5) split into an attractive sum over the graph's edges and a
-// repulsive sum estimated on a quadtree (octree in 3-D) whose cells far enough away (width / distance < θ) count as one
-// point at their centre of mass. O(n log n) per iteration instead of O(n²). Optimisation as the reference code:
-// early exaggeration, momentum and per-coordinate gains (Jacobs 1988).
+// repulsive sum over all pairs, estimated in 2-D by grid interpolation and FFT (Linderman et al. 2019, FIt-SNE) and in
+// 3-D by Barnes-Hut on an octree whose cells far enough away (width / distance < θ) count as one point at their centre
+// of mass (van der Maaten 2014). Optimisation as the reference code: early exaggeration, momentum and per-coordinate
+// gains (Jacobs 1988).
+import { exactNeighbours, type GramRows } from './exact-neighbours.ts'
+import { InterpolatedRepulsion } from './interpolated-repulsion.ts'
 import { nearestNeighbours } from './nn-descent.ts'
+
+/** Up to this many points the neighbour graph is exact (brute force); above, NN-Descent. */
+const EXACT_NEIGHBOURS_UP_TO = 20_000
 
 export interface TsneOptions {
   dims: 2 | 3
@@ -15,7 +21,7 @@ export interface TsneOptions {
   /** Iterations with P multiplied by `exaggeration` (clusters form first). */
   exaggerationIterations?: number
   exaggeration?: number
-  /** Default max(200, n / exaggeration) (Belkina et al. 2019). */
+  /** Default max(50, n / exaggeration / 4): Belkina et al. 2019's n / exaggeration for a gradient without eq. 5's factor 4 (as scikit-learn). */
   learningRate?: number
   random: () => number
   /** Called every `reportEvery` iterations with the layout so far ([n, dims] row-major). */
@@ -23,6 +29,10 @@ export interface TsneOptions {
   reportEvery?: number
   /** Progress of the neighbour search. */
   onNeighbours?: (done: number, total: number) => void
+  /** How repulsion is estimated (default: grid interpolation in 2-D, measured faster at 3k points already; Barnes-Hut in 3-D). */
+  repulsion?: 'interpolation' | 'barnes-hut'
+  /** The Gram-matrix product the exact neighbour search runs on (default: plain JavaScript). */
+  gramRows?: GramRows
 }
 
 /** Sparse symmetric affinities in CSR form (rows may repeat a column; repeats add). */
@@ -33,9 +43,18 @@ interface Affinities {
 }
 
 /** p_j|i over i's k neighbours with the bandwidth that gives the wanted perplexity, then symmetrised. */
-export function inputAffinities(rows: Float32Array, n: number, d: number, perplexity: number, random: () => number, onProgress?: (done: number, total: number) => void): Affinities {
+export function inputAffinities(
+  rows: Float32Array,
+  n: number,
+  d: number,
+  perplexity: number,
+  random: () => number,
+  onProgress?: (done: number, total: number) => void,
+  gramRows?: GramRows,
+): Affinities {
   const k = Math.min(n - 1, Math.max(1, Math.floor(3 * perplexity)))
-  const graph = nearestNeighbours(rows, n, d, k + 1, { random, onProgress }) // the point itself comes first
+  // The point itself comes first.
+  const graph = n <= EXACT_NEIGHBOURS_UP_TO ? exactNeighbours(rows, n, d, k + 1, { gramRows, onProgress }) : nearestNeighbours(rows, n, d, k + 1, { random, onProgress })
   const targetEntropy = Math.log(Math.min(perplexity, k))
   const conditional = new Float64Array(n * k)
   const neighbour = new Int32Array(n * k)
@@ -266,16 +285,43 @@ class SpaceTree {
   }
 }
 
+/** gradient = Σ_j exaggeration · p_ij q_ij Z (y_i − y_j) over the graph's edges (q_ij Z = 1 / (1 + ‖y_i − y_j‖²)). */
+function attraction(p: Affinities, y: Float32Array, n: number, dims: number, exaggeration: number, gradient: Float64Array): void {
+  gradient.fill(0)
+  const { offsets, columns, values } = p
+  for (let i = 0; i < n; i++) {
+    const xi = y[i * dims]!
+    const yi = y[i * dims + 1]!
+    const zi = dims === 3 ? y[i * dims + 2]! : 0
+    let gx = 0
+    let gy = 0
+    let gz = 0
+    for (let e = offsets[i]!; e < offsets[i + 1]!; e++) {
+      const j = columns[e]!
+      const dx = xi - y[j * dims]!
+      const dy = yi - y[j * dims + 1]!
+      const dz = dims === 3 ? zi - y[j * dims + 2]! : 0
+      const scale = values[e]! / (1 + dx * dx + dy * dy + dz * dz)
+      gx += scale * dx
+      gy += scale * dy
+      gz += scale * dz
+    }
+    gradient[i * dims] = exaggeration * gx
+    gradient[i * dims + 1] = exaggeration * gy
+    if (dims === 3) gradient[i * dims + 2] = exaggeration * gz
+  }
+}
+
 /** Lays out n rows ([n, d] row-major) in `dims` dimensions; returns [n, dims] row-major. */
-export function barnesHutTsne(rows: Float32Array, n: number, d: number, options: TsneOptions): Float32Array {
+export function tsne(rows: Float32Array, n: number, d: number, options: TsneOptions): Float32Array {
   const { dims, iterations, random } = options
   const theta = options.theta ?? 0.5
   const exaggeration = options.exaggeration ?? 12
   const exaggerationIterations = Math.min(iterations, options.exaggerationIterations ?? 250)
-  const learningRate = options.learningRate ?? Math.max(200, n / exaggeration)
+  const learningRate = options.learningRate ?? Math.max(50, n / exaggeration / 4)
   const y = new Float32Array(n * dims)
   if (n === 1) return y
-  const p = inputAffinities(rows, n, d, options.perplexity, random, options.onNeighbours)
+  const p = inputAffinities(rows, n, d, options.perplexity, random, options.onNeighbours, options.gramRows)
   // A small Gaussian start (Box-Muller on the seeded stream).
   for (let e = 0; e < n * dims; e++) y[e] = 1e-4 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   const velocity = new Float64Array(n * dims)
@@ -283,34 +329,26 @@ export function barnesHutTsne(rows: Float32Array, n: number, d: number, options:
   const gradient = new Float64Array(n * dims)
   const repulsive = new Float64Array(n * dims)
   const force = new Float64Array(dims)
+  const repulsion = options.repulsion ?? (dims === 2 ? 'interpolation' : 'barnes-hut')
+  if (repulsion === 'interpolation' && dims !== 2) throw new Error('t-SNE: grid interpolation works in 2-D only')
+  const interpolated = repulsion === 'interpolation' ? new InterpolatedRepulsion() : null
   const tree = new SpaceTree(dims, n)
   const stack = new Int32Array(64 * (1 << dims) + 64)
   for (let iteration = 0; iteration < iterations; iteration++) {
     const exaggerate = iteration < exaggerationIterations ? exaggeration : 1
     const momentum = iteration < exaggerationIterations ? 0.5 : 0.8
-    tree.build(y, n)
     // Repulsion: Σ_j q_ij² Z² (y_i − y_j), normalised by Z = Σ q_ij Z once every point's share is known.
     let z = 0
-    for (let i = 0; i < n; i++) {
-      force.fill(0)
-      z += tree.repulsion(y, i, theta, force, stack)
-      for (let c = 0; c < dims; c++) repulsive[i * dims + c] = force[c]!
-    }
-    // Attraction over the graph: Σ_j p_ij q_ij Z (y_i − y_j).
-    gradient.fill(0)
-    for (let i = 0; i < n; i++) {
-      for (let e = p.offsets[i]!; e < p.offsets[i + 1]!; e++) {
-        const j = p.columns[e]!
-        if (j === i) continue
-        let distanceSquared = 0
-        for (let c = 0; c < dims; c++) {
-          const diff = y[i * dims + c]! - y[j * dims + c]!
-          distanceSquared += diff * diff
-        }
-        const scale = (exaggerate * p.values[e]!) / (1 + distanceSquared)
-        for (let c = 0; c < dims; c++) gradient[i * dims + c]! += scale * (y[i * dims + c]! - y[j * dims + c]!)
+    if (interpolated) z = interpolated.compute(y, n, repulsive)
+    else {
+      tree.build(y, n)
+      for (let i = 0; i < n; i++) {
+        force.fill(0)
+        z += tree.repulsion(y, i, theta, force, stack)
+        for (let c = 0; c < dims; c++) repulsive[i * dims + c] = force[c]!
       }
     }
+    attraction(p, y, n, dims, exaggerate, gradient)
     for (let e = 0; e < n * dims; e++) {
       const g = 4 * (gradient[e]! - repulsive[e]! / z)
       // Gains grow where the step keeps its direction and shrink where it flips.
