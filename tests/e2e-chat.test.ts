@@ -62,6 +62,8 @@ test('chat with a tiny VHRED in the browser, resample its reply and count distin
   assert.equal(await history.getByTestId('turn-model').last().locator('.context-norm').count(), 3)
   const lastLatent = history.getByTestId('turn-model').last().getByTestId('latent')
   const seedBefore = await lastLatent.textContent()
+  // Greedy search would give the same reply again: the page says Resample samples instead.
+  await page.getByTestId('chat-resample-note').getByText(/greedy search gives the same reply each time, so Resample samples \(temperature 1\)/).waitFor()
   await page.getByTestId('chat-resample').click()
   await page.waitForFunction((text) => {
     const all = document.querySelectorAll('[data-testid="latent"]')

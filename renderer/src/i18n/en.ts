@@ -338,6 +338,7 @@ export const en = {
     send: 'Send',
     busy: 'Thinking…',
     resample: 'Resample reply',
+    resampleSamples: '{{search}} search gives the same reply each time, so Resample samples (temperature {{temperature}}).',
     distinctButton: 'distinct-n',
     distinct: '{{replies}} replies: distinct-1 {{d1}}, distinct-2 {{d2}}, {{length}} words on average',
     export: 'Export JSONL',

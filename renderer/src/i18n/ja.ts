@@ -338,6 +338,7 @@ export const ja: Catalogue = {
     send: '送信',
     busy: '考え中…',
     resample: '応答を再サンプル',
+    resampleSamples: '{{search}} 探索は毎回同じ応答を返すため、再サンプルはサンプリングします（温度 {{temperature}}）。',
     distinctButton: 'distinct-n',
     distinct: '応答 {{replies}} 件: distinct-1 {{d1}}、distinct-2 {{d2}}、平均 {{length}} 語',
     export: 'JSONL で書き出し',

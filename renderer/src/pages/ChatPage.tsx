@@ -63,6 +63,10 @@ export function ChatPage() {
   }
   const { search, beamSize, temperature, topK, topP } = settings
   const options = { search, beamSize, temperature, topK, topP, seed: Math.floor(Math.random() * 1e9) }
+  // Greedy and beam search give the same reply to the same context every time (VHRED's new latent aside), so
+  // resampling samples at the chosen temperature, and the button says so.
+  const deterministic = search === 'greedy' || search === 'beam'
+  const resampleOptions = deterministic ? { ...options, search: 'sample' as const } : options
   const act = async (action: () => Promise<ChatDetail | void>) => {
     setBusy(true)
     setError(null)
@@ -159,9 +163,20 @@ export function ChatPage() {
           <button type="submit" disabled={busy || !run || !text.trim()}>
             {busy ? t('chat.busy') : t('chat.send')}
           </button>
-          <button type="button" disabled={busy || !lastIsModel} onClick={() => void act(() => client.call('chat.resample', { id: chat!.id, ...options }))} data-testid="chat-resample">
+          <button
+            type="button"
+            disabled={busy || !lastIsModel}
+            onClick={() => void act(() => client.call('chat.resample', { id: chat!.id, ...resampleOptions }))}
+            title={deterministic ? t('chat.resampleSamples', { search, temperature }) : undefined}
+            data-testid="chat-resample"
+          >
             {t('chat.resample')}
           </button>
+          {deterministic && lastIsModel && (
+            <span className="muted" data-testid="chat-resample-note">
+              {t('chat.resampleSamples', { search, temperature })}
+            </span>
+          )}
           <button
             type="button"
             disabled={busy || !chat}
