@@ -37,6 +37,10 @@ test('train word2vec in the browser, project it, search a word and see its neigh
   writeFileSync(join(posDir, 'metadata.tsv'), ['word\tpos', ...posWords.map((w) => `${w}\t${partOfSpeech(w)}`)].join('\n'))
   const posImport = runCli(['--db', db, '--no-sample', 'w2v', 'import', posDir, '--name', 'topics-pos'])
   assert.equal(posImport.status, 0, posImport.stderr)
+  // A small parallel corpus, so the form offers the side to learn from.
+  writeFileSync(join(dir, 'pairs.tsv'), 'the car\tel coche\na red car\tun coche rojo\nthe moon\tla luna\n')
+  const pairs = runCli(['--db', db, '--no-sample', 'corpus', 'import', join(dir, 'pairs.tsv'), '--name', 'pairs', '--format', 'tsv', '--src', 'en', '--tgt', 'es'])
+  assert.equal(pairs.status, 0, pairs.stderr)
 
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
   t.after(() => serve.stop())
@@ -46,7 +50,10 @@ test('train word2vec in the browser, project it, search a word and see its neigh
   await page.keyboard.press('Alt+3')
   await page.getByRole('heading', { name: 'Embeddings', level: 1 }).waitFor()
   await page.getByTestId('w2v-name').fill('topics-w2v')
+  await page.getByTestId('w2v-corpus').selectOption('pairs')
+  await page.getByTestId('w2v-side').selectOption('tgt')
   await page.getByTestId('w2v-corpus').selectOption('topics')
+  assert.equal(await page.getByTestId('w2v-side').count(), 0, 'one language: no side to choose')
   await page.getByTestId('w2v-dim').fill('16')
   await page.getByTestId('w2v-epochs').fill('3')
   await page.getByTestId('w2v-minCount').fill('1')

@@ -12,9 +12,11 @@ function TrainForm({ onStarted }: { onStarted: (name: string) => void }) {
   const { t } = useTranslation()
   const client = useClient()
   const corpora = useQuery('corpus.list', {})
-  const [form, setForm] = useState({ name: 'w2v-1', corpus: '', architecture: 'skipgram' as 'skipgram' | 'cbow', objective: 'negative' as 'negative' | 'hs', dim: 100, window: 5, epochs: 5, minCount: 5 })
+  const [form, setForm] = useState({ name: 'w2v-1', corpus: '', architecture: 'skipgram' as 'skipgram' | 'cbow', objective: 'negative' as 'negative' | 'hs', dim: 100, window: 5, epochs: 5, minCount: 5, side: 'joint' as 'src' | 'tgt' | 'joint' })
   const [error, setError] = useState<string | null>(null)
   const corpus = form.corpus || corpora.data?.[0]?.name || ''
+  // A parallel corpus has two languages: learn from one side or both (dialogue turns are one language).
+  const parallel = corpora.data?.find((c) => c.name === corpus)?.kind === 'parallel'
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setError(null)
@@ -29,6 +31,7 @@ function TrainForm({ onStarted }: { onStarted: (name: string) => void }) {
         window: form.window,
         epochs: form.epochs,
         minCount: form.minCount,
+        side: parallel ? form.side : 'joint',
       })
       onStarted(form.name)
     } catch (caught) {
@@ -57,6 +60,16 @@ function TrainForm({ onStarted }: { onStarted: (name: string) => void }) {
           ))}
         </select>
       </label>
+      {parallel && (
+        <label>
+          {t('tokenizers.train.side')}
+          <select value={form.side} onChange={(e) => setForm({ ...form, side: e.target.value as 'src' | 'tgt' | 'joint' })} data-testid="w2v-side">
+            <option value="joint">{t('tokenizers.train.sides.joint')}</option>
+            <option value="src">{t('tokenizers.train.sides.src')}</option>
+            <option value="tgt">{t('tokenizers.train.sides.tgt')}</option>
+          </select>
+        </label>
+      )}
       <label>
         {t('embeddings.architecture')}
         <select value={form.architecture} onChange={(e) => setForm({ ...form, architecture: e.target.value as 'skipgram' | 'cbow' })}>
