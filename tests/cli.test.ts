@@ -146,3 +146,24 @@ test('corpus search, clean, split and export over the CLI', (t) => {
   assert.equal(bad.status, 1)
   assert.match(parseJsonOutput<{ error: string }>(bad).error, /without a grouping key/)
 })
+
+test('a run on a corpus without train/dev splits is refused before it is created, with split sizes that fit the corpus', (t) => {
+  const dir = tempDir(t)
+  const db = join(dir, 'k.db')
+  const file = join(dir, 'pairs.tsv')
+  writeFileSync(file, `${Array.from({ length: 60 }, (_, i) => `word ${i} here\tpalabra ${i} aquí`).join('\n')}\n`)
+  assert.equal(runCli(['--db', db, '--no-sample', '--json', 'corpus', 'import', file, '--name', 'u', '--format', 'tsv', '--src', 'en', '--tgt', 'es']).status, 0)
+  const tokenizer = runCli(['--db', db, '--no-sample', '--json', 'tokenizer', 'train', '--corpus', 'u', '--name', 'tok', '--type', 'bpe', '--vocab-size', '60'])
+  assert.equal(tokenizer.status, 0, tokenizer.stderr)
+  const refused = runCli(['--db', db, '--no-sample', '--json', 'train', '--model', 'seq2seq', '--corpus', 'u', '--tokenizer', 'tok', '--name', 'r'])
+  assert.equal(refused.status, 1)
+  const { error, code } = parseJsonOutput<{ error: string; code: string }>(refused)
+  assert.equal(code, 'bad_request')
+  // 5 % of 60 rows: 3 held out each, not the 200 suggested before for any corpus.
+  assert.match(error, /needs train and dev splits first \(e\.g\. kotoba corpus split u --dev 3 --test 3/)
+  assert.deepEqual(parseJsonOutput(runCli(['--db', db, '--no-sample', '--json', 'runs', 'list'])), { runs: [] })
+  // After the suggested split the same run is accepted.
+  assert.equal(runCli(['--db', db, '--no-sample', '--json', 'corpus', 'split', 'u', '--dev', '3', '--test', '3']).status, 0)
+  const trained = runCli(['--db', db, '--no-sample', '--json', 'train', '--model', 'seq2seq', '--preset', 'tiny', '--corpus', 'u', '--tokenizer', 'tok', '--name', 'r', '--max-steps', '2', '--valid-every', '2'])
+  assert.equal(trained.status, 0, trained.stderr || trained.stdout)
+})
