@@ -328,12 +328,11 @@ export function tsne(rows: Float32Array, n: number, d: number, options: TsneOpti
   const gains = new Float64Array(n * dims).fill(1)
   const gradient = new Float64Array(n * dims)
   const repulsive = new Float64Array(n * dims)
-  const force = new Float64Array(dims)
   const repulsion = options.repulsion ?? (dims === 2 ? 'interpolation' : 'barnes-hut')
   if (repulsion === 'interpolation' && dims !== 2) throw new Error('t-SNE: grid interpolation works in 2-D only')
+  // Only the chosen estimator's state is allocated (the tree alone holds ~4n nodes).
   const interpolated = repulsion === 'interpolation' ? new InterpolatedRepulsion() : null
-  const tree = new SpaceTree(dims, n)
-  const stack = new Int32Array(64 * (1 << dims) + 64)
+  const barnesHut = interpolated ? null : { tree: new SpaceTree(dims, n), stack: new Int32Array(64 * (1 << dims) + 64), force: new Float64Array(dims) }
   for (let iteration = 0; iteration < iterations; iteration++) {
     const exaggerate = iteration < exaggerationIterations ? exaggeration : 1
     const momentum = iteration < exaggerationIterations ? 0.5 : 0.8
@@ -341,6 +340,7 @@ export function tsne(rows: Float32Array, n: number, d: number, options: TsneOpti
     let z = 0
     if (interpolated) z = interpolated.compute(y, n, repulsive)
     else {
+      const { tree, stack, force } = barnesHut!
       tree.build(y, n)
       for (let i = 0; i < n; i++) {
         force.fill(0)
