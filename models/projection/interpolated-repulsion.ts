@@ -40,9 +40,10 @@ export class InterpolatedRepulsion {
 
   private gridsFor(size: number, spacing: number): Grids {
     if (this.grids && this.grids.transform.size === size && this.grids.spacing === spacing) return this.grids
-    const transform = this.grids?.transform.size === size ? this.grids.transform : new Fft2d(size)
-    const cells = size * size
+    // Same size, new spacing: the transform and the charge grids carry over; only the kernel changes.
     const reuse = this.grids?.transform.size === size ? this.grids : null
+    const transform = reuse?.transform ?? new Fft2d(size)
+    const cells = size * size
     // The kernel on node offsets in (−size/2, size/2] per axis, wrapped circularly: exact for any data within size/2
     // nodes. Real and even, so its transform is real.
     const wrapped = transform.grid()
