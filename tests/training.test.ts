@@ -216,6 +216,28 @@ test('the tiny Transformer preset learns to reverse; every layer and head of enc
   assert.deepEqual(crossMap.rowTokens, result!.hypotheses[0]!.pieces)
 })
 
+test('a Transformer whose position table is shorter than the dev and test sentences trains, validates and evaluates; a longer input is refused clearly', async () => {
+  // maxLength 8: an untrained decoder never says </s>, so every search must stop within the table (<s> takes one).
+  await engine.handle('runs.create', {
+    name: 'short-positions',
+    model: 'transformer',
+    preset: 'tiny',
+    corpus: 'reverse',
+    tokenizer: 'letters',
+    transformer: { maxLength: 8 },
+    training: { maxSteps: 4, logEvery: 2, validEvery: 4, checkpointEvery: 4, validSentences: 40, probes: 2 },
+  })
+  await waitJob(((await engine.handle('runs.start', { name: 'short-positions' })) as { jobId: string }).jobId)
+  const { series } = (await engine.handle('runs.metrics', { name: 'short-positions', metrics: ['dev/loss', 'dev/bleu'] })) as Result<'runs.metrics'>
+  assert.deepEqual(series['dev/loss']!.map((p) => p.step), [4])
+  const evaluated = (await engine.handle('eval', { run: 'short-positions', split: 'test', search: 'beam', beamSize: 2 })) as Result<'eval'>
+  assert.equal(evaluated.sentences, 40)
+  assert.ok(evaluated.scores.some((s) => s.metric === 'bleu') && Number.isFinite(evaluated.loss), JSON.stringify(evaluated))
+  const short = (await engine.handle('translate', { run: 'short-positions', lines: ['a b'], search: 'beam', beamSize: 2, inspect: true })) as Result<'translate'>
+  assert.ok(short.results[0]!.hypotheses[0]!.pieces.length <= 8)
+  await assert.rejects(engine.handle('translate', { run: 'short-positions', lines: ['a b c d e f g h a b c d'], search: 'greedy' }), /the sentence is \d+ pieces long; this model reads at most 8 \(its maxLength\)/)
+})
+
 test('killing the training process with SIGKILL loses nothing past the last checkpoint: the resumed run continues the same loss curve', async () => {
   const config = join(dir, 'run.json')
   writeFileSync(config, JSON.stringify({ seq2seq: tinyModel, training: { tokenBudget: 300, lr: 5e-3, logEvery: 1, checkpointEvery: 4, validEvery: 1000, validSentences: 10 } }))

@@ -38,9 +38,12 @@ export class InputTooLargeError extends Error {
   }
 }
 
-/** Refuses a source sentence longer than `limits.sourceTokens` pieces (`what` names it, e.g. "line 3"). */
-export function checkSourceLength(what: string, pieces: number): void {
+/** Refuses a source sentence longer than `limits.sourceTokens` pieces, or than the model reads (`what` names it, e.g. "line 3"). */
+export function checkSourceLength(what: string, pieces: number, modelPositions = Number.POSITIVE_INFINITY): void {
   if (pieces > limits.sourceTokens) {
     throw new InputTooLargeError(`${what} is ${pieces.toLocaleString('en-US')} pieces long; at most ${limits.sourceTokens} are translated at once: split it into sentences`)
+  }
+  if (pieces > modelPositions) {
+    throw new InputTooLargeError(`${what} is ${pieces.toLocaleString('en-US')} pieces long; this model reads at most ${modelPositions} (its maxLength): split it into sentences`)
   }
 }

@@ -26,6 +26,8 @@ export type ModelSpec = { kind: 'seq2seq'; seq2seq: Seq2SeqSpec } | { kind: 'tra
 
 export interface TranslationModel {
   readonly params: ParameterStore
+  /** Longest sequence either side can hold (a Transformer's position table; unbounded for RNNs). */
+  readonly maxPositions: number
   /** Mean cross-entropy per real target token (label-smoothed when smoothing > 0). */
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar
   /** Sets the output layer's bias (e.g. to the targets' log unigram distribution before training). */
@@ -42,6 +44,7 @@ export interface TranslationModel {
 class TranslationAdapter implements TranslationModel {
   constructor(
     readonly params: ParameterStore,
+    readonly maxPositions: number,
     private readonly tgtVocab: number,
     /** Teacher-forced logits [B, T, tgtVocab]. */
     private readonly logits: (batch: TranslationBatch, training: boolean) => tf.Tensor3D,
@@ -76,6 +79,7 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
     const model = new Seq2SeqModel({ ...spec.seq2seq, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
     return new TranslationAdapter(
       model.params,
+      Number.POSITIVE_INFINITY,
       vocab.tgt,
       (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, training).logits,
       () => new Seq2SeqStepDecoder(model) as StepDecoder<unknown>,
@@ -91,6 +95,7 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
   const model = new TransformerModel({ ...spec.transformer, srcVocab: vocab.src, tgtVocab: vocab.tgt, seed })
   return new TranslationAdapter(
     model.params,
+    spec.transformer.maxLength,
     vocab.tgt,
     (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, batch.tgtInMask, training).logits,
     () => new CachedTransformerStepDecoder(model) as StepDecoder<unknown>,

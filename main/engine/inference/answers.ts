@@ -23,7 +23,7 @@ export async function translateLines(
   for (const [i, line] of lines.entries()) {
     throwIfCancelled()
     const srcIds = loaded.src.encode(line)
-    checkSourceLength(lines.length > 1 ? `line ${i + 1}` : 'the sentence', srcIds.length)
+    checkSourceLength(lines.length > 1 ? `line ${i + 1}` : 'the sentence', srcIds.length, loaded.model.maxPositions)
     const hypotheses = await searchOne(loaded.model, loaded.tgt, srcIds, options)
     const best = hypotheses[0]
     const maps =

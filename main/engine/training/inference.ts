@@ -75,13 +75,14 @@ function sourceTensors(ids: number[]): [tf.Tensor2D, tf.Tensor2D] {
   return [tf.tensor2d([ids], [1, ids.length], 'int32'), tf.ones([1, ids.length]) as tf.Tensor2D]
 }
 
-const defaultMaxLength = (srcLength: number) => 2 * srcLength + 10
+/** Output length limit: the request, else twice the source plus ten; within the model's positions (<s> takes one). */
+export const outputLimit = (model: TranslationModel, srcLength: number, requested?: number) => Math.min(requested ?? 2 * srcLength + 10, model.maxPositions - 1)
 
 /** Decodes one source sentence with the chosen search. */
 export async function searchOne(model: TranslationModel, tgt: RunTokenizer, srcIds: number[], options: SearchOptions): Promise<Hypothesis[]> {
   const [src, mask] = sourceTensors(srcIds.length > 0 ? srcIds : [tgt.eos])
   try {
-    return await searchWith(model.stepDecoder(), src, mask, options, { bos: tgt.bos, eos: tgt.eos, maxLength: options.maxLength ?? defaultMaxLength(srcIds.length) })
+    return await searchWith(model.stepDecoder(), src, mask, options, { bos: tgt.bos, eos: tgt.eos, maxLength: outputLimit(model, srcIds.length, options.maxLength) })
   } finally {
     tf.dispose([src, mask])
   }
@@ -121,7 +122,7 @@ export async function greedyMany(model: TranslationModel, tgt: RunTokenizer, sou
     const rows = indices.map((i) => (sources[i]!.length > 0 ? sources[i]! : [tgt.eos]))
     const batch = makeTranslationBatch(rows.map((src) => ({ src, tgt: [] })), tgt)
     const longest = Math.max(...rows.map((r) => r.length))
-    const decoded = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: tgt.bos, eos: tgt.eos, maxLength: defaultMaxLength(longest) })
+    const decoded = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: tgt.bos, eos: tgt.eos, maxLength: outputLimit(model, longest) })
     disposeTranslationBatch(batch)
     indices.forEach((i, k) => (results[i] = decoded[k]!))
   }
@@ -176,7 +177,7 @@ export async function evaluateSplit(
   const started = performance.now()
   const pairs = splitPairs(db, loaded.run.config.corpus, split).slice(0, limit)
   if (pairs.length === 0) throw new Error(`corpus '${loaded.run.config.corpus}' has no ${split} split`)
-  const sources = pairs.map((p) => loaded.src.encode(p.src))
+  const sources = pairs.map((p) => loaded.src.encode(p.src).slice(0, loaded.model.maxPositions)) // cut to what the model can read
   const hypotheses: string[] = []
   if (options.search === 'greedy') {
     const decoded = await greedyMany(loaded.model, loaded.tgt, sources)
@@ -192,7 +193,7 @@ export async function evaluateSplit(
   }
   const references = pairs.map((p) => p.tgt)
   const scores = scoreTexts(hypotheses, references)
-  const examples = pairs.map((p, index) => ({ index, src: sources[index]!, tgt: loaded.tgt.encode(p.tgt) })).filter((e) => e.src.length > 0 && e.tgt.length > 0)
+  const examples = pairs.map((p, index) => ({ index, src: sources[index]!, tgt: loaded.tgt.encode(p.tgt) })).filter((e) => e.src.length > 0 && e.tgt.length > 0 && e.tgt.length < loaded.model.maxPositions)
   const loss = await meanLoss(loaded.model, examples, loaded.tgt, 4096)
   return {
     run: loaded.run.name,

@@ -97,11 +97,16 @@ async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<T
   const training = config.training
   const src = await loadRunTokenizer(db, config.tokenizer)
   const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
-  const train = encodePairs(splitPairs(db, config.corpus, 'train'), src, tgt, training.maxTokens)
-  if (train.examples.length === 0) throw new Error(`no usable training pairs (all ${train.skipped} were empty or longer than ${training.maxTokens} pieces)`)
-  const devPairs = splitPairs(db, config.corpus, 'dev').slice(0, training.validSentences)
-  const dev = encodePairs(devPairs, src, tgt, Number.MAX_SAFE_INTEGER).examples
   const model = buildModel(config, { src: src.vocabSize, tgt: tgt.vocabSize })
+  // A Transformer's position table bounds both sides; the decoder input also holds <s>.
+  const longest = Math.min(training.maxTokens, model.maxPositions - 1)
+  const train = encodePairs(splitPairs(db, config.corpus, 'train'), src, tgt, longest)
+  if (train.examples.length === 0) {
+    model.dispose()
+    throw new Error(`no usable training pairs (all ${train.skipped} were empty or longer than ${longest} pieces)`)
+  }
+  const devPairs = splitPairs(db, config.corpus, 'dev').slice(0, training.validSentences)
+  const dev = encodePairs(devPairs, src, tgt, model.maxPositions - 1).examples
   if (fresh) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
   const validator = new TranslationValidator(db, run, model, src, tgt, devPairs, dev)
   return {
@@ -354,8 +359,8 @@ class TranslationValidator {
     private readonly devPairs: ParallelText[],
     private readonly dev: Example[],
   ) {
-    this.devSources = devPairs.map((p) => src.encode(p.src))
-    this.devReferences = devPairs.slice(0, run.config.training.probes).map((p) => tgt.encode(p.tgt).slice(0, run.config.training.maxTokens))
+    this.devSources = devPairs.map((p) => src.encode(p.src).slice(0, model.maxPositions)) // cut to what the model can read, like JoeyNMT's max_src_length
+    this.devReferences = devPairs.slice(0, run.config.training.probes).map((p) => tgt.encode(p.tgt).slice(0, Math.min(run.config.training.maxTokens, model.maxPositions - 1)))
     this.dialogueCorpus = isDialogueCorpus(db, run.config.corpus)
   }
 
