@@ -6,7 +6,25 @@ import type { RunDetail } from '../../../main/api/contract.ts'
 import { useClient, useQuery } from '../api/hooks.ts'
 
 /** Scores shown as percentages by sacreBLEU (BLEU, chrF, TER); the rest as they are. */
-const formatScore = (metric: string, score: number) => (metric === 'loss' ? score.toFixed(3) : score.toFixed(metric.startsWith('distinct') ? 3 : 2))
+const formatScore = (metric: string, score: number) => (metric === 'loss' ? score.toFixed(3) : score.toFixed(metric.includes('distinct') ? 3 : 2))
+/** Display names (sacreBLEU's for its scores), in the order shown; other metrics follow by name. */
+const metricNames: Record<string, string> = {
+  bleu: 'BLEU',
+  chrf: 'chrF',
+  ter: 'TER',
+  f1: 'F1',
+  distinct1: 'distinct-1',
+  distinct2: 'distinct-2',
+  intra_distinct1: 'intra distinct-1',
+  intra_distinct2: 'intra distinct-2',
+  length: 'length',
+  loss: 'loss',
+}
+const metricRank = (metric: string) => {
+  const known = Object.keys(metricNames).indexOf(metric)
+  return known === -1 ? Number.MAX_SAFE_INTEGER : known
+}
+const byRank = (a: string, b: string) => metricRank(a) - metricRank(b) || a.localeCompare(b)
 
 export function EvaluationPanel({ run }: { run: RunDetail }) {
   const { t } = useTranslation()
@@ -27,7 +45,7 @@ export function EvaluationPanel({ run }: { run: RunDetail }) {
       .then(() => evaluations.reload(), (caught: unknown) => setError((caught as Error).message))
       .finally(() => setBusy(false))
   }
-  const metrics = [...new Set((evaluations.data ?? []).flatMap((e) => e.scores.map((s) => s.metric)))]
+  const metrics = [...new Set((evaluations.data ?? []).flatMap((e) => e.scores.map((s) => s.metric)))].sort(byRank)
   const signatures = new Map((evaluations.data ?? []).flatMap((e) => e.scores.filter((s) => s.signature).map((s) => [s.metric, s.signature!] as const)))
   return (
     <div data-testid="evaluation-panel">
@@ -64,7 +82,7 @@ export function EvaluationPanel({ run }: { run: RunDetail }) {
                 <th className="num">{t('evaluation.step')}</th>
                 {metrics.map((m) => (
                   <th key={m} className="num" title={signatures.get(m)}>
-                    {m}
+                    {metricNames[m] ?? m}
                   </th>
                 ))}
                 <th>{t('evaluation.when')}</th>
@@ -88,9 +106,9 @@ export function EvaluationPanel({ run }: { run: RunDetail }) {
             </tbody>
           </table>
           <ul className="muted signatures">
-            {[...signatures].map(([metric, signature]) => (
+            {[...signatures].sort(([a], [b]) => byRank(a, b)).map(([metric, signature]) => (
               <li key={metric} className="mono">
-                {metric}: {signature}
+                {metricNames[metric] ?? metric}: {signature}
               </li>
             ))}
           </ul>

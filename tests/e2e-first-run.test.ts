@@ -1,0 +1,188 @@
+// A new user's first session, through the browser-mode UI only, from an empty database: the bundled samples come
+// already split; train tokenizers, a seq2seq run (live curve, heatmap, step difference, test-set evaluation), a
+// Transformer (model and head views), translate with both side by side, word2vec projected with PCA, t-SNE and UMAP,
+// HRED and VHRED on the dialogue sample and a chat with resampling. Every view is saved in light and dark, English
+// and Japanese (tests/artifacts/first-run/<view>-<language>-<theme>.png).
+import assert from 'node:assert/strict'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { Locator, Page } from 'playwright-core'
+import { openBrowserPage, repoRoot, startServe, tempDir } from './helpers.ts'
+
+const artifacts = join(repoRoot, 'tests', 'artifacts', 'first-run')
+const looks = [
+  { language: 'en', theme: 'light', nav: 'Corpora' },
+  { language: 'en', theme: 'dark', nav: 'Corpora' },
+  { language: 'ja', theme: 'light', nav: 'コーパス' },
+  { language: 'ja', theme: 'dark', nav: 'コーパス' },
+] as const
+
+/** Saves the page in every language × theme, then returns to English, light. */
+async function shots(page: Page, view: string): Promise<void> {
+  for (const look of looks) {
+    await page.getByTestId('language-select').selectOption(look.language)
+    await page.getByTestId('theme-select').selectOption(look.theme)
+    await page.getByTestId('nav-corpora').getByText(look.nav).waitFor()
+    await page.waitForFunction((theme) => document.documentElement.dataset.theme === theme, look.theme)
+    await page.waitForTimeout(250) // canvases repaint in the new palette on the next frame
+    await page.screenshot({ path: join(artifacts, `${view}-${look.language}-${look.theme}.png`), fullPage: true })
+  }
+  await page.getByTestId('language-select').selectOption('en')
+  await page.getByTestId('theme-select').selectOption('light')
+  await page.getByTestId('nav-corpora').getByText('Corpora').waitFor()
+}
+
+/** Fills the Training page's form and starts the run; resolves when its dashboard says done. */
+async function trainFromForm(page: Page, run: { model: string; corpus: string; tokenizer: string; name: string; steps: number; validEvery: number }): Promise<Locator> {
+  await page.keyboard.press('Alt+4')
+  const form = page.getByRole('form', { name: 'Start a run' })
+  await form.locator('select[name="model"]').selectOption(run.model)
+  await form.locator('select[name="preset"]').selectOption('tiny')
+  await form.locator('select[name="corpus"]').selectOption(run.corpus)
+  await form.locator('select[name="tokenizer"]').selectOption(run.tokenizer)
+  await form.getByLabel('Run name').fill(run.name)
+  await form.getByTestId('training-maxSteps').fill(String(run.steps))
+  await form.getByTestId('training-validEvery').fill(String(run.validEvery))
+  await form.getByTestId('training-checkpointEvery').fill(String(run.validEvery))
+  await form.getByRole('button', { name: 'Create and train' }).click()
+  const dashboard = page.getByTestId('run-dashboard')
+  await dashboard.getByRole('heading', { name: run.name }).waitFor()
+  await dashboard
+    .getByTestId('run-status')
+    .filter({ hasText: 'done' })
+    .waitFor({ timeout: 240_000 })
+    .catch(async (error: unknown) => {
+      throw new Error(`${run.name} did not finish: ${String(error)}\npage:\n${await page.locator('main').innerText().catch(() => '(unreadable)')}`)
+    })
+  return dashboard
+}
+
+test('a first session from an empty database: every main job through the UI, each view in light/dark × English/Japanese', async (t) => {
+  mkdirSync(artifacts, { recursive: true })
+  const dir = tempDir(t)
+  const serve = await startServe(join(dir, 'kotoba.db'), ['--backend', 'wasm'])
+  t.after(() => serve.stop())
+  const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
+  await page.goto(serve.url)
+  await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
+
+  // The samples arrive with the first start, split and ready to train on.
+  const corpora = page.getByTestId('corpora-table')
+  await corpora.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
+  await corpora.getByRole('cell', { name: 'sample-hamlet-dialogues' }).waitFor()
+  await shots(page, 'corpora')
+
+  // Tokenizers: a BPE model per sample, trained from the form.
+  await page.keyboard.press('Alt+2')
+  const trainTokenizer = page.getByRole('form', { name: 'Train a tokenizer' })
+  for (const [corpus, name] of [
+    ['sample-bible-en-es', 'bible-bpe'],
+    ['sample-hamlet-dialogues', 'hamlet-bpe'],
+  ] as const) {
+    await trainTokenizer.locator('select[name="corpus"]').selectOption(corpus)
+    await trainTokenizer.getByLabel('Tokenizer name').fill(name)
+    await trainTokenizer.locator('select[name="type"]').selectOption('bpe')
+    await trainTokenizer.getByLabel('Vocabulary size').fill('300')
+    await trainTokenizer.getByRole('button', { name: 'Train tokenizer' }).click()
+    await page.getByTestId('tokenizers-table').getByRole('cell', { name, exact: true }).waitFor({ timeout: 60_000 })
+  }
+  await page.getByTestId('tokenizers-table').getByRole('row', { name: /bible-bpe/ }).getByRole('button').first().click()
+  await page.getByTestId('tokenizer-input').fill('In the beginning, God created the heavens and the earth.')
+  await page.getByTestId('pieces').locator('.piece').first().waitFor()
+  await shots(page, 'tokenizers')
+
+  // seq2seq on the Bible sample: the form offers it split, the run trains and validates twice.
+  const seq2seq = await trainFromForm(page, { model: 'seq2seq', corpus: 'sample-bible-en-es', tokenizer: 'bible-bpe', name: 'bible-seq2seq', steps: 30, validEvery: 15 })
+  await seq2seq.getByTestId('validation-samples').waitFor()
+  assert.equal(await seq2seq.getByTestId('attention-slider').getAttribute('max'), '1', 'maps from two validations')
+  await seq2seq.getByTestId('attention-heatmap').first().waitFor()
+  await shots(page, 'seq2seq-dashboard')
+  // The step difference exists even though the two steps' hypotheses differ: it is taken on the reference.
+  await seq2seq.getByLabel('Difference with step').selectOption({ label: '15' })
+  await seq2seq.getByTestId('attention-over-training').getByText(/step 30 minus step 15/).waitFor()
+  assert.ok(await seq2seq.getByTestId('attention-forced').isChecked(), 'the difference is on the teacher-forced reference')
+  await shots(page, 'seq2seq-step-difference')
+  // Test-set evaluation of the best checkpoint, stored and listed.
+  await seq2seq.getByRole('button', { name: 'Evaluate on test' }).click()
+  const evaluations = seq2seq.getByTestId('evaluations')
+  await evaluations.waitFor({ timeout: 120_000 })
+  assert.deepEqual(await evaluations.locator('thead th').allInnerTexts(), ['Step', 'BLEU', 'chrF', 'TER', 'loss', 'Evaluated'])
+  assert.equal(await evaluations.locator('tbody tr').count(), 1)
+  await shots(page, 'seq2seq-evaluation')
+
+  // A Transformer on the same corpus: its model view (2 layers × 4 heads) and head view.
+  const transformer = await trainFromForm(page, { model: 'transformer', corpus: 'sample-bible-en-es', tokenizer: 'bible-bpe', name: 'bible-transformer', steps: 20, validEvery: 10 })
+  const modelView = transformer.getByTestId('model-view')
+  await modelView.waitFor()
+  assert.equal(await modelView.locator('button.thumb').count(), 8)
+  await modelView.getByTestId('thumb-1-2').click()
+  await modelView.getByTestId('attention-heatmap').getByText(/layer 2, head 3/).waitFor()
+  await shots(page, 'transformer-model-view')
+  await transformer.getByTestId('view-head').click()
+  await transformer.getByTestId('head-view').waitFor()
+  await shots(page, 'transformer-head-view')
+
+  // The playground: both models side by side, the seq2seq heatmap and the Transformer's model view.
+  await page.keyboard.press('Alt+5')
+  const playground = page.getByRole('form', { name: 'Translate' })
+  await playground.locator('fieldset').nth(0).locator('select').first().selectOption('bible-seq2seq')
+  await playground.locator('fieldset').nth(1).locator('select').first().selectOption('bible-transformer')
+  await page.getByTestId('translate-input').fill('In the beginning, God created the heavens and the earth.')
+  await page.getByRole('button', { name: 'Translate', exact: true }).click()
+  await page.getByTestId('translation-bible-seq2seq').getByTestId('attention-heatmap').waitFor({ timeout: 60_000 })
+  await page.getByTestId('translation-bible-transformer').getByTestId('model-view').waitFor({ timeout: 60_000 })
+  assert.ok((await page.getByTestId('translation-bible-seq2seq').getByTestId('nbest').locator('li').count()) >= 1)
+  await shots(page, 'translate')
+
+  // word2vec on the English side of the Bible sample, projected three ways.
+  await page.keyboard.press('Alt+3')
+  await page.getByTestId('w2v-name').fill('bible-w2v')
+  await page.getByTestId('w2v-corpus').selectOption('sample-bible-en-es')
+  await page.getByTestId('w2v-side').selectOption('src')
+  await page.getByTestId('w2v-dim').fill('16')
+  await page.getByTestId('w2v-epochs').fill('2')
+  await page.getByTestId('w2v-minCount').fill('20')
+  await page.getByTestId('w2v-train').click()
+  const detail = page.getByTestId('w2v-detail')
+  await detail.getByText(/epoch 2: loss [\d.]+/).waitFor({ timeout: 180_000 })
+  await detail.getByText('done').waitFor({ timeout: 30_000 })
+  for (const [method, title] of [
+    ['pca', 'PCA'],
+    ['tsne', 't-SNE'],
+    ['umap', 'UMAP'],
+  ] as const) {
+    await page.getByTestId('projector-method').selectOption(method)
+    await page.getByTestId('projector-run').click()
+    await page.getByTestId('projector-summary').getByText(new RegExp(`\\d+ words · ${title} of epoch 2`)).waitFor({ timeout: 180_000 })
+    await shots(page, `projector-${method}`)
+  }
+
+  // HRED and VHRED on the Hamlet dialogues.
+  await trainFromForm(page, { model: 'hred', corpus: 'sample-hamlet-dialogues', tokenizer: 'hamlet-bpe', name: 'hamlet-hred', steps: 20, validEvery: 10 })
+  const vhred = await trainFromForm(page, { model: 'vhred', corpus: 'sample-hamlet-dialogues', tokenizer: 'hamlet-bpe', name: 'hamlet-vhred', steps: 20, validEvery: 10 })
+  await vhred.getByTestId('validation-samples').waitFor()
+  await shots(page, 'vhred-dashboard')
+
+  // Chat: a reply from HRED, then VHRED with its latent sample, resampled.
+  await page.keyboard.press('Alt+6')
+  const history = page.getByTestId('chat-history')
+  await page.getByTestId('chat-run').selectOption('hamlet-hred')
+  await page.getByTestId('chat-input').fill('Who is there?')
+  await page.keyboard.press('Enter')
+  await history.getByTestId('turn-model').waitFor({ timeout: 90_000 })
+  await page.getByTestId('chat-run').selectOption('hamlet-vhred')
+  await page.getByTestId('chat-input').fill('Who is there?')
+  await page.keyboard.press('Enter')
+  const latent = history.getByTestId('latent').last()
+  await latent.waitFor({ timeout: 90_000 })
+  const before = await latent.textContent()
+  await page.getByTestId('chat-resample').click()
+  await page.waitForFunction((text) => {
+    const all = document.querySelectorAll('[data-testid="latent"]')
+    return all.length > 0 && all[all.length - 1]!.textContent !== text
+  }, before, { timeout: 60_000 })
+  await shots(page, 'chat')
+
+  assert.deepEqual(problems, [], 'no console errors')
+})
