@@ -33,6 +33,15 @@ async function shots(page: Page, view: string): Promise<void> {
   await page.getByTestId('nav-corpora').getByText('Corpora').waitFor()
 }
 
+/** Runs `check` with the page in Japanese, then returns to English. */
+async function inJapanese(page: Page, check: () => Promise<void>): Promise<void> {
+  await page.getByTestId('language-select').selectOption('ja')
+  await page.getByTestId('nav-corpora').getByText('コーパス').waitFor()
+  await check()
+  await page.getByTestId('language-select').selectOption('en')
+  await page.getByTestId('nav-corpora').getByText('Corpora').waitFor()
+}
+
 /** Fills the Training page's form and starts the run; resolves when its dashboard says done. */
 async function trainFromForm(page: Page, run: { model: string; corpus: string; tokenizer: string; name: string; steps: number; validEvery: number }): Promise<Locator> {
   await page.keyboard.press('Alt+4')
@@ -45,9 +54,20 @@ async function trainFromForm(page: Page, run: { model: string; corpus: string; t
   await form.getByTestId('training-maxSteps').fill(String(run.steps))
   await form.getByTestId('training-validEvery').fill(String(run.validEvery))
   await form.getByTestId('training-checkpointEvery').fill(String(run.validEvery))
+  if (run.model === 'seq2seq') {
+    await inJapanese(page, async () => {
+      await page.getByRole('form', { name: '実行を開始' }).getByText(/Luong のアテンション付き RNN\/LSTM\/GRU エンコーダ・デコーダ.*tiny: GRU 64\/128、Luong アテンション：CPU で数分で学習/).waitFor()
+    })
+  }
   await form.getByRole('button', { name: 'Create and train' }).click()
   const dashboard = page.getByTestId('run-dashboard')
   await dashboard.getByRole('heading', { name: run.name }).waitFor()
+  if (run.model === 'seq2seq') {
+    // The training job's card, with its unit, in Japanese while it runs.
+    await inJapanese(page, async () => {
+      await page.getByTestId('job').filter({ hasText: `${run.name} を学習` }).getByText(/ステップ\/秒/).waitFor({ timeout: 60_000 })
+    })
+  }
   await dashboard
     .getByTestId('run-status')
     .filter({ hasText: 'done' })
@@ -71,7 +91,19 @@ test('a first session from an empty database: every main job through the UI, eac
   const corpora = page.getByTestId('corpora-table')
   await corpora.getByRole('cell', { name: 'sample-bible-en-es' }).waitFor()
   await corpora.getByRole('cell', { name: 'sample-hamlet-dialogues' }).waitFor()
+  // What the engine says (sample descriptions, backend choices) shows in the page's language too.
+  await inJapanese(page, async () => {
+    await corpora.getByRole('cell', { name: 'サンプル：シェイクスピア『ハムレット』の場面ごとの対話（パブリックドメイン）' }).waitFor()
+  })
   await shots(page, 'corpora')
+  await page.keyboard.press('Alt+7')
+  await page.getByTestId('active-backend').getByText('wasm').waitFor()
+  await inJapanese(page, async () => {
+    await page.getByText('「wasm」が指定されています（--backend / KOTOBA_BACKEND）').waitFor()
+    await page.getByTestId('backends-table').getByText('未試行：「wasm」が指定されています').first().waitFor()
+    await page.getByTestId('backends-table').getByText(/^WebAssembly、SIMD 有効、\d+ スレッド/).waitFor()
+  })
+  await shots(page, 'devices')
 
   // Tokenizers: a BPE model per sample, trained from the form.
   await page.keyboard.press('Alt+2')
@@ -87,6 +119,9 @@ test('a first session from an empty database: every main job through the UI, eac
     await trainTokenizer.getByRole('button', { name: 'Train tokenizer' }).click()
     await page.getByTestId('tokenizers-table').getByRole('cell', { name, exact: true }).waitFor({ timeout: 60_000 })
   }
+  await inJapanese(page, async () => {
+    await page.getByTestId('tokenizers-table').getByRole('cell', { name: 'sample-hamlet-dialogues で学習（joint）' }).waitFor()
+  })
   await page.getByTestId('tokenizers-table').getByRole('row', { name: /bible-bpe/ }).getByRole('button').first().click()
   await page.getByTestId('tokenizer-input').fill('In the beginning, God created the heavens and the earth.')
   await page.getByTestId('pieces').locator('.piece').first().waitFor()

@@ -3,6 +3,7 @@
 // (and types) what comes back. Events are pushed by the engine to every connected client.
 import { z } from 'zod'
 import { limits, Name, Text } from './limits.ts'
+import { LocalText } from './messages.ts'
 import { Word2VecStatus, word2vecMethods } from './word2vec-contract.ts'
 
 // ---- shared shapes -------------------------------------------------------------------------
@@ -13,7 +14,9 @@ export type BackendName = z.infer<typeof BackendName>
 export const BackendAttempt = z.object({
   name: BackendName,
   status: z.enum(['active', 'available', 'failed', 'skipped', 'not-tried']),
+  /** In English (CLI, logs); `detailText` is the same for the UI to translate. */
   detail: z.string(),
+  detailText: LocalText.optional(),
 })
 export type BackendAttempt = z.infer<typeof BackendAttempt>
 
@@ -21,10 +24,12 @@ export const ComputeReport = z.object({
   active: BackendName.nullable(),
   forced: BackendName.nullable(),
   reason: z.string(),
+  reasonText: LocalText.optional(),
   attempts: z.array(BackendAttempt),
   tensors: z.number().int(),
   bytes: z.number().int(),
   error: z.string().nullable(),
+  errorText: LocalText.optional(),
 })
 export type ComputeReport = z.infer<typeof ComputeReport>
 
@@ -53,7 +58,9 @@ export const CorpusSummary = z.object({
   rows: z.number().int(),
   /** Rows in each split (all 0: not split yet; runs need train and dev). */
   splits: z.object({ train: z.number().int(), dev: z.number().int(), test: z.number().int() }),
+  /** Where the rows came from (a file, or a sample's description); `sourceText` translates a sample's. */
   source: z.string(),
+  sourceText: LocalText.optional(),
   createdAt: z.string(),
 })
 export type CorpusSummary = z.infer<typeof CorpusSummary>
@@ -97,7 +104,9 @@ export type ErrorCode = z.infer<typeof ErrorCode>
 export const JobProgress = z.object({
   jobId: z.string(),
   kind: JobKind,
+  /** The job's title in English (CLI, logs); `labelText` is the same title for the UI to translate. */
   label: z.string(),
+  labelText: LocalText.optional(),
   status: JobStatus,
   done: z.number(),
   total: z.number().nullable(),
@@ -169,6 +178,7 @@ export const TokenizerSummary = z.object({
   side: z.enum(['src', 'tgt', 'joint']),
   vocabSize: z.number().int(),
   source: z.string(),
+  sourceText: LocalText.optional(),
   createdAt: z.string(),
 })
 export type TokenizerSummary = z.infer<typeof TokenizerSummary>
@@ -551,9 +561,11 @@ export type PresetConfig = z.infer<typeof PresetConfig>
 export const ModelFamily = z.object({
   model: ModelKind,
   title: z.string(),
+  /** In English; `descriptionText` for the UI to translate (likewise each preset's). */
   description: z.string(),
+  descriptionText: LocalText.optional(),
   corpusKinds: z.array(CorpusKind),
-  presets: z.array(z.object({ name: z.string(), description: z.string(), configs: z.array(PresetConfig) })),
+  presets: z.array(z.object({ name: z.string(), description: z.string(), descriptionText: LocalText.optional(), configs: z.array(PresetConfig) })),
 })
 export type ModelFamily = z.infer<typeof ModelFamily>
 

@@ -12,6 +12,7 @@ import {
   type Result,
   type ValidParams,
 } from '../api/contract.ts'
+import { message } from '../api/messages.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { WarmInference } from './inference/warm-inference.ts'
 import { loadSampleOnce } from './sample/load.ts'
@@ -90,7 +91,7 @@ export class Engine {
         // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
         if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean')) {
           const { name } = params as { name: string }
-          this.jobs.start('corpus.index', { name }, `Index ${name} for search`)
+          this.jobs.start('corpus.index', { name }, message('jobIndex', { name }))
         }
       },
     })
@@ -122,14 +123,14 @@ export class Engine {
 
   /** Starts (or resumes from its last checkpoint) a run's training job. */
   startRun(name: string): string {
-    const job = this.jobs.start('run.train', { name }, `Train ${name}`)
+    const job = this.jobs.start('run.train', { name }, message('jobTrain', { name }))
     this.runJobs.set(name, job.jobId)
     return job.jobId
   }
 
   /** Starts (or resumes from its last finished epoch) a word2vec run's training job. */
   startWord2Vec(name: string): string {
-    const job = this.jobs.start('w2v.train', { name }, `Train word2vec ${name}`)
+    const job = this.jobs.start('w2v.train', { name }, message('jobWord2vec', { name }))
     this.runJobs.set(name, job.jobId)
     return job.jobId
   }

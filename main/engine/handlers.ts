@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
 import { ApiError, methods, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { message } from '../api/messages.ts'
 import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
 import { headStatisticsOf, meanOfHeads } from './training/attention-summary.ts'
@@ -135,7 +136,7 @@ export const handlers: Handlers = {
       throw new ApiError({ code: 'conflict', message: `a corpus named '${params.name}' already exists` })
     }
     const files = params.files.map(requireFile)
-    const job = engine.jobs.start('corpus.import', { ...params, files }, `Import ${files.map((f) => basename(f)).join(' + ')} as ${params.name}`)
+    const job = engine.jobs.start('corpus.import', { ...params, files }, message('jobImport', { files: files.map((f) => basename(f)).join(' + '), name: params.name }))
     return { jobId: job.jobId }
   },
 
@@ -151,7 +152,7 @@ export const handlers: Handlers = {
 
   'corpus.clean': (engine, { name, ...options }) => {
     requireCorpus(engine, name)
-    const job = engine.jobs.start('corpus.clean', { name, ...options }, `Clean ${name}`)
+    const job = engine.jobs.start('corpus.clean', { name, ...options }, message('jobClean', { name }))
     return { jobId: job.jobId }
   },
 
@@ -183,7 +184,7 @@ export const handlers: Handlers = {
   'tokenizer.train': (engine, params) => {
     requireCorpus(engine, params.corpus)
     if (findTokenizer(engine.db, params.name)) throw new ApiError({ code: 'conflict', message: `a tokenizer named '${params.name}' already exists` })
-    const job = engine.jobs.start('tokenizer.train', params, `Train ${params.type} tokenizer ${params.name} (${params.vocabSize}) on ${params.corpus}`)
+    const job = engine.jobs.start('tokenizer.train', params, message('jobTokenizer', { type: params.type, name: params.name, vocabSize: params.vocabSize, corpus: params.corpus }))
     return { jobId: job.jobId }
   },
 
@@ -349,8 +350,7 @@ export const handlers: Handlers = {
     requireRun(engine, params.run)
     // A few lines are answered at once by the warm worker; a file's worth is a job with progress and cancel.
     if (params.lines.length <= warmLineLimit) return (await engine.inference.call('translate', params)) as Result<'translate'>
-    const label = `Translate ${params.lines.length} lines with ${params.run}`
-    return (await runJobToEnd(engine, 'run.translate', params, label)) as Result<'translate'>
+    return (await runJobToEnd(engine, 'run.translate', params, message('jobTranslate', { lines: params.lines.length, run: params.run }))) as Result<'translate'>
   },
 
   'chat.reply': async (engine, params) => {
@@ -405,7 +405,7 @@ export const handlers: Handlers = {
 
   eval: async (engine, params) => {
     requireRun(engine, params.run)
-    return (await runJobToEnd(engine, 'run.eval', params, `Evaluate ${params.run} on ${params.split}`)) as Result<'eval'>
+    return (await runJobToEnd(engine, 'run.eval', params, message('jobEval', { run: params.run, split: params.split }))) as Result<'eval'>
   },
 
   ...word2vecHandlers,

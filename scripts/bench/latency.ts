@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Random } from '../../models/core/random.ts'
 import type { Result } from '../../main/api/contract.ts'
+import { message } from '../../main/api/messages.ts'
 import { Engine } from '../../main/engine/engine.ts'
 import { runJobToEnd } from '../../main/engine/handlers/common.ts'
 import { packageRoot } from '../../main/engine/paths.ts'
@@ -60,9 +61,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       // Interleaved: the warm path, then the per-request job path, for each kind.
       warm.translate.push(await timed(() => engine.handle('translate', translate)))
-      cold.translate.push(await timed(() => runJobToEnd(engine, 'run.translate', translate, 'bench translate') as Promise<Result<'translate'>>))
+      cold.translate.push(await timed(() => runJobToEnd(engine, 'run.translate', translate, message('jobTranslate', { lines: 1, run: translate.run })) as Promise<Result<'translate'>>))
       warm.chat.push(await timed(() => engine.handle('chat.reply', chat)))
-      cold.chat.push(await timed(() => runJobToEnd(engine, 'run.chat', chat, 'bench chat')))
+      cold.chat.push(await timed(() => runJobToEnd(engine, 'run.chat', chat, message('jobChat', { run: chat.run }))))
     }
     const report = {
       rounds,

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { arch, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
+import { english, message, threadCount, type LocalText } from '../../api/messages.ts'
 import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
@@ -14,10 +15,10 @@ export { backendOrder, parseBackendName } from './backend-names.ts'
 /** A backend that cannot be used here; `detail` is the one line shown in the Devices panel. */
 class Unavailable extends Error {
   constructor(
-    readonly detail: string,
+    readonly detail: LocalText,
     readonly skipped = false,
   ) {
-    super(detail)
+    super(english(detail))
   }
 }
 
@@ -27,15 +28,15 @@ function firstLine(error: unknown): string {
 }
 
 /** Imports an optional package by name (a variable specifier, so bundlers and tsc leave it alone). */
-async function importOptional(specifier: string, why: string): Promise<Record<string, unknown>> {
+async function importOptional(specifier: string, why: LocalText): Promise<Record<string, unknown>> {
   try {
     return (await import(specifier)) as Record<string, unknown>
   } catch (error) {
     const code = (error as { code?: string }).code
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(error).includes(specifier)) {
-      throw new Unavailable(`${specifier}: not installed (${why})`)
+      throw new Unavailable(message('notInstalled', { module: specifier, why }))
     }
-    throw new Unavailable(`${specifier}: ${firstLine(error)}`)
+    throw new Unavailable(message('moduleFailed', { module: specifier, error: firstLine(error) }))
   }
 }
 
@@ -44,15 +45,15 @@ async function activate(name: string): Promise<void> {
   try {
     ok = await tf.setBackend(name)
   } catch (error) {
-    throw new Unavailable(`backend '${name}' failed to initialise: ${firstLine(error)}`)
+    throw new Unavailable(message('initFailed', { name, error: firstLine(error) }))
   }
-  if (!ok) throw new Unavailable(`backend '${name}' failed to initialise`)
+  if (!ok) throw new Unavailable(message('initRefused', { name }))
   await tf.ready()
   // A tiny computation proves the kernels run, not just that the backend registered.
   const probe = tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).sum())
   const value = (await probe.data())[0]
   probe.dispose()
-  if (value !== 8) throw new Unavailable(`backend '${name}' computed a wrong probe result (${value})`)
+  if (value !== 8) throw new Unavailable(message('initFailed', { name, error: `a wrong probe result (${value})` }))
 }
 
 /** Whether the dynamic loader can find libvulkan.so.1 (the folders ld.so searches on Debian, Fedora and Arch). */
@@ -70,49 +71,47 @@ interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>
 }
 
-const libtensorflowNote = 'optional dependency; its install step downloads libtensorflow, which failed or was skipped here'
-
 /** Each returns the one-line detail of a backend that works; `forced` relaxes the preference checks. */
-const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
+const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
   'tensorflow-gpu': async () => {
-    await importOptional('@tensorflow/tfjs-node-gpu', libtensorflowNote)
+    await importOptional('@tensorflow/tfjs-node-gpu', message('whyLibtensorflow'))
     await activate('tensorflow')
-    return 'libtensorflow with CUDA (tfjs-node-gpu)'
+    return message('tensorflowGpu')
   },
   tensorflow: async () => {
-    await importOptional('@tensorflow/tfjs-node', libtensorflowNote)
+    await importOptional('@tensorflow/tfjs-node', message('whyLibtensorflow'))
     await activate('tensorflow')
-    return 'libtensorflow on the CPU (tfjs-node)'
+    return message('tensorflowCpu')
   },
   webgpu: async (forced) => {
-    const dawn = await importOptional('webgpu', 'the Dawn bindings for Node; install the webgpu package to try it')
+    const dawn = await importOptional('webgpu', message('whyWebgpu'))
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined
-    if (typeof create !== 'function') throw new Unavailable('webgpu: package has no create() export')
+    if (typeof create !== 'function') throw new Unavailable(message('webgpuNoCreate'))
     // Without a Vulkan loader Dawn finds no adapter anyway, after printing a warning (with a native stack line) to
     // stderr in every process that asks: ask the file system first, quietly.
-    if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new Unavailable('webgpu: no Vulkan loader (libvulkan.so.1) on this machine; install libvulkan1 and a GPU driver')
+    if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new Unavailable(message('webgpuNoVulkan'))
     Object.assign(globalThis, dawn.globals as object)
     // Vulkan loaders complain on every start without a runtime dir (headless servers, CI).
     if (process.platform === 'linux') process.env.XDG_RUNTIME_DIR ??= tmpdir()
     const gpu = create([])
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
-    if (!adapter) throw new Unavailable('webgpu: no WebGPU adapter on this machine')
+    if (!adapter) throw new Unavailable(message('webgpuNoAdapter'))
     const info = adapter.info
     const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)
     if (software && !forced) {
-      throw new Unavailable(`webgpu: only a software adapter (${info.architecture || info.vendor}), slower than wasm`, true)
+      throw new Unavailable(message('webgpuSoftwareOnly', { adapter: info.architecture || info.vendor }), true)
     }
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
     // A literal specifier (a pure-JS package that always installs), so bundles carry it.
     await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
-    return `WebGPU on ${info.vendor} ${info.architecture}${software ? ' (software adapter)' : ''}`.trim()
+    return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim() })
   },
   wasm: async () => {
-    const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', 'dependency missing: run npm ci')
+    const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', message('whyWasm'))
     registerWasmTrainingKernels()
     const wanted = wasmThreadCount()
-    let note = ''
+    let note: LocalText | '' = ''
     if (wanted > 1) {
       let restore = (): void => {}
       // The pool threads are daemons (unref'd), so while the backend waits for them to load nothing else may keep
@@ -123,7 +122,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
         await activate('wasm')
       } catch (error) {
         // Threads are an optimisation: fall back to the single-threaded build and say why.
-        note = ` (threads unavailable: ${firstLine(error)})`
+        note = message('threadsUnavailable', { error: firstLine(error) })
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
         await activate('wasm')
       } finally {
@@ -138,20 +137,23 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<string>> = {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
     // Start our matrix product now (its helper threads), not in the first training step.
     const gemm = backendGemm(tf.backend() as unknown as WasmBackendLike)
-    const product = `matrix products on ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}${gemm.fusedMultiplyAdd ? ' with fused multiply-add' : ''}`
-    return `WebAssembly, SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}, ${product}`
+    const products = gemm.fusedMultiplyAdd ? message('withFusedMultiplyAdd', { threads: threadCount(gemm.threads) }) : threadCount(gemm.threads)
+    return message('wasm', { simd: message(simd ? 'simdOn' : 'simdOff'), threads: threadCount(threads), note, products })
   },
   cpu: async () => {
     registerCpuTrainingKernels()
     await activate('cpu')
-    return 'plain JavaScript (slowest: 100× and more behind wasm for training)'
+    return message('cpu')
   },
 }
 
 export class BackendUnavailableError extends Error {
-  constructor(name: BackendName, detail: string) {
-    super(`the forced backend '${name}' is not usable here: ${detail}`)
+  readonly text: LocalText
+  constructor(name: BackendName, detail: LocalText) {
+    const text = message('forcedUnusable', { name, detail })
+    super(english(text))
     this.name = 'BackendUnavailableError'
+    this.text = text
   }
 }
 
@@ -161,39 +163,29 @@ export class BackendUnavailableError extends Error {
  */
 export async function selectBackend(forced: BackendName | null = null): Promise<ComputeReport> {
   const attempts: BackendAttempt[] = []
+  const attempt = (name: BackendName, status: BackendAttempt['status'], detail: LocalText) => attempts.push({ name, status, detail: english(detail), detailText: detail })
   let active: BackendName | null = null
   for (const name of backendOrder) {
     if (active !== null || (forced !== null && name !== forced)) {
-      attempts.push({ name, status: 'not-tried', detail: forced !== null ? `not tried: '${forced}' was forced` : 'not tried: a better backend works' })
+      attempt(name, 'not-tried', forced !== null ? message('notTriedForced', { forced }) : message('notTriedBetter'))
       continue
     }
     try {
-      const detail = await tryers[name](forced === name)
-      attempts.push({ name, status: 'active', detail })
+      attempt(name, 'active', await tryers[name](forced === name))
       active = name
     } catch (error) {
-      const unavailable = error instanceof Unavailable ? error : new Unavailable(firstLine(error))
-      attempts.push({ name, status: unavailable.skipped ? 'skipped' : 'failed', detail: unavailable.detail })
+      const unavailable = error instanceof Unavailable ? error : new Unavailable(message('failed', { error: firstLine(error) }))
+      attempt(name, unavailable.skipped ? 'skipped' : 'failed', unavailable.detail)
     }
   }
+  const reason = active === null ? message('reasonNone') : message(forced !== null ? 'reasonForced' : 'reasonBest', { active })
   const memory = tf.memory()
-  const report: ComputeReport = {
-    active,
-    forced,
-    reason:
-      active === null
-        ? 'no backend could start'
-        : forced !== null
-          ? `'${active}' was forced (--backend / KOTOBA_BACKEND)`
-          : `'${active}' is the best backend that started on this machine`,
-    attempts,
-    tensors: memory.numTensors,
-    bytes: memory.numBytes,
-    error: null,
-  }
+  const report: ComputeReport = { active, forced, reason: english(reason), reasonText: reason, attempts, tensors: memory.numTensors, bytes: memory.numBytes, error: null }
   if (forced !== null && active === null) {
-    const failed = attempts.find((attempt) => attempt.name === forced)
-    report.error = new BackendUnavailableError(forced, failed?.detail ?? 'unknown').message
+    const failed = attempts.find((a) => a.name === forced)
+    const error = new BackendUnavailableError(forced, failed?.detailText ?? message('failed', { error: 'unknown' }))
+    report.error = error.message
+    report.errorText = error.text
   }
   return report
 }

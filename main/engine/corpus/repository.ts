@@ -1,5 +1,6 @@
 // Read-side queries over the corpora tables.
 import type { CorpusRow, CorpusSummary } from '../../api/contract.ts'
+import { english, message, type LocalText } from '../../api/messages.ts'
 import type { Database } from '../store/database.ts'
 import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
@@ -24,6 +25,9 @@ function splitCounts(db: Database, corpusId: number): { rows: number; splits: Co
   return { rows: counts.reduce((sum, c) => sum + c.n, 0), splits: { train: of('train'), dev: of('dev'), test: of('test') } }
 }
 
+/** The bundled samples' descriptions, by the English text stored with them, for the UI to show translated. */
+const sampleSources = new Map<string, LocalText>([message('sampleBible'), message('sampleHamlet')].map((text) => [english(text), text]))
+
 function toSummary(db: Database, record: CorpusRecord): CorpusSummary {
   return {
     id: record.id,
@@ -33,6 +37,7 @@ function toSummary(db: Database, record: CorpusRecord): CorpusSummary {
     tgtLang: record.tgt_lang,
     ...splitCounts(db, record.id),
     source: record.source,
+    ...(sampleSources.has(record.source) ? { sourceText: sampleSources.get(record.source)! } : {}),
     createdAt: record.created_at,
   }
 }

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ApiError, type JobKind, type MethodName, type Result, type ValidParams } from '../../api/contract.ts'
+import type { LocalText } from '../../api/messages.ts'
 import { findCorpus } from '../corpus/repository.ts'
 import { requestRunControl, trainedElsewhere } from '../training/repository.ts'
 import type { Engine } from '../engine.ts'
@@ -35,8 +36,9 @@ export async function controlRunElsewhere(engine: Engine, runId: number, kind: '
   while (isRunning() && trainedElsewhere(engine.db, runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
 }
 
-export async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, label: string): Promise<unknown> {
-  const job = engine.jobs.start(kind, params, label)
+export async function runJobToEnd(engine: Engine, kind: JobKind, params: unknown, title: LocalText): Promise<unknown> {
+  const job = engine.jobs.start(kind, params, title)
+  const label = job.label
   const finished = await engine.jobs.wait(job.jobId)
   if (finished.status === 'cancelled') throw new ApiError({ code: 'conflict', message: `${label}: cancelled` })
   if (finished.status !== 'done') throw new ApiError({ code: finished.errorCode ?? 'bad_request', message: finished.error ?? `${label} failed` })

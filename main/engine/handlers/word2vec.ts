@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { isDiskFull } from '../store/conditions.ts'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
+import { message } from '../../api/messages.ts'
 import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
 import { analogy, neighbours, oddOneOut, similarity, UnknownWordError } from '../../../models/word2vec/queries.ts'
 import { WordVectors } from '../../../models/word2vec/word-vectors.ts'
@@ -132,7 +133,7 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
   'w2v.eval': async (engine, params) => {
     requireWord2Vec(engine, params.name)
     for (const file of [params.analogies, params.similarity]) if (file) requireFile(file)
-    return (await runJobToEnd(engine, 'w2v.eval', params, `Evaluate word2vec ${params.name}`)) as Result<'w2v.eval'>
+    return (await runJobToEnd(engine, 'w2v.eval', params, message('jobWord2vecEval', { name: params.name }))) as Result<'w2v.eval'>
   },
 
   'w2v.export': (engine, { name, epoch, format, out, force }) => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import type { BackendName, EngineEvent, ErrorCode, JobKind, JobProgress } from '../../api/contract.ts'
 import { ApiError } from '../../api/contract.ts'
+import { english, type LocalText } from '../../api/messages.ts'
 import { controlIndex, controlRequest, type JobWorkerData, type WorkerMessage } from './protocol.ts'
 import { jobResourceLimits } from './kinds.ts'
 
@@ -57,13 +58,14 @@ export class JobManager {
 
   constructor(private readonly options: JobManagerOptions) {}
 
-  start(kind: JobKind, params: unknown, label: string): JobProgress {
+  start(kind: JobKind, params: unknown, title: LocalText): JobProgress {
     const jobId = randomUUID()
     const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 4))
     const progress: JobProgress = {
       jobId,
       kind,
-      label,
+      label: english(title),
+      labelText: title,
       status: 'running',
       done: 0,
       total: null,

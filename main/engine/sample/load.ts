@@ -1,6 +1,7 @@
 // Loads the bundled public-domain sample corpora into a new database, once.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { english, message } from '../../api/messages.ts'
 import type { Database } from '../store/database.ts'
 import { importCorpus } from '../corpus/import.ts'
 import { findCorpus } from '../corpus/repository.ts'
@@ -27,7 +28,7 @@ export async function loadSampleOnce(db: Database, dir: string = sampleDir()): P
     format: 'tsv',
     srcLang: 'en',
     tgtLang: 'es',
-    source: 'sample: World English Bible ↔ Reina-Valera 1909 (public domain)',
+    source: english(message('sampleBible')),
     groupOf: (index) => books[index] ?? null,
   })
   if (!findCorpus(db, sampleCorpusNames.hamlet)) await importCorpus(db, {
@@ -35,7 +36,7 @@ export async function loadSampleOnce(db: Database, dir: string = sampleDir()): P
     files: [join(dir, 'hamlet.dialogues.jsonl')],
     format: 'jsonl',
     srcLang: 'en',
-    source: "sample: Shakespeare's Hamlet, scene dialogues (public domain)",
+    source: english(message('sampleHamlet')),
   })
   // Shipped ready to train: the Bible split by whole books (no verse of a dev or test book is seen in training),
   // Hamlet by whole dialogues.

@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { TokenizerSummary } from '../../api/contract.ts'
+import { english, LocalText, message } from '../../api/messages.ts'
 import { readModelProto } from '../../../models/tokenizer/model-proto.ts'
 import type { Database } from '../store/database.ts'
 
@@ -16,7 +17,8 @@ interface TokenizerRecord {
 }
 
 function toSummary(record: TokenizerRecord): TokenizerSummary {
-  const meta = JSON.parse(record.meta) as { source?: string }
+  const meta = JSON.parse(record.meta) as { source?: string; sourceText?: unknown }
+  const sourceText = LocalText.safeParse(meta.sourceText) // absent in tokenizers stored before messages had keys
   return {
     id: record.id,
     name: record.name,
@@ -24,9 +26,12 @@ function toSummary(record: TokenizerRecord): TokenizerSummary {
     side: record.side,
     vocabSize: record.vocab_size,
     source: meta.source ?? '',
+    ...(sourceText.success ? { sourceText: sourceText.data } : {}),
     createdAt: record.created_at,
   }
 }
+
+const sourceMeta = (source: LocalText, extra: Record<string, string> = {}) => JSON.stringify({ source: english(source), sourceText: source, ...extra })
 
 const columns = 'id, name, type, side, vocab_size, meta, created_at'
 
@@ -53,7 +58,7 @@ export async function importTokenizer(db: Database, name: string, file: string):
     'joint',
     model.pieces.length,
     bytes,
-    JSON.stringify({ source: `imported from ${basename(file)}` }),
+    sourceMeta(message('tokenizerImported', { file: basename(file) })),
   )
   return findTokenizer(db, name)!
 }
@@ -72,7 +77,7 @@ export function saveTrainedTokenizer(
     vocabSize,
     request.corpusId,
     Buffer.from(bytes),
-    JSON.stringify({ source: `trained on ${request.corpusName} (${request.side})`, normalize: 'nfkc' }),
+    sourceMeta(message('tokenizerTrained', { corpus: request.corpusName, side: request.side }), { normalize: 'nfkc' }),
   )
 }
 

@@ -1,9 +1,10 @@
 // Named starting points for runs, and how a create request becomes a complete stored configuration.
 import { DialogueModelConfig, type CorpusKind, type ModelFamily, RunConfig, RunCreateParams, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type ModelKind } from '../../api/contract.ts'
+import { english, message, type LocalText } from '../../api/messages.ts'
 import { settingProblems } from '../../api/run-checks.ts'
 
 interface Preset {
-  description: string
+  description: LocalText
   seq2seq?: Partial<Seq2SeqModelConfig>
   transformer?: Partial<TransformerModelConfig>
   dialogue?: Partial<DialogueModelConfig>
@@ -15,53 +16,53 @@ const dialogueTraining: Partial<TrainingConfig> = { tokenBudget: 2048, lr: 1e-3,
 export const presets: Record<ModelKind, Record<string, Preset>> = {
   seq2seq: {
     tiny: {
-      description: 'GRU 64/128 with Luong attention: trains in minutes on a CPU',
+      description: message('presetSeq2seqTiny'),
       seq2seq: { cell: 'gru', embeddingSize: 64, hiddenSize: 128, dropout: 0.1 },
       training: { tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600, labelSmoothing: 0 },
     },
     small: {
-      description: 'bidirectional LSTM 256 with Luong attention (the compute benchmark configuration)',
+      description: message('presetSeq2seqSmall'),
       seq2seq: { cell: 'lstm', embeddingSize: 256, hiddenSize: 256 },
       training: { tokenBudget: 2048, lr: 1e-3 },
     },
   },
   transformer: {
     tiny: {
-      description: 'd_model 64, 4 heads, 2+2 layers: trains in minutes on a CPU',
+      description: message('presetTransformerTiny'),
       transformer: { dModel: 64, heads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2, dropout: 0.1, attentionDropout: 0 },
       training: { tokenBudget: 1024, lr: 2e-3, schedule: { kind: 'inverse-sqrt', warmup: 100 }, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
     },
     'base-small': {
-      description: 'd_model 256, 4 heads, 3+3 layers',
+      description: message('presetTransformerBaseSmall'),
       transformer: { dModel: 256, heads: 4, dFF: 1024, encoderLayers: 3, decoderLayers: 3 },
       training: { tokenBudget: 2048, lr: 5e-4, schedule: { kind: 'inverse-sqrt', warmup: 1000 } },
     },
     bench: {
-      description: 'd_model 256, 4 heads, ff 1024, 2+2 layers (the compute benchmark configuration)',
+      description: message('presetTransformerBench'),
       transformer: { dModel: 256, heads: 4, dFF: 1024, encoderLayers: 2, decoderLayers: 2 },
       training: { tokenBudget: 2048, lr: 5e-4, schedule: { kind: 'inverse-sqrt', warmup: 1000 } },
     },
   },
   hred: {
     tiny: {
-      description: 'GRU 64/128, three turns of context: trains in minutes on a CPU',
+      description: message('presetHredTiny'),
       dialogue: { embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, dropout: 0.1, maxContext: 3 },
       training: { ...dialogueTraining, tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
     },
     small: {
-      description: 'GRU 256 (bidirectional utterance encoder), three turns of context',
+      description: message('presetHredSmall'),
       dialogue: { maxContext: 3 },
       training: dialogueTraining,
     },
   },
   vhred: {
     tiny: {
-      description: 'GRU 64/128 with a 32-dimensional latent z, KL annealed over 300 steps, word drop 0.25',
+      description: message('presetVhredTiny'),
       dialogue: { embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, latentSize: 32, wordDrop: 0.25, dropout: 0.1, maxContext: 3, klAnnealing: { kind: 'linear', steps: 300 } },
       training: { ...dialogueTraining, tokenBudget: 1024, lr: 3e-3, validEvery: 100, checkpointEvery: 100, maxSteps: 600 },
     },
     small: {
-      description: 'GRU 256 with a 64-dimensional latent z, KL annealed over 2,000 steps, word drop 0.25',
+      description: message('presetVhredSmall'),
       dialogue: { latentSize: 64, wordDrop: 0.25, maxContext: 3, klAnnealing: { kind: 'linear', steps: 2000 } },
       training: dialogueTraining,
     },
@@ -104,11 +105,11 @@ function dialogueConfig(model: 'hred' | 'vhred', values: Partial<DialogueModelCo
   return DialogueModelConfig.parse(model === 'vhred' ? { latentSize: 64, ...values } : { ...values, latentSize: 0 })
 }
 
-const families: Record<ModelKind, { title: string; description: string; corpusKinds: CorpusKind[] }> = {
-  seq2seq: { title: 'seq2seq (RNN + attention)', description: 'RNN/LSTM/GRU encoder-decoder with Bahdanau or Luong attention (Bahdanau et al. 2015; Luong et al. 2015)', corpusKinds: ['parallel', 'dialogue'] },
-  transformer: { title: 'Transformer', description: 'encoder-decoder with multi-head attention (Vaswani et al. 2017)', corpusKinds: ['parallel', 'dialogue'] },
-  hred: { title: 'HRED (dialogue)', description: 'hierarchical encoder-decoder over the turns of a dialogue (Serban et al. 2016)', corpusKinds: ['dialogue'] },
-  vhred: { title: 'VHRED (dialogue)', description: 'HRED with a latent variable per reply, for more varied replies (Serban et al. 2017)', corpusKinds: ['dialogue'] },
+const families: Record<ModelKind, { title: string; description: LocalText; corpusKinds: CorpusKind[] }> = {
+  seq2seq: { title: 'seq2seq (RNN + attention)', description: message('familySeq2seq'), corpusKinds: ['parallel', 'dialogue'] },
+  transformer: { title: 'Transformer', description: message('familyTransformer'), corpusKinds: ['parallel', 'dialogue'] },
+  hred: { title: 'HRED (dialogue)', description: message('familyHred'), corpusKinds: ['dialogue'] },
+  vhred: { title: 'VHRED (dialogue)', description: message('familyVhred'), corpusKinds: ['dialogue'] },
 }
 
 /** Every model family with its presets resolved on each corpus kind it trains on (what runs.create would store). */
@@ -116,9 +117,12 @@ export function modelFamilies(): ModelFamily[] {
   return (Object.keys(families) as ModelKind[]).map((model) => ({
     model,
     ...families[model],
+    description: english(families[model].description),
+    descriptionText: families[model].description,
     presets: Object.entries(presets[model]).map(([name, preset]) => ({
       name,
-      description: preset.description,
+      description: english(preset.description),
+      descriptionText: preset.description,
       configs: families[model].corpusKinds.map((corpusKind) => {
         const config = resolveRunConfig({ name: 'preset', model, corpus: 'preset', tokenizer: 'preset', preset: name }, corpusKind)
         return { corpusKind, seq2seq: config.seq2seq, transformer: config.transformer, dialogue: config.dialogue, training: config.training }

@@ -4,7 +4,7 @@ export const en = {
   nav: { corpora: 'Corpora', tokenizers: 'Tokenizers', embeddings: 'Embeddings', training: 'Training', translate: 'Translate', chat: 'Chat', devices: 'Devices', shortcut: 'Alt+{{key}}' },
   settings: { theme: 'Theme', light: 'Light', dark: 'Dark', system: 'System', language: 'Language' },
   common: { loading: 'Loading…', error: 'Error: {{message}}', cancel: 'Cancel', close: 'Close', previous: 'Previous', next: 'Next', rows: '{{count}} rows', page: 'Rows {{from}}–{{to}} of {{total}}' },
-  jobs: { paused: 'Paused (resume it on the Training page)', stopped: 'Stopped at a checkpoint', more: '{{count}} more', title: 'Jobs', running: 'Running', done: 'Done', cancelled: 'Cancelled', failed: 'Failed: {{error}}', eta: 'ETA {{eta}}', rate: '{{rate}}/s', dismiss: 'Dismiss' },
+  jobs: { paused: 'Paused (resume it on the Training page)', stopped: 'Stopped at a checkpoint', more: '{{count}} more', title: 'Jobs', running: 'Running', done: 'Done', cancelled: 'Cancelled', failed: 'Failed: {{error}}', eta: 'ETA {{eta}}', rate: '{{rate}}/s', dismiss: 'Dismiss', units: { steps: 'steps', replies: 'replies', sentences: 'sentences', lines: 'lines', words: 'words', sets: 'sets', rows: 'rows', phases: 'phases' } },
   corpora: {
     title: 'Corpora',
     intro: 'Parallel text, dialogues and monolingual text that models train on.',

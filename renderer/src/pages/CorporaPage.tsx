@@ -4,6 +4,7 @@ import { CorpusFormat, type CorpusSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { Pager } from '../components/Pager.tsx'
+import { useEngineText } from '../i18n/engine-text.ts'
 import { LengthHistogram } from '../components/LengthHistogram.tsx'
 
 const pageSize = 25
@@ -249,6 +250,7 @@ function ImportForm() {
 
 export function CorporaPage() {
   const { t } = useTranslation()
+  const engineText = useEngineText()
   const client = useClient()
   const corpora = useQuery('corpus.list', {})
   const [open, setOpen] = useState<CorpusSummary | null>(null)
@@ -282,7 +284,7 @@ export function CorporaPage() {
                 <td>{t(`corpora.kind.${corpus.kind}`)}</td>
                 <td>{[corpus.srcLang, corpus.tgtLang].filter(Boolean).join(' → ')}</td>
                 <td className="num">{corpus.rows.toLocaleString()}</td>
-                <td className="muted">{corpus.source}</td>
+                <td className="muted">{engineText(corpus.sourceText, corpus.source)}</td>
                 <td className="actions">
                   <button type="button" onClick={() => setOpen(corpus)}>
                     {t('corpora.browse')}

@@ -2,9 +2,11 @@ import { useTranslation } from 'react-i18next'
 import { useQuery } from '../api/hooks.ts'
 import { PageHeader } from '../components/EmptyState.tsx'
 import { formatBytes } from '../format.ts'
+import { useEngineText } from '../i18n/engine-text.ts'
 
 export function DevicesPage() {
   const { t } = useTranslation()
+  const engineText = useEngineText()
   const info = useQuery('app.info', {})
   const data = info.data
   return (
@@ -18,7 +20,7 @@ export function DevicesPage() {
             <dt>{t('devices.active')}</dt>
             <dd data-testid="active-backend">{data.compute.active ?? t('devices.none')}</dd>
             <dt>{t('devices.reason')}</dt>
-            <dd>{data.compute.error ?? data.compute.reason}</dd>
+            <dd>{data.compute.error !== null ? engineText(data.compute.errorText, data.compute.error) : engineText(data.compute.reasonText, data.compute.reason)}</dd>
           </dl>
           <h2>{t('devices.tried')}</h2>
           <table className="data" data-testid="backends-table">
@@ -29,7 +31,7 @@ export function DevicesPage() {
                   <td>
                     <span className={`badge badge-${attempt.status}`}>{t(`devices.status.${attempt.status}`)}</span>
                   </td>
-                  <td>{attempt.detail}</td>
+                  <td>{engineText(attempt.detailText, attempt.detail)}</td>
                 </tr>
               ))}
             </tbody>

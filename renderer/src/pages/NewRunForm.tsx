@@ -8,6 +8,7 @@ import { DialogueModelConfig, Seq2SeqModelConfig, TrainingConfig, TransformerMod
 import { hasTrainingSplits, settingProblems, suggestedHeldOut } from '../../../main/api/run-checks.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { ConfigFields, type SectionValues } from '../components/ConfigFields.tsx'
+import { useEngineText } from '../i18n/engine-text.ts'
 
 type ModelSection = 'seq2seq' | 'transformer' | 'dialogue'
 
@@ -56,6 +57,7 @@ function InlineSplit({ corpus, onSplit }: { corpus: CorpusSummary; onSplit: () =
 
 export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string) => void; takenNames: readonly string[] }) {
   const { t } = useTranslation()
+  const engineText = useEngineText()
   const client = useClient()
   const families = useQuery('runs.presets', {})
   const corpora = useQuery('corpus.list', {})
@@ -196,7 +198,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
           />
         </label>
       </div>
-      {family && <p className="muted">{family.description}{preset ? ` · ${preset.name}: ${preset.description}` : ''}</p>}
+      {family && <p className="muted">{engineText(family.descriptionText, family.description)}{preset ? ` · ${preset.name}: ${engineText(preset.descriptionText, preset.description)}` : ''}</p>}
       {usable.length === 0 && corpora.data && <p className="muted">{t('training.form.noCorpus', { kinds: family?.corpusKinds.join(', ') ?? '' })}</p>}
       {corpus && !hasTrainingSplits(corpus) && <InlineSplit key={corpus.name} corpus={corpus} onSplit={() => corpora.reload()} />}
       {section && sections && (

@@ -4,6 +4,7 @@ import type { TokenizerSummary } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { Pager } from '../components/Pager.tsx'
+import { useEngineText } from '../i18n/engine-text.ts'
 
 const vocabPage = 50
 
@@ -248,6 +249,7 @@ function ImportTokenizer({ onImported }: { onImported: (name: string) => void })
 
 export function TokenizersPage() {
   const { t } = useTranslation()
+  const engineText = useEngineText()
   const tokenizers = useQuery('tokenizer.list', {})
   const [selected, setSelected] = useState<string | null>(null)
   useEvent('job.progress', (job) => {
@@ -276,7 +278,7 @@ export function TokenizersPage() {
                 <td>{tok.name}</td>
                 <td>{tok.type}</td>
                 <td className="num">{tok.vocabSize.toLocaleString()}</td>
-                <td className="muted">{tok.source}</td>
+                <td className="muted">{engineText(tok.sourceText, tok.source)}</td>
                 <td>
                   <button type="button" onClick={() => setSelected(tok.name)}>
                     {t('tokenizers.open')}
