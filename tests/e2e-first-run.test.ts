@@ -196,7 +196,15 @@ test('a first session from an empty database: every main job through the UI, eac
   // HRED and VHRED on the Hamlet dialogues.
   await trainFromForm(page, { model: 'hred', corpus: 'sample-hamlet-dialogues', tokenizer: 'hamlet-bpe', name: 'hamlet-hred', steps: 20, validEvery: 10 })
   const vhred = await trainFromForm(page, { model: 'vhred', corpus: 'sample-hamlet-dialogues', tokenizer: 'hamlet-bpe', name: 'hamlet-vhred', steps: 20, validEvery: 10 })
-  await vhred.getByTestId('validation-samples').waitFor()
+  const samples = vhred.getByTestId('validation-samples')
+  await samples.waitFor()
+  // Hamlet's contexts are long speeches: cut to four lines, opened on demand.
+  const context = samples.locator('tbody tr').first().locator('td').first()
+  const closedHeight = (await context.boundingBox())!.height
+  await context.getByRole('button', { name: 'Show all' }).click()
+  await context.getByRole('button', { name: 'Show less' }).waitFor()
+  assert.ok((await context.boundingBox())!.height > closedHeight, 'the opened context is taller')
+  await context.getByRole('button', { name: 'Show less' }).click()
   await shots(page, 'vhred-dashboard')
 
   // Chat: a reply from HRED, then VHRED with its latent sample, resampled.

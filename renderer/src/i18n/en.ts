@@ -3,7 +3,7 @@ export const en = {
   app: { title: 'Kotoba Workbench', skipToContent: 'Skip to content', connection: { connecting: 'Connecting to the engine…', closed: 'Engine disconnected — reconnecting…', noToken: 'This page needs the address printed by “kotoba serve” (it carries the access token).' } },
   nav: { corpora: 'Corpora', tokenizers: 'Tokenizers', embeddings: 'Embeddings', training: 'Training', translate: 'Translate', chat: 'Chat', devices: 'Devices', shortcut: 'Alt+{{key}}' },
   settings: { theme: 'Theme', light: 'Light', dark: 'Dark', system: 'System', language: 'Language' },
-  common: { loading: 'Loading…', error: 'Error: {{message}}', cancel: 'Cancel', close: 'Close', previous: 'Previous', next: 'Next', rows: '{{count}} rows', page: 'Rows {{from}}–{{to}} of {{total}}' },
+  common: { loading: 'Loading…', error: 'Error: {{message}}', cancel: 'Cancel', close: 'Close', previous: 'Previous', next: 'Next', rows: '{{count}} rows', page: 'Rows {{from}}–{{to}} of {{total}}', showAll: 'Show all', showLess: 'Show less' },
   jobs: { paused: 'Paused (resume it on the Training page)', stopped: 'Stopped at a checkpoint', more: '{{count}} more', title: 'Jobs', running: 'Running', done: 'Done', cancelled: 'Cancelled', failed: 'Failed: {{error}}', eta: 'ETA {{eta}}', rate: '{{rate}}/s', dismiss: 'Dismiss', units: { steps: 'steps', replies: 'replies', sentences: 'sentences', lines: 'lines', words: 'words', sets: 'sets', rows: 'rows', phases: 'phases' } },
   corpora: {
     title: 'Corpora',

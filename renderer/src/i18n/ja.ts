@@ -4,7 +4,7 @@ export const ja: Catalogue = {
   app: { title: 'Kotoba Workbench', skipToContent: '本文へスキップ', connection: { connecting: 'エンジンに接続しています…', closed: 'エンジンとの接続が切れました。再接続しています…', noToken: 'このページは「kotoba serve」が表示するアドレス（アクセストークン付き）で開いてください。' } },
   nav: { corpora: 'コーパス', tokenizers: 'トークナイザー', embeddings: '埋め込み', training: '学習', translate: '翻訳', chat: 'チャット', devices: 'デバイス', shortcut: 'Alt+{{key}}' },
   settings: { theme: 'テーマ', light: 'ライト', dark: 'ダーク', system: 'システム', language: '言語' },
-  common: { loading: '読み込み中…', error: 'エラー: {{message}}', cancel: 'キャンセル', close: '閉じる', previous: '前へ', next: '次へ', rows: '{{count}} 行', page: '{{total}} 行中 {{from}}–{{to}} 行' },
+  common: { loading: '読み込み中…', error: 'エラー: {{message}}', cancel: 'キャンセル', close: '閉じる', previous: '前へ', next: '次へ', rows: '{{count}} 行', page: '{{total}} 行中 {{from}}–{{to}} 行', showAll: 'すべて表示', showLess: '折りたたむ' },
   jobs: { paused: '一時停止（「学習」で再開できます）', stopped: 'チェックポイントで停止', more: 'ほか {{count}} 件', title: 'ジョブ', running: '実行中', done: '完了', cancelled: 'キャンセル済み', failed: '失敗: {{error}}', eta: '残り {{eta}}', rate: '{{rate}}/秒', dismiss: '閉じる', units: { steps: 'ステップ', replies: '応答', sentences: '文', lines: '行', words: '語', sets: 'セット', rows: '行', phases: '段階' } },
   corpora: {
     title: 'コーパス',

@@ -12,6 +12,7 @@ import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart
 import { formatCount, formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
 import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
+import { ClampedText } from '../components/ClampedText.tsx'
 
 type Series = Record<string, MetricPoint[]>
 
@@ -162,9 +163,15 @@ function ValidationSamples({ name, refreshKey }: { name: string; refreshKey: str
         <tbody>
           {samples.data.samples.map((s) => (
             <tr key={s.index}>
-              <td>{s.source}</td>
-              <td>{s.reference}</td>
-              <td className={s.hypothesis === s.reference ? 'match' : undefined}>{s.hypothesis}</td>
+              <td>
+                <ClampedText text={s.source} />
+              </td>
+              <td>
+                <ClampedText text={s.reference} />
+              </td>
+              <td className={s.hypothesis === s.reference ? 'match' : undefined}>
+                <ClampedText text={s.hypothesis} />
+              </td>
             </tr>
           ))}
         </tbody>
