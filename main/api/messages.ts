@@ -49,6 +49,7 @@ export const engineMessages = {
   moduleFailed: '{{module}}: {{error}}',
   initFailed: "backend '{{name}}' failed to initialise: {{error}}",
   initRefused: "backend '{{name}}' failed to initialise",
+  wrongProbe: "backend '{{name}}' computed a wrong probe result ({{value}})",
   failed: '{{error}}',
   tensorflowGpu: 'libtensorflow with CUDA (tfjs-node-gpu)',
   tensorflowCpu: 'libtensorflow on the CPU (tfjs-node)',

@@ -53,7 +53,7 @@ async function activate(name: string): Promise<void> {
   const probe = tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).sum())
   const value = (await probe.data())[0]
   probe.dispose()
-  if (value !== 8) throw new Unavailable(message('initFailed', { name, error: `a wrong probe result (${value})` }))
+  if (value !== 8) throw new Unavailable(message('wrongProbe', { name, value: String(value) }))
 }
 
 /** Whether the dynamic loader can find libvulkan.so.1 (the folders ld.so searches on Debian, Fedora and Arch). */

@@ -42,6 +42,7 @@ export const engineJa: Record<MessageKey, string> = {
   moduleFailed: '{{module}}：{{error}}',
   initFailed: 'バックエンド「{{name}}」の初期化に失敗しました：{{error}}',
   initRefused: 'バックエンド「{{name}}」の初期化に失敗しました',
+  wrongProbe: 'バックエンド「{{name}}」の検算結果が誤っています（{{value}}）',
   failed: '{{error}}',
   tensorflowGpu: 'CUDA 版 libtensorflow（tfjs-node-gpu）',
   tensorflowCpu: 'CPU 版 libtensorflow（tfjs-node）',
