@@ -87,7 +87,7 @@ test('errors are one JSON object with "error" and a non-zero exit', (t) => {
   assert.match(parseJsonOutput<{ error: string }>(usage).error, /--name/)
   const later = runCli(['--db', db, '--json', 'export', 'model'])
   assert.equal(later.status, 2)
-  assert.deepEqual(parseJsonOutput(later), { error: "'kotoba export' is not available in this version yet", code: 'failed' })
+  assert.deepEqual(parseJsonOutput(later), { error: "'kotoba export model' is not available in this version yet", code: 'failed' })
   const w2vUsage = runCli(['--db', db, '--json', 'w2v', 'train'])
   assert.equal(w2vUsage.status, 1)
   assert.match(parseJsonOutput<{ error: string }>(w2vUsage).error, /--corpus/)

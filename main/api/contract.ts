@@ -696,6 +696,20 @@ export const methods = {
     params: z.object({ name: Name, metrics: z.array(z.string()).optional(), afterStep: z.number().int().default(-1) }).strict(),
     result: z.object({ series: z.record(z.string(), z.array(MetricPoint)), signatures: z.record(z.string(), z.string()) }),
   },
+  /** A run's logged metrics for other tools: TensorBoard event files in a folder, or a CSV file. */
+  'runs.exportMetrics': {
+    params: z
+      .object({
+        name: Name,
+        format: z.enum(['tensorboard', 'csv']),
+        /** tensorboard: a folder (created if missing); csv: a file. */
+        out: z.string().min(1),
+        /** Replace an existing file (csv) or an earlier exported event file in the folder (tensorboard). */
+        force: z.boolean().default(false),
+      })
+      .strict(),
+    result: z.object({ path: z.string(), format: z.enum(['tensorboard', 'csv']), metrics: z.number().int(), points: z.number().int() }),
+  },
   'runs.samples': {
     params: z.object({ name: Name, step: z.number().int().optional() }).strict(),
     result: z.object({

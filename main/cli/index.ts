@@ -469,18 +469,36 @@ const cliHelpers: CliHelpers = {
 registerTrainingCommands(program, cliHelpers)
 registerWord2VecCommands(program, cliHelpers)
 
-// Command groups whose commands arrive with later work: they exist so `kotoba --help` shows the whole
-// shape of the tool, and say plainly that they are not available yet.
-for (const [name, description] of [
-  ['export', 'export models, embeddings and attention maps'],
+const exports = program.command('export').description("a run's metrics for TensorBoard or as CSV (models and recipes: later)")
+for (const [format, description, out] of [
+  ['tensorboard', "write a run's metrics as a TensorBoard event file (tensorboard --logdir DIR shows them)", 'folder for the event file (created if missing)'],
+  ['csv', "write a run's metrics as CSV: metric, step, value, wall_time", 'output file'],
 ] as const) {
-  program
+  exports
+    .command(format)
+    .description(description)
+    .requiredOption('--run <run>', 'the run')
+    .requiredOption('--out <path>', out)
+    .option('--force', format === 'csv' ? 'replace the file if it exists' : 'replace an event file an earlier export wrote there')
+    .action((options: { run: string; out: string; force?: boolean }) =>
+      withEngine(async (client) => {
+        const result = await client.call('runs.exportMetrics', { name: options.run, format, out: options.out, force: !!options.force })
+        output(result, () => `wrote ${result.points} points of ${result.metrics} metrics to ${result.path}`)
+      }),
+    )
+}
+// Exports that arrive with later work: listed so `kotoba export --help` shows the whole shape, and say so plainly.
+for (const [name, description] of [
+  ['model', 'export a model (ONNX, TensorFlow.js)'],
+  ['recipe', 'export a run as a Marian or OpenNMT-py recipe'],
+] as const) {
+  exports
     .command(name)
     .description(`${description} (not available in this version yet)`)
     .allowUnknownOption()
     .allowExcessArguments()
     .action(() => {
-      throw new CliError(`'kotoba ${name}' is not available in this version yet`, 2)
+      throw new CliError(`'kotoba export ${name}' is not available in this version yet`, 2)
     })
 }
 

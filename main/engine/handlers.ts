@@ -26,6 +26,7 @@ import {
   type StoredRun,
 } from './training/repository.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
+import { writeMetricsCsv, writeTensorboardFolder } from './export/run-metrics.ts'
 import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
@@ -312,6 +313,18 @@ export const handlers: Handlers = {
   },
 
   'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
+
+  'runs.exportMetrics': (engine, { name, format, out, force }) => {
+    const { series } = metricSeries(engine.db, requireRun(engine, name).id, undefined, -1)
+    let path: string
+    if (format === 'csv') {
+      path = requireOutputFile(out, force)
+      writeMetricsCsv(path, series)
+    } else {
+      path = writeTensorboardFolder(out, series, force)
+    }
+    return { path, format, metrics: Object.keys(series).length, points: Object.values(series).reduce((sum, points) => sum + points.length, 0) }
+  },
 
   'runs.samples': (engine, { name, step }) => {
     const run = requireRun(engine, name)
