@@ -4,13 +4,15 @@
 // python3-gensim is installed, as CI does, that gensim's load_word2vec_format reads); the CLI.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { EngineEvent, Result } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { Random } from '../models/core/random.ts'
+import { toWord2VecBinary } from '../models/word2vec/formats.ts'
+import { WordVectors } from '../models/word2vec/word-vectors.ts'
 import { cleanEnv, cliPath, parseJsonOutput, repoRoot, runCli, tempDir } from './helpers.ts'
 
 const dir = tempDir({ after })
@@ -173,6 +175,36 @@ test('word2vec text, binary and projector files read back exactly, also in gensi
     assert.deepEqual(similar.map(([w]) => w), ours.neighbours.map((n) => n.word), `gensim (${format}) finds the same neighbours`)
     similar.forEach(([, s], i) => assert.ok(Math.abs(s - ours.neighbours[i]!.similarity) < 1e-5))
   }
+})
+
+test('a 12 MB binary file streams through the import job in 4 MiB chunks, with progress; --max-vocab keeps the first words; GloVe is detected', async () => {
+  const random = new Random(9)
+  const words = Array.from({ length: 30_000 }, (_, i) => `w${i}`)
+  const vectors = new WordVectors(words, 100, Float32Array.from({ length: 3_000_000 }, () => random.normal()))
+  const big = join(dir, 'big.bin')
+  writeFileSync(big, toWord2VecBinary(vectors))
+  const progress: number[] = []
+  const stop = engine.on((event: EngineEvent) => {
+    if (event.event === 'job.progress' && event.data.kind === 'w2v.import' && event.data.unit === 'bytes') progress.push(event.data.done)
+  })
+  const whole = (await engine.handle('w2v.import', { name: 'big', file: big })) as Result<'w2v.import'>
+  stop()
+  assert.deepEqual([whole.vocab, whole.dim], [30_000, 100])
+  assert.ok(progress.some((done) => done < statSync(big).size) && progress.at(-1) === statSync(big).size, `progress in bytes: ${progress}`)
+  const stored = (await engine.handle('w2v.vectors', { name: 'big', limit: 30_000 })) as Result<'w2v.vectors'>
+  assert.deepEqual(stored.words.slice(-2), ['w29998', 'w29999'])
+  const bytes = Buffer.from(stored.vectors, 'base64')
+  const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
+  assert.deepEqual(values, vectors.vectors, 'every vector, read across chunk boundaries, is exact')
+  const first = (await engine.handle('w2v.import', { name: 'big-1k', file: big, maxVocab: 1000 })) as Result<'w2v.import'>
+  assert.equal(first.vocab, 1000)
+  // GloVe: word2vec text without its header line, dimensions taken from the first row.
+  const glove = join(dir, 'glove.6B.3d.txt')
+  writeFileSync(glove, 'the 0.1 0.2 0.3\nof -1 0 1.5\n')
+  const fromGlove = (await engine.handle('w2v.import', { name: 'glove', file: glove })) as Result<'w2v.import'>
+  assert.deepEqual([fromGlove.vocab, fromGlove.dim], [2, 3])
+  await assert.rejects(engine.handle('w2v.import', { name: 'glove-tsv', file: join(dir, 'pos'), maxVocab: 5 }), /applies to word2vec and GloVe files/)
+  for (const name of ['big', 'big-1k', 'glove']) await engine.handle('w2v.delete', { name }) // the next test lists every set
 })
 
 test('the kotoba w2v CLI trains, queries and evaluates with --json', async () => {

@@ -13,6 +13,7 @@ import { CorpusBuilder } from '../models/word2vec/corpus.ts'
 import { evaluateAnalogies } from '../models/word2vec/analogy-evaluation.ts'
 import { evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
 import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
+import { detectVectorFormat, VectorStreamReader, type VectorFileFormat } from '../models/word2vec/vector-stream.ts'
 import { huffmanCodes } from '../models/word2vec/huffman.ts'
 import { noiseProbabilities, noiseTable } from '../models/word2vec/negative-table.ts'
 import { analogy, neighbours, oddOneOut, similarity } from '../models/word2vec/queries.ts'
@@ -226,6 +227,40 @@ test('word2vec text and binary files and projector TSV round-trip exactly; bad f
   assert.throws(() => fromWord2VecText('a b\n'), /line 1: expected a header/)
   assert.throws(() => fromWord2VecBinary(binary.subarray(0, binary.length - 6)), /word 4 of 4 \('x'\): the file ends inside its vector/)
   assert.throws(() => toWord2VecText(new WordVectors(['two words'], 1, Float32Array.from([1]))), /contains whitespace/)
+})
+
+test('vector files stream in chunks of any size: binary and text split mid-word and mid-float, GloVe without a header, and --max-vocab stops early', () => {
+  const random = new Random(6)
+  const words = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `語${i}` : `w${i}`))
+  const vectors = new WordVectors(words, 5, Float32Array.from({ length: 200 }, () => random.normal()))
+  const binary = toWord2VecBinary(vectors)
+  const text = new TextEncoder().encode(toWord2VecText(vectors))
+  const glove = new TextEncoder().encode(toWord2VecText(vectors).split('\n').slice(1).join('\n')) // word2vec text less its header
+  const streamed = (format: VectorFileFormat, bytes: Uint8Array, chunk: number, maxVocab?: number) => {
+    const reader = new VectorStreamReader(format, maxVocab)
+    let pushes = 0
+    for (let at = 0; at < bytes.length; at += chunk) {
+      pushes++
+      if (!reader.push(bytes.subarray(at, at + chunk))) break
+    }
+    return { vectors: reader.end(), pushes }
+  }
+  for (const chunk of [1, 7, 64, 100_000]) {
+    for (const [format, bytes] of [['word2vec-bin', binary], ['word2vec', text], ['glove', glove]] as const) {
+      const { vectors: read } = streamed(format, bytes, chunk)
+      assert.deepEqual([read.words, read.dim], [words, 5], `${format} in chunks of ${chunk}`)
+      assert.deepEqual(read.vectors, vectors.vectors, `${format} in chunks of ${chunk}`)
+    }
+  }
+  assert.deepEqual([detectVectorFormat(binary), detectVectorFormat(text), detectVectorFormat(glove)], ['word2vec-bin', 'word2vec', 'glove'])
+  // The first 10 words only: reading stops once they are in, long before the end of the file.
+  const first = streamed('word2vec-bin', binary, 16, 10)
+  assert.deepEqual(first.vectors.words, words.slice(0, 10))
+  assert.deepEqual(first.vectors.vectors, vectors.vectors.subarray(0, 50))
+  assert.ok(first.pushes * 16 < binary.length / 2, `stopped after ${first.pushes} chunks`)
+  assert.deepEqual(streamed('glove', glove, 9, 3).vectors.words, words.slice(0, 3))
+  assert.throws(() => streamed('glove', new TextEncoder().encode('a 1 2\nb 1\n'), 4), /line 2: expected a word and 2 numbers, found 2 fields/)
+  assert.throws(() => streamed('word2vec-bin', binary.subarray(0, 200), 7), /word \d+ of 40 \('.+'\): the file ends inside its vector/)
 })
 
 test('projector files with metadata columns (e.g. part of speech) read back: word, count and labels', () => {

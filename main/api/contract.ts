@@ -88,7 +88,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat', 'w2v.train', 'w2v.eval'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat', 'w2v.train', 'w2v.eval', 'w2v.import'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])

@@ -139,10 +139,13 @@ export const word2vecMethods = {
     params: z.object({ ...AtEpoch, format: Word2VecFormat, out: z.string().min(1), force: z.boolean().default(false) }).strict(),
     result: z.object({ files: z.array(z.string()), words: z.number().int(), dim: z.number().int() }),
   },
-  /** A word2vec text or binary file (detected) as a new embedding set. */
+  /** A word2vec text/binary or GloVe file (format detected; streamed, any size) as a new embedding set. */
   'w2v.import': {
-    /** file: a word2vec text/binary file, or the projector's vectors.tsv (its metadata.tsv beside it) or their folder. */
-    params: z.object({ name: Name, file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin', 'projector']).optional() }).strict(),
+    /** file: a word2vec text/binary or GloVe file, or the projector's vectors.tsv (its metadata.tsv beside it) or their
+     *  folder. maxVocab: keep only the first N words (vector files are sorted by frequency; e.g. 3M-word GoogleNews). */
+    params: z
+      .object({ name: Name, file: z.string().min(1), format: z.enum(['word2vec', 'word2vec-bin', 'glove', 'projector']).optional(), maxVocab: z.number().int().min(1).optional() })
+      .strict(),
     result: Word2VecSummary,
   },
   /** A translation or dialogue run's embedding table (source or target side, at its best or a given checkpoint) as

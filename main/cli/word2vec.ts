@@ -328,12 +328,13 @@ export function registerWord2VecCommands(program: Command, helpers: CliHelpers):
 
   w2v
     .command('import <file>')
-    .description('import word2vec text or binary vectors, or projector files (vectors.tsv with its metadata.tsv, or their folder; extra metadata columns such as part of speech colour the projector)')
+    .description('import word2vec text or binary vectors or GloVe text (streamed: any size), or projector files (vectors.tsv with its metadata.tsv, or their folder; extra metadata columns such as part of speech colour the projector)')
     .requiredOption('--name <name>', 'name of the embeddings')
-    .addOption(new Option('--format <f>', 'file format (default: detected)').choices(['word2vec', 'word2vec-bin', 'projector']))
-    .action((file: string, flags: { name: string; format?: 'word2vec' | 'word2vec-bin' | 'projector' }) =>
+    .addOption(new Option('--format <f>', 'file format (default: detected)').choices(['word2vec', 'word2vec-bin', 'glove', 'projector']))
+    .option('--max-vocab <n>', 'keep only the first N words (the commonest: vector files are sorted by frequency)')
+    .action((file: string, flags: { name: string; format?: 'word2vec' | 'word2vec-bin' | 'glove' | 'projector'; maxVocab?: string }) =>
       helpers.withEngine(async (client) => {
-        const result = await client.call('w2v.import', { name: flags.name, file, ...(flags.format && { format: flags.format }) })
+        const result = await client.call('w2v.import', { name: flags.name, file, ...(flags.format && { format: flags.format }), ...(flags.maxVocab && { maxVocab: integer('--max-vocab', flags.maxVocab) }) })
         helpers.output(result, () => `imported ${result.vocab.toLocaleString('en-US')} words × ${result.dim} as ${result.name}`)
       }),
     )

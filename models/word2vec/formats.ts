@@ -1,13 +1,10 @@
 // Word-vector files: word2vec's text and binary formats (Mikolov's word2vec.c; what gensim's load_word2vec_format
 // reads) and the TensorBoard projector's vectors.tsv + metadata.tsv. Bad input names the line or word at fault.
+import { VectorFileError } from './format-error.ts'
+import { detectVectorFormat, VectorStreamReader } from './vector-stream.ts'
 import { WordVectors } from './word-vectors.ts'
 
-export class VectorFileError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'VectorFileError'
-  }
-}
+export { VectorFileError }
 
 function checkWords(words: readonly string[]): void {
   const bad = words.findIndex((w) => w.length === 0 || /\s/.test(w))
@@ -34,36 +31,11 @@ function formatFloat(value: number): string {
   return String(value)
 }
 
-function parseHeader(line: string, where: string): { count: number; dim: number } {
-  const fields = line.trim().split(/\s+/)
-  const count = Number(fields[0])
-  const dim = Number(fields[1])
-  if (fields.length !== 2 || !Number.isInteger(count) || !Number.isInteger(dim) || count < 0 || dim <= 0) {
-    throw new VectorFileError(`${where}: expected a header 'count dimensions', found ${JSON.stringify(line.trim().slice(0, 80))}`)
-  }
-  return { count, dim }
-}
-
+/** A whole word2vec text file in memory (files of any size: VectorStreamReader). */
 export function fromWord2VecText(text: string): WordVectors {
-  const lines = text.split(/\r?\n/)
-  const { count, dim } = parseHeader(lines[0] ?? '', 'line 1')
-  const words: string[] = []
-  const values = new Float32Array(count * dim)
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.trimEnd()
-    if (line === '') continue
-    if (words.length === count) throw new VectorFileError(`line ${i + 1}: more rows than the ${count} the header announces`)
-    const fields = line.split(' ')
-    if (fields.length !== dim + 1) throw new VectorFileError(`line ${i + 1}: expected a word and ${dim} numbers, found ${fields.length} fields`)
-    for (let c = 0; c < dim; c++) {
-      const value = Number(fields[c + 1])
-      if (!Number.isFinite(value) || fields[c + 1] === '') throw new VectorFileError(`line ${i + 1}: '${fields[c + 1]}' is not a number (column ${c + 2})`)
-      values[words.length * dim + c] = value
-    }
-    words.push(fields[0]!)
-  }
-  if (words.length !== count) throw new VectorFileError(`the header announces ${count} words but the file has ${words.length}`)
-  return new WordVectors(words, dim, values)
+  const reader = new VectorStreamReader('word2vec')
+  reader.push(new TextEncoder().encode(text))
+  return reader.end()
 }
 
 /** "count dim\n", then per word: the word, a space, dim little-endian float32s and "\n" (as gensim writes). */
@@ -88,51 +60,16 @@ export function toWord2VecBinary(vectors: WordVectors): Uint8Array {
   return out
 }
 
+/** A whole binary word2vec file in memory (files of any size: VectorStreamReader). */
 export function fromWord2VecBinary(bytes: Uint8Array): WordVectors {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  const newline = bytes.indexOf(0x0a)
-  if (newline < 0) throw new VectorFileError('no header line (count dimensions) found')
-  let header: string
-  try {
-    header = decoder.decode(bytes.subarray(0, newline))
-  } catch {
-    throw new VectorFileError('the first line is not text: not a word2vec file (a header "count dimensions" comes first)')
-  }
-  const { count, dim } = parseHeader(header, 'header')
-  if (count * (dim * 4 + 2) > bytes.length - newline) throw new VectorFileError(`the header announces ${count} words of ${dim} floats, more than the file's ${bytes.length} bytes hold (truncated, or not a binary word2vec file)`)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const words: string[] = []
-  const values = new Float32Array(count * dim)
-  let offset = newline + 1
-  for (let i = 0; i < count; i++) {
-    while (offset < bytes.length && (bytes[offset] === 0x0a || bytes[offset] === 0x0d)) offset++ // gensim and word2vec.c newlines
-    const space = bytes.indexOf(0x20, offset)
-    if (space < 0 || space - offset > 1000) throw new VectorFileError(`word ${i + 1} of ${count}: no word followed by a space at byte ${offset} (truncated or not a binary word2vec file)`)
-    let word: string
-    try {
-      word = decoder.decode(bytes.subarray(offset, space))
-    } catch {
-      throw new VectorFileError(`word ${i + 1} of ${count} at byte ${offset} is not valid UTF-8`)
-    }
-    offset = space + 1
-    if (offset + dim * 4 > bytes.length) throw new VectorFileError(`word ${i + 1} of ${count} ('${word}'): the file ends inside its vector`)
-    for (let c = 0; c < dim; c++) values[i * dim + c] = view.getFloat32(offset + c * 4, true)
-    offset += dim * 4
-    words.push(word)
-  }
-  return new WordVectors(words, dim, values)
+  const reader = new VectorStreamReader('word2vec-bin')
+  reader.push(bytes)
+  return reader.end()
 }
 
 /** A binary word2vec file starts with a text header and then holds raw floats, so its first kilobytes are not all text. */
 export function looksBinary(bytes: Uint8Array): boolean {
-  const newline = bytes.indexOf(0x0a)
-  const sample = bytes.subarray(newline + 1, Math.min(bytes.length, newline + 1 + 4096))
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(sample.subarray(0, Math.max(0, sample.length - 4)))
-  } catch {
-    return true
-  }
-  return sample.some((b) => b === 0 || (b < 0x09 && b !== 0))
+  return detectVectorFormat(bytes) === 'word2vec-bin'
 }
 
 /** The TensorBoard projector's pair of files: vectors (tab-separated, no header) and metadata (with a header when

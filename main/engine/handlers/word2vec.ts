@@ -5,7 +5,7 @@ import { isDiskFull } from '../store/conditions.ts'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ApiError, Word2VecConfig, type Result } from '../../api/contract.ts'
 import { message } from '../../api/messages.ts'
-import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
+import { fromProjectorTsv, toProjectorTsv, toWord2VecBinary, toWord2VecText, VectorFileError } from '../../../models/word2vec/formats.ts'
 import { analogy, neighbours, oddOneOut, similarity, UnknownWordError } from '../../../models/word2vec/queries.ts'
 import { WordVectors } from '../../../models/word2vec/word-vectors.ts'
 import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
@@ -159,22 +159,23 @@ export const word2vecHandlers: HandlersFor<Word2VecMethod> = {
     }
   },
 
-  'w2v.import': (engine, { name, file, format }) => {
+  'w2v.import': async (engine, { name, file, format, maxVocab }) => {
     if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
     const projector = format === 'projector' || (format === undefined && (isDirectory(file) || file.toLowerCase().endsWith('.tsv')))
-    const files = projector ? projectorFiles(file) : { vectors: requireFile(file), metadata: null }
+    if (!projector) {
+      // Streamed in a job (progress, cancel), so a multi-gigabyte file neither blocks the engine nor meets Node's 2 GiB read limit.
+      const path = requireFile(file)
+      const params = { name, file: path, ...(format && { format }), ...(maxVocab !== undefined && { maxVocab }) }
+      return (await runJobToEnd(engine, 'w2v.import', params, message('jobImport', { files: basename(path), name }))) as Result<'w2v.import'>
+    }
+    if (maxVocab !== undefined) throw new ApiError({ code: 'bad_request', message: 'maxVocab (--max-vocab) applies to word2vec and GloVe files, not projector TSVs' })
+    const files = projectorFiles(file)
     let vectors: WordVectors
     try {
-      if (files.metadata) {
-        vectors = fromProjectorTsv(readFileSync(files.vectors, 'utf8'), readFileSync(files.metadata, 'utf8'))
-      } else {
-        const bytes = new Uint8Array(readFileSync(files.vectors))
-        const binary = format ? format === 'word2vec-bin' : looksBinary(bytes)
-        vectors = binary ? fromWord2VecBinary(bytes) : fromWord2VecText(new TextDecoder().decode(bytes))
-      }
+      vectors = fromProjectorTsv(readFileSync(files.vectors, 'utf8'), readFileSync(files.metadata, 'utf8'))
     } catch (error) {
       // Projector errors name vectors.tsv or metadata.tsv themselves: the folder says where.
-      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${files.metadata ? dirname(files.vectors) : files.vectors}: ${error.message}` })
+      if (error instanceof VectorFileError) throw new ApiError({ code: 'bad_request', message: `${dirname(files.vectors)}: ${error.message}` })
       throw error
     }
     const config = Word2VecConfig.parse({ corpus: null, dim: vectors.dim, epochs: 1, analogies: null, similarity: null, origin: `imported from ${basename(files.vectors)}` })

@@ -21,6 +21,7 @@ const moduleOf: Record<JobKind, () => Promise<RunnerModule>> = {
   'run.chat': modelJobs,
   'w2v.train': word2vecJobs,
   'w2v.eval': word2vecJobs,
+  'w2v.import': word2vecJobs,
 }
 
 export async function jobRunner(kind: JobKind): Promise<JobRunner> {

@@ -2,6 +2,7 @@
 import type { JobKind } from '../../api/contract.ts'
 import { methods } from '../../api/contract.ts'
 import { z } from 'zod'
+import { importVectorFile } from '../word2vec/import-vectors.ts'
 import { trainWord2VecRun } from '../word2vec/train.ts'
 import { startCompute, type JobRunner } from './context.ts'
 
@@ -16,6 +17,10 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
       progress: (done, total) => post({ type: 'progress', done, total, unit: 'words' }),
       emit: (event) => post({ type: 'event', event }),
     })
+  },
+  'w2v.import': async ({ spec, db, post }) => {
+    const params = z.object({ name: z.string(), file: z.string(), format: z.enum(['word2vec', 'word2vec-bin', 'glove']).optional(), maxVocab: z.number().int().optional() }).parse(spec.params)
+    return importVectorFile(db, params, (done, total) => post({ type: 'progress', done, total, unit: 'bytes' }))
   },
   'w2v.eval': async ({ spec, db, post }) => {
     const params = methods['w2v.eval'].params.parse(spec.params)
