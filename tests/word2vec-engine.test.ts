@@ -203,8 +203,13 @@ test('a 12 MB binary file streams through the import job in 4 MiB chunks, with p
   writeFileSync(glove, 'the 0.1 0.2 0.3\nof -1 0 1.5\n')
   const fromGlove = (await engine.handle('w2v.import', { name: 'glove', file: glove })) as Result<'w2v.import'>
   assert.deepEqual([fromGlove.vocab, fromGlove.dim], [2, 3])
-  await assert.rejects(engine.handle('w2v.import', { name: 'glove-tsv', file: join(dir, 'pos'), maxVocab: 5 }), /applies to word2vec and GloVe files/)
-  for (const name of ['big', 'big-1k', 'glove']) await engine.handle('w2v.delete', { name }) // the next test lists every set
+  await assert.rejects(engine.handle('w2v.import', { name: 'tsv', file: join(dir, 'pos'), format: 'projector', maxVocab: 5 }), /applies to word2vec and GloVe files/)
+  // GoogleNews' header (3M × 300 floats, 3.6 GB) is refused at once, naming the --max-vocab that fits in one set.
+  const news = join(dir, 'news.bin')
+  writeFileSync(news, Buffer.concat([Buffer.from('3000000 300\n'), toWord2VecBinary(new WordVectors(['the'], 300, new Float32Array(300))).subarray(6)]))
+  await assert.rejects(engine.handle('w2v.import', { name: 'news', file: news }), /3,000,000 vectors of 300 floats are more than one embedding set can hold \(1 GB\): import the commonest words with --max-vocab 833333 or fewer/)
+  assert.equal(((await engine.handle('w2v.import', { name: 'news', file: news, maxVocab: 1 })) as Result<'w2v.import'>).vocab, 1)
+  for (const name of ['big', 'big-1k', 'glove', 'news']) await engine.handle('w2v.delete', { name }) // the next test lists every set
 })
 
 test('the kotoba w2v CLI trains, queries and evaluates with --json', async () => {

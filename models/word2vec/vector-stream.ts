@@ -40,6 +40,16 @@ export class VectorStreamReader {
     return this.words.length
   }
 
+  /** Vector size, once the header or first row has said (0 before). */
+  get dimensions(): number {
+    return this.dim
+  }
+
+  /** How many words the file will give: its header's count within maxVocab (null while unknown, e.g. GloVe). */
+  get expectedWords(): number | null {
+    return this.count === null ? (Number.isFinite(this.maxVocab) ? this.maxVocab : null) : Math.min(this.count, this.maxVocab)
+  }
+
   /** Takes the next bytes of the file; false once `maxVocab` words are read (the rest need not be read). */
   push(chunk: Uint8Array): boolean {
     const bytes = this.pending.length === 0 ? chunk : concat(this.pending, chunk)

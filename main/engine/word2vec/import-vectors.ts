@@ -10,6 +10,19 @@ import type { Database } from '../store/database.ts'
 import { createWord2Vec, findWord2Vec, saveVectors, summaryOf } from './repository.ts'
 
 const chunkBytes = 4 << 20
+/** One embedding set is one SQLite value; SQLite's default SQLITE_MAX_LENGTH is 10⁹ bytes. */
+export const maxStoredVectorBytes = 1_000_000_000
+
+/** Refuses, as early as the file tells, a set too large to store, naming the --max-vocab that fits. */
+function checkStorable(reader: VectorStreamReader): void {
+  const dim = reader.dimensions
+  if (dim === 0) return
+  const words = Math.max(reader.expectedWords ?? 0, reader.size)
+  if (words * dim * 4 > maxStoredVectorBytes) {
+    const fits = Math.floor(maxStoredVectorBytes / (dim * 4))
+    throw new VectorFileError(`${words.toLocaleString('en-US')} vectors of ${dim} floats are more than one embedding set can hold (${maxStoredVectorBytes / 1e9} GB): import the commonest words with --max-vocab ${fits} or fewer`)
+  }
+}
 
 export function readVectorFile(path: string, format: VectorFileFormat | undefined, maxVocab: number | undefined, onProgress: (done: number, total: number) => void): WordVectors {
   const fd = openSync(path, 'r')
@@ -24,6 +37,7 @@ export function readVectorFile(path: string, format: VectorFileFormat | undefine
       reader ??= new VectorStreamReader(format ?? detectVectorFormat(chunk), maxVocab)
       position += read
       const more = reader.push(chunk) // copies what it keeps: the buffer is reused
+      checkStorable(reader)
       onProgress(position, size)
       if (!more) break
     }
