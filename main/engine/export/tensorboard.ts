@@ -39,19 +39,19 @@ class ProtoWriter {
   private key(field: number, wireType: number): void {
     this.varint(BigInt((field << 3) | wireType))
   }
-  double(field: number, value: number): this {
-    this.key(field, 1)
-    const bytes = new Uint8Array(8)
-    new DataView(bytes.buffer).setFloat64(0, value, true)
+  /** Wire type 1 (8 bytes) or 5 (4 bytes), little-endian. */
+  private fixed(field: number, wireType: 1 | 5, write: (view: DataView) => void): this {
+    this.key(field, wireType)
+    const bytes = new Uint8Array(wireType === 1 ? 8 : 4)
+    write(new DataView(bytes.buffer))
     this.parts.push(...bytes)
     return this
   }
+  double(field: number, value: number): this {
+    return this.fixed(field, 1, (view) => view.setFloat64(0, value, true))
+  }
   float(field: number, value: number): this {
-    this.key(field, 5)
-    const bytes = new Uint8Array(4)
-    new DataView(bytes.buffer).setFloat32(0, value, true)
-    this.parts.push(...bytes)
-    return this
+    return this.fixed(field, 5, (view) => view.setFloat32(0, value, true))
   }
   int64(field: number, value: number): this {
     this.key(field, 0)
