@@ -4,7 +4,7 @@
 // HRED and VHRED on the dialogue sample and a chat with resampling. Every view is saved in light and dark, English
 // and Japanese (tests/artifacts/first-run/<view>-<language>-<theme>.png).
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Locator, Page } from 'playwright-core'
@@ -133,6 +133,11 @@ test('a first session from an empty database: every main job through the UI, eac
   assert.equal(await seq2seq.getByTestId('attention-slider').getAttribute('max'), '1', 'maps from two validations')
   await seq2seq.getByTestId('attention-heatmap').first().waitFor()
   await shots(page, 'seq2seq-dashboard')
+  // The curves' points as CSV, the same rows `kotoba export csv` writes.
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), seq2seq.getByTestId('metrics-csv').click()])
+  const csvLines = readFileSync((await csvDownload.path())!, 'utf8').trim().split('\n')
+  assert.equal(csvLines[0], 'metric,step,value,wall_time')
+  assert.deepEqual(csvLines.filter((l) => l.startsWith('dev/bleu,')).map((l) => Number(l.split(',')[1])), [15, 30])
   // The step difference exists even though the two steps' hypotheses differ: it is taken on the reference.
   await seq2seq.getByLabel('Difference with step').selectOption({ label: '15' })
   await seq2seq.getByTestId('attention-over-training').getByText(/step 30 minus step 15/).waitFor()

@@ -2,14 +2,12 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ApiError, type MetricPoint } from '../../api/contract.ts'
+import { metricsCsv } from '../../api/metrics-csv.ts'
 import { eventFileName, tensorboardEvents } from './tensorboard.ts'
 
 /** Our event files' host part: a second export with --force replaces exactly these. */
 const host = 'kotoba'
 const ownEventFile = /^events\.out\.tfevents\.\d+\.kotoba$/
-
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-const csvField = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
 
 /** Writes next to the target, then renames: a full disk or a crash never leaves half a file under the real name. */
 function writeWhole(path: string, parts: Uint8Array[] | string): void {
@@ -23,10 +21,8 @@ function writeWhole(path: string, parts: Uint8Array[] | string): void {
   }
 }
 
-/** One row per point: metric, step, value, wall time (seconds since 1970). */
 export function writeMetricsCsv(path: string, series: Record<string, MetricPoint[]>): void {
-  const rows = Object.entries(series).flatMap(([metric, points]) => points.map((p) => `${csvField(metric)},${p.step},${p.value},${p.wallTime}`))
-  writeWhole(path, `metric,step,value,wall_time\n${rows.map((row) => `${row}\n`).join('')}`)
+  writeWhole(path, metricsCsv(series))
 }
 
 /** An event file in `folder` (created if missing); an earlier export's file there is replaced only with `force`. */

@@ -143,6 +143,7 @@ export const en = {
     best: 'best: step {{step}}, dev BLEU {{bleu}}',
     smoothing: 'Smoothing {{value}}',
     zoomHint: 'Drag on a chart to zoom, double-click to reset.',
+    metricsCsv: 'Metrics as CSV',
     charts: { loss: 'Loss (per token)', scores: 'Dev BLEU and chrF', ppl: 'Perplexity', lr: 'Learning rate', gradNorm: 'Gradient norm', speed: 'Tokens per second' },
     controls: { label: 'Run controls', pause: 'Pause', resume: 'Resume', stop: 'Stop and save', extend: 'Extend', extendSteps: 'Steps to add' },
     compare: { with: 'Compare with', none: 'no other run', config: 'Configuration differences', setting: 'Setting', same: 'The two runs have the same configuration.' },

@@ -144,6 +144,7 @@ export const ja: Catalogue = {
     best: '最良: ステップ {{step}}、dev BLEU {{bleu}}',
     smoothing: '平滑化 {{value}}',
     zoomHint: 'グラフをドラッグで拡大、ダブルクリックで元に戻します。',
+    metricsCsv: 'メトリクスを CSV で保存',
     charts: { loss: '損失（トークンあたり）', scores: 'dev の BLEU と chrF', ppl: 'パープレキシティ', lr: '学習率', gradNorm: '勾配ノルム', speed: '毎秒トークン数' },
     controls: { label: '実行の操作', pause: '一時停止', resume: '再開', stop: '保存して停止', extend: '延長', extendSteps: '追加するステップ数' },
     compare: { with: '比較対象', none: 'なし', config: '設定の違い', setting: '設定', same: '2 つの実行の設定は同じです。' },

@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next'
 import type { AttentionKind, AttentionLayout, JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
 import { useClient, useEvent, useQuery } from '../api/hooks.ts'
 import { AttentionExplorer, KindSelect, mapLabel } from '../components/AttentionExplorer.tsx'
-import { AttentionHeatmap } from '../components/AttentionHeatmap.tsx'
+import { AttentionHeatmap, download } from '../components/AttentionHeatmap.tsx'
+import { metricsCsv } from '../../../main/api/metrics-csv.ts'
 import { HeadStatsTable } from '../components/HeadStatsTable.tsx'
 import { EmptyState, PageHeader } from '../components/EmptyState.tsx'
 import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart.tsx'
@@ -398,6 +399,9 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
         </label>
         <OtherRunSelect label={t('training.compare.with')} none={t('training.compare.none')} runs={runs} current={name} value={compare} onChange={setCompare} />
         <span className="muted">{t('training.zoomHint')}</span>
+        <button type="button" onClick={() => download(`${name}-metrics.csv`, URL.createObjectURL(new Blob([metricsCsv(series)], { type: 'text/csv' })))} data-testid="metrics-csv">
+          {t('training.metricsCsv')}
+        </button>
       </div>
       <div className="charts">
         {charts.map((chart) => (
