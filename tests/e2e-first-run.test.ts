@@ -12,34 +12,38 @@ import { openBrowserPage, repoRoot, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts', 'first-run')
 const looks = [
-  { language: 'en', theme: 'light', nav: 'Corpora' },
-  { language: 'en', theme: 'dark', nav: 'Corpora' },
-  { language: 'ja', theme: 'light', nav: 'コーパス' },
-  { language: 'ja', theme: 'dark', nav: 'コーパス' },
+  { language: 'en', theme: 'light' },
+  { language: 'en', theme: 'dark' },
+  { language: 'ja', theme: 'light' },
+  { language: 'ja', theme: 'dark' },
 ] as const
+type Language = (typeof looks)[number]['language']
+const corporaNav: Record<Language, string> = { en: 'Corpora', ja: 'コーパス' }
+
+/** Switches the page's language and waits until the navigation reads in it. */
+async function setLanguage(page: Page, language: Language): Promise<void> {
+  await page.getByTestId('language-select').selectOption(language)
+  await page.getByTestId('nav-corpora').getByText(corporaNav[language]).waitFor()
+}
 
 /** Saves the page in every language × theme, then returns to English, light. */
 async function shots(page: Page, view: string): Promise<void> {
   for (const look of looks) {
-    await page.getByTestId('language-select').selectOption(look.language)
     await page.getByTestId('theme-select').selectOption(look.theme)
-    await page.getByTestId('nav-corpora').getByText(look.nav).waitFor()
+    await setLanguage(page, look.language)
     await page.waitForFunction((theme) => document.documentElement.dataset.theme === theme, look.theme)
     await page.waitForTimeout(250) // canvases repaint in the new palette on the next frame
     await page.screenshot({ path: join(artifacts, `${view}-${look.language}-${look.theme}.png`), fullPage: true })
   }
-  await page.getByTestId('language-select').selectOption('en')
   await page.getByTestId('theme-select').selectOption('light')
-  await page.getByTestId('nav-corpora').getByText('Corpora').waitFor()
+  await setLanguage(page, 'en')
 }
 
 /** Runs `check` with the page in Japanese, then returns to English. */
 async function inJapanese(page: Page, check: () => Promise<void>): Promise<void> {
-  await page.getByTestId('language-select').selectOption('ja')
-  await page.getByTestId('nav-corpora').getByText('コーパス').waitFor()
+  await setLanguage(page, 'ja')
   await check()
-  await page.getByTestId('language-select').selectOption('en')
-  await page.getByTestId('nav-corpora').getByText('Corpora').waitFor()
+  await setLanguage(page, 'en')
 }
 
 /** Fills the Training page's form and starts the run; resolves when its dashboard says done. */

@@ -7,7 +7,7 @@ import { WordVectors } from './word-vectors.ts'
 export type VectorFileFormat = 'word2vec' | 'word2vec-bin' | 'glove'
 
 /** "count dimensions", the first line of word2vec text and binary files. */
-export function parseHeader(line: string, where: string): { count: number; dim: number } {
+function parseHeader(line: string, where: string): { count: number; dim: number } {
   const fields = line.trim().split(/\s+/)
   const count = Number(fields[0])
   const dim = Number(fields[1])

@@ -11,7 +11,7 @@ import { createWord2Vec, findWord2Vec, saveVectors, summaryOf } from './reposito
 
 const chunkBytes = 4 << 20
 /** One embedding set is one SQLite value; SQLite's default SQLITE_MAX_LENGTH is 10⁹ bytes. */
-export const maxStoredVectorBytes = 1_000_000_000
+const maxStoredVectorBytes = 1_000_000_000
 
 /** Refuses, as early as the file tells, a set too large to store, naming the --max-vocab that fits. */
 function checkStorable(reader: VectorStreamReader): void {
