@@ -179,6 +179,9 @@ export const TokenizerSummary = z.object({
   vocabSize: z.number().int(),
   source: z.string(),
   sourceText: LocalText.optional(),
+  /** The normalisation rule encoders apply to raw text (nmt_nfkc, identity, …); 'nfkc (workbench)' for models trained
+   *  before rules were written into models, whose text the workbench NFKC-normalises itself. */
+  normalization: z.string(),
   createdAt: z.string(),
 })
 export type TokenizerSummary = z.infer<typeof TokenizerSummary>
@@ -198,6 +201,8 @@ export const TokenizerTrainParams = z
     userSymbols: z.array(z.string().min(1).max(64).regex(/^\S+$/, 'no whitespace in a user symbol')).max(1000).default([]),
     /** Characters outside the vocabulary become UTF-8 byte pieces instead of <unk>. */
     byteFallback: z.boolean().default(false),
+    /** The normalisation rule written into the model (spm_train's --normalization_rule_name): nmt_nfkc, or identity for text used as it is. */
+    normalization: z.enum(['nmt_nfkc', 'identity']).default('nmt_nfkc'),
   })
   .strict()
 export type TokenizerTrainParams = z.infer<typeof TokenizerTrainParams>

@@ -346,7 +346,19 @@ tokenizer
   .option('--character-coverage <c>', 'share of characters the alphabet covers', '0.9995')
   .option('--user-symbols <list>', 'comma-separated pieces always kept whole (e.g. "<sep>,<2es>")')
   .option('--byte-fallback', 'encode unknown characters as UTF-8 byte pieces instead of <unk>')
-  .action((options: { corpus: string; name: string; type: 'unigram' | 'bpe'; vocabSize: string; side: 'src' | 'tgt' | 'joint'; characterCoverage: string; userSymbols?: string; byteFallback?: boolean }) =>
+  .addOption(new Option('--normalization <rule>', 'normalisation rule written into the model (identity: text used as it is)').choices(['nmt_nfkc', 'identity']).default('nmt_nfkc'))
+  .action(
+    (options: {
+      corpus: string
+      name: string
+      type: 'unigram' | 'bpe'
+      vocabSize: string
+      side: 'src' | 'tgt' | 'joint'
+      characterCoverage: string
+      userSymbols?: string
+      byteFallback?: boolean
+      normalization: 'nmt_nfkc' | 'identity'
+    }) =>
     withEngine(async (client, engine) => {
       const { jobId } = await client.call('tokenizer.train', {
         corpus: options.corpus,
@@ -357,10 +369,11 @@ tokenizer
         characterCoverage: Number(options.characterCoverage),
         userSymbols: options.userSymbols ? options.userSymbols.split(',').filter(Boolean) : [],
         byteFallback: !!options.byteFallback,
+        normalization: options.normalization,
       })
       await followJob(client, engine, jobId)
       const summary = await client.call('tokenizer.show', { name: options.name })
-      output(summary, () => `trained '${summary.name}': ${summary.type}, ${summary.vocabSize} pieces, ${summary.source}`)
+      output(summary, () => `trained '${summary.name}': ${summary.type}, ${summary.vocabSize} pieces, ${summary.normalization} normalisation, ${summary.source}`)
     }),
   )
 

@@ -1,8 +1,9 @@
 // Byte-pair encoding vocabulary learning (Sennrich et al. 2016, Algorithm 1) in SentencePiece's conventions:
-// text is NFKC-normalised, whitespace becomes the meta symbol ▁ prefixed to each word, and each learned merge
+// text is normalised (nmt_nfkc by default), whitespace becomes the meta symbol ▁ prefixed to each word, and each learned merge
 // is a piece scored by its rank, so spm's BPE encoder (highest-scoring adjacent pair first) replays the merges.
 import type { ModelPiece } from './model-proto.ts'
 import type { ModelSpec } from './model-writer.ts'
+import { normalizationRule } from './normalization/rule.ts'
 import { alphabetFor, canJoin, normalizeForPieces, specialPieces, type VocabularyOptions } from './vocabulary.ts'
 
 export interface BpeOptions extends VocabularyOptions {}
@@ -61,7 +62,8 @@ function lastCodePoint(text: string): string {
 export function trainBpe(sentences: Iterable<string>, options: BpeOptions): ModelSpec {
   const coverage = options.characterCoverage ?? 0.9995
   const wordCounts = new Map<string, number>()
-  for (const sentence of sentences) for (const word of normalizeForPieces(sentence, options.userSymbols)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
+  const normalization = normalizationRule(options.normalization ?? 'nmt_nfkc')
+  for (const sentence of sentences) for (const word of normalizeForPieces(sentence, normalization.normalizer, options.userSymbols)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
   if (wordCounts.size === 0) throw new Error('no text to learn pieces from')
   const { alphabet, inAlphabet } = alphabetFor(wordCounts, coverage)
   const specials = specialPieces(options)
@@ -138,5 +140,6 @@ export function trainBpe(sentences: Iterable<string>, options: BpeOptions): Mode
     bosId: 1,
     eosId: 2,
     byteFallback: options.byteFallback ?? false,
+    normalization: { name: normalization.name, precompiledCharsMap: normalization.precompiledCharsMap },
   }
 }

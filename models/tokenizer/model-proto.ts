@@ -13,6 +13,8 @@ export interface ModelPiece {
 export interface ModelSummary {
   modelType: ModelType
   pieces: ModelPiece[]
+  /** NormalizerSpec.name: the rule encoders apply to raw text (nmt_nfkc, identity, …; '' when unnamed). */
+  normalization: string
 }
 
 const pieceTypes: Record<number, PieceType> = { 1: 'normal', 2: 'unknown', 3: 'control', 4: 'user-defined', 5: 'unused', 6: 'byte' }
@@ -100,6 +102,7 @@ export function readModelProto(bytes: Uint8Array): ModelSummary {
   const reader = new WireReader(bytes)
   const pieces: ModelPiece[] = []
   let modelType: ModelType = 'unigram' // TrainerSpec.model_type defaults to UNIGRAM
+  let normalization = ''
   try {
     for (const [field, wireType] of reader.fields()) {
       if (field === 1 && wireType === 2) {
@@ -112,11 +115,20 @@ export function readModelProto(bytes: Uint8Array): ModelSummary {
           if (specField === 3 && specWire === 0) modelType = modelTypes[spec.varint()] ?? modelType // model_type
           else spec.skip(specWire)
         }
+      } else if (field === 3 && wireType === 2) {
+        const [start, end] = reader.slice()
+        const spec = reader.sub(start, end)
+        for (const [specField, specWire] of spec.fields()) {
+          if (specField === 1 && specWire === 2) {
+            const [nameStart, nameEnd] = spec.slice()
+            normalization = utf8.decode(spec.bytes.subarray(nameStart, nameEnd)) // name
+          } else spec.skip(specWire)
+        }
       } else reader.skip(wireType)
     }
   } catch (error) {
     throw new Error(`not a SentencePiece model: ${(error as Error).message}`)
   }
   if (pieces.length === 0) throw new Error('not a SentencePiece model: it has no pieces')
-  return { modelType, pieces }
+  return { modelType, pieces, normalization }
 }

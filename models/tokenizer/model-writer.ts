@@ -1,6 +1,7 @@
 // Writes a SentencePiece ModelProto (sentencepiece_model.proto): pieces, trainer spec and normalizer spec,
 // in the protocol-buffer wire format, so spm_encode and sentencepiece-js load what we train.
 import type { ModelPiece, ModelType } from './model-proto.ts'
+import type { NormalizationName } from './normalization/rule.ts'
 
 const pieceTypeCode: Record<ModelPiece['type'], number> = { normal: 1, unknown: 2, control: 3, 'user-defined': 4, unused: 5, byte: 6 }
 const modelTypeCode: Record<ModelType, number> = { unigram: 1, bpe: 2, word: 3, char: 4 }
@@ -67,6 +68,8 @@ export interface ModelSpec {
   bosId: number
   eosId: number
   byteFallback: boolean
+  /** The rule encoders apply to raw text, and its compiled form (empty for identity). */
+  normalization: { name: NormalizationName; precompiledCharsMap: Uint8Array }
 }
 
 export function writeModelProto(spec: ModelSpec): Uint8Array {
@@ -85,9 +88,10 @@ export function writeModelProto(spec: ModelSpec): Uint8Array {
     .varintField(42, spec.eosId) // eos_id
     .varintField(43, -1) // pad_id
   model.bytesField(2, trainer.finish())
-  // We normalise (NFKC) before training; encoding applies no further table, only whitespace handling.
-  const normalizer = new WireWriter()
-    .stringField(1, 'identity') // name
+  // The same rule the trainer normalised with, so every spm encoder sees raw text as the trainer did.
+  const normalizer = new WireWriter().stringField(1, spec.normalization.name) // name
+  if (spec.normalization.precompiledCharsMap.length > 0) normalizer.bytesField(2, spec.normalization.precompiledCharsMap) // precompiled_charsmap
+  normalizer
     .varintField(3, 1) // add_dummy_prefix
     .varintField(4, 1) // remove_extra_whitespaces
     .varintField(5, 1) // escape_whitespaces

@@ -4,6 +4,7 @@
 // costs the corpus likelihood least, until the vocabulary is 1.1× its target; the best-scoring pieces remain.
 import type { ModelPiece } from './model-proto.ts'
 import type { ModelSpec } from './model-writer.ts'
+import { normalizationRule } from './normalization/rule.ts'
 import { alphabetFor, canJoin, normalizeForPieces, specialPieces, wordBoundary, type VocabularyOptions } from './vocabulary.ts'
 
 export interface UnigramOptions extends VocabularyOptions {
@@ -166,7 +167,8 @@ export function trainUnigram(sentences: Iterable<string>, options: UnigramOption
   const shrinking = options.shrinkingFactor ?? 0.75
   const subIterations = options.subIterations ?? 2
   const wordCounts = new Map<string, number>()
-  for (const sentence of sentences) for (const word of normalizeForPieces(sentence, options.userSymbols)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
+  const normalization = normalizationRule(options.normalization ?? 'nmt_nfkc')
+  for (const sentence of sentences) for (const word of normalizeForPieces(sentence, normalization.normalizer, options.userSymbols)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1)
   if (wordCounts.size === 0) throw new Error('no text to learn pieces from')
   const { alphabet, inAlphabet } = alphabetFor(wordCounts, options.characterCoverage ?? 0.9995)
   const specials = specialPieces(options)
@@ -265,7 +267,16 @@ export function trainUnigram(sentences: Iterable<string>, options: UnigramOption
   }
   chosen.sort((a, b) => b.score - a.score || (a.piece < b.piece ? -1 : 1))
   const pieces: ModelPiece[] = [...specials, ...chosen.map((p): ModelPiece => ({ piece: p.piece, score: p.score, type: 'normal' }))]
-  return { modelType: 'unigram', pieces, characterCoverage: options.characterCoverage ?? 0.9995, unkId: 0, bosId: 1, eosId: 2, byteFallback: options.byteFallback ?? false }
+  return {
+    modelType: 'unigram',
+    pieces,
+    characterCoverage: options.characterCoverage ?? 0.9995,
+    unkId: 0,
+    bosId: 1,
+    eosId: 2,
+    byteFallback: options.byteFallback ?? false,
+    normalization: { name: normalization.name, precompiledCharsMap: normalization.precompiledCharsMap },
+  }
 }
 
 /**

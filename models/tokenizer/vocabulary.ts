@@ -1,6 +1,8 @@
-// What every SentencePiece trainer shares: spm's text conventions (NFKC, ▁ before each word), the alphabet
+// What every SentencePiece trainer shares: spm's text conventions (a normalisation rule, ▁ before each word), the alphabet
 // chosen by character coverage, which characters may join into one piece, and the special pieces.
 import type { ModelPiece } from './model-proto.ts'
+import type { SpmNormalizer } from './normalization/charsmap.ts'
+import type { NormalizationName } from './normalization/rule.ts'
 
 export const wordBoundary = '\u2581' // ▁
 
@@ -12,15 +14,18 @@ export interface VocabularyOptions {
   userSymbols?: string[]
   /** Encode characters outside the alphabet as their UTF-8 bytes (<0x41>) instead of <unk>. */
   byteFallback?: boolean
+  /** The rule applied to text before learning and encoding (spm's --normalization_rule_name); nmt_nfkc by default. */
+  normalization?: NormalizationName
 }
 
-/** What spm does to text before it splits it: NFKC, collapsed whitespace, ▁ before every word. */
-export function normalizeForPieces(text: string, userSymbols: readonly string[] = []): string[] {
-  let normalized = text.normalize('NFKC')
-  // User symbols are always their own piece, so they take no part in learning the others.
-  for (const symbol of userSymbols) normalized = normalized.replaceAll(symbol, ' ')
-  normalized = normalized.replace(/\s+/g, ' ').trim()
-  return normalized.length === 0 ? [] : normalized.split(' ').map((word) => wordBoundary + word)
+/** What spm does to text before it splits it: the normalisation rule, collapsed whitespace, ▁ before every word. */
+export function normalizeForPieces(text: string, normalizer: SpmNormalizer, userSymbols: readonly string[] = []): string[] {
+  let raw = text
+  // User symbols are always their own piece (spm matches them before normalising), so they take no part in learning the others.
+  for (const symbol of userSymbols) raw = raw.replaceAll(symbol, ' ')
+  const words: string[] = []
+  for (const word of normalizer.normalize(raw).split(wordBoundary)) if (word.length > 0) words.push(wordBoundary + word)
+  return words
 }
 
 /** Letters (with their marks), digits, or anything else (punctuation, symbols). */

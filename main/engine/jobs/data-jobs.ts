@@ -44,11 +44,17 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     const texts = corpusTexts(db, corpus.id, params.side)
     if (isCancelled()) throw new JobCancelledError()
     post({ type: 'progress', done: 1, total: 3, unit: 'phases' })
-    const options = { vocabSize: params.vocabSize, characterCoverage: params.characterCoverage, userSymbols: params.userSymbols, byteFallback: params.byteFallback }
+    const options = { vocabSize: params.vocabSize, characterCoverage: params.characterCoverage, userSymbols: params.userSymbols, byteFallback: params.byteFallback, normalization: params.normalization }
     const model = params.type === 'bpe' ? trainBpe(texts, options) : trainUnigram(texts, options)
     if (isCancelled()) throw new JobCancelledError()
     post({ type: 'progress', done: 2, total: 3, unit: 'phases' })
-    saveTrainedTokenizer(db, { name: params.name, type: params.type, side: params.side, corpusId: corpus.id, corpusName: corpus.name }, writeModelProto(model), model.pieces.length)
+    saveTrainedTokenizer(
+      db,
+      { name: params.name, type: params.type, side: params.side, corpusId: corpus.id, corpusName: corpus.name },
+      writeModelProto(model),
+      model.pieces.length,
+      model.normalization.name,
+    )
     post({ type: 'progress', done: 3, total: 3, unit: 'phases' })
     return { pieces: model.pieces.length }
   },

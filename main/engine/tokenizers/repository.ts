@@ -17,7 +17,7 @@ interface TokenizerRecord {
 }
 
 function toSummary(record: TokenizerRecord): TokenizerSummary {
-  const meta = JSON.parse(record.meta) as { source?: string; sourceText?: unknown }
+  const meta = JSON.parse(record.meta) as { source?: string; sourceText?: unknown; normalize?: string; normalization?: string }
   const sourceText = LocalText.safeParse(meta.sourceText) // absent in tokenizers stored before messages had keys
   return {
     id: record.id,
@@ -27,6 +27,7 @@ function toSummary(record: TokenizerRecord): TokenizerSummary {
     vocabSize: record.vocab_size,
     source: meta.source ?? '',
     ...(sourceText.success ? { sourceText: sourceText.data } : {}),
+    normalization: meta.normalize === 'nfkc' ? 'nfkc (workbench)' : (meta.normalization ?? ''),
     createdAt: record.created_at,
   }
 }
@@ -58,17 +59,18 @@ export async function importTokenizer(db: Database, name: string, file: string):
     'joint',
     model.pieces.length,
     bytes,
-    sourceMeta(message('tokenizerImported', { file: basename(file) })),
+    sourceMeta(message('tokenizerImported', { file: basename(file) }), { normalization: model.normalization }),
   )
   return findTokenizer(db, name)!
 }
 
-/** Stores a model trained here; `normalize` records that text must be NFKC-normalised before encoding. */
+/** Stores a model trained here; its normalisation rule travels inside the model, so encoders take raw text. */
 export function saveTrainedTokenizer(
   db: Database,
   request: { name: string; type: TokenizerSummary['type']; side: TokenizerSummary['side']; corpusId: number; corpusName: string },
   bytes: Uint8Array,
   vocabSize: number,
+  normalization: string,
 ): void {
   db.prepare('INSERT INTO tokenizers (name, type, side, vocab_size, corpus_id, model, meta) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
     request.name,
@@ -77,11 +79,12 @@ export function saveTrainedTokenizer(
     vocabSize,
     request.corpusId,
     Buffer.from(bytes),
-    sourceMeta(message('tokenizerTrained', { corpus: request.corpusName, side: request.side }), { normalize: 'nfkc' }),
+    sourceMeta(message('tokenizerTrained', { corpus: request.corpusName, side: request.side }), { normalization }),
   )
 }
 
-/** Whether text must be NFKC-normalised before encoding (models trained here carry an identity normaliser). */
+/** Whether text must be NFKC-normalised before encoding: models trained here before their rule was written into
+ *  the model carry an identity normaliser and were learned from NFKC text. */
 export function needsNfkc(db: Database, id: number): boolean {
   const row = db.prepare("SELECT json_extract(meta, '$.normalize') AS normalize FROM tokenizers WHERE id = ?").get(id) as { normalize: string | null }
   return row.normalize === 'nfkc'

@@ -41,7 +41,7 @@ export const en = {
     title: 'Tokenizers',
     intro: 'SentencePiece models (unigram or BPE): the pieces your models read and write.',
     empty: 'No tokenizers yet. Train one on a corpus below, or import a SentencePiece .model file.',
-    columns: { name: 'Name', type: 'Type', vocab: 'Pieces', source: 'Source' },
+    columns: { name: 'Name', type: 'Type', vocab: 'Pieces', normalization: 'Normalisation', source: 'Source' },
     open: 'Open',
     preview: { title: 'Try {{name}}', input: 'Text to tokenize', count: '{{count}} pieces' },
     stats: {
@@ -67,6 +67,8 @@ export const en = {
       types: { unigram: 'unigram (Kudo 2018)', bpe: 'BPE (byte-pair encoding)' },
       userSymbols: 'User symbols (kept whole)',
       byteFallback: 'Byte fallback for unknown characters',
+      normalization: 'Normalisation',
+      normalizations: { nmt_nfkc: 'nmt_nfkc (NFKC, as spm_train)', identity: 'identity (text as it is)' },
       submit: 'Train tokenizer',
       note: 'The model loads in any SentencePiece implementation (spm_encode, sentencepiece-js) with the same pieces and ids.',
     },

@@ -42,7 +42,7 @@ export const ja: Catalogue = {
     title: 'トークナイザー',
     intro: 'SentencePiece モデル（unigram または BPE）: モデルが読み書きする単位。',
     empty: 'トークナイザーがありません。下のフォームでコーパスから学習するか、SentencePiece の .model ファイルを取り込んでください。',
-    columns: { name: '名前', type: '種類', vocab: 'ピース数', source: '出典' },
+    columns: { name: '名前', type: '種類', vocab: 'ピース数', normalization: '正規化', source: '出典' },
     open: '開く',
     preview: { title: '{{name}} を試す', input: 'トークナイズするテキスト', count: '{{count}} ピース' },
     stats: {
@@ -68,6 +68,8 @@ export const ja: Catalogue = {
       types: { unigram: 'unigram（Kudo 2018）', bpe: 'BPE（バイトペア符号化）' },
       userSymbols: 'ユーザー定義記号（分割しない）',
       byteFallback: '未知の文字をバイトで表す',
+      normalization: '正規化',
+      normalizations: { nmt_nfkc: 'nmt_nfkc（NFKC、spm_train と同じ）', identity: 'identity（テキストをそのまま使う）' },
       submit: 'トークナイザーを学習',
       note: 'どの SentencePiece 実装（spm_encode、sentencepiece-js）でも同じピースと ID で読み込めます。',
     },

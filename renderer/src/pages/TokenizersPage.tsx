@@ -140,6 +140,7 @@ function TrainTokenizer() {
   const [type, setType] = useState<'unigram' | 'bpe'>('unigram')
   const [userSymbols, setUserSymbols] = useState('')
   const [byteFallback, setByteFallback] = useState(false)
+  const [normalization, setNormalization] = useState<'nmt_nfkc' | 'identity'>('nmt_nfkc')
   const [error, setError] = useState<string | null>(null)
   const chosen = corpus || corpora.data?.[0]?.name || ''
   const submit = async (event: FormEvent) => {
@@ -147,7 +148,7 @@ function TrainTokenizer() {
     setError(null)
     try {
       const symbols = userSymbols.split(/[\s,]+/).filter(Boolean)
-      await client.call('tokenizer.train', { corpus: chosen, name: name.trim(), type, vocabSize: Number(vocabSize), side, userSymbols: symbols, byteFallback })
+      await client.call('tokenizer.train', { corpus: chosen, name: name.trim(), type, vocabSize: Number(vocabSize), side, userSymbols: symbols, byteFallback, normalization })
       setName('')
     } catch (caught) {
       setError((caught as Error).message)
@@ -196,6 +197,13 @@ function TrainTokenizer() {
       <label className="check">
         <input type="checkbox" checked={byteFallback} onChange={(e) => setByteFallback(e.target.checked)} name="byte-fallback" />
         {t('tokenizers.train.byteFallback')}
+      </label>
+      <label>
+        {t('tokenizers.train.normalization')}
+        <select value={normalization} onChange={(e) => setNormalization(e.target.value as 'nmt_nfkc' | 'identity')} name="normalization">
+          <option value="nmt_nfkc">{t('tokenizers.train.normalizations.nmt_nfkc')}</option>
+          <option value="identity">{t('tokenizers.train.normalizations.identity')}</option>
+        </select>
       </label>
       <button type="submit">{t('tokenizers.train.submit')}</button>
       <p className="muted">{t('tokenizers.train.note')}</p>
@@ -268,6 +276,7 @@ export function TokenizersPage() {
               <th>{t('tokenizers.columns.name')}</th>
               <th>{t('tokenizers.columns.type')}</th>
               <th className="num">{t('tokenizers.columns.vocab')}</th>
+              <th>{t('tokenizers.columns.normalization')}</th>
               <th>{t('tokenizers.columns.source')}</th>
               <th />
             </tr>
@@ -278,6 +287,7 @@ export function TokenizersPage() {
                 <td>{tok.name}</td>
                 <td>{tok.type}</td>
                 <td className="num">{tok.vocabSize.toLocaleString()}</td>
+                <td>{tok.normalization}</td>
                 <td className="muted">{engineText(tok.sourceText, tok.source)}</td>
                 <td>
                   <button type="button" onClick={() => setSelected(tok.name)}>
