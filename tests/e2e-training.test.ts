@@ -1,5 +1,6 @@
 // End to end in Chromium: start a tiny translation run from the Training page, watch its curve and step
-// update live, then translate in the playground and read the attention heatmap (screenshots saved).
+// update live, then translate in the playground and read the attention heatmap; then prune the run into a new one
+// from its dashboard and read its zeros per layer (screenshots saved).
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -71,5 +72,22 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await canvas.hover({ position: { x: box.width - 10, y: box.height - 10 } })
   await heatmap.getByText(/→ .*: \d\.\d{3}$/).waitFor()
   await page.screenshot({ path: join(artifacts, 'translate-heatmap.png'), fullPage: true })
+
+  // Prune the trained run into a new one from its dashboard, which then shows the new run and its zeros per layer.
+  await page.keyboard.press('Alt+4')
+  await dashboard.getByRole('heading', { name: 'tiny-copy' }).waitFor()
+  const prune = dashboard.getByRole('form', { name: 'Prune this run' })
+  await prune.getByLabel('Sparsity %').fill('60')
+  await prune.getByLabel('Schedule').selectOption('one-shot')
+  await prune.getByLabel('Fine-tuning steps').fill('10')
+  await prune.getByRole('button', { name: 'Prune into a new run' }).click()
+  const pruned = page.getByTestId('run-dashboard')
+  await pruned.getByRole('heading', { name: 'tiny-copy-pruned60' }).waitFor()
+  await pruned.getByTestId('run-status').filter({ hasText: 'done' }).waitFor({ timeout: 120_000 })
+  await pruned.getByTestId('sparsity-overall').filter({ hasText: /^60\.0 % of [\d,]+ prunable weights are zero\.$/ }).waitFor()
+  assert.ok((await pruned.getByTestId('sparsity-table').locator('tbody tr').count()) >= 6)
+  await pruned.getByText('Pruned from tiny-copy at step 80').waitFor()
+  await page.screenshot({ path: join(artifacts, 'training-pruned.png'), fullPage: true })
+
   assert.deepEqual(problems, [])
 })

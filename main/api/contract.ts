@@ -378,6 +378,20 @@ export const RunCreateParams = z
   .strict()
 export type RunCreateParams = z.infer<typeof RunCreateParams>
 
+/** Magnitude pruning while the run fine-tunes (Zhu & Gupta 2017): the schedule, and the run it was pruned from. */
+export const PruningConfig = z.object({
+  /** Final share of prunable weights (matrices, embeddings) at zero. */
+  sparsity: z.number().gt(0).lt(1),
+  scope: z.enum(['global', 'layer']),
+  /** Step the pruning starts from (the parent's checkpoint step) and the step the final sparsity is reached (equal: one-shot). */
+  startStep: z.number().int().min(0),
+  endStep: z.number().int().min(0),
+  /** Steps between mask updates. */
+  every: z.number().int().min(1),
+  from: z.object({ run: z.string(), step: z.number().int() }),
+})
+export type PruningConfig = z.infer<typeof PruningConfig>
+
 /** A run's complete configuration, as stored: presets and defaults resolved. */
 export const RunConfig = z.object({
   model: ModelKind,
@@ -390,8 +404,30 @@ export const RunConfig = z.object({
   /** hred and vhred runs; absent in runs stored before dialogue models existed. */
   dialogue: DialogueModelConfig.nullable().default(null),
   training: TrainingConfig,
+  /** Runs made by `runs.prune`; null for every other run. */
+  pruning: PruningConfig.nullable().default(null),
 })
 export type RunConfig = z.infer<typeof RunConfig>
+
+export const LayerSparsity = z.object({ name: z.string(), size: z.number().int(), zeros: z.number().int() })
+export type LayerSparsity = z.infer<typeof LayerSparsity>
+
+export const RunPruneParams = z
+  .object({
+    /** The trained run to prune; it is left as it is. */
+    name: Name,
+    /** The new run (default: <name>-pruned<percent>). */
+    into: Name.optional(),
+    sparsity: z.number().gt(0).lt(1),
+    scope: z.enum(['global', 'layer']).default('global'),
+    /** one-shot: all at once, then fine-tune; gradual: Zhu & Gupta's cubic ramp over the first two thirds of the steps. */
+    schedule: z.enum(['one-shot', 'gradual']).default('gradual'),
+    /** Fine-tuning steps after the parent's checkpoint (1: little more than pruning). */
+    steps: z.number().int().min(1).max(1_000_000).default(200),
+    checkpoint: z.union([z.enum(['best', 'latest']), z.number().int()]).default('best'),
+  })
+  .strict()
+export type RunPruneParams = z.infer<typeof RunPruneParams>
 
 export const CheckpointSummary = z.object({
   id: z.number().int(),
@@ -409,6 +445,8 @@ export const RunDetail = RunSummary.extend({
   parameters: z.number().int().nullable(),
   checkpoints: z.array(CheckpointSummary),
   jobId: z.string().nullable(),
+  /** Pruned runs: zeros per prunable parameter in the latest checkpoint. */
+  sparsity: z.array(LayerSparsity).nullable().default(null),
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -687,6 +725,8 @@ export const methods = {
   'runs.show': { params: RunRef, result: RunDetail },
   /** Starts a created run or resumes a paused, stopped, failed or finished one from its last checkpoint. */
   'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
+  /** A new run from a trained run's checkpoint, pruned by magnitude while it fine-tunes; starts training it. */
+  'runs.prune': { params: RunPruneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
   /** Saves a checkpoint and pauses (resume with runs.start). */
   'runs.pause': { params: RunRef, result: RunDetail },
   /** Saves a checkpoint and stops. */

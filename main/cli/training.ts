@@ -33,6 +33,22 @@ function describeRun(run: RunDetail): string {
   ].join('\n')
 }
 
+/** Zeros per pruned layer, and overall. */
+function describeSparsity(run: RunDetail): string {
+  const layers = run.sparsity ?? []
+  if (layers.length === 0) return '  sparsity: none measured yet'
+  const size = layers.reduce((sum, layer) => sum + layer.size, 0)
+  const zeros = layers.reduce((sum, layer) => sum + layer.zeros, 0)
+  const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)} %`
+  return [
+    `  sparsity: ${percent(zeros, size)} of ${size.toLocaleString('en-US')} prunable weights are zero`,
+    renderTable(
+      ['layer', 'weights', 'zeros', 'sparsity'],
+      layers.map((layer) => [layer.name, layer.size.toLocaleString('en-US'), layer.zeros.toLocaleString('en-US'), percent(layer.zeros, layer.size)]),
+    ),
+  ].join('\n')
+}
+
 /** Follows a training job: a progress bar and the latest loss on a terminal; Ctrl-C pauses with a checkpoint. */
 async function followTraining(client: KotobaClient, engine: Engine, name: string, jobId: string, helpers: CliHelpers): Promise<RunDetail> {
   const bar = !helpers.json() && process.stderr.isTTY ? new ProgressBar(process.stderr) : null
@@ -227,6 +243,36 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         }),
     )
 
+  program
+    .command('compress')
+    .description('make a trained model lighter: magnitude pruning (quantisation and distillation: later)')
+    .command('prune')
+    .description('a new run from a run’s checkpoint, pruned by weight magnitude (Zhu & Gupta 2017) while it fine-tunes')
+    .requiredOption('--run <run>', 'the trained run (left as it is)')
+    .requiredOption('--sparsity <s>', 'share of weight matrices’ entries set to zero, e.g. 0.5')
+    .option('--name <name>', 'the new run (default: <run>-pruned<percent>)')
+    .addOption(new Option('--scope <scope>', 'one threshold for all weights, or the same share per layer').choices(['global', 'layer']).default('global'))
+    .addOption(new Option('--schedule <schedule>', 'all at once, or a cubic ramp over two thirds of the steps').choices(['one-shot', 'gradual']).default('gradual'))
+    .option('--steps <n>', 'fine-tuning steps', '200')
+    .option('--checkpoint <which>', 'best, latest or a step', 'best')
+    .action((options: { run: string; sparsity: string; name?: string; scope: 'global' | 'layer'; schedule: 'one-shot' | 'gradual'; steps: string; checkpoint: string }) =>
+      helpers.withEngine(async (client, engine) => {
+        const checkpoint = options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!
+        const { run: created, jobId } = await client.call('runs.prune', {
+          name: options.run,
+          ...defined({ into: options.name }),
+          sparsity: number('--sparsity', options.sparsity)!,
+          scope: options.scope,
+          schedule: options.schedule,
+          steps: integer('--steps', options.steps)!,
+          checkpoint,
+        })
+        if (!jobId) helpers.fail(`run '${created.name}' did not start`)
+        const run = await followTraining(client, engine, created.name, jobId, helpers)
+        helpers.output(run, () => `${describeRun(run)}\n${describeSparsity(run)}`)
+      }),
+    )
+
   const runs = program.commands.find((c) => c.name() === 'runs')!
   runs
     .command('show')
@@ -235,7 +281,13 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .action((name: string) =>
       helpers.withEngine(async (client) => {
         const run = await client.call('runs.show', { name })
-        helpers.output(run, () => `${describeRun(run)}\n  config: ${JSON.stringify({ seq2seq: run.config.seq2seq, transformer: run.config.transformer, training: run.config.training })}`)
+        helpers.output(run, () =>
+          [
+            describeRun(run),
+            `  config: ${JSON.stringify({ seq2seq: run.config.seq2seq, transformer: run.config.transformer, training: run.config.training })}`,
+            ...(run.config.pruning ? [`  pruned from ${run.config.pruning.from.run} at step ${run.config.pruning.from.step}`, describeSparsity(run)] : []),
+          ].join('\n'),
+        )
       }),
     )
 

@@ -1,7 +1,7 @@
 // One handler per API method; params arrive validated.
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, methods, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, LayerSparsity, methods, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { message } from '../api/messages.ts'
 import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
@@ -16,12 +16,14 @@ import {
   findRun,
   listCheckpoints,
   listRuns,
+  loadCheckpoint,
   metricSeries,
   runNameTaken,
   trainedElsewhere,
   testEvaluations,
   sampleSteps,
   samplesAt,
+  saveCheckpoint,
   updateRun,
   type StoredRun,
 } from './training/repository.ts'
@@ -64,7 +66,17 @@ function toSummary({ config: _config, error: _error, ...summary }: StoredRun): R
 
 function runDetail(engine: Engine, run: StoredRun): Result<'runs.show'> {
   const parameters = metricSeries(engine.db, run.id, ['model/parameters'], -1).series['model/parameters']?.[0]?.value ?? null
-  return { ...toSummary(run), config: run.config, error: run.error, parameters, checkpoints: listCheckpoints(engine.db, run.id), jobId: engine.runJob(run.name) }
+  const latest = run.config.pruning ? loadCheckpoint(engine.db, run.id, 'latest') : undefined
+  const sparsity = LayerSparsity.array().safeParse(latest?.meta['sparsity'])
+  return {
+    ...toSummary(run),
+    config: run.config,
+    error: run.error,
+    parameters,
+    checkpoints: listCheckpoints(engine.db, run.id),
+    jobId: engine.runJob(run.name),
+    sparsity: sparsity.success ? sparsity.data : null,
+  }
 }
 
 /** Asks a training run to checkpoint and pause or stop, and waits until it has. */
@@ -290,6 +302,43 @@ export const handlers: Handlers = {
       throw new ApiError({ code: 'conflict', message: `run '${name}' reached its ${run.config.training.maxSteps} steps; extend it to train further` })
     }
     return { jobId: engine.startRun(name) }
+  },
+
+  'runs.prune': (engine, params) => {
+    const parent = requireRun(engine, params.name)
+    const checkpoint = loadCheckpoint(engine.db, parent.id, typeof params.checkpoint === 'number' ? { step: params.checkpoint } : params.checkpoint)
+    if (!checkpoint) {
+      const which = typeof params.checkpoint === 'number' ? `checkpoint at step ${params.checkpoint}` : 'checkpoint'
+      throw new ApiError({ code: 'bad_request', message: `run '${parent.name}' has no ${which} to prune; train it first` })
+    }
+    const name = params.into ?? `${parent.name}-pruned${Math.round(100 * params.sparsity)}`
+    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
+    const start = checkpoint.step
+    // Gradual: Zhu & Gupta's ramp over two thirds of the fine-tuning, masks updated ten times; the rest recovers.
+    const ramp = params.schedule === 'one-shot' ? 0 : Math.max(1, Math.round((2 * params.steps) / 3))
+    const config: RunConfig = {
+      ...parent.config,
+      training: { ...parent.config.training, maxSteps: start + params.steps },
+      pruning: {
+        sparsity: params.sparsity,
+        scope: params.scope,
+        startStep: start,
+        endStep: start + ramp,
+        every: Math.max(1, Math.round(ramp / 10)),
+        from: { run: parent.name, step: start },
+      },
+    }
+    const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
+    const trainer = checkpoint.meta['trainer'] as Record<string, unknown>
+    // The parent's checkpoint becomes the new run's first: training resumes from it exactly (optimizer moments too),
+    // and keep-best starts afresh, since the pruned model's scores are what count.
+    engine.db.transaction(() => {
+      const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
+      saveCheckpoint(engine.db, run.id, start, { weights: checkpoint.weights, optimizer: checkpoint.optimizer, meta: { trainer: { ...trainer, best: null, badValidations: 0 } } })
+      updateRun(engine.db, run.id, { status: 'paused', step: start })
+    })()
+    engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
+    return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
   },
 
   'runs.pause': async (engine, { name }) => runDetail(engine, await stopRunJob(engine, name, 'pause')),

@@ -10,6 +10,7 @@ import { initialPlateau, learningRate, observePlateau, type PlateauState } from 
 import { seedTrainingStep } from '../../../models/layers/dropout.ts'
 import { trainUpdate, UpdateNotAppliedError, type BatchSize, type UpdateResult } from '../../../models/train/train-step.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
+import { isMaskUpdate, MagnitudePruner, overallSparsity, scheduledSparsity } from '../../../models/train/magnitude-pruning.ts'
 import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } from '../../../models/translation/batch.ts'
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
@@ -205,7 +206,33 @@ class Trainer<B extends BatchSize> {
     return this.run.config.training
   }
 
+  /** Pruned runs: the masks, set before the first update and re-applied after each. */
+  private pruner: MagnitudePruner | null = null
+
   async loop(initial: TrainerState): Promise<{ status: RunStatus; step: number }> {
+    const pruning = this.run.config.pruning
+    if (!pruning) return this.train(initial)
+    this.pruner = new MagnitudePruner(this.task.params, pruning.scope)
+    try {
+      // A resumed run's pruned weights were saved as zeros: they are its masks. At the start, one-shot pruning prunes all at once.
+      if (initial.step > pruning.startStep) await this.pruner.keepNonZero()
+      else if (scheduledSparsity(pruning, initial.step) > 0) await this.pruner.prune(scheduledSparsity(pruning, initial.step))
+      return await this.train(initial)
+    } finally {
+      this.pruner.dispose()
+      this.pruner = null
+    }
+  }
+
+  /** After an update: new masks on the schedule's steps, otherwise the pruned weights back to zero. */
+  private async keepPruned(step: number): Promise<void> {
+    const pruning = this.run.config.pruning
+    if (!this.pruner || !pruning) return
+    if (isMaskUpdate(pruning, step)) await this.pruner.prune(scheduledSparsity(pruning, step))
+    else this.pruner.apply()
+  }
+
+  private async train(initial: TrainerState): Promise<{ status: RunStatus; step: number }> {
     let state = { ...initial }
     const training = { ...this.training }
     const examples = this.task.examples
@@ -230,6 +257,7 @@ class Trainer<B extends BatchSize> {
         tensors.forEach((batch) => this.task.disposeBatch(batch))
       }
       state.step++
+      await this.keepPruned(state.step)
       this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm, await this.task.updateExtras())
       if (state.step % training.logEvery === 0 || state.step === training.maxSteps) {
         this.logWindow(state.step, lr)
@@ -294,6 +322,7 @@ class Trainer<B extends BatchSize> {
       { metric: 'train/grad_norm', step, value: w.gradNorm / w.updates },
       { metric: 'train/tokens_per_s', step, value: (w.tokens + w.sourceTokens) / Math.max(seconds, 1e-6) },
       ...[...w.extras].map(([metric, total]) => ({ metric, step, value: total / w.updates })),
+      ...(this.run.config.pruning ? [{ metric: 'prune/target_sparsity', step, value: scheduledSparsity(this.run.config.pruning, step) }] : []),
     ]
     this.record(points)
     retryWhileBusy(() => updateRun(this.db, this.run.id, { step }))
@@ -327,10 +356,12 @@ class Trainer<B extends BatchSize> {
   private async checkpoint(state: TrainerState, best: boolean): Promise<void> {
     const weights = await encodeWeights(this.task)
     const optimizerState = await encodeOptimizer(this.optimizer)
+    const layers = this.pruner ? await this.pruner.sparsityByLayer() : null
+    if (layers) this.record([{ metric: 'prune/sparsity', step: state.step, value: overallSparsity(layers) }])
     // One transaction: the checkpoint, its best flag and the run's step move together. Taken IMMEDIATE and retried
     // whole while another process writes (an import's chunk), so SQLITE_BUSY never fails the run.
     const save = this.db.transaction(() => {
-      const checkpointId = saveCheckpoint(this.db, this.run.id, state.step, { weights, optimizer: optimizerState, meta: { trainer: state } })
+      const checkpointId = saveCheckpoint(this.db, this.run.id, state.step, { weights, optimizer: optimizerState, meta: { trainer: state, ...(layers ? { sparsity: layers } : {}) } })
       if (best) markBestCheckpoint(this.db, this.run.id, checkpointId)
       pruneCheckpoints(this.db, this.run.id, this.training.keepCheckpoints)
       updateRun(this.db, this.run.id, { step: state.step })

@@ -13,6 +13,7 @@ import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart
 import { formatCount, formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
 import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
+import { PruningPanel } from '../components/PruningPanel.tsx'
 import { ClampedText } from '../components/ClampedText.tsx'
 
 type Series = Record<string, MetricPoint[]>
@@ -342,7 +343,7 @@ function AttentionOverTraining({ name, refreshKey, runs }: { name: string; refre
   )
 }
 
-function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
+function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; onSelect: (run: string) => void }) {
   const { t, i18n } = useTranslation()
   const detail = useQuery('runs.show', { name }, name)
   const [job, setJob] = useState<JobProgress | null>(null)
@@ -375,6 +376,7 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
       { title: t('training.charts.lr'), series: [line('train/lr', 'lr', palette.other)] },
       { title: t('training.charts.gradNorm'), series: [line('train/grad_norm', '‖g‖', palette.other, series, false, smoothing)] },
       { title: t('training.charts.speed'), series: [line('train/tokens_per_s', 'tokens/s', palette.other, series, false, smoothing)] },
+      ...(series['prune/target_sparsity'] ? [{ title: t('pruning.chart'), series: [line('prune/target_sparsity', 'target', palette.dev), line('prune/sparsity', 'measured', palette.train)] }] : []),
     ]
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [series, compareSeries, smoothing, compare, t])
@@ -416,6 +418,7 @@ function RunDashboard({ name, runs }: { name: string; runs: string[] }) {
       )}
       <h2>{t('evaluation.title')}</h2>
       <EvaluationPanel run={run} />
+      <PruningPanel run={run} onStarted={onSelect} />
       <h2>{t('training.samples.title')}</h2>
       <ValidationSamples name={name} refreshKey={refreshKey} />
       <h2>{t('attention.overTraining')}</h2>
@@ -472,7 +475,7 @@ export function TrainingPage() {
           </tbody>
         </table>
       )}
-      {current && <RunDashboard key={current} name={current} runs={names} />}
+      {current && <RunDashboard key={current} name={current} runs={names} onSelect={setSelected} />}
       <NewRunForm onCreated={(name) => setSelected(name)} takenNames={names} />
     </>
   )

@@ -1,0 +1,202 @@
+// Magnitude pruning (Zhu & Gupta 2017): the schedule, exact zero counts by magnitude, and real pruned runs made from
+// a trained seq2seq run's checkpoint — zeros counted in the stored weights, and a model that still learns.
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import * as tf from '@tensorflow/tfjs'
+import { ParameterStore } from '../models/core/params.ts'
+import { Random } from '../models/core/random.ts'
+import { decodeTensors } from '../models/train/checkpoint-codec.ts'
+import { isMaskUpdate, MagnitudePruner, magnitudeMask, overallSparsity, scheduledSparsity } from '../models/train/magnitude-pruning.ts'
+import type { RunDetail } from '../main/api/contract.ts'
+import { Engine } from '../main/engine/engine.ts'
+import { defaultWorkerEntry } from '../main/engine/runtime.ts'
+import { loadCheckpoint } from '../main/engine/training/repository.ts'
+import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+
+test('the sparsity follows Zhu & Gupta’s cubic ramp, stepping at each mask update; one-shot reaches it at once', () => {
+  const gradual = { sparsity: 0.8, scope: 'global', startStep: 100, endStep: 160, every: 6 } as const
+  assert.equal(scheduledSparsity(gradual, 99), 0)
+  assert.equal(scheduledSparsity(gradual, 100), 0)
+  assert.ok(Math.abs(scheduledSparsity(gradual, 130) - 0.8 * (1 - 0.5 ** 3)) < 1e-12)
+  assert.equal(scheduledSparsity(gradual, 133), scheduledSparsity(gradual, 130), 'constant between mask updates')
+  assert.ok(scheduledSparsity(gradual, 136) > scheduledSparsity(gradual, 130))
+  assert.equal(scheduledSparsity(gradual, 160), 0.8)
+  assert.equal(scheduledSparsity(gradual, 500), 0.8)
+  assert.deepEqual([100, 101, 106, 112, 159, 160, 166].map((step) => isMaskUpdate(gradual, step)), [true, false, true, true, false, true, false])
+  const oneShot = { ...gradual, endStep: 100 }
+  assert.equal(scheduledSparsity(oneShot, 100), 0.8)
+  assert.equal(scheduledSparsity(oneShot, 99), 0)
+})
+
+test('pruning by magnitude zeroes exactly the asked share, smallest first (ties broken in order), per layer or globally', async () => {
+  assert.deepEqual([...magnitudeMask(Float32Array.from([0.5, 0.1, 0.3, 0.1, 0.9, 0.1]), 3)], [1, 0, 1, 0, 1, 0])
+  assert.deepEqual([...magnitudeMask(Float32Array.from([0.2, 0.2, 0.2, 0.2]), 2)], [0, 0, 1, 1])
+  assert.deepEqual([...magnitudeMask(Float32Array.from([3, 1, 2]), 0)], [1, 1, 1])
+
+  const params = new ParameterStore(new Random(3))
+  const small = params.create('small/kernel', [20, 10], { kind: 'normal', std: 0.01 })
+  params.create('large/kernel', [10, 30], { kind: 'normal', std: 1 })
+  params.create('large/bias', [30], { kind: 'normal', std: 1e-4 })
+  const perLayer = new MagnitudePruner(params, 'layer')
+  assert.deepEqual(perLayer.names, ['small/kernel', 'large/kernel'], 'biases are not pruned')
+  const before = (await small.data()).slice()
+  await perLayer.prune(0.25)
+  const layers = await perLayer.sparsityByLayer()
+  assert.deepEqual(layers.map((l) => [l.name, l.zeros]), [
+    ['small/kernel', 50],
+    ['large/kernel', 75],
+  ])
+  // The survivors are the largest: every kept |w| is at least every pruned one's.
+  const after = await small.data()
+  const pruned = [...before].filter((_, i) => after[i] === 0).map(Math.abs)
+  const kept = [...before].filter((_, i) => after[i] !== 0).map(Math.abs)
+  assert.ok(Math.max(...pruned) <= Math.min(...kept))
+  // The masks hold: an update that moves pruned weights is undone.
+  small.assign(tf.add(small, tf.scalar(1)))
+  perLayer.apply()
+  assert.equal((await perLayer.sparsityByLayer())[0]!.zeros, 50)
+  perLayer.dispose()
+
+  // One threshold over all weights: the layer of small weights goes first.
+  const fresh = new ParameterStore(new Random(3))
+  fresh.create('small/kernel', [20, 10], { kind: 'normal', std: 0.001 })
+  fresh.create('large/kernel', [10, 30], { kind: 'normal', std: 1 })
+  const global = new MagnitudePruner(fresh, 'global')
+  await global.prune(0.5)
+  const globalLayers = await global.sparsityByLayer()
+  assert.deepEqual(globalLayers.map((l) => l.zeros), [200, 50])
+  assert.equal(overallSparsity(globalLayers), 0.5)
+  global.dispose()
+  fresh.dispose()
+  params.dispose()
+})
+
+const letters = 'abcdefgh'
+const dir = tempDir({ after })
+const dbPath = join(dir, 'kotoba.db')
+let engine: Engine
+
+before(async () => {
+  engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
+  const random = new Random(11)
+  const lines: string[] = []
+  for (let i = 0; i < 1500; i++) {
+    const sequence = Array.from({ length: 3 + random.integer(5) }, () => letters[random.integer(letters.length)]!)
+    lines.push(`${sequence.join(' ')}\t${[...sequence].reverse().join(' ')}`)
+  }
+  const file = join(dir, 'reverse.tsv')
+  writeFileSync(file, `${lines.join('\n')}\n`)
+  const wait = async (started: unknown) => {
+    const job = await engine.jobs.wait((started as { jobId: string }).jobId)
+    assert.equal(job.status, 'done', job.error ?? '')
+  }
+  await wait(await engine.handle('corpus.import', { name: 'reverse', files: [file] }))
+  await engine.handle('corpus.split', { name: 'reverse', dev: 40, test: 40, seed: 3 })
+  await wait(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
+  await engine.handle('runs.create', {
+    name: 'rev',
+    model: 'seq2seq',
+    corpus: 'reverse',
+    tokenizer: 'letters',
+    seq2seq: { cell: 'gru', embeddingSize: 32, hiddenSize: 64, dropout: 0 },
+    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 10, validEvery: 60, checkpointEvery: 60, validSentences: 40, probes: 1 },
+  })
+  await wait(await engine.handle('runs.start', { name: 'rev' }))
+})
+
+after(async () => {
+  await engine?.close()
+})
+
+/** Zeros over all matrices (rank ≥ 2) of a stored checkpoint. */
+function storedSparsity(run: string, step: number): { zeros: number; size: number; layers: Map<string, number> } {
+  const detail = engine.db.prepare('SELECT id FROM runs WHERE name = ?').get(run) as { id: number }
+  const checkpoint = loadCheckpoint(engine.db, detail.id, { step })!
+  let zeros = 0
+  let size = 0
+  const layers = new Map<string, number>()
+  for (const array of decodeTensors(checkpoint.weights)) {
+    if (array.shape.length < 2) continue
+    const layerZeros = array.values.filter((v) => v === 0).length
+    layers.set(array.name, layerZeros / array.values.length)
+    zeros += layerZeros
+    size += array.values.length
+  }
+  return { zeros, size, layers }
+}
+
+async function prune(params: Record<string, unknown>): Promise<RunDetail> {
+  const { run, jobId } = (await engine.handle('runs.prune', params)) as { run: { name: string }; jobId: string }
+  const job = await engine.jobs.wait(jobId)
+  assert.equal(job.status, 'done', job.error ?? '')
+  return (await engine.handle('runs.show', { name: run.name })) as RunDetail
+}
+
+test('a gradually pruned run reaches the asked sparsity in its stored weights, and fine-tuning recovers what one-shot pruning lost', async () => {
+  const parent = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
+  const parentBest = parent.checkpoints.find((c) => c.isBest)!
+  const parentBleu = parentBest.metrics['dev/bleu']!
+  assert.ok(parentBleu > 50, `the parent learned the task (dev BLEU ${parentBleu})`)
+
+  const gradual = await prune({ name: 'rev', into: 'rev-g70', sparsity: 0.7, schedule: 'gradual', steps: 120 })
+  assert.equal(gradual.status, 'done')
+  assert.equal(gradual.step, parentBest.step + 120)
+  assert.deepEqual(gradual.config.pruning, { sparsity: 0.7, scope: 'global', startStep: parentBest.step, endStep: parentBest.step + 80, every: 8, from: { run: 'rev', step: parentBest.step } })
+  const stored = storedSparsity('rev-g70', gradual.step)
+  assert.ok(Math.abs(stored.zeros / stored.size - 0.7) < 1e-3, `zeros counted in the checkpoint: ${stored.zeros} of ${stored.size}`)
+  assert.equal(gradual.sparsity!.reduce((sum, l) => sum + l.zeros, 0), stored.zeros, 'the reported per-layer counts are the stored zeros')
+  const { series } = (await engine.handle('runs.metrics', { name: 'rev-g70' })) as { series: Record<string, { step: number; value: number }[]> }
+  const target = series['prune/target_sparsity']!
+  assert.ok(target[0]!.value < 0.7 && target.at(-1)!.value === 0.7, 'the target rose over the ramp')
+  const measured = series['prune/sparsity']!
+  assert.ok(measured.every((p, i) => i === 0 || p.value >= measured[i - 1]!.value), 'measured sparsity never falls')
+  const gradualBleu = series['dev/bleu']!.at(-1)!.value
+
+  // One-shot at the same sparsity, per layer: 1 step is pruning alone; 120 steps fine-tune after it.
+  const alone = await prune({ name: 'rev', into: 'rev-o70-1', sparsity: 0.7, scope: 'layer', schedule: 'one-shot', steps: 1 })
+  const tuned = await prune({ name: 'rev', into: 'rev-o70', sparsity: 0.7, scope: 'layer', schedule: 'one-shot', steps: 120 })
+  for (const run of [alone, tuned]) {
+    for (const [name, share] of storedSparsity(run.name, run.step).layers) assert.ok(Math.abs(share - 0.7) < 0.01, `${run.name} ${name}: ${share}`)
+  }
+  const bleuOf = async (name: string) => {
+    const { series: s } = (await engine.handle('runs.metrics', { name, metrics: ['dev/bleu', 'train/loss'] })) as { series: Record<string, { step: number; value: number }[]> }
+    return { bleu: s['dev/bleu']!.at(-1)!.value, loss: s['train/loss']! }
+  }
+  const prunedOnly = await bleuOf('rev-o70-1')
+  const fineTuned = await bleuOf('rev-o70')
+  assert.ok(prunedOnly.bleu < parentBleu, `pruning 70 % alone costs BLEU (${prunedOnly.bleu} vs ${parentBleu})`)
+  assert.ok(fineTuned.bleu > prunedOnly.bleu + 5, `fine-tuning recovers: ${fineTuned.bleu} vs ${prunedOnly.bleu} right after pruning`)
+  assert.ok(fineTuned.loss.at(-1)!.value < fineTuned.loss[0]!.value, 'the pruned model still learns: its loss falls')
+  assert.ok(gradualBleu > prunedOnly.bleu, `gradual pruning with fine-tuning beats pruning alone (${gradualBleu})`)
+
+  // The parent is left as it was.
+  const parentAfter = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
+  assert.deepEqual(parentAfter.checkpoints, parent.checkpoints)
+  assert.equal(storedSparsity('rev', parentBest.step).zeros, 0)
+})
+
+test('kotoba compress prune: a pruned run from the CLI with its sparsity per layer, and clear refusals', async () => {
+  const result = runCli(['--db', dbPath, '--json', 'compress', 'prune', '--run', 'rev', '--sparsity', '0.5', '--steps', '20', '--schedule', 'one-shot', '--checkpoint', 'latest'])
+  assert.equal(result.status, 0, result.stderr)
+  const run = parseJsonOutput<RunDetail>(result)
+  assert.equal(run.name, 'rev-pruned50')
+  assert.equal(run.status, 'done')
+  assert.ok(run.sparsity!.length >= 6 && run.sparsity!.every((l) => l.zeros > 0))
+  const zeros = run.sparsity!.reduce((sum, l) => sum + l.zeros, 0)
+  const size = run.sparsity!.reduce((sum, l) => sum + l.size, 0)
+  assert.equal(zeros, Math.round(0.5 * size))
+
+  const human = runCli(['--db', dbPath, 'runs', 'show', 'rev-pruned50'])
+  assert.equal(human.status, 0, human.stderr)
+  assert.match(human.stdout, /pruned from rev at step 240/)
+  assert.match(human.stdout, /sparsity: 50\.0 % of [\d,]+ prunable weights are zero/)
+  assert.match(human.stdout, /encoder\S*\s+[\d,]+\s+[\d,]+\s+\d+\.\d %/)
+
+  const again = runCli(['--db', dbPath, '--json', 'compress', 'prune', '--run', 'rev', '--sparsity', '0.5', '--steps', '20'])
+  assert.notEqual(again.status, 0)
+  assert.match(again.stdout, /a run named 'rev-pruned50' already exists/)
+  const missing = runCli(['--db', dbPath, '--json', 'compress', 'prune', '--run', 'rev', '--sparsity', '0.5', '--checkpoint', '7', '--name', 'x'])
+  assert.match(missing.stdout, /run 'rev' has no checkpoint at step 7 to prune/)
+})
