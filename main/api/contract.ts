@@ -61,6 +61,8 @@ export const CorpusSummary = z.object({
   /** Where the rows came from (a file, or a sample's description); `sourceText` translates a sample's. */
   source: z.string(),
   sourceText: LocalText.optional(),
+  /** Corpora made by sequence-level distillation: the teacher and how it translated. */
+  distilledFrom: z.object({ run: z.string(), checkpointStep: z.number().int(), corpus: z.string(), search: z.string(), sentences: z.number().int() }).optional(),
   createdAt: z.string(),
 })
 export type CorpusSummary = z.infer<typeof CorpusSummary>
@@ -88,7 +90,7 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat', 'w2v.train', 'w2v.eval', 'w2v.import'])
+export const JobKind = z.enum(['corpus.import', 'corpus.clean', 'corpus.index', 'tokenizer.train', 'run.train', 'run.eval', 'run.translate', 'run.chat', 'run.distil', 'w2v.train', 'w2v.eval', 'w2v.import'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobStatus = z.enum(['running', 'done', 'cancelled', 'failed'])
@@ -429,6 +431,22 @@ export const RunPruneParams = z
   .strict()
 export type RunPruneParams = z.infer<typeof RunPruneParams>
 
+/** Sequence-level knowledge distillation (Kim & Rush 2016): the teacher's translations of its training split. */
+export const RunDistilParams = z
+  .object({
+    /** The teacher: a trained translation run. */
+    name: Name,
+    /** The new corpus (default: <corpus>-by-<run>). Its train split holds (source, teacher's translation); dev and test are the original pairs. */
+    into: Name.optional(),
+    checkpoint: z.number().int().optional(),
+    search: z.enum(['greedy', 'beam']).default('beam'),
+    beamSize: z.number().int().min(1).max(50).default(5),
+    /** Translate at most this many training sentences (default: all). */
+    limit: z.number().int().min(1).optional(),
+  })
+  .strict()
+export type RunDistilParams = z.infer<typeof RunDistilParams>
+
 export const CheckpointSummary = z.object({
   id: z.number().int(),
   step: z.number().int(),
@@ -727,6 +745,8 @@ export const methods = {
   'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
   /** A new run from a trained run's checkpoint, pruned by magnitude while it fine-tunes; starts training it. */
   'runs.prune': { params: RunPruneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
+  /** Starts the teacher translating its training split into a new parallel corpus (a job; its result names the corpus). */
+  'runs.distil': { params: RunDistilParams, result: z.object({ jobId: z.string(), corpus: z.string() }) },
   /** Saves a checkpoint and pauses (resume with runs.start). */
   'runs.pause': { params: RunRef, result: RunDetail },
   /** Saves a checkpoint and stops. */

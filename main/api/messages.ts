@@ -15,6 +15,7 @@ export const engineMessages = {
   jobTranslate: 'Translate {{lines}} lines with {{run}}',
   jobChat: 'Reply with {{run}}',
   jobWord2vecEval: 'Evaluate word2vec {{name}}',
+  jobDistil: 'Translate the training split of {{run}} into {{corpus}}',
   // Model families and their presets (the Training form).
   familySeq2seq: 'RNN/LSTM/GRU encoder-decoder with Bahdanau or Luong attention (Bahdanau et al. 2015; Luong et al. 2015)',
   familyTransformer: 'encoder-decoder with multi-head attention (Vaswani et al. 2017)',
@@ -35,6 +36,8 @@ export const engineMessages = {
   // The bundled samples (Corpora: source).
   sampleBible: 'sample: World English Bible ↔ Reina-Valera 1909 (public domain)',
   sampleHamlet: "sample: Shakespeare's Hamlet, scene dialogues (public domain)",
+  // A corpus made by sequence-level distillation (Corpora: source).
+  corpusDistilled: '{{run}} (step {{step}}, {{search}}) translating the training split of {{corpus}}',
   // Choosing a compute backend (Devices).
   reasonNone: 'no backend could start',
   reasonForced: "'{{active}}' was forced (--backend / KOTOBA_BACKEND)",

@@ -477,6 +477,7 @@ const cliHelpers: CliHelpers = {
     throw new CliError(message, exitCode, {}, code)
   },
   stdinLines,
+  followJob,
   databaseArgs: () => [...(globals().db ? ['--db', globals().db!] : []), ...(globals().backend ? ['--backend', globals().backend!] : []), ...(globals().sample === false ? ['--no-sample'] : [])],
 }
 registerTrainingCommands(program, cliHelpers)

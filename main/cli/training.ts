@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import type { Engine } from '../engine/engine.ts'
-import type { ChatReplyResult, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
+import type { ChatReplyResult, CorpusSummary, JobProgress, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
 import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
@@ -16,6 +16,8 @@ export interface CliHelpers {
   json(): boolean
   fail(message: string, exitCode?: number, code?: string): never
   stdinLines(): Promise<string[]>
+  /** Waits for a job with a progress bar; Ctrl-C cancels it. Throws when it fails or is cancelled. */
+  followJob(client: KotobaClient, engine: Engine, jobId: string): Promise<JobProgress>
   /** The arguments that reopen the same database in a child process. */
   databaseArgs(): string[]
 }
@@ -30,6 +32,14 @@ function describeRun(run: RunDetail): string {
     `  checkpoints: ${run.checkpoints.map((c) => `${c.step}${c.isBest ? '*' : ''}`).join(', ') || 'none yet'}`,
     ...(best ? [`  best (step ${best.step}): ${Object.entries(best.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
     ...(latest && latest !== best ? [`  latest (step ${latest.step}): ${Object.entries(latest.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
+  ].join('\n')
+}
+
+function describeDistilled(corpus: CorpusSummary): string {
+  const from = corpus.distilledFrom
+  return [
+    `${corpus.name}: ${corpus.splits.train} training pairs translated, dev ${corpus.splits.dev}, test ${corpus.splits.test} (the original references)`,
+    ...(from ? [`  teacher: ${from.run} at step ${from.checkpointStep}, ${from.search}, on ${from.corpus}`] : []),
   ].join('\n')
 }
 
@@ -243,9 +253,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         }),
     )
 
-  program
-    .command('compress')
-    .description('make a trained model lighter: magnitude pruning (quantisation and distillation: later)')
+  const compress = program.command('compress').description('make a trained model lighter: magnitude pruning, sequence-level distillation (int8 quantisation: later)')
+  compress
     .command('prune')
     .description('a new run from a run’s checkpoint, pruned by weight magnitude (Zhu & Gupta 2017) while it fine-tunes')
     .requiredOption('--run <run>', 'the trained run (left as it is)')
@@ -271,6 +280,50 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         const run = await followTraining(client, engine, created.name, jobId, helpers)
         helpers.output(run, () => `${describeRun(run)}\n${describeSparsity(run)}`)
       }),
+    )
+
+  compress
+    .command('distil')
+    .description('sequence-level knowledge distillation (Kim & Rush 2016): a run translates its training split into a new corpus; --student trains on it')
+    .requiredOption('--run <run>', 'the teacher: a trained translation run')
+    .option('--corpus <name>', 'the new corpus (default: <corpus>-by-<run>)')
+    .option('--checkpoint <step>', 'the teacher’s checkpoint (default: best)')
+    .option('--beam <n>', 'beam size', '5')
+    .option('--greedy', 'greedy decoding instead of beam search (faster)')
+    .option('--limit <n>', 'translate at most this many training sentences')
+    .option('--student <name>', 'then train a run of this name on the new corpus (the teacher’s model, tokenizers and training settings)')
+    .option('--preset <name>', 'the student’s preset, e.g. tiny (default: the teacher’s model configuration)')
+    .option('--max-steps <s>', 'the student’s updates (default: the teacher’s)')
+    .action(
+      (options: { run: string; corpus?: string; checkpoint?: string; beam: string; greedy?: boolean; limit?: string; student?: string; preset?: string; maxSteps?: string }) =>
+        helpers.withEngine(async (client, engine) => {
+          const teacher = await client.call('runs.show', { name: options.run })
+          const started = await client.call('runs.distil', {
+            name: options.run,
+            ...defined({ into: options.corpus, checkpoint: integer('--checkpoint', options.checkpoint), limit: integer('--limit', options.limit) }),
+            search: options.greedy ? 'greedy' : 'beam',
+            beamSize: integer('--beam', options.beam)!,
+          })
+          await helpers.followJob(client, engine, started.jobId)
+          const corpus = await client.call('corpus.show', { name: started.corpus })
+          if (!options.student) {
+            helpers.output(corpus, () => describeDistilled(corpus))
+            return
+          }
+          const config = teacher.config
+          const created = await client.call('runs.create', {
+            name: options.student,
+            model: config.model,
+            corpus: corpus.name,
+            tokenizer: config.tokenizer,
+            tgtTokenizer: config.tgtTokenizer,
+            ...(options.preset ? { preset: options.preset } : { ...defined({ preset: config.preset ?? undefined }), ...(config.seq2seq ? { seq2seq: config.seq2seq } : {}), ...(config.transformer ? { transformer: config.transformer } : {}) }),
+            training: { ...config.training, ...defined({ maxSteps: integer('--max-steps', options.maxSteps) }) },
+          } as Params<'runs.create'>)
+          const { jobId } = await client.call('runs.start', { name: created.name })
+          const run = await followTraining(client, engine, created.name, jobId, helpers)
+          helpers.output({ corpus, run }, () => `${describeDistilled(corpus)}\n${describeRun(run)}`)
+        }),
     )
 
   const runs = program.commands.find((c) => c.name() === 'runs')!

@@ -89,8 +89,8 @@ export class Engine {
           }
         }
         // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
-        if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean')) {
-          const { name } = params as { name: string }
+        if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean' || job.kind === 'run.distil')) {
+          const name = job.kind === 'run.distil' ? (params as { into: string }).into : (params as { name: string }).name
           this.jobs.start('corpus.index', { name }, message('jobIndex', { name }))
         }
       },

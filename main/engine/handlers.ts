@@ -41,6 +41,7 @@ import { appVersion } from './version.ts'
 import { readModelProto } from '../../models/tokenizer/model-proto.ts'
 import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
 import { tokenizerStats } from './tokenizers/stats.ts'
+import { distilledCorpusName } from './training/distillation.ts'
 import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, needsNfkc, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
@@ -339,6 +340,15 @@ export const handlers: Handlers = {
     })()
     engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
     return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
+  },
+
+  'runs.distil': (engine, params) => {
+    const teacher = requireRun(engine, params.name)
+    if (teacher.config.model === 'hred' || teacher.config.model === 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${teacher.name}' is a dialogue model; distillation translates a parallel corpus` })
+    const into = params.into ?? distilledCorpusName(teacher.config.corpus, teacher.name)
+    if (findCorpus(engine.db, into)) throw new ApiError({ code: 'conflict', message: `a corpus named '${into}' already exists` })
+    const job = engine.jobs.start('run.distil', { ...params, into }, message('jobDistil', { run: teacher.name, corpus: into }))
+    return { jobId: job.jobId, corpus: into }
   },
 
   'runs.pause': async (engine, { name }) => runDetail(engine, await stopRunJob(engine, name, 'pause')),

@@ -1,6 +1,7 @@
 // Read-side queries over the corpora tables.
-import type { CorpusRow, CorpusSummary } from '../../api/contract.ts'
-import { english, message, type LocalText } from '../../api/messages.ts'
+import { z } from 'zod'
+import { CorpusSummary, type CorpusRow } from '../../api/contract.ts'
+import { english, LocalText, message } from '../../api/messages.ts'
 import type { Database } from '../store/database.ts'
 import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
@@ -11,11 +12,12 @@ interface CorpusRecord {
   src_lang: string | null
   tgt_lang: string | null
   source: string
+  meta: string
   created_at: string
 }
 
 const summarySql = `
-  SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.created_at
+  SELECT c.id, c.name, c.kind, c.src_lang, c.tgt_lang, c.source, c.meta, c.created_at
   FROM corpora c WHERE c.state = 'ready'`
 
 /** Rows per split in one range scan of the corpus (the total is their sum). */
@@ -28,7 +30,12 @@ function splitCounts(db: Database, corpusId: number): { rows: number; splits: Co
 /** The bundled samples' descriptions, by the English text stored with them, for the UI to show translated. */
 const sampleSources = new Map<string, LocalText>([message('sampleBible'), message('sampleHamlet')].map((text) => [english(text), text]))
 
+const StoredCorpusMeta = z.object({ sourceText: LocalText.optional(), distilledFrom: CorpusSummary.shape.distilledFrom }).passthrough()
+
 function toSummary(db: Database, record: CorpusRecord): CorpusSummary {
+  const meta = StoredCorpusMeta.safeParse(JSON.parse(record.meta))
+  const sourceText = sampleSources.get(record.source) ?? (meta.success ? meta.data.sourceText : undefined)
+  const distilledFrom = meta.success ? meta.data.distilledFrom : undefined
   return {
     id: record.id,
     name: record.name,
@@ -37,7 +44,8 @@ function toSummary(db: Database, record: CorpusRecord): CorpusSummary {
     tgtLang: record.tgt_lang,
     ...splitCounts(db, record.id),
     source: record.source,
-    ...(sampleSources.has(record.source) ? { sourceText: sampleSources.get(record.source)! } : {}),
+    ...(sourceText ? { sourceText } : {}),
+    ...(distilledFrom ? { distilledFrom } : {}),
     createdAt: record.created_at,
   }
 }

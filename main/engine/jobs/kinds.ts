@@ -18,6 +18,7 @@ const moduleOf: Record<JobKind, () => Promise<RunnerModule>> = {
   'run.train': modelJobs,
   'run.eval': modelJobs,
   'run.translate': modelJobs,
+  'run.distil': modelJobs,
   'run.chat': modelJobs,
   'w2v.train': word2vecJobs,
   'w2v.eval': word2vecJobs,

@@ -1,11 +1,12 @@
 // Jobs that run TensorFlow.js models: training, evaluation, translation and chat replies.
 import type { JobKind } from '../../api/contract.ts'
-import { methods, SearchOptions } from '../../api/contract.ts'
+import { methods, RunDistilParams, SearchOptions } from '../../api/contract.ts'
 import { z } from 'zod'
 import { chatReply, ChatReplyParams, translateLines, TranslateParams } from '../inference/answers.ts'
 import { loadDialogueRun } from '../training/chat.ts'
 import { evaluateDialogues } from '../training/dialogue-task.ts'
 import { evaluateSplit, loadRun } from '../training/inference.ts'
+import { DistilCancelledError, distilCorpus } from '../training/distillation.ts'
 import { findRun, recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { JobCancelledError, startCompute, type JobRunner } from './context.ts'
@@ -62,6 +63,18 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
       return await chatReply(loaded, params)
     } finally {
       loaded.model.dispose()
+    }
+  },
+  'run.distil': async ({ spec, db, isCancelled, post }) => {
+    const params = RunDistilParams.extend({ into: z.string() }).parse(spec.params)
+    await startCompute(spec)
+    try {
+      const result = await distilCorpus(db, params, (done, total) => post({ type: 'progress', done, total, unit: 'sentences' }), isCancelled)
+      post({ type: 'event', event: { event: 'corpus.changed', data: { name: result.corpus } } })
+      return result
+    } catch (error) {
+      if (error instanceof DistilCancelledError) throw new JobCancelledError()
+      throw error
     }
   },
   'run.translate': async ({ spec, db, isCancelled, post }) => {

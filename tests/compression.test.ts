@@ -1,5 +1,6 @@
-// Magnitude pruning (Zhu & Gupta 2017): the schedule, exact zero counts by magnitude, and real pruned runs made from
-// a trained seq2seq run's checkpoint — zeros counted in the stored weights, and a model that still learns.
+// Compression of a trained seq2seq run. Magnitude pruning (Zhu & Gupta 2017): the schedule, exact zero counts by
+// magnitude, and real pruned runs — zeros counted in the stored weights, and a model that still learns. Sequence-level
+// distillation (Kim & Rush 2016): the teacher's beam translations become a corpus with provenance; a student learns.
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,7 +10,7 @@ import { ParameterStore } from '../models/core/params.ts'
 import { Random } from '../models/core/random.ts'
 import { decodeTensors } from '../models/train/checkpoint-codec.ts'
 import { isMaskUpdate, MagnitudePruner, magnitudeMask, overallSparsity, scheduledSparsity } from '../models/train/magnitude-pruning.ts'
-import type { RunDetail } from '../main/api/contract.ts'
+import type { CorpusRow, CorpusSummary, RunDetail, TranslateResult } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { loadCheckpoint } from '../main/engine/training/repository.ts'
@@ -199,4 +200,80 @@ test('kotoba compress prune: a pruned run from the CLI with its sparsity per lay
   assert.match(again.stdout, /a run named 'rev-pruned50' already exists/)
   const missing = runCli(['--db', dbPath, '--json', 'compress', 'prune', '--run', 'rev', '--sparsity', '0.5', '--checkpoint', '7', '--name', 'x'])
   assert.match(missing.stdout, /run 'rev' has no checkpoint at step 7 to prune/)
+})
+
+async function waitFor(started: unknown): Promise<unknown> {
+  const job = await engine.jobs.wait((started as { jobId: string }).jobId)
+  assert.equal(job.status, 'done', job.error ?? '')
+  return job.result
+}
+
+async function rowsOf(name: string): Promise<CorpusRow[]> {
+  const rows: CorpusRow[] = []
+  for (;;) {
+    const page = (await engine.handle('corpus.rows', { name, offset: rows.length, limit: 500 })) as { total: number; rows: CorpusRow[] }
+    rows.push(...page.rows)
+    if (rows.length >= page.total || page.rows.length === 0) return rows
+  }
+}
+
+test('sequence-level distillation: the teacher’s beam translations of its training split become a corpus with provenance, and a smaller student learns from it', async () => {
+  const teacher = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
+  const best = teacher.checkpoints.find((c) => c.isBest)!
+  const started = (await engine.handle('runs.distil', { name: 'rev', search: 'beam', beamSize: 3, limit: 300 })) as { corpus: string }
+  assert.equal(started.corpus, 'reverse-by-rev')
+  await waitFor(started)
+  const corpus = (await engine.handle('corpus.show', { name: 'reverse-by-rev' })) as CorpusSummary
+  assert.deepEqual(corpus.distilledFrom, { run: 'rev', checkpointStep: best.step, corpus: 'reverse', search: 'beam 3', sentences: 300 })
+  assert.deepEqual(corpus.splits, { train: 300, dev: 40, test: 40 })
+  assert.match(corpus.source, /^rev \(step \d+, beam 3\) translating the training split of reverse$/)
+
+  // Train rows: the original sources with the teacher's translations (the same as translating them with the same search);
+  // dev and test: the original pairs, so students are scored against real references.
+  const original = await rowsOf('reverse')
+  const distilled = await rowsOf('reverse-by-rev')
+  const originalTrain = original.filter((r) => r.split === 'train').slice(0, 300)
+  const distilledTrain = distilled.filter((r) => r.split === 'train')
+  assert.deepEqual(distilledTrain.map((r) => r.src), originalTrain.map((r) => r.src))
+  const sample = distilledTrain.slice(0, 12)
+  const translated = (await engine.handle('translate', { run: 'rev', lines: sample.map((r) => r.src!), search: 'beam', beamSize: 3, attention: false })) as TranslateResult
+  assert.deepEqual(sample.map((r) => r.tgt), translated.results.map((r) => r.hypotheses[0]!.text))
+  const differing = distilledTrain.filter((r, i) => r.tgt !== originalTrain[i]!.tgt).length
+  assert.ok(differing < 150, `the teacher reverses well, so most translations are the references (${differing} differ)`)
+  for (const split of ['dev', 'test']) {
+    assert.deepEqual(
+      distilled.filter((r) => r.split === split).map((r) => [r.src, r.tgt]),
+      original.filter((r) => r.split === split).map((r) => [r.src, r.tgt]),
+    )
+  }
+  await assert.rejects(engine.handle('runs.distil', { name: 'rev' }), /a corpus named 'reverse-by-rev' already exists/)
+
+  // A student half the teacher's width learns the task from the teacher's translations alone.
+  await engine.handle('runs.create', {
+    name: 'student',
+    model: 'seq2seq',
+    corpus: 'reverse-by-rev',
+    tokenizer: 'letters',
+    seq2seq: { cell: 'gru', embeddingSize: 16, hiddenSize: 32, dropout: 0 },
+    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 20, validEvery: 120, checkpointEvery: 120, validSentences: 40, probes: 1 },
+  })
+  await waitFor(await engine.handle('runs.start', { name: 'student' }))
+  const { series } = (await engine.handle('runs.metrics', { name: 'student', metrics: ['dev/bleu', 'train/loss'] })) as { series: Record<string, { step: number; value: number }[]> }
+  assert.ok(series['train/loss']!.at(-1)!.value < series['train/loss']![0]!.value / 3, 'the student’s loss fell')
+  assert.ok(series['dev/bleu']!.at(-1)!.value > 30, `the student reverses the real dev references: BLEU ${series['dev/bleu']!.at(-1)!.value}`)
+})
+
+test('kotoba compress distil --student: the distilled corpus and the student run from the CLI', () => {
+  const result = runCli(['--db', dbPath, '--json', 'compress', 'distil', '--run', 'rev', '--corpus', 'kd-greedy', '--greedy', '--limit', '200', '--student', 'kd-student', '--max-steps', '20'])
+  assert.equal(result.status, 0, result.stderr)
+  const { corpus, run } = parseJsonOutput<{ corpus: CorpusSummary; run: RunDetail }>(result)
+  assert.equal(corpus.distilledFrom!.search, 'greedy')
+  assert.equal(corpus.splits.train, 200)
+  assert.equal(run.name, 'kd-student')
+  assert.equal(run.status, 'done')
+  assert.equal(run.corpus, 'kd-greedy')
+  assert.deepEqual(run.config.seq2seq, { ...(run.config.seq2seq ?? {}), hiddenSize: 64 }, 'the teacher’s model configuration')
+  const human = runCli(['--db', dbPath, 'corpus', 'show', 'kd-greedy'])
+  assert.equal(human.status, 0, human.stderr)
+  assert.match(human.stdout, /source: rev \(step \d+, greedy\) translating the training split of reverse/)
 })
