@@ -202,10 +202,9 @@ test('kotoba compress prune: a pruned run from the CLI with its sparsity per lay
   assert.match(missing.stdout, /run 'rev' has no checkpoint at step 7 to prune/)
 })
 
-async function waitFor(started: unknown): Promise<unknown> {
+async function waitFor(started: unknown): Promise<void> {
   const job = await engine.jobs.wait((started as { jobId: string }).jobId)
   assert.equal(job.status, 'done', job.error ?? '')
-  return job.result
 }
 
 async function rowsOf(name: string): Promise<CorpusRow[]> {
@@ -276,4 +275,39 @@ test('kotoba compress distil --student: the distilled corpus and the student run
   const human = runCli(['--db', dbPath, 'corpus', 'show', 'kd-greedy'])
   assert.equal(human.status, 0, human.stderr)
   assert.match(human.stdout, /source: rev \(step \d+, greedy\) translating the training split of reverse/)
+})
+
+test('the compression report puts the run beside its pruned runs and students: zeros, bytes, test scores and latency', async () => {
+  const evaluated = (await engine.handle('eval', { run: 'rev', split: 'test', search: 'greedy' })) as { checkpointStep: number; scores: { metric: string; score: number }[] }
+  await engine.handle('eval', { run: 'rev-g70', split: 'test', search: 'greedy' })
+  const report = (await engine.handle('compress.report', { name: 'rev', latency: true })) as { rows: import('../main/api/contract.ts').CompressionRow[] }
+  const byRun = new Map(report.rows.map((row) => [row.run, row]))
+  assert.deepEqual(report.rows.map((row) => [row.run, row.kind]), [
+    ['rev', 'float'],
+    ['rev-g70', 'pruned'],
+    ['rev-o70', 'pruned'],
+    ['rev-o70-1', 'pruned'],
+    ['rev-pruned50', 'pruned'],
+    ['kd-student', 'distilled'],
+    ['student', 'distilled'],
+  ])
+  const base = byRun.get('rev')!
+  assert.equal(base.nonZero, base.parameters)
+  assert.equal(base.bleu, evaluated.scores.find((s) => s.metric === 'bleu')!.score)
+  const pruned = byRun.get('rev-g70')!
+  assert.equal(pruned.parameters, base.parameters)
+  assert.equal(pruned.bytes, base.bytes, 'pruned weights are stored dense')
+  const prunable = storedSparsity('rev-g70', pruned.checkpointStep)
+  assert.equal(pruned.parameters - pruned.nonZero, prunable.zeros, 'its zeros are the pruned matrices’ zeros')
+  assert.notEqual(pruned.bleu, null)
+  assert.equal(byRun.get('rev-o70')!.bleu, null, 'not evaluated yet')
+  assert.ok(byRun.get('student')!.parameters < base.parameters / 2, 'the student is the smaller model')
+  assert.ok(byRun.get('student')!.bytes < base.bytes / 2)
+  for (const row of report.rows) assert.ok(row.latencyMs! > 0 && row.latencyMs! < 10_000, `${row.run}: ${row.latencyMs} ms`)
+
+  const human = runCli(['--db', dbPath, 'compress', 'report', '--run', 'rev'])
+  assert.equal(human.status, 0, human.stderr)
+  assert.match(human.stdout, /rev-g70\s+pruned 70 %\s+\d+\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\.\d\d/)
+  assert.match(human.stdout, /student\s+student \(reverse-by-rev\)/)
+  assert.match(human.stdout, /not evaluated at that checkpoint yet/)
 })

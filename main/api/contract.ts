@@ -431,6 +431,26 @@ export const RunPruneParams = z
   .strict()
 export type RunPruneParams = z.infer<typeof RunPruneParams>
 
+/** One model in a run's compression table: the run itself, a pruned run made from it, or a student of its translations. */
+export const CompressionRow = z.object({
+  run: z.string(),
+  kind: z.enum(['float', 'pruned', 'distilled']),
+  /** pruned: the share asked; distilled: the corpus the student learned from. */
+  sparsity: z.number().nullable(),
+  corpus: z.string(),
+  checkpointStep: z.number().int(),
+  parameters: z.number().int(),
+  nonZero: z.number().int(),
+  /** The checkpoint's stored weights (dense float32). */
+  bytes: z.number().int(),
+  /** From `kotoba eval` on the test split at this checkpoint; null until evaluated. */
+  bleu: z.number().nullable(),
+  chrf: z.number().nullable(),
+  /** Median translate time of one 20-word test sentence, beam 5, warm; null unless measured. */
+  latencyMs: z.number().nullable(),
+})
+export type CompressionRow = z.infer<typeof CompressionRow>
+
 /** Sequence-level knowledge distillation (Kim & Rush 2016): the teacher's translations of its training split. */
 export const RunDistilParams = z
   .object({
@@ -745,6 +765,8 @@ export const methods = {
   'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
   /** A new run from a trained run's checkpoint, pruned by magnitude while it fine-tunes; starts training it. */
   'runs.prune': { params: RunPruneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
+  /** The run beside the models made from it (pruned runs, distilled students): size, sparsity, test scores, latency. */
+  'compress.report': { params: z.object({ name: Name, latency: z.boolean().default(false) }).strict(), result: z.object({ run: z.string(), rows: z.array(CompressionRow) }) },
   /** Starts the teacher translating its training split into a new parallel corpus (a job; its result names the corpus). */
   'runs.distil': { params: RunDistilParams, result: z.object({ jobId: z.string(), corpus: z.string() }) },
   /** Saves a checkpoint and pauses (resume with runs.start). */

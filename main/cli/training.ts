@@ -283,6 +283,37 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     )
 
   compress
+    .command('report')
+    .description('the run beside the models made from it: parameters, zeros, bytes, test BLEU/chrF (from kotoba eval), latency')
+    .requiredOption('--run <run>', 'the original run')
+    .option('--latency', 'also time a 20-word test sentence, beam 5, warm (median of five)')
+    .action((options: { run: string; latency?: boolean }) =>
+      helpers.withEngine(async (client) => {
+        const report = await client.call('compress.report', { name: options.run, latency: !!options.latency })
+        const score = (value: number | null) => (value === null ? '—' : value.toFixed(2))
+        helpers.output(report, () =>
+          [
+            renderTable(
+              ['run', 'kind', 'step', 'parameters', 'non-zero', 'bytes', 'BLEU', 'chrF', 'latency'],
+              report.rows.map((row) => [
+                row.run,
+                row.kind === 'pruned' ? `pruned ${Math.round(100 * row.sparsity!)} %` : row.kind === 'distilled' ? `student (${row.corpus})` : 'float',
+                String(row.checkpointStep),
+                row.parameters.toLocaleString('en-US'),
+                row.nonZero.toLocaleString('en-US'),
+                row.bytes.toLocaleString('en-US'),
+                score(row.bleu),
+                score(row.chrf),
+                row.latencyMs === null ? '—' : `${row.latencyMs.toFixed(0)} ms`,
+              ]),
+            ),
+            ...(report.rows.some((row) => row.bleu === null) ? ['BLEU/chrF —: not evaluated at that checkpoint yet (kotoba eval --run R --split test)'] : []),
+          ].join('\n'),
+        )
+      }),
+    )
+
+  compress
     .command('distil')
     .description('sequence-level knowledge distillation (Kim & Rush 2016): a run translates its training split into a new corpus; --student trains on it')
     .requiredOption('--run <run>', 'the teacher: a trained translation run')

@@ -1,7 +1,7 @@
 // One handler per API method; params arrive validated.
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, LayerSparsity, methods, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, LayerSparsity, methods, SearchOptions, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { message } from '../api/messages.ts'
 import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
@@ -42,6 +42,7 @@ import { readModelProto } from '../../models/tokenizer/model-proto.ts'
 import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
 import { tokenizerStats } from './tokenizers/stats.ts'
 import { distilledCorpusName } from './training/distillation.ts'
+import { compressionEntries, latencySentence } from './training/compression-report.ts'
 import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, needsNfkc, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
@@ -340,6 +341,31 @@ export const handlers: Handlers = {
     })()
     engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
     return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
+  },
+
+  'compress.report': async (engine, { name, latency }) => {
+    const run = requireRun(engine, name)
+    if (run.config.model === 'hred' || run.config.model === 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${name}' is a dialogue model; the compression report compares translation models` })
+    const entries = compressionEntries(engine.db, run)
+    const sentence = latency ? latencySentence(engine.db, run) : ''
+    const rows = []
+    for (const entry of entries) {
+      let latencyMs: number | null = null
+      if (latency) {
+        // One warm-up (loads the model), then the median of five, as a user waits for a translation.
+        const params = { ...SearchOptions.parse({ search: 'beam', beamSize: 5 }), run: entry.run, checkpoint: entry.checkpointStep, lines: [sentence], attention: false, inspect: false }
+        await engine.inference.call('translate', params)
+        const times: number[] = []
+        for (let i = 0; i < 5; i++) {
+          const started = performance.now()
+          await engine.inference.call('translate', params)
+          times.push(performance.now() - started)
+        }
+        latencyMs = times.sort((a, b) => a - b)[2]!
+      }
+      rows.push({ ...entry, latencyMs })
+    }
+    return { run: run.name, rows }
   },
 
   'runs.distil': (engine, params) => {

@@ -13,7 +13,7 @@ import { MetricChart, smooth, type ChartSeries } from '../components/MetricChart
 import { formatCount, formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
 import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
-import { PruningPanel } from '../components/PruningPanel.tsx'
+import { CompressionPanel } from '../components/CompressionPanel.tsx'
 import { ClampedText } from '../components/ClampedText.tsx'
 
 type Series = Record<string, MetricPoint[]>
@@ -418,7 +418,7 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
       )}
       <h2>{t('evaluation.title')}</h2>
       <EvaluationPanel run={run} />
-      <PruningPanel run={run} onStarted={onSelect} />
+      <CompressionPanel run={run} onStarted={onSelect} />
       <h2>{t('training.samples.title')}</h2>
       <ValidationSamples name={name} refreshKey={refreshKey} />
       <h2>{t('attention.overTraining')}</h2>
