@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs'
 import { ParameterStore } from '../models/core/params.ts'
 import { Random } from '../models/core/random.ts'
 import { decodeTensors } from '../models/train/checkpoint-codec.ts'
+import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
+import { wordDistillationLoss } from '../models/losses/word-distillation.ts'
 import { isMaskUpdate, MagnitudePruner, magnitudeMask, overallSparsity, scheduledSparsity } from '../models/train/magnitude-pruning.ts'
 import type { CorpusRow, CorpusSummary, RunDetail, TranslateResult } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
@@ -310,4 +312,52 @@ test('the compression report puts the run beside its pruned runs and students: z
   assert.match(human.stdout, /rev-g70\s+pruned 70 %\s+\d+\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\.\d\d/)
   assert.match(human.stdout, /student\s+student \(reverse-by-rev\)/)
   assert.match(human.stdout, /not evaluated at that checkpoint yet/)
+})
+
+test('word-level distillation loss: plain cross-entropy at weight 0, and its gradient is softmax minus the mixed target', () => {
+  const random = new Random(5)
+  const values = (n: number) => Array.from({ length: n }, () => random.normal() * 2)
+  const student = tf.tensor2d(values(12), [3, 4])
+  const teacher = tf.tensor2d(values(12), [3, 4])
+  const targets = tf.tensor1d([2, 0, 3], 'int32')
+  const mask = tf.tensor1d([1, 1, 0])
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-5, `${a} vs ${b}`)
+  close(wordDistillationLoss(student, teacher, targets, mask, 0).dataSync()[0]!, smoothedCrossEntropy(student, targets, mask).dataSync()[0]!)
+  // ∂L/∂logits = w (softmax(student) − ((1 − α)·onehot + α·softmax(teacher))), padding rows 0.
+  const alpha = 0.3
+  const grad = tf.grad((logits: tf.Tensor) => wordDistillationLoss(logits as tf.Tensor2D, teacher, targets, mask, alpha))(student)
+  const expected = tf.tidy(() => tf.softmax(student).sub(tf.oneHot(targets, 4).mul(1 - alpha).add(tf.softmax(teacher).mul(alpha))).mul(mask.div(2).expandDims(1)))
+  const got = grad.dataSync()
+  expected.dataSync().forEach((value, i) => close(got[i]!, value))
+  // A student that already matches its teacher gets no gradient from the teacher's part.
+  const matched = tf.grad((logits: tf.Tensor) => wordDistillationLoss(logits as tf.Tensor2D, student, targets, mask, 1))(student)
+  for (const value of matched.dataSync()) close(value, 0)
+  tf.dispose([student, teacher, targets, mask, grad, expected, matched])
+})
+
+test('a student trained with word-level distillation from the teacher learns; a teacher over other tokenizers is refused', async () => {
+  await engine.handle('runs.create', {
+    name: 'word-kd',
+    model: 'seq2seq',
+    corpus: 'reverse',
+    tokenizer: 'letters',
+    seq2seq: { cell: 'gru', embeddingSize: 16, hiddenSize: 32, dropout: 0 },
+    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 20, validEvery: 120, checkpointEvery: 120, validSentences: 40, probes: 1 },
+    distillation: { teacher: 'rev', weight: 0.5 },
+  })
+  const teacher = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
+  const student = (await engine.handle('runs.show', { name: 'word-kd' })) as RunDetail
+  assert.deepEqual(student.config.distillation, { teacher: 'rev', checkpointStep: teacher.checkpoints.find((c) => c.isBest)!.step, weight: 0.5 })
+  await waitFor(await engine.handle('runs.start', { name: 'word-kd' }))
+  const { series } = (await engine.handle('runs.metrics', { name: 'word-kd', metrics: ['dev/bleu', 'train/loss'] })) as { series: Record<string, { step: number; value: number }[]> }
+  assert.ok(series['train/loss']!.at(-1)!.value < series['train/loss']![0]!.value / 2, 'the mixed loss fell')
+  assert.ok(series['dev/bleu']!.at(-1)!.value > 30, `the student reverses: dev BLEU ${series['dev/bleu']!.at(-1)!.value}`)
+
+  await waitFor(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters-60', type: 'bpe', vocabSize: 60 }))
+  await assert.rejects(
+    engine.handle('runs.create', { name: 'kd-bad', model: 'seq2seq', corpus: 'reverse', tokenizer: 'letters-60', preset: 'tiny', distillation: { teacher: 'rev' } }),
+    /teacher 'rev' uses tokenizers letters\/letters; the student must use the same/,
+  )
+  await assert.rejects(engine.handle('runs.create', { name: 'kd-bad', model: 'seq2seq', corpus: 'reverse', tokenizer: 'letters', preset: 'tiny', distillation: { teacher: 'rev', checkpoint: 7 } }), /teacher 'rev' has no checkpoint at step 7/)
+  assert.equal(((await engine.handle('runs.list', {})) as { name: string }[]).some((r) => r.name === 'kd-bad'), false, 'a refused run is not created')
 })

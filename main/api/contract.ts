@@ -376,6 +376,8 @@ export const RunCreateParams = z
     transformer: overrides(TransformerModelConfig).optional(),
     dialogue: overrides(DialogueModelConfig).optional(),
     training: overrides(TrainingConfig).optional(),
+    /** Word-level knowledge distillation from a trained translation run with the same tokenizers. */
+    distillation: z.object({ teacher: Name, weight: z.number().gt(0).max(1).default(0.5), checkpoint: z.number().int().optional() }).strict().optional(),
   })
   .strict()
 export type RunCreateParams = z.infer<typeof RunCreateParams>
@@ -408,6 +410,8 @@ export const RunConfig = z.object({
   training: TrainingConfig,
   /** Runs made by `runs.prune`; null for every other run. */
   pruning: PruningConfig.nullable().default(null),
+  /** Word-level knowledge distillation (Kim & Rush 2016): the teacher's distribution mixed into the targets with this weight. */
+  distillation: z.object({ teacher: z.string(), checkpointStep: z.number().int(), weight: z.number() }).nullable().default(null),
 })
 export type RunConfig = z.infer<typeof RunConfig>
 

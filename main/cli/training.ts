@@ -29,6 +29,7 @@ function describeRun(run: RunDetail): string {
     `${run.name}: ${run.model} on ${run.corpus ?? '(deleted corpus)'} — ${run.status}, step ${run.step} of ${run.maxSteps}`,
     ...(run.error ? [`  note: ${run.error}`] : []),
     ...(run.parameters ? [`  parameters: ${run.parameters.toLocaleString('en-US')}`] : []),
+    ...(run.config.distillation ? [`  distilled from ${run.config.distillation.teacher} (step ${run.config.distillation.checkpointStep}, weight ${run.config.distillation.weight})`] : []),
     `  checkpoints: ${run.checkpoints.map((c) => `${c.step}${c.isBest ? '*' : ''}`).join(', ') || 'none yet'}`,
     ...(best ? [`  best (step ${best.step}): ${Object.entries(best.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
     ...(latest && latest !== best ? [`  latest (step ${latest.step}): ${Object.entries(latest.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
@@ -186,6 +187,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--valid-every <n>', 'validate every N steps')
     .option('--checkpoint-every <n>', 'save a checkpoint every N steps')
     .option('--seed <s>', 'seed for initialisation and batching')
+    .option('--teacher <run>', 'word-level knowledge distillation from this trained run (same tokenizers)')
+    .option('--kd-weight <a>', 'weight of the teacher’s distribution in the targets (0–1)', '0.5')
     .option('--config <file>', 'a JSON run configuration ({model, corpus, tokenizer, seq2seq, transformer, training}); flags override it')
     .option('--detach', 'train in the background and return at once')
     .action(
@@ -207,6 +210,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         validEvery?: string
         checkpointEvery?: string
         seed?: string
+        teacher?: string
+        kdWeight: string
         config?: string
         detach?: boolean
       }) =>
@@ -240,6 +245,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
                 seed: integer('--seed', options.seed),
               }),
             },
+            ...(options.teacher ? { distillation: { teacher: options.teacher, weight: number('--kd-weight', options.kdWeight)! } } : {}),
           } as Params<'runs.create'>
           const created = await client.call('runs.create', params)
           if (options.detach) {

@@ -81,6 +81,22 @@ function runDetail(engine: Engine, run: StoredRun): Result<'runs.show'> {
   }
 }
 
+/** A word-level distillation teacher: a translation run over the same tokenizers, at a checkpoint it has. */
+function teacherFor(engine: Engine, config: RunConfig, request: { teacher: string; weight: number; checkpoint?: number | undefined }): NonNullable<RunConfig['distillation']> {
+  const teacher = requireRun(engine, request.teacher)
+  const refuse = (message: string): never => {
+    throw new ApiError({ code: 'bad_request', message })
+  }
+  if (config.model !== 'seq2seq' && config.model !== 'transformer') refuse('word-level distillation trains translation models (seq2seq or transformer)')
+  if (teacher.config.model !== 'seq2seq' && teacher.config.model !== 'transformer') refuse(`teacher '${teacher.name}' is a ${teacher.config.model} dialogue model`)
+  if (teacher.config.tokenizer !== config.tokenizer || teacher.config.tgtTokenizer !== config.tgtTokenizer) {
+    refuse(`teacher '${teacher.name}' uses tokenizers ${teacher.config.tokenizer}/${teacher.config.tgtTokenizer}; the student must use the same (the distributions are over its vocabulary)`)
+  }
+  const checkpoint = loadCheckpoint(engine.db, teacher.id, request.checkpoint === undefined ? 'best' : { step: request.checkpoint })
+  if (!checkpoint) refuse(`teacher '${teacher.name}' has no ${request.checkpoint === undefined ? 'checkpoint' : `checkpoint at step ${request.checkpoint}`}; train it first`)
+  return { teacher: teacher.name, checkpointStep: checkpoint!.step, weight: request.weight }
+}
+
 /** Asks a training run to checkpoint and pause or stop, and waits until it has. */
 async function stopRunJob(engine: Engine, name: string, kind: 'pause' | 'stop'): Promise<StoredRun> {
   const run = requireRun(engine, name)
@@ -290,6 +306,7 @@ export const handlers: Handlers = {
     } catch (error) {
       throw new ApiError({ code: 'bad_request', message: (error as Error).message })
     }
+    if (params.distillation) config = { ...config, distillation: teacherFor(engine, config, params.distillation) }
     const run = createRun(engine.db, params.name, config, corpus.id, tokenizer.id)
     engine.emit({ event: 'run.changed', data: { name: run.name, status: run.status, step: run.step } })
     return runDetail(engine, run)

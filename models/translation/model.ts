@@ -30,6 +30,8 @@ export interface TranslationModel {
   readonly maxPositions: number
   /** Mean cross-entropy per real target token (label-smoothed when smoothing > 0). */
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar
+  /** Teacher-forced output logits [B, T, tgtVocab] (dropout when training). */
+  logits(batch: TranslationBatch, training: boolean): tf.Tensor3D
   /** Sets the output layer's bias (e.g. to the targets' log unigram distribution before training). */
   setOutputBias(values: Float32Array): void
   /** Greedy, beam and sampling search over this model. */
@@ -47,13 +49,16 @@ class TranslationAdapter implements TranslationModel {
     readonly maxPositions: number,
     private readonly tgtVocab: number,
     /** Teacher-forced logits [B, T, tgtVocab]. */
-    private readonly logits: (batch: TranslationBatch, training: boolean) => tf.Tensor3D,
+    private readonly forward: (batch: TranslationBatch, training: boolean) => tf.Tensor3D,
     private readonly decoder: () => StepDecoder<unknown>,
     private readonly attention: (batch: TranslationBatch) => LayerAttention[],
     private readonly release: () => void,
   ) {}
   loss(batch: TranslationBatch, training: boolean, smoothing: number): tf.Scalar {
-    return tf.tidy(() => smoothedCrossEntropy(this.logits(batch, training).reshape([-1, this.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing))
+    return tf.tidy(() => smoothedCrossEntropy(this.forward(batch, training).reshape([-1, this.tgtVocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, smoothing))
+  }
+  logits(batch: TranslationBatch, training: boolean): tf.Tensor3D {
+    return this.forward(batch, training)
   }
   setOutputBias(values: Float32Array): void {
     const bias = this.params.get('output/bias')

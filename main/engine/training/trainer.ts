@@ -18,7 +18,8 @@ import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/cond
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
-import { greedyMany, meanLoss, scoreTexts } from './inference.ts'
+import { greedyMany, loadRun, meanLoss, scoreTexts } from './inference.ts'
+import { distillationLoss } from '../../../models/losses/word-distillation.ts'
 import { inspectSentence } from './attention.ts'
 import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
 import {
@@ -110,16 +111,31 @@ async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<T
   const dev = encodePairs(devPairs, src, tgt, model.maxPositions - 1).examples
   if (fresh) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
   const validator = new TranslationValidator(db, run, model, src, tgt, devPairs, dev)
+  // Word-level distillation: the frozen teacher's distribution mixed into every target (it replaces label smoothing).
+  const distillation = config.distillation
+  const teacher = distillation
+    ? await loadRun(db, distillation.teacher, distillation.checkpointStep).catch((error: unknown) => {
+        model.dispose()
+        throw new Error(`the distillation teacher cannot be loaded: ${(error as Error).message}`)
+      })
+    : null
+  const loss = (batch: TranslationBatch): tf.Scalar => {
+    if (!teacher || !distillation) return model.loss(batch, true, training.labelSmoothing)
+    return distillationLoss(model, teacher.model, batch, distillation.weight)
+  }
   return {
     params: model.params,
     examples: train.examples,
     makeBatch: (examples) => makeTranslationBatch(examples, tgt),
     disposeBatch: disposeTranslationBatch,
-    loss: (batch) => model.loss(batch, true, training.labelSmoothing),
+    loss,
     updateExtras: async () => ({}),
     validate: (step) => validator.validate(step),
     parameterCount: () => model.parameterCount(),
-    dispose: () => model.dispose(),
+    dispose: () => {
+      model.dispose()
+      teacher?.model.dispose()
+    },
   }
 }
 
