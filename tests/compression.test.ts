@@ -81,6 +81,25 @@ const dir = tempDir({ after })
 const dbPath = join(dir, 'kotoba.db')
 let engine: Engine
 
+async function waitFor(started: unknown): Promise<void> {
+  const job = await engine.jobs.wait((started as { jobId: string }).jobId)
+  assert.equal(job.status, 'done', job.error ?? '')
+}
+
+/** Trains a GRU seq2seq run on a reversal corpus for 240 steps (the teacher is 32/64 wide, students 16/32). */
+async function trainReverser(name: string, corpus: string, width: { embeddingSize: number; hiddenSize: number }, extra: Record<string, unknown> = {}): Promise<void> {
+  await engine.handle('runs.create', {
+    name,
+    model: 'seq2seq',
+    corpus,
+    tokenizer: 'letters',
+    seq2seq: { cell: 'gru', ...width, dropout: 0 },
+    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 10, validEvery: 60, checkpointEvery: 60, validSentences: 40, probes: 1 },
+    ...extra,
+  })
+  await waitFor(await engine.handle('runs.start', { name }))
+}
+
 before(async () => {
   engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
   const random = new Random(11)
@@ -91,22 +110,10 @@ before(async () => {
   }
   const file = join(dir, 'reverse.tsv')
   writeFileSync(file, `${lines.join('\n')}\n`)
-  const wait = async (started: unknown) => {
-    const job = await engine.jobs.wait((started as { jobId: string }).jobId)
-    assert.equal(job.status, 'done', job.error ?? '')
-  }
-  await wait(await engine.handle('corpus.import', { name: 'reverse', files: [file] }))
+  await waitFor(await engine.handle('corpus.import', { name: 'reverse', files: [file] }))
   await engine.handle('corpus.split', { name: 'reverse', dev: 40, test: 40, seed: 3 })
-  await wait(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
-  await engine.handle('runs.create', {
-    name: 'rev',
-    model: 'seq2seq',
-    corpus: 'reverse',
-    tokenizer: 'letters',
-    seq2seq: { cell: 'gru', embeddingSize: 32, hiddenSize: 64, dropout: 0 },
-    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 10, validEvery: 60, checkpointEvery: 60, validSentences: 40, probes: 1 },
-  })
-  await wait(await engine.handle('runs.start', { name: 'rev' }))
+  await waitFor(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
+  await trainReverser('rev', 'reverse', { embeddingSize: 32, hiddenSize: 64 })
 })
 
 after(async () => {
@@ -204,11 +211,6 @@ test('kotoba compress prune: a pruned run from the CLI with its sparsity per lay
   assert.match(missing.stdout, /run 'rev' has no checkpoint at step 7 to prune/)
 })
 
-async function waitFor(started: unknown): Promise<void> {
-  const job = await engine.jobs.wait((started as { jobId: string }).jobId)
-  assert.equal(job.status, 'done', job.error ?? '')
-}
-
 async function rowsOf(name: string): Promise<CorpusRow[]> {
   const rows: CorpusRow[] = []
   for (;;) {
@@ -250,15 +252,7 @@ test('sequence-level distillation: the teacher’s beam translations of its trai
   await assert.rejects(engine.handle('runs.distil', { name: 'rev' }), /a corpus named 'reverse-by-rev' already exists/)
 
   // A student half the teacher's width learns the task from the teacher's translations alone.
-  await engine.handle('runs.create', {
-    name: 'student',
-    model: 'seq2seq',
-    corpus: 'reverse-by-rev',
-    tokenizer: 'letters',
-    seq2seq: { cell: 'gru', embeddingSize: 16, hiddenSize: 32, dropout: 0 },
-    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 20, validEvery: 120, checkpointEvery: 120, validSentences: 40, probes: 1 },
-  })
-  await waitFor(await engine.handle('runs.start', { name: 'student' }))
+  await trainReverser('student', 'reverse-by-rev', { embeddingSize: 16, hiddenSize: 32 })
   const { series } = (await engine.handle('runs.metrics', { name: 'student', metrics: ['dev/bleu', 'train/loss'] })) as { series: Record<string, { step: number; value: number }[]> }
   assert.ok(series['train/loss']!.at(-1)!.value < series['train/loss']![0]!.value / 3, 'the student’s loss fell')
   assert.ok(series['dev/bleu']!.at(-1)!.value > 30, `the student reverses the real dev references: BLEU ${series['dev/bleu']!.at(-1)!.value}`)
@@ -336,19 +330,10 @@ test('word-level distillation loss: plain cross-entropy at weight 0, and its gra
 })
 
 test('a student trained with word-level distillation from the teacher learns; a teacher over other tokenizers is refused', async () => {
-  await engine.handle('runs.create', {
-    name: 'word-kd',
-    model: 'seq2seq',
-    corpus: 'reverse',
-    tokenizer: 'letters',
-    seq2seq: { cell: 'gru', embeddingSize: 16, hiddenSize: 32, dropout: 0 },
-    training: { maxSteps: 240, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 20, validEvery: 120, checkpointEvery: 120, validSentences: 40, probes: 1 },
-    distillation: { teacher: 'rev', weight: 0.5 },
-  })
+  await trainReverser('word-kd', 'reverse', { embeddingSize: 16, hiddenSize: 32 }, { distillation: { teacher: 'rev', weight: 0.5 } })
   const teacher = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
   const student = (await engine.handle('runs.show', { name: 'word-kd' })) as RunDetail
   assert.deepEqual(student.config.distillation, { teacher: 'rev', checkpointStep: teacher.checkpoints.find((c) => c.isBest)!.step, weight: 0.5 })
-  await waitFor(await engine.handle('runs.start', { name: 'word-kd' }))
   const { series } = (await engine.handle('runs.metrics', { name: 'word-kd', metrics: ['dev/bleu', 'train/loss'] })) as { series: Record<string, { step: number; value: number }[]> }
   assert.ok(series['train/loss']!.at(-1)!.value < series['train/loss']![0]!.value / 2, 'the mixed loss fell')
   assert.ok(series['dev/bleu']!.at(-1)!.value > 30, `the student reverses: dev BLEU ${series['dev/bleu']!.at(-1)!.value}`)

@@ -788,6 +788,11 @@ export const methods = {
     result: z.object({ series: z.record(z.string(), z.array(MetricPoint)), signatures: z.record(z.string(), z.string()) }),
   },
   /** A run's logged metrics for other tools: TensorBoard event files in a folder, or a CSV file. */
+  /** A folder to train the same model with Marian or OpenNMT-py: data splits, SentencePiece models, config, train.sh, NOTES.md. */
+  'runs.exportRecipe': {
+    params: z.object({ name: Name, to: z.enum(['marian', 'opennmt-py']), out: z.string().min(1), force: z.boolean().default(false) }).strict(),
+    result: z.object({ path: z.string(), files: z.array(z.string()), notes: z.array(z.string()) }),
+  },
   'runs.exportMetrics': {
     params: z
       .object({

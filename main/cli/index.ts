@@ -483,7 +483,7 @@ const cliHelpers: CliHelpers = {
 registerTrainingCommands(program, cliHelpers)
 registerWord2VecCommands(program, cliHelpers)
 
-const exports = program.command('export').description("a run's metrics for TensorBoard or as CSV (models and recipes: later)")
+const exports = program.command('export').description("a run's metrics for TensorBoard or as CSV, or a Marian/OpenNMT-py recipe (models: later)")
 for (const [format, description, out] of [
   ['tensorboard', "write a run's metrics as a TensorBoard event file (tensorboard --logdir DIR shows them)", 'folder for the event file (created if missing)'],
   ['csv', "write a run's metrics as CSV: metric, step, value, wall_time", 'output file'],
@@ -501,20 +501,28 @@ for (const [format, description, out] of [
       }),
     )
 }
+exports
+  .command('recipe')
+  .description('a folder to train the same model with Marian or OpenNMT-py: data splits, SentencePiece models, config, train.sh')
+  .requiredOption('--run <run>', 'the run')
+  .addOption(new Option('--to <toolkit>', 'the toolkit').choices(['marian', 'opennmt-py']).makeOptionMandatory())
+  .requiredOption('--out <dir>', 'the folder (new or empty)')
+  .option('--force', "replace the recipe's files in a folder that is not empty")
+  .action((options: { run: string; to: 'marian' | 'opennmt-py'; out: string; force?: boolean }) =>
+    withEngine(async (client) => {
+      const result = await client.call('runs.exportRecipe', { name: options.run, to: options.to, out: options.out, force: !!options.force })
+      output(result, () => [`wrote ${result.files.length} files to ${result.path}: ${result.files.join(', ')}`, ...result.notes.map((note) => `  note: ${note}`)].join('\n'))
+    }),
+  )
 // Exports that arrive with later work: listed so `kotoba export --help` shows the whole shape, and say so plainly.
-for (const [name, description] of [
-  ['model', 'export a model (ONNX, TensorFlow.js)'],
-  ['recipe', 'export a run as a Marian or OpenNMT-py recipe'],
-] as const) {
-  exports
-    .command(name)
-    .description(`${description} (not available in this version yet)`)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new CliError(`'kotoba export ${name}' is not available in this version yet`, 2)
-    })
-}
+exports
+  .command('model')
+  .description('export a model (ONNX, TensorFlow.js) (not available in this version yet)')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(() => {
+    throw new CliError("'kotoba export model' is not available in this version yet", 2)
+  })
 
 function fail(message: string, code: string, exitCode: number, details: Record<string, unknown> = {}): never {
   if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: message, code, ...details })}\n`)

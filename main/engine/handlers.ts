@@ -29,6 +29,7 @@ import {
 } from './training/repository.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { writeMetricsCsv, writeTensorboardFolder } from './export/run-metrics.ts'
+import { exportRecipe } from './export/recipe.ts'
 import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
@@ -415,6 +416,8 @@ export const handlers: Handlers = {
   },
 
   'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
+
+  'runs.exportRecipe': (engine, { name, to, out, force }) => exportRecipe(engine.db, requireRun(engine, name), to, out, force),
 
   'runs.exportMetrics': (engine, { name, format, out, force }) => {
     const { series } = metricSeries(engine.db, requireRun(engine, name).id, undefined, -1)

@@ -80,6 +80,13 @@ function minimise(root: TrieNode): SharedNode[] {
   return nodes
 }
 
+/** A copy of `array` with room for `capacity` elements. */
+function grown<T extends Uint8Array | Uint32Array | Int32Array>(array: T, capacity: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(capacity)
+  bigger.set(array)
+  return bigger
+}
+
 /** Lays the keys out as darts-clone units (a Uint32Array whose bytes spm reads as its trie blob). */
 export function buildDoubleArray(entries: readonly TrieEntry[]): Uint32Array {
   const nodes = minimise(buildTrie(entries))
@@ -105,21 +112,11 @@ export function buildDoubleArray(entries: readonly TrieEntry[]): Uint32Array {
   const addBlock = (): void => {
     if (size + blockSize > units.length) {
       const capacity = units.length * 2
-      const grownUnits = new Uint32Array(capacity)
-      grownUnits.set(units)
-      units = grownUnits
-      const grownUsed = new Uint8Array(capacity)
-      grownUsed.set(used)
-      used = grownUsed
-      const grownBase = new Uint8Array(capacity)
-      grownBase.set(isBase)
-      isBase = grownBase
-      const grownNext = new Int32Array(capacity)
-      grownNext.set(next)
-      next = grownNext
-      const grownPrevious = new Int32Array(capacity)
-      grownPrevious.set(previous)
-      previous = grownPrevious
+      units = grown(units, capacity)
+      used = grown(used, capacity)
+      isBase = grown(isBase, capacity)
+      next = grown(next, capacity)
+      previous = grown(previous, capacity)
     }
     // Append the block's positions to the free list, in order.
     let tail = freeHead
