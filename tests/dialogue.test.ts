@@ -11,6 +11,9 @@ import { beamSearch } from '../models/decode/beam-search.ts'
 import { disposeDialogueBatch, makeDialogueBatch } from '../models/dialogue/batch.ts'
 import { DialogueModel, type DialogueModelConfig } from '../models/dialogue/hred.ts'
 import { klWeight } from '../models/dialogue/kl-annealing.ts'
+import { freeBitsKl } from '../models/dialogue/free-bits.ts'
+import { BagOfWordsHead } from '../models/dialogue/bag-of-words.ts'
+import { ParameterStore } from '../models/core/params.ts'
 import { DialogueStepDecoder, contextTensors } from '../models/dialogue/step-decoder.ts'
 import { dialogueScores, distinctN, unigramF1 } from '../models/metrics/dialogue.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
@@ -63,6 +66,55 @@ test('KL annealing: linear and sigmoid rise from ~0 to 1', () => {
   assert.equal(klWeight({ kind: 'none' }, 0), 1)
 })
 
+test('cyclical KL annealing (Fu et al. 2019) ramps from 0 to 1 over the first half of each cycle, then holds 1', () => {
+  const cyclical = { kind: 'cyclical', cycleSteps: 100, ramp: 0.5 } as const
+  assert.deepEqual([0, 25, 50, 99, 100, 125, 150, 250].map((step) => klWeight(cyclical, step)), [0, 0.5, 1, 1, 0, 0.5, 1, 1])
+})
+
+test('free bits: the KL term charges each latent dimension at least λ over the batch, and passes no gradient below it', () => {
+  const perDimension = tf.tensor2d([
+    [0.1, 2],
+    [0.3, 4],
+  ])
+  close(freeBitsKl(perDimension, 0.5).dataSync()[0]!, 2 * (0.5 + 3)) // batch means 0.2 → λ, and 3
+  const grad = tf.grad((x: tf.Tensor) => freeBitsKl(x as tf.Tensor2D, 0.5))(perDimension)
+  assert.deepEqual(Array.from(grad.dataSync()), [0, 1, 0, 1])
+  tf.dispose([perDimension, grad])
+})
+
+test('VHRED with free bits and the bag-of-words loss keeps more information in z than plain VHRED; the bag of words ignores word order', async () => {
+  await selectBackend('wasm')
+  const plain = new DialogueModel({ ...config, latentSize: 8 })
+  const remedied = new DialogueModel({ ...config, latentSize: 8, bagOfWords: true })
+  assert.ok(remedied.params.names().some((name) => name.startsWith('bag_of_words/')))
+  assert.throws(() => new DialogueModel({ ...config, bagOfWords: true }), /bag-of-words loss is for VHRED/)
+  // The head predicts a bag: the loss is the same for any order of a response's words, and padding costs nothing.
+  const headParams = new ParameterStore(new Random(2))
+  const head = new BagOfWordsHead(headParams, 6, 12, vocab)
+  const condition = tf.randomNormal([2, 6], 0, 1, 'float32', 4) as tf.Tensor2D
+  const mask = tf.tensor1d([1, 1, 1, 1, 1, 0])
+  const lossOf = (targets: number[], m = mask) => tf.tidy(() => head.loss(condition, tf.tensor1d(targets, 'int32'), m).dataSync()[0]!)
+  const ordered = lossOf([5, 6, 7, 8, 9, 0])
+  assert.ok(ordered > 0)
+  close(lossOf([7, 5, 6, 9, 8, 0]), ordered)
+  close(lossOf([5, 6, 7, 8, 9, 12]), ordered)
+  const all = tf.ones([6]) as tf.Tensor1D
+  assert.notEqual(lossOf([5, 6, 7, 8, 9, 12], all), ordered)
+  tf.dispose([condition, mask, all])
+  headParams.dispose()
+
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const plainHistory = await trainTwoBack(plain, 3, 120, { annealSteps: 60 })
+  const remediedHistory = await trainTwoBack(remedied, 3, 120, { annealSteps: 60, freeBits: 0.5, bowWeight: 1 })
+  const plainKl = mean(plainHistory.slice(-10).map((h) => h.kl))
+  const remediedKl = mean(remediedHistory.slice(-10).map((h) => h.kl))
+  assert.ok(remediedKl > plainKl, `KL per reply with the remedies ${remediedKl.toFixed(3)} > plain ${plainKl.toFixed(3)}`)
+  assert.ok(mean(remediedHistory.slice(-10).map((h) => h.bagOfWords)) < mean(remediedHistory.slice(0, 10).map((h) => h.bagOfWords)), 'the bag-of-words loss falls')
+  assert.ok(remediedHistory.every((h) => Number.isFinite(h.reconstruction) && h.kl >= 0))
+  plain.dispose()
+  remedied.dispose()
+})
+
 test('forward shapes, and masking across turns of different lengths: an example gives the same context and logits alone or in a padded batch', async () => {
   await selectBackend('wasm')
   for (const latentSize of [0, 8]) {
@@ -104,22 +156,22 @@ function twoBackDialogues(random: Random, count: number): { turns: number[][]; t
   })
 }
 
-async function trainTwoBack(model: DialogueModel, maxContext: number, steps: number, options: { annealSteps?: number; wordDrop?: number } = {}) {
+async function trainTwoBack(model: DialogueModel, maxContext: number, steps: number, options: { annealSteps?: number; wordDrop?: number; freeBits?: number; bowWeight?: number } = {}) {
   const optimizer = tf.train.adam(1e-2)
   const random = new Random(11)
-  const history: { reconstruction: number; kl: number }[] = []
+  const history: { reconstruction: number; kl: number; bagOfWords: number }[] = []
   for (let step = 0; step < steps; step++) {
     const examples = twoBackDialogues(random, 32).map((e) => ({ ...e, turns: e.turns.slice(-maxContext) }))
     const batch = makeDialogueBatch(examples, special)
     const epsilon = model.config.latentSize > 0 ? (tf.randomNormal([32, model.config.latentSize], 0, 1, 'float32', step) as tf.Tensor2D) : undefined
     const weight = options.annealSteps ? klWeight({ kind: 'linear', steps: options.annealSteps }, step) : 1
-    let parts = { reconstruction: 0, kl: 0 }
+    let parts = { reconstruction: 0, kl: 0, bagOfWords: 0 }
     await optimizerStep(
       optimizer,
       () =>
         tf.tidy(() => {
-          const losses = model.losses(batch, true, weight, { epsilon, wordDrop: options.wordDrop, unk })
-          parts = { reconstruction: losses.reconstruction.dataSync()[0]!, kl: losses.kl.dataSync()[0]! }
+          const losses = model.losses(batch, true, weight, { epsilon, wordDrop: options.wordDrop, unk, freeBits: options.freeBits, bowWeight: options.bowWeight })
+          parts = { reconstruction: losses.reconstruction.dataSync()[0]!, kl: losses.kl.dataSync()[0]!, bagOfWords: losses.bagOfWords.dataSync()[0]! }
           return losses.total
         }),
       model.params.list(),

@@ -300,8 +300,14 @@ export const DialogueModelConfig = z
         z.object({ kind: z.literal('none') }).strict(),
         z.object({ kind: z.literal('linear'), steps: z.number().int().min(1) }).strict(),
         z.object({ kind: z.literal('sigmoid'), steps: z.number().int().min(1) }).strict(),
+        /** Fu et al. 2019: cycles of `cycleSteps`, each ramping β from 0 to 1 over its first `ramp` share. */
+        z.object({ kind: z.literal('cyclical'), cycleSteps: z.number().int().min(2), ramp: z.number().gt(0).max(1).default(0.5) }).strict(),
       ])
       .default({ kind: 'linear', steps: 2000 }),
+    /** VHRED: free bits λ, nats per latent dimension below which the KL term stops pulling (Kingma et al. 2016); 0: off. */
+    freeBits: z.number().min(0).max(10).default(0),
+    /** VHRED: weight of the bag-of-words loss from [context; z] (Zhao et al. 2017); 0: off. */
+    bowWeight: z.number().min(0).max(10).default(0),
   })
   .strict()
 export type DialogueModelConfig = z.infer<typeof DialogueModelConfig>

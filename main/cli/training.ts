@@ -181,6 +181,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--preset <name>', 'a named configuration (seq2seq: tiny, small; transformer: tiny, base-small, bench; hred, vhred: tiny, small)')
     .option('--latent-size <n>', 'vhred: size of the latent z')
     .option('--max-context <n>', 'hred/vhred: context turns before each response')
+    .option('--free-bits <nats>', 'vhred: free bits per latent unit against posterior collapse (Kingma et al. 2016)')
+    .option('--bow-weight <w>', 'vhred: weight of the bag-of-words loss (Zhao et al. 2017)')
     .option('--max-steps <s>', 'updates to train for')
     .option('--lr <lr>', 'learning rate')
     .option('--token-budget <n>', 'padded tokens per batch')
@@ -204,6 +206,8 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         preset?: string
         latentSize?: string
         maxContext?: string
+        freeBits?: string
+        bowWeight?: string
         maxSteps?: string
         lr?: string
         tokenBudget?: string
@@ -232,7 +236,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
               ? { seq2seq: { ...((file['seq2seq'] ?? {}) as object), ...defined({ cell: options.cell, attention: options.attention, bidirectional: process.argv.some((a) => a.endsWith('bidirectional')) ? options.bidirectional : undefined }) } }
               : {}),
             ...(model === 'hred' || model === 'vhred'
-              ? { dialogue: { ...((file['dialogue'] ?? {}) as object), ...defined({ cell: options.cell, latentSize: integer('--latent-size', options.latentSize), maxContext: integer('--max-context', options.maxContext) }) } }
+              ? { dialogue: { ...((file['dialogue'] ?? {}) as object), ...defined({ cell: options.cell, latentSize: integer('--latent-size', options.latentSize), maxContext: integer('--max-context', options.maxContext), freeBits: number('--free-bits', options.freeBits), bowWeight: number('--bow-weight', options.bowWeight) }) } }
               : {}),
             training: {
               ...fileTraining,

@@ -14,7 +14,9 @@ import type { CellType, RecurrentCell, RecurrentState } from '../rnn/cell.ts'
 import { StackedRnn, createCell } from '../rnn/stacked-rnn.ts'
 import { unroll } from '../rnn/unroll.ts'
 import type { DialogueBatch } from './batch.ts'
-import { gaussianKl, reparameterise, type DiagonalGaussian } from './gaussian.ts'
+import { BagOfWordsHead } from './bag-of-words.ts'
+import { freeBitsKl } from './free-bits.ts'
+import { gaussianKlPerDimension, reparameterise, type DiagonalGaussian } from './gaussian.ts'
 
 export interface DialogueModelConfig {
   vocab: number
@@ -28,6 +30,22 @@ export interface DialogueModelConfig {
   latentSize: number
   dropout: number
   seed: number
+  /** VHRED: a bag-of-words head predicting the response from [context; z] (Zhao et al. 2017), trained by `bowWeight`. */
+  bagOfWords?: boolean
+}
+
+/** The VHRED loss's remedies against posterior collapse (each 0: off). */
+export interface CollapseRemedies {
+  /** Free bits λ: nats per latent dimension the KL term never goes below (Kingma et al. 2016). */
+  freeBits?: number
+  /** Weight of the bag-of-words loss (needs `bagOfWords` in the model). */
+  bowWeight?: number
+}
+
+/** The teacher-forced pass with what the loss needs besides the public parts. */
+interface ForwardParts extends DialogueForward {
+  klPerDimension: tf.Tensor2D | null
+  condition: tf.Tensor2D
 }
 
 export interface DialogueForward {
@@ -45,6 +63,8 @@ export interface DialogueLosses {
   reconstruction: tf.Scalar
   /** Mean KL per response (0 for HRED). */
   kl: tf.Scalar
+  /** Bag-of-words loss per target token (0 without it). */
+  bagOfWords: tf.Scalar
 }
 
 /** A two-layer MLP to the mean and log-variance of a diagonal Gaussian (the VHRED prior and posterior nets). */
@@ -73,6 +93,7 @@ export class DialogueModel {
   private readonly bridge: Linear
   private readonly decoderCell: RecurrentCell
   private readonly output: Linear
+  private readonly bagOfWords: BagOfWordsHead | null
 
   constructor(readonly config: DialogueModelConfig) {
     this.params = new ParameterStore(new Random(config.seed))
@@ -86,6 +107,8 @@ export class DialogueModel {
     this.bridge = new Linear(p, 'bridge', this.conditionSize, config.decoderHidden)
     this.decoderCell = createCell(config.cell, p, 'decoder', config.embeddingSize + this.conditionSize, config.decoderHidden)
     this.output = new Linear(p, 'output', config.decoderHidden, config.vocab)
+    if (config.bagOfWords && latent === 0) throw new Error('the bag-of-words loss is for VHRED (a latent size > 0)')
+    this.bagOfWords = config.bagOfWords ? new BagOfWordsHead(p, this.conditionSize, config.decoderHidden, config.vocab) : null
   }
 
   /** The decoder's conditioning vector: the context state, plus z for VHRED. */
@@ -154,9 +177,17 @@ export class DialogueModel {
    */
   forward(batch: DialogueBatch, training: boolean, options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number } = {}): DialogueForward {
     return tidyResult(() => {
+      const { logits, context, kl, posteriorMean } = this.forwardParts(batch, training, options)
+      return { logits, context, kl, posteriorMean }
+    })
+  }
+
+  private forwardParts(batch: DialogueBatch, training: boolean, options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number }): ForwardParts {
+    return tidyResult(() => {
       const context = this.encodeContext(batch.utterances, batch.utteranceMask, batch.turnMask, training) // [B, C]
       let z: tf.Tensor2D | null = null
       let kl: tf.Tensor1D | null = null
+      let klPerDimension: tf.Tensor2D | null = null
       let posteriorMean: tf.Tensor2D | null = null
       if (this.prior && this.posterior) {
         const response = this.encodeUtterances(batch.tgtIn, batch.tgtInMask, training) // [B, U] (BOS + response)
@@ -164,7 +195,8 @@ export class DialogueModel {
         const p = this.prior.apply(context)
         const epsilon = options.epsilon ?? tf.zerosLike(q.mean)
         z = reparameterise(q, epsilon) // [B, Z]
-        kl = gaussianKl(q, p)
+        klPerDimension = gaussianKlPerDimension(q, p) // [B, Z]
+        kl = klPerDimension.sum(1) as tf.Tensor1D // [B]
         posteriorMean = q.mean
       }
       const condition = this.condition(context, z) // [B, C + Z]
@@ -184,19 +216,35 @@ export class DialogueModel {
       let outputs = unroll(this.decoderCell, conditioned, batch.tgtInMask, this.initialState(condition)).outputs // [B, T, D]
       if (training && this.config.dropout > 0) outputs = dropout(outputs, this.config.dropout) as tf.Tensor3D
       const logits = this.output.apply(outputs).reshape([rows, length, this.config.vocab]) as tf.Tensor3D
-      return { logits, context, kl, posteriorMean }
+      return { logits, context, kl, posteriorMean, klPerDimension, condition }
     })
   }
 
-  /** The loss with KL weight β (annealed by the trainer), and its two parts for logging. */
-  losses(batch: DialogueBatch, training: boolean, klWeight: number, options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number; smoothing?: number } = {}): DialogueLosses {
+  /**
+   * The loss with KL weight β (annealed by the trainer), and its parts for logging:
+   * (Σ cross-entropy + β·KL term + w·Σ bag-of-words) / target tokens, the KL term with free bits when asked.
+   */
+  losses(
+    batch: DialogueBatch,
+    training: boolean,
+    klWeight: number,
+    options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number; smoothing?: number } & CollapseRemedies = {},
+  ): DialogueLosses {
     return tidyResult(() => {
-      const out = this.forward(batch, training, options)
+      const out = this.forwardParts(batch, training, options)
       const reconstruction = smoothedCrossEntropy(out.logits.reshape([-1, this.config.vocab]) as tf.Tensor2D, batch.tgtOut, batch.tgtOutMask, options.smoothing ?? 0)
-      const klSum = out.kl ? out.kl.sum() : tf.scalar(0)
-      const total = reconstruction.add(klSum.mul(klWeight / batch.targetTokens)) as tf.Scalar
+      const freeBits = options.freeBits ?? 0
+      const klTerm = !out.klPerDimension ? tf.scalar(0) : freeBits > 0 && training ? freeBitsKl(out.klPerDimension, freeBits) : out.kl!.sum()
+      let total = reconstruction.add(klTerm.mul(klWeight / batch.targetTokens)) as tf.Scalar
+      let bagOfWords = tf.scalar(0)
+      const bowWeight = options.bowWeight ?? 0
+      if (bowWeight > 0) {
+        if (!this.bagOfWords) throw new Error('a bag-of-words weight needs a model built with bagOfWords')
+        bagOfWords = this.bagOfWords.loss(out.condition, batch.tgtOut, batch.tgtOutMask).div(batch.targetTokens) as tf.Scalar
+        total = total.add(bagOfWords.mul(bowWeight)) as tf.Scalar
+      }
       const kl = (out.kl ? out.kl.mean() : tf.scalar(0)) as tf.Scalar
-      return { total, reconstruction, kl }
+      return { total, reconstruction, kl, bagOfWords }
     })
   }
 

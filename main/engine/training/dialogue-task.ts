@@ -38,7 +38,7 @@ export function dialogueExamples(dialogues: readonly string[][], tokenizer: RunT
 export function buildDialogueModel(config: RunConfig, vocab: number): DialogueModel {
   const d = config.dialogue
   if (!d) throw new Error(`run model ${config.model} has no dialogue configuration`)
-  return new DialogueModel({ vocab, cell: d.cell, embeddingSize: d.embeddingSize, utteranceHidden: d.utteranceHidden, bidirectional: d.bidirectional, contextHidden: d.contextHidden, decoderHidden: d.decoderHidden, latentSize: d.latentSize, dropout: d.dropout, seed: config.training.seed })
+  return new DialogueModel({ vocab, cell: d.cell, embeddingSize: d.embeddingSize, utteranceHidden: d.utteranceHidden, bidirectional: d.bidirectional, contextHidden: d.contextHidden, decoderHidden: d.decoderHidden, latentSize: d.latentSize, dropout: d.dropout, seed: config.training.seed, bagOfWords: d.latentSize > 0 && d.bowWeight > 0 })
 }
 
 /** Greedy replies to many contexts, in batches; VHRED samples z from the prior with `latentSeed`. */
@@ -147,9 +147,16 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
       const rows = batch.turnMask.shape[0]
       // Seeded by step, so a resumed run draws the same z noise as the run it continues.
       const epsilon = latent > 0 ? (tf.randomNormal([rows, latent], 0, 1, 'float32', training.seed * 1_000_003 + step) as tf.Tensor2D) : undefined
-      const losses = model.losses(batch, true, pendingWeight, { epsilon, wordDrop: settings.wordDrop, unk: tokenizer.unk, smoothing: training.labelSmoothing })
+      const losses = model.losses(batch, true, pendingWeight, {
+        epsilon,
+        wordDrop: settings.wordDrop,
+        unk: tokenizer.unk,
+        smoothing: training.labelSmoothing,
+        freeBits: settings.freeBits,
+        bowWeight: settings.bowWeight,
+      })
       epsilon?.dispose()
-      pending.push([tf.keep(losses.reconstruction), tf.keep(losses.kl)])
+      pending.push([tf.keep(losses.reconstruction), tf.keep(losses.kl), tf.keep(losses.bagOfWords)])
       return losses.total
     },
     updateExtras: async (): Promise<Record<string, number>> => {
@@ -158,14 +165,16 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
       if (parts.length === 0) return {}
       let reconstruction = 0
       let kl = 0
-      for (const [r, k] of parts) {
+      let bagOfWords = 0
+      for (const [r, k, b] of parts) {
         reconstruction += (await r!.data())[0]!
         kl += (await k!.data())[0]!
+        bagOfWords += (await b!.data())[0]!
       }
       tf.dispose(parts.flat())
-      return latent > 0
-        ? { 'train/recon': reconstruction / parts.length, 'train/kl': kl / parts.length, 'train/kl_weight': pendingWeight }
-        : { 'train/recon': reconstruction / parts.length }
+      const mean = (total: number) => total / parts.length
+      if (latent === 0) return { 'train/recon': mean(reconstruction) }
+      return { 'train/recon': mean(reconstruction), 'train/kl': mean(kl), 'train/kl_weight': pendingWeight, ...(settings.bowWeight > 0 ? { 'train/bow': mean(bagOfWords) } : {}) }
     },
     validate,
     parameterCount: () => model.parameterCount(),

@@ -102,6 +102,7 @@ export function resolveRunConfig(params: RunCreateParams, corpusKind?: CorpusKin
 function dialogueConfig(model: 'hred' | 'vhred', values: Partial<DialogueModelConfig>): DialogueModelConfig {
   if (model === 'hred' && values.latentSize) throw new Error(`hred has no latent variable (latentSize ${values.latentSize}); use --model vhred`)
   if (model === 'vhred' && values.latentSize === 0) throw new Error('vhred needs a latent variable (latentSize > 0); use --model hred for none')
+  if (model === 'hred' && (values.freeBits || values.bowWeight)) throw new Error('free bits and the bag-of-words loss act on the latent variable: use --model vhred')
   return DialogueModelConfig.parse(model === 'vhred' ? { latentSize: 64, ...values } : { ...values, latentSize: 0 })
 }
 

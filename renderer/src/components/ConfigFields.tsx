@@ -22,7 +22,7 @@ function numberBounds(field: z.ZodNumber): { min?: number; max?: number; step: n
 }
 
 /** Values a union member's numbers start at when the user switches to it (the schema has no defaults there). */
-const unionStart: Record<string, number> = { warmup: 1000, dModel: 256, factor: 1, patience: 3, decay: 0.5, minLr: 1e-5, steps: 2000 }
+const unionStart: Record<string, number> = { warmup: 1000, dModel: 256, factor: 1, patience: 3, decay: 0.5, minLr: 1e-5, steps: 2000, cycleSteps: 1000, ramp: 0.5 }
 
 interface Props {
   /** e.g. 'seq2seq', 'training': prefixes input names and test ids. */

@@ -205,7 +205,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
         <>
           <fieldset className="form-grid" data-testid="model-settings">
             <legend>{t('training.form.modelSettings')}</legend>
-            <ConfigFields section={section} schema={sectionSchemas[section]} values={sections.model} onChange={(values) => setSections({ ...sections, model: values })} except={model === 'hred' ? ['latentSize'] : []} />
+            <ConfigFields section={section} schema={sectionSchemas[section]} values={sections.model} onChange={(values) => setSections({ ...sections, model: values })} except={model === 'hred' ? ['latentSize', 'freeBits', 'bowWeight'] : []} />
           </fieldset>
           <fieldset className="form-grid" data-testid="training-settings">
             <legend>{t('training.form.trainingSettings')}</legend>
