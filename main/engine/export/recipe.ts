@@ -1,6 +1,6 @@
 // `kotoba export recipe`: a run's data, SentencePiece models and an equivalent Marian or OpenNMT-py config in one
 // folder, to train the same model with an existing toolkit on a GPU cluster (docs/scale-out.md).
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { stringify } from 'yaml'
 import { ApiError } from '../../api/contract.ts'
@@ -10,6 +10,7 @@ import { findTokenizer, needsNfkc, tokenizerModel } from '../tokenizers/reposito
 import { splitPairs } from '../training/data.ts'
 import type { StoredRun } from '../training/repository.ts'
 import { marianConfig, openNmtConfig, type RecipeFiles } from './recipe-configs.ts'
+import { writeWhole } from './write-whole.ts'
 
 export type RecipeToolkit = 'marian' | 'opennmt-py'
 
@@ -18,18 +19,6 @@ export interface ExportedRecipe {
   /** Written files, relative to `path`. */
   files: string[]
   notes: string[]
-}
-
-function writeWhole(path: string, contents: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const partial = `${path}.partial`
-  try {
-    writeFileSync(partial, contents)
-    renameSync(partial, path)
-  } catch (error) {
-    rmSync(partial, { force: true })
-    throw error
-  }
 }
 
 /** One sentence per line: a newline inside a sentence would shift every later line of one side. */
@@ -48,6 +37,7 @@ export function exportRecipe(db: Database, run: StoredRun, toolkit: RecipeToolki
   const notes: string[] = []
   const files: string[] = []
   const write = (relative: string, contents: string | Uint8Array): string => {
+    mkdirSync(dirname(join(dir, relative)), { recursive: true })
     writeWhole(join(dir, relative), contents)
     files.push(relative)
     return relative

@@ -1,25 +1,14 @@
 // Writes a run's logged metrics for other tools: a TensorBoard event file in a folder, or one CSV file.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ApiError, type MetricPoint } from '../../api/contract.ts'
 import { metricsCsv } from '../../api/metrics-csv.ts'
 import { eventFileName, tensorboardEvents } from './tensorboard.ts'
+import { writeWhole } from './write-whole.ts'
 
 /** Our event files' host part: a second export with --force replaces exactly these. */
 const host = 'kotoba'
 const ownEventFile = /^events\.out\.tfevents\.\d+\.kotoba$/
-
-/** Writes next to the target, then renames: a full disk or a crash never leaves half a file under the real name. */
-function writeWhole(path: string, parts: Uint8Array[] | string): void {
-  const partial = `${path}.partial`
-  try {
-    writeFileSync(partial, typeof parts === 'string' ? parts : Buffer.concat(parts))
-    renameSync(partial, path)
-  } catch (error) {
-    rmSync(partial, { force: true })
-    throw error
-  }
-}
 
 export function writeMetricsCsv(path: string, series: Record<string, MetricPoint[]>): void {
   writeWhole(path, metricsCsv(series))
