@@ -98,5 +98,17 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="compression-table"] tbody tr td:last-child')].every((cell) => / ms$/.test(cell.textContent ?? '')), undefined, { timeout: 120_000 })
   await page.screenshot({ path: join(artifacts, 'training-compression.png'), fullPage: true })
 
+  // A smaller run distilled word by word from the trained one, chosen in the form's further settings.
+  const newRun = page.getByRole('form', { name: 'Start a run' })
+  await newRun.getByLabel('Run name').fill('tiny-kd')
+  await newRun.getByLabel('Steps').fill('10')
+  await newRun.getByText('More training settings').click()
+  await newRun.getByLabel('Distil from (word-level; a run with the same tokenizers)').selectOption('tiny-copy')
+  await newRun.getByRole('button', { name: 'Create and train' }).click()
+  const student = page.getByTestId('run-dashboard')
+  await student.getByRole('heading', { name: 'tiny-kd' }).waitFor()
+  await student.getByText(/word-level distillation from tiny-copy \(step 80, weight 0\.5\)/).waitFor()
+  await student.getByTestId('run-status').filter({ hasText: 'done' }).waitFor({ timeout: 120_000 })
+
   assert.deepEqual(problems, [])
 })

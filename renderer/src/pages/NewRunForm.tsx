@@ -62,7 +62,9 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
   const families = useQuery('runs.presets', {})
   const corpora = useQuery('corpus.list', {})
   const tokenizers = useQuery('tokenizer.list', {})
+  const runs = useQuery('runs.list', {})
   useEvent('corpus.changed', () => corpora.reload())
+  useEvent('run.changed', () => runs.reload())
   const [model, setModel] = useState<ModelKind>('seq2seq')
   const [presetName, setPresetName] = useState('tiny')
   const [corpusName, setCorpusName] = useState('')
@@ -119,6 +121,7 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
         preset: preset.name,
         [section]: sections.model,
         training: sections.training,
+        ...(form.get('teacher') ? { distillation: { teacher: String(form.get('teacher')), weight: Number(form.get('kdWeight') || 0.5) } } : {}),
       })
       await client.call('runs.start', { name })
       setNameTouched(false)
@@ -215,6 +218,25 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
             <summary>{t('training.form.moreSettings')}</summary>
             <div className="form-grid">
               <ConfigFields section="training" schema={TrainingConfig as unknown as z.ZodObject<z.ZodRawShape>} values={sections.training} onChange={(values) => setSections({ ...sections, training: values })} except={mainTraining} />
+              {(model === 'seq2seq' || model === 'transformer') && (
+                <>
+                  <label>
+                    {t('training.form.teacher')}
+                    <select name="teacher" defaultValue="">
+                      <option value="">{t('training.form.noTeacher')}</option>
+                      {(runs.data ?? [])
+                        .filter((r) => (r.model === 'seq2seq' || r.model === 'transformer') && r.step > 0)
+                        .map((r) => (
+                          <option key={r.id}>{r.name}</option>
+                        ))}
+                    </select>
+                  </label>
+                  <label>
+                    {t('training.form.kdWeight')}
+                    <input name="kdWeight" type="number" min={0.05} max={1} step={0.05} defaultValue={0.5} />
+                  </label>
+                </>
+              )}
             </div>
           </details>
         </>
