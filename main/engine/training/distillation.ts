@@ -7,7 +7,7 @@ import { findCorpus } from '../corpus/repository.ts'
 import type { Database } from '../store/database.ts'
 import { retryWhileBusy } from '../store/conditions.ts'
 import { splitPairs } from './data.ts'
-import { greedyMany, loadRun, searchOne } from './inference.ts'
+import { loadRun, translateSources } from './inference.ts'
 
 export interface DistilledCorpus {
   corpus: string
@@ -36,22 +36,10 @@ export async function distilCorpus(
     if (original.kind !== 'parallel') throw new Error(`corpus '${original.name}' is ${original.kind}; distillation translates a parallel corpus`)
     const train = splitPairs(db, original.name, 'train').slice(0, params.limit)
     const sources = train.map((pair) => loaded.src.encode(pair.src).slice(0, loaded.model.maxPositions))
-    const translations: string[] = []
-    if (params.search === 'greedy') {
-      for (let start = 0; start < sources.length; start += 256) {
-        if (isCancelled()) throw new DistilCancelledError()
-        const decoded = await greedyMany(loaded.model, loaded.tgt, sources.slice(start, start + 256))
-        translations.push(...decoded.map((h) => loaded.tgt.decode(h.tokens)))
-        onProgress(translations.length, sources.length)
-      }
-    } else {
-      for (const source of sources) {
-        if (isCancelled()) throw new DistilCancelledError()
-        const [best] = await searchOne(loaded.model, loaded.tgt, source, SearchOptions.parse({ search: 'beam', beamSize: params.beamSize }))
-        translations.push(loaded.tgt.decode(best!.tokens))
-        if (translations.length % 10 === 0 || translations.length === sources.length) onProgress(translations.length, sources.length)
-      }
-    }
+    const options = SearchOptions.parse({ search: params.search, beamSize: params.beamSize })
+    const translations = await translateSources(loaded, sources, options, onProgress, () => {
+      if (isCancelled()) throw new DistilCancelledError()
+    }, 256)
     const search = params.search === 'greedy' ? 'greedy' : `beam ${params.beamSize}`
     const provenance = { run: loaded.run.name, checkpointStep: loaded.checkpointStep, corpus: original.name, search, sentences: translations.length }
     const source = message('corpusDistilled', { run: loaded.run.name, step: loaded.checkpointStep, search, corpus: original.name })

@@ -165,6 +165,37 @@ export function scoreTexts(hypotheses: string[], references: string[]): Scores {
 }
 
 /** Scores a split: decodes every source with the chosen search and compares with the references. */
+/**
+ * The best translation of each source: greedy in batches of up to `greedyChunk` sources, otherwise one search per
+ * sentence; progress after each batch or every 5 sentences. `stopIfCancelled` throws to stop between them.
+ */
+export async function translateSources(
+  loaded: LoadedRun,
+  sources: number[][],
+  options: SearchOptions,
+  onProgress: (done: number, total: number) => void,
+  stopIfCancelled: () => void,
+  greedyChunk = Infinity,
+): Promise<string[]> {
+  const translations: string[] = []
+  if (options.search === 'greedy') {
+    for (let start = 0; start < sources.length; start += greedyChunk) {
+      stopIfCancelled()
+      const decoded = await greedyMany(loaded.model, loaded.tgt, sources.slice(start, start + greedyChunk))
+      translations.push(...decoded.map((h) => loaded.tgt.decode(h.tokens)))
+      onProgress(translations.length, sources.length)
+    }
+    return translations
+  }
+  for (const [i, src] of sources.entries()) {
+    stopIfCancelled()
+    const [best] = await searchOne(loaded.model, loaded.tgt, src, { ...options, nBest: 1 })
+    translations.push(loaded.tgt.decode(best!.tokens))
+    if (i % 5 === 4 || i === sources.length - 1) onProgress(i + 1, sources.length)
+  }
+  return translations
+}
+
 export async function evaluateSplit(
   db: Database,
   loaded: LoadedRun,
@@ -178,19 +209,9 @@ export async function evaluateSplit(
   const pairs = splitPairs(db, loaded.run.config.corpus, split).slice(0, limit)
   if (pairs.length === 0) throw new Error(`corpus '${loaded.run.config.corpus}' has no ${split} split`)
   const sources = pairs.map((p) => loaded.src.encode(p.src).slice(0, loaded.model.maxPositions)) // cut to what the model can read
-  const hypotheses: string[] = []
-  if (options.search === 'greedy') {
-    const decoded = await greedyMany(loaded.model, loaded.tgt, sources)
-    hypotheses.push(...decoded.map((h) => loaded.tgt.decode(h.tokens)))
-    onProgress(pairs.length, pairs.length)
-  } else {
-    for (const [i, src] of sources.entries()) {
-      if (isCancelled()) throw new Error('cancelled')
-      const [best] = await searchOne(loaded.model, loaded.tgt, src, { ...options, nBest: 1 })
-      hypotheses.push(loaded.tgt.decode(best!.tokens))
-      if (i % 5 === 4 || i === sources.length - 1) onProgress(i + 1, pairs.length)
-    }
-  }
+  const hypotheses = await translateSources(loaded, sources, options, onProgress, () => {
+    if (isCancelled()) throw new Error('cancelled')
+  })
   const references = pairs.map((p) => p.tgt)
   const scores = scoreTexts(hypotheses, references)
   const examples = pairs.map((p, index) => ({ index, src: sources[index]!, tgt: loaded.tgt.encode(p.tgt) })).filter((e) => e.src.length > 0 && e.tgt.length > 0 && e.tgt.length < loaded.model.maxPositions)
