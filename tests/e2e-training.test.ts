@@ -110,5 +110,21 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await student.getByText(/word-level distillation from tiny-copy \(step 80, weight 0\.5\)/).waitFor()
   await student.getByTestId('run-status').filter({ hasText: 'done' }).waitFor({ timeout: 120_000 })
 
+  // A reinforced phase from the trained run: self-critical training as a new run, its rewards charted live.
+  await page.getByTestId('runs-table').getByRole('button', { name: 'tiny-copy', exact: true }).click()
+  const phase = page.getByRole('form', { name: 'Continue this run in a new phase' })
+  await phase.getByLabel('Phase').selectOption('scst')
+  await phase.getByLabel('Reward').selectOption('bleu')
+  await phase.getByLabel('Sampling temperature').fill('0.8')
+  await phase.getByLabel('Steps').fill('20')
+  await phase.getByRole('button', { name: 'Start the phase as a new run' }).click()
+  const reinforced = page.getByTestId('run-dashboard')
+  await reinforced.getByRole('heading', { name: 'tiny-copy-scst' }).waitFor()
+  await reinforced.getByText('self-critical from tiny-copy (reward sentence BLEU)').waitFor()
+  await reinforced.getByTestId('reinforcement-phase').filter({ hasText: 'Self-critical phase from tiny-copy at step 80: reward sentence BLEU, baseline the greedy translation’s reward, policy-gradient share γ 0.9, sampling temperature 0.8.' }).waitFor()
+  await reinforced.getByTestId('run-status').filter({ hasText: 'done' }).waitFor({ timeout: 120_000 })
+  await reinforced.getByText('Reward (return per sentence)').waitFor()
+  await page.screenshot({ path: join(artifacts, 'training-reinforced.png'), fullPage: true })
+
   assert.deepEqual(problems, [])
 })

@@ -402,6 +402,18 @@ export const PruningConfig = z.object({
 })
 export type PruningConfig = z.infer<typeof PruningConfig>
 
+/** Reinforcement learning on top of supervised training: self-critical sequence training (Rennie et al. 2017). */
+export const ReinforcementConfig = z.object({
+  algorithm: z.literal('scst'),
+  /** The reward of a sampled translation: its sentence chrF or BLEU against the reference, in [0, 1]. */
+  reward: z.enum(['chrf', 'bleu']),
+  /** γ in L = γ·L_rl + (1 − γ)·L_ml (Paulus et al. 2018): the policy-gradient share; the rest is cross-entropy on the references. */
+  weight: z.number().min(0).max(1),
+  /** Sampling temperature of the rollouts: exploration (1: the model's own distribution). */
+  temperature: z.number().gt(0).max(10),
+})
+export type ReinforcementConfig = z.infer<typeof ReinforcementConfig>
+
 /** A run's complete configuration, as stored: presets and defaults resolved. */
 export const RunConfig = z.object({
   model: ModelKind,
@@ -418,6 +430,10 @@ export const RunConfig = z.object({
   pruning: PruningConfig.nullable().default(null),
   /** Word-level knowledge distillation (Kim & Rush 2016): the teacher's distribution mixed into the targets with this weight. */
   distillation: z.object({ teacher: z.string(), checkpointStep: z.number().int(), weight: z.number() }).nullable().default(null),
+  /** Runs made by `runs.finetune`: the run and checkpoint they continue from. */
+  finetunedFrom: z.object({ run: z.string(), step: z.number().int() }).nullable().default(null),
+  /** Policy-gradient fine-tuning (SCST); null: cross-entropy alone. */
+  reinforcement: ReinforcementConfig.nullable().default(null),
 })
 export type RunConfig = z.infer<typeof RunConfig>
 
@@ -440,6 +456,31 @@ export const RunPruneParams = z
   })
   .strict()
 export type RunPruneParams = z.infer<typeof RunPruneParams>
+
+export const RunFinetuneParams = z
+  .object({
+    /** The trained run to continue from; it is left as it is. */
+    name: Name,
+    /** The new run (default: <name>-scst, or <name>-ft without reinforcement). */
+    into: Name.optional(),
+    /** More updates after the parent's checkpoint. */
+    steps: z.number().int().min(1).max(1_000_000).default(200),
+    checkpoint: z.union([z.enum(['best', 'latest']), z.number().int()]).default('best'),
+    /** A new peak learning rate (default: the parent's schedule continues). */
+    lr: z.number().gt(0).max(1).optional(),
+    /** Self-critical sequence training; absent: more cross-entropy steps (the control a reinforced run is compared with). */
+    reinforcement: z
+      .object({
+        algorithm: z.literal('scst').default('scst'),
+        reward: z.enum(['chrf', 'bleu']).default('chrf'),
+        weight: z.number().min(0).max(1).default(0.9),
+        temperature: z.number().gt(0).max(10).default(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+export type RunFinetuneParams = z.infer<typeof RunFinetuneParams>
 
 /** One model in a run's compression table: the run itself, a pruned run made from it, or a student of its translations. */
 export const CompressionRow = z.object({
@@ -775,6 +816,7 @@ export const methods = {
   'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
   /** A new run from a trained run's checkpoint, pruned by magnitude while it fine-tunes; starts training it. */
   'runs.prune': { params: RunPruneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
+  'runs.finetune': { params: RunFinetuneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
   /** The run beside the models made from it (pruned runs, distilled students): size, sparsity, test scores, latency. */
   'compress.report': { params: z.object({ name: Name, latency: z.boolean().default(false) }).strict(), result: z.object({ run: z.string(), rows: z.array(CompressionRow) }) },
   /** Starts the teacher translating its training split into a new parallel corpus (a job; its result names the corpus). */

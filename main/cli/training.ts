@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import type { Engine } from '../engine/engine.ts'
-import type { ChatReplyResult, CorpusSummary, JobProgress, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
+import type { ChatReplyResult, CorpusSummary, ReinforcementConfig, JobProgress, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
 import { integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
@@ -30,10 +30,16 @@ function describeRun(run: RunDetail): string {
     ...(run.error ? [`  note: ${run.error}`] : []),
     ...(run.parameters ? [`  parameters: ${run.parameters.toLocaleString('en-US')}`] : []),
     ...(run.config.distillation ? [`  distilled from ${run.config.distillation.teacher} (step ${run.config.distillation.checkpointStep}, weight ${run.config.distillation.weight})`] : []),
+    ...(run.config.finetunedFrom ? [`  continues ${run.config.finetunedFrom.run} from step ${run.config.finetunedFrom.step}${run.config.reinforcement ? '' : ' (cross-entropy)'}`] : []),
+    ...(run.config.reinforcement ? [`  reinforcement: ${describeReinforcement(run.config.reinforcement)}`] : []),
     `  checkpoints: ${run.checkpoints.map((c) => `${c.step}${c.isBest ? '*' : ''}`).join(', ') || 'none yet'}`,
     ...(best ? [`  best (step ${best.step}): ${Object.entries(best.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
     ...(latest && latest !== best ? [`  latest (step ${latest.step}): ${Object.entries(latest.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
   ].join('\n')
+}
+
+function describeReinforcement(rl: ReinforcementConfig): string {
+  return `self-critical (SCST): reward sentence ${rl.reward === 'chrf' ? 'chrF' : 'BLEU'}, baseline the greedy output's reward, policy-gradient share γ ${rl.weight}, sampling temperature ${rl.temperature}`
 }
 
 function describeDistilled(corpus: CorpusSummary): string {
@@ -192,6 +198,13 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--teacher <run>', 'word-level knowledge distillation from this trained run (same tokenizers)')
     .option('--kd-weight <a>', 'weight of the teacher’s distribution in the targets (0–1)', '0.5')
     .option('--config <file>', 'a JSON run configuration ({model, corpus, tokenizer, seq2seq, transformer, training}); flags override it')
+    .option('--from <run>', 'a new phase: continue from this run’s checkpoint as a new run (model, corpus and tokenizers are its)')
+    .option('--steps <n>', 'with --from: updates after the checkpoint', '200')
+    .option('--checkpoint <which>', 'with --from: best, latest or a step', 'best')
+    .addOption(new Option('--rl <algorithm>', 'with --from: reinforcement learning — self-critical sequence training (Rennie et al. 2017)').choices(['scst']))
+    .addOption(new Option('--reward <metric>', 'with --rl: the reward of a sampled translation, sentence chrF or BLEU against the reference').choices(['chrf', 'bleu']).default('chrf'))
+    .option('--rl-weight <γ>', 'with --rl: share of the policy-gradient loss; the rest is cross-entropy on the references', '0.9')
+    .option('--temperature <t>', 'with --rl: sampling temperature of the rollouts (exploration)', '1')
     .option('--detach', 'train in the background and return at once')
     .action(
       (options: {
@@ -217,9 +230,31 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         teacher?: string
         kdWeight: string
         config?: string
+        from?: string
+        steps: string
+        checkpoint: string
+        rl?: 'scst'
+        reward: 'chrf' | 'bleu'
+        rlWeight: string
+        temperature: string
         detach?: boolean
       }) =>
         helpers.withEngine(async (client, engine) => {
+          if (options.from) {
+            const { run: created, jobId } = await client.call('runs.finetune', {
+              name: options.from,
+              into: options.name,
+              steps: integer('--steps', options.steps)!,
+              checkpoint: options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!,
+              ...defined({ lr: number('--lr', options.lr) }),
+              ...(options.rl ? { reinforcement: { algorithm: options.rl, reward: options.reward, weight: number('--rl-weight', options.rlWeight)!, temperature: number('--temperature', options.temperature)! } } : {}),
+            })
+            if (!jobId) helpers.fail(`run '${created.name}' did not start`)
+            const run = await followTraining(client, engine, created.name, jobId, helpers)
+            helpers.output(run, () => describeRun(run))
+            return
+          }
+          if (options.rl) helpers.fail('--rl continues a trained run: give it with --from <run>', 2, 'usage')
           const file = options.config ? readConfigFile(options.config, helpers) : {}
           const model = options.model ?? (file['model'] as string | undefined)
           if (model !== 'seq2seq' && model !== 'transformer' && model !== 'hred' && model !== 'vhred') helpers.fail('--model seq2seq|transformer|hred|vhred is required (or "model" in --config)', 2)

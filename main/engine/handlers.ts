@@ -25,6 +25,7 @@ import {
   samplesAt,
   saveCheckpoint,
   updateRun,
+  type StoredCheckpoint,
   type StoredRun,
 } from './training/repository.ts'
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
@@ -65,6 +66,33 @@ function requireRun(engine: Engine, name: string): StoredRun {
 
 function toSummary({ config: _config, error: _error, ...summary }: StoredRun): RunSummary {
   return summary
+}
+
+/** The parent's checkpoint a new run starts from, or a clear refusal. */
+function parentCheckpoint(engine: Engine, parent: StoredRun, which: 'best' | 'latest' | number, verb: string): StoredCheckpoint {
+  const checkpoint = loadCheckpoint(engine.db, parent.id, typeof which === 'number' ? { step: which } : which)
+  if (checkpoint) return checkpoint
+  const what = typeof which === 'number' ? `checkpoint at step ${which}` : 'checkpoint'
+  throw new ApiError({ code: 'bad_request', message: `run '${parent.name}' has no ${what} to ${verb}; train it first` })
+}
+
+/**
+ * A new run that starts from a parent's checkpoint (pruning, fine-tuning): the checkpoint is copied in as its first,
+ * so training resumes from it exactly (optimizer moments too), and keep-best starts afresh, since the new run's own
+ * scores are what count. The parent is never written to. Starts the new run.
+ */
+function forkRun(engine: Engine, parent: StoredRun, checkpoint: StoredCheckpoint, name: string, config: RunConfig): { run: RunSummary; jobId: string } {
+  if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
+  const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
+  const trainer = checkpoint.meta['trainer'] as Record<string, unknown>
+  const start = checkpoint.step
+  engine.db.transaction(() => {
+    const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
+    saveCheckpoint(engine.db, run.id, start, { weights: checkpoint.weights, optimizer: checkpoint.optimizer, meta: { trainer: { ...trainer, best: null, badValidations: 0 } } })
+    updateRun(engine.db, run.id, { status: 'paused', step: start })
+  })()
+  engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
+  return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
 }
 
 function runDetail(engine: Engine, run: StoredRun): Result<'runs.show'> {
@@ -326,17 +354,12 @@ export const handlers: Handlers = {
 
   'runs.prune': (engine, params) => {
     const parent = requireRun(engine, params.name)
-    const checkpoint = loadCheckpoint(engine.db, parent.id, typeof params.checkpoint === 'number' ? { step: params.checkpoint } : params.checkpoint)
-    if (!checkpoint) {
-      const which = typeof params.checkpoint === 'number' ? `checkpoint at step ${params.checkpoint}` : 'checkpoint'
-      throw new ApiError({ code: 'bad_request', message: `run '${parent.name}' has no ${which} to prune; train it first` })
-    }
+    const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'prune')
     const name = params.into ?? `${parent.name}-pruned${Math.round(100 * params.sparsity)}`
-    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
     const start = checkpoint.step
     // Gradual: Zhu & Gupta's ramp over two thirds of the fine-tuning, masks updated ten times; the rest recovers.
     const ramp = params.schedule === 'one-shot' ? 0 : Math.max(1, Math.round((2 * params.steps) / 3))
-    const config: RunConfig = {
+    return forkRun(engine, parent, checkpoint, name, {
       ...parent.config,
       training: { ...parent.config.training, maxSteps: start + params.steps },
       pruning: {
@@ -347,18 +370,25 @@ export const handlers: Handlers = {
         every: Math.max(1, Math.round(ramp / 10)),
         from: { run: parent.name, step: start },
       },
+    })
+  },
+
+  'runs.finetune': (engine, params) => {
+    const parent = requireRun(engine, params.name)
+    const reinforcement = params.reinforcement
+    if (reinforcement && (parent.config.model === 'hred' || parent.config.model === 'vhred')) {
+      throw new ApiError({ code: 'bad_request', message: `run '${parent.name}' is a ${parent.config.model} dialogue model; self-critical training (--rl scst) rewards translations against references` })
     }
-    const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
-    const trainer = checkpoint.meta['trainer'] as Record<string, unknown>
-    // The parent's checkpoint becomes the new run's first: training resumes from it exactly (optimizer moments too),
-    // and keep-best starts afresh, since the pruned model's scores are what count.
-    engine.db.transaction(() => {
-      const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
-      saveCheckpoint(engine.db, run.id, start, { weights: checkpoint.weights, optimizer: checkpoint.optimizer, meta: { trainer: { ...trainer, best: null, badValidations: 0 } } })
-      updateRun(engine.db, run.id, { status: 'paused', step: start })
-    })()
-    engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
-    return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
+    const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'continue from')
+    const name = params.into ?? `${parent.name}-${reinforcement ? reinforcement.algorithm : 'ft'}`
+    return forkRun(engine, parent, checkpoint, name, {
+      ...parent.config,
+      training: { ...parent.config.training, maxSteps: checkpoint.step + params.steps, ...(params.lr === undefined ? {} : { lr: params.lr }) },
+      finetunedFrom: { run: parent.name, step: checkpoint.step },
+      reinforcement: reinforcement ?? null,
+      // The reinforced phase learns from rewards; a teacher's distribution would pull it back to imitation.
+      distillation: reinforcement ? null : parent.config.distillation,
+    })
   },
 
   'compress.report': async (engine, { name, latency }) => {

@@ -42,11 +42,23 @@ export function sampleToken(logProbs: Float32Array, options: SamplingOptions, ra
 /** Samples `count` independent outputs for one sentence: src [1, srcLen]. */
 export async function sampleDecode<S>(decoder: StepDecoder<S>, src: tf.Tensor2D, srcMask: tf.Tensor2D, count: number, options: SamplingOptions, random: Random): Promise<Hypothesis[]> {
   const encoded = decoder.start(src, srcMask)
-  let state = decoder.select(encoded, new Array<number>(count).fill(0))
+  const state = decoder.select(encoded, new Array<number>(count).fill(0))
   decoder.dispose(encoded)
-  const results: Hypothesis[] = Array.from({ length: count }, () => ({ tokens: [], tokenLogProbs: [], logProb: 0, score: 0, attention: [], finished: false }))
+  const results = await sampleRows(decoder, state, count, options, random)
+  return results.sort((a, b) => b.score - a.score)
+}
+
+/** One sample for each row of a batch (src [B, srcLen]), in row order: the rollouts of policy-gradient training. */
+export async function sampleBatch<S>(decoder: StepDecoder<S>, src: tf.Tensor2D, srcMask: tf.Tensor2D, options: SamplingOptions, random: Random): Promise<Hypothesis[]> {
+  return await sampleRows(decoder, decoder.start(src, srcMask), src.shape[0], options, random)
+}
+
+/** Extends every row by sampled tokens until each has emitted EOS or reached the length limit; disposes `state`. */
+async function sampleRows<S>(decoder: StepDecoder<S>, initial: S, rows: number, options: SamplingOptions, random: Random): Promise<Hypothesis[]> {
+  let state = initial
+  const results: Hypothesis[] = Array.from({ length: rows }, () => ({ tokens: [], tokenLogProbs: [], logProb: 0, score: 0, attention: [], finished: false }))
   for (let t = 0; t < options.maxLength && !results.every((r) => r.finished); t++) {
-    const out = await readStep(decoder, results.map((r) => r.tokens.at(-1) ?? options.bos), state)
+    const out = await readStep(decoder, results.map((r) => (r.finished ? options.eos : (r.tokens.at(-1) ?? options.bos))), state)
     const { vocab, logProbs, attention: weights } = out
     state = out.state
     results.forEach((result, row) => {
@@ -63,5 +75,5 @@ export async function sampleDecode<S>(decoder: StepDecoder<S>, src: tf.Tensor2D,
   }
   decoder.dispose(state)
   for (const result of results) result.score = result.logProb
-  return results.sort((a, b) => b.score - a.score)
+  return results
 }

@@ -75,3 +75,11 @@ export function smoothedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, 
     return fusedLoss(smoothing)(logits, targets.cast('int32') as tf.Tensor1D, weights)
   })
 }
+
+/**
+ * Σᵢ wᵢ · (−log softmax(logitsᵢ)[targetsᵢ]) with any per-row weights, negative ones included: the fused loss without
+ * smoothing or normalisation, for callers that weight rows themselves (policy gradients weight by advantage).
+ */
+export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => fusedLoss(0)(logits, targets.cast('int32') as tf.Tensor1D, weights))
+}

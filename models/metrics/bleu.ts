@@ -45,7 +45,7 @@ function closestLength(hypLength: number, refLengths: number[]): number {
  * hypotheses[i] is scored against references[r][i] for every reference set r.
  * Tokenisation 'none' scores the texts split on whitespace as they are.
  */
-export function corpusBleu(hypotheses: string[], references: string[][], options: { tokenize?: '13a' | 'none' } = {}): BleuScore {
+export function corpusBleu(hypotheses: string[], references: string[][], options: { tokenize?: '13a' | 'none'; effectiveOrder?: boolean } = {}): BleuScore {
   const tokenizer = options.tokenize ?? '13a'
   const tokenize = tokenizer === '13a' ? tokenize13a : (text: string) => text
   for (const set of references) {
@@ -79,8 +79,10 @@ export function corpusBleu(hypotheses: string[], references: string[][], options
   const precisions = new Array<number>(bleuMaxOrder).fill(0)
   if (!correct.some((c) => c > 0)) return { score: 0, precisions, brevityPenalty, hypLength, refLength, signature }
   let smoothing = 1
+  let order = bleuMaxOrder
   for (let n = 0; n < bleuMaxOrder; n++) {
     if (total[n] === 0) break
+    if (options.effectiveOrder) order = n + 1
     if (correct[n] === 0) {
       smoothing *= 2
       precisions[n] = 100 / (smoothing * total[n]!)
@@ -89,6 +91,12 @@ export function corpusBleu(hypotheses: string[], references: string[][], options
     }
   }
   // sacreBLEU's my_log: log(0) counts as a huge negative number, so a missing order gives (almost) 0.
-  const logSum = precisions.reduce((sum, p) => sum + (p === 0 ? -9999999999 : Math.log(p)), 0)
-  return { score: brevityPenalty * Math.exp(logSum / bleuMaxOrder), precisions, brevityPenalty, hypLength, refLength, signature }
+  const logSum = precisions.slice(0, order).reduce((sum, p) => sum + (p === 0 ? -9999999999 : Math.log(p)), 0)
+  return { score: brevityPenalty * Math.exp(logSum / order), precisions, brevityPenalty, hypLength, refLength, signature }
+}
+
+/** One sentence's BLEU as sacreBLEU's sentence_bleu gives it: 'exp' smoothing and the effective order, so a short
+ *  hypothesis without 4-grams is scored on the orders it has. */
+export function sentenceBleu(hypothesis: string, reference: string): number {
+  return corpusBleu([hypothesis], [[reference]], { effectiveOrder: true }).score
 }

@@ -76,3 +76,8 @@ export function corpusChrf(hypotheses: string[], references: string[][]): ChrfSc
   })
   return { score: fScore(totals), signature: `nrefs:${references.length}|case:mixed|eff:yes|nc:${chrfOrder}|nw:0|space:no|version:${sacrebleuVersion}` }
 }
+
+/** One sentence's chrF (sacreBLEU's sentence_chrf): the corpus statistics of a corpus of one. */
+export function sentenceChrf(hypothesis: string, reference: string): number {
+  return fScore(sentenceStatistics(hypothesis, reference))
+}

@@ -18,6 +18,7 @@ import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/cond
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
+import { SelfCriticalTrainer, type SelfCriticalBatch } from './self-critical.ts'
 import { greedyMany, loadRun, meanLoss, scoreTexts } from './inference.ts'
 import { distillationLoss } from '../../../models/losses/word-distillation.ts'
 import { inspectSentence } from './attention.ts'
@@ -74,7 +75,8 @@ export interface Validation {
 export interface TrainingTask<B extends BatchSize> {
   readonly params: ParameterStore
   readonly examples: Example[]
-  makeBatch(examples: Example[]): B
+  /** The tensors of micro-batch `part` of update `step` (1-based); policy-gradient tasks roll out the model here. */
+  makeBatch(examples: Example[], step: number, part: number): B | Promise<B>
   disposeBatch(batch: B): void
   /** The training loss of one micro-batch at this update (1-based step). */
   loss(batch: B, step: number): tf.Scalar
@@ -95,7 +97,7 @@ export interface TaskSetup {
   fresh: boolean
 }
 
-async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<TranslationBatch>> {
+async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<TranslationBatch> | TrainingTask<SelfCriticalBatch>> {
   const training = config.training
   const src = await loadRunTokenizer(db, config.tokenizer)
   const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
@@ -111,7 +113,28 @@ async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<T
   const dev = encodePairs(devPairs, src, tgt, model.maxPositions - 1).examples
   if (fresh) model.setOutputBias(targetLogPrior(train.examples, tgt.vocabSize, tgt.eos))
   const validator = new TranslationValidator(db, run, model, src, tgt, devPairs, dev)
-  // Word-level distillation: the frozen teacher's distribution mixed into every target (it replaces label smoothing).
+  const shared = {
+    params: model.params,
+    examples: train.examples,
+    validate: (step: number) => validator.validate(step),
+    parameterCount: () => model.parameterCount(),
+  }
+  if (config.reinforcement) {
+    const scst = new SelfCriticalTrainer(model, tgt, config.reinforcement, training.seed, training.labelSmoothing)
+    const task: TrainingTask<SelfCriticalBatch> = {
+      ...shared,
+      makeBatch: (examples, step, part) => scst.makeBatch(examples, step, part),
+      disposeBatch: (batch) => scst.disposeBatch(batch),
+      loss: (batch) => scst.loss(batch),
+      updateExtras: () => scst.takeExtras(),
+      dispose: () => {
+        scst.dispose()
+        model.dispose()
+      },
+    }
+    return task
+  }
+  // Word-level distillation (not in a reinforced phase): the frozen teacher's distribution mixed into every target (it replaces label smoothing).
   const distillation = config.distillation
   const teacher = distillation
     ? await loadRun(db, distillation.teacher, distillation.checkpointStep).catch((error: unknown) => {
@@ -124,14 +147,11 @@ async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<T
     return distillationLoss(model, teacher.model, batch, distillation.weight)
   }
   return {
-    params: model.params,
-    examples: train.examples,
+    ...shared,
     makeBatch: (examples) => makeTranslationBatch(examples, tgt),
     disposeBatch: disposeTranslationBatch,
     loss,
     updateExtras: async () => ({}),
-    validate: (step) => validator.validate(step),
-    parameterCount: () => model.parameterCount(),
     dispose: () => {
       model.dispose()
       teacher?.model.dispose()
@@ -264,10 +284,11 @@ class Trainer<B extends BatchSize> {
         state.batchInEpoch++
       }
       const lr = learningRate(training.schedule, training.lr, state.step + 1, state.plateau)
-      const tensors = micro.map((batch) => this.task.makeBatch(batch))
       const step = state.step + 1
+      const tensors: B[] = []
       let update: UpdateResult
       try {
+        for (const [part, batch] of micro.entries()) tensors.push(await this.task.makeBatch(batch, step, part))
         update = await this.updateRetryingLostThreads(tensors, step, lr)
       } finally {
         tensors.forEach((batch) => this.task.disposeBatch(batch))

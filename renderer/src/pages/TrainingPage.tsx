@@ -14,6 +14,7 @@ import { formatCount, formatDuration } from '../format.ts'
 import { NewRunForm } from './NewRunForm.tsx'
 import { EvaluationPanel } from '../components/EvaluationPanel.tsx'
 import { CompressionPanel } from '../components/CompressionPanel.tsx'
+import { ReinforcementPanel } from '../components/ReinforcementPanel.tsx'
 import { ClampedText } from '../components/ClampedText.tsx'
 
 type Series = Record<string, MetricPoint[]>
@@ -376,6 +377,9 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
       { title: t('training.charts.lr'), series: [line('train/lr', 'lr', palette.other)] },
       { title: t('training.charts.gradNorm'), series: [line('train/grad_norm', '‖g‖', palette.other, series, false, smoothing)] },
       { title: t('training.charts.speed'), series: [line('train/tokens_per_s', 'tokens/s', palette.other, series, false, smoothing)] },
+      ...(series['rl/reward']
+        ? [{ title: t('reinforcement.chart'), series: [line('rl/reward', t('reinforcement.chartSeries.reward'), palette.train, series, false, smoothing), line('rl/baseline', t('reinforcement.chartSeries.baseline'), palette.dev, series, false, smoothing), line('rl/advantage', t('reinforcement.chartSeries.advantage'), palette.other, series, false, smoothing)] }]
+        : []),
       ...(series['prune/target_sparsity'] ? [{ title: t('pruning.chart'), series: [line('prune/target_sparsity', 'target', palette.dev), line('prune/sparsity', 'measured', palette.train)] }] : []),
     ]
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -392,6 +396,7 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
           {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { formatted: formatCount(run.parameters, i18n.language) }) : ''}
           {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
           {run.config.distillation ? ` · ${t('training.distilledFrom', { teacher: run.config.distillation.teacher, step: run.config.distillation.checkpointStep, weight: run.config.distillation.weight })}` : ''}
+          {run.config.reinforcement ? ` · ${t('training.reinforcedFrom', { run: run.config.finetunedFrom?.run ?? '?', reward: t(`reinforcement.rewards.${run.config.reinforcement.reward}`) })}` : ''}
         </span>
       </div>
       <RunControls run={run} job={job && job.status === 'running' ? job : null} />
@@ -419,6 +424,7 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
       )}
       <h2>{t('evaluation.title')}</h2>
       <EvaluationPanel run={run} />
+      <ReinforcementPanel run={run} onStarted={onSelect} />
       <CompressionPanel run={run} onStarted={onSelect} />
       <h2>{t('training.samples.title')}</h2>
       <ValidationSamples name={name} refreshKey={refreshKey} />
