@@ -9,7 +9,7 @@ import type { Result } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { Random } from '../models/core/random.ts'
-import { tempDir } from './helpers.ts'
+import { runCli, tempDir } from './helpers.ts'
 
 const dir = tempDir({ after })
 let engine: Engine
@@ -121,6 +121,34 @@ test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL >
   const resampled = (await engine.handle('chat.resample', { id: chat.id, search: 'greedy', latentSeed: 7 })) as Result<'chat.resample'>
   assert.equal(resampled.history.length, said.history.length)
   assert.equal(((resampled.history.at(-1)!.meta['insight'] as Result<'chat.reply'>['insight']).latent!.seed), 7)
+
+  // Self-chat: the VHRED and the HRED run take turns from an opening line; every reply is stored with its speaker, and
+  // each is the reply that speaker gives to everything said before it.
+  const selfChat = (await engine.handle('chat.selfChat', { run: 'vhred', partner: 'hred', opening: ['mango so'], turns: 5, search: 'sample', temperature: 1, seed: 40 })) as Result<'chat.selfChat'>
+  assert.equal(selfChat.title, 'Self-chat: vhred × hred')
+  assert.deepEqual(selfChat.history.map((t) => [t.role, t.meta['speaker'] ?? null, t.meta['run'] ?? null]), [
+    ['user', null, null],
+    ['model', 'A', 'vhred'],
+    ['model', 'B', 'hred'],
+    ['model', 'A', 'vhred'],
+    ['model', 'B', 'hred'],
+    ['model', 'A', 'vhred'],
+  ])
+  const stored = (await engine.handle('chat.show', { id: selfChat.id })) as Result<'chat.show'>
+  assert.deepEqual(stored.history, selfChat.history, 'both sides are stored')
+  const replayed = (await engine.handle('chat.reply', { run: 'hred', turns: selfChat.history.slice(0, 4).map((t) => t.text), search: 'sample', temperature: 1, seed: 43 })) as Result<'chat.reply'>
+  assert.equal(replayed.replies[0]!.text, selfChat.history[4]!.text, "B's second reply is hred's reply to the four turns before it, with the fourth reply's seed")
+  await assert.rejects(engine.handle('chat.selfChat', { run: 'vhred', partner: 'pairs-missing', opening: ['x'] }), /no run named 'pairs-missing'/)
+
+  const cli = runCli(['--db', join(dir, 'kotoba.db'), 'chat', '--run', 'hred', '--self-chat', '3', '--opening', 'cherry yes', '--opening', 'no maybe', '--sample', '--seed', '5'])
+  assert.equal(cli.status, 0, cli.stderr)
+  const lines = cli.stdout.trim().split('\n')
+  assert.equal(lines.length, 5)
+  assert.deepEqual(lines.slice(0, 2), ['opening: cherry yes', 'opening: no maybe'])
+  assert.deepEqual(lines.slice(2).map((line) => line.split(':')[0]), ['A (hred)', 'B (hred)', 'A (hred)'])
+  const noOpening = runCli(['--db', join(dir, 'kotoba.db'), 'chat', '--run', 'hred', '--self-chat', '3'])
+  assert.equal(noOpening.status, 2)
+  assert.match(noOpening.stderr + noOpening.stdout, /--self-chat needs at least one --opening turn/)
   await assert.rejects(engine.handle('runs.create', { name: 'bad', model: 'hred', corpus: 'talk', tokenizer: 'talk-bpe', dialogue: { latentSize: 8 } }), /hred has no latent variable/)
 })
 

@@ -73,5 +73,15 @@ test('chat with a tiny VHRED in the browser, resample its reply and count distin
   await page.getByRole('button', { name: 'distinct-n' }).click()
   await page.getByTestId('chat-distinct').getByText(/2 replies: distinct-1 [\d.]+, distinct-2 [\d.]+/).waitFor()
   await page.screenshot({ path: join(artifacts, 'chat-vhred.png'), fullPage: true })
+
+  // Self-chat: two copies of the model talk from an opening line; the new conversation shows both speakers.
+  const selfChat = page.getByRole('form', { name: 'Self-chat' })
+  await selfChat.getByLabel('Opening line').fill('good morning')
+  await selfChat.getByLabel('Replies').fill('4')
+  await selfChat.getByRole('button', { name: 'Let them talk' }).click()
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="turn-model"]').length === 4, undefined, { timeout: 90_000 })
+  assert.deepEqual(await history.getByTestId('turn-model').locator('.who').allTextContents(), ['Model A (tiny-vhred)', 'Model B (tiny-vhred)', 'Model A (tiny-vhred)', 'Model B (tiny-vhred)'])
+  assert.equal(await history.getByTestId('turn-user').count(), 1, 'the opening line')
+  await page.screenshot({ path: join(artifacts, 'chat-self-chat.png'), fullPage: true })
   assert.deepEqual(problems, [])
 })

@@ -941,6 +941,22 @@ export const methods = {
     params: SearchOptions.extend({ id: z.number().int(), latentSeed: z.number().int().optional() }).strict(),
     result: ChatDetail,
   },
+  /**
+   * Self-chat (as ParlAI's): two copies of a dialogue model — or the run and a partner run — take turns for `turns`
+   * replies after the opening turns, each reply to everything said so far. Stored as a conversation, both sides as
+   * model turns with their speaker (A: `run`, B: `partner`); each reply is stored as it is made.
+   */
+  'chat.selfChat': {
+    params: SearchOptions.extend({
+      run: Name,
+      /** Speaker B (default: a second copy of `run`). */
+      partner: Name.optional(),
+      opening: z.array(Text).min(1).max(50),
+      turns: z.number().int().min(1).max(100).default(10),
+      title: z.string().max(200).optional(),
+    }).strict(),
+    result: ChatDetail,
+  },
   'chat.delete': { params: z.object({ id: z.number().int() }).strict(), result: z.object({ deleted: z.boolean() }) },
   /** distinct-1/2 and mean length of the model's turns in a stored conversation. */
   'chat.distinct': {

@@ -534,11 +534,23 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
       .requiredOption('--run <run>', 'the dialogue run')
       .option('--checkpoint <step>', 'checkpoint step (default: the best)')
       .option('--script <file>', 'JSONL, each line a context (a JSON array of turns): one reply per line, nothing stored')
-      .option('--latent-seed <n>', 'VHRED: seed of the latent sample z'),
-  ).action((options: SearchFlags & { run: string; checkpoint?: string; script?: string; latentSeed?: string }) =>
+      .option('--latent-seed <n>', 'VHRED: seed of the latent sample z')
+      .option('--self-chat <turns>', 'self-chat: two copies of the model (or --partner) talk for this many replies after the --opening turns; stored')
+      .option('--opening <text>', 'self-chat: an opening turn (repeat for several)', (value: string, previous: string[] = []) => [...previous, value])
+      .option('--partner <run>', 'self-chat: the run that speaks second (default: the same run)')
+      .option('--seed <n>', 'sampling seed (self-chat: of the first reply; each later reply adds one)'),
+  ).action((options: SearchFlags & { run: string; checkpoint?: string; script?: string; latentSeed?: string; selfChat?: string; opening?: string[]; partner?: string; seed?: string }) =>
     helpers.withEngine(async (client) => {
-      const search = { ...searchOptions(options), ...defined({ latentSeed: integer('--latent-seed', options.latentSeed) }) }
+      const search = { ...searchOptions(options), ...defined({ latentSeed: integer('--latent-seed', options.latentSeed), seed: integer('--seed', options.seed) }) }
       const checkpoint = defined({ checkpoint: integer('--checkpoint', options.checkpoint) })
+      if (options.selfChat !== undefined) {
+        if (!options.opening?.length) helpers.fail('--self-chat needs at least one --opening turn', 2, 'usage')
+        const chat = await client.call('chat.selfChat', { run: options.run, opening: options.opening, turns: integer('--self-chat', options.selfChat)!, ...defined({ partner: options.partner }), ...search })
+        helpers.output(chat, () =>
+          chat.history.map((t) => (t.meta['speaker'] ? `${String(t.meta['speaker'])} (${String(t.meta['run'])}): ${t.text}` : `opening: ${t.text}`)).join('\n'),
+        )
+        return
+      }
       if (options.script) {
         const contexts = readFileSync(options.script, 'utf8')
           .split('\n')

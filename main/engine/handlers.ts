@@ -68,6 +68,12 @@ function toSummary({ config: _config, error: _error, ...summary }: StoredRun): R
   return summary
 }
 
+function requireDialogueRun(engine: Engine, name: string): StoredRun {
+  const run = requireRun(engine, name)
+  if (run.config.model !== 'hred' && run.config.model !== 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${name}' is a ${run.config.model} model; chat needs an hred or vhred run` })
+  return run
+}
+
 /** The parent's checkpoint a new run starts from, or a clear refusal. */
 function parentCheckpoint(engine: Engine, parent: StoredRun, which: 'best' | 'latest' | number, verb: string): StoredCheckpoint {
   const checkpoint = loadCheckpoint(engine.db, parent.id, typeof which === 'number' ? { step: which } : which)
@@ -509,8 +515,7 @@ export const handlers: Handlers = {
   'chat.list': (engine, { run }) => listChats(engine.db, run),
 
   'chat.create': (engine, { run, title, seed }) => {
-    const stored = requireRun(engine, run)
-    if (stored.config.model !== 'hred' && stored.config.model !== 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${run}' is a ${stored.config.model} model; chat needs an hred or vhred run` })
+    const stored = requireDialogueRun(engine, run)
     return showChat(engine.db, createChat(engine.db, stored.id, title ?? `Chat with ${run}`, seed))
   },
 
@@ -538,6 +543,23 @@ export const handlers: Handlers = {
     const turns = chat.history.slice(0, -1).map((t) => t.text)
     const reply = await chatReplyOf(engine, methods['chat.reply'].params.parse({ run: chat.run, turns, latentSeed: seed, ...search, seed }))
     replaceLastModelTurn(engine.db, id, reply.replies[0]?.text ?? '', replyMeta(reply, { ...search, seed }))
+    return showChat(engine.db, id)
+  },
+
+  'chat.selfChat': async (engine, { run, partner, opening, turns, title, ...search }) => {
+    const speakers = { A: requireDialogueRun(engine, run), B: requireDialogueRun(engine, partner ?? run) }
+    const id = createChat(engine.db, speakers.A.id, title ?? (partner ? `Self-chat: ${run} × ${partner}` : `Self-chat: ${run}`), opening)
+    const said = [...opening]
+    for (let k = 0; k < turns; k++) {
+      const speaker = k % 2 === 0 ? 'A' : 'B'
+      const speakerRun = speakers[speaker].name
+      // Each reply its own seed (sampling, VHRED's z), fixed by the request's: the same request replays the same chat.
+      const turnSearch = { ...search, seed: search.seed + k }
+      const reply = await chatReplyOf(engine, methods['chat.reply'].params.parse({ run: speakerRun, turns: said.slice(-100), ...turnSearch }))
+      const text = reply.replies[0]?.text ?? ''
+      appendTurn(engine.db, id, 'model', text, { ...replyMeta(reply, turnSearch), speaker, run: speakerRun, selfChat: true })
+      said.push(text)
+    }
     return showChat(engine.db, id)
   },
 

@@ -37,6 +37,45 @@ function Insight({ insight }: { insight: ReplyInsight }) {
   )
 }
 
+/** Self-chat (ParlAI's): the model — or the model and a partner run — talk to each other from an opening line. */
+function SelfChatForm({ runs, run, busy, onStart }: { runs: string[]; run: string; busy: boolean; onStart: (opening: string, turns: number, partner: string) => void }) {
+  const { t } = useTranslation()
+  const [opening, setOpening] = useState('')
+  const [turns, setTurns] = useState(10)
+  const [partner, setPartner] = useState('')
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    if (opening.trim() && run) onStart(opening.trim(), turns, partner)
+  }
+  return (
+    <form className="tools" onSubmit={submit} aria-label={t('chat.selfChat.label')}>
+      <label>
+        {t('chat.selfChat.opening')}
+        <input value={opening} onChange={(e) => setOpening(e.target.value)} name="self-chat-opening" style={{ width: '20rem' }} />
+      </label>
+      <label>
+        {t('chat.selfChat.turns')}
+        <input type="number" min={1} max={100} value={turns} onChange={(e) => setTurns(Number(e.target.value))} name="self-chat-turns" style={{ width: '5rem' }} />
+      </label>
+      <label>
+        {t('chat.selfChat.partner')}
+        <select value={partner} onChange={(e) => setPartner(e.target.value)} name="self-chat-partner">
+          <option value="">{t('chat.selfChat.samePartner')}</option>
+          {runs
+            .filter((r) => r !== run)
+            .map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+        </select>
+      </label>
+      <button type="submit" disabled={busy || !run || !opening.trim()}>
+        {t('chat.selfChat.submit')}
+      </button>
+      <span className="muted">{t('chat.selfChat.hint')}</span>
+    </form>
+  )
+}
+
 export function ChatPage() {
   const { t } = useTranslation()
   const client = useClient()
@@ -52,6 +91,7 @@ export function ChatPage() {
   const [error, setError] = useState<string | null>(null)
   const [distinct, setDistinct] = useState<string | null>(null)
   useEffect(() => setChat(null), [run])
+  useEffect(() => setDistinct(null), [chat?.id]) // the counts belong to the conversation they were made for
 
   if (runs.data && dialogueRuns.length === 0) {
     return (
@@ -103,6 +143,8 @@ export function ChatPage() {
       return client.call('chat.create', { run, title: t('chat.seededTitle', { index: rows[0]?.index ?? 0 }), seed })
     })
   const lastIsModel = chat?.history.at(-1)?.role === 'model' && (chat?.history.length ?? 0) >= 2
+  const selfChat = (opening: string, turns: number, partner: string) =>
+    act(() => client.call('chat.selfChat', { run, opening: [opening], turns, ...(partner && partner !== run ? { partner } : {}), ...options }))
   return (
     <>
       <PageHeader title={t('chat.title')} intro={t('chat.intro')} />
@@ -138,7 +180,8 @@ export function ChatPage() {
         <ol className="chat-history" data-testid="chat-history" aria-live="polite">
           {chat?.history.map((turn) => (
             <li key={turn.index} className={`bubble ${turn.role}`} data-testid={`turn-${turn.role}`}>
-              <span className="who">{t(`chat.roles.${turn.role}`)}</span> {turn.text || <em className="muted">{t('chat.emptyReply')}</em>}
+              <span className="who">{turn.meta['speaker'] ? t('chat.speaker', { speaker: String(turn.meta['speaker']), run: String(turn.meta['run']) }) : t(`chat.roles.${turn.role}`)}</span>{' '}
+              {turn.text || <em className="muted">{t('chat.emptyReply')}</em>}
               {turn.meta['insight'] ? <Insight insight={turn.meta['insight'] as ReplyInsight} /> : null}
             </li>
           ))}
@@ -196,6 +239,7 @@ export function ChatPage() {
             {t('chat.delete')}
           </button>
         </form>
+        <SelfChatForm runs={dialogueRuns} run={run} busy={busy} onStart={(opening, turns, partner) => void selfChat(opening, turns, partner)} />
         {distinct && <p data-testid="chat-distinct">{distinct}</p>}
         {error && <p className="error">{error}</p>}
         <p className="muted">{t('chat.shortcut')}</p>
