@@ -70,7 +70,7 @@ test('an HRED run trains on a dialogue corpus: dev perplexity falls, F1/distinct
   // kotoba eval on the test split: 30 dialogues × 3 responses each.
   const evaluation = (await engine.handle('eval', { run: 'hred', split: 'test', search: 'greedy' })) as Result<'eval'>
   assert.equal(evaluation.sentences, 90)
-  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length'])
+  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length', 'dull_rate'])
   assert.ok(Number.isFinite(evaluation.perplexity) && evaluation.perplexity > 1)
   const beam = (await engine.handle('eval', { run: 'hred', split: 'test', beamSize: 3, limit: 5 })) as Result<'eval'>
   assert.equal(beam.sentences, 5)
@@ -170,7 +170,7 @@ test('a seq2seq run on a dialogue corpus is the single-turn baseline: (previous 
   // The same 90 test responses as the HRED evaluation, with the same metrics.
   const evaluation = (await engine.handle('eval', { run: 'pairs', split: 'test', search: 'greedy' })) as Result<'eval'>
   assert.equal(evaluation.sentences, 90)
-  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length'])
+  assert.deepEqual(evaluation.scores.map((s) => s.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'intra_distinct1', 'intra_distinct2', 'length', 'dull_rate'])
 
   // Its source embeddings as an embedding set for the projector: one 64-dimensional vector per piece.
   const embeddings = (await engine.handle('w2v.fromRun', { name: 'pairs-source', run: 'pairs', side: 'source' })) as Result<'w2v.fromRun'>
@@ -181,4 +181,31 @@ test('a seq2seq run on a dialogue corpus is the single-turn baseline: (previous 
   const near = (await engine.handle('w2v.neighbors', { name: 'pairs-source', word: words[10]!, k: 3 })) as Result<'w2v.neighbors'>
   assert.equal(near.neighbours.length, 3)
   await assert.rejects(engine.handle('w2v.fromRun', { name: 'nope', run: 'missing' }), /no translation or dialogue run named 'missing'/)
+})
+
+test('REINFORCE with the dialogue rewards (Li et al. 2016): an HRED phase from its checkpoint logs the rewards and raises them; refusals across kinds', async () => {
+  const { run, jobId } = (await engine.handle('runs.finetune', { name: 'hred', steps: 60, reinforcement: { weight: 1 } })) as Result<'runs.finetune'>
+  assert.equal(run.name, 'hred-reinforce')
+  await waitJob(jobId!)
+  const detail = (await engine.handle('runs.show', { name: 'hred-reinforce' })) as Result<'runs.show'>
+  assert.deepEqual(detail.config.reinforcement, { algorithm: 'reinforce', reward: 'dialogue', weight: 1, temperature: 1 })
+  const { series } = (await engine.handle('runs.metrics', { name: 'hred-reinforce' })) as Result<'runs.metrics'>
+  for (const metric of ['rl/reward', 'rl/baseline', 'rl/advantage', 'rl/ease_of_answering', 'rl/information_flow', 'rl/coherence', 'rl/sample_length']) {
+    assert.equal(series[metric]?.length, 3, `${metric} every 20 updates`)
+    assert.ok(series[metric]!.every((p) => Number.isFinite(p.value)), metric)
+  }
+  // Each logged reward is the paper's mix of its logged parts (means of a linear function).
+  for (const [i, point] of series['rl/reward']!.entries()) {
+    const mix = 0.25 * series['rl/ease_of_answering']![i]!.value + 0.25 * series['rl/information_flow']![i]!.value + 0.5 * series['rl/coherence']![i]!.value
+    assert.ok(Math.abs(point.value - mix) < 1e-6, `${point.value} vs ${mix}`)
+  }
+  const reward = series['rl/reward']!.map((p) => p.value)
+  assert.ok(reward.at(-1)! > reward[0]!, `the sampled replies' reward rose: ${reward.map((r) => r.toFixed(3)).join(' → ')}`)
+  // The dull-reply rate is part of every dialogue evaluation.
+  const evaluation = (await engine.handle('eval', { run: 'hred-reinforce', split: 'test', search: 'greedy', limit: 20 })) as Result<'eval'>
+  const dull = evaluation.scores.find((s) => s.metric === 'dull_rate')!
+  assert.ok(dull.score >= 0 && dull.score <= 1)
+
+  await assert.rejects(engine.handle('runs.finetune', { name: 'hred', into: 'x', reinforcement: { algorithm: 'scst' } }), /dialogue model: it learns by REINFORCE from the dialogue rewards/)
+  await assert.rejects(engine.handle('runs.finetune', { name: 'pairs', into: 'y', reinforcement: { reward: 'dialogue' } }), /translation model: it learns by self-critical training/)
 })

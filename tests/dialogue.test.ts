@@ -15,7 +15,8 @@ import { freeBitsKl } from '../models/dialogue/free-bits.ts'
 import { BagOfWordsHead } from '../models/dialogue/bag-of-words.ts'
 import { ParameterStore } from '../models/core/params.ts'
 import { DialogueStepDecoder, contextTensors } from '../models/dialogue/step-decoder.ts'
-import { dialogueScores, distinctN, unigramF1 } from '../models/metrics/dialogue.ts'
+import { dialogueScores, distinctN, dullRate, isDull, unigramF1 } from '../models/metrics/dialogue.ts'
+import { dialogueReward, informationFlow, meanTokenLogProbs, minimumCosine, rowCosines } from '../models/rl/dialogue-rewards.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 
 const special = { pad: 0, bos: 1, eos: 2 }
@@ -237,4 +238,27 @@ test('VHRED: the KL term is positive under linear annealing, logged apart from t
   assert.equal(tf.memory().numTensors, before, 'decoding leaks no tensors')
   tf.dispose([src, srcMask])
   model.dispose()
+})
+
+test('the dialogue rewards of Li et al. 2016: dull replies, information flow, per-token log-probabilities', async () => {
+  assert.ok(isDull("I don't know."))
+  assert.ok(isDull("i don't know what you are talking about, sir"), 'starts with a dull reply')
+  assert.ok(isDull('   ...'), 'nothing said is dull')
+  assert.ok(!isDull('I know the way to the harbour.'))
+  assert.equal(dullRate(["I don't know.", 'Fetch the rope.', '', 'You know what I mean!']), 0.75)
+  assert.equal(informationFlow(1), -0)
+  assert.ok(Math.abs(informationFlow(0.5) - Math.log(2)) < 1e-12)
+  assert.equal(informationFlow(-0.3), -Math.log(minimumCosine), 'a cosine at or below the floor is clipped')
+  assert.equal(dialogueReward({ easeOfAnswering: 4, informationFlow: 2, coherence: -2 }), 0.25 * 4 + 0.25 * 2 - 0.5 * 2)
+  // Two rows over a vocabulary of 3: row 0's targets [2, 0], row 1's [1] and padding.
+  const logits = tf.tensor3d([[[1, 2, 3], [0.5, 0, -1]], [[2, 0, 1], [9, 9, 9]]])
+  const targets = tf.tensor1d([2, 0, 1, 0], 'int32')
+  const mask = tf.tensor1d([1, 1, 1, 0])
+  const values = await meanTokenLogProbs(logits, targets, mask).array()
+  const logSoftmax = (row: number[], k: number) => row[k]! - Math.log(row.reduce((s, v) => s + Math.exp(v), 0))
+  assert.ok(Math.abs(values[0]! - (logSoftmax([1, 2, 3], 2) + logSoftmax([0.5, 0, -1], 0)) / 2) < 1e-5)
+  assert.ok(Math.abs(values[1]! - logSoftmax([2, 0, 1], 1)) < 1e-5)
+  const cosines = await rowCosines(tf.tensor2d([[1, 0], [1, 1]]), tf.tensor2d([[0, 2], [2, 2]])).array()
+  assert.ok(Math.abs(cosines[0]!) < 1e-6 && Math.abs(cosines[1]! - 1) < 1e-6)
+  tf.dispose([logits, targets, mask])
 })

@@ -402,12 +402,16 @@ export const PruningConfig = z.object({
 })
 export type PruningConfig = z.infer<typeof PruningConfig>
 
-/** Reinforcement learning on top of supervised training: self-critical sequence training (Rennie et al. 2017). */
+/**
+ * Reinforcement learning on top of supervised training. Translation: self-critical sequence training (Rennie et al.
+ * 2017) rewarded by sentence chrF or BLEU. Dialogue (HRED/VHRED): REINFORCE with the rewards of Li et al. 2016 (ease
+ * of answering, information flow, semantic coherence). Both take the greedy output's reward as the baseline.
+ */
 export const ReinforcementConfig = z.object({
-  algorithm: z.literal('scst'),
-  /** The reward of a sampled translation: its sentence chrF or BLEU against the reference, in [0, 1]. */
-  reward: z.enum(['chrf', 'bleu']),
-  /** γ in L = γ·L_rl + (1 − γ)·L_ml (Paulus et al. 2018): the policy-gradient share; the rest is cross-entropy on the references. */
+  algorithm: z.enum(['scst', 'reinforce']),
+  /** A sampled translation's sentence chrF or BLEU against the reference, in [0, 1]; or the dialogue rewards. */
+  reward: z.enum(['chrf', 'bleu', 'dialogue']),
+  /** γ in L = γ·L_rl + (1 − γ)·L_ml (Paulus et al. 2018): the policy-gradient share; the rest is the supervised loss. */
   weight: z.number().min(0).max(1),
   /** Sampling temperature of the rollouts: exploration (1: the model's own distribution). */
   temperature: z.number().gt(0).max(10),
@@ -461,19 +465,22 @@ export const RunFinetuneParams = z
   .object({
     /** The trained run to continue from; it is left as it is. */
     name: Name,
-    /** The new run (default: <name>-scst, or <name>-ft without reinforcement). */
+    /** The new run (default: <name>-scst or <name>-reinforce, or <name>-ft without reinforcement). */
     into: Name.optional(),
     /** More updates after the parent's checkpoint. */
     steps: z.number().int().min(1).max(1_000_000).default(200),
     checkpoint: z.union([z.enum(['best', 'latest']), z.number().int()]).default('best'),
     /** A new peak learning rate (default: the parent's schedule continues). */
     lr: z.number().gt(0).max(1).optional(),
-    /** Self-critical sequence training; absent: more cross-entropy steps (the control a reinforced run is compared with). */
+    /**
+     * Reinforcement learning; absent: more supervised steps (the control a reinforced run is compared with).
+     * Defaults by the run's kind — translation: scst, chrf, γ 0.9; dialogue: reinforce, dialogue rewards, γ 0.5.
+     */
     reinforcement: z
       .object({
-        algorithm: z.literal('scst').default('scst'),
-        reward: z.enum(['chrf', 'bleu']).default('chrf'),
-        weight: z.number().min(0).max(1).default(0.9),
+        algorithm: z.enum(['scst', 'reinforce']).optional(),
+        reward: z.enum(['chrf', 'bleu', 'dialogue']).optional(),
+        weight: z.number().min(0).max(1).optional(),
         temperature: z.number().gt(0).max(10).default(1),
       })
       .strict()

@@ -30,7 +30,7 @@ function describeRun(run: RunDetail): string {
     ...(run.error ? [`  note: ${run.error}`] : []),
     ...(run.parameters ? [`  parameters: ${run.parameters.toLocaleString('en-US')}`] : []),
     ...(run.config.distillation ? [`  distilled from ${run.config.distillation.teacher} (step ${run.config.distillation.checkpointStep}, weight ${run.config.distillation.weight})`] : []),
-    ...(run.config.finetunedFrom ? [`  continues ${run.config.finetunedFrom.run} from step ${run.config.finetunedFrom.step}${run.config.reinforcement ? '' : ' (cross-entropy)'}`] : []),
+    ...(run.config.finetunedFrom ? [`  continues ${run.config.finetunedFrom.run} from step ${run.config.finetunedFrom.step}${run.config.reinforcement ? '' : ' (supervised loss only)'}`] : []),
     ...(run.config.reinforcement ? [`  reinforcement: ${describeReinforcement(run.config.reinforcement)}`] : []),
     `  checkpoints: ${run.checkpoints.map((c) => `${c.step}${c.isBest ? '*' : ''}`).join(', ') || 'none yet'}`,
     ...(best ? [`  best (step ${best.step}): ${Object.entries(best.metrics).filter(([k]) => !k.endsWith('seconds')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`] : []),
@@ -39,7 +39,9 @@ function describeRun(run: RunDetail): string {
 }
 
 function describeReinforcement(rl: ReinforcementConfig): string {
-  return `self-critical (SCST): reward sentence ${rl.reward === 'chrf' ? 'chrF' : 'BLEU'}, baseline the greedy output's reward, policy-gradient share γ ${rl.weight}, sampling temperature ${rl.temperature}`
+  const settings = `baseline the greedy output's reward, policy-gradient share γ ${rl.weight}, sampling temperature ${rl.temperature}`
+  if (rl.algorithm === 'reinforce') return `REINFORCE with the dialogue rewards of Li et al. 2016 (0.25 ease of answering + 0.25 information flow + 0.5 coherence, judged by the starting model), ${settings}`
+  return `self-critical (SCST): reward sentence ${rl.reward === 'chrf' ? 'chrF' : 'BLEU'}, ${settings}`
 }
 
 function describeDistilled(corpus: CorpusSummary): string {
@@ -201,9 +203,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--from <run>', 'a new phase: continue from this run’s checkpoint as a new run (model, corpus and tokenizers are its)')
     .option('--steps <n>', 'with --from: updates after the checkpoint', '200')
     .option('--checkpoint <which>', 'with --from: best, latest or a step', 'best')
-    .addOption(new Option('--rl <algorithm>', 'with --from: reinforcement learning — self-critical sequence training (Rennie et al. 2017)').choices(['scst']))
-    .addOption(new Option('--reward <metric>', 'with --rl: the reward of a sampled translation, sentence chrF or BLEU against the reference').choices(['chrf', 'bleu']).default('chrf'))
-    .option('--rl-weight <γ>', 'with --rl: share of the policy-gradient loss; the rest is cross-entropy on the references', '0.9')
+    .addOption(new Option('--rl <algorithm>', 'with --from: reinforcement learning — scst: self-critical sequence training of a translation run (Rennie et al. 2017); reinforce: an hred/vhred run with the dialogue rewards of Li et al. 2016').choices(['scst', 'reinforce']))
+    .addOption(new Option('--reward <reward>', 'with --rl: scst — sentence chrF (default) or BLEU against the reference; reinforce — dialogue (ease of answering, information flow, coherence)').choices(['chrf', 'bleu', 'dialogue']))
+    .option('--rl-weight <γ>', 'with --rl: share of the policy-gradient loss, the rest the supervised loss on the references (default: 0.9 scst, 0.5 reinforce)')
     .option('--temperature <t>', 'with --rl: sampling temperature of the rollouts (exploration)', '1')
     .option('--detach', 'train in the background and return at once')
     .action(
@@ -233,9 +235,9 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         from?: string
         steps: string
         checkpoint: string
-        rl?: 'scst'
-        reward: 'chrf' | 'bleu'
-        rlWeight: string
+        rl?: 'scst' | 'reinforce'
+        reward?: 'chrf' | 'bleu' | 'dialogue'
+        rlWeight?: string
         temperature: string
         detach?: boolean
       }) =>
@@ -247,7 +249,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
               steps: integer('--steps', options.steps)!,
               checkpoint: options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!,
               ...defined({ lr: number('--lr', options.lr) }),
-              ...(options.rl ? { reinforcement: { algorithm: options.rl, reward: options.reward, weight: number('--rl-weight', options.rlWeight)!, temperature: number('--temperature', options.temperature)! } } : {}),
+              ...(options.rl ? { reinforcement: { algorithm: options.rl, ...defined({ reward: options.reward, weight: number('--rl-weight', options.rlWeight) }), temperature: number('--temperature', options.temperature)! } } : {}),
             })
             if (!jobId) helpers.fail(`run '${created.name}' did not start`)
             const run = await followTraining(client, engine, created.name, jobId, helpers)

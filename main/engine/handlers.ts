@@ -1,7 +1,7 @@
 // One handler per API method; params arrive validated.
 import { basename, resolve } from 'node:path'
 import { arch, platform } from 'node:os'
-import { ApiError, LayerSparsity, methods, SearchOptions, type ChatDetail, type MethodName, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
+import { ApiError, LayerSparsity, methods, SearchOptions, type ChatDetail, type MethodName, type ReinforcementConfig, type Result, type RunConfig, type RunSummary, type ValidParams } from '../api/contract.ts'
 import { message } from '../api/messages.ts'
 import { modelFamilies, resolveRunConfig } from './training/presets.ts'
 import { requireSplits } from './training/data.ts'
@@ -72,6 +72,24 @@ function requireDialogueRun(engine: Engine, name: string): StoredRun {
   const run = requireRun(engine, name)
   if (run.config.model !== 'hred' && run.config.model !== 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${name}' is a ${run.config.model} model; chat needs an hred or vhred run` })
   return run
+}
+
+/** A run's reinforcement settings with the defaults of its kind, or a refusal of what does not fit it. */
+function reinforcementFor(run: StoredRun, asked: NonNullable<ValidParams<'runs.finetune'>['reinforcement']>): ReinforcementConfig {
+  const dialogue = run.config.model === 'hred' || run.config.model === 'vhred'
+  const refuse = (message: string) => {
+    throw new ApiError({ code: 'bad_request', message })
+  }
+  if (dialogue) {
+    if (asked.algorithm === 'scst' || (asked.reward && asked.reward !== 'dialogue')) {
+      refuse(`run '${run.name}' is a ${run.config.model} dialogue model: it learns by REINFORCE from the dialogue rewards (--rl reinforce --reward dialogue); sentence chrF/BLEU against references are for translation runs`)
+    }
+    return { algorithm: 'reinforce', reward: 'dialogue', weight: asked.weight ?? 0.5, temperature: asked.temperature }
+  }
+  if (asked.algorithm === 'reinforce' || asked.reward === 'dialogue') {
+    refuse(`run '${run.name}' is a translation model: it learns by self-critical training from sentence chrF or BLEU (--rl scst --reward chrf|bleu); the dialogue rewards are for hred/vhred runs`)
+  }
+  return { algorithm: 'scst', reward: asked.reward === 'bleu' ? 'bleu' : 'chrf', weight: asked.weight ?? 0.9, temperature: asked.temperature }
 }
 
 /** The parent's checkpoint a new run starts from, or a clear refusal. */
@@ -381,17 +399,14 @@ export const handlers: Handlers = {
 
   'runs.finetune': (engine, params) => {
     const parent = requireRun(engine, params.name)
-    const reinforcement = params.reinforcement
-    if (reinforcement && (parent.config.model === 'hred' || parent.config.model === 'vhred')) {
-      throw new ApiError({ code: 'bad_request', message: `run '${parent.name}' is a ${parent.config.model} dialogue model; self-critical training (--rl scst) rewards translations against references` })
-    }
+    const reinforcement = params.reinforcement ? reinforcementFor(parent, params.reinforcement) : null
     const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'continue from')
     const name = params.into ?? `${parent.name}-${reinforcement ? reinforcement.algorithm : 'ft'}`
     return forkRun(engine, parent, checkpoint, name, {
       ...parent.config,
       training: { ...parent.config.training, maxSteps: checkpoint.step + params.steps, ...(params.lr === undefined ? {} : { lr: params.lr }) },
       finetunedFrom: { run: parent.name, step: checkpoint.step },
-      reinforcement: reinforcement ?? null,
+      reinforcement,
       // The reinforced phase learns from rewards; a teacher's distribution would pull it back to imitation.
       distillation: reinforcement ? null : parent.config.distillation,
     })

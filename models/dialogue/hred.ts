@@ -116,6 +116,22 @@ export class DialogueModel {
     return this.config.contextHidden + this.config.latentSize
   }
 
+  /** Each utterance's vector (the utterance encoder's final state, no dropout): ids [N, L], mask [N, L] → [N, dirs·H]. */
+  utteranceVectors(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    return this.encodeUtterances(ids, mask, false)
+  }
+
+  /**
+   * The policy a reply is sampled from, teacher-forced over the batch's responses without dropout: logits
+   * [B, T, vocab] given the context alone — VHRED's z at the prior mean, as when replying without a latent seed.
+   */
+  policyLogits(batch: DialogueBatch): tf.Tensor3D {
+    return tidyResult(() => {
+      const out = this.forwardParts(batch, false, { fromPrior: true })
+      return out.logits
+    })
+  }
+
   /** ids [N, L], mask [N, L] → each utterance's final encoder state [N, directions·hidden]. */
   private encodeUtterances(ids: tf.Tensor2D, mask: tf.Tensor2D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
@@ -182,14 +198,15 @@ export class DialogueModel {
     })
   }
 
-  private forwardParts(batch: DialogueBatch, training: boolean, options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number }): ForwardParts {
+  private forwardParts(batch: DialogueBatch, training: boolean, options: { epsilon?: tf.Tensor2D; wordDrop?: number; unk?: number; fromPrior?: boolean }): ForwardParts {
     return tidyResult(() => {
       const context = this.encodeContext(batch.utterances, batch.utteranceMask, batch.turnMask, training) // [B, C]
       let z: tf.Tensor2D | null = null
       let kl: tf.Tensor1D | null = null
       let klPerDimension: tf.Tensor2D | null = null
       let posteriorMean: tf.Tensor2D | null = null
-      if (this.prior && this.posterior) {
+      if (this.prior && options.fromPrior) z = this.prior.apply(context).mean // [B, Z]
+      else if (this.prior && this.posterior) {
         const response = this.encodeUtterances(batch.tgtIn, batch.tgtInMask, training) // [B, U] (BOS + response)
         const q = this.posterior.apply(tf.concat([context, response], 1) as tf.Tensor2D)
         const p = this.prior.apply(context)

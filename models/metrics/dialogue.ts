@@ -62,6 +62,30 @@ export function unigramF1(hypothesis: string, reference: string): number {
   return (2 * precision * recall) / (precision + recall)
 }
 
+/** The dull replies S of Li et al. 2016 (the RL rewards' and the dull-reply rate's) (their list, which a model trained on movie subtitles falls back on). */
+export const dullReplies: readonly string[] = [
+  "I don't know what you are talking about.",
+  "I don't know.",
+  "You don't know.",
+  'You know what I mean.',
+  'I know what you mean.',
+  "You don't know anything.",
+]
+
+/** Whether a reply is one of the dull ones (same words, punctuation and case aside), or starts with one. */
+export function isDull(reply: string): boolean {
+  const words = dialogueWords(reply).filter((w) => /[\p{L}\p{N}]/u.test(w))
+  if (words.length === 0) return true
+  return dullWordLists.some((dull) => dull.length <= words.length && dull.every((w, i) => words[i] === w))
+}
+
+const dullWordLists = dullReplies.map((reply) => dialogueWords(reply).filter((w) => /[\p{L}\p{N}]/u.test(w)))
+
+/** Share of replies that are dull (isDull). */
+export function dullRate(replies: readonly string[]): number {
+  return replies.length === 0 ? 0 : replies.filter(isDull).length / replies.length
+}
+
 export interface DialogueScores {
   distinct1: Distinct
   distinct2: Distinct
@@ -83,7 +107,7 @@ export function dialogueScores(hypotheses: readonly string[], references: readon
 }
 
 export interface DialogueScoreEntry {
-  metric: 'f1' | 'distinct1' | 'distinct2' | 'intra_distinct1' | 'intra_distinct2' | 'length'
+  metric: 'f1' | 'distinct1' | 'distinct2' | 'intra_distinct1' | 'intra_distinct2' | 'length' | 'dull_rate'
   score: number
   signature: string
 }
@@ -98,5 +122,6 @@ export function dialogueScoreEntries(hypotheses: readonly string[], references: 
     { metric: 'intra_distinct1', score: scores.distinct1.intra, signature: 'intra-response distinct-1' },
     { metric: 'intra_distinct2', score: scores.distinct2.intra, signature: 'intra-response distinct-2' },
     { metric: 'length', score: scores.length, signature: 'words per reply' },
+    { metric: 'dull_rate', score: dullRate(hypotheses), signature: 'share of replies that are (or start with) a dull reply of Li et al. 2016, or are empty' },
   ]
 }

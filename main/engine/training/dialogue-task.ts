@@ -15,6 +15,9 @@ import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
 import { scoreTexts, searchWith } from './inference.ts'
 import { samplesStored, saveSamples } from './repository.ts'
 import type { TaskSetup, TrainingTask, Validation } from './trainer.ts'
+import { DialogueReinforceTrainer, type DialogueReinforceBatch } from './dialogue-reinforce.ts'
+import { restoreWeights } from './model-state.ts'
+import { findRun, loadCheckpoint } from './repository.ts'
 
 /** How a context is shown in samples and chats: its turns, oldest first. */
 export const turnSeparator = ' ⏎ '
@@ -90,7 +93,20 @@ export async function dialogueLoss(model: DialogueModel, tokenizer: RunTokenizer
   return { reconstruction: perToken(reconstruction), kl: kl / Math.max(1, examples.length), devLoss: perToken(reconstruction + kl), means }
 }
 
-export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<DialogueBatch>> {
+/** The supervised model a reinforced phase started from, frozen, to judge its rewards: the parent's checkpoint, else
+ *  the copy of it this run began with. */
+function loadJudge(db: Database, run: TaskSetup['run'], config: RunConfig, vocab: number): DialogueModel {
+  const from = config.finetunedFrom
+  if (!from) throw new Error(`run '${run.name}' has dialogue rewards but no run it continues from`)
+  const parent = findRun(db, from.run)
+  const stored = (parent ? loadCheckpoint(db, parent.id, { step: from.step }) : undefined) ?? loadCheckpoint(db, run.id, { step: from.step })
+  if (!stored) throw new Error(`the checkpoint at step ${from.step} of '${from.run}', which judges the dialogue rewards, is gone`)
+  const judge = buildDialogueModel(config, vocab)
+  restoreWeights(judge, stored.weights)
+  return judge
+}
+
+export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promise<TrainingTask<DialogueBatch> | TrainingTask<DialogueReinforceBatch>> {
   const training = config.training
   const settings = config.dialogue!
   const tokenizer = await loadRunTokenizer(db, config.tokenizer)
@@ -137,52 +153,75 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
     }
   }
 
-  return {
+  const supervisedLoss = (batch: DialogueBatch, step: number): tf.Scalar => {
+    pendingWeight = klWeight(settings.klAnnealing, step)
+    const rows = batch.turnMask.shape[0]
+    // Seeded by step, so a resumed run draws the same z noise as the run it continues.
+    const epsilon = latent > 0 ? (tf.randomNormal([rows, latent], 0, 1, 'float32', training.seed * 1_000_003 + step) as tf.Tensor2D) : undefined
+    const losses = model.losses(batch, true, pendingWeight, {
+      epsilon,
+      wordDrop: settings.wordDrop,
+      unk: tokenizer.unk,
+      smoothing: training.labelSmoothing,
+      freeBits: settings.freeBits,
+      bowWeight: settings.bowWeight,
+    })
+    epsilon?.dispose()
+    pending.push([tf.keep(losses.reconstruction), tf.keep(losses.kl), tf.keep(losses.bagOfWords)])
+    return losses.total
+  }
+  const supervisedExtras = async (): Promise<Record<string, number>> => {
+    const parts = pending
+    pending = []
+    if (parts.length === 0) return {}
+    let reconstruction = 0
+    let kl = 0
+    let bagOfWords = 0
+    for (const [r, k, b] of parts) {
+      reconstruction += (await r!.data())[0]!
+      kl += (await k!.data())[0]!
+      bagOfWords += (await b!.data())[0]!
+    }
+    tf.dispose(parts.flat())
+    const mean = (total: number) => total / parts.length
+    if (latent === 0) return { 'train/recon': mean(reconstruction) }
+    return { 'train/recon': mean(reconstruction), 'train/kl': mean(kl), 'train/kl_weight': pendingWeight, ...(settings.bowWeight > 0 ? { 'train/bow': mean(bagOfWords) } : {}) }
+  }
+  const shared = {
     params: model.params,
     examples: train.examples,
-    makeBatch: (examples) => makeDialogueBatch(examples as DialogueExample[], tokenizer),
-    disposeBatch: disposeDialogueBatch,
-    loss: (batch, step) => {
-      pendingWeight = klWeight(settings.klAnnealing, step)
-      const rows = batch.turnMask.shape[0]
-      // Seeded by step, so a resumed run draws the same z noise as the run it continues.
-      const epsilon = latent > 0 ? (tf.randomNormal([rows, latent], 0, 1, 'float32', training.seed * 1_000_003 + step) as tf.Tensor2D) : undefined
-      const losses = model.losses(batch, true, pendingWeight, {
-        epsilon,
-        wordDrop: settings.wordDrop,
-        unk: tokenizer.unk,
-        smoothing: training.labelSmoothing,
-        freeBits: settings.freeBits,
-        bowWeight: settings.bowWeight,
-      })
-      epsilon?.dispose()
-      pending.push([tf.keep(losses.reconstruction), tf.keep(losses.kl), tf.keep(losses.bagOfWords)])
-      return losses.total
-    },
-    updateExtras: async (): Promise<Record<string, number>> => {
-      const parts = pending
-      pending = []
-      if (parts.length === 0) return {}
-      let reconstruction = 0
-      let kl = 0
-      let bagOfWords = 0
-      for (const [r, k, b] of parts) {
-        reconstruction += (await r!.data())[0]!
-        kl += (await k!.data())[0]!
-        bagOfWords += (await b!.data())[0]!
-      }
-      tf.dispose(parts.flat())
-      const mean = (total: number) => total / parts.length
-      if (latent === 0) return { 'train/recon': mean(reconstruction) }
-      return { 'train/recon': mean(reconstruction), 'train/kl': mean(kl), 'train/kl_weight': pendingWeight, ...(settings.bowWeight > 0 ? { 'train/bow': mean(bagOfWords) } : {}) }
-    },
     validate,
     parameterCount: () => model.parameterCount(),
+  }
+  if (config.reinforcement) {
+    const judge = loadJudge(db, run, config, tokenizer.vocabSize)
+    const reinforce = new DialogueReinforceTrainer(model, judge, tokenizer, settings, config.reinforcement, training.seed, supervisedLoss)
+    const task: TrainingTask<DialogueReinforceBatch> = {
+      ...shared,
+      makeBatch: (examples, step, part) => reinforce.makeBatch(examples as DialogueExample[], step, part),
+      disposeBatch: (batch) => reinforce.disposeBatch(batch),
+      loss: (batch, step) => reinforce.loss(batch, step),
+      updateExtras: async () => ({ ...(await supervisedExtras()), ...reinforce.takeExtras() }),
+      dispose: () => {
+        tf.dispose(pending.flat())
+        judge.dispose()
+        model.dispose()
+      },
+    }
+    return task
+  }
+  const task: TrainingTask<DialogueBatch> = {
+    ...shared,
+    makeBatch: (examples) => makeDialogueBatch(examples as DialogueExample[], tokenizer),
+    disposeBatch: disposeDialogueBatch,
+    loss: supervisedLoss,
+    updateExtras: supervisedExtras,
     dispose: () => {
       tf.dispose(pending.flat())
       model.dispose()
     },
   }
+  return task
 }
 
 /** Scores a split of a dialogue run (kotoba eval): perplexity (ELBO bound), KL, BLEU/chrF/TER, unigram F1, distinct-n, length. */

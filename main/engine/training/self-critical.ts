@@ -47,7 +47,9 @@ export class SelfCriticalTrainer {
     private readonly config: ReinforcementConfig,
     private readonly seed: number,
     private readonly labelSmoothing: number,
-  ) {}
+  ) {
+    if (config.reward === 'dialogue') throw new Error('self-critical translation training rewards sentence chrF or BLEU, not the dialogue rewards')
+  }
 
   /** Rolls out the policy on the batch's sources (no gradient) and rewards each rollout. `part` numbers the
    *  micro-batches of one update, so every rollout's random stream is fixed by (seed, step, part). */
@@ -61,7 +63,8 @@ export class SelfCriticalTrainer {
       const samples = await sampleBatch(decoder, reference.src, reference.srcMask, { ...special, temperature: this.config.temperature, topK: 0, topP: 1 }, random)
       const greedy = await greedyDecode(decoder, reference.src, reference.srcMask, special)
       const references = examples.map((e) => this.tgt.decode(e.tgt))
-      const reward = (tokens: number[], i: number) => sentenceReward(this.config.reward, this.tgt.decode(tokens), references[i]!)
+      const kind = this.config.reward === 'bleu' ? 'bleu' : 'chrf'
+      const reward = (tokens: number[], i: number) => sentenceReward(kind, this.tgt.decode(tokens), references[i]!)
       const sampleRewards = samples.map((s, i) => reward(s.tokens, i))
       const greedyRewards = greedy.map((g, i) => reward(g.tokens, i))
       const advantages = selfCriticalAdvantages(sampleRewards, greedyRewards)

@@ -18,6 +18,7 @@ const metricNames: Record<string, string> = {
   intra_distinct1: 'intra distinct-1',
   intra_distinct2: 'intra distinct-2',
   length: 'length',
+  dull_rate: 'dull replies',
   loss: 'loss',
 }
 const metricRank = (metric: string) => {

@@ -1,26 +1,29 @@
-// Reinforcement learning on the run dashboard: a new phase that continues from this run's checkpoint — self-critical
-// sequence training (policy gradient with the greedy output's reward as baseline) or, as its control, more
-// cross-entropy steps — and, on a reinforced run, what it optimises.
+// Reinforcement learning on the run dashboard: a new phase that continues from this run's checkpoint — a policy
+// gradient with the greedy output's reward as baseline (translation: self-critical training on sentence chrF/BLEU;
+// dialogue: REINFORCE with Li et al.'s rewards) or, as its control, more supervised steps — and what a phase optimises.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { RunDetail } from '../../../main/api/contract.ts'
 import { useClient } from '../api/hooks.ts'
 
-type Phase = 'scst' | 'cross-entropy'
+type Phase = 'rl' | 'supervised'
+
+const isDialogue = (run: RunDetail) => run.config.model === 'hred' || run.config.model === 'vhred'
 
 function PhaseForm({ run, onStarted }: { run: RunDetail; onStarted: (name: string) => void }) {
   const { t } = useTranslation()
   const client = useClient()
-  const [phase, setPhase] = useState<Phase>('scst')
+  const dialogue = isDialogue(run)
+  const [phase, setPhase] = useState<Phase>('rl')
   const [reward, setReward] = useState<'chrf' | 'bleu'>('chrf')
-  const [weight, setWeight] = useState(0.9)
+  const [weight, setWeight] = useState(dialogue ? 0.5 : 0.9)
   const [temperature, setTemperature] = useState(1)
   const [steps, setSteps] = useState(200)
   const [error, setError] = useState<string | null>(null)
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setError(null)
-    const reinforcement = phase === 'scst' ? { algorithm: 'scst' as const, reward, weight, temperature } : undefined
+    const reinforcement = phase !== 'rl' ? undefined : dialogue ? { algorithm: 'reinforce' as const, reward: 'dialogue' as const, weight, temperature } : { algorithm: 'scst' as const, reward, weight, temperature }
     client.call('runs.finetune', { name: run.name, steps, ...(reinforcement ? { reinforcement } : {}) }).then(
       (result) => onStarted(result.run.name),
       (caught: unknown) => setError((caught as Error).message),
@@ -32,19 +35,21 @@ function PhaseForm({ run, onStarted }: { run: RunDetail; onStarted: (name: strin
       <label>
         {t('reinforcement.phase')}
         <select value={phase} onChange={(e) => setPhase(e.target.value as Phase)} name="rl-phase">
-          <option value="scst">{t('reinforcement.phases.scst')}</option>
-          <option value="cross-entropy">{t('reinforcement.phases.crossEntropy')}</option>
+          <option value="rl">{t(dialogue ? 'reinforcement.phases.reinforce' : 'reinforcement.phases.scst')}</option>
+          <option value="supervised">{t(dialogue ? 'reinforcement.phases.supervised' : 'reinforcement.phases.crossEntropy')}</option>
         </select>
       </label>
-      {phase === 'scst' && (
+      {phase === 'rl' && (
         <>
-          <label>
-            {t('reinforcement.reward')}
-            <select value={reward} onChange={(e) => setReward(e.target.value as 'chrf' | 'bleu')} name="rl-reward">
-              <option value="chrf">{t('reinforcement.rewards.chrf')}</option>
-              <option value="bleu">{t('reinforcement.rewards.bleu')}</option>
-            </select>
-          </label>
+          {!dialogue && (
+            <label>
+              {t('reinforcement.reward')}
+              <select value={reward} onChange={(e) => setReward(e.target.value as 'chrf' | 'bleu')} name="rl-reward">
+                <option value="chrf">{t('reinforcement.rewards.chrf')}</option>
+                <option value="bleu">{t('reinforcement.rewards.bleu')}</option>
+              </select>
+            </label>
+          )}
           <label title={t('reinforcement.weightHint')}>
             {t('reinforcement.weight')}
             <input type="number" min={0} max={1} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} name="rl-weight" style={{ width: '5rem' }} />
@@ -72,16 +77,17 @@ function PhaseForm({ run, onStarted }: { run: RunDetail; onStarted: (name: strin
 /** `onStarted` gets the new run's name once it trains (the page shows that run). */
 export function ReinforcementPanel({ run, onStarted }: { run: RunDetail; onStarted: (name: string) => void }) {
   const { t } = useTranslation()
-  if (run.config.model !== 'seq2seq' && run.config.model !== 'transformer') return null
   const rl = run.config.reinforcement
   const from = run.config.finetunedFrom
   return (
     <section aria-labelledby="reinforcement-title" data-testid="reinforcement">
       <h2 id="reinforcement-title">{t('reinforcement.title')}</h2>
-      <p className="muted">{t('reinforcement.intro')}</p>
+      <p className="muted">{t(isDialogue(run) ? 'reinforcement.dialogueIntro' : 'reinforcement.intro')}</p>
       {from && (
         <p data-testid="reinforcement-phase">
-          {rl
+          {rl?.algorithm === 'reinforce'
+            ? t('reinforcement.currentDialogue', { run: from.run, step: from.step, weight: rl.weight, temperature: rl.temperature })
+            : rl
             ? t('reinforcement.current', { run: from.run, step: from.step, reward: t(`reinforcement.rewards.${rl.reward}`), weight: rl.weight, temperature: rl.temperature })
             : t('reinforcement.control', { run: from.run, step: from.step })}
         </p>

@@ -396,7 +396,7 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
           {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { formatted: formatCount(run.parameters, i18n.language) }) : ''}
           {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
           {run.config.distillation ? ` · ${t('training.distilledFrom', { teacher: run.config.distillation.teacher, step: run.config.distillation.checkpointStep, weight: run.config.distillation.weight })}` : ''}
-          {run.config.reinforcement ? ` · ${t('training.reinforcedFrom', { run: run.config.finetunedFrom?.run ?? '?', reward: t(`reinforcement.rewards.${run.config.reinforcement.reward}`) })}` : ''}
+          {run.config.reinforcement ? ` · ${t('training.reinforcedFrom', { algorithm: t(`reinforcement.algorithms.${run.config.reinforcement.algorithm}`), run: run.config.finetunedFrom?.run ?? '?', reward: t(`reinforcement.rewards.${run.config.reinforcement.reward}`) })}` : ''}
         </span>
       </div>
       <RunControls run={run} job={job && job.status === 'running' ? job : null} />
