@@ -113,7 +113,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   // A reinforced phase from the trained run: self-critical training as a new run, its rewards charted live.
   await page.getByTestId('runs-table').getByRole('button', { name: 'tiny-copy', exact: true }).click()
   const phase = page.getByRole('form', { name: 'Continue this run in a new phase' })
-  await phase.getByLabel('Phase').selectOption('scst')
+  await phase.getByLabel('Phase').selectOption({ label: 'self-critical (policy gradient)' })
   await phase.getByLabel('Reward').selectOption('bleu')
   await phase.getByLabel('Sampling temperature').fill('0.8')
   await phase.getByLabel('Steps').fill('20')
