@@ -1,6 +1,8 @@
 // The kernels we add for training match the stock cpu kernels on random inputs, forward and gradient.
 import assert from 'node:assert/strict'
-import { availableParallelism } from 'node:os'
+import { readdirSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
@@ -421,4 +423,13 @@ test('the reference models train to the same losses on cpu and wasm over their f
     assert.ok(onCpu[3]! < onCpu[0]!, `${kind}: the loss falls (${onCpu})`)
     onCpu.forEach((loss, i) => assert.ok(Math.abs(loss - onWasm[i]!) < 1e-4 * Math.abs(loss), `${kind} step ${i}: cpu ${loss}, wasm ${onWasm[i]}`))
   }
+})
+
+test('the threaded wasm backend starts its threads from one shared, content-named script, not a temp file per process', async () => {
+  const report = await selectBackend('wasm')
+  assert.equal(report.active, 'wasm')
+  const folder = join(tmpdir(), 'kotoba-wasm')
+  const scripts = readdirSync(folder).filter((f) => /^pthread-[0-9a-f]{16}\.cjs$/.test(f))
+  assert.ok(scripts.length >= 1, `the pthread script is in ${folder}`)
+  assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith(`kotoba-wasm-pthread-${process.pid}-`)), [], 'no per-process copy is left behind')
 })

@@ -4,7 +4,8 @@
 // rejects. This writes the worker script to a real file that loads the threaded module by path, and lets
 // the pool use every core (the C++ side caps it at half the logical cores, assuming SMT).
 // Relies on the 4.22 worker script's layout: it throws, and the caller falls back to one thread, if that changes.
-import { unlinkSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os, { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -19,6 +20,22 @@ interface FlagSetter {
   env(): { set(flag: string, value: boolean): void }
 }
 
+/**
+ * The patched worker script as a file, named by its content: every process and every thread shares one file, which
+ * is never removed (it is needed whenever Emscripten starts a thread). A file per process, removed at exit, left one
+ * behind for every killed or terminated worker — thousands in a temp folder.
+ */
+function pthreadScript(source: string): string {
+  const dir = join(os.tmpdir(), 'kotoba-wasm')
+  const file = join(dir, `pthread-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cjs`)
+  if (existsSync(file)) return file
+  mkdirSync(dir, { recursive: true })
+  const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`
+  writeFileSync(partial, source)
+  renameSync(partial, file) // whole or absent: another process may be writing the same file at the same moment
+  return file
+}
+
 /** Call before tf.setBackend('wasm'); call the returned function once the backend is ready. */
 export function enableWasmThreads(tf: FlagSetter, wasm: WasmModule, threads: number): () => void {
   const require = createRequire(import.meta.url)
@@ -27,7 +44,6 @@ export function enableWasmThreads(tf: FlagSetter, wasm: WasmModule, threads: num
   const OriginalBlob = globalThis.Blob
   const originalCreateObjectURL = URL.createObjectURL.bind(URL)
   const originalCpus = os.cpus
-  let workerFile: string | null = null
   // Emscripten keeps its pool threads ref'd while they run, and XNNPACK's pool threads never stop running,
   // so a process that used wasm threads would never exit. Its workers are made daemons instead: Emscripten
   // copies worker_threads.Worker into global.Worker while the module loads, so only its workers are affected.
@@ -55,17 +71,7 @@ export function enableWasmThreads(tf: FlagSetter, wasm: WasmModule, threads: num
     if (text?.includes('urlOrBlob')) {
       const patched = text.replace(workerLoadPattern, `importScripts(${JSON.stringify(threadedScript)});`)
       if (patched === text) throw new Error('wasm threads: the worker script of tfjs-backend-wasm changed layout')
-      workerFile = join(os.tmpdir(), `kotoba-wasm-pthread-${process.pid}-${Date.now()}.cjs`)
-      writeFileSync(workerFile, patched)
-      const file = workerFile
-      process.once('exit', () => {
-        try {
-          unlinkSync(file)
-        } catch {
-          // already gone
-        }
-      })
-      return file
+      return pthreadScript(patched)
     }
     return originalCreateObjectURL(blob)
   }
