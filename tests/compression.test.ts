@@ -2,7 +2,6 @@
 // magnitude, and real pruned runs — zeros counted in the stored weights, and a model that still learns. Sequence-level
 // distillation (Kim & Rush 2016): the teacher's beam translations become a corpus with provenance; a student learns.
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
@@ -17,6 +16,7 @@ import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { loadCheckpoint } from '../main/engine/training/repository.ts'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+import { importReversalCorpus, waitForJob } from './support/reversal-corpus.ts'
 
 test('the sparsity follows Zhu & Gupta’s cubic ramp, stepping at each mask update; one-shot reaches it at once', () => {
   const gradual = { sparsity: 0.8, scope: 'global', startStep: 100, endStep: 160, every: 6 } as const
@@ -76,15 +76,11 @@ test('pruning by magnitude zeroes exactly the asked share, smallest first (ties 
   params.dispose()
 })
 
-const letters = 'abcdefgh'
 const dir = tempDir({ after })
 const dbPath = join(dir, 'kotoba.db')
 let engine: Engine
 
-async function waitFor(started: unknown): Promise<void> {
-  const job = await engine.jobs.wait((started as { jobId: string }).jobId)
-  assert.equal(job.status, 'done', job.error ?? '')
-}
+const waitFor = (started: unknown) => waitForJob(engine, started)
 
 /** Trains a GRU seq2seq run on a reversal corpus for 240 steps (the teacher is 32/64 wide, students 16/32). */
 async function trainReverser(name: string, corpus: string, width: { embeddingSize: number; hiddenSize: number }, extra: Record<string, unknown> = {}): Promise<void> {
@@ -102,17 +98,7 @@ async function trainReverser(name: string, corpus: string, width: { embeddingSiz
 
 before(async () => {
   engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
-  const random = new Random(11)
-  const lines: string[] = []
-  for (let i = 0; i < 1500; i++) {
-    const sequence = Array.from({ length: 3 + random.integer(5) }, () => letters[random.integer(letters.length)]!)
-    lines.push(`${sequence.join(' ')}\t${[...sequence].reverse().join(' ')}`)
-  }
-  const file = join(dir, 'reverse.tsv')
-  writeFileSync(file, `${lines.join('\n')}\n`)
-  await waitFor(await engine.handle('corpus.import', { name: 'reverse', files: [file] }))
-  await engine.handle('corpus.split', { name: 'reverse', dev: 40, test: 40, seed: 3 })
-  await waitFor(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
+  await importReversalCorpus(engine, dir)
   await trainReverser('rev', 'reverse', { embeddingSize: 32, hiddenSize: 64 })
 })
 

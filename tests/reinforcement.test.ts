@@ -3,7 +3,6 @@
 // training (Rennie et al. 2017) of a real run: a poorly trained reverser whose reward rises, with a cross-entropy
 // control, from the engine API and from `kotoba train --from R --rl scst`.
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
@@ -23,6 +22,7 @@ import { Adam } from '../models/train/adam.ts'
 import { trainUpdate } from '../models/train/train-step.ts'
 import { createTranslationModel } from '../models/translation/model.ts'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+import { importReversalCorpus, waitForJob } from './support/reversal-corpus.ts'
 
 test('sentence BLEU uses the effective order and exp smoothing (sacreBLEU sentence_bleu); sentence chrF is a corpus of one', () => {
   // 3 words against 6: every 1-3-gram matches, no 4-grams exist. The effective order scores on orders 1-3:
@@ -149,32 +149,18 @@ test('self-critical updates (rollouts, rewards, loss, gradients) leak no tensors
   model.dispose()
 })
 
-const letters = 'abcdefgh'
 const dir = tempDir({ after })
 const dbPath = join(dir, 'kotoba.db')
 let engine: Engine
 
-async function waitFor(started: unknown): Promise<void> {
-  const job = await engine.jobs.wait((started as { jobId: string }).jobId)
-  assert.equal(job.status, 'done', job.error ?? '')
-}
+const waitFor = (started: unknown) => waitForJob(engine, started)
 
 type Series = Record<string, { step: number; value: number }[]>
 const metricsOf = async (name: string) => ((await engine.handle('runs.metrics', { name })) as { series: Series }).series
 
 before(async () => {
   engine = await Engine.open({ dbPath, loadSample: false, backend: 'wasm', worker: defaultWorkerEntry() })
-  const random = new Random(11)
-  const lines: string[] = []
-  for (let i = 0; i < 1500; i++) {
-    const sequence = Array.from({ length: 3 + random.integer(5) }, () => letters[random.integer(letters.length)]!)
-    lines.push(`${sequence.join(' ')}\t${[...sequence].reverse().join(' ')}`)
-  }
-  const file = join(dir, 'reverse.tsv')
-  writeFileSync(file, `${lines.join('\n')}\n`)
-  await waitFor(await engine.handle('corpus.import', { name: 'reverse', files: [file] }))
-  await engine.handle('corpus.split', { name: 'reverse', dev: 40, test: 40, seed: 3 })
-  await waitFor(await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 }))
+  await importReversalCorpus(engine, dir)
   // A poor supervised model: 60 updates of a small GRU reverser (dev chrF around 40).
   await engine.handle('runs.create', {
     name: 'rev',
