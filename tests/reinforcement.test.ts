@@ -17,7 +17,7 @@ import { corpusBleu, sentenceBleu } from '../models/metrics/bleu.ts'
 import { corpusChrf, sentenceChrf } from '../models/metrics/chrf.ts'
 import { policyGradientLoss } from '../models/rl/policy-gradient.ts'
 import { sentenceReward } from '../models/rl/rewards.ts'
-import { mixedObjective, rolloutWeights, selfCriticalAdvantages } from '../models/rl/self-critical.ts'
+import { centredAdvantages, mixedObjective, rolloutWeights, selfCriticalAdvantages } from '../models/rl/self-critical.ts'
 import { Adam } from '../models/train/adam.ts'
 import { trainUpdate } from '../models/train/train-step.ts'
 import { createTranslationModel } from '../models/translation/model.ts'
@@ -83,6 +83,8 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
 test('self-critical advantages and per-action weights: EOS is an action only when it was sampled; padding weighs nothing', () => {
   assert.deepEqual(selfCriticalAdvantages([0.5, 0.2], [0.3, 0.4]).map((a) => Number(a.toFixed(6))), [0.2, -0.2])
   assert.throws(() => selfCriticalAdvantages([1], [1, 2]), /1 sample rewards for 2 baselines/)
+  // Centred: samples that all trail their greedy outputs still split into better and worse than the batch's usual.
+  assert.deepEqual(centredAdvantages([-1.2, -0.8, -1.0]).map((a) => Number(a.toFixed(6))), [-0.2, 0.2, 0])
   const rollouts = [
     { tokens: [5, 6], finished: true }, // 3 actions: 5, 6, EOS
     { tokens: [7, 8, 9], finished: false }, // 3 actions, cut by the length limit

@@ -19,6 +19,17 @@ export function selfCriticalAdvantages(sampleRewards: readonly number[], greedyR
 }
 
 /**
+ * Advantages centred on their batch mean: each sample is judged against the greedy output for the same input, and
+ * the batch as a whole neither pushes down nor up. Where samples are systematically worse than greedy outputs (all
+ * advantages negative), uncentred updates push down every sampled action — EOS above all, since nearly every sample
+ * ends with it — and the greedy replies grow into loops (measured on HRED; docs/recipes.md).
+ */
+export function centredAdvantages(advantages: readonly number[]): number[] {
+  const mean = advantages.reduce((a, b) => a + b, 0) / Math.max(1, advantages.length)
+  return advantages.map((a) => a - mean)
+}
+
+/**
  * Per-decision weights [B·T], row-major like a batch's tgtOut, for rollouts padded to `steps` (T) positions: each of row
  * i's actions (EOS included only when it was sampled) carries advantages[i] / (actions in the batch); padding 0.
  */

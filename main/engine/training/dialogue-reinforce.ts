@@ -1,7 +1,7 @@
 // REINFORCE for HRED/VHRED after Li et al. 2016: each training context gets a sampled reply (the policy's action, at
 // the run's temperature) and the greedy one (the baseline), both rewarded by ease of answering, information flow and
-// semantic coherence as the frozen supervised model judges them; the loss mixes the policy gradient with the
-// supervised loss on the reference replies.
+// semantic coherence as the frozen supervised model judges them; the advantages are centred on the batch, and the
+// loss mixes the policy gradient with the supervised loss on the reference replies.
 import * as tf from '@tensorflow/tfjs'
 import type { DialogueModelConfig, ReinforcementConfig } from '../../api/contract.ts'
 import { Random } from '../../../models/core/random.ts'
@@ -12,7 +12,7 @@ import type { DialogueModel } from '../../../models/dialogue/hred.ts'
 import { DialogueStepDecoder, contextTensors } from '../../../models/dialogue/step-decoder.ts'
 import { dialogueReward, dullReplies, informationFlow, meanTokenLogProbs, rowCosines, type DialogueRewardParts } from '../../../models/rl/dialogue-rewards.ts'
 import { policyGradientLoss } from '../../../models/rl/policy-gradient.ts'
-import { mixedObjective, rolloutWeights, selfCriticalAdvantages } from '../../../models/rl/self-critical.ts'
+import { centredAdvantages, mixedObjective, rolloutWeights, selfCriticalAdvantages } from '../../../models/rl/self-critical.ts'
 import type { RunTokenizer } from './data.ts'
 
 /** A micro-batch of dialogue REINFORCE: the references (supervised loss) and the sampled replies with their weights. */
@@ -62,11 +62,13 @@ export class DialogueReinforceTrainer {
       const sampleRewards = sampleParts.map(dialogueReward)
       const greedyRewards = greedyParts.map(dialogueReward)
       const advantages = selfCriticalAdvantages(sampleRewards, greedyRewards)
+      // The dialogue rewards span nats, and samples trail the greedy reply by about one: centred, or EOS is pushed down.
+      const weighted = centredAdvantages(advantages)
       const sampled = makeDialogueBatch(
         examples.map((e, i) => ({ turns: e.turns, tgt: samples[i]!.tokens })),
         this.tokenizer,
       )
-      const weights = tf.tensor1d(rolloutWeights(samples, advantages, sampled.tgtIn.shape[1]))
+      const weights = tf.tensor1d(rolloutWeights(samples, weighted, sampled.tgtIn.shape[1]))
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
       const t = this.totals
       t.rollouts += examples.length
