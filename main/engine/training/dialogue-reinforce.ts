@@ -4,9 +4,7 @@
 // loss mixes the policy gradient with the supervised loss on the reference replies.
 import * as tf from '@tensorflow/tfjs'
 import type { DialogueModelConfig, ReinforcementConfig } from '../../api/contract.ts'
-import { Random } from '../../../models/core/random.ts'
-import { greedyDecode } from '../../../models/decode/greedy.ts'
-import { sampleBatch } from '../../../models/decode/sampling.ts'
+import { rollOut } from '../../../models/rl/rollouts.ts'
 import { disposeDialogueBatch, makeDialogueBatch, type DialogueBatch, type DialogueExample } from '../../../models/dialogue/batch.ts'
 import type { DialogueModel } from '../../../models/dialogue/hred.ts'
 import { DialogueStepDecoder, contextTensors } from '../../../models/dialogue/step-decoder.ts'
@@ -53,10 +51,7 @@ export class DialogueReinforceTrainer {
       const { src, srcMask, turnLength } = contextTensors(contexts, this.tokenizer.pad)
       const special = { bos: this.tokenizer.bos, eos: this.tokenizer.eos, maxLength: replyLimit }
       const decoder = new DialogueStepDecoder(this.policy, turnLength, null)
-      const random = new Random(((this.seed * 1_000_003) ^ (step * 131 + part)) >>> 0)
-      const samples = await sampleBatch(decoder, src, srcMask, { ...special, temperature: this.config.temperature, topK: 0, topP: 1 }, random)
-      const greedy = await greedyDecode(decoder, src, srcMask, special)
-      tf.dispose([src, srcMask])
+      const { samples, greedy } = await rollOut(decoder, src, srcMask, special, this.config.temperature, { seed: this.seed, step, part }).finally(() => tf.dispose([src, srcMask]))
       const sampleParts = await this.rewards(contexts, samples.map((s) => s.tokens))
       const greedyParts = await this.rewards(contexts, greedy.map((g) => g.tokens))
       const sampleRewards = sampleParts.map(dialogueReward)

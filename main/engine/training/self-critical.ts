@@ -4,9 +4,7 @@
 // cross-entropy on the references (Paulus et al. 2018).
 import * as tf from '@tensorflow/tfjs'
 import type { ReinforcementConfig } from '../../api/contract.ts'
-import { Random } from '../../../models/core/random.ts'
-import { greedyDecode } from '../../../models/decode/greedy.ts'
-import { sampleBatch } from '../../../models/decode/sampling.ts'
+import { rollOut } from '../../../models/rl/rollouts.ts'
 import type { Example } from '../../../models/train/batching.ts'
 import { mixedObjective, rolloutWeights, selfCriticalAdvantages, selfCriticalLoss } from '../../../models/rl/self-critical.ts'
 import { sentenceReward } from '../../../models/rl/rewards.ts'
@@ -59,9 +57,7 @@ export class SelfCriticalTrainer {
       const decoder = this.model.stepDecoder()
       const longest = Math.max(...examples.map((e) => e.src.length))
       const special = { bos: this.tgt.bos, eos: this.tgt.eos, maxLength: outputLimit(this.model, longest) }
-      const random = new Random(((this.seed * 1_000_003) ^ (step * 131 + part)) >>> 0)
-      const samples = await sampleBatch(decoder, reference.src, reference.srcMask, { ...special, temperature: this.config.temperature, topK: 0, topP: 1 }, random)
-      const greedy = await greedyDecode(decoder, reference.src, reference.srcMask, special)
+      const { samples, greedy } = await rollOut(decoder, reference.src, reference.srcMask, special, this.config.temperature, { seed: this.seed, step, part })
       const references = examples.map((e) => this.tgt.decode(e.tgt))
       const kind = this.config.reward === 'bleu' ? 'bleu' : 'chrf'
       const reward = (tokens: number[], i: number) => sentenceReward(kind, this.tgt.decode(tokens), references[i]!)
