@@ -15,6 +15,10 @@ import type { CorpusRow, CorpusSummary, RunDetail, TranslateResult } from '../ma
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { loadCheckpoint } from '../main/engine/training/repository.ts'
+import { selectBackend } from '../main/engine/compute/backends.ts'
+import { splitPairs } from '../main/engine/training/data.ts'
+import { greedyMany, loadRun } from '../main/engine/training/inference.ts'
+import { hasInt8Form, int8MatMulKernel } from '../models/quantization/int8-matmul.ts'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
 import { importReversalCorpus, waitForJob } from './support/reversal-corpus.ts'
 
@@ -259,6 +263,57 @@ test('kotoba compress distil --student: the distilled corpus and the student run
   assert.match(human.stdout, /source: rev \(step \d+, greedy\) translating the training split of reverse/)
 })
 
+test('int8 quantisation: a new run whose checkpoint is a quarter of the size, decodes on the int8 kernel and scores within 1 BLEU of the float one', async () => {
+  const parent = (await engine.handle('runs.show', { name: 'rev' })) as RunDetail
+  const best = parent.checkpoints.find((c) => c.isBest)!
+  const result = (await engine.handle('runs.quantize', { name: 'rev' })) as { run: { name: string; status: string; step: number }; layers: { name: string; relativeError: number }[]; bytes: number; floatBytes: number }
+  assert.equal(result.run.name, 'rev-int8')
+  assert.deepEqual([result.run.status, result.run.step], ['done', best.step])
+  assert.ok(result.layers.some((l) => l.name === 'output/kernel') && result.layers.some((l) => l.name.endsWith('/table')), 'embeddings and the output layer too, by default')
+  assert.ok(result.layers.some((l) => l.name.includes('recurrent_kernel')))
+  assert.ok(result.bytes < 0.35 * result.floatBytes, `${result.bytes} of ${result.floatBytes} bytes`)
+  const quantized = (await engine.handle('runs.show', { name: 'rev-int8' })) as RunDetail
+  assert.deepEqual(quantized.config.quantization, { scheme: 'int8', from: { run: 'rev', step: best.step }, embeddings: true, output: true })
+  const stored = decodeTensors(loadCheckpoint(engine.db, (engine.db.prepare('SELECT id FROM runs WHERE name = ?').get('rev-int8') as { id: number }).id, 'best')!.weights)
+  assert.deepEqual(stored.filter((a) => a.int8).map((a) => a.name), result.layers.map((l) => l.name))
+
+  // In this process: the loaded model's matrices carry their int8 forms, and greedy decoding runs the int8 kernel.
+  await selectBackend('wasm')
+  const loaded = await loadRun(engine.db, 'rev-int8')
+  const sources = splitPairs(engine.db, 'reverse', 'test').slice(0, 20).map((pair) => loaded.src.encode(pair.src))
+  assert.ok(loaded.model.params.entries().filter(([name]) => result.layers.some((l) => l.name === name)).every(([, variable]) => hasInt8Form(variable)))
+  const profile = await tf.profile(async () => void (await greedyMany(loaded.model, loaded.tgt, sources)))
+  assert.ok(profile.kernelNames.includes(int8MatMulKernel), 'decoding multiplied in int8')
+  assert.ok(!profile.kernelNames.includes('BatchMatMul') || profile.kernels.filter((k) => k.name === 'BatchMatMul').length < profile.kernels.filter((k) => k.name === int8MatMulKernel).length, 'weights are not multiplied in float')
+  loaded.model.dispose()
+
+  const scores = async (run: string) => {
+    const evaluated = (await engine.handle('eval', { run, split: 'test', search: 'greedy' })) as { scores: { metric: string; score: number }[] }
+    return Object.fromEntries(evaluated.scores.map((s) => [s.metric, s.score]))
+  }
+  const float = await scores('rev')
+  const int8 = await scores('rev-int8')
+  assert.ok(float.bleu! > 50, `the float model learned the task (${float.bleu})`)
+  assert.ok(Math.abs(int8.bleu! - float.bleu!) <= 1, `int8 BLEU ${int8.bleu} vs float ${float.bleu}`)
+
+  // A quantised run is for inference: training it, or quantising it again, is refused with the way forward.
+  await assert.rejects(engine.handle('runs.start', { name: 'rev-int8' }), /int8 quantisation of 'rev' for inference; train 'rev' instead/)
+  await assert.rejects(engine.handle('runs.quantize', { name: 'rev-int8' }), /quantise 'rev' instead/)
+  await assert.rejects(engine.handle('runs.quantize', { name: 'rev' }), /a run named 'rev-int8' already exists/)
+
+  // The CLI, keeping the embeddings and the output layer float.
+  const cli = runCli(['--db', dbPath, '--json', 'compress', 'quantize', '--run', 'rev', '--name', 'rev-int8f', '--keep-float', 'embeddings,output'])
+  assert.equal(cli.status, 0, cli.stderr)
+  const partial = parseJsonOutput<{ layers: { name: string }[]; bytes: number }>(cli)
+  assert.ok(partial.layers.length > 0 && partial.layers.every((l) => !l.name.endsWith('/table') && l.name !== 'output/kernel'))
+  assert.ok(partial.bytes > result.bytes)
+  const shown = runCli(['--db', dbPath, 'runs', 'show', 'rev-int8f'])
+  assert.match(shown.stdout, /int8 quantisation of rev at step \d+, for inference; kept float: embeddings, output layer/)
+  const wrong = runCli(['--db', dbPath, 'compress', 'quantize', '--run', 'rev', '--keep-float', 'attention'])
+  assert.notEqual(wrong.status, 0)
+  assert.match(wrong.stderr + wrong.stdout, /--keep-float takes embeddings and\/or output, not attention/)
+})
+
 test('the compression report puts the run beside its pruned runs and students: zeros, bytes, test scores and latency', async () => {
   const evaluated = (await engine.handle('eval', { run: 'rev', split: 'test', search: 'greedy' })) as { checkpointStep: number; scores: { metric: string; score: number }[] }
   await engine.handle('eval', { run: 'rev-g70', split: 'test', search: 'greedy' })
@@ -266,6 +321,8 @@ test('the compression report puts the run beside its pruned runs and students: z
   const byRun = new Map(report.rows.map((row) => [row.run, row]))
   assert.deepEqual(report.rows.map((row) => [row.run, row.kind]), [
     ['rev', 'float'],
+    ['rev-int8', 'int8'],
+    ['rev-int8f', 'int8'],
     ['rev-g70', 'pruned'],
     ['rev-o70', 'pruned'],
     ['rev-o70-1', 'pruned'],
@@ -285,12 +342,17 @@ test('the compression report puts the run beside its pruned runs and students: z
   assert.equal(byRun.get('rev-o70')!.bleu, null, 'not evaluated yet')
   assert.ok(byRun.get('student')!.parameters < base.parameters / 2, 'the student is the smaller model')
   assert.ok(byRun.get('student')!.bytes < base.bytes / 2)
+  const int8 = byRun.get('rev-int8')!
+  assert.equal(int8.parameters, base.parameters)
+  assert.ok(int8.bytes < base.bytes * 0.35, 'int8 weights with their scales')
+  assert.ok(int8.bleu !== null && Math.abs(int8.bleu - base.bleu!) <= 1)
   for (const row of report.rows) assert.ok(row.latencyMs! > 0 && row.latencyMs! < 10_000, `${row.run}: ${row.latencyMs} ms`)
 
   const human = runCli(['--db', dbPath, 'compress', 'report', '--run', 'rev'])
   assert.equal(human.status, 0, human.stderr)
   assert.match(human.stdout, /rev-g70\s+pruned 70 %\s+\d+\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\.\d\d/)
   assert.match(human.stdout, /student\s+student \(reverse-by-rev\)/)
+  assert.match(human.stdout, /rev-int8\s+int8\s+\d+/)
   assert.match(human.stdout, /not evaluated at that checkpoint yet/)
 })
 

@@ -89,11 +89,15 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await pruned.getByText('Pruned from tiny-copy at step 80').waitFor()
   await page.screenshot({ path: join(artifacts, 'training-pruned.png'), fullPage: true })
 
-  // The original run's compression table puts the pruned run beside it, and times both.
+  // Quantise the original run to int8 from its dashboard; its compression table puts the int8 and the pruned runs
+  // beside it, and times all three (the int8 one decodes on the int8 kernel).
   await page.getByTestId('runs-table').getByRole('button', { name: 'tiny-copy', exact: true }).click()
+  const quantize = page.getByRole('form', { name: 'Quantise this run' })
+  await quantize.getByRole('button', { name: 'Quantise the best checkpoint' }).click()
+  await quantize.getByRole('status').filter({ hasText: /^tiny-copy-int8: \d+\.\d\d MiB instead of \d+\.\d\d MiB\.$/ }).waitFor()
   const table = page.getByTestId('compression-table')
-  await table.locator('tbody tr').nth(1).waitFor()
-  assert.deepEqual(await table.locator('tbody tr td:nth-child(2)').allTextContents(), ['float32', 'pruned 60 %'])
+  await table.locator('tbody tr').nth(2).waitFor()
+  assert.deepEqual(await table.locator('tbody tr td:nth-child(2)').allTextContents(), ['float32', 'int8', 'pruned 60 %'])
   await page.getByRole('button', { name: 'Measure latency' }).click()
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="compression-table"] tbody tr td:last-child')].every((cell) => / ms$/.test(cell.textContent ?? '')), undefined, { timeout: 120_000 })
   await page.screenshot({ path: join(artifacts, 'training-compression.png'), fullPage: true })

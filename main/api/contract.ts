@@ -418,6 +418,17 @@ export const ReinforcementConfig = z.object({
 })
 export type ReinforcementConfig = z.infer<typeof ReinforcementConfig>
 
+/** Post-training int8 quantisation (Jacob et al. 2018): the run and checkpoint quantised, and which parts stayed float. */
+export const QuantizationConfig = z.object({
+  scheme: z.literal('int8'),
+  from: z.object({ run: z.string(), step: z.number().int() }),
+  /** Embedding tables (and a tied output layer) in int8. */
+  embeddings: z.boolean(),
+  /** An untied output layer in int8. */
+  output: z.boolean(),
+})
+export type QuantizationConfig = z.infer<typeof QuantizationConfig>
+
 /** A run's complete configuration, as stored: presets and defaults resolved. */
 export const RunConfig = z.object({
   model: ModelKind,
@@ -438,6 +449,8 @@ export const RunConfig = z.object({
   finetunedFrom: z.object({ run: z.string(), step: z.number().int() }).nullable().default(null),
   /** Policy-gradient fine-tuning (SCST); null: cross-entropy alone. */
   reinforcement: ReinforcementConfig.nullable().default(null),
+  /** Runs made by `runs.quantize`: an int8 checkpoint for inference; they do not train. */
+  quantization: QuantizationConfig.nullable().default(null),
 })
 export type RunConfig = z.infer<typeof RunConfig>
 
@@ -489,17 +502,32 @@ export const RunFinetuneParams = z
   .strict()
 export type RunFinetuneParams = z.infer<typeof RunFinetuneParams>
 
+export const RunQuantizeParams = z
+  .object({
+    /** The trained run to quantise; it is left as it is. */
+    name: Name,
+    /** The new run holding the int8 checkpoint (default: <name>-int8). */
+    into: Name.optional(),
+    checkpoint: z.union([z.enum(['best', 'latest']), z.number().int()]).default('best'),
+    /** Quantise the embedding tables too (a tied output layer follows them); false keeps them float. */
+    embeddings: z.boolean().default(true),
+    /** Quantise an untied output layer too; false keeps it float. */
+    output: z.boolean().default(true),
+  })
+  .strict()
+export type RunQuantizeParams = z.infer<typeof RunQuantizeParams>
+
 /** One model in a run's compression table: the run itself, a pruned run made from it, or a student of its translations. */
 export const CompressionRow = z.object({
   run: z.string(),
-  kind: z.enum(['float', 'pruned', 'distilled']),
+  kind: z.enum(['float', 'pruned', 'distilled', 'int8']),
   /** pruned: the share asked; distilled: the corpus the student learned from. */
   sparsity: z.number().nullable(),
   corpus: z.string(),
   checkpointStep: z.number().int(),
   parameters: z.number().int(),
   nonZero: z.number().int(),
-  /** The checkpoint's stored weights (dense float32). */
+  /** The checkpoint's stored weights (dense float32, or int8 matrices with their scales). */
   bytes: z.number().int(),
   /** From `kotoba eval` on the test split at this checkpoint; null until evaluated. */
   bleu: z.number().nullable(),
@@ -823,6 +851,8 @@ export const methods = {
   'runs.start': { params: RunRef, result: z.object({ jobId: z.string() }) },
   /** A new run from a trained run's checkpoint, pruned by magnitude while it fine-tunes; starts training it. */
   'runs.prune': { params: RunPruneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
+  /** A new run holding an int8 quantisation of a trained run's checkpoint, for inference (translate, eval, the report). */
+  'runs.quantize': { params: RunQuantizeParams, result: z.object({ run: RunSummary, layers: z.array(z.object({ name: z.string(), size: z.number().int(), relativeError: z.number() })), bytes: z.number().int(), floatBytes: z.number().int() }) },
   'runs.finetune': { params: RunFinetuneParams, result: z.object({ run: RunSummary, jobId: z.string().nullable() }) },
   /** The run beside the models made from it (pruned runs, distilled students): size, sparsity, test scores, latency. */
   'compress.report': { params: z.object({ name: Name, latency: z.boolean().default(false) }).strict(), result: z.object({ run: z.string(), rows: z.array(CompressionRow) }) },

@@ -52,6 +52,12 @@ function describeDistilled(corpus: CorpusSummary): string {
   ].join('\n')
 }
 
+/** Where an int8 run comes from and what stayed float. */
+function describeQuantization(q: NonNullable<RunDetail['config']['quantization']>): string {
+  const float = [...(q.embeddings ? [] : ['embeddings']), ...(q.output ? [] : ['output layer'])]
+  return `  int8 quantisation of ${q.from.run} at step ${q.from.step}, for inference; ${float.length > 0 ? `kept float: ${float.join(', ')}` : 'every matrix in int8'}`
+}
+
 /** Zeros per pruned layer, and overall. */
 function describeSparsity(run: RunDetail): string {
   const layers = run.sparsity ?? []
@@ -300,7 +306,34 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
         }),
     )
 
-  const compress = program.command('compress').description('make a trained model lighter: magnitude pruning, sequence-level distillation (int8 quantisation: later)')
+  const compress = program.command('compress').description('make a trained model lighter: int8 quantisation, magnitude pruning, sequence-level distillation')
+  compress
+    .command('quantize')
+    .alias('quantise')
+    .description('a new run holding an int8 copy of a run’s checkpoint (per-channel weights, int8 products at inference); the run is left as it is')
+    .requiredOption('--run <run>', 'the trained run')
+    .option('--name <name>', 'the new run (default: <run>-int8)')
+    .option('--checkpoint <which>', 'best, latest or a step', 'best')
+    .option('--keep-float <parts>', 'parts left in float: embeddings, output (comma-separated)', '')
+    .action((options: { run: string; name?: string; checkpoint: string; keepFloat: string }) =>
+      helpers.withEngine(async (client) => {
+        const checkpoint = options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!
+        const keep = options.keepFloat.split(',').map((part) => part.trim()).filter(Boolean)
+        const unknown = keep.filter((part) => part !== 'embeddings' && part !== 'output')
+        if (unknown.length > 0) helpers.fail(`--keep-float takes embeddings and/or output, not ${unknown.join(', ')}`)
+        const result = await client.call('runs.quantize', { name: options.run, ...defined({ into: options.name }), checkpoint, embeddings: !keep.includes('embeddings'), output: !keep.includes('output') })
+        helpers.output(result, () =>
+          [
+            `${result.run.name}: int8 copy of ${options.run} at step ${result.run.step}, ${result.bytes.toLocaleString('en-US')} bytes (float: ${result.floatBytes.toLocaleString('en-US')}, ${(result.floatBytes / result.bytes).toFixed(1)}× smaller)`,
+            renderTable(
+              ['matrix', 'weights', '‖W − Ŵ‖/‖W‖'],
+              result.layers.map((layer) => [layer.name, layer.size.toLocaleString('en-US'), `${(100 * layer.relativeError).toFixed(2)} %`]),
+            ),
+            `Score it with: kotoba eval --run ${result.run.name} --split test; compare: kotoba compress report --run ${options.run} --latency`,
+          ].join('\n'),
+        )
+      }),
+    )
   compress
     .command('prune')
     .description('a new run from a run’s checkpoint, pruned by weight magnitude (Zhu & Gupta 2017) while it fine-tunes')
@@ -344,7 +377,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
               ['run', 'kind', 'step', 'parameters', 'non-zero', 'bytes', 'BLEU', 'chrF', 'latency'],
               report.rows.map((row) => [
                 row.run,
-                row.kind === 'pruned' ? `pruned ${Math.round(100 * row.sparsity!)} %` : row.kind === 'distilled' ? `student (${row.corpus})` : 'float',
+                row.kind === 'pruned' ? `pruned ${Math.round(100 * row.sparsity!)} %` : row.kind === 'distilled' ? `student (${row.corpus})` : row.kind,
                 String(row.checkpointStep),
                 row.parameters.toLocaleString('en-US'),
                 row.nonZero.toLocaleString('en-US'),
@@ -417,6 +450,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
             describeRun(run),
             `  config: ${JSON.stringify({ seq2seq: run.config.seq2seq, transformer: run.config.transformer, training: run.config.training })}`,
             ...(run.config.pruning ? [`  pruned from ${run.config.pruning.from.run} at step ${run.config.pruning.from.step}`, describeSparsity(run)] : []),
+            ...(run.config.quantization ? [describeQuantization(run.config.quantization)] : []),
           ].join('\n'),
         )
       }),

@@ -17,6 +17,7 @@ import {
   listCheckpoints,
   listRuns,
   loadCheckpoint,
+  markBestCheckpoint,
   metricSeries,
   runNameTaken,
   trainedElsewhere,
@@ -45,6 +46,8 @@ import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
 import { tokenizerStats } from './tokenizers/stats.ts'
 import { distilledCorpusName } from './training/distillation.ts'
 import { compressionEntries, latencySentence } from './training/compression-report.ts'
+import { decodeTensors, encodeTensors } from '../../models/train/checkpoint-codec.ts'
+import { quantizeWeights } from '../../models/quantization/quantize-weights.ts'
 import { exportTokenizer, findTokenizer, importTokenizer, listTokenizers, needsNfkc, tokenizerModel } from './tokenizers/repository.ts'
 
 type Handlers = {
@@ -61,6 +64,14 @@ function requireTokenizer(engine: Engine, name: string) {
 function requireRun(engine: Engine, name: string): StoredRun {
   const run = findRun(engine.db, name)
   if (!run) throw new ApiError({ code: 'not_found', message: `no run named '${name}'` })
+  return run
+}
+
+/** A run that trains: every run but an int8 quantisation, whose checkpoint is for inference. */
+function requireTrainableRun(engine: Engine, name: string, verb: string): StoredRun {
+  const run = requireRun(engine, name)
+  const quantized = run.config.quantization
+  if (quantized) throw new ApiError({ code: 'bad_request', message: `run '${name}' is an int8 quantisation of '${quantized.from.run}' for inference; ${verb} '${quantized.from.run}' instead` })
   return run
 }
 
@@ -368,7 +379,7 @@ export const handlers: Handlers = {
   'runs.show': (engine, { name }) => runDetail(engine, requireRun(engine, name)),
 
   'runs.start': (engine, { name }) => {
-    const run = requireRun(engine, name)
+    const run = requireTrainableRun(engine, name, 'train')
     if (engine.runJob(name) || trainedElsewhere(engine.db, run.id)) throw new ApiError({ code: 'conflict', message: `run '${name}' is already training` })
     if (run.step >= run.config.training.maxSteps && run.status === 'done') {
       throw new ApiError({ code: 'conflict', message: `run '${name}' reached its ${run.config.training.maxSteps} steps; extend it to train further` })
@@ -377,7 +388,7 @@ export const handlers: Handlers = {
   },
 
   'runs.prune': (engine, params) => {
-    const parent = requireRun(engine, params.name)
+    const parent = requireTrainableRun(engine, params.name, 'prune')
     const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'prune')
     const name = params.into ?? `${parent.name}-pruned${Math.round(100 * params.sparsity)}`
     const start = checkpoint.step
@@ -397,8 +408,31 @@ export const handlers: Handlers = {
     })
   },
 
+  'runs.quantize': async (engine, params) => {
+    const parent = requireTrainableRun(engine, params.name, 'quantise')
+    const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'quantise')
+    const name = params.into ?? `${parent.name}-int8`
+    if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
+    const { arrays, layers } = quantizeWeights(decodeTensors(checkpoint.weights), { embeddings: params.embeddings, output: params.output })
+    const weights = encodeTensors(arrays)
+    const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
+    const config: RunConfig = {
+      ...parent.config,
+      training: { ...parent.config.training, maxSteps: checkpoint.step },
+      quantization: { scheme: 'int8', from: { run: parent.name, step: checkpoint.step }, embeddings: params.embeddings, output: params.output },
+    }
+    engine.db.transaction(() => {
+      const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
+      const id = saveCheckpoint(engine.db, run.id, checkpoint.step, { weights, optimizer: null, meta: { quantized: layers } })
+      markBestCheckpoint(engine.db, run.id, id)
+      updateRun(engine.db, run.id, { status: 'done', step: checkpoint.step })
+    })()
+    engine.emit({ event: 'run.changed', data: { name, status: 'done', step: checkpoint.step } })
+    return { run: toSummary(requireRun(engine, name)), layers, bytes: weights.byteLength, floatBytes: checkpoint.weights.byteLength }
+  },
+
   'runs.finetune': (engine, params) => {
-    const parent = requireRun(engine, params.name)
+    const parent = requireTrainableRun(engine, params.name, 'fine-tune')
     const reinforcement = params.reinforcement ? reinforcementFor(parent, params.reinforcement) : null
     const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'continue from')
     const name = params.into ?? `${parent.name}-${reinforcement ? reinforcement.algorithm : 'ft'}`
@@ -450,7 +484,7 @@ export const handlers: Handlers = {
   'runs.stop': async (engine, { name }) => runDetail(engine, await stopRunJob(engine, name, 'stop')),
 
   'runs.extend': (engine, { name, steps, start }) => {
-    const run = requireRun(engine, name)
+    const run = requireTrainableRun(engine, name, 'extend')
     const maxSteps = Math.max(run.config.training.maxSteps, run.step) + steps
     updateRun(engine.db, run.id, { config: { ...run.config, training: { ...run.config.training, maxSteps } } })
     const running = engine.runJob(name)

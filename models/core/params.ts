@@ -1,5 +1,6 @@
 // Named, seeded model parameters: what checkpoints save, optimizers update and gradient checks perturb.
 import * as tf from '@tensorflow/tfjs'
+import { detachInt8 } from '../quantization/int8-matmul.ts'
 import type { Random } from './random.ts'
 
 export type Initializer =
@@ -80,7 +81,10 @@ export class ParameterStore {
   }
 
   dispose(): void {
-    for (const variable of this.variables.values()) variable.dispose()
+    for (const variable of this.variables.values()) {
+      detachInt8(variable)
+      variable.dispose()
+    }
     this.variables.clear()
   }
 }

@@ -1,5 +1,6 @@
 // y = xW + b over the last axis, for inputs of any rank.
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 
 export class Linear {
@@ -21,7 +22,7 @@ export class Linear {
     return tf.tidy(() => {
       const shape = x.shape
       const flat = x.reshape([-1, this.inSize]) // [N, in]
-      let y = tf.matMul(flat, this.kernel) // [N, out]
+      let y = matMulWeights(flat as tf.Tensor2D, this.kernel) // [N, out]; int8 in a quantised checkpoint
       if (this.bias) y = y.add(this.bias)
       return y.reshape([...shape.slice(0, -1), this.outSize]) as T
     })

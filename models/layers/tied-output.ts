@@ -1,5 +1,6 @@
 // Output layer tied to an embedding table (Press & Wolf 2017): logits = x·Eᵀ + b, sharing E with the inputs.
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { Embedding } from './embedding.ts'
 
@@ -19,7 +20,7 @@ export class TiedOutput {
     return tf.tidy(() => {
       const shape = x.shape
       const flat = x.reshape([-1, this.embedding.dim]) // [N, dim]
-      const logits = tf.matMul(flat, this.embedding.table, false, true).add(this.bias) // [N, vocab]
+      const logits = matMulWeights(flat as tf.Tensor2D, this.embedding.table, true).add(this.bias) // [N, vocab]
       return logits.reshape([...shape.slice(0, -1), this.embedding.vocabSize]) as T
     })
   }

@@ -1,6 +1,7 @@
 // GRU cell (Cho et al. 2014, eq. 5–8, with the reset gate applied after the recurrent product as in cuDNN):
 // r = σ(xWr + hUr + b), z = σ(xWz + hUz + b), n = tanh(xWn + bn + r⊙(hUn + b'n)), h' = (1−z)⊙n + z⊙h.
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { RecurrentState } from './cell.ts'
 import { ProjectedCell } from './projected-cell.ts'
@@ -28,7 +29,7 @@ export class GruCell extends ProjectedCell {
 
   stepProjected(projected: tf.Tensor2D, [h]: RecurrentState): RecurrentState {
     return tf.tidy(() => {
-      const recurrent = tf.matMul(h!, this.recurrentKernel).add(this.recurrentBias) // [B, 3H]
+      const recurrent = matMulWeights(h!, this.recurrentKernel).add(this.recurrentBias) // [B, 3H]
       const [xr, xz, xn] = tf.split(projected, 3, 1) as tf.Tensor2D[]
       const [hr, hz, hn] = tf.split(recurrent, 3, 1) as tf.Tensor2D[]
       const r = tf.sigmoid(xr!.add(hr!))

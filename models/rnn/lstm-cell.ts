@@ -1,6 +1,7 @@
 // LSTM cell (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000):
 // [i f g o] = x·Wx + h·Wh + b;  c' = σ(f)⊙c + σ(i)⊙tanh(g);  h' = σ(o)⊙tanh(c').
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { RecurrentState } from './cell.ts'
 import { lstmGates } from './lstm-gates.ts'
@@ -30,7 +31,7 @@ export class LstmCell extends ProjectedCell {
 
   stepProjected(projected: tf.Tensor2D, [h, c]: RecurrentState): RecurrentState {
     return tf.tidy(() => {
-      const z = projected.add(tf.matMul(h!, this.recurrentKernel)) as tf.Tensor2D // [B, 4H]
+      const z = projected.add(matMulWeights(h!, this.recurrentKernel)) as tf.Tensor2D // [B, 4H]
       return lstmGates(z, c!) // [B, H] each
     })
   }

@@ -1,6 +1,7 @@
 // What every cell shares: the input projection x·W + b (one matmul over all time steps), the raw-input step,
 // and a zero initial state.
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { CellType, RecurrentCell, RecurrentState } from './cell.ts'
 
 export abstract class ProjectedCell implements RecurrentCell {
@@ -22,7 +23,7 @@ export abstract class ProjectedCell implements RecurrentCell {
   projectInput<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const flat = x.reshape([-1, this.inputSize])
-      return tf.matMul(flat, this.inputKernel).add(this.inputBias).reshape([...x.shape.slice(0, -1), this.gates * this.hiddenSize]) as T
+      return matMulWeights(flat as tf.Tensor2D, this.inputKernel).add(this.inputBias).reshape([...x.shape.slice(0, -1), this.gates * this.hiddenSize]) as T
     })
   }
 

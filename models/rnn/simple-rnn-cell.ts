@@ -1,5 +1,6 @@
 // Simple (Elman 1990) recurrent cell: h' = tanh(x·W + h·U + b).
 import * as tf from '@tensorflow/tfjs'
+import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { RecurrentState } from './cell.ts'
 import { ProjectedCell } from './projected-cell.ts'
@@ -23,6 +24,6 @@ export class SimpleRnnCell extends ProjectedCell {
   }
 
   stepProjected(projected: tf.Tensor2D, [h]: RecurrentState): RecurrentState {
-    return tf.tidy(() => [tf.tanh(projected.add(tf.matMul(h!, this.recurrentKernel))) as tf.Tensor2D])
+    return tf.tidy(() => [tf.tanh(projected.add(matMulWeights(h!, this.recurrentKernel))) as tf.Tensor2D])
   }
 }

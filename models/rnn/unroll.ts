@@ -5,6 +5,7 @@ import type { RecurrentCell, RecurrentState } from './cell.ts'
 import { LstmCell } from './lstm-cell.ts'
 import { hasFusedLstmGates } from './lstm-gates.ts'
 import { lstmSequence } from './lstm-sequence.ts'
+import { hasInt8Form } from '../quantization/int8-matmul.ts'
 
 /** [len, batch, n] → len × [batch, n]. One step is a squeeze: tfjs's Unpack gradient fails for a single output. */
 function timeSteps(x: tf.Tensor): tf.Tensor2D[] {
@@ -24,8 +25,9 @@ export interface Unrolled {
 export function unroll(cell: RecurrentCell, xs: tf.Tensor3D, mask: tf.Tensor2D | null, initial: RecurrentState | null = null, reverse = false): Unrolled {
   return tf.tidy(() => {
     const [batch, length] = xs.shape
-    if (cell instanceof LstmCell && hasFusedLstmGates()) {
-      // The whole layer as one op with its own backpropagation through time (lstm-sequence.ts).
+    if (cell instanceof LstmCell && hasFusedLstmGates() && !hasInt8Form(cell.recurrentKernel)) {
+      // The whole layer as one op with its own backpropagation through time (lstm-sequence.ts); a quantised layer
+      // (inference only) steps below, where its recurrent product runs in int8.
       const [h0, c0] = initial ?? cell.zeroState(batch)
       const timeMajor = cell.projectInput(xs).transpose([1, 0, 2]) as tf.Tensor3D // [len, batch, 4H]
       const masks = mask ? (mask.transpose().expandDims(2) as tf.Tensor3D) : null // [len, batch, 1]

@@ -6,6 +6,7 @@ import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
+import { registerCpuInt8Kernel, registerWasmInt8Kernel } from './int8-kernels.ts'
 import { registerCpuLayerNormKernels, registerWasmLayerNormKernels } from './layer-norm-kernels.ts'
 import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
@@ -50,6 +51,7 @@ export function registerCpuTrainingKernels(): void {
   registerCpuLstmKernels()
   registerCpuAdamKernel()
   registerCpuLayerNormKernels()
+  registerCpuInt8Kernel()
 }
 
 export function registerWasmTrainingKernels(): void {
@@ -72,4 +74,5 @@ export function registerWasmTrainingKernels(): void {
   registerWasmLstmKernels()
   registerWasmAdamKernel()
   registerWasmLayerNormKernels()
+  registerWasmInt8Kernel()
 }

@@ -1,5 +1,5 @@
-// A run's compression table: the run itself, the runs pruned from it and the students trained on its translations,
-// each at its best checkpoint with its size, zeros, stored test scores and (when asked) its translate latency.
+// A run's compression table: the run itself, its int8 quantisations, the runs pruned from it and the students trained
+// on its translations, each at its best checkpoint with its size, zeros, stored test scores and (when asked) its translate latency.
 import type { CompressionRow } from '../../api/contract.ts'
 import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
 import { listCorpora } from '../corpus/repository.ts'
@@ -34,12 +34,13 @@ function entryOf(db: Database, run: StoredRun, kind: CompressionRow['kind']): Co
   }
 }
 
-/** The run first, then its pruned runs, then the students of corpora it translated (each by name). */
+/** The run first, then its int8 quantisations, its pruned runs, the students of corpora it translated (each by name). */
 export function compressionEntries(db: Database, run: StoredRun): CompressionEntry[] {
   const runs = listRuns(db).sort((a, b) => a.name.localeCompare(b.name))
   const taughtCorpora = new Set(listCorpora(db).filter((c) => c.distilledFrom?.run === run.name).map((c) => c.name))
   const entries = [
-    entryOf(db, run, run.config.pruning ? 'pruned' : 'float'),
+    entryOf(db, run, run.config.quantization ? 'int8' : run.config.pruning ? 'pruned' : 'float'),
+    ...runs.filter((r) => r.config.quantization?.from.run === run.name).map((r) => entryOf(db, r, 'int8')),
     ...runs.filter((r) => r.config.pruning?.from.run === run.name).map((r) => entryOf(db, r, 'pruned')),
     ...runs.filter((r) => taughtCorpora.has(r.config.corpus)).map((r) => entryOf(db, r, 'distilled')),
   ]

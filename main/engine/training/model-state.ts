@@ -4,6 +4,7 @@ import type { RunConfig } from '../../api/contract.ts'
 import type { ParameterStore } from '../../../models/core/params.ts'
 import type { Adam } from '../../../models/train/adam.ts'
 import { decodeTensors, encodeTensors, type NamedArray } from '../../../models/train/checkpoint-codec.ts'
+import { attachInt8, detachInt8, Int8Matrix } from '../../../models/quantization/int8-matmul.ts'
 import { createTranslationModel, type ModelSpec, type TranslationModel } from '../../../models/translation/model.ts'
 
 export function modelSpec(config: RunConfig): ModelSpec {
@@ -42,6 +43,10 @@ export function restoreWeights(model: HasParameters, blob: Uint8Array): void {
     if (!array) throw new Error(`the checkpoint has no parameter '${name}' (was the model configuration changed?)`)
     if (array.shape.join() !== variable.shape.join()) throw new Error(`parameter '${name}' has shape [${array.shape}] in the checkpoint but [${variable.shape}] in the model`)
     tf.tidy(() => variable.assign(tf.tensor(array.values, array.shape)))
+    // A quantised matrix keeps its dequantised values above (every op that is not a product uses them) and runs its
+    // products on the int8 form.
+    if (array.int8) attachInt8(variable, new Int8Matrix(array.int8))
+    else detachInt8(variable)
   }
 }
 

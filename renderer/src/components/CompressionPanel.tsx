@@ -1,5 +1,5 @@
-// Compression on the run dashboard: the run beside the models made from it (pruned runs, distilled students), a
-// pruned run's zeros per layer, and forms that prune the run or distil it into a corpus for a student.
+// Compression on the run dashboard: the run beside the models made from it (int8 quantisations, pruned runs, distilled
+// students), a pruned run's zeros per layer, and forms that quantise the run, prune it or distil it into a corpus.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { CompressionRow, RunDetail } from '../../../main/api/contract.ts'
@@ -129,7 +129,11 @@ function CompressionTable({ run }: { run: RunDetail }) {
     )
   }
   const kind = (row: CompressionRow) =>
-    row.kind === 'pruned' ? t('compression.kinds.pruned', { percent: Math.round(100 * (row.sparsity ?? 0)) }) : row.kind === 'distilled' ? t('compression.kinds.distilled', { corpus: row.corpus }) : t('compression.kinds.float')
+    row.kind === 'pruned'
+      ? t('compression.kinds.pruned', { percent: Math.round(100 * (row.sparsity ?? 0)) })
+      : row.kind === 'distilled'
+        ? t('compression.kinds.distilled', { corpus: row.corpus })
+        : t(`compression.kinds.${row.kind}`)
   const score = (value: number | null) => (value === null ? '—' : value.toFixed(2))
   if (report.error) return <p className="muted">{report.error}</p>
   return (
@@ -172,6 +176,55 @@ function CompressionTable({ run }: { run: RunDetail }) {
       </div>
       {error && <p className="error">{error}</p>}
     </>
+  )
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`
+
+function QuantizeForm({ run }: { run: RunDetail }) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const [keepEmbeddings, setKeepEmbeddings] = useState(false)
+  const [keepOutput, setKeepOutput] = useState(false)
+  const [created, setCreated] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    client.call('runs.quantize', { name: run.name, embeddings: !keepEmbeddings, output: !keepOutput }).then(
+      (result) => setCreated(t('compression.quantize.created', { run: result.run.name, size: mebibytes(result.bytes), floatSize: mebibytes(result.floatBytes) })),
+      (caught: unknown) => setError((caught as Error).message),
+    )
+  }
+  return (
+    <form className="tools" onSubmit={submit} aria-label={t('compression.quantize.label')}>
+      <label>
+        <input type="checkbox" checked={keepEmbeddings} onChange={(e) => setKeepEmbeddings(e.target.checked)} name="keep-embeddings" /> {t('compression.quantize.keepEmbeddings')}
+      </label>
+      <label>
+        <input type="checkbox" checked={keepOutput} onChange={(e) => setKeepOutput(e.target.checked)} name="keep-output" /> {t('compression.quantize.keepOutput')}
+      </label>
+      <button type="submit" disabled={run.checkpoints.length === 0}>
+        {t('compression.quantize.submit')}
+      </button>
+      {created && <p role="status">{created}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  )
+}
+
+function QuantizedNote({ quantization }: { quantization: NonNullable<RunDetail['config']['quantization']> }) {
+  const { t } = useTranslation()
+  const float = [...(quantization.embeddings ? [] : ['embeddings']), ...(quantization.output ? [] : ['output'])].map((part) => t(`compression.quantize.parts.${part}`))
+  return (
+    <p data-testid="quantized-note">
+      {t('compression.quantize.current', { run: quantization.from.run, step: quantization.from.step })}
+      {float.length > 0 && ` ${t('compression.quantize.keptFloat', { parts: float.join(', ') })}`}
+    </p>
   )
 }
 
@@ -219,6 +272,24 @@ export function CompressionPanel({ run, onStarted }: { run: RunDetail; onStarted
     <section aria-labelledby="compression-title" data-testid="compression">
       <h2 id="compression-title">{t('compression.title')}</h2>
       {translation && <CompressionTable run={run} />}
+      <h3>{t('compression.quantize.title')}</h3>
+      {run.config.quantization ? (
+        <QuantizedNote quantization={run.config.quantization} />
+      ) : (
+        <>
+          <p className="muted">{t('compression.quantize.intro')}</p>
+          <QuantizeForm run={run} />
+        </>
+      )}
+      {run.config.quantization ? null : <PruningSection run={run} onStarted={onStarted} translation={translation} />}
+    </section>
+  )
+}
+
+function PruningSection({ run, onStarted, translation }: { run: RunDetail; onStarted: (name: string) => void; translation: boolean }) {
+  const { t } = useTranslation()
+  return (
+    <>
       <h3>{t('pruning.title')}</h3>
       <p className="muted">{t('pruning.intro')}</p>
       {run.config.pruning ? <SparsityTable run={run} /> : <PruneForm run={run} onStarted={onStarted} />}
@@ -229,6 +300,6 @@ export function CompressionPanel({ run, onStarted }: { run: RunDetail; onStarted
           <DistilForm run={run} />
         </>
       )}
-    </section>
+    </>
   )
 }

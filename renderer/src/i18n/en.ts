@@ -243,10 +243,22 @@ export const en = {
   compression: {
     title: 'Compression',
     columns: { run: 'Run', kind: 'Kind', step: 'Checkpoint', parameters: 'Parameters', nonZero: 'Non-zero', size: 'Size', latency: 'Latency' },
-    kinds: { float: 'float32', pruned: 'pruned {{percent}} %', distilled: 'student ({{corpus}})' },
+    kinds: { float: 'float32', pruned: 'pruned {{percent}} %', distilled: 'student ({{corpus}})', int8: 'int8' },
     measure: 'Measure latency',
     measuring: 'Measuring…',
     scoresNote: 'BLEU and chrF: test-set evaluations at that checkpoint (Test-set evaluation above, or kotoba eval). Latency: one 20-word test sentence, beam 5, median of five.',
+    quantize: {
+      title: 'Quantisation (int8)',
+      intro: 'Post-training quantisation (Jacob et al. 2018): each weight matrix is stored as 8-bit integers with one scale per output channel, a quarter of the size; translation multiplies in int8 (the activations quantised per row as they come) and accumulates in int32. A new run holds the int8 checkpoint; this run stays as it is. Evaluate it on the test split to compare BLEU.',
+      label: 'Quantise this run',
+      keepEmbeddings: 'Keep the embeddings float',
+      keepOutput: 'Keep the output layer float',
+      submit: 'Quantise the best checkpoint',
+      created: '{{run}}: {{size}} instead of {{floatSize}}.',
+      current: 'int8 quantisation of {{run}} at step {{step}}, for inference (translate, evaluate, compare); it does not train.',
+      keptFloat: 'Kept float: {{parts}}.',
+      parts: { embeddings: 'embeddings', output: 'output layer' },
+    },
     distil: {
       title: 'Distillation',
       intro: 'Sequence-level knowledge distillation (Kim & Rush 2016): this run translates its training split into a new corpus (dev and test keep the real references); train a smaller run on that corpus.',

@@ -244,10 +244,22 @@ export const ja: Catalogue = {
   compression: {
     title: '圧縮',
     columns: { run: '実行', kind: '種類', step: 'チェックポイント', parameters: 'パラメーター数', nonZero: '非ゼロ', size: 'サイズ', latency: 'レイテンシ' },
-    kinds: { float: 'float32', pruned: '枝刈り {{percent}} %', distilled: '生徒（{{corpus}}）' },
+    kinds: { float: 'float32', pruned: '枝刈り {{percent}} %', distilled: '生徒（{{corpus}}）', int8: 'int8' },
     measure: 'レイテンシを測る',
     measuring: '測定中…',
     scoresNote: 'BLEU と chrF：そのチェックポイントでのテストセット評価（上のテストセット評価、または kotoba eval）。レイテンシ：20 語のテスト文 1 つ、ビーム 5、5 回の中央値。',
+    quantize: {
+      title: '量子化（int8）',
+      intro: '学習後量子化（Jacob et al. 2018）：各重み行列を出力チャネルごとのスケール付き 8 ビット整数で保存し、サイズは 4 分の 1 になります。翻訳では int8 で掛け算し（活性は行ごとにその場で量子化）、int32 で累積します。int8 チェックポイントは新しい実行に入り、この実行はそのまま残ります。テストセットで評価して BLEU を比べてください。',
+      label: 'この実行を量子化する',
+      keepEmbeddings: '埋め込みを float のまま残す',
+      keepOutput: '出力層を float のまま残す',
+      submit: '最良チェックポイントを量子化',
+      created: '{{run}}：{{floatSize}} が {{size}} になりました。',
+      current: '{{run}} のステップ {{step}} の int8 量子化。推論用です（翻訳・評価・比較）。学習はしません。',
+      keptFloat: 'float のまま：{{parts}}。',
+      parts: { embeddings: '埋め込み', output: '出力層' },
+    },
     distil: {
       title: '蒸留',
       intro: '系列レベルの知識蒸留（Kim & Rush 2016）：この実行が訓練データを翻訳して新しいコーパスを作ります（dev と test は本物の参照訳のまま）。そのコーパスでより小さい実行を学習します。',
