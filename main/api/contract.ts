@@ -874,6 +874,22 @@ export const methods = {
   },
   /** A run's logged metrics for other tools: TensorBoard event files in a folder, or a CSV file. */
   /** A folder to train the same model with Marian or OpenNMT-py: data splits, SentencePiece models, config, train.sh, NOTES.md. */
+  /** The run's checkpoint as ONNX graphs (encoder, one decoder step), its SentencePiece models and model.json: runnable by onnxruntime without the workbench. */
+  'runs.exportModel': {
+    params: z
+      .object({
+        name: Name,
+        /** A checkpoint step (default: the best). */
+        checkpoint: z.number().int().optional(),
+        format: z.enum(['onnx']).default('onnx'),
+        /** A folder (new or empty). */
+        out: z.string().min(1),
+        /** Replace the export's files in a folder that is not empty. */
+        force: z.boolean().default(false),
+      })
+      .strict(),
+    result: z.object({ path: z.string(), files: z.array(z.string()), checkpointStep: z.number().int() }),
+  },
   'runs.exportRecipe': {
     params: z.object({ name: Name, to: z.enum(['marian', 'opennmt-py']), out: z.string().min(1), force: z.boolean().default(false) }).strict(),
     result: z.object({ path: z.string(), files: z.array(z.string()), notes: z.array(z.string()) }),

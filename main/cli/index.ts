@@ -514,15 +514,22 @@ exports
       output(result, () => [`wrote ${result.files.length} files to ${result.path}: ${result.files.join(', ')}`, ...result.notes.map((note) => `  note: ${note}`)].join('\n'))
     }),
   )
-// Exports that arrive with later work: listed so `kotoba export --help` shows the whole shape, and say so plainly.
 exports
   .command('model')
-  .description('export a model (ONNX, TensorFlow.js) (not available in this version yet)')
-  .allowUnknownOption()
-  .allowExcessArguments()
-  .action(() => {
-    throw new CliError("'kotoba export model' is not available in this version yet", 2)
-  })
+  .description('a run as ONNX: encoder.onnx, decoder_step.onnx (with its state/cache inputs), the SentencePiece models and model.json; runs in onnxruntime without the workbench')
+  .requiredOption('--run <run>', 'the run (seq2seq or transformer)')
+  .option('--checkpoint <step>', 'a checkpoint step (default: the best)')
+  .addOption(new Option('--format <format>', 'the format').choices(['onnx']).default('onnx'))
+  .requiredOption('--out <dir>', 'the folder (new or empty)')
+  .option('--force', "replace the export's files in a folder that is not empty")
+  .action((options: { run: string; checkpoint?: string; format: 'onnx'; out: string; force?: boolean }) =>
+    withEngine(async (client) => {
+      const checkpoint = options.checkpoint === undefined ? undefined : Number(options.checkpoint)
+      if (checkpoint !== undefined && !Number.isInteger(checkpoint)) throw new CliError(`--checkpoint takes a step number, not '${options.checkpoint}'`, 2)
+      const result = await client.call('runs.exportModel', { name: options.run, ...(checkpoint === undefined ? {} : { checkpoint }), format: options.format, out: options.out, force: !!options.force })
+      output(result, () => `wrote ${options.run} at checkpoint ${result.checkpointStep} as ${options.format} to ${result.path}: ${result.files.join(', ')} (model.json says how to run it)`)
+    }),
+  )
 
 function fail(message: string, code: string, exitCode: number, details: Record<string, unknown> = {}): never {
   if (process.argv.includes('--json')) writeResult(`${JSON.stringify({ error: message, code, ...details })}\n`)

@@ -32,6 +32,7 @@ import {
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { writeMetricsCsv, writeTensorboardFolder } from './export/run-metrics.ts'
 import { exportRecipe } from './export/recipe.ts'
+import { exportModel } from './export/model-export.ts'
 import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
@@ -501,6 +502,8 @@ export const handlers: Handlers = {
   },
 
   'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
+
+  'runs.exportModel': (engine, { name, checkpoint, out, force }) => exportModel(engine.db, requireRun(engine, name), { checkpoint, out, force }),
 
   'runs.exportRecipe': (engine, { name, to, out, force }) => exportRecipe(engine.db, requireRun(engine, name), to, out, force),
 

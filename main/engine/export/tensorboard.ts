@@ -1,6 +1,7 @@
 // A run's metrics as a TensorBoard event file: TFRecord framing (length, masked CRC-32C, data, masked CRC-32C)
 // around `Event` protocol buffers (tensorflow/core/util/event.proto) with one scalar `Summary.Value` each.
 import type { MetricPoint } from '../../api/contract.ts'
+import { ProtoWriter } from './proto-writer.ts'
 
 /** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum TFRecord uses. */
 const crcTable = (() => {
@@ -23,53 +24,6 @@ export function crc32c(bytes: Uint8Array): number {
 export const maskedCrc32c = (bytes: Uint8Array) => {
   const crc = crc32c(bytes)
   return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0
-}
-
-/** The few protocol-buffer encodings an Event needs. */
-class ProtoWriter {
-  private readonly parts: number[] = []
-  private varint(value: bigint): void {
-    let rest = BigInt.asUintN(64, value)
-    while (rest >= 0x80n) {
-      this.parts.push(Number(rest & 0x7fn) | 0x80)
-      rest >>= 7n
-    }
-    this.parts.push(Number(rest))
-  }
-  private key(field: number, wireType: number): void {
-    this.varint(BigInt((field << 3) | wireType))
-  }
-  /** Wire type 1 (8 bytes) or 5 (4 bytes), little-endian. */
-  private fixed(field: number, wireType: 1 | 5, write: (view: DataView) => void): this {
-    this.key(field, wireType)
-    const bytes = new Uint8Array(wireType === 1 ? 8 : 4)
-    write(new DataView(bytes.buffer))
-    this.parts.push(...bytes)
-    return this
-  }
-  double(field: number, value: number): this {
-    return this.fixed(field, 1, (view) => view.setFloat64(0, value, true))
-  }
-  float(field: number, value: number): this {
-    return this.fixed(field, 5, (view) => view.setFloat32(0, value, true))
-  }
-  int64(field: number, value: number): this {
-    this.key(field, 0)
-    this.varint(BigInt(value))
-    return this
-  }
-  bytes(field: number, value: Uint8Array): this {
-    this.key(field, 2)
-    this.varint(BigInt(value.length))
-    this.parts.push(...value)
-    return this
-  }
-  string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value))
-  }
-  finish(): Uint8Array {
-    return Uint8Array.from(this.parts)
-  }
 }
 
 /** Event { wall_time = 1; step = 2; file_version = 3 | summary = 5 }. */
