@@ -93,6 +93,16 @@ test('an HRED run trains on a dialogue corpus: dev perplexity falls, F1/distinct
   assert.deepEqual(((await engine.handle('chat.list', { run: 'hred' })) as Result<'chat.list'>).map((c) => c.turns), [4])
   assert.deepEqual(await engine.handle('chat.delete', { id: seeded.id }), { deleted: true })
   await assert.rejects(engine.handle('chat.show', { id: seeded.id }), /no conversation with id/)
+
+  // Int8 quantisation applies to dialogue models too: the same scores within rounding, and it chats.
+  const quantized = (await engine.handle('runs.quantize', { name: 'hred' })) as Result<'runs.quantize'>
+  assert.ok(quantized.bytes < 0.35 * quantized.floatBytes)
+  const int8 = (await engine.handle('eval', { run: 'hred-int8', split: 'test', search: 'greedy' })) as Result<'eval'>
+  assert.ok(Math.abs(int8.perplexity! / evaluation.perplexity! - 1) < 0.02, `perplexity ${int8.perplexity} vs ${evaluation.perplexity}`)
+  const f1 = (e: Result<'eval'>) => e.scores.find((s) => s.metric === 'f1')!.score
+  assert.ok(Math.abs(f1(int8) - f1(evaluation)) <= 2, `F1 ${f1(int8)} vs ${f1(evaluation)}`)
+  const reply = (await engine.handle('chat.reply', { run: 'hred-int8', turns: ['cherry yes', 'no maybe'], search: 'greedy' })) as Result<'chat.reply'>
+  assert.ok(reply.replies[0]!.text.length > 0)
 })
 
 test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL > 0 and active latent units', async () => {
