@@ -227,6 +227,24 @@ test('a wasm pool helper thread that dies mid-step costs a retried step, not the
   assert.equal(losses.n, 12, 'every step has its one loss point')
 })
 
+test('a helper thread that dies during a reinforced phase’s rollouts costs a retried batch, not the run', async (t) => {
+  const dbPath = copyTemplate(join(tempDir(t), 'kotoba.db'))
+  const model = { cell: 'gru', embeddingSize: 64, hiddenSize: 256, dropout: 0 } as const
+  const parent = await startTraining(dbPath, 'policy', 4, 4, {}, model).output
+  assert.equal(parent.code, 0, parent.stderr)
+  // The first products the phase runs are its rollouts' (sampling and greedy decoding of the batch, split across the pool).
+  const args = [cliPath, '--db', dbPath, '--no-sample', '--backend', 'wasm', '--json', 'train', '--from', 'policy', '--name', 'policy-scst', '--rl', 'scst', '--steps', '3']
+  const result = spawnSync(process.execPath, args, { cwd: repoRoot, env: cleanEnv({ KOTOBA_FAULT_POOL_HELPER_EXIT: '3' }), encoding: 'utf8', timeout: 300_000 })
+  assert.equal(result.status, 0, `the phase finished:\n${result.stdout}\n${result.stderr}`)
+  assert.equal(JSON.parse(result.stdout).status, 'done')
+  assert.match(result.stderr, /a helper thread exited in \S+; the pool was restarted; retrying the batch/)
+  const db = new BetterSqlite3(dbPath, { readonly: true })
+  t.after(() => db.close())
+  const metric = (name: string) => (db.prepare("SELECT count(*) AS n FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = 'policy-scst' AND m.name = ?").get(name) as { n: number }).n
+  assert.equal(metric('train/retried_steps'), 1, 'one batch was made again')
+  assert.equal(metric('rl/reward'), 3, 'every update logged its reward once')
+})
+
 test('inputs over the documented limits and bad files get clear, short errors on the CLI (no raw Node errors, no echo)', async (t) => {
   const work = tempDir(t)
   const dbPath = copyTemplate(join(work, 'kotoba.db'))

@@ -288,7 +288,7 @@ class Trainer<B extends BatchSize> {
       const tensors: B[] = []
       let update: UpdateResult
       try {
-        for (const [part, batch] of micro.entries()) tensors.push(await this.task.makeBatch(batch, step, part))
+        for (const [part, batch] of micro.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
         update = await this.updateRetryingLostThreads(tensors, step, lr)
       } finally {
         tensors.forEach((batch) => this.task.disposeBatch(batch))
@@ -318,6 +318,21 @@ class Trainer<B extends BatchSize> {
       if (early) return { status: 'done', step: state.step }
     }
     return { status: 'done', step: state.step }
+  }
+
+  /** A batch (with a reinforced phase, its rollouts); when a compute thread was lost while it was made (the pool has
+   *  restarted), it is made again: rollouts are seeded by (seed, step, part), so the retry samples the same ones. */
+  private async makeBatchRetryingLostThreads(examples: Example[], step: number, part: number): Promise<B> {
+    const maxAttempts = 3
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.task.makeBatch(examples, step, part)
+      } catch (error) {
+        if ((error as { retryable?: unknown } | null)?.retryable !== true || attempt >= maxAttempts) throw error
+        process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${(error as Error).message}; retrying the batch (attempt ${attempt + 1} of ${maxAttempts})\n`)
+        this.record([{ metric: 'train/retried_steps', step, value: attempt }])
+      }
+    }
   }
 
   /** One update; when a compute thread was lost before anything changed (the pool has restarted), the same update
