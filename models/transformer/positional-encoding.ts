@@ -1,7 +1,8 @@
 // Sinusoidal positions, Vaswani et al. 2017 §3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(·).
 import * as tf from '@tensorflow/tfjs'
 
-export function sinusoidalPositions(length: number, dim: number): tf.Tensor2D {
+/** The table's values, [length, dim] row-major (also what model exports embed). */
+export function sinusoidalValues(length: number, dim: number): Float32Array {
   const values = new Float32Array(length * dim)
   for (let pos = 0; pos < length; pos++) {
     for (let i = 0; i < dim; i += 2) {
@@ -10,5 +11,9 @@ export function sinusoidalPositions(length: number, dim: number): tf.Tensor2D {
       if (i + 1 < dim) values[pos * dim + i + 1] = Math.cos(angle)
     }
   }
-  return tf.tensor2d(values, [length, dim]) // [length, dim]
+  return values
+}
+
+export function sinusoidalPositions(length: number, dim: number): tf.Tensor2D {
+  return tf.tensor2d(sinusoidalValues(length, dim), [length, dim]) // [length, dim]
 }

@@ -5,6 +5,7 @@
 import type { TransformerModelConfig } from '../../api/contract.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
 import type { NamedArray } from '../../../models/train/checkpoint-codec.ts'
+import { sinusoidalValues } from '../../../models/transformer/positional-encoding.ts'
 import { OnnxGraph } from './onnx-graph.ts'
 
 type Weights = Map<string, NamedArray>
@@ -26,16 +27,7 @@ function positionTable(graph: OnnxGraph, config: TransformerModelConfig, weights
     const table = weight(weights, 'positions')
     return graph.constant('positions', 'float', table.shape, table.values)
   }
-  const { maxLength: length, dModel: dim } = config
-  const values = new Float32Array(length * dim)
-  for (let pos = 0; pos < length; pos++) {
-    for (let i = 0; i < dim; i += 2) {
-      const angle = pos / Math.pow(10000, i / dim)
-      values[pos * dim + i] = Math.sin(angle)
-      if (i + 1 < dim) values[pos * dim + i + 1] = Math.cos(angle)
-    }
-  }
-  return graph.constant('positions', 'float', [length, dim], values)
+  return graph.constant('positions', 'float', [config.maxLength, config.dModel], sinusoidalValues(config.maxLength, config.dModel))
 }
 
 /** Shared pieces of both graphs. */
