@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { SentencePieceProcessor } from '@sctg/sentencepiece-js'
+import { Random } from '../models/core/random.ts'
 import { trainBpe } from '../models/tokenizer/bpe-trainer.ts'
 import { trainUnigram } from '../models/tokenizer/unigram-trainer.ts'
 import { readModelProto } from '../models/tokenizer/model-proto.ts'
@@ -58,6 +59,54 @@ test('a BPE model trained here encodes identically in sentencepiece-js and spm_e
     const body = piece.replace(/^▁/, '')
     assert.ok(!/\p{L}/u.test(body) || !/[\p{P}\p{N}]/u.test(body), `piece '${piece}' mixes classes`)
   }
+})
+
+test('BPE merges the most frequent pair every time (ties by the pair’s symbols), as a brute-force recount does', () => {
+  // Words of a few letters with skewed frequencies, so merges often lower the counts of other pairs.
+  const random = new Random(4)
+  const letters = 'abcdefg'
+  const sentences = Array.from({ length: 400 }, () =>
+    Array.from({ length: 1 + random.integer(4) }, () => Array.from({ length: 1 + random.integer(6) }, () => letters[Math.min(random.integer(7), random.integer(7))]!).join('')).join(' '),
+  )
+  const vocabSize = 60
+  const model = trainBpe(sentences, { vocabSize, characterCoverage: 1 })
+  const merges = model.pieces.filter((p) => p.type === 'normal' && [...p.piece].length > 1).map((p) => p.piece)
+
+  // The reference: recount every pair over every word before each merge.
+  const counts = new Map<string, number>()
+  for (const sentence of sentences) for (const word of sentence.split(' ')) counts.set(`▁${word}`, (counts.get(`▁${word}`) ?? 0) + 1)
+  const words = [...counts].map(([word, count]) => ({ symbols: [...word], count }))
+  const alphabet = new Set(words.flatMap((w) => w.symbols))
+  const known = new Set(alphabet)
+  const expected: string[] = []
+  while (expected.length < vocabSize - 3 - alphabet.size) {
+    const pairs = new Map<string, { a: string; b: string; count: number }>()
+    for (const { symbols, count } of words) {
+      for (let i = 0; i + 1 < symbols.length; i++) {
+        const key = `${symbols[i]}\u0000${symbols[i + 1]}`
+        const entry = pairs.get(key) ?? { a: symbols[i]!, b: symbols[i + 1]!, count: 0 }
+        entry.count += count
+        pairs.set(key, entry)
+      }
+    }
+    const best = [...pairs.values()].sort((x, y) => y.count - x.count || (x.a !== y.a ? (x.a < y.a ? -1 : 1) : x.b < y.b ? -1 : 1))[0]
+    if (!best) break
+    for (const word of words) {
+      const next: string[] = []
+      for (let i = 0; i < word.symbols.length; i++) {
+        if (word.symbols[i] === best.a && word.symbols[i + 1] === best.b) {
+          next.push(best.a + best.b)
+          i++
+        } else next.push(word.symbols[i]!)
+      }
+      word.symbols = next
+    }
+    if (known.has(best.a + best.b)) continue
+    known.add(best.a + best.b)
+    expected.push(best.a + best.b)
+  }
+  assert.ok(expected.length > 40)
+  assert.deepEqual(merges, expected)
 })
 
 test('BPE training refuses a vocabulary too small for its alphabet, and empty input', () => {

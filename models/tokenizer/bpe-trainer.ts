@@ -8,41 +8,62 @@ import { alphabetFor, canJoin, normalizeForPieces, specialPieces, type Vocabular
 
 export interface BpeOptions extends VocabularyOptions {}
 
-/** A max-heap of (count, pair) with lazy deletion: stale entries are skipped when popped. */
-class PairHeap {
-  private readonly items: [number, string][] = []
+/** Symbols are interned as ids below this bound; a pair is the number a·PAIR_BASE + b. */
+const PAIR_BASE = 2 ** 21
 
-  private before(a: [number, string], b: [number, string]): boolean {
-    return a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]) // more frequent first; ties in a fixed order
+/** A max-heap of (count, pair) with lazy deletion: stale entries are skipped when popped. Ties go to the pair whose
+ *  symbols come first as strings (a, then b), the order the string keys "a\0b" had. */
+class PairHeap {
+  private readonly counts: number[] = []
+  private readonly pairs: number[] = []
+
+  constructor(private readonly text: readonly string[]) {}
+
+  private before(i: number, j: number): boolean {
+    const [ci, cj] = [this.counts[i]!, this.counts[j]!]
+    if (ci !== cj) return ci > cj
+    const [pi, pj] = [this.pairs[i]!, this.pairs[j]!]
+    const [ai, aj] = [this.text[Math.floor(pi / PAIR_BASE)]!, this.text[Math.floor(pj / PAIR_BASE)]!]
+    if (ai !== aj) return ai < aj
+    return this.text[pi % PAIR_BASE]! < this.text[pj % PAIR_BASE]!
   }
 
-  push(item: [number, string]): void {
-    const items = this.items
-    items.push(item)
-    let i = items.length - 1
+  private swap(i: number, j: number): void {
+    ;[this.counts[i], this.counts[j]] = [this.counts[j]!, this.counts[i]!]
+    ;[this.pairs[i], this.pairs[j]] = [this.pairs[j]!, this.pairs[i]!]
+  }
+
+  push(count: number, pair: number): void {
+    this.counts.push(count)
+    this.pairs.push(pair)
+    let i = this.counts.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.before(items[i]!, items[parent]!)) break
-      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      if (!this.before(i, parent)) break
+      this.swap(i, parent)
       i = parent
     }
   }
 
-  pop(): [number, string] | undefined {
-    const items = this.items
-    const top = items[0]
-    const last = items.pop()
-    if (items.length > 0 && last) {
-      items[0] = last
+  /** The top [count, pair], or undefined when empty. */
+  pop(): [number, number] | undefined {
+    if (this.counts.length === 0) return undefined
+    const top: [number, number] = [this.counts[0]!, this.pairs[0]!]
+    const lastCount = this.counts.pop()!
+    const lastPair = this.pairs.pop()!
+    const size = this.counts.length
+    if (size > 0) {
+      this.counts[0] = lastCount
+      this.pairs[0] = lastPair
       let i = 0
       for (;;) {
         const left = 2 * i + 1
         const right = left + 1
         let best = i
-        if (left < items.length && this.before(items[left]!, items[best]!)) best = left
-        if (right < items.length && this.before(items[right]!, items[best]!)) best = right
+        if (left < size && this.before(left, best)) best = left
+        if (right < size && this.before(right, best)) best = right
         if (best === i) break
-        ;[items[i], items[best]] = [items[best]!, items[i]!]
+        this.swap(i, best)
         i = best
       }
     }
@@ -50,14 +71,11 @@ class PairHeap {
   }
 }
 
-const separator = '\u0000'
-
 function lastCodePoint(text: string): string {
   const low = text.charCodeAt(text.length - 1)
   const start = text.length > 1 && low >= 0xdc00 && low <= 0xdfff ? text.length - 2 : text.length - 1 // a surrogate pair
   return text.slice(start)
 }
-
 
 export function trainBpe(sentences: Iterable<string>, options: BpeOptions): ModelSpec {
   const coverage = options.characterCoverage ?? 0.9995
@@ -78,55 +96,94 @@ export function trainBpe(sentences: Iterable<string>, options: BpeOptions): Mode
     const single = symbol.length === 1 || (symbol.length === 2 && symbol.codePointAt(0)! > 0xffff)
     return !single || inAlphabet.has(symbol)
   }
-  const joinable = (a: string, b: string): boolean => canJoin(lastCodePoint(a), String.fromCodePoint(b.codePointAt(0)!))
-  // Words as symbol sequences, with pair statistics.
-  const words = [...wordCounts.entries()].map(([word, count]) => ({ symbols: [...word], count }))
-  const pairCounts = new Map<string, number>()
-  const pairWords = new Map<string, Set<number>>()
-  const heap = new PairHeap()
-  const addPairs = (index: number, sign: 1 | -1): void => {
+  // Symbols interned as ids, with what the pair rules need of each: whether it may merge, its first and last character.
+  const symbolIds = new Map<string, number>()
+  const symbolText: string[] = []
+  const symbolMergeable: boolean[] = []
+  const symbolFirst: string[] = []
+  const symbolLast: string[] = []
+  const intern = (symbol: string): number => {
+    let id = symbolIds.get(symbol)
+    if (id === undefined) {
+      id = symbolText.length
+      if (id >= PAIR_BASE) throw new Error(`more than ${PAIR_BASE} distinct symbols`)
+      symbolIds.set(symbol, id)
+      symbolText.push(symbol)
+      symbolMergeable.push(mergeable(symbol))
+      symbolFirst.push(String.fromCodePoint(symbol.codePointAt(0)!))
+      symbolLast.push(lastCodePoint(symbol))
+    }
+    return id
+  }
+  const joinable = new Map<number, boolean>()
+  /** The pair (a, b) as a number, or -1 when the two may not merge. */
+  const pairOf = (a: number, b: number): number => {
+    if (!symbolMergeable[a] || !symbolMergeable[b]) return -1
+    const pair = a * PAIR_BASE + b
+    let ok = joinable.get(pair)
+    if (ok === undefined) joinable.set(pair, (ok = canJoin(symbolLast[a]!, symbolFirst[b]!)))
+    return ok ? pair : -1
+  }
+  // Words as symbol-id sequences, with pair statistics: counts, and which words hold each pair (a superset: words
+  // are not removed when a merge takes the pair out of them).
+  const words = [...wordCounts.entries()].map(([word, count]) => ({ symbols: [...word].map(intern), count }))
+  const pairCounts = new Map<number, number>()
+  const pairWords = new Map<number, Set<number>>()
+  /** Adds (sign 1) or removes (−1) the word's pairs; `touched` records each pair's count before its first change. */
+  const countPairs = (index: number, sign: 1 | -1, touched: Map<number, number> | null): void => {
     const { symbols, count } = words[index]!
     for (let i = 0; i + 1 < symbols.length; i++) {
-      const a = symbols[i]!
-      const b = symbols[i + 1]!
-      if (!mergeable(a) || !mergeable(b) || !joinable(a, b)) continue
-      const key = a + separator + b
-      const next = (pairCounts.get(key) ?? 0) + sign * count
-      pairCounts.set(key, next)
+      const pair = pairOf(symbols[i]!, symbols[i + 1]!)
+      if (pair < 0) continue
+      const before = pairCounts.get(pair) ?? 0
+      if (touched && !touched.has(pair)) touched.set(pair, before)
+      pairCounts.set(pair, before + sign * count)
       if (sign > 0) {
-        let set = pairWords.get(key)
-        if (!set) pairWords.set(key, (set = new Set()))
+        let set = pairWords.get(pair)
+        if (!set) pairWords.set(pair, (set = new Set()))
         set.add(index)
-        heap.push([next, key])
       }
     }
   }
-  words.forEach((_, index) => addPairs(index, 1))
+  words.forEach((_, index) => countPairs(index, 1, null))
+  const heap = new PairHeap(symbolText)
+  for (const [pair, count] of pairCounts) heap.push(count, pair)
 
   const merges: ModelPiece[] = []
   const known = new Set(specials.map((p) => p.piece).concat(alphabet.map(([ch]) => ch)))
   while (merges.length < mergesWanted) {
     const top = heap.pop()
     if (!top) break
-    const [count, key] = top
-    if (count <= 0 || pairCounts.get(key) !== count) continue // stale entry
-    const [a, b] = key.split(separator) as [string, string]
-    const merged = a + b
-    for (const index of pairWords.get(key) ?? []) {
+    const [count, pair] = top
+    if (count <= 0 || pairCounts.get(pair) !== count) continue // stale entry
+    const [a, b] = [Math.floor(pair / PAIR_BASE), pair % PAIR_BASE]
+    const merged = symbolText[a]! + symbolText[b]!
+    const mergedId = intern(merged)
+    const touched = new Map<number, number>()
+    for (const index of pairWords.get(pair) ?? []) {
       const word = words[index]!
-      addPairs(index, -1)
-      const next: string[] = []
-      for (let i = 0; i < word.symbols.length; i++) {
-        if (word.symbols[i] === a && word.symbols[i + 1] === b) {
-          next.push(merged)
+      const symbols = word.symbols
+      let found = false
+      for (let i = 0; i + 1 < symbols.length && !found; i++) found = symbols[i] === a && symbols[i + 1] === b
+      if (!found) continue // the pair left this word with an earlier merge
+      countPairs(index, -1, touched)
+      const next: number[] = []
+      for (let i = 0; i < symbols.length; i++) {
+        if (symbols[i] === a && symbols[i + 1] === b) {
+          next.push(mergedId)
           i++
-        } else next.push(word.symbols[i]!)
+        } else next.push(symbols[i]!)
       }
       word.symbols = next
-      addPairs(index, 1)
+      countPairs(index, 1, touched)
     }
-    pairCounts.delete(key)
-    pairWords.delete(key)
+    pairCounts.delete(pair)
+    pairWords.delete(pair)
+    // Only pairs whose count changed need a fresh heap entry; the others' entries still hold.
+    for (const [changed, before] of touched) {
+      const now = pairCounts.get(changed)
+      if (changed !== pair && now !== undefined && now !== before && now > 0) heap.push(now, changed)
+    }
     if (known.has(merged)) continue
     known.add(merged)
     merges.push({ piece: merged, score: -merges.length, type: 'normal' })
