@@ -8,9 +8,12 @@ import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { Random } from '../models/core/random.ts'
 import { dequantizeChannels, quantizeChannels } from '../models/quantization/int8.ts'
-import { attachInt8, detachInt8, hasInt8Form, Int8Matrix, matMulWeights } from '../models/quantization/int8-matmul.ts'
+import { attachInt8, detachInt8, hasInt8Form, Int8Matrix, int8MatMulKernel, matMulWeights } from '../models/quantization/int8-matmul.ts'
 import { quantizeWeights } from '../models/quantization/quantize-weights.ts'
 import { decodeTensors, encodeTensors } from '../models/train/checkpoint-codec.ts'
+import { disposeTranslationBatch, makeTranslationBatch } from '../models/translation/batch.ts'
+import { createTranslationModel, type ModelSpec } from '../models/translation/model.ts'
+import { encodeWeights, restoreWeights } from '../main/engine/training/model-state.ts'
 
 const randomValues = (random: Random, size: number, scale = 1) => Float32Array.from({ length: size }, () => random.normal() * scale)
 
@@ -135,4 +138,36 @@ test('the int8 product: wasm (SIMD, on the pool) equals its cpu twin, both withi
   let norm = 0
   last.float.forEach((value, i) => ((error += (last.int8[i]! - value) ** 2), (norm += value ** 2)))
   assert.ok(Math.sqrt(error / norm) < 0.01, `relative error ${Math.sqrt(error / norm)}`)
+})
+
+test('quantised models — a Transformer with a tied output layer, a bidirectional LSTM with attention — run their products in int8 and stay within about 1 % of their float logits', async () => {
+  await selectBackend('wasm')
+  const specs: ModelSpec[] = [
+    { kind: 'transformer', transformer: { dModel: 32, heads: 4, dFF: 64, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0, norm: 'pre', positions: 'sinusoidal', shareEmbeddings: 'target-output', maxLength: 32 } },
+    { kind: 'seq2seq', seq2seq: { cell: 'lstm', embeddingSize: 32, hiddenSize: 48, encoderLayers: 1, decoderLayers: 1, bidirectional: true, attention: 'luong', inputFeeding: true, dropout: 0 } },
+  ]
+  const random = new Random(5)
+  const pairs = Array.from({ length: 6 }, () => ({ src: Array.from({ length: 3 + random.integer(6) }, () => 3 + random.integer(37)), tgt: Array.from({ length: 2 + random.integer(6) }, () => 3 + random.integer(37)) }))
+  for (const spec of specs) {
+    const float = createTranslationModel(spec, { src: 40, tgt: 40 }, 9)
+    const quantized = createTranslationModel(spec, { src: 40, tgt: 40 }, 1)
+    const { arrays } = quantizeWeights(decodeTensors(await encodeWeights(float)), { embeddings: true, output: true })
+    restoreWeights(quantized, encodeTensors(arrays))
+    const batch = makeTranslationBatch(pairs, { pad: 0, bos: 1, eos: 2 })
+    const before = tf.memory().numTensors
+    const reference = float.logits(batch, false)
+    let logits: tf.Tensor3D | null = null
+    const profile = await tf.profile(() => {
+      logits = quantized.logits(batch, false)
+      return logits
+    })
+    assert.ok(profile.kernelNames.includes(int8MatMulKernel), `${spec.kind}: products in int8`)
+    const error = tf.tidy(() => logits!.sub(reference).norm().div(reference.norm()).dataSync()[0]!)
+    assert.ok(error < 0.02, `${spec.kind}: ‖int8 − float‖/‖float‖ = ${error}`)
+    tf.dispose([reference, logits!])
+    assert.equal(tf.memory().numTensors, before, `${spec.kind}: no tensor left behind`)
+    disposeTranslationBatch(batch)
+    float.dispose()
+    quantized.dispose()
+  }
 })

@@ -86,7 +86,8 @@ export function createTranslationModel(spec: ModelSpec, vocab: { src: number; tg
       model.params,
       Number.POSITIVE_INFINITY,
       vocab.tgt,
-      (batch, training) => model.forward(batch.src, batch.srcMask, batch.tgtIn, training).logits,
+      // tidy frees the attention weights (logits alone were asked for), but not while a gradient needs them.
+      (batch, training) => tf.tidy(() => model.forward(batch.src, batch.srcMask, batch.tgtIn, training).logits),
       () => new Seq2SeqStepDecoder(model) as StepDecoder<unknown>,
       (batch) =>
         tf.tidy(() => {
