@@ -30,7 +30,11 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
     assert.equal(result.status, 0, result.stderr)
   }
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
-  t.after(() => serve.stop())
+  let finished = false
+  t.after(() => {
+    if (!finished) process.stderr.write(`engine log of the failed browser session:\n${serve.log().slice(-6000)}\n`)
+    return serve.stop()
+  })
   const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
   await page.goto(serve.url)
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
@@ -61,7 +65,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await page.getByTestId('translate-input').fill('a b c d')
   await page.getByRole('button', { name: 'Translate', exact: true }).click()
   const result = page.getByTestId('translation-tiny-copy')
-  await result.getByTestId('nbest').waitFor({ timeout: 60_000 })
+  await result.getByTestId('nbest').waitFor({ timeout: 120_000 }) // the first request starts the inference worker
   assert.ok((await result.getByTestId('nbest').locator('li').count()) >= 1)
   const heatmap = result.getByTestId('attention-heatmap')
   await heatmap.waitFor()
@@ -131,4 +135,5 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   await page.screenshot({ path: join(artifacts, 'training-reinforced.png'), fullPage: true })
 
   assert.deepEqual(problems, [])
+  finished = true
 })
