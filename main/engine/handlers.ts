@@ -26,6 +26,7 @@ import {
   samplesAt,
   saveCheckpoint,
   updateRun,
+  type CheckpointBlobs,
   type StoredCheckpoint,
   type StoredRun,
 } from './training/repository.ts'
@@ -113,22 +114,32 @@ function parentCheckpoint(engine: Engine, parent: StoredRun, which: 'best' | 'la
 }
 
 /**
- * A new run that starts from a parent's checkpoint (pruning, fine-tuning): the checkpoint is copied in as its first,
- * so training resumes from it exactly (optimizer moments too), and keep-best starts afresh, since the new run's own
- * scores are what count. The parent is never written to. Starts the new run.
+ * A new run over the parent's corpus and tokenizers whose one checkpoint, at `step`, is `blobs`; the parent is never
+ * written to. `done` runs (an int8 copy) get that checkpoint marked best; `paused` ones resume from it.
  */
-function forkRun(engine: Engine, parent: StoredRun, checkpoint: StoredCheckpoint, name: string, config: RunConfig): { run: RunSummary; jobId: string } {
+function insertDerivedRun(engine: Engine, parent: StoredRun, name: string, config: RunConfig, step: number, blobs: CheckpointBlobs, status: 'paused' | 'done'): RunSummary {
   if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
   const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
-  const trainer = checkpoint.meta['trainer'] as Record<string, unknown>
-  const start = checkpoint.step
   engine.db.transaction(() => {
     const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
-    saveCheckpoint(engine.db, run.id, start, { weights: checkpoint.weights, optimizer: checkpoint.optimizer, meta: { trainer: { ...trainer, best: null, badValidations: 0 } } })
-    updateRun(engine.db, run.id, { status: 'paused', step: start })
+    const checkpointId = saveCheckpoint(engine.db, run.id, step, blobs)
+    if (status === 'done') markBestCheckpoint(engine.db, run.id, checkpointId)
+    updateRun(engine.db, run.id, { status, step })
   })()
-  engine.emit({ event: 'run.changed', data: { name, status: 'paused', step: start } })
-  return { run: toSummary(requireRun(engine, name)), jobId: engine.startRun(name) }
+  engine.emit({ event: 'run.changed', data: { name, status, step } })
+  return toSummary(requireRun(engine, name))
+}
+
+/**
+ * A new run that starts from a parent's checkpoint (pruning, fine-tuning): the checkpoint is copied in as its first,
+ * so training resumes from it exactly (optimizer moments too), and keep-best starts afresh, since the new run's own
+ * scores are what count. Starts the new run.
+ */
+function forkRun(engine: Engine, parent: StoredRun, checkpoint: StoredCheckpoint, name: string, config: RunConfig): { run: RunSummary; jobId: string } {
+  const trainer = checkpoint.meta['trainer'] as Record<string, unknown>
+  const blobs = { weights: checkpoint.weights, optimizer: checkpoint.optimizer, meta: { trainer: { ...trainer, best: null, badValidations: 0 } } }
+  const run = insertDerivedRun(engine, parent, name, config, checkpoint.step, blobs, 'paused')
+  return { run, jobId: engine.startRun(name) }
 }
 
 function runDetail(engine: Engine, run: StoredRun): Result<'runs.show'> {
@@ -409,27 +420,20 @@ export const handlers: Handlers = {
     })
   },
 
-  'runs.quantize': async (engine, params) => {
+  'runs.quantize': (engine, params) => {
     const parent = requireTrainableRun(engine, params.name, 'quantise')
     const checkpoint = parentCheckpoint(engine, parent, params.checkpoint, 'quantise')
     const name = params.into ?? `${parent.name}-int8`
     if (runNameTaken(engine.db, name)) throw new ApiError({ code: 'conflict', message: `a run named '${name}' already exists` })
     const { arrays, layers } = quantizeWeights(decodeTensors(checkpoint.weights), { embeddings: params.embeddings, output: params.output })
     const weights = encodeTensors(arrays)
-    const ids = engine.db.prepare('SELECT corpus_id, tokenizer_id FROM runs WHERE id = ?').get(parent.id) as { corpus_id: number; tokenizer_id: number }
     const config: RunConfig = {
       ...parent.config,
       training: { ...parent.config.training, maxSteps: checkpoint.step },
       quantization: { scheme: 'int8', from: { run: parent.name, step: checkpoint.step }, embeddings: params.embeddings, output: params.output },
     }
-    engine.db.transaction(() => {
-      const run = createRun(engine.db, name, config, ids.corpus_id, ids.tokenizer_id)
-      const id = saveCheckpoint(engine.db, run.id, checkpoint.step, { weights, optimizer: null, meta: { quantized: layers } })
-      markBestCheckpoint(engine.db, run.id, id)
-      updateRun(engine.db, run.id, { status: 'done', step: checkpoint.step })
-    })()
-    engine.emit({ event: 'run.changed', data: { name, status: 'done', step: checkpoint.step } })
-    return { run: toSummary(requireRun(engine, name)), layers, bytes: weights.byteLength, floatBytes: checkpoint.weights.byteLength }
+    const run = insertDerivedRun(engine, parent, name, config, checkpoint.step, { weights, optimizer: null, meta: { quantized: layers } }, 'done')
+    return { run, layers, bytes: weights.byteLength, floatBytes: checkpoint.weights.byteLength }
   },
 
   'runs.finetune': (engine, params) => {

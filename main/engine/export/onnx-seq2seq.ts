@@ -6,15 +6,8 @@
 import type { Seq2SeqModelConfig } from '../../api/contract.ts'
 import type { NamedArray } from '../../../models/train/checkpoint-codec.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
-import { OnnxGraph, type Dimension } from './onnx-graph.ts'
-
-type Weights = Map<string, NamedArray>
-
-function weight(weights: Weights, name: string): NamedArray {
-  const array = weights.get(name)
-  if (!array) throw new Error(`the checkpoint has no parameter '${name}'`)
-  return array
-}
+import { OnnxGraph } from './onnx-graph.ts'
+import { linear, weight, type Weights } from './onnx-weights.ts'
 
 /** Our gate order as ONNX's: for each ONNX gate block, the index of ours. */
 const gateOrder = { lstm: [0, 3, 1, 2], gru: [1, 0, 2], rnn: [0] } as const
@@ -69,14 +62,6 @@ const rnnOp = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' } as const
 function recurrentLayer(graph: OnnxGraph, cell: Seq2SeqModelConfig['cell'], hidden: number, w: [string, string, string], x: string, sequenceLengths: string, initial: string[], bidirectional: boolean): string[] {
   const attributes = { hidden_size: { int: hidden }, direction: { string: bidirectional ? 'bidirectional' : 'forward' }, ...(cell === 'gru' ? { linear_before_reset: { int: 1 } } : {}) }
   return graph.node(rnnOp[cell], [x, ...w, sequenceLengths, ...initial], attributes, cell === 'lstm' ? 3 : 2)
-}
-
-/** x [B, in] · kernel (+ bias) for the Linear layer `name`. */
-function linear(graph: OnnxGraph, weights: Weights, name: string, x: string): string {
-  const kernel = weight(weights, `${name}/kernel`)
-  const product = graph.op('MatMul', [x, graph.constant(`${name}/kernel`, 'float', kernel.shape, kernel.values)])
-  const bias = weights.get(`${name}/bias`)
-  return bias ? graph.op('Add', [product, graph.constant(`${name}/bias`, 'float', bias.shape, bias.values)]) : product
 }
 
 export interface Seq2SeqShapes {
@@ -188,5 +173,3 @@ export function seq2seqDecoderStep(config: Seq2SeqModelConfig, weights: Weights,
   if (feed) graph.output('next_feed', attentional, 'float', ['batch', H])
   return graph
 }
-
-export type { Dimension }

@@ -4,17 +4,9 @@
 // `decodeStep` runs it. Layer norms are ONNX LayerNormalization (opset 17).
 import type { TransformerModelConfig } from '../../api/contract.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
-import type { NamedArray } from '../../../models/train/checkpoint-codec.ts'
 import { sinusoidalValues } from '../../../models/transformer/positional-encoding.ts'
 import { OnnxGraph } from './onnx-graph.ts'
-
-type Weights = Map<string, NamedArray>
-
-function weight(weights: Weights, name: string): NamedArray {
-  const array = weights.get(name)
-  if (!array) throw new Error(`the checkpoint has no parameter '${name}'`)
-  return array
-}
+import { linear, weight, type Weights } from './onnx-weights.ts'
 
 export function transformerShapes(config: TransformerModelConfig): { selfCaches: string[]; crossCaches: string[] } {
   const layers = Array.from({ length: config.decoderLayers }, (_, l) => l)
@@ -47,10 +39,7 @@ class TransformerOps {
   }
 
   linear(name: string, x: string): string {
-    const kernel = weight(this.weights, `${name}/kernel`)
-    const product = this.graph.op('MatMul', [x, this.graph.constant(`${name}/kernel`, 'float', kernel.shape, kernel.values)])
-    const bias = this.weights.get(`${name}/bias`)
-    return bias ? this.graph.op('Add', [product, this.graph.constant(`${name}/bias`, 'float', bias.shape, bias.values)]) : product
+    return linear(this.graph, this.weights, name, x)
   }
 
   layerNorm(name: string, x: string): string {
