@@ -19,8 +19,9 @@ export class Int8Matrix {
   readonly inner: number
 
   constructor(q: Int8Channels) {
-    const packed = new Int32Array(q.values.buffer, q.values.byteOffset, q.values.byteLength / 4)
-    this.weights = tf.tensor2d(packed.slice(), [q.channels, q.stride / 4], 'int32')
+    const packed = new Int32Array(q.values.length / 4) // rows are a multiple of 8 bytes
+    new Int8Array(packed.buffer).set(q.values)
+    this.weights = tf.tensor2d(packed, [q.channels, q.stride / 4], 'int32')
     this.scales = tf.tensor1d(q.scales, 'float32')
     this.channels = q.channels
     this.inner = q.inner
