@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Locator, Page } from 'playwright-core'
-import { openBrowserPage, repoRoot, startServe, tempDir } from './helpers.ts'
+import { filledRunName, openBrowserPage, repoRoot, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts', 'first-run')
 const looks = [
@@ -54,7 +54,7 @@ async function trainFromForm(page: Page, run: { model: string; corpus: string; t
   await form.locator('select[name="preset"]').selectOption('tiny')
   await form.locator('select[name="corpus"]').selectOption(run.corpus)
   await form.locator('select[name="tokenizer"]').selectOption(run.tokenizer)
-  await form.getByLabel('Run name').fill(run.name)
+  await filledRunName(form, run.name)
   await form.getByTestId('training-maxSteps').fill(String(run.steps))
   await form.getByTestId('training-validEvery').fill(String(run.validEvery))
   await form.getByTestId('training-checkpointEvery').fill(String(run.validEvery))

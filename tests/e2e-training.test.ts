@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Random } from '../models/core/random.ts'
-import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { filledRunName, openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
@@ -30,23 +30,28 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
     assert.equal(result.status, 0, result.stderr)
   }
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
+  t.after(() => serve.stop())
+  // After hooks run in order: this one (a failed session's engine log and last screen) before the browser closes.
   let finished = false
-  t.after(() => {
-    if (!finished) process.stderr.write(`engine log of the failed browser session:\n${serve.log().slice(-6000)}\n`)
-    return serve.stop()
+  let session: Awaited<ReturnType<typeof openBrowserPage>> | null = null
+  t.after(async () => {
+    if (finished) return
+    process.stderr.write(`engine log of the failed browser session:\n${serve.log().slice(-6000)}\npage problems: ${JSON.stringify(session?.problems ?? [])}\n`)
+    await session?.page.screenshot({ path: join(artifacts, 'training-failure.png'), fullPage: true }).catch(() => undefined)
   })
-  const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
+  session = await openBrowserPage(t, { width: 1400, height: 1000 })
+  const { page, problems } = session
   await page.goto(serve.url)
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
 
   await page.keyboard.press('Alt+4')
   const form = page.getByRole('form', { name: 'Start a run' })
-  await form.getByLabel('Run name').fill('tiny-copy')
+  await filledRunName(form, 'tiny-copy')
   await form.getByLabel('Steps').fill('80')
   await form.getByLabel('Validate every').fill('40')
   await form.getByRole('button', { name: 'Create and train' }).click()
   const dashboard = page.getByTestId('run-dashboard')
-  await dashboard.getByRole('heading', { name: 'tiny-copy' }).waitFor()
+  await dashboard.getByRole('heading', { name: 'tiny-copy', exact: true }).waitFor()
   // The step counter and the loss curve move while it trains.
   await page.waitForFunction(() => /Step ([1-9]\d*) of 80/.test(document.querySelector('[data-testid="run-step"]')?.textContent ?? ''), undefined, { timeout: 120_000 })
   const firstStep = Number(/Step (\d+)/.exec((await dashboard.getByTestId('run-step').textContent()) ?? '')![1])
@@ -79,7 +84,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
 
   // Prune the trained run into a new one from its dashboard, which then shows the new run and its zeros per layer.
   await page.keyboard.press('Alt+4')
-  await dashboard.getByRole('heading', { name: 'tiny-copy' }).waitFor()
+  await dashboard.getByRole('heading', { name: 'tiny-copy', exact: true }).waitFor()
   const prune = dashboard.getByRole('form', { name: 'Prune this run' })
   await prune.getByLabel('Sparsity %').fill('60')
   await prune.getByLabel('Schedule').selectOption('one-shot')
@@ -108,7 +113,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
 
   // A smaller run distilled word by word from the trained one, chosen in the form's further settings.
   const newRun = page.getByRole('form', { name: 'Start a run' })
-  await newRun.getByLabel('Run name').fill('tiny-kd')
+  await filledRunName(newRun, 'tiny-kd')
   await newRun.getByLabel('Steps').fill('10')
   await newRun.getByText('More training settings').click()
   await newRun.getByLabel('Distil from (word-level; a run with the same tokenizers)').selectOption('tiny-copy')

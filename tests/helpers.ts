@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Page } from 'playwright-core'
+import { chromium, type Locator, type Page } from 'playwright-core'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const cliPath = join(repoRoot, 'bin', 'kotoba.mjs')
@@ -131,4 +131,18 @@ export async function openBrowserPage(t: { after: (fn: () => Promise<void> | voi
   const problems: string[] = []
   page.on('pageerror', (error) => problems.push(error.message))
   return { page, problems }
+}
+
+/**
+ * Types a run name into the New run form once the form has suggested its own (the suggestion arrives with the corpus
+ * list; filling before it could interleave with it, as a user typing that early could).
+ */
+export async function filledRunName(form: Locator, name: string): Promise<void> {
+  const input = form.getByLabel('Run name')
+  const deadline = Date.now() + 30_000
+  while ((await input.inputValue()) === '') {
+    if (Date.now() > deadline) throw new Error('the New run form suggested no run name within 30 s')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await input.fill(name)
 }

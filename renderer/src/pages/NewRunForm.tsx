@@ -1,7 +1,7 @@
 // The form that starts a training run. Model families, their presets and the preset values come from the engine
 // (runs.presets); the inputs come from the contract's schemas. Only corpora a family can train on are offered, one
 // without splits can be split here, and settings that cannot train are refused before anything is created.
-import { useEffect, useMemo, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { z } from 'zod'
 import { DialogueModelConfig, Seq2SeqModelConfig, TrainingConfig, TransformerModelConfig, type CorpusSummary, type ModelFamily, type ModelKind, type PresetConfig } from '../../../main/api/contract.ts'
@@ -90,14 +90,18 @@ export function NewRunForm({ onCreated, takenNames }: { onCreated: (name: string
   const sections = edited?.from === from ? edited : null
   const setSections = (values: { model: SectionValues; training: SectionValues }) => setEdited({ from, ...values })
 
-  // A name that is free, until the user types their own.
+  // A name that is free, until the user types their own: a suggestion replaces only an empty field or the previous
+  // suggestion, never what the user began typing before the corpora arrived.
   const [nameTouched, setNameTouched] = useState(false)
+  const lastSuggestion = useRef('')
   useEffect(() => {
     if (nameTouched || !corpus) return
     const base = `${corpus.name}-${model}`
     let candidate = base
     for (let n = 2; takenNames.includes(candidate); n++) candidate = `${base}-${n}`
-    setName(candidate)
+    const previous = lastSuggestion.current
+    lastSuggestion.current = candidate
+    setName((current) => (current === '' || current === previous ? candidate : current))
   }, [corpus?.name, model, takenNames.join('\n'), nameTouched])
 
   const problems = useMemo(
