@@ -13,3 +13,8 @@ export function number(flag: string, value: string | undefined): number | undefi
   if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got '${value}'`)
   return n
 }
+
+/** --checkpoint best|latest|<step>, as runs.prune, runs.finetune and runs.quantize take it. */
+export function checkpointChoice(value: string): 'best' | 'latest' | number {
+  return value === 'best' || value === 'latest' ? value : integer('--checkpoint', value)!
+}

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import type { Engine } from '../engine/engine.ts'
 import type { ChatReplyResult, CorpusSummary, ReinforcementConfig, JobProgress, KotobaClient, Params, RunDetail, SearchOptions } from '../api/contract.ts'
-import { integer, number } from './flags.ts'
+import { checkpointChoice, integer, number } from './flags.ts'
 import { ProgressBar } from './progress.ts'
 import { renderTable } from './table.ts'
 import { onStopSignal } from './signals.ts'
@@ -253,7 +253,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
               name: options.from,
               into: options.name,
               steps: integer('--steps', options.steps)!,
-              checkpoint: options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!,
+              checkpoint: checkpointChoice(options.checkpoint),
               ...defined({ lr: number('--lr', options.lr) }),
               ...(options.rl ? { reinforcement: { algorithm: options.rl, ...defined({ reward: options.reward, weight: number('--rl-weight', options.rlWeight) }), temperature: number('--temperature', options.temperature)! } } : {}),
             })
@@ -317,7 +317,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--keep-float <parts>', 'parts left in float: embeddings, output (comma-separated)', '')
     .action((options: { run: string; name?: string; checkpoint: string; keepFloat: string }) =>
       helpers.withEngine(async (client) => {
-        const checkpoint = options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!
+        const checkpoint = checkpointChoice(options.checkpoint)
         const keep = options.keepFloat.split(',').map((part) => part.trim()).filter(Boolean)
         const unknown = keep.filter((part) => part !== 'embeddings' && part !== 'output')
         if (unknown.length > 0) helpers.fail(`--keep-float takes embeddings and/or output, not ${unknown.join(', ')}`)
@@ -346,7 +346,7 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
     .option('--checkpoint <which>', 'best, latest or a step', 'best')
     .action((options: { run: string; sparsity: string; name?: string; scope: 'global' | 'layer'; schedule: 'one-shot' | 'gradual'; steps: string; checkpoint: string }) =>
       helpers.withEngine(async (client, engine) => {
-        const checkpoint = options.checkpoint === 'best' || options.checkpoint === 'latest' ? options.checkpoint : integer('--checkpoint', options.checkpoint)!
+        const checkpoint = checkpointChoice(options.checkpoint)
         const { run: created, jobId } = await client.call('runs.prune', {
           name: options.run,
           ...defined({ into: options.name }),
