@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 import { Random } from '../models/core/random.ts'
 import { nearestNeighbours } from '../models/projection/nn-descent.ts'
 import { alignTo } from '../models/projection/procrustes.ts'
-import { CorpusBuilder } from '../models/word2vec/corpus.ts'
+import { CorpusBuilder, encodeCountingVocabulary } from '../models/word2vec/corpus.ts'
 import { evaluateAnalogies } from '../models/word2vec/analogy-evaluation.ts'
 import { evaluateSimilarity, parseAnalogies, parseSimilarityPairs, ranks, spearman } from '../models/word2vec/evaluation.ts'
 import { fromProjectorTsv, fromWord2VecBinary, fromWord2VecText, looksBinary, toProjectorTsv, toWord2VecBinary, toWord2VecText } from '../models/word2vec/formats.ts'
@@ -17,7 +17,7 @@ import { detectVectorFormat, VectorStreamReader, type VectorFileFormat } from '.
 import { huffmanCodes } from '../models/word2vec/huffman.ts'
 import { noiseProbabilities, noiseTable } from '../models/word2vec/negative-table.ts'
 import { analogy, neighbours, oddOneOut, similarity } from '../models/word2vec/queries.ts'
-import { sentenceRanges } from '../models/word2vec/schedule.ts'
+import { sentenceChunks } from '../models/word2vec/schedule.ts'
 import { prepareTraining, trainOnThisThread, trainedVectors, type Word2VecHyperparameters } from '../models/word2vec/training.ts'
 import { buildVocabulary, keepProbabilities } from '../models/word2vec/vocabulary.ts'
 import { WordVectors } from '../models/word2vec/word-vectors.ts'
@@ -75,6 +75,22 @@ for (const variant of [
     }
   })
 }
+
+test('one-pass encoding equals counting first and encoding second, ties and dropped sentences included', () => {
+  const random = new Random(3)
+  // Rare words (count 1–2) fall below min-count 3, some sentences only have rare words, one is empty.
+  const sentences = [...topicCorpus(300, 2).map((s) => (random.integer(4) === 0 ? [...s, `rare${random.integer(200)}`] : s)), [], ['rare1', 'rare2'], ['cat', 'zebra']]
+  for (const [minCount, maxVocab] of [[1, null], [3, null], [3, 10], [1, 7]] as const) {
+    const counts = new Map<string, number>()
+    for (const s of sentences) for (const w of s) counts.set(w, (counts.get(w) ?? 0) + 1)
+    const vocabulary = buildVocabulary(counts, minCount, maxVocab)
+    const builder = new CorpusBuilder(new Map(vocabulary.words.map((w, i) => [w, i])))
+    for (const s of sentences) builder.add(s)
+    const encoded = encodeCountingVocabulary(sentences, minCount, maxVocab)
+    assert.deepEqual(encoded.vocabulary, vocabulary, `vocabulary, min-count ${minCount}, max ${maxVocab}`)
+    assert.deepEqual([...encoded.ids], [...builder.finish()], `ids, min-count ${minCount}, max ${maxVocab}`)
+  }
+})
 
 test('one thread is exactly reproducible for a seed; another seed gives other vectors', async () => {
   const sentences = topicCorpus(300, 2)
@@ -144,11 +160,13 @@ test('the noise table draws words in proportion to count^0.75', () => {
   for (const i of [0, 1, 10, 100, 499]) assert.ok(Math.abs(drawn[i]! - weights[i]! / sum) < 4 * Math.sqrt(weights[i]! / sum / draws) + 1e-6, `word ${i} drawn ${drawn[i]} vs ${weights[i]! / sum}`)
 })
 
-test('corpus ranges split at sentence ends; words are lower-cased letters and digits', () => {
+test('corpus chunks split at sentence ends; words are lower-cased letters and digits', () => {
   const corpus = Int32Array.from([0, 1, -1, 2, 3, 4, -1, 5, -1, 6, 7, -1])
-  const ranges = sentenceRanges(corpus, 2)
-  assert.deepEqual(ranges, [[0, 7], [7, 12]])
-  assert.equal(corpus[ranges[0]![1] - 1], -1)
+  // Each chunk runs to the end of the sentence holding its 4th position.
+  assert.deepEqual([...sentenceChunks(corpus, 4)], [0, 7, 12])
+  assert.deepEqual([...sentenceChunks(corpus, 2)], [0, 3, 7, 9, 12])
+  assert.deepEqual([...sentenceChunks(corpus.subarray(0, 5), 100)], [0, 5])
+  assert.deepEqual([...sentenceChunks(new Int32Array(0))], [0])
   assert.deepEqual(textWords("The King's men — 12 of them, well-armed!", true), ["the", "king's", 'men', '12', 'of', 'them', 'well-armed'])
   assert.deepEqual(textWords('Paris', false), ['Paris'])
 })

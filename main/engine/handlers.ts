@@ -33,7 +33,6 @@ import {
 import { defaultExportFormat, exportCorpus } from './corpus/export.ts'
 import { writeMetricsCsv, writeTensorboardFolder } from './export/run-metrics.ts'
 import { exportRecipe } from './export/recipe.ts'
-import { exportModel } from './export/model-export.ts'
 import { corpusRows, corpusSample, deleteCorpus, findCorpus, listCorpora } from './corpus/repository.ts'
 import { searchCorpus } from './corpus/search.ts'
 import { corpusStats } from './corpus/stats.ts'
@@ -46,7 +45,6 @@ import { appVersion } from './version.ts'
 import { readModelProto } from '../../models/tokenizer/model-proto.ts'
 import { forgetProcessor, processorFor } from './tokenizers/processors.ts'
 import { tokenizerStats } from './tokenizers/stats.ts'
-import { distilledCorpusName } from './training/distillation.ts'
 import { compressionEntries, latencySentence } from './training/compression-report.ts'
 import { decodeTensors, encodeTensors } from '../../models/train/checkpoint-codec.ts'
 import { quantizeWeights } from '../../models/quantization/quantize-weights.ts'
@@ -479,7 +477,7 @@ export const handlers: Handlers = {
   'runs.distil': (engine, params) => {
     const teacher = requireRun(engine, params.name)
     if (teacher.config.model === 'hred' || teacher.config.model === 'vhred') throw new ApiError({ code: 'bad_request', message: `run '${teacher.name}' is a dialogue model; distillation translates a parallel corpus` })
-    const into = params.into ?? distilledCorpusName(teacher.config.corpus, teacher.name)
+    const into = params.into ?? `${teacher.config.corpus}-by-${teacher.name}`
     if (findCorpus(engine.db, into)) throw new ApiError({ code: 'conflict', message: `a corpus named '${into}' already exists` })
     const job = engine.jobs.start('run.distil', { ...params, into }, message('jobDistil', { run: teacher.name, corpus: into }))
     return { jobId: job.jobId, corpus: into }
@@ -507,7 +505,8 @@ export const handlers: Handlers = {
 
   'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
 
-  'runs.exportModel': (engine, { name, checkpoint, out, force }) => exportModel(engine.db, requireRun(engine, name), { checkpoint, out, force }),
+  // The export builds its graphs with TensorFlow.js, which the engine loads only when it computes.
+  'runs.exportModel': async (engine, { name, checkpoint, out, force }) => (await import('./export/model-export.ts')).exportModel(engine.db, requireRun(engine, name), { checkpoint, out, force }),
 
   'runs.exportRecipe': (engine, { name, to, out, force }) => exportRecipe(engine.db, requireRun(engine, name), to, out, force),
 

@@ -1,4 +1,4 @@
-// How an epoch's work is shared and paced: ranges of whole sentences per thread, chunks of ~10k positions, and the
+// How an epoch's work is shared and paced: chunks of whole sentences (~10k positions) that threads take in turn, and the
 // linear learning-rate decay of word2vec.c over all epochs, read from a progress counter every thread adds to.
 import type { KernelThread } from './kernel.ts'
 
@@ -20,31 +20,36 @@ function sentenceEnd(corpus: Int32Array, position: number): number {
   return Math.min(corpus.length, p + 1)
 }
 
-/** [start, end) ranges of whole sentences, about equal in size, one per part. */
-export function sentenceRanges(corpus: Int32Array, parts: number): [number, number][] {
-  const ranges: [number, number][] = []
-  let start = 0
-  for (let part = 1; part <= parts; part++) {
-    const end = part === parts ? corpus.length : Math.max(start, sentenceEnd(corpus, Math.floor((corpus.length * part) / parts)))
-    ranges.push([start, end])
-    start = end
-  }
-  return ranges
-}
-
 export const chunkPositions = 10_000
 
-/** Trains a range chunk by chunk, each at the rate for the progress all threads have made so far. Returns false
- *  when `shouldStop` ended it early. */
-export function trainRange(thread: KernelThread, corpus: Int32Array, [start, end]: [number, number], progress: BigInt64Array, schedule: RateSchedule, shouldStop: () => boolean = () => false): boolean {
-  let position = start
-  while (position < end) {
+/** The epoch's work: chunks of whole sentences of about `positions` corpus positions each, as boundaries (chunk i is
+ *  [chunks[i], chunks[i + 1])), in shared memory so every thread reads the same list. */
+export function sentenceChunks(corpus: Int32Array, positions = chunkPositions): Int32Array {
+  const boundaries = [0]
+  while (boundaries.at(-1)! < corpus.length) boundaries.push(sentenceEnd(corpus, boundaries.at(-1)! + positions - 1))
+  const chunks = new Int32Array(new SharedArrayBuffer(4 * boundaries.length))
+  chunks.set(boundaries)
+  return chunks
+}
+
+/** The index of the next chunk to train, shared by the threads of an epoch (set to 0 before it starts). */
+export function chunkCursor(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4))
+}
+
+/** Trains the chunks this thread takes from the shared cursor until none is left, each at the rate for the
+ *  progress all threads have made so far. Threads share the epoch's work as they go, so a thread the machine slows
+ *  down (another process on its core) is not waited for: the others take more chunks. Returns false when
+ *  `shouldStop` ended it early. */
+export function trainChunks(thread: KernelThread, chunks: Int32Array, cursor: Int32Array, progress: BigInt64Array, schedule: RateSchedule, shouldStop: () => boolean = () => false): boolean {
+  for (;;) {
     if (shouldStop()) return false
-    const chunkEnd = Math.min(end, sentenceEnd(corpus, position + chunkPositions - 1))
+    const chunk = Atomics.add(cursor, 0, 1)
+    if (chunk >= chunks.length - 1) return true
+    const start = chunks[chunk]!
+    const end = chunks[chunk + 1]!
     const alpha = learningRate(schedule, Number(Atomics.load(progress, 0)))
-    thread.train(position, chunkEnd, alpha)
-    Atomics.add(progress, 0, BigInt(chunkEnd - position))
-    position = chunkEnd
+    thread.train(start, end, alpha)
+    Atomics.add(progress, 0, BigInt(end - start))
   }
-  return true
 }

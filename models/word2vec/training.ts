@@ -1,9 +1,9 @@
 // Setting up a word2vec training: vocabulary tables and the corpus in shared memory, and epochs on one thread
-// (the engine runs the same ranges on several worker threads over the same memory).
+// (the engine runs several worker threads over the same memory and chunks).
 import { huffmanCodes } from './huffman.ts'
 import { initialiseMemory, kernelLayout, KernelThread, kernelModule, layoutViews, sharedMemory, type KernelLayout, type KernelSettings, type ThreadReport } from './kernel.ts'
 import { noiseTable } from './negative-table.ts'
-import { sentenceRanges, trainRange, type RateSchedule } from './schedule.ts'
+import { chunkCursor, sentenceChunks, trainChunks, type RateSchedule } from './schedule.ts'
 import { keepProbabilities, type Vocabulary } from './vocabulary.ts'
 import { WordVectors } from './word-vectors.ts'
 
@@ -27,6 +27,9 @@ export interface PreparedTraining {
   schedule: RateSchedule
   /** Positions trained so far over all epochs, shared by every thread. */
   progress: BigInt64Array
+  /** Chunk boundaries of an epoch, and the next chunk to take (shared by every thread). */
+  chunks: Int32Array
+  cursor: Int32Array
 }
 
 export function prepareTraining(vocabulary: Vocabulary, corpus: Int32Array, hyper: Word2VecHyperparameters, threads: number): PreparedTraining {
@@ -49,6 +52,8 @@ export function prepareTraining(vocabulary: Vocabulary, corpus: Int32Array, hype
     words,
     schedule: { alpha: hyper.alpha, minAlpha: hyper.minAlpha, total: corpus.length * hyper.epochs },
     progress: new BigInt64Array(new SharedArrayBuffer(8)),
+    chunks: sentenceChunks(views.corpus),
+    cursor: chunkCursor(),
   }
 }
 
@@ -71,11 +76,11 @@ export function epochReport(epoch: number, parts: readonly ThreadReport[], words
 export async function trainOnThisThread(prepared: PreparedTraining, from: number, onEpoch?: (report: EpochReport) => void): Promise<EpochReport[]> {
   const thread = await KernelThread.start(await kernelModule(), prepared.memory, prepared.layout, prepared.hyper, 0, prepared.hyper.seed)
   const reports: EpochReport[] = []
-  const [range] = sentenceRanges(prepared.corpus, 1)
   Atomics.store(prepared.progress, 0, BigInt(from * prepared.corpus.length))
   for (let epoch = from; epoch < prepared.hyper.epochs; epoch++) {
     const started = performance.now()
-    trainRange(thread, prepared.corpus, range!, prepared.progress, prepared.schedule)
+    Atomics.store(prepared.cursor, 0, 0)
+    trainChunks(thread, prepared.chunks, prepared.cursor, prepared.progress, prepared.schedule)
     const report = epochReport(epoch + 1, [thread.report()], prepared.words, (performance.now() - started) / 1000)
     reports.push(report)
     onEpoch?.(report)

@@ -17,11 +17,6 @@ export interface DistilledCorpus {
   seconds: number
 }
 
-/** The default name of a teacher's distilled corpus. */
-export function distilledCorpusName(corpus: string, teacher: string): string {
-  return `${corpus}-by-${teacher}`
-}
-
 export async function distilCorpus(
   db: Database,
   params: RunDistilParams & { into: string },

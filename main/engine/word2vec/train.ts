@@ -6,12 +6,12 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { EngineEvent, Word2VecConfig } from '../../api/contract.ts'
 import { decodeTensors, encodeTensors } from '../../../models/train/checkpoint-codec.ts'
-import { CorpusBuilder } from '../../../models/word2vec/corpus.ts'
+import { CorpusBuilder, encodeCountingVocabulary } from '../../../models/word2vec/corpus.ts'
 import { evaluateSimilarity } from '../../../models/word2vec/evaluation.ts'
 import { KernelThread, kernelModule, layoutViews } from '../../../models/word2vec/kernel.ts'
-import { sentenceRanges, trainRange } from '../../../models/word2vec/schedule.ts'
+import { trainChunks } from '../../../models/word2vec/schedule.ts'
 import { epochReport, prepareTraining, vectorsBetweenEpochs, type PreparedTraining, type Word2VecHyperparameters } from '../../../models/word2vec/training.ts'
-import { buildVocabulary, type Vocabulary } from '../../../models/word2vec/vocabulary.ts'
+import type { Vocabulary } from '../../../models/word2vec/vocabulary.ts'
 import { textWords } from '../../../models/word2vec/words.ts'
 import { findCorpus, streamCorpusTexts } from '../corpus/repository.ts'
 import { workerEntry } from '../runtime.ts'
@@ -46,18 +46,19 @@ export function hyperparameters(config: Word2VecConfig): Word2VecHyperparameters
   }
 }
 
-/** Counts words in one pass, then encodes them with the vocabulary in a second (the corpus is never held as text). */
+/** The vocabulary (unless known) and the corpus's word ids, reading and splitting the text once. */
 function readCorpus(db: Database, corpusId: number, config: Word2VecConfig, known: Vocabulary | null): { vocabulary: Vocabulary; ids: Int32Array } {
-  let vocabulary = known
-  if (!vocabulary) {
-    const counts = new Map<string, number>()
-    for (const text of streamCorpusTexts(db, corpusId, config.side)) for (const word of textWords(text, config.lowercase)) counts.set(word, (counts.get(word) ?? 0) + 1)
-    vocabulary = buildVocabulary(counts, config.minCount, config.maxVocab)
-    if (vocabulary.words.length === 0) throw new Error(`no word occurs ${config.minCount} times in corpus '${config.corpus}': lower --min-count`)
+  const sentences = function* () {
+    for (const text of streamCorpusTexts(db, corpusId, config.side)) yield textWords(text, config.lowercase)
   }
-  const builder = new CorpusBuilder(new Map(vocabulary.words.map((w, i) => [w, i])))
-  for (const text of streamCorpusTexts(db, corpusId, config.side)) builder.add(textWords(text, config.lowercase))
-  return { vocabulary, ids: builder.finish() }
+  if (known) {
+    const builder = new CorpusBuilder(new Map(known.words.map((w, i) => [w, i])))
+    for (const sentence of sentences()) builder.add(sentence)
+    return { vocabulary: known, ids: builder.finish() }
+  }
+  const encoded = encodeCountingVocabulary(sentences(), config.minCount, config.maxVocab)
+  if (encoded.vocabulary.words.length === 0) throw new Error(`no word occurs ${config.minCount} times in corpus '${config.corpus}': lower --min-count`)
+  return encoded
 }
 
 /** The corpus read into the training's shared memory (the word ids' own array is garbage once copied there). */
@@ -129,11 +130,11 @@ class ThreadPool {
     })
   }
 
-  /** Each thread trains its range; resolves with their replies. */
-  async run(ranges: [number, number][], epoch: number): Promise<Extract<ThreadReply, { type: 'done' }>[]> {
-    const replies = this.workers.map((worker, i) => {
+  /** Each thread takes chunks of the epoch until none is left; resolves with their replies. */
+  async run(epoch: number): Promise<Extract<ThreadReply, { type: 'done' }>[]> {
+    const replies = this.workers.map((worker) => {
       const reply = this.next(worker)
-      worker.postMessage({ range: ranges[i]!, epoch } satisfies ThreadRequest)
+      worker.postMessage({ epoch } satisfies ThreadRequest)
       return reply
     })
     return (await Promise.all(replies)) as Extract<ThreadReply, { type: 'done' }>[]
@@ -183,8 +184,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     const stop = new Int32Array(new SharedArrayBuffer(4))
     const module = await kernelModule()
     const ownThread = await KernelThread.start(module, prepared.memory, prepared.layout, hyper, 0, hyper.seed)
-    pool = await ThreadPool.start({ module, memory: prepared.memory, layout: prepared.layout, settings: hyper, seed: hyper.seed, schedule: prepared.schedule, progress: prepared.progress, stop }, threads - 1, 1)
-    const [ownRange, ...otherRanges] = sentenceRanges(prepared.corpus, threads)
+    pool = await ThreadPool.start({ module, memory: prepared.memory, layout: prepared.layout, settings: hyper, seed: hyper.seed, schedule: prepared.schedule, progress: prepared.progress, chunks: prepared.chunks, cursor: prepared.cursor, stop }, threads - 1, 1)
     const outputWeights = outputWeightsEncoder(prepared)
     const totalWords = prepared.words * hyper.epochs
     let request: 'pause' | 'stop' | null = null
@@ -192,6 +192,7 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
     const requested = () => context.request() ?? runControl(db, run.id)
     for (let epoch = resumeFrom; epoch < hyper.epochs; epoch++) {
       Atomics.store(prepared.progress, 0, BigInt(epoch * prepared.corpus.length))
+      Atomics.store(prepared.cursor, 0, 0)
       const started = performance.now()
       // Progress and pause/stop requests while the threads work: from a timer while this thread waits, and between
       // chunks while it trains its own range (its event loop is busy then).
@@ -203,8 +204,8 @@ export async function trainWord2VecRun(name: string, context: Word2VecContext): 
       }
       let polled = performance.now()
       ownThread.seedEpoch(hyper.seed, 0, epoch)
-      const others = pool.run(otherRanges, epoch)
-      const ownFinished = trainRange(ownThread, prepared.corpus, ownRange!, prepared.progress, prepared.schedule, () => {
+      const others = pool.run(epoch)
+      const ownFinished = trainChunks(ownThread, prepared.chunks, prepared.cursor, prepared.progress, prepared.schedule, () => {
         if (performance.now() - polled >= 200) {
           polled = performance.now()
           poll()
