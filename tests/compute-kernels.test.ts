@@ -14,6 +14,8 @@ import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { LayerNorm } from '../models/layers/layer-norm.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
+import { GruCell } from '../models/rnn/gru-cell.ts'
+import { gruGates } from '../models/rnn/gru-gates.ts'
 import { LstmCell } from '../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../models/rnn/lstm-gates.ts'
 import { unroll } from '../models/rnn/unroll.ts'
@@ -210,6 +212,49 @@ function cases(seed: number): Case[] {
           }
           const grads = tf.grads(f)([xs, cell.recurrentKernel, cell.inputKernel, h0, c0])
           const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D, c0 as tf.Tensor2D], reverse)
+          const out = [outputs, ...final, ...grads].map((t) => Array.from(t.dataSync()))
+          tf.dispose([outputs, ...final, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[6, 8].map((hidden): Case => {
+      const [x, a] = [randomTensor(random, [3, 3 * hidden]).mul(3), randomTensor(random, [3, 3 * hidden]).mul(3)]
+      const h = randomTensor(random, [3, hidden])
+      const upstream = randomTensor(random, [3, hidden])
+      return {
+        name: `GRU gates, hidden ${hidden} (fused kernel against the composite)`,
+        run: () => {
+          const f = (xt: tf.Tensor, at: tf.Tensor, ht: tf.Tensor) => gruGates(xt as tf.Tensor2D, at as tf.Tensor2D, ht as tf.Tensor2D).mul(upstream).sum()
+          const grads = tf.grads(f)([x, a, h])
+          const hNext = gruGates(x as tf.Tensor2D, a as tf.Tensor2D, h as tf.Tensor2D)
+          const out = [hNext, ...grads].map((t) => Array.from(t.dataSync()))
+          tf.dispose([hNext, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[false, true].map((reverse): Case => {
+      const params = new ParameterStore(new Random(seed))
+      const cell = new GruCell(params, `gru-case-${reverse}`, 5, 6)
+      // Non-zero biases, so their gradients and the reset gate's use of the recurrent bias are checked.
+      cell.inputBias.assign(randomTensor(random, [18]))
+      cell.recurrentBias.assign(randomTensor(random, [18]))
+      const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
+      const lengths = [7, 4, 1, 6]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const h0 = randomTensor(random, [4, 6])
+      const [wOut, wH] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6])]
+      return {
+        name: `a GRU layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        run: () => {
+          // The weights (2nd to 5th) are reached through the cell's variables, the same tensors.
+          const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, _recurrentBias: tf.Tensor, _inputBias: tf.Tensor, h: tf.Tensor) => {
+            const { outputs, final } = unroll(cell, x as tf.Tensor3D, mask, [h as tf.Tensor2D], reverse)
+            return outputs.mul(wOut).sum().add(final[0]!.mul(wH).sum())
+          }
+          const grads = tf.grads(f)([xs, cell.recurrentKernel, cell.inputKernel, cell.recurrentBias, cell.inputBias, h0])
+          const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D], reverse)
           const out = [outputs, ...final, ...grads].map((t) => Array.from(t.dataSync()))
           tf.dispose([outputs, ...final, ...grads])
           return out

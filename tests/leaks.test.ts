@@ -8,19 +8,21 @@ import { beamSearch } from '../models/decode/beam-search.ts'
 import { greedyDecode } from '../models/decode/greedy.ts'
 import { sampleDecode } from '../models/decode/sampling.ts'
 import { Seq2SeqStepDecoder } from '../models/seq2seq/step-decoder.ts'
+import { disposeDialogueBatch, makeDialogueBatch } from '../models/dialogue/batch.ts'
+import { DialogueModel } from '../models/dialogue/hred.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { BOS, disposeBatch, EOS, makeToyBatch } from './support/toy-tasks.ts'
 
-test('200 training steps and 200 decodes (greedy, beam and sampling) leak no tensors (wasm)', async () => {
+for (const cell of ['lstm', 'gru'] as const) test(`200 training steps and 200 decodes (greedy, beam and sampling) leak no tensors (wasm, ${cell}: its fused layer and gates)`, async () => {
   assert.equal((await selectBackend('wasm')).active, 'wasm')
   const model = new Seq2SeqModel({
     srcVocab: 12,
     tgtVocab: 12,
     embeddingSize: 16,
     hiddenSize: 24,
-    cell: 'lstm',
+    cell,
     encoderLayers: 2,
     decoderLayers: 2,
     bidirectional: true,
@@ -68,6 +70,25 @@ test('200 training steps and 200 decodes (greedy, beam and sampling) leak no ten
     disposeBatch(batch)
   }
   assert.equal(tf.memory().numTensors, before, 'decoding leaked tensors')
+  optimizer.dispose()
+  model.dispose()
+})
+
+test('HRED training steps (fused GRU layers, the decoder projected once per dialogue) leak no tensors (wasm)', async () => {
+  assert.equal((await selectBackend('wasm')).active, 'wasm')
+  const model = new DialogueModel({ vocab: 20, cell: 'gru', embeddingSize: 12, utteranceHidden: 10, bidirectional: true, contextHidden: 14, decoderHidden: 16, latentSize: 0, dropout: 0.1, seed: 5 })
+  const optimizer = tf.train.adam(3e-3)
+  const random = new Random(12)
+  const turn = () => Array.from({ length: 1 + random.integer(5) }, () => 4 + random.integer(16))
+  const counts: number[] = []
+  for (let step = 0; step < 60; step++) {
+    const examples = Array.from({ length: 6 }, () => ({ turns: Array.from({ length: 1 + random.integer(3) }, turn), tgt: turn() }))
+    const batch = makeDialogueBatch(examples, { pad: 0, bos: BOS, eos: EOS })
+    await optimizerStep(optimizer, () => tf.tidy(() => model.losses(batch, true, 0).total), model.params.list(), 1)
+    disposeDialogueBatch(batch)
+    counts.push(tf.memory().numTensors)
+  }
+  assert.deepEqual(new Set(counts.slice(1)), new Set([counts[1]]), `tensor counts drifted: ${counts.slice(0, 5)} … ${counts.slice(-5)}`)
   optimizer.dispose()
   model.dispose()
 })

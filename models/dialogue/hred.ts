@@ -12,7 +12,7 @@ import { Linear } from '../layers/linear.ts'
 import { smoothedCrossEntropy } from '../losses/cross-entropy.ts'
 import type { CellType, RecurrentCell, RecurrentState } from '../rnn/cell.ts'
 import { StackedRnn, createCell } from '../rnn/stacked-rnn.ts'
-import { unroll } from '../rnn/unroll.ts'
+import { unroll, unrollProjected } from '../rnn/unroll.ts'
 import type { DialogueBatch } from './batch.ts'
 import { BagOfWordsHead } from './bag-of-words.ts'
 import { freeBitsKl } from './free-bits.ts'
@@ -229,8 +229,9 @@ export class DialogueModel {
       const [rows, length] = inputs.shape
       let embedded = this.embedding.apply(inputs) // [B, T, E]
       if (training && this.config.dropout > 0) embedded = dropout(embedded, this.config.dropout) as tf.Tensor3D
-      const conditioned = tf.concat([embedded, condition.expandDims(1).tile([1, length, 1])], 2) as tf.Tensor3D // [B, T, E + C + Z]
-      let outputs = unroll(this.decoderCell, conditioned, batch.tgtInMask, this.initialState(condition)).outputs // [B, T, D]
+      // The decoder reads [embedding; condition] at every step: projected without tiling the condition T times.
+      const projected = this.decoderCell.projectWithConstant(embedded as tf.Tensor3D, condition) // [B, T, gates·D]
+      let outputs = unrollProjected(this.decoderCell, projected, batch.tgtInMask, this.initialState(condition)).outputs // [B, T, D]
       if (training && this.config.dropout > 0) outputs = dropout(outputs, this.config.dropout) as tf.Tensor3D
       const logits = this.output.apply(outputs).reshape([rows, length, this.config.vocab]) as tf.Tensor3D
       return { logits, context, kl, posteriorMean, klPerDimension, condition }

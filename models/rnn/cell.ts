@@ -13,6 +13,8 @@ export interface RecurrentCell {
   readonly hiddenSize: number
   /** [..., in] → [..., gates·hidden], bias included. */
   projectInput<T extends tf.Tensor>(x: T): T
+  /** The projection of [x; c] where c is the same at every time step: x [B, T, X], c [B, in − X] → [B, T, gates·hidden]. */
+  projectWithConstant(x: tf.Tensor3D, constant: tf.Tensor2D): tf.Tensor3D
   /** One step from an already projected input [batch, gates·hidden]. */
   stepProjected(projected: tf.Tensor2D, state: RecurrentState): RecurrentState
   /** One step from a raw input [batch, in]. */

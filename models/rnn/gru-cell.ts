@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { matMulWeights } from '../quantization/int8-matmul.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { RecurrentState } from './cell.ts'
+import { gruGates } from './gru-gates.ts'
 import { ProjectedCell } from './projected-cell.ts'
 
 export class GruCell extends ProjectedCell {
@@ -29,13 +30,8 @@ export class GruCell extends ProjectedCell {
 
   stepProjected(projected: tf.Tensor2D, [h]: RecurrentState): RecurrentState {
     return tf.tidy(() => {
-      const recurrent = matMulWeights(h!, this.recurrentKernel).add(this.recurrentBias) // [B, 3H]
-      const [xr, xz, xn] = tf.split(projected, 3, 1) as tf.Tensor2D[]
-      const [hr, hz, hn] = tf.split(recurrent, 3, 1) as tf.Tensor2D[]
-      const r = tf.sigmoid(xr!.add(hr!))
-      const z = tf.sigmoid(xz!.add(hz!))
-      const n = tf.tanh(xn!.add(r.mul(hn!)))
-      return [tf.sub(1, z).mul(n).add(z.mul(h!)) as tf.Tensor2D]
+      const recurrent = matMulWeights(h!, this.recurrentKernel).add(this.recurrentBias) as tf.Tensor2D // [B, 3H]
+      return [gruGates(projected, recurrent, h!)] // [B, H]
     })
   }
 }

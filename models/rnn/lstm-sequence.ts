@@ -5,6 +5,7 @@
 // Runs where hasFusedLstmGates() (lstm-gates.ts).
 import * as tf from '@tensorflow/tfjs'
 import { lstmGatesGradKernel, lstmGatesKernel } from './lstm-gates.ts'
+import { paddedSteps, stepOrder } from './sequence-steps.ts'
 
 export interface LstmSequenceResult {
   outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
@@ -25,11 +26,8 @@ export function lstmSequence(
 ): LstmSequenceResult {
   const [length, batch, gates] = projected.shape
   const hidden = gates / 4
-  const order = Array.from({ length }, (_, k) => (reverse ? length - 1 - k : k))
-  // Steps where every sequence is real need no masking (most steps of a length-bucketed batch). The backends this
-  // op runs on (wasm, cpu) read a [T, B, 1] mask synchronously at no cost.
-  const maskValues = masks?.dataSync()
-  const padded = Array.from({ length }, (_, t) => maskValues?.subarray(t * batch, (t + 1) * batch).some((v) => v !== 1) ?? false)
+  const order = stepOrder(length, reverse)
+  const padded = paddedSteps(masks, length, batch)
   // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]

@@ -1,7 +1,7 @@
 // What every cell shares: the input projection x·W + b (one matmul over all time steps), the raw-input step,
 // and a zero initial state.
 import * as tf from '@tensorflow/tfjs'
-import { matMulWeights } from '../quantization/int8-matmul.ts'
+import { hasInt8Form, matMulWeights } from '../quantization/int8-matmul.ts'
 import type { CellType, RecurrentCell, RecurrentState } from './cell.ts'
 
 export abstract class ProjectedCell implements RecurrentCell {
@@ -24,6 +24,24 @@ export abstract class ProjectedCell implements RecurrentCell {
     return tf.tidy(() => {
       const flat = x.reshape([-1, this.inputSize])
       return matMulWeights(flat as tf.Tensor2D, this.inputKernel).add(this.inputBias).reshape([...x.shape.slice(0, -1), this.gates * this.hiddenSize]) as T
+    })
+  }
+
+  /**
+   * [x; c]·W + b for an input whose trailing part c is the same at every step (a decoder conditioned on a context
+   * vector): x·W_x per step plus c·W_c + b once per sequence, broadcast over the steps — without the tiled copy of c
+   * and its T-fold product that concatenating first would cost.
+   */
+  projectWithConstant(x: tf.Tensor3D, constant: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [batch, length, xSize] = x.shape
+      // A quantised kernel multiplies whole (int8 forms are per matrix): concatenate as the model reads.
+      if (hasInt8Form(this.inputKernel)) return this.projectInput(tf.concat([x, constant.expandDims(1).tile([1, length, 1])], 2) as tf.Tensor3D)
+      const [perStepKernel, constantKernel] = tf.split(this.inputKernel, [xSize, this.inputSize - xSize], 0) as [tf.Tensor2D, tf.Tensor2D]
+      const gates = this.gates * this.hiddenSize
+      const perStep = tf.matMul(x.reshape([batch * length, xSize]), perStepKernel).reshape([batch, length, gates]) // [B, T, G]
+      const perSequence = tf.matMul(constant, constantKernel).add(this.inputBias).expandDims(1) // [B, 1, G]
+      return perStep.add(perSequence) as tf.Tensor3D
     })
   }
 

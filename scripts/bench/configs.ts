@@ -1,4 +1,7 @@
 // The reference training configurations of the compute benchmark (shared with the PyTorch twins).
+import * as tf from '@tensorflow/tfjs'
+import type { DialogueBatch } from '../../models/dialogue/batch.ts'
+import type { DialogueModelConfig } from '../../models/dialogue/hred.ts'
 import type { Seq2SeqConfig } from '../../models/seq2seq/model.ts'
 import type { TransformerConfig } from '../../models/transformer/model.ts'
 
@@ -38,5 +41,43 @@ export const transformerConfig: TransformerConfig = {
   seed: 1,
 }
 
-export type BenchModel = 'lstm' | 'transformer'
-export const benchModels: BenchModel[] = ['lstm', 'transformer']
+/** (c) HRED as the 'small' preset builds it: GRU, bidirectional utterance encoder, embeddings and every state 256,
+ *  dropout 0.2; batches of 64 dialogues × 3 context turns of 20 tokens, responses of 29 tokens (+ BOS/EOS: 30). */
+export const hredConfig: DialogueModelConfig = {
+  vocab: batchShape.vocab,
+  cell: 'gru',
+  embeddingSize: 256,
+  utteranceHidden: 256,
+  bidirectional: true,
+  contextHidden: 256,
+  decoderHidden: 256,
+  latentSize: 0,
+  dropout: 0.2,
+  seed: 1,
+}
+/** (d) HRED as the 'tiny' preset builds it (embeddings 64, utterance encoder 64, context and decoder 128, dropout
+ *  0.1), on the same batches: small products, where the cost per op counts more than the arithmetic. */
+export const hredTinyConfig: DialogueModelConfig = { ...hredConfig, embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, dropout: 0.1 }
+export const hredBatchShape = { batch: 64, turns: 3, turnLength: 20, tgtLen: 30 } as const
+
+export type BenchModel = 'lstm' | 'transformer' | 'hred' | 'hred-tiny'
+export const benchModels: BenchModel[] = ['lstm', 'transformer', 'hred', 'hred-tiny']
+/** Target tokens per step, the tokens/s of every model (each has 64 × 30). */
+export const targetTokensPerStep = batchShape.batch * batchShape.tgtLen
+
+/** The HRED bench batch: every context turn a row of the utterance matrix; all turns and tokens real. */
+export function benchDialogueBatch(ids: (length: number) => tf.Tensor2D): DialogueBatch {
+  const { batch, tgtLen } = batchShape
+  const { turns, turnLength } = hredBatchShape
+  return {
+    utterances: ids(turns * turnLength).reshape([batch * turns, turnLength]) as tf.Tensor2D, // [B·K, L]
+    utteranceMask: tf.ones([batch * turns, turnLength]) as tf.Tensor2D,
+    turnMask: tf.ones([batch, turns]) as tf.Tensor2D,
+    tgtIn: ids(tgtLen), // [B, T]
+    tgtInMask: tf.ones([batch, tgtLen]) as tf.Tensor2D,
+    tgtOut: ids(tgtLen).reshape([-1]) as tf.Tensor1D, // [B·T]
+    tgtOutMask: tf.ones([batch * tgtLen]) as tf.Tensor1D,
+    targetTokens: batch * tgtLen,
+    sourceTokens: batch * turns * turnLength,
+  }
+}

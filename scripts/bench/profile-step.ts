@@ -1,5 +1,5 @@
 // Where a training step's time goes, kernel by kernel (not part of `npm run bench`; a tool for kernel work):
-// node --import tsx scripts/bench/profile-step.ts <lstm|transformer> [backend]; DETAIL=1 splits by input shapes
+// node --import tsx scripts/bench/profile-step.ts <lstm|transformer|hred|hred-tiny> [backend]; DETAIL=1 splits by input shapes
 // (and matmul transposes), TOP=n rows. Kernel times are wall times on the calling thread.
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
@@ -9,7 +9,8 @@ import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
-import { batchShape, lstmConfig, transformerConfig } from './configs.ts'
+import { batchShape, benchDialogueBatch, hredConfig, hredTinyConfig, lstmConfig, transformerConfig } from './configs.ts'
+import { DialogueModel } from '../../models/dialogue/hred.ts'
 
 const [modelName = 'lstm', backendName = 'wasm'] = process.argv.slice(2)
 await selectBackend(parseBackendName(backendName))
@@ -19,11 +20,13 @@ const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * le
 const [src, tgtIn, tgtOut] = [ids(srcLen), ids(tgtLen), ids(tgtLen).reshape([-1]) as tf.Tensor1D]
 const [srcMask, tgtMask] = [tf.ones([batch, srcLen]) as tf.Tensor2D, tf.ones([batch, tgtLen]) as tf.Tensor2D]
 const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
-const model = modelName === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
+const model =
+  modelName === 'transformer' ? new TransformerModel(transformerConfig) : modelName.startsWith('hred') ? new DialogueModel(modelName === 'hred' ? hredConfig : hredTinyConfig) : new Seq2SeqModel(lstmConfig)
+const dialogueBatch = benchDialogueBatch(ids)
 const logits = (): tf.Tensor3D =>
-  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : (model as Seq2SeqModel).forward(src, srcMask, tgtIn, true).logits
 const optimizer = new Adam()
-const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+const lossOf = (): tf.Scalar => (model instanceof DialogueModel ? model.losses(dialogueBatch, true, 0).total : smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask))
 const step = () => trainUpdate(model.params, lossOf, [{ targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }], optimizer, 1e-3, Infinity)
 // Two warm-up steps: the second still grows the wasm heap (fresh pages fault on first touch).
 await step()

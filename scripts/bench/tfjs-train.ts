@@ -1,15 +1,16 @@
 // One benchmark process: times Adam training steps of a reference model on one TensorFlow.js backend.
-// usage: node --import tsx scripts/bench/tfjs-train.ts <lstm|transformer> <backend> [steps] [warmup]
+// usage: node --import tsx scripts/bench/tfjs-train.ts <lstm|transformer|hred|hred-tiny> <backend> [steps] [warmup]
 // Prints one line: RESULT {json}.
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { Random } from '../../models/core/random.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
+import { DialogueModel } from '../../models/dialogue/hred.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
-import { batchShape, lstmConfig, transformerConfig, type BenchModel } from './configs.ts'
+import { batchShape, benchDialogueBatch, hredConfig, hredTinyConfig, lstmConfig, transformerConfig, type BenchModel } from './configs.ts'
 
 const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
 const steps = Number(stepsArg)
@@ -32,9 +33,15 @@ const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D
 const tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D
 const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 
-const model = (modelName as BenchModel) === 'transformer' ? new TransformerModel(transformerConfig) : new Seq2SeqModel(lstmConfig)
-const logits = (): tf.Tensor3D =>
-  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+const dialogueBatch = benchDialogueBatch(ids)
+
+const name = modelName as BenchModel
+const model = name === 'transformer' ? new TransformerModel(transformerConfig) : name === 'hred' ? new DialogueModel(hredConfig) : name === 'hred-tiny' ? new DialogueModel(hredTinyConfig) : new Seq2SeqModel(lstmConfig)
+const lossOf = (): tf.Scalar => {
+  if (model instanceof DialogueModel) return model.losses(dialogueBatch, true, 0).total
+  const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+  return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+}
 // The workbench's own update, as its trainer runs it (our Adam; no clipping, like the PyTorch twin).
 const optimizer = new Adam()
 const wholeBatch = { targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }
@@ -42,7 +49,6 @@ const times: number[] = []
 const losses: number[] = []
 for (let i = 0; i < warmup + steps; i++) {
   const started = performance.now()
-  const lossOf = () => smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
   const { loss } = await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity)
   const elapsed = performance.now() - started
   losses.push(Number(loss.toFixed(4)))

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""PyTorch twins of the benchmark models (models/seq2seq/model.ts and models/transformer/model.ts in the
-configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
-usage: /usr/bin/python3 torch_twins.py <lstm|transformer> [steps] [warmup] [threads] [cpu|cuda]
+"""PyTorch twins of the benchmark models (models/seq2seq/model.ts, models/transformer/model.ts and
+models/dialogue/hred.ts in the configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
+usage: /usr/bin/python3 torch_twins.py <lstm|transformer|hred|hred-tiny> [steps] [warmup] [threads] [cpu|cuda]
 Prints one line: RESULT {json}."""
 import json, math, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 B, S, T, V = 64, 30, 30, 8000
+K, L = 3, 20  # HRED: context turns per dialogue, tokens per turn
 
 
 class LstmLuong(nn.Module):
@@ -55,6 +56,36 @@ class Transformer(nn.Module):
         return F.cross_entropy(s.out(h).reshape(-1, V), tgt_out.reshape(-1))
 
 
+class Hred(nn.Module):
+    """HRED as DialogueModel builds it (latent size 0): embeddings shared by encoder and decoder, a bidirectional GRU
+    over each context turn (final states concatenated), a GRU cell over the K turn vectors, a tanh bridge from the
+    context to the decoder's first state, a GRU decoder reading [embedding; context] at every step, dropout on the
+    embeddings and the decoder outputs, the output layer. PyTorch's GRU applies the reset gate after the recurrent
+    product, as ours does."""
+
+    def __init__(s, E=256, H=256, C=256, D=256, drop=0.2):
+        super().__init__()
+        s.emb = nn.Embedding(V, E)
+        s.utterance = nn.GRU(E, H, batch_first=True, bidirectional=True)
+        s.context = nn.GRUCell(2 * H, C)
+        s.bridge = nn.Linear(C, D)
+        s.decoder = nn.GRU(E + C, D, batch_first=True)
+        s.out = nn.Linear(D, V)
+        s.drop = nn.Dropout(drop)
+        s.C = C
+
+    def forward(s, utterances, tgt_in, tgt_out):
+        _, finals = s.utterance(s.drop(s.emb(utterances)))  # finals [2, B·K, H]
+        vectors = torch.cat([finals[0], finals[1]], -1).reshape(B, K, -1)  # [B, K, 2H]
+        c = vectors.new_zeros(B, s.C)
+        for k in range(K):
+            c = s.context(vectors[:, k], c)
+        h0 = torch.tanh(s.bridge(c)).unsqueeze(0)  # [1, B, D]
+        x = torch.cat([s.drop(s.emb(tgt_in)), c.unsqueeze(1).expand(-1, tgt_in.shape[1], -1)], -1)
+        outputs, _ = s.decoder(x, h0)
+        return F.cross_entropy(s.out(s.drop(outputs)).reshape(-1, V), tgt_out.reshape(-1))
+
+
 def main():
     name = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -63,8 +94,8 @@ def main():
     device = sys.argv[5] if len(sys.argv) > 5 else 'cpu'
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = (Transformer() if name == 'transformer' else LstmLuong()).to(device)
-    src, tgt_in, tgt_out = (torch.randint(0, V, shape, device=device) for shape in ((B, S), (B, T), (B, T)))
+    model = (Transformer() if name == 'transformer' else Hred() if name == 'hred' else Hred(64, 64, 128, 128, 0.1) if name == 'hred-tiny' else LstmLuong()).to(device)
+    src, tgt_in, tgt_out = (torch.randint(0, V, shape, device=device) for shape in ((B * K, L) if name.startswith('hred') else (B, S), (B, T), (B, T)))
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     times, losses = [], []

@@ -1,14 +1,15 @@
 // `npm run bench`: training speed and peak memory of the reference configurations on every TensorFlow.js
 // backend that starts here, side by side with PyTorch twins of the same models, in interleaved rounds
 // (so drift on a shared machine hits both alike). Prints ratios; writes bench-results/training.json.
-// Env: BENCH_STEPS (5), BENCH_WARMUP (1), BENCH_ROUNDS (2), BENCH_MODELS (lstm,transformer),
+// Env: BENCH_STEPS (5), BENCH_WARMUP (1), BENCH_ROUNDS (2), BENCH_MODELS (lstm,transformer,hred),
 //      BENCH_BACKENDS (every backend that starts; cpu only when named: it is 100× slower).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { backendOrder, selectBackend } from '../../main/engine/compute/backends.ts'
 import { packageRoot } from '../../main/engine/paths.ts'
-import { benchModels, type BenchModel } from './configs.ts'
+import { benchModels, targetTokensPerStep, type BenchModel } from './configs.ts'
+import { openblasEnv } from './openblas.ts'
 
 interface Result {
   model: string
@@ -56,7 +57,7 @@ function runTfjs(model: BenchModel, backend: string): Result {
 }
 
 function runTorch(model: BenchModel): Result {
-  const child = spawnSync(python, [join(root, 'scripts', 'bench', 'torch_twins.py'), model, steps, warmup, '1'], { encoding: 'utf8', cwd: root })
+  const child = spawnSync(python, [join(root, 'scripts', 'bench', 'torch_twins.py'), model, steps, warmup, '1'], { encoding: 'utf8', cwd: root, env: { ...process.env, ...openblasEnv() } })
   return parseResult(child.stdout, { model, backend: 'pytorch', error: child.stderr.trim().split('\n').at(-1) ?? `exit ${child.status}` })
 }
 
@@ -71,6 +72,7 @@ console.log(`backends tried first-best: ${available.attempts.map((a) => `${a.nam
 for (const attempt of available.attempts.filter((a) => a.status === 'failed' || a.status === 'skipped')) console.log(`  skipped ${attempt.name}: ${attempt.detail}`)
 const torchProblem = torchStatus()
 if (torchProblem) console.log(torchProblem)
+else if (openblasEnv().OPENBLAS_CORETYPE) console.log(`PyTorch twins run with OPENBLAS_CORETYPE=${openblasEnv().OPENBLAS_CORETYPE} (this CPU's flags)`)
 
 const results: Record<string, Result[]> = {}
 for (let round = 0; round < rounds; round++) {
@@ -101,9 +103,9 @@ for (const model of models) {
     const speed = torchMs / ms
     const memory = rss / torchRss
     console.log(
-      `${model.padEnd(12)} ${key.split('/')[1]!.padEnd(22)} ${ms.toFixed(0).padStart(8)} ${((1920 * 1000) / ms).toFixed(0).padStart(7)} ${Number.isFinite(speed) ? speed.toFixed(2).padStart(17) : '                –'} ${String(rss).padStart(14)} ${Number.isFinite(memory) ? memory.toFixed(2).padStart(15) : '              –'}`,
+      `${model.padEnd(12)} ${key.split('/')[1]!.padEnd(22)} ${ms.toFixed(0).padStart(8)} ${((targetTokensPerStep * 1000) / ms).toFixed(0).padStart(7)} ${Number.isFinite(speed) ? speed.toFixed(2).padStart(17) : '                –'} ${String(rss).padStart(14)} ${Number.isFinite(memory) ? memory.toFixed(2).padStart(15) : '              –'}`,
     )
-    summary.push({ model, backend: ok[0]!.backend, detail: ok[0]!.detail, params: ok[0]!.params, msPerStep: ms, tokensPerSec: (1920 * 1000) / ms, peakRssMiB: rss, speedVsPytorch: speed, memoryVsPytorch: memory, rounds: ok.length })
+    summary.push({ model, backend: ok[0]!.backend, detail: ok[0]!.detail, params: ok[0]!.params, msPerStep: ms, tokensPerSec: (targetTokensPerStep * 1000) / ms, peakRssMiB: rss, speedVsPytorch: speed, memoryVsPytorch: memory, rounds: ok.length })
   }
 }
 const outDir = join(root, 'bench-results')

@@ -1,5 +1,5 @@
 // Kernels that training needs and a backend lacks or runs pathologically slowly, and the fused kernels the models
-// use where a backend has them (cross-entropy, dropout, LSTM gates, layer norm, Adam). Each is checked against the stock cpu
+// use where a backend has them (cross-entropy, dropout, LSTM and GRU gates, layer norm, Adam). Each is checked against the stock cpu
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
@@ -8,6 +8,7 @@ import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from 
 import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
 import { registerCpuInt8Kernel, registerWasmInt8Kernel } from './int8-kernels.ts'
 import { registerCpuLayerNormKernels, registerWasmLayerNormKernels } from './layer-norm-kernels.ts'
+import { registerCpuGruKernels, registerWasmGruKernels } from './gru-kernels.ts'
 import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { registerWasmMatMulKernels } from './wasm-matmul.ts'
@@ -49,6 +50,7 @@ export function registerCpuTrainingKernels(): void {
   registerCpuCrossEntropyKernels()
   registerCpuDropoutKernel()
   registerCpuLstmKernels()
+  registerCpuGruKernels()
   registerCpuAdamKernel()
   registerCpuLayerNormKernels()
   registerCpuInt8Kernel()
@@ -72,6 +74,7 @@ export function registerWasmTrainingKernels(): void {
   registerWasmCrossEntropyKernels()
   registerWasmDropoutKernel()
   registerWasmLstmKernels()
+  registerWasmGruKernels()
   registerWasmAdamKernel()
   registerWasmLayerNormKernels()
   registerWasmInt8Kernel()

@@ -49,6 +49,8 @@ export interface TensorKernels {
   sumOuter(x: number, out: number, outer: number, inner: number): void
   lstmCell(z: number, c: number, h: number, cNext: number, gates: number, batch: number, hidden: number): void
   lstmCellGrad(dh: number, dc: number, gates: number, c: number, cNext: number, dz: number, dcPrev: number, batch: number, hidden: number): void
+  gruCell(x: number, a: number, h: number, hNext: number, gates: number, batch: number, hidden: number): void
+  gruCellGrad(dh: number, gates: number, h: number, dx: number, da: number, dhDirect: number, batch: number, hidden: number): void
   adamUpdate(
     param: number, m: number, v: number, grad: number, paramOut: number, mOut: number, vOut: number, count: number,
     lr: number, beta1: number, beta2: number, epsilon: number, correction1: number, correction2: number, weightDecay: number,

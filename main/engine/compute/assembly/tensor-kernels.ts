@@ -423,6 +423,66 @@ export function lstmCellGrad(dh: usize, dc: usize, gates: usize, c: usize, cNext
   }
 }
 
+/**
+ * GRU forward (reset gate after the recurrent product): from x, a [B, 3H] (projected input; h·U + b_U) and h [B, H],
+ * h' [B, H] and the gates [B, 4H] = r, z, n, an for the backward pass.
+ */
+export function gruCell(x: usize, a: usize, h: usize, hNext: usize, gates: usize, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2
+  const one = f32x4.splat(1)
+  for (let b = 0; b < batch; b++) {
+    const xRow = x + <usize>b * 3 * gateBytes
+    const aRow = a + <usize>b * 3 * gateBytes
+    const gRow = gates + <usize>b * 4 * gateBytes
+    const row = <usize>b * gateBytes
+    for (let j = 0; j < hidden; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, hidden - j) // a ragged last group reads and writes only its own lanes
+      const an = loadPart(aRow + 2 * gateBytes + at, lanes)
+      const r = sigmoidLanes(f32x4.add(loadPart(xRow + at, lanes), loadPart(aRow + at, lanes)))
+      const z = sigmoidLanes(f32x4.add(loadPart(xRow + gateBytes + at, lanes), loadPart(aRow + gateBytes + at, lanes)))
+      const n = tanhLanes(f32x4.add(loadPart(xRow + 2 * gateBytes + at, lanes), f32x4.mul(r, an)))
+      const hn = f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, loadPart(h + row + at, lanes)))
+      storePart(gRow + at, r, lanes)
+      storePart(gRow + gateBytes + at, z, lanes)
+      storePart(gRow + 2 * gateBytes + at, n, lanes)
+      storePart(gRow + 3 * gateBytes + at, an, lanes)
+      storePart(hNext + row + at, hn, lanes)
+    }
+  }
+}
+
+/** GRU backward: from dh' [B, H] to dx, da [B, 3H] (projected input; recurrent pre-activations) and z⊙dh' [B, H]. */
+export function gruCellGrad(dh: usize, gates: usize, h: usize, dx: usize, da: usize, dhDirect: usize, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2
+  const one = f32x4.splat(1)
+  for (let b = 0; b < batch; b++) {
+    const gRow = gates + <usize>b * 4 * gateBytes
+    const dxRow = dx + <usize>b * 3 * gateBytes
+    const daRow = da + <usize>b * 3 * gateBytes
+    const row = <usize>b * gateBytes
+    for (let j = 0; j < hidden; j += 4) {
+      const at = <usize>j << 2
+      const lanes = min(4, hidden - j)
+      const r = loadPart(gRow + at, lanes)
+      const z = loadPart(gRow + gateBytes + at, lanes)
+      const n = loadPart(gRow + 2 * gateBytes + at, lanes)
+      const an = loadPart(gRow + 3 * gateBytes + at, lanes)
+      const d = loadPart(dh + row + at, lanes)
+      const dnPre = f32x4.mul(f32x4.mul(d, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)))
+      const dzPre = f32x4.mul(f32x4.mul(d, f32x4.sub(loadPart(h + row + at, lanes), n)), f32x4.mul(z, f32x4.sub(one, z)))
+      const drPre = f32x4.mul(f32x4.mul(dnPre, an), f32x4.mul(r, f32x4.sub(one, r)))
+      storePart(dxRow + at, drPre, lanes)
+      storePart(dxRow + gateBytes + at, dzPre, lanes)
+      storePart(dxRow + 2 * gateBytes + at, dnPre, lanes)
+      storePart(daRow + at, drPre, lanes)
+      storePart(daRow + gateBytes + at, dzPre, lanes)
+      storePart(daRow + 2 * gateBytes + at, f32x4.mul(dnPre, r), lanes)
+      storePart(dhDirect + row + at, f32x4.mul(d, z), lanes)
+    }
+  }
+}
+
 /** Loads `lanes` (1–4) floats into the first lanes, the rest 0. */
 // @ts-ignore: decorator
 @inline function loadPart(at: usize, lanes: i32): v128 {

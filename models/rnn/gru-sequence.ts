@@ -1,0 +1,93 @@
+// A GRU layer over a whole padded sequence as one differentiable op, with backpropagation through time written
+// out (Werbos 1990; as cuDNN runs it): the recurrent weight's gradient is one product over every step, Hᵀ·dA,
+// instead of one small product per step, and a step's gates are one fused kernel each way (gru-gates.ts).
+// Same results as unrolling GruCell step by step (tests/compute-kernels.test.ts checks values and gradients).
+// Runs where hasFusedGruGates() (gru-gates.ts).
+import * as tf from '@tensorflow/tfjs'
+import { gruGatesGradKernel, gruGatesKernel } from './gru-gates.ts'
+import { paddedSteps, stepOrder } from './sequence-steps.ts'
+
+export interface GruSequenceResult {
+  outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
+  final: tf.Tensor2D // h [B, H] after each sequence's last real step
+}
+
+/**
+ * projected [T, B, 3H] (x·W + b_W, time-major); recurrent [H, 3H] and its bias [3H]; h0 [B, H]; masks [T, B, 1]
+ * (1 = real token) or null. Padded steps keep the previous state, as unroll() does.
+ */
+export function gruSequence(
+  projected: tf.Tensor3D,
+  recurrent: tf.Tensor, // [H, 3H]
+  recurrentBias: tf.Tensor, // [3H]
+  h0: tf.Tensor2D,
+  masks: tf.Tensor3D | null,
+  reverse: boolean,
+): GruSequenceResult {
+  const [length, batch, gates] = projected.shape
+  const hidden = gates / 3
+  const order = stepOrder(length, reverse)
+  const padded = paddedSteps(masks, length, batch)
+  // One output tensor (customGrad's contract): [T + 1, B, H] = the outputs, then the final h.
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, u, bias, hStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
+    const steps = tf.unstack(xs) as tf.Tensor2D[] // T × [B, 3H]
+    const stepMasks = masks ? (tf.unstack(maskInput) as tf.Tensor2D[]) : null // T × [B, 1]
+    const hIn: tf.Tensor2D[] = new Array(length) // the state each step starts from
+    const gateValues: tf.Tensor2D[] = new Array(length) // r, z, n, an
+    const outputs: tf.Tensor2D[] = new Array(length)
+    let h = hStart
+    for (const t of order) {
+      hIn[t] = h
+      const a = tf.matMul(h, u).add(bias) as tf.Tensor2D // [B, 3H]
+      const [hNext, activated] = tf.engine().runKernel(gruGatesKernel, { x: steps[t]!, a, h }) as [tf.Tensor2D, tf.Tensor2D]
+      gateValues[t] = activated
+      const m = padded[t] ? stepMasks?.[t] : undefined
+      if (m) {
+        h = hNext.mul(m).add(h.mul(tf.sub(1, m))) as tf.Tensor2D
+        outputs[t] = h.mul(m) as tf.Tensor2D
+      } else {
+        h = hNext
+        outputs[t] = h
+      }
+    }
+    save([tf.stack(hIn), tf.stack(gateValues), u, maskInput])
+    return {
+      value: tf.concat([tf.stack(outputs), h.expandDims(0)], 0) as tf.Tensor3D, // [T + 1, B, H]
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+        const [hStack, gateStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
+        const [dOutputs, dhFinal] = tf.split(dy, [length, 1], 0) as [tf.Tensor3D, tf.Tensor3D]
+        const dOut = tf.unstack(dOutputs) as tf.Tensor2D[]
+        const hPrev = tf.unstack(hStack) as tf.Tensor2D[]
+        const gateAt = tf.unstack(gateStack) as tf.Tensor2D[]
+        const maskAt = masks ? (tf.unstack(savedMasks) as tf.Tensor2D[]) : null
+        let dh = dhFinal.squeeze([0]) as tf.Tensor2D // dL/dh after the step being undone
+        const dx: tf.Tensor2D[] = new Array(length)
+        const da: tf.Tensor2D[] = new Array(length)
+        for (const t of [...order].reverse()) {
+          const m = padded[t] ? maskAt?.[t] : undefined
+          const dhTotal = (m ? dh.add(dOut[t]!.mul(m)) : dh.add(dOut[t]!)) as tf.Tensor2D
+          // Through the mask: the cell's new state where m = 1, the carried state where m = 0.
+          const dhCell = m ? (dhTotal.mul(m) as tf.Tensor2D) : dhTotal
+          const [dxStep, daStep, dhDirect] = tf.engine().runKernel(gruGatesGradKernel, { dh: dhCell, gates: gateAt[t]!, h: hPrev[t]! }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
+          dx[t] = dxStep
+          da[t] = daStep
+          const dhStep = dhDirect.add(tf.matMul(daStep, weights, false, true)) as tf.Tensor2D // z⊙dh' + da·Uᵀ  [B, H]
+          dh = m ? (dhStep.add(dhTotal.mul(tf.sub(1, m))) as tf.Tensor2D) : dhStep
+        }
+        const dProjected = tf.stack(dx) as tf.Tensor3D // [T, B, 3H]
+        const dRecurrentIn = (tf.stack(da) as tf.Tensor3D).reshape([length * batch, gates]) as tf.Tensor2D // [T·B, 3H]
+        // Σₜ hₜ₋₁ᵀ·daₜ as one product: [H, T·B]·[T·B, 3H]
+        const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dRecurrentIn, true, false)
+        return [dProjected, dRecurrent, dRecurrentIn.sum(0), dh, tf.zerosLike(savedMasks)]
+      },
+    }
+  })
+  const [outputs, h] = tf.tidy(() => {
+    const maskInput = masks ?? tf.zeros([1, 1, 1])
+    const packed = run(projected, recurrent, recurrentBias, h0, maskInput) as tf.Tensor3D
+    const [all, hLast] = tf.split(packed, [length, 1], 0) as [tf.Tensor3D, tf.Tensor3D]
+    return [all, hLast.squeeze([0]) as tf.Tensor2D] as const
+  })
+  return { outputs, final: h }
+}
