@@ -1,12 +1,15 @@
 // Tokenizers: an spm_train model imported into SQLite encodes exactly as Google's spm_encode did.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import Database from 'better-sqlite3'
 import { ApiError } from '../main/api/contract.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { readModelProto } from '../models/tokenizer/model-proto.ts'
+import { compileCharsMap } from '../models/tokenizer/normalization/charsmap.ts'
 import { fixturesDir, parseJsonOutput, runCli, tempDir } from './helpers.ts'
 
 const modelFile = join(fixturesDir, 'spm.model')
@@ -95,4 +98,42 @@ test('kotoba tokenizer train learns BPE and unigram tokenizers from a stored cor
   assert.equal(stats.characterCoverage, 1)
   assert.ok(stats.vocabularyUsed > 0.3 && stats.vocabularyUsed <= 1)
   assert.match(encoded.stdout, /^▁I.* ▁the .*<sep> G.* ▁ <0xF0> <0x9F> <0x98> <0x80>$/m, encoded.stdout) // an emoji the Bible lacks: its four UTF-8 bytes
+})
+
+test('nmt_nfkc rules compiled by one training are kept in the database for the next, and damaged ones are rebuilt', (t) => {
+  const dir = tempDir(t)
+  const db = join(dir, 'cache.db')
+  const key = `normalization/nmt_nfkc/unicode-${process.versions.unicode}`
+  const train = (name: string) => {
+    const result = runCli(['--db', db, '--json', 'tokenizer', 'train', '--corpus', 'sample-hamlet-dialogues', '--name', name, '--type', 'bpe', '--vocab-size', '300'])
+    assert.equal(result.status, 0, result.stderr)
+    const out = join(dir, `${name}.model`)
+    assert.equal(runCli(['--db', db, 'tokenizer', 'export', '--name', name, '--out', out]).status, 0)
+    return readFileSync(out)
+  }
+  const cached = () => {
+    const store = new Database(db, { readonly: true })
+    try {
+      return (store.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
+    } finally {
+      store.close()
+    }
+  }
+  const compiledHere = train('first')
+  const stored = cached()
+  assert.ok(stored, 'the compiled rules are stored after the first training')
+  const [hash, base64] = stored.split(':')
+  assert.equal(createHash('sha256').update(Buffer.from(base64!, 'base64')).digest('hex'), hash)
+  assert.ok(compiledHere.includes(Buffer.from(base64!, 'base64')), 'the stored bytes are the precompiled_charsmap the model carries')
+  assert.deepEqual(train('second'), compiledHere, 'a training on the stored rules writes the same model, byte for byte')
+  const store = new Database(db)
+  // Rules of our own making, stored as the cache stores them, are what the next training uses (and writes).
+  const planted = compileCharsMap(new Map([['x', 'y']]))
+  store.prepare('UPDATE settings SET value = ? WHERE key = ?').run(`${createHash('sha256').update(planted).digest('hex')}:${Buffer.from(planted).toString('base64')}`, key)
+  const fromPlanted = train('planted')
+  assert.ok(fromPlanted.includes(Buffer.from(planted)) && !fromPlanted.includes(Buffer.from(base64!, 'base64')), 'the stored rules are the ones used')
+  store.prepare('UPDATE settings SET value = ? WHERE key = ?').run(`${hash}:${base64!.slice(0, -400)}`, key)
+  store.close()
+  assert.deepEqual(train('third'), compiledHere, 'damaged stored rules are not used')
+  assert.equal(cached(), stored, 'and are compiled and stored again')
 })

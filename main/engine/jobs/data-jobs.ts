@@ -9,6 +9,7 @@ import { cleanCorpus } from '../corpus/clean.ts'
 import { CorpusCancelledError, importCorpus } from '../corpus/import.ts'
 import { corpusTexts, findCorpus } from '../corpus/repository.ts'
 import { indexCorpus } from '../corpus/search.ts'
+import { loadNmtNfkcRules } from '../tokenizers/normalization-cache.ts'
 import { saveTrainedTokenizer } from '../tokenizers/repository.ts'
 import { JobCancelledError, type JobRunner } from './context.ts'
 
@@ -44,6 +45,7 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     const texts = corpusTexts(db, corpus.id, params.side)
     if (isCancelled()) throw new JobCancelledError()
     post({ type: 'progress', done: 1, total: 3, unit: 'phases' })
+    if (params.normalization !== 'identity') loadNmtNfkcRules(db)
     const options = { vocabSize: params.vocabSize, characterCoverage: params.characterCoverage, userSymbols: params.userSymbols, byteFallback: params.byteFallback, normalization: params.normalization }
     const model = params.type === 'bpe' ? trainBpe(texts, options) : trainUnigram(texts, options)
     if (isCancelled()) throw new JobCancelledError()
