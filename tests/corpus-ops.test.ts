@@ -7,10 +7,12 @@ import { cleanCorpus } from '../main/engine/corpus/clean.ts'
 import { exportCorpus } from '../main/engine/corpus/export.ts'
 import { importCorpus } from '../main/engine/corpus/import.ts'
 import { corpusRows, deleteCorpus, findCorpus } from '../main/engine/corpus/repository.ts'
-import { indexCorpus, isIndexed, searchCorpus } from '../main/engine/corpus/search.ts'
+import { indexCorpus, isIndexed, searchCorpus, unindexedCorpora } from '../main/engine/corpus/search.ts'
+import { Engine } from '../main/engine/engine.ts'
+import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { splitCorpus } from '../main/engine/corpus/split.ts'
 import { loadSampleOnce, sampleCorpusNames } from '../main/engine/sample/load.ts'
-import { tempDatabase } from './helpers.ts'
+import { runCli, tempDatabase } from './helpers.ts'
 
 test('full-text search finds substrings in English, Spanish and Japanese, with paging', async (t) => {
   const { dir, db } = await tempDatabase(t)
@@ -139,4 +141,32 @@ test('length statistics: means, maxima and histograms in characters, per side an
   const hamlet = corpusStats(db, { id: findCorpus(db, sampleCorpusNames.hamlet)!.id, kind: 'dialogue' })
   assert.equal(hamlet.sides[0]!.side, 'turns')
   assert.equal(hamlet.sides[0]!.histogram.counts.reduce((a, b) => a + b), 933, 'every turn of Hamlet is counted')
+})
+
+test('an index build stops between chunks when asked, leaving the corpus pending; a CLI import leaves indexing to the next long-running engine', async (t) => {
+  const { dir, db } = await tempDatabase(t)
+  const file = join(dir, 'many.tsv')
+  writeFileSync(file, Array.from({ length: 25_000 }, (_, i) => `line ${i} of the light\tlínea ${i} de la luz`).join('\n') + '\n')
+  const { corpusId } = await importCorpus(db, { name: 'many', files: [file] })
+  let chunks = 0
+  const progress: number[] = []
+  assert.equal(indexCorpus(db, corpusId, () => chunks++ >= 1, (done) => progress.push(done)), false, 'stopped after its first chunk')
+  assert.deepEqual(progress, [10_000])
+  assert.equal(isIndexed(db, corpusId), false)
+  assert.deepEqual(unindexedCorpora(db), ['many'])
+  assert.equal(searchCorpus(db, corpusId, 'line 24999 ', 0, 5).total, 1, 'a pending corpus is searched by a scan, all of it')
+  assert.equal(indexCorpus(db, corpusId), true)
+  assert.equal((db.prepare('SELECT count(*) AS n FROM corpus_fts WHERE corpus_id = ?').get(corpusId) as { n: number }).n, 25_000, 'a new build starts over: no row twice')
+  assert.deepEqual(unindexedCorpora(db), [])
+
+  // The command exits once the rows are in; the app's engine (or `kotoba serve`) indexes the corpus when it starts.
+  const cliDb = join(dir, 'cli.db')
+  const imported = runCli(['--db', cliDb, '--json', '--no-sample', 'corpus', 'import', file, '--name', 'many'])
+  assert.equal(imported.status, 0, imported.stderr)
+  const engine = await Engine.open({ dbPath: cliDb, loadSample: false, worker: defaultWorkerEntry() })
+  t.after(() => engine.close())
+  const indexJob = engine.jobs.list().find((job) => job.kind === 'corpus.index')
+  assert.ok(indexJob, 'the engine starts indexing the corpus the command left pending')
+  assert.equal((await engine.jobs.wait(indexJob.jobId)).status, 'done')
+  assert.deepEqual(unindexedCorpora(engine.db), [])
 })

@@ -54,7 +54,9 @@ function globals(): GlobalOptions {
   return program.opts<GlobalOptions>()
 }
 
-async function withEngine<T>(action: (client: KotobaClient, engine: Engine) => Promise<T>): Promise<T> {
+/** Runs a command on an engine. `longRunning`: the command serves until stopped (`serve`), so the engine builds
+ *  search indexes in the background as the app's does; other commands exit when done and leave that to such an engine. */
+async function withEngine<T>(action: (client: KotobaClient, engine: Engine) => Promise<T>, { longRunning = false } = {}): Promise<T> {
   const options = globals()
   const backendName = options.backend ?? process.env.KOTOBA_BACKEND
   const engine = await Engine.open({
@@ -62,6 +64,8 @@ async function withEngine<T>(action: (client: KotobaClient, engine: Engine) => P
     backend: backendName ? parseBackendName(backendName) : null,
     loadSample: options.sample !== false,
     worker: defaultWorkerEntry(),
+    // A command that exits when done would wait at exit for a large corpus's index it never uses.
+    backgroundIndexing: longRunning,
   })
   const transport: KotobaTransport = {
     call: (method, params) => engine.handle(method, params),
@@ -143,7 +147,7 @@ program
       else writeResult(`Kotoba Workbench is serving on ${server.url}\n(loopback only; for a remote box: ssh -L ${server.port}:127.0.0.1:${server.port} HOST)\n`)
       await new Promise<void>((resolve) => onStopSignal(() => resolve()))
       await server.close()
-    }),
+    }, { longRunning: true }),
   )
 
 const corpus = program.command('corpus').description('import, list and inspect corpora')

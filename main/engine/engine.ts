@@ -15,6 +15,7 @@ import {
 import { message } from '../api/messages.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
 import { WarmInference } from './inference/warm-inference.ts'
+import { unindexedCorpora } from './corpus/search.ts'
 import { loadSampleOnce } from './sample/load.ts'
 import { removeAbandonedImports } from './corpus/repository.ts'
 import { openDatabase, type Database } from './store/database.ts'
@@ -28,6 +29,13 @@ export interface EngineOptions {
   backend?: BackendName | null
   /** Load the bundled sample corpora into a new database (default true). */
   loadSample?: boolean
+  /**
+   * Build corpora's search indexes in the background: after an import, a clean or a distillation, and at start for
+   * corpora left unindexed (default true). A one-shot process (a CLI command) passes false: it would otherwise wait
+   * at exit for an index of a large corpus (30 s for a million pairs) it never uses. Its corpora are searched by a
+   * scan until a long-running engine (the app, `kotoba serve`) indexes them.
+   */
+  backgroundIndexing?: boolean
   worker: WorkerEntry
 }
 
@@ -89,9 +97,9 @@ export class Engine {
           }
         }
         // Rows changed: rebuild the corpus's search index in the background (search scans meanwhile).
-        if (job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean' || job.kind === 'run.distil')) {
+        if (this.options.backgroundIndexing !== false && job.status === 'done' && (job.kind === 'corpus.import' || job.kind === 'corpus.clean' || job.kind === 'run.distil')) {
           const name = job.kind === 'run.distil' ? (params as { into: string }).into : (params as { name: string }).name
-          this.jobs.start('corpus.index', { name }, message('jobIndex', { name }))
+          this.indexInBackground(name)
         }
       },
     })
@@ -113,7 +121,13 @@ export class Engine {
       db.close()
       throw error
     }
-    return new Engine(db, options)
+    const engine = new Engine(db, options)
+    if (options.backgroundIndexing !== false) for (const name of unindexedCorpora(db)) engine.indexInBackground(name)
+    return engine
+  }
+
+  private indexInBackground(name: string): void {
+    this.jobs.start('corpus.index', { name }, message('jobIndex', { name }))
   }
 
   /** The jobId of the run's training job, if it is training. */

@@ -20,13 +20,25 @@ export function invalidateIndex(db: Database, corpusId: number): void {
 /** Rows indexed per transaction: other writers wait at most for one chunk. */
 const indexChunkRows = 10_000
 
-/** (Re)builds the search index of one corpus in short transactions; search scans the rows until the last one. */
-export function indexCorpus(db: Database, corpusId: number): void {
+/** (Re)builds the search index of one corpus in short transactions; search scans the rows until the last one.
+ *  `shouldStop` is asked between chunks: a stopped build leaves the index pending (search scans; the next build
+ *  starts over), and returns false. */
+export function indexCorpus(db: Database, corpusId: number, shouldStop: () => boolean = () => false, onProgress?: (done: number, total: number) => void): boolean {
   retryWhileBusy(() => db.transaction(() => invalidateIndex(db, corpusId)).immediate())
   const insertRange = db.prepare('INSERT INTO corpus_fts (src, tgt, turns, corpus_id, idx) SELECT src, tgt, turns, corpus_id, idx FROM corpus_rows WHERE corpus_id = ? AND idx >= ? AND idx < ?')
   const last = (db.prepare('SELECT max(idx) AS last FROM corpus_rows WHERE corpus_id = ?').get(corpusId) as { last: number | null }).last ?? -1
-  for (let start = 0; start <= last; start += indexChunkRows) retryWhileBusy(() => insertRange.run(corpusId, start, start + indexChunkRows))
+  for (let start = 0; start <= last; start += indexChunkRows) {
+    if (shouldStop()) return false
+    retryWhileBusy(() => insertRange.run(corpusId, start, start + indexChunkRows))
+    onProgress?.(Math.min(last + 1, start + indexChunkRows), last + 1)
+  }
   retryWhileBusy(() => setIndexed(db, corpusId, true))
+  return true
+}
+
+/** Corpora whose index is not built (imported by a process that exited first, or an interrupted build). */
+export function unindexedCorpora(db: Database): string[] {
+  return (db.prepare("SELECT name FROM corpora WHERE json_extract(meta, '$.searchIndex') = 'pending' ORDER BY id").all() as { name: string }[]).map((r) => r.name)
 }
 
 export function isIndexed(db: Database, corpusId: number): boolean {

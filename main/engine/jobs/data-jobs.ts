@@ -28,12 +28,12 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
       throw error
     }
   },
-  'corpus.index': async ({ spec, db, post }) => {
+  'corpus.index': async ({ spec, db, isCancelled, post }) => {
     const { name } = z.object({ name: z.string() }).parse(spec.params)
     const corpus = findCorpus(db, name)
     if (!corpus) throw new Error(`no corpus named '${name}'`)
-    indexCorpus(db, corpus.id) // one SQLite statement: not interruptible midway, so no cancel check inside
-    post({ type: 'progress', done: corpus.rows, total: corpus.rows, unit: 'rows' })
+    // Chunk by chunk: a cancel (the engine closing) stops it within one chunk, leaving the index pending.
+    if (!indexCorpus(db, corpus.id, isCancelled, (done, total) => post({ type: 'progress', done, total, unit: 'rows' }))) throw new JobCancelledError()
     post({ type: 'event', event: { event: 'corpus.changed', data: { name } } })
     return { rows: corpus.rows }
   },
