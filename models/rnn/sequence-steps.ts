@@ -1,5 +1,5 @@
-// What the fused recurrent layers (lstm-sequence.ts, gru-sequence.ts) share about their time steps: the order they
-// read them in and which of them hold padding.
+// What the recurrent layers (unroll.ts, lstm-sequence.ts, gru-sequence.ts) share about their time steps: the order
+// they read them in and which of them hold padding.
 import type * as tf from '@tensorflow/tfjs'
 
 /** Time steps in reading order: left to right, or right to left for the backward half of a bidirectional layer. */

@@ -5,6 +5,7 @@ import type { RecurrentCell, RecurrentState } from './cell.ts'
 import { GruCell } from './gru-cell.ts'
 import { hasFusedGruGates } from './gru-gates.ts'
 import { gruSequence } from './gru-sequence.ts'
+import { stepOrder } from './sequence-steps.ts'
 import { LstmCell } from './lstm-cell.ts'
 import { hasFusedLstmGates } from './lstm-gates.ts'
 import { lstmSequence } from './lstm-sequence.ts'
@@ -39,28 +40,26 @@ export function unrollProjected(cell: RecurrentCell, projected: tf.Tensor3D, mas
   return tf.tidy(() => {
     const [batch, length] = projected.shape
     const timeMajor = projected.transpose([1, 0, 2]) as tf.Tensor3D // [len, batch, gates·H]
+    const timeMask = mask ? (mask.transpose().expandDims(2) as tf.Tensor3D) : null // [len, batch, 1]
     if (cell instanceof LstmCell && hasFusedLstmGates() && !hasInt8Form(cell.recurrentKernel)) {
       // The whole layer as one op with its own backpropagation through time (lstm-sequence.ts); a quantised layer
       // (inference only) steps below, where its recurrent product runs in int8.
       const [h0, c0] = initial ?? cell.zeroState(batch)
-      const masks = mask ? (mask.transpose().expandDims(2) as tf.Tensor3D) : null // [len, batch, 1]
-      const { outputs, final } = lstmSequence(timeMajor, cell.recurrentKernel, h0!, c0!, masks, reverse)
+      const { outputs, final } = lstmSequence(timeMajor, cell.recurrentKernel, h0!, c0!, timeMask, reverse)
       return { outputs: outputs.transpose([1, 0, 2]) as tf.Tensor3D, final }
     }
     if (cell instanceof GruCell && hasFusedGruGates() && !hasInt8Form(cell.recurrentKernel)) {
       // The same for a GRU layer (gru-sequence.ts).
       const [h0] = initial ?? cell.zeroState(batch)
-      const masks = mask ? (mask.transpose().expandDims(2) as tf.Tensor3D) : null // [len, batch, 1]
-      const { outputs, final } = gruSequence(timeMajor, cell.recurrentKernel, cell.recurrentBias, h0!, masks, reverse)
+      const { outputs, final } = gruSequence(timeMajor, cell.recurrentKernel, cell.recurrentBias, h0!, timeMask, reverse)
       return { outputs: outputs.transpose([1, 0, 2]) as tf.Tensor3D, final: [final] }
     }
     // Time-major before splitting: unstacking the leading axis copies contiguous blocks (3× faster on wasm).
     const steps = timeSteps(timeMajor) // len × [batch, gates]
-    const masks = mask ? timeSteps(mask.transpose().expandDims(2)) : null // len × [batch, 1]
+    const masks = timeMask ? timeSteps(timeMask) : null // len × [batch, 1]
     let state = initial ?? cell.zeroState(batch)
     const outputs: tf.Tensor2D[] = new Array(length)
-    for (let k = 0; k < length; k++) {
-      const t = reverse ? length - 1 - k : k
+    for (const t of stepOrder(length, reverse)) {
       const next = cell.stepProjected(steps[t]!, state)
       const m = masks?.[t]
       state = m ? next.map((s, i) => tf.add(s.mul(m), state[i]!.mul(tf.sub(1, m))) as tf.Tensor2D) : next

@@ -71,7 +71,7 @@ interface Measured {
 }
 
 /** ms per update from the trainer's tokens/s metric (source + target tokens per second over each logged window). */
-function loggedMsPerStep(run: string): { msPerStep: number; sourceTokens: number } {
+function loggedMsPerStep(run: string): number {
   const store = new Database(db, { readonly: true })
   try {
     const points = store.prepare("SELECT m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = ? AND m.name = 'train/tokens_per_s' ORDER BY m.step").all(run) as { step: number; value: number }[]
@@ -81,7 +81,7 @@ function loggedMsPerStep(run: string): { msPerStep: number; sourceTokens: number
     const rate = rates[rates.length >> 1]!
     // Both sides: the target's 30 tokens and the source's ('▁' + 28 characters + EOS).
     const sourceTokens = batchShape.batch * (charactersPerSide + 2)
-    return { msPerStep: (1000 * (tokensPerStep + sourceTokens)) / rate, sourceTokens }
+    return (1000 * (tokensPerStep + sourceTokens)) / rate
   } finally {
     store.close()
   }
@@ -94,7 +94,7 @@ function trainOurs(model: CommandModel, round: number): Measured {
   const started = performance.now()
   kotoba('train', '--config', config, '--name', name)
   const wholeSeconds = (performance.now() - started) / 1000
-  return { msPerStep: loggedMsPerStep(name).msPerStep, wholeSeconds }
+  return { msPerStep: loggedMsPerStep(name), wholeSeconds }
 }
 
 function trainTorch(model: CommandModel): number {

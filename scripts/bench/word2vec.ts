@@ -134,10 +134,14 @@ interface Round extends Measured {
   skipped: number
 }
 
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2
+}
+
 /** The largest distance of an epoch's words/s from the median of its run's epochs, as a fraction of that median. */
 function epochDeviation(wordsPerSecond: readonly number[]): number {
-  const sorted = [...wordsPerSecond].sort((a, b) => a - b)
-  const middle = (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2
+  const middle = medianOf(wordsPerSecond)
   return Math.max(...wordsPerSecond.map((w) => Math.abs(w - middle) / middle))
 }
 
@@ -183,10 +187,6 @@ for (let round = 0; round < rounds; round++) {
 
 const best = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'maxRssMiB', pick: (a: number, b: number) => number) => runs[side].map((r) => r[key]).reduce((a, b) => pick(a, b))
 // This machine is shared and noisy: the median of the rounds says more than the best when they spread.
-const medianOf = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2
-}
 const median = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'wholeSeconds') => medianOf(runs[side].map((r) => r[key]))
 const range = (side: 'gensim' | 'ours', key: 'wordsPerSecond' | 'wholeSeconds') => [Math.min(...runs[side].map((r) => r[key])), Math.max(...runs[side].map((r) => r[key]))]
 const summary = {
