@@ -1,26 +1,25 @@
-// ONNX export (kotoba export model): the exported encoder and decoder step, run by onnxruntime-node, give our
+// Model export (kotoba export model): the exported ONNX encoder and decoder step, run by onnxruntime-node, give our
 // models' logits for every seq2seq variant (LSTM/GRU/RNN, uni- and bidirectional, stacked, each attention, with and
 // without input feeding) and Transformer variant (pre/post-LN, sinusoidal/learned positions, shared embeddings),
-// padded batches included; and a trained run exported from the CLI translates the test split, greedily, outside the
-// workbench (onnxruntime-node, sentencepiece-js and model.json only) exactly as `kotoba translate --greedy` does.
+// padded batches included; and a trained run exported from the CLI as ONNX and as tfjs graph models translates the
+// test split, greedily, outside the workbench (onnxruntime-node or plain tfjs, sentencepiece-js and model.json only)
+// exactly as `kotoba translate --greedy` does. tfjs-export.test.ts checks the tfjs graphs' logits per variant.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import * as ort from 'onnxruntime-node'
-import type { Seq2SeqModelConfig, TransformerModelConfig, TranslateResult } from '../main/api/contract.ts'
+import type { TranslateResult } from '../main/api/contract.ts'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { Engine } from '../main/engine/engine.ts'
 import { seq2seqDecoderStep, seq2seqEncoder, seq2seqShapes } from '../main/engine/export/onnx-seq2seq.ts'
 import { transformerDecoderStep, transformerEncoder, transformerShapes } from '../main/engine/export/onnx-transformer.ts'
-import { encodeWeights } from '../main/engine/training/model-state.ts'
 import { defaultWorkerEntry } from '../main/engine/runtime.ts'
 import { splitPairs } from '../main/engine/training/data.ts'
 import { openDatabase } from '../main/engine/store/database.ts'
-import { decodeTensors } from '../models/train/checkpoint-codec.ts'
-import { createTranslationModel, type ModelSpec } from '../models/translation/model.ts'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+import { assertClose, maskValues, padded, reference, seq2seqVariants, targets, transformerVariants } from './support/export-reference.ts'
 import { importReversalCorpus, waitForJob } from './support/reversal-corpus.ts'
 
 const producer = { name: 'kotoba-test', version: '0' }
@@ -29,53 +28,8 @@ type Feeds = Record<string, ort.Tensor>
 const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims)
 const float = (values: Float32Array | number[], dims: number[]) => new ort.Tensor('float32', Float32Array.from(values), dims)
 
-/** src rows (right-padded with 0) and their masks: one of length 5, one of length 3. */
-const sources = [
-  [3, 7, 1, 9, 4],
-  [8, 2, 6],
-]
-const padded = sources.map((row) => [...row, ...new Array(5 - row.length).fill(0)])
-const maskValues = sources.flatMap((row) => [...row.map(() => 1), ...new Array(5 - row.length).fill(0)])
-const targets = [
-  [1, 5, 2, 7],
-  [1, 3, 3, 0],
-]
-
-/** Our model's logits at each teacher-forced step (through the search interface), and its weights as a checkpoint holds them. */
-async function reference(spec: ModelSpec, vocab: { src: number; tgt: number }): Promise<{ logits: Float32Array[]; weights: Map<string, ReturnType<typeof decodeTensors>[number]> }> {
-  const model = createTranslationModel(spec, vocab, 7)
-  // Non-zero biases and gains everywhere, so a misplaced bias or norm parameter shows.
-  for (const [, variable] of model.params.entries()) tf.tidy(() => variable.assign(variable.add(tf.randomUniform(variable.shape, -0.1, 0.1, 'float32', 3))))
-  const decoder = model.stepDecoder()
-  const src = tf.tensor2d(padded, [2, 5], 'int32')
-  const mask = tf.tensor2d(maskValues, [2, 5])
-  let state = decoder.start(src, mask)
-  const logits: Float32Array[] = []
-  for (let t = 0; t < targets[0]!.length; t++) {
-    const previous = tf.tensor1d(targets.map((row) => row[t]!), 'int32')
-    const out = decoder.step(previous, state)
-    logits.push((await out.logits.data()) as Float32Array)
-    decoder.dispose(state)
-    state = out.state
-    tf.dispose([out.logits, previous])
-    out.attention?.dispose()
-  }
-  decoder.dispose(state)
-  tf.dispose([src, mask])
-  const weights = new Map(decodeTensors(await encodeWeights(model)).map((a) => [a.name, a]))
-  model.dispose()
-  return { logits, weights }
-}
-
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return await ort.InferenceSession.create(bytes)
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
-  assert.equal(actual.length, expected.length, label)
-  let worst = 0
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)))
-  assert.ok(worst < 2e-4, `${label}: largest relative difference ${worst}`)
 }
 
 const batchFeeds = (): Feeds => ({ src: int64(padded.flat(), [2, 5]), src_mask: float(maskValues, [2, 5]) })
@@ -84,15 +38,6 @@ const column = (t: number) => int64(targets.map((row) => row[t]!), [2])
 before(async () => {
   await selectBackend('wasm')
 })
-
-const small = { embeddingSize: 6, hiddenSize: 8, dropout: 0 }
-const seq2seqVariants: Seq2SeqModelConfig[] = [
-  { ...small, cell: 'lstm', encoderLayers: 2, decoderLayers: 2, bidirectional: true, attention: 'luong', inputFeeding: true },
-  { ...small, cell: 'gru', encoderLayers: 1, decoderLayers: 2, bidirectional: false, attention: 'bahdanau', inputFeeding: false },
-  { ...small, cell: 'gru', encoderLayers: 2, decoderLayers: 1, bidirectional: true, attention: 'bahdanau', inputFeeding: true },
-  { ...small, cell: 'rnn', encoderLayers: 2, decoderLayers: 1, bidirectional: false, attention: 'luong-dot', inputFeeding: true },
-  { ...small, cell: 'lstm', encoderLayers: 1, decoderLayers: 1, bidirectional: false, attention: 'none', inputFeeding: false },
-]
 
 test('ONNX seq2seq: every cell, direction, depth and attention gives our logits step by step, on a padded batch', async () => {
   for (const config of seq2seqVariants) {
@@ -119,13 +64,6 @@ test('ONNX seq2seq: every cell, direction, depth and attention gives our logits 
   }
 })
 
-const tiny = { dModel: 8, heads: 2, dFF: 16, dropout: 0, attentionDropout: 0, maxLength: 16 }
-const transformerVariants: TransformerModelConfig[] = [
-  { ...tiny, encoderLayers: 2, decoderLayers: 2, norm: 'pre', positions: 'sinusoidal', shareEmbeddings: 'none' },
-  { ...tiny, encoderLayers: 1, decoderLayers: 2, norm: 'post', positions: 'learned', shareEmbeddings: 'all' },
-  { ...tiny, encoderLayers: 2, decoderLayers: 1, norm: 'pre', positions: 'sinusoidal', shareEmbeddings: 'target-output' },
-]
-
 test('ONNX Transformer: the decoder step with cache inputs gives our incremental decoding’s logits, pre- and post-LN, learned positions, shared embeddings', async () => {
   for (const config of transformerVariants) {
     const label = `${config.norm}-LN ${config.positions} share=${config.shareEmbeddings}`
@@ -151,8 +89,12 @@ test('ONNX Transformer: the decoder step with cache inputs gives our incremental
 // ---- a trained run, exported from the CLI and run outside the workbench --------------------------------------------
 
 interface ExportDescription {
+  format: 'onnx' | 'tfjs'
   tokenizers: { source: string; target: string }
   special: { target: { bos: number; eos: number } }
+  encoder: { file: string }
+  decoderStep: { file: string }
+  maxSourceLength?: number
   maxOutput: string
   loop: {
     kind: 'seq2seq' | 'transformer'
@@ -165,9 +107,67 @@ interface ExportDescription {
   }
 }
 
-/** Greedy translation with nothing but onnxruntime-node, sentencepiece-js and the exported folder's model.json. */
+/** What the greedy loop needs from a runtime: run a graph, make id and float tensors, read logits. */
+interface Runtime<T> {
+  encoder(feeds: Record<string, T>): Promise<Record<string, T>>
+  step(feeds: Record<string, T>): Promise<Record<string, T>>
+  ids(values: number[], dims: number[]): T
+  floats(values: Float32Array | number[], dims: number[]): T
+  read(tensor: T): Promise<Float32Array>
+  release(): Promise<void>
+}
+
+async function onnxRuntime(dir: string, description: ExportDescription): Promise<Runtime<ort.Tensor>> {
+  const encoder = await ort.InferenceSession.create(join(dir, description.encoder.file))
+  const step = await ort.InferenceSession.create(join(dir, description.decoderStep.file))
+  return {
+    encoder: (feeds) => encoder.run(feeds),
+    step: (feeds) => step.run(feeds),
+    ids: int64,
+    floats: float,
+    read: async (tensor) => tensor.data as Float32Array,
+    release: async () => void (await Promise.all([encoder.release(), step.release()])),
+  }
+}
+
+/** tfjs graph models from their files, as a user without tfjs-node loads them (model.json, then its weights). */
+async function tfjsRuntime(dir: string, description: ExportDescription): Promise<Runtime<tf.Tensor>> {
+  const load = async (file: string) => {
+    const modelJson = JSON.parse(readFileSync(join(dir, file), 'utf8')) as tf.io.ModelJSON
+    const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+      const bytes = readFileSync(join(dir, dirname(file), manifest[0]!.paths[0]!))
+      return [manifest.flatMap((group) => group.weights), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)]
+    })
+    return await tf.loadGraphModel(tf.io.fromMemory(artifacts))
+  }
+  const encoder = await load(description.encoder.file)
+  const step = await load(description.decoderStep.file)
+  const run = (model: tf.GraphModel, feeds: Record<string, tf.Tensor>) => {
+    const names = model.outputs.map((o) => o.name)
+    const results = model.execute(feeds, names) as tf.Tensor | tf.Tensor[]
+    const list = Array.isArray(results) ? results : [results]
+    return Promise.resolve(Object.fromEntries(names.map((name, i) => [name, list[i]!])))
+  }
+  return {
+    encoder: (feeds) => run(encoder, feeds),
+    step: (feeds) => run(step, feeds),
+    ids: (values, dims) => tf.tensor(values, dims, 'int32'),
+    floats: (values, dims) => tf.tensor(Float32Array.from(values), dims, 'float32'),
+    read: async (tensor) => (await tensor.data()) as Float32Array,
+    release: async () => {
+      encoder.dispose()
+      step.dispose()
+    },
+  }
+}
+
+/** Greedy translation with nothing but a runtime (onnxruntime-node or plain tfjs), sentencepiece-js and the exported folder's model.json. */
 async function translateOutside(dir: string, texts: string[]): Promise<string[]> {
   const description = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ExportDescription
+  return description.format === 'onnx' ? await greedyLoop(dir, description, await onnxRuntime(dir, description), texts) : await greedyLoop(dir, description, await tfjsRuntime(dir, description), texts)
+}
+
+async function greedyLoop<T>(dir: string, description: ExportDescription, runtime: Runtime<T>, texts: string[]): Promise<string[]> {
   const { SentencePieceProcessor } = await import('@sctg/sentencepiece-js')
   const processor = async (file: string) => {
     const spm = new SentencePieceProcessor()
@@ -175,30 +175,29 @@ async function translateOutside(dir: string, texts: string[]): Promise<string[]>
     return spm
   }
   const [srcSpm, tgtSpm] = [await processor(description.tokenizers.source), await processor(description.tokenizers.target)]
-  const encoder = await ort.InferenceSession.create(join(dir, 'encoder.onnx'))
-  const step = await ort.InferenceSession.create(join(dir, 'decoder_step.onnx'))
   const { loop } = description
   const out: string[] = []
   for (const text of texts) {
     const ids = srcSpm.encodeIds(text)
-    const inputs: Feeds = { src: int64(ids, [1, ids.length]), src_mask: float(ids.map(() => 1), [1, ids.length]) }
-    const encoded = await encoder.run(inputs)
-    const fixed: Feeds = {
-      ...Object.fromEntries(Object.entries(loop.passThrough).map(([from, to]) => [to, inputs[from]!])),
-      ...Object.fromEntries(Object.entries(loop.encoderToStep).filter(([from, to]) => !(to in loop.stepToStep) || true).map(([from, to]) => [to, encoded[from]!])),
+    if (description.maxSourceLength !== undefined) assert.ok(ids.length <= description.maxSourceLength)
+    const inputs = { src: runtime.ids(ids, [1, ids.length]), src_mask: runtime.floats(ids.map(() => 1), [1, ids.length]) }
+    const encoded = await runtime.encoder(inputs)
+    const fixed: Record<string, T> = {
+      ...Object.fromEntries(Object.entries(loop.passThrough).map(([from, to]) => [to, inputs[from as keyof typeof inputs]])),
+      ...Object.fromEntries(Object.entries(loop.encoderToStep).map(([from, to]) => [to, encoded[from]!])),
     }
-    let carried: Feeds = {}
+    let carried: Record<string, T> = {}
     if (loop.initialSelfCaches) {
       const dims = loop.initialSelfCaches.shape.map((d) => (d === 'batch' ? 1 : (d as number)))
-      carried = Object.fromEntries(loop.initialSelfCaches.names.map((name) => [name, float(new Float32Array(0), dims)]))
+      carried = Object.fromEntries(loop.initialSelfCaches.names.map((name) => [name, runtime.floats(new Float32Array(0), dims)]))
     }
     const limit = Math.min(2 * ids.length + 10, loop.maxLength === undefined ? Infinity : loop.maxLength - 1)
     const tokens: number[] = []
     let previous = description.special.target.bos
     for (let t = 0; t < limit; t++) {
-      const feeds: Feeds = { ...fixed, ...carried, prev: int64([previous], [1]), ...(loop.positionInput ? { [loop.positionInput]: int64([t], [1]) } : {}) }
-      const result = await step.run(feeds)
-      const logits = result['logits']!.data as Float32Array
+      const feeds: Record<string, T> = { ...fixed, ...carried, prev: runtime.ids([previous], [1]), ...(loop.positionInput ? { [loop.positionInput]: runtime.ids([t], [1]) } : {}) }
+      const result = await runtime.step(feeds)
+      const logits = await runtime.read(result['logits']!)
       let best = 0
       for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v
       if (best === description.special.target.eos) break
@@ -208,7 +207,7 @@ async function translateOutside(dir: string, texts: string[]): Promise<string[]>
     }
     out.push(tgtSpm.decodeIds(Int32Array.from(tokens)))
   }
-  await Promise.all([encoder.release(), step.release()])
+  await runtime.release()
   return out
 }
 
@@ -232,17 +231,28 @@ test('a trained seq2seq and a trained Transformer, exported by `kotoba export mo
   db.close()
   assert.equal(texts.length, 40)
   for (const run of ['rev-lstm', 'rev-tf']) {
-    const out = join(dir, `${run}-onnx`)
-    const exported = runCli(['--db', dbPath, '--json', 'export', 'model', '--run', run, '--format', 'onnx', '--out', out])
-    assert.equal(exported.status, 0, exported.stderr)
-    const result = parseJsonOutput<{ files: string[]; checkpointStep: number }>(exported)
-    assert.deepEqual([...result.files].sort(), ['decoder_step.onnx', 'encoder.onnx', 'letters.model', 'model.json'])
     const translated = runCli(['--db', dbPath, '--json', 'translate', '--run', run, '--greedy'], { input: `${texts.join('\n')}\n` })
     assert.equal(translated.status, 0, translated.stderr)
     const workbench = parseJsonOutput<TranslateResult>(translated).results.map((r) => r.hypotheses[0]!.text)
     assert.ok(workbench.filter((text, i) => text === texts[i]!.split(' ').reverse().join(' ')).length >= 10, `${run} learned something: ${workbench.slice(0, 5).join(' | ')}`)
-    assert.deepEqual(await translateOutside(out, texts), workbench, `${run}: onnxruntime's greedy output is the workbench's`)
+    for (const format of ['onnx', 'tfjs'] as const) {
+      const out = join(dir, `${run}-${format}`)
+      const exported = runCli(['--db', dbPath, '--json', 'export', 'model', '--run', run, '--format', format, '--out', out])
+      assert.equal(exported.status, 0, exported.stderr)
+      const result = parseJsonOutput<{ files: string[]; checkpointStep: number }>(exported)
+      const graphFiles = format === 'onnx' ? ['decoder_step.onnx', 'encoder.onnx'] : ['decoder_step/model.json', 'decoder_step/weights.bin', 'encoder/model.json', 'encoder/weights.bin']
+      assert.deepEqual([...result.files].sort(), [...graphFiles, 'letters.model', 'model.json'].sort())
+      assert.deepEqual(await translateOutside(out, texts), workbench, `${run}: ${format === 'onnx' ? "onnxruntime's" : "tfjs's"} greedy output is the workbench's`)
+    }
   }
+  // The tfjs encoder of a seq2seq run reads as far as it was unrolled: the default is the run's maxTokens, or as asked.
+  const unrolled = JSON.parse(readFileSync(join(dir, 'rev-lstm-tfjs', 'model.json'), 'utf8')) as ExportDescription
+  assert.equal(unrolled.maxSourceLength, 80)
+  const shorter = runCli(['--db', dbPath, '--json', 'export', 'model', '--run', 'rev-lstm', '--format', 'tfjs', '--max-source-length', '12', '--out', join(dir, 'rev-lstm-tfjs-12')])
+  assert.equal(shorter.status, 0, shorter.stderr)
+  assert.equal((JSON.parse(readFileSync(join(dir, 'rev-lstm-tfjs-12', 'model.json'), 'utf8')) as ExportDescription).maxSourceLength, 12)
+  const notRecurrent = runCli(['--db', dbPath, '--json', 'export', 'model', '--run', 'rev-tf', '--format', 'tfjs', '--max-source-length', '12', '--out', join(dir, 'x')])
+  assert.match(parseJsonOutput<{ error: string }>(notRecurrent).error, /maxSourceLength applies to tfjs exports of seq2seq runs/)
   // A folder in use is not overwritten unless asked; a dialogue run or a missing checkpoint is refused plainly.
   const again = runCli(['--db', dbPath, '--json', 'export', 'model', '--run', 'rev-lstm', '--out', join(dir, 'rev-lstm-onnx')])
   assert.notEqual(again.status, 0)

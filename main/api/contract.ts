@@ -874,14 +874,16 @@ export const methods = {
   },
   /** A run's logged metrics for other tools: TensorBoard event files in a folder, or a CSV file. */
   /** A folder to train the same model with Marian or OpenNMT-py: data splits, SentencePiece models, config, train.sh, NOTES.md. */
-  /** The run's checkpoint as ONNX graphs (encoder, one decoder step), its SentencePiece models and model.json: runnable by onnxruntime without the workbench. */
+  /** The run's checkpoint as ONNX graphs or TensorFlow.js graph models (encoder, one decoder step), its SentencePiece models and model.json: runnable by onnxruntime or tf.loadGraphModel without the workbench. */
   'runs.exportModel': {
     params: z
       .object({
         name: Name,
         /** A checkpoint step (default: the best). */
         checkpoint: z.number().int().optional(),
-        format: z.enum(['onnx']).default('onnx'),
+        format: z.enum(['onnx', 'tfjs']).default('onnx'),
+        /** tfjs seq2seq: the longest source (pieces) the unrolled recurrent encoder reads (default: the run's training maxTokens). */
+        maxSourceLength: z.number().int().min(1).max(limits.sourceTokens).optional(),
         /** A folder (new or empty). */
         out: z.string().min(1),
         /** Replace the export's files in a folder that is not empty. */

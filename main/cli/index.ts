@@ -520,17 +520,27 @@ exports
   )
 exports
   .command('model')
-  .description('a run as ONNX: encoder.onnx, decoder_step.onnx (with its state/cache inputs), the SentencePiece models and model.json; runs in onnxruntime without the workbench')
+  .description('a run as ONNX or TensorFlow.js graph models: the encoder, one decoder step (with its state/cache inputs), the SentencePiece models and model.json; runs in onnxruntime or tf.loadGraphModel without the workbench')
   .requiredOption('--run <run>', 'the run (seq2seq or transformer)')
   .option('--checkpoint <step>', 'a checkpoint step (default: the best)')
-  .addOption(new Option('--format <format>', 'the format').choices(['onnx']).default('onnx'))
+  .addOption(new Option('--format <format>', 'onnx (encoder.onnx, decoder_step.onnx) or tfjs (encoder/ and decoder_step/, each model.json and weights.bin)').choices(['onnx', 'tfjs']).default('onnx'))
+  .option('--max-source-length <pieces>', "tfjs seq2seq: the longest source the unrolled recurrent encoder reads (default: the run's training maxTokens)")
   .requiredOption('--out <dir>', 'the folder (new or empty)')
   .option('--force', "replace the export's files in a folder that is not empty")
-  .action((options: { run: string; checkpoint?: string; format: 'onnx'; out: string; force?: boolean }) =>
+  .action((options: { run: string; checkpoint?: string; format: 'onnx' | 'tfjs'; maxSourceLength?: string; out: string; force?: boolean }) =>
     withEngine(async (client) => {
       const checkpoint = options.checkpoint === undefined ? undefined : Number(options.checkpoint)
       if (checkpoint !== undefined && !Number.isInteger(checkpoint)) throw new CliError(`--checkpoint takes a step number, not '${options.checkpoint}'`, 2)
-      const result = await client.call('runs.exportModel', { name: options.run, ...(checkpoint === undefined ? {} : { checkpoint }), format: options.format, out: options.out, force: !!options.force })
+      const maxSourceLength = options.maxSourceLength === undefined ? undefined : Number(options.maxSourceLength)
+      if (maxSourceLength !== undefined && !Number.isInteger(maxSourceLength)) throw new CliError(`--max-source-length takes a number of pieces, not '${options.maxSourceLength}'`, 2)
+      const result = await client.call('runs.exportModel', {
+        name: options.run,
+        ...(checkpoint === undefined ? {} : { checkpoint }),
+        format: options.format,
+        ...(maxSourceLength === undefined ? {} : { maxSourceLength }),
+        out: options.out,
+        force: !!options.force,
+      })
       output(result, () => `wrote ${options.run} at checkpoint ${result.checkpointStep} as ${options.format} to ${result.path}: ${result.files.join(', ')} (model.json says how to run it)`)
     }),
   )

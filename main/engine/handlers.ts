@@ -506,7 +506,7 @@ export const handlers: Handlers = {
   'runs.metrics': (engine, { name, metrics, afterStep }) => metricSeries(engine.db, requireRun(engine, name).id, metrics, afterStep),
 
   // The export builds its graphs with TensorFlow.js, which the engine loads only when it computes.
-  'runs.exportModel': async (engine, { name, checkpoint, out, force }) => (await import('./export/model-export.ts')).exportModel(engine.db, requireRun(engine, name), { checkpoint, out, force }),
+  'runs.exportModel': async (engine, { name, checkpoint, format, maxSourceLength, out, force }) => (await import('./export/model-export.ts')).exportModel(engine.db, requireRun(engine, name), { checkpoint, format, maxSourceLength, out, force }),
 
   'runs.exportRecipe': (engine, { name, to, out, force }) => exportRecipe(engine.db, requireRun(engine, name), to, out, force),
 

@@ -1,8 +1,9 @@
-// `kotoba export model`: a run's checkpoint as ONNX graphs that run without the workbench (onnxruntime in any
-// language), with the SentencePiece models and model.json, which names each graph's inputs and outputs, the special
-// ids and the greedy loop that chains them. An int8 run is exported with its dequantised weights.
+// `kotoba export model`: a run's checkpoint as two graphs that run without the workbench, the encoder and one decoder
+// step — ONNX (onnxruntime in any language) or TensorFlow.js graph models (tf.loadGraphModel, converted from the same
+// ONNX graphs) — with the SentencePiece models and model.json, which names each graph's inputs and outputs, the
+// special ids and the greedy loop that chains them. An int8 run is exported with its dequantised weights.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ApiError } from '../../api/contract.ts'
 import { decodeTensors } from '../../../models/train/checkpoint-codec.ts'
 import { readModelProto } from '../../../models/tokenizer/model-proto.ts'
@@ -11,10 +12,13 @@ import { findTokenizer, tokenizerModel } from '../tokenizers/repository.ts'
 import { loadRunTokenizer } from '../training/data.ts'
 import { loadCheckpoint, type StoredRun } from '../training/repository.ts'
 import { appVersion } from '../version.ts'
-import type { OnnxGraph } from './onnx-graph.ts'
+import type { OnnxGraph, ValueInfo } from './onnx-graph.ts'
+import { onnxToTfjs } from './onnx-to-tfjs.ts'
 import { seq2seqDecoderStep, seq2seqEncoder, seq2seqShapes } from './onnx-seq2seq.ts'
 import { transformerDecoderStep, transformerEncoder, transformerShapes } from './onnx-transformer.ts'
 import { writeWhole } from './write-whole.ts'
+
+export type ModelExportFormat = 'onnx' | 'tfjs'
 
 export interface ExportedModel {
   path: string
@@ -28,8 +32,20 @@ interface GraphDescription {
   outputs: { name: string; type: string; shape: (number | string)[] }[]
 }
 
-export async function exportModel(db: Database, run: StoredRun, options: { checkpoint?: number | undefined; out: string; force: boolean }): Promise<ExportedModel> {
+export interface ModelExportOptions {
+  checkpoint?: number | undefined
+  format: ModelExportFormat
+  /** tfjs seq2seq: the longest source (pieces) the encoder's unrolled recurrent layers read; default: the run's training maxTokens. */
+  maxSourceLength?: number | undefined
+  out: string
+  force: boolean
+}
+
+export async function exportModel(db: Database, run: StoredRun, options: ModelExportOptions): Promise<ExportedModel> {
   const config = run.config
+  if (options.maxSourceLength !== undefined && !(options.format === 'tfjs' && config.model === 'seq2seq')) {
+    throw new ApiError({ code: 'bad_request', message: 'maxSourceLength applies to tfjs exports of seq2seq runs (their unrolled recurrent encoder); Transformer and ONNX graphs read any length' })
+  }
   if (config.model !== 'seq2seq' && config.model !== 'transformer') {
     throw new ApiError({ code: 'bad_request', message: `run '${run.name}' is a ${config.model} dialogue model; model export covers translation runs (seq2seq, transformer)` })
   }
@@ -46,6 +62,7 @@ export async function exportModel(db: Database, run: StoredRun, options: { check
   const tgt = await loadRunTokenizer(db, config.tgtTokenizer)
   const files: string[] = []
   const write = (relative: string, contents: string | Uint8Array) => {
+    mkdirSync(dirname(join(dir, relative)), { recursive: true })
     writeWhole(join(dir, relative), contents)
     files.push(relative)
   }
@@ -81,9 +98,22 @@ export async function exportModel(db: Database, run: StoredRun, options: { check
     }
   }
   const producer = { name: 'kotoba-workbench', version: appVersion }
-  const describe = (graph: OnnxGraph, file: string): GraphDescription => ({ file, ...graph.signature() })
-  write('encoder.onnx', encoder.encode(producer, `Kotoba Workbench run '${run.name}' (${config.model}), checkpoint ${checkpoint.step}: encoder`))
-  write('decoder_step.onnx', step.encode(producer, `Kotoba Workbench run '${run.name}' (${config.model}), checkpoint ${checkpoint.step}: one decoder step`))
+  const maxSourceLength = config.model === 'seq2seq' ? (options.maxSourceLength ?? config.training.maxTokens) : undefined
+  const checkpointStep = checkpoint.step
+  const writeGraph = (graph: OnnxGraph, name: string, what: string): GraphDescription => {
+    if (options.format === 'onnx') {
+      write(`${name}.onnx`, graph.encode(producer, `Kotoba Workbench run '${run.name}' (${config.model}), checkpoint ${checkpointStep}: ${what}`))
+      return { file: `${name}.onnx`, ...graph.signature() }
+    }
+    // Only the seq2seq encoder has sequence_lens; the decoder step's recurrent layers run one step.
+    const converted = onnxToTfjs(graph, { recurrentSteps: maxSourceLength ?? 1, weightsPath: 'weights.bin', producer: `Kotoba Workbench ${appVersion}` })
+    write(`${name}/model.json`, `${JSON.stringify(converted.json)}\n`)
+    write(`${name}/weights.bin`, converted.weights)
+    const int32 = (values: ValueInfo[]) => values.map((v) => ({ ...v, type: v.type === 'float' ? 'float32' : 'int32' }))
+    const { inputs, outputs } = graph.signature()
+    return { file: `${name}/model.json`, inputs: int32(inputs), outputs: int32(outputs) }
+  }
+  const graphs = { encoder: writeGraph(encoder, 'encoder', 'encoder'), decoderStep: writeGraph(step, 'decoder_step', 'one decoder step') }
 
   // The tokenizers as they are (spm_encode and sentencepiece in any language load them).
   const joint = config.tokenizer === config.tgtTokenizer
@@ -97,9 +127,10 @@ export async function exportModel(db: Database, run: StoredRun, options: { check
   const srcModel = tokenizerFile(config.tokenizer, 'src')
   const tgtModel = joint ? srcModel : tokenizerFile(config.tgtTokenizer, 'tgt')
 
+  const onnx = options.format === 'onnx'
   const description = {
-    format: 'onnx',
-    opset: 17,
+    format: options.format,
+    ...(onnx ? { opset: 17 } : { tfjs: 'graph-model: tf.loadGraphModel(url of encoder/model.json), or tf.io.fromMemory with the file and weights.bin; int64 ids are int32' }),
     exportedBy: `Kotoba Workbench ${appVersion}`,
     run: run.name,
     model: config.model,
@@ -108,10 +139,10 @@ export async function exportModel(db: Database, run: StoredRun, options: { check
     tokenizers: { source: srcModel, target: tgtModel },
     special: { source: { bos: src.bos, eos: src.eos, pad: src.pad, unk: src.unk }, target: { bos: tgt.bos, eos: tgt.eos, pad: tgt.pad, unk: tgt.unk } },
     vocab: { source: src.vocabSize, target: tgt.vocabSize },
-    encoder: describe(encoder, 'encoder.onnx'),
-    decoderStep: describe(step, 'decoder_step.onnx'),
+    ...graphs,
+    ...(maxSourceLength !== undefined && !onnx ? { maxSourceLength } : {}),
     greedy: [
-      'ids = SentencePiece(source model).encode(text); src = [ids] (int64), src_mask = ones (float32, 1 = token, 0 = padding)',
+      `ids = SentencePiece(source model).encode(text); src = [ids] (${onnx ? 'int64' : 'int32'}), src_mask = ones (float32, 1 = token, 0 = padding)${maxSourceLength !== undefined && !onnx ? `; at most maxSourceLength (${maxSourceLength}) ids: the encoder's recurrent layers are unrolled that far and refuse longer sources` : ''}`,
       'outputs = encoder(src, src_mask)',
       'prev = [target bos]; feed the step graph with `encoderToStep` outputs, `passThrough` inputs and the loop state',
       'repeat: logits = step(...); next = argmax(logits) (the first on ties); stop at target eos or after maxOutput tokens; carry `stepToStep` outputs into the next step',

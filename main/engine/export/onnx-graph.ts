@@ -14,21 +14,21 @@ export type Dimension = number | string
 
 export type Attribute = { int: number } | { float: number } | { ints: number[] } | { string: string } | { tensor: { type: ElementType; dims: number[]; values: ArrayLike<number> } }
 
-interface Node {
+export interface OnnxNode {
   op: string
   inputs: string[]
   outputs: string[]
   attributes: Record<string, Attribute>
 }
 
-interface Initializer {
+export interface OnnxInitializer {
   name: string
   type: ElementType
   dims: number[]
   values: ArrayLike<number>
 }
 
-interface ValueInfo {
+export interface ValueInfo {
   name: string
   type: ElementType
   shape: Dimension[]
@@ -84,8 +84,8 @@ function writeAttribute(writer: ProtoWriter, name: string, attribute: Attribute)
 }
 
 export class OnnxGraph {
-  private readonly nodes: Node[] = []
-  private readonly initializers: Initializer[] = []
+  private readonly nodes: OnnxNode[] = []
+  private readonly initializers: OnnxInitializer[] = []
   private readonly inputs: ValueInfo[] = []
   private readonly outputs: ValueInfo[] = []
   private readonly names = new Set<string>()
@@ -145,6 +145,11 @@ export class OnnxGraph {
   /** The graph's inputs and outputs, as model.json describes them. */
   signature(): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
     return { inputs: this.inputs.map((v) => ({ ...v })), outputs: this.outputs.map((v) => ({ ...v })) }
+  }
+
+  /** The graph as built, in node order (what other formats are converted from). */
+  ir(): { nodes: readonly OnnxNode[]; initializers: readonly OnnxInitializer[]; inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[] } {
+    return { nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }
   }
 
   /** The ModelProto's bytes. */
