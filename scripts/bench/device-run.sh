@@ -11,8 +11,12 @@ echo "ICD: ${VK_ICD_FILENAMES:-none}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node && /tmp/node --version
 cd .device
+# Each model with our fused WGSL kernels, then with stock ops only (BENCH_STOCK_KERNELS=1): ms/step and, in
+# gpuPerStep, the dispatches, submits, uploads, buffers and read-backs one step asks of the GPU.
 for m in lstm transformer; do
-  timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:|Warning" | cut -c1-600
+  for stock in 0 1; do
+    BENCH_STOCK_KERNELS=$stock timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:|Warning" | cut -c1-900
+  done
 done
 cd "$ROOT"
 for m in lstm transformer; do python3 scripts/bench/torch_twins.py $m 10 3 1 cuda; done

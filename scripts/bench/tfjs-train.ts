@@ -3,6 +3,7 @@
 // Prints one line: RESULT {json}.
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
+import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
 import { Random } from '../../models/core/random.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { DialogueModel } from '../../models/dialogue/hred.ts'
@@ -10,6 +11,7 @@ import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
+import { countGpuWork, type GpuCounts } from './gpu-counters.ts'
 import { batchShape, benchDialogueBatch, hredConfig, hredTinyConfig, lstmConfig, transformerConfig, type BenchModel } from './configs.ts'
 
 const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
@@ -21,6 +23,8 @@ if (report.active === null) {
   process.exit(0)
 }
 const detail = report.attempts.find((a) => a.status === 'active')!.detail
+// BENCH_STOCK_KERNELS=1: hide our fused webgpu kernels, so the models run stock ops (the before of a comparison).
+if (process.env['BENCH_STOCK_KERNELS'] === '1' && report.active === 'webgpu') for (const name of webGpuFusedKernels) tf.unregisterKernel(name, 'webgpu')
 console.error(`bench: ${modelName} on ${report.active} (${detail})`)
 
 const { batch, srcLen, tgtLen, vocab } = batchShape
@@ -47,13 +51,18 @@ const optimizer = new Adam()
 const wholeBatch = { targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }
 const times: number[] = []
 const losses: number[] = []
+let stopCounting: (() => GpuCounts) | null = null
 for (let i = 0; i < warmup + steps; i++) {
+  // On webgpu, what the measured steps ask of the GPU (docs/benchmarks.md reads dispatches per step from it).
+  if (i === warmup && report.active === 'webgpu') stopCounting = countGpuWork()
   const started = performance.now()
   const { loss } = await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity)
   const elapsed = performance.now() - started
   losses.push(Number(loss.toFixed(4)))
   if (i >= warmup) times.push(elapsed)
 }
+const counts = stopCounting?.()
+const gpuPerStep = counts ? Object.fromEntries(Object.entries(counts).map(([name, total]) => [name, Number((total / steps).toFixed(1))])) : undefined
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!
 const tokensPerStep = batch * tgtLen
 console.log(
@@ -69,6 +78,7 @@ console.log(
     losses,
     peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
     tensors: tf.memory().numTensors,
+    ...(gpuPerStep ? { gpuPerStep, wallMsPerDispatch: Number((median / gpuPerStep['dispatches']!).toFixed(3)) } : {}),
   })}`,
 )
 process.exit(0)

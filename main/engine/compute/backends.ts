@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
 import { english, message, threadCount, type LocalText } from '../../api/messages.ts'
 import { backendOrder } from './backend-names.ts'
-import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './training-kernels.ts'
+import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpuTrainingKernels } from './training-kernels.ts'
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
 
@@ -105,7 +105,9 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     // A literal specifier (a pure-JS package that always installs), so bundles carry it.
     await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
-    return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim() })
+    const failed = await registerWebGpuTrainingKernels((tf.backend() as unknown as { device: Parameters<typeof registerWebGpuTrainingKernels>[0] }).device)
+    const note = failed.length > 0 ? message('webgpuKernelsFallback', { kernels: failed.map((f) => f.kernel).join(', ') }) : ''
+    return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim(), note })
   },
   wasm: async () => {
     const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', message('whyWasm'))

@@ -5,6 +5,7 @@ import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { backendPool, heapAddress, replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { JOBS_PER_THREAD, splitRange } from './wasm-pool.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslWorkgroupReductions, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 type Values = tf.TypedArray
@@ -111,5 +112,84 @@ export function registerWasmCrossEntropyKernels(): void {
       p + r0 * vocab * 4, y + r0 * 4, w + r0 * 4, dyValue, r1 - r0, vocab, smoothing, dz + r0 * vocab * 4,
     ]))
     return out
+  })
+}
+
+// One workgroup per row. Targets stay on the GPU (checking them would cost a read back each step), so a target
+// outside the vocabulary gives that row a NaN loss, which the trainer reports, instead of an error here.
+const softmaxCrossEntropyShader: FusedShader = {
+  key: 'kotoba_softmax_cross_entropy',
+  code: `${wgslWorkgroupReductions}
+@group(0) @binding(0) var<storage, read_write> losses : array<f32>;
+@group(0) @binding(1) var<storage, read_write> probs : array<f32>;
+@group(0) @binding(2) var<storage, read> logits : array<f32>;
+@group(0) @binding(3) var<storage, read> targets : array<i32>;
+struct Params { rows : u32, vocab : u32, smoothing : f32 }
+@group(0) @binding(4) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let row = flatGroup(wid, groups);
+  if (row >= p.rows) { return; }
+  let lane = lid.x;
+  let start = row * p.vocab;
+  var localMax = bitcast<f32>(0xff7fffffu); // −FLT_MAX
+  var localSum = 0.0;
+  for (var v = lane; v < p.vocab; v = v + 64u) {
+    localMax = max(localMax, logits[start + v]);
+    localSum = localSum + logits[start + v];
+  }
+  let rowMax = workgroupMax(lane, localMax);
+  let sumLogits = workgroupSum(lane, localSum);
+  var localExp = 0.0;
+  for (var v = lane; v < p.vocab; v = v + 64u) {
+    let e = exp(logits[start + v] - rowMax);
+    probs[start + v] = e;
+    localExp = localExp + e;
+  }
+  let expSum = workgroupSum(lane, localExp);
+  for (var v = lane; v < p.vocab; v = v + 64u) { probs[start + v] = probs[start + v] / expSum; }
+  if (lane == 0u) {
+    let wanted = targets[row];
+    if (wanted < 0 || u32(wanted) >= p.vocab) {
+      losses[row] = bitcast<f32>(0x7fc00000u | (p.rows & 0u)); // NaN, made at run time (WGSL refuses a constant NaN)
+    } else {
+      losses[row] = rowMax + log(expSum) - (1.0 - p.smoothing) * logits[start + u32(wanted)] - (p.smoothing / f32(p.vocab)) * sumLogits;
+    }
+  }
+}`,
+}
+
+const softmaxCrossEntropyGradShader: FusedShader = {
+  key: 'kotoba_softmax_cross_entropy_grad',
+  code: `
+@group(0) @binding(0) var<storage, read_write> out : array<f32>;
+@group(0) @binding(1) var<storage, read> probs : array<f32>;
+@group(0) @binding(2) var<storage, read> targets : array<i32>;
+@group(0) @binding(3) var<storage, read> weights : array<f32>;
+@group(0) @binding(4) var<storage, read> dy : array<f32>;
+struct Params { count : u32, vocab : u32, smoothing : f32 }
+@group(0) @binding(5) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let i = flatIndex(gid, groups);
+  if (i >= p.count) { return; }
+  let row = i / p.vocab;
+  let scale = weights[row] * dy[0];
+  var grad = (probs[i] - p.smoothing / f32(p.vocab)) * scale;
+  if (i32(i % p.vocab) == targets[row]) { grad = grad - (1.0 - p.smoothing) * scale; }
+  out[i] = grad;
+}`,
+}
+
+export function registerWebGpuCrossEntropyKernels(): void {
+  registerWebGpuKernel(softmaxCrossEntropyKernel, [softmaxCrossEntropyShader], ({ inputs, attrs }, backend) => {
+    const { logits, targets } = inputs as unknown as ForwardInputs
+    const [rows, vocab] = logits.shape as [number, number]
+    return runFused(backend, softmaxCrossEntropyShader, [logits, targets], [[rows], [rows, vocab]], [u32(rows), u32(vocab), f32(smoothingOf(attrs))], rows)
+  })
+  registerWebGpuKernel(softmaxCrossEntropyGradKernel, [softmaxCrossEntropyGradShader], ({ inputs, attrs }, backend) => {
+    const { probs, targets, weights, dy } = inputs as unknown as GradInputs
+    const [rows, vocab] = probs.shape as [number, number]
+    return runFused(backend, softmaxCrossEntropyGradShader, [probs, targets, weights, dy], [[rows, vocab]], [u32(rows * vocab), u32(vocab), f32(smoothingOf(attrs))], groupsFor(rows * vocab))[0]!
   })
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { dropoutKernel } from '../../../models/layers/dropout.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 interface DropoutAttrs {
@@ -54,5 +55,44 @@ export function registerWasmDropoutKernel(): void {
     const count = tf.util.sizeFromShape(x.shape)
     tensorKernels(wasm).dropout(heapAddress(wasm, x), heapAddress(wasm, out), heapAddress(wasm, mask), count, seed | 0, thresholdOf(rate) | 0, 1 / (1 - rate))
     return [out, mask]
+  })
+}
+
+const dropoutShader: FusedShader = {
+  key: 'kotoba_dropout',
+  code: `
+@group(0) @binding(0) var<storage, read_write> out : array<f32>;
+@group(0) @binding(1) var<storage, read_write> mask : array<f32>;
+@group(0) @binding(2) var<storage, read> x : array<f32>;
+struct Params { count : u32, seed : u32, threshold : u32, scale : f32 }
+@group(0) @binding(3) var<uniform> p : Params;
+fn lowbias32(counter : u32) -> u32 {
+  var v = counter;
+  v = v ^ (v >> 16u);
+  v = v * 0x7feb352du;
+  v = v ^ (v >> 15u);
+  v = v * 0x846ca68bu;
+  v = v ^ (v >> 16u);
+  return v;
+}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let i = flatIndex(gid, groups);
+  if (i >= p.count) { return; }
+  var keep = 0.0;
+  if (lowbias32(p.seed + i) >= p.threshold) { keep = p.scale; }
+  mask[i] = keep;
+  out[i] = x[i] * keep;
+}`,
+}
+
+export function registerWebGpuDropoutKernel(): void {
+  registerWebGpuKernel(dropoutKernel, [dropoutShader], ({ inputs, attrs }, backend) => {
+    const { x } = inputs as { x: TensorInfo }
+    const { rate, seed } = attrs as unknown as DropoutAttrs
+    if (x.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${x.dtype}`)
+    const count = tf.util.sizeFromShape(x.shape)
+    const uniforms = [u32(count), u32(seed), u32(thresholdOf(rate)), f32(Math.fround(1 / (1 - rate)))]
+    return runFused(backend, dropoutShader, [x], [x.shape, x.shape], uniforms, groupsFor(count))
   })
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs'
 import { gruGatesGradKernel, gruGatesKernel } from '../../../models/rnn/gru-gates.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -91,5 +92,85 @@ export function registerWasmGruKernels(): void {
     const address = (info: TensorInfo) => heapAddress(wasm, info)
     tensorKernels(wasm).gruCellGrad(address(dh), address(gates), address(h), address(dx), address(da), address(dhDirect), batch, hidden)
     return [dx, da, dhDirect]
+  })
+}
+
+const gruGatesShader: FusedShader = {
+  key: 'kotoba_gru_gates',
+  code: `
+@group(0) @binding(0) var<storage, read_write> hNext : array<f32>;
+@group(0) @binding(1) var<storage, read_write> gates : array<f32>;
+@group(0) @binding(2) var<storage, read> x : array<f32>;
+@group(0) @binding(3) var<storage, read> a : array<f32>;
+@group(0) @binding(4) var<storage, read> h : array<f32>;
+struct Params { hidden : u32, count : u32 }
+@group(0) @binding(5) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let at = flatIndex(gid, groups);
+  if (at >= p.count) { return; }
+  let b = at / p.hidden;
+  let j = at % p.hidden;
+  let in3 = b * 3u * p.hidden + j;
+  let in4 = b * 4u * p.hidden + j;
+  let an = a[in3 + 2u * p.hidden];
+  let r = sigmoid(x[in3] + a[in3]);
+  let z = sigmoid(x[in3 + p.hidden] + a[in3 + p.hidden]);
+  let n = safeTanh(x[in3 + 2u * p.hidden] + r * an);
+  gates[in4] = r;
+  gates[in4 + p.hidden] = z;
+  gates[in4 + 2u * p.hidden] = n;
+  gates[in4 + 3u * p.hidden] = an;
+  hNext[at] = (1.0 - z) * n + z * h[at];
+}`,
+}
+
+const gruGatesGradShader: FusedShader = {
+  key: 'kotoba_gru_gates_grad',
+  code: `
+@group(0) @binding(0) var<storage, read_write> dx : array<f32>;
+@group(0) @binding(1) var<storage, read_write> da : array<f32>;
+@group(0) @binding(2) var<storage, read_write> dhDirect : array<f32>;
+@group(0) @binding(3) var<storage, read> dh : array<f32>;
+@group(0) @binding(4) var<storage, read> gates : array<f32>;
+@group(0) @binding(5) var<storage, read> h : array<f32>;
+struct Params { hidden : u32, count : u32 }
+@group(0) @binding(6) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let at = flatIndex(gid, groups);
+  if (at >= p.count) { return; }
+  let b = at / p.hidden;
+  let j = at % p.hidden;
+  let in3 = b * 3u * p.hidden + j;
+  let in4 = b * 4u * p.hidden + j;
+  let r = gates[in4];
+  let z = gates[in4 + p.hidden];
+  let n = gates[in4 + 2u * p.hidden];
+  let an = gates[in4 + 3u * p.hidden];
+  let d = dh[at];
+  let dnPre = d * (1.0 - z) * (1.0 - n * n);
+  let dzPre = d * (h[at] - n) * z * (1.0 - z);
+  let drPre = dnPre * an * r * (1.0 - r);
+  dx[in3] = drPre;
+  da[in3] = drPre;
+  dx[in3 + p.hidden] = dzPre;
+  da[in3 + p.hidden] = dzPre;
+  dx[in3 + 2u * p.hidden] = dnPre;
+  da[in3 + 2u * p.hidden] = dnPre * r;
+  dhDirect[at] = d * z;
+}`,
+}
+
+export function registerWebGpuGruKernels(): void {
+  registerWebGpuKernel(gruGatesKernel, [gruGatesShader], ({ inputs }, backend) => {
+    const { x, a, h } = inputs as { x: TensorInfo; a: TensorInfo; h: TensorInfo }
+    const [batch, hidden] = h.shape as [number, number]
+    return runFused(backend, gruGatesShader, [x, a, h], [h.shape, [batch, 4 * hidden]], [u32(hidden), u32(batch * hidden)], groupsFor(batch * hidden))
+  })
+  registerWebGpuKernel(gruGatesGradKernel, [gruGatesGradShader], ({ inputs }, backend) => {
+    const { dh, gates, h } = inputs as { dh: TensorInfo; gates: TensorInfo; h: TensorInfo }
+    const [batch, hidden] = h.shape as [number, number]
+    return runFused(backend, gruGatesGradShader, [dh, gates, h], [[batch, 3 * hidden], [batch, 3 * hidden], h.shape], [u32(hidden), u32(batch * hidden)], groupsFor(batch * hidden))
   })
 }

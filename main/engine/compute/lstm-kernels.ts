@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { lstmGatesGradKernel, lstmGatesKernel } from '../../../models/rnn/lstm-gates.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
+import { groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -94,5 +95,80 @@ export function registerWasmLstmKernels(): void {
     const address = (info: TensorInfo) => heapAddress(wasm, info)
     tensorKernels(wasm).lstmCellGrad(address(dh), address(dc), address(gates), address(c), address(cNext), address(dz), address(dcPrev), batch, hidden)
     return [dz, dcPrev]
+  })
+}
+
+const lstmGatesShader: FusedShader = {
+  key: 'kotoba_lstm_gates',
+  code: `
+@group(0) @binding(0) var<storage, read_write> h : array<f32>;
+@group(0) @binding(1) var<storage, read_write> cNext : array<f32>;
+@group(0) @binding(2) var<storage, read_write> gates : array<f32>;
+@group(0) @binding(3) var<storage, read> z : array<f32>;
+@group(0) @binding(4) var<storage, read> c : array<f32>;
+struct Params { hidden : u32, count : u32 }
+@group(0) @binding(5) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let at = flatIndex(gid, groups);
+  if (at >= p.count) { return; }
+  let b = at / p.hidden;
+  let zi = b * 4u * p.hidden + at % p.hidden;
+  let i = sigmoid(z[zi]);
+  let f = sigmoid(z[zi + p.hidden]);
+  let g = safeTanh(z[zi + 2u * p.hidden]);
+  let o = sigmoid(z[zi + 3u * p.hidden]);
+  gates[zi] = i;
+  gates[zi + p.hidden] = f;
+  gates[zi + 2u * p.hidden] = g;
+  gates[zi + 3u * p.hidden] = o;
+  let cn = f * c[at] + i * g;
+  cNext[at] = cn;
+  h[at] = o * safeTanh(cn);
+}`,
+}
+
+const lstmGatesGradShader: FusedShader = {
+  key: 'kotoba_lstm_gates_grad',
+  code: `
+@group(0) @binding(0) var<storage, read_write> dz : array<f32>;
+@group(0) @binding(1) var<storage, read_write> dcPrev : array<f32>;
+@group(0) @binding(2) var<storage, read> dh : array<f32>;
+@group(0) @binding(3) var<storage, read> dc : array<f32>;
+@group(0) @binding(4) var<storage, read> gates : array<f32>;
+@group(0) @binding(5) var<storage, read> c : array<f32>;
+@group(0) @binding(6) var<storage, read> cNext : array<f32>;
+struct Params { hidden : u32, count : u32 }
+@group(0) @binding(7) var<uniform> p : Params;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let at = flatIndex(gid, groups);
+  if (at >= p.count) { return; }
+  let b = at / p.hidden;
+  let zi = b * 4u * p.hidden + at % p.hidden;
+  let i = gates[zi];
+  let f = gates[zi + p.hidden];
+  let g = gates[zi + 2u * p.hidden];
+  let o = gates[zi + 3u * p.hidden];
+  let tc = safeTanh(cNext[at]);
+  let dcTotal = dc[at] + dh[at] * o * (1.0 - tc * tc);
+  dz[zi] = dcTotal * g * i * (1.0 - i);
+  dz[zi + p.hidden] = dcTotal * c[at] * f * (1.0 - f);
+  dz[zi + 2u * p.hidden] = dcTotal * i * (1.0 - g * g);
+  dz[zi + 3u * p.hidden] = dh[at] * tc * o * (1.0 - o);
+  dcPrev[at] = dcTotal * f;
+}`,
+}
+
+export function registerWebGpuLstmKernels(): void {
+  registerWebGpuKernel(lstmGatesKernel, [lstmGatesShader], ({ inputs }, backend) => {
+    const { z, c } = inputs as { z: TensorInfo; c: TensorInfo }
+    const [batch, hidden] = c.shape as [number, number]
+    return runFused(backend, lstmGatesShader, [z, c], [c.shape, c.shape, z.shape], [u32(hidden), u32(batch * hidden)], groupsFor(batch * hidden))
+  })
+  registerWebGpuKernel(lstmGatesGradKernel, [lstmGatesGradShader], ({ inputs }, backend) => {
+    const { dh, dc, gates, c, cNext } = inputs as unknown as GradInputs
+    const [batch, hidden] = c.shape as [number, number]
+    return runFused(backend, lstmGatesGradShader, [dh, dc, gates, c, cNext], [gates.shape, c.shape], [u32(hidden), u32(batch * hidden)], groupsFor(batch * hidden))
   })
 }

@@ -3,17 +3,18 @@
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
-import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam-kernels.ts'
-import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels } from './cross-entropy-kernels.ts'
-import { registerCpuDropoutKernel, registerWasmDropoutKernel } from './dropout-kernels.ts'
+import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel } from './adam-kernels.ts'
+import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
+import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
 import { registerCpuInt8Kernel, registerWasmInt8Kernel } from './int8-kernels.ts'
-import { registerCpuLayerNormKernels, registerWasmLayerNormKernels } from './layer-norm-kernels.ts'
-import { registerCpuGruKernels, registerWasmGruKernels } from './gru-kernels.ts'
-import { registerCpuLstmKernels, registerWasmLstmKernels } from './lstm-kernels.ts'
+import { registerCpuLayerNormKernels, registerWasmLayerNormKernels, registerWebGpuLayerNormKernels } from './layer-norm-kernels.ts'
+import { registerCpuGruKernels, registerWasmGruKernels, registerWebGpuGruKernels } from './gru-kernels.ts'
+import { registerCpuLstmKernels, registerWasmLstmKernels, registerWebGpuLstmKernels } from './lstm-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { registerWasmMatMulKernels } from './wasm-matmul.ts'
 import { registerWasmRowKernels } from './wasm-rows.ts'
 import { registerWasmSliceKernels } from './wasm-slices.ts'
+import { verifyWebGpuKernels } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -78,4 +79,24 @@ export function registerWasmTrainingKernels(): void {
   registerWasmAdamKernel()
   registerWasmLayerNormKernels()
   registerWasmInt8Kernel()
+}
+
+/** The kernels registerWebGpuTrainingKernels adds (benchmarks and tests hide them to compare with stock ops). */
+export const webGpuFusedKernels = [
+  'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
+  'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaLayerNorm', 'KotobaLayerNormGrad',
+] as const
+
+/**
+ * Our fused kernels as WGSL compute shaders on the webgpu backend (each one dispatch, or two for layer-norm
+ * backward), registered once their shaders compile on `device`; returns the kernels left to stock ops, and why.
+ */
+export async function registerWebGpuTrainingKernels(device: Parameters<typeof verifyWebGpuKernels>[0]): Promise<{ kernel: string; error: string }[]> {
+  registerWebGpuCrossEntropyKernels()
+  registerWebGpuDropoutKernel()
+  registerWebGpuLstmKernels()
+  registerWebGpuGruKernels()
+  registerWebGpuAdamKernel()
+  registerWebGpuLayerNormKernels()
+  return await verifyWebGpuKernels(device)
 }

@@ -1,0 +1,339 @@
+// Kernel cases shared by the backend tests: each returns plain arrays (a forward result and gradients), so the same
+// case run on two backends can be compared (compute-kernels.test.ts: cpu and wasm; webgpu-kernels.test.ts: webgpu).
+import assert from 'node:assert/strict'
+import * as tf from '@tensorflow/tfjs'
+import { ParameterStore } from '../../models/core/params.ts'
+import { Random } from '../../models/core/random.ts'
+import { LayerNorm } from '../../models/layers/layer-norm.ts'
+import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
+import { GruCell } from '../../models/rnn/gru-cell.ts'
+import { gruGates } from '../../models/rnn/gru-gates.ts'
+import { LstmCell } from '../../models/rnn/lstm-cell.ts'
+import { lstmGates } from '../../models/rnn/lstm-gates.ts'
+import { unroll } from '../../models/rnn/unroll.ts'
+import { Adam, defaultAdam } from '../../models/train/adam.ts'
+
+export type Case = { name: string; run: () => Promise<number[][]> }
+
+/** A tensor's values, read asynchronously (the webgpu backend cannot read synchronously under Node). */
+const read = async (t: tf.Tensor): Promise<number[]> => Array.from(await t.data())
+
+export function randomTensor(random: Random, shape: number[]): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.uniform(-1, 1)), shape)
+}
+
+/** Each case returns plain arrays: the forward result and the gradients, so backends can be compared. */
+export function cases(seed: number): Case[] {
+  const random = new Random(seed)
+  const table = randomTensor(random, [50, 8])
+  const ids = tf.tensor1d(Array.from({ length: 64 }, () => random.integer(50)), 'int32') // with repeats
+  const upstream = randomTensor(random, [64, 8])
+  /** `forwardOnly` where one side is broadcast: tfjs's own matMul gradient does not reduce broadcast batches. */
+  const matmul = (shapeA: number[], shapeB: number[], transposeA: boolean, transposeB: boolean, forwardOnly = false): Case => {
+    const a = randomTensor(random, shapeA)
+    const b = randomTensor(random, shapeB)
+    return {
+      name: `matMul ${shapeA}×${shapeB} transposeA=${transposeA} transposeB=${transposeB}`,
+      run: async () => {
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, transposeA, transposeB).square().sum()
+        if (forwardOnly) return [(await read(tf.matMul(a, b, transposeA, transposeB)))]
+        const [ga, gb] = tf.grads(f)([a, b])
+        const value = f(a, b)
+        const out = [(await read(value)), (await read(ga!)), (await read(gb!))]
+        tf.dispose([ga!, gb!, value])
+        return out
+      },
+    }
+  }
+  return [
+    {
+      name: 'gather gradient (UnsortedSegmentSum)',
+      run: async () => {
+        const grad = tf.grad((t: tf.Tensor) => tf.gather(t, ids).mul(upstream).sum())(table)
+        const direct = tf.unsortedSegmentSum(upstream, ids, 50)
+        const out = [(await read(grad)), (await read(direct))]
+        tf.dispose([grad, direct])
+        return out
+      },
+    },
+    matmul([7, 5], [5, 6], false, false),
+    matmul([7, 5], [6, 5], false, true),
+    matmul([5, 7], [5, 6], true, false),
+    matmul([5, 7], [6, 5], true, true),
+    matmul([3, 7, 5], [3, 6, 5], false, true),
+    matmul([2, 3, 5, 7], [2, 3, 5, 6], true, false),
+    // Batches of small products (our SIMD kernel): ragged rows (m % 4) and columns (n % 8, n % 4).
+    matmul([2, 3, 9, 13], [2, 3, 13, 19], false, false),
+    matmul([2, 3, 13, 9], [2, 3, 22, 13], true, true),
+    matmul([9, 30, 40], [9, 33, 40], false, true), // a batch big enough to split across threads
+    matmul([4, 6, 5], [6, 11], true, false, true), // one right matrix for the batch: stride 0
+    matmul([7, 5], [4, 5, 6], false, false, true), // one left matrix for the batch
+    matmul([4, 6, 5], [5, 11], false, false, true), // a stack of rows times one matrix: one product of our GEMM
+    matmul([40, 3], [40, 50], true, false),
+    // Our GEMM past its blocks (k > 256, m > 64, n > 512) with ragged tiles, split by rows and by columns across
+    // threads: products only, since a sum of their ~20k squares differs between backends by its summation order.
+    matmul([301, 70], [301, 61], true, false, true),
+    matmul([37, 301], [530, 301], false, true, true),
+    matmul([70, 301], [301, 61], false, false, true),
+    matmul([301, 37], [530, 301], true, true, true),
+    // A few rows (a decoding step): A·Bᵀ as dot products of rows; A·B on XNNPACK.
+    matmul([3, 40], [50, 40], false, true),
+    matmul([5, 257], [1001, 257], false, true, true),
+    matmul([3, 40], [40, 50], false, false),
+    {
+      name: 'one weight used at several steps, then replaced',
+      run: async () => {
+        const weight = randomTensor(random, [6, 10])
+        const steps = [randomTensor(random, [4, 10]), randomTensor(random, [4, 10])]
+        const f = (w: tf.Tensor) => steps.map((x) => tf.matMul(x, w, false, true).square().sum()).reduce((a, b) => a.add(b))
+        const grad = tf.grad(f)(weight)
+        const next = weight.add(1)
+        const after = f(next)
+        const out = [(await read(grad)), (await read(after))]
+        tf.dispose([weight, ...steps, grad, next, after])
+        return out
+      },
+    },
+    ...(
+      [
+        [[5, 7], [1, 0]],
+        [[2, 5, 3, 4], [0, 2, 1, 3]],
+        [[5, 6, 3], [1, 0, 2]],
+        [[3, 4, 5], [2, 0, 1]],
+        [[2, 3, 4], [2, 1, 0]], // not a swap of two groups: the stock kernel
+        [[9, 13], [1, 0]],
+        [[4, 5], [0, 1]], // the identity (tf.gather's gradient): shared, not copied
+      ] as [number[], number[]][]
+    ).map(([shape, perm]): Case => {
+      const x = randomTensor(random, shape)
+      const weights = randomTensor(random, perm.map((axis) => shape[axis]!))
+      return {
+        name: `transpose ${shape} by ${perm}`,
+        run: async () => {
+          const f = (t: tf.Tensor) => tf.transpose(t, perm).mul(weights).sum()
+          const grad = tf.grad(f)(x)
+          const out = [(await read(tf.transpose(x, perm))), (await read(grad))]
+          grad.dispose()
+          return out
+        },
+      }
+    }),
+    {
+      name: 'slice, unstack and split with their gradients (float32 and int32)',
+      run: async () => {
+        const x = randomTensor(random, [4, 5, 6])
+        const ints = tf.tensor3d(Int32Array.from({ length: 120 }, (_, i) => i), [4, 5, 6], 'int32')
+        const weights = randomTensor(random, [2, 3, 4])
+        const f = (t: tf.Tensor) => {
+          const cut = tf.slice(t, [1, 2, 1], [2, 3, 4]).mul(weights).sum()
+          const steps = tf.unstack(t, 1).map((s, i) => s.mul(i + 1).sum())
+          const parts = tf.split(t, [1, 3, 2], 2).map((s, i) => s.square().mul(i + 1).sum())
+          return [cut, ...steps, ...parts].reduce((a, b) => a.add(b))
+        }
+        const grad = tf.grad(f)(x)
+        const out = [
+          (await read(f(x))),
+          (await read(grad)),
+          (await read(tf.slice(ints, [0, 1, 2], [4, 2, 3]))),
+          ...(await Promise.all(tf.unstack(ints, 2).map(read))),
+          ...(await Promise.all(tf.split(ints, 2, 0).map(read))),
+          (await read(tf.slice(x, [3, 0, 0], [1, 5, 6]))), // contiguous
+          (await read(tf.grad((t: tf.Tensor) => tf.relu(t.cast('float32')).mul(t).sum())(x))), // same-type cast
+          (await read(ints.cast('float32').add(0.5).cast('int32'))),
+          (await read(tf.step(tf.tensor1d([-2, 0, 3, NaN, 0.5, -0.1, 7]), 0.25))), // ragged: 7 elements
+        ]
+        tf.dispose([x, ints, grad])
+        return out
+      },
+    },
+    {
+      name: 'gather rows (2-D ids) and sums over leading and trailing axes',
+      run: async () => {
+        const x = randomTensor(random, [3, 4, 5])
+        const rows = tf.tensor2d([[2, 0, 2], [1, 1, 0]], [2, 3], 'int32')
+        const f = (t: tf.Tensor) => tf.gather(t, rows).square().sum()
+        const grad = tf.grad(f)(x)
+        const out = [
+          (await read(tf.gather(x, rows))),
+          (await read(grad)),
+          (await read(tf.sum(x, 0))),
+          (await read(tf.sum(x, [0, 1], true))),
+          (await read(tf.sum(x, [1, 0]))),
+          (await read(tf.sum(x, 2))),
+          (await read(tf.sum(x, 1))),
+        ]
+        tf.dispose([x, rows, grad])
+        return out
+      },
+    },
+    ...[6, 8].map((hidden): Case => {
+      const z = randomTensor(random, [3, 4 * hidden]).mul(3)
+      const c = randomTensor(random, [3, hidden])
+      const [wh, wc] = [randomTensor(random, [3, hidden]), randomTensor(random, [3, hidden])]
+      return {
+        name: `LSTM gates, hidden ${hidden} (fused kernel against the composite)`,
+        run: async () => {
+          const f = (zt: tf.Tensor, ct: tf.Tensor) => {
+            const [h, cNext] = lstmGates(zt as tf.Tensor2D, ct as tf.Tensor2D)
+            return h.mul(wh).sum().add(cNext.mul(wc).sum()) // gradient flows in through h' and c'
+          }
+          const [gz, gc] = tf.grads(f)([z, c])
+          const [h, cNext] = lstmGates(z as tf.Tensor2D, c as tf.Tensor2D)
+          const out = [(await read(h)), (await read(cNext)), (await read(gz!)), (await read(gc!))]
+          tf.dispose([gz!, gc!, h, cNext])
+          return out
+        },
+      }
+    }),
+    ...[false, true].map((reverse): Case => {
+      const params = new ParameterStore(new Random(seed))
+      const cell = new LstmCell(params, `lstm-case-${reverse}`, 5, 6)
+      const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
+      const lengths = [7, 4, 1, 6]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const [h0, c0] = [randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
+      const [wOut, wH, wC] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
+      return {
+        name: `an LSTM layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        run: async () => {
+          // The weights (2nd and 3rd) are reached through the cell's variables, the same tensors.
+          const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+            const { outputs, final } = unroll(cell, x as tf.Tensor3D, mask, [h as tf.Tensor2D, c as tf.Tensor2D], reverse)
+            return outputs.mul(wOut).sum().add(final[0]!.mul(wH).sum()).add(final[1]!.mul(wC).sum())
+          }
+          const grads = tf.grads(f)([xs, cell.recurrentKernel, cell.inputKernel, h0, c0])
+          const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D, c0 as tf.Tensor2D], reverse)
+          const out = await Promise.all([outputs, ...final, ...grads].map(read))
+          tf.dispose([outputs, ...final, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[6, 8].map((hidden): Case => {
+      const [x, a] = [randomTensor(random, [3, 3 * hidden]).mul(3), randomTensor(random, [3, 3 * hidden]).mul(3)]
+      const h = randomTensor(random, [3, hidden])
+      const upstream = randomTensor(random, [3, hidden])
+      return {
+        name: `GRU gates, hidden ${hidden} (fused kernel against the composite)`,
+        run: async () => {
+          const f = (xt: tf.Tensor, at: tf.Tensor, ht: tf.Tensor) => gruGates(xt as tf.Tensor2D, at as tf.Tensor2D, ht as tf.Tensor2D).mul(upstream).sum()
+          const grads = tf.grads(f)([x, a, h])
+          const hNext = gruGates(x as tf.Tensor2D, a as tf.Tensor2D, h as tf.Tensor2D)
+          const out = await Promise.all([hNext, ...grads].map(read))
+          tf.dispose([hNext, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[false, true].map((reverse): Case => {
+      const params = new ParameterStore(new Random(seed))
+      const cell = new GruCell(params, `gru-case-${reverse}`, 5, 6)
+      // Non-zero biases, so their gradients and the reset gate's use of the recurrent bias are checked.
+      cell.inputBias.assign(randomTensor(random, [18]))
+      cell.recurrentBias.assign(randomTensor(random, [18]))
+      const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
+      const lengths = [7, 4, 1, 6]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const h0 = randomTensor(random, [4, 6])
+      const [wOut, wH] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6])]
+      return {
+        name: `a GRU layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        run: async () => {
+          // The weights (2nd to 5th) are reached through the cell's variables, the same tensors.
+          const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, _recurrentBias: tf.Tensor, _inputBias: tf.Tensor, h: tf.Tensor) => {
+            const { outputs, final } = unroll(cell, x as tf.Tensor3D, mask, [h as tf.Tensor2D], reverse)
+            return outputs.mul(wOut).sum().add(final[0]!.mul(wH).sum())
+          }
+          const grads = tf.grads(f)([xs, cell.recurrentKernel, cell.inputKernel, cell.recurrentBias, cell.inputBias, h0])
+          const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D], reverse)
+          const out = await Promise.all([outputs, ...final, ...grads].map(read))
+          tf.dispose([outputs, ...final, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[6, 8].map((dim): Case => {
+      const params = new ParameterStore(new Random(seed + dim))
+      const norm = new LayerNorm(params, `norm-case-${dim}`, dim)
+      const x = randomTensor(random, [2, 5, dim]).mul(3).add(1)
+      const [gamma, beta] = [randomTensor(random, [dim]), randomTensor(random, [dim])]
+      norm.gamma.assign(gamma)
+      norm.beta.assign(beta)
+      const upstream = randomTensor(random, [2, 5, dim])
+      return {
+        name: `layer norm over ${dim} (fused kernel against the composite)`,
+        run: async () => {
+          const f = (input: tf.Tensor, _gamma: tf.Tensor, _beta: tf.Tensor) => norm.apply(input).mul(upstream).sum()
+          const grads = tf.grads(f)([x, norm.gamma, norm.beta])
+          const y = norm.apply(x)
+          const out = await Promise.all([y, ...grads].map(read))
+          tf.dispose([y, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[0, 0.01].map((weightDecay): Case => {
+      const start = randomTensor(random, [5, 7])
+      const gradients = [0, 1, 2].map(() => randomTensor(random, [5, 7]))
+      return {
+        name: `Adam, weight decay ${weightDecay} (fused kernel against the composite), three steps`,
+        run: async () => {
+          const param = tf.variable(start.clone(), true, `adam-case-${weightDecay}-${Math.random()}`)
+          const adam = new Adam({ ...defaultAdam, weightDecay })
+          for (const grad of gradients) adam.apply(new Map([['w', param]]), new Map([['w', grad]]), 0.05)
+          const [m, v] = [...adam.state().values()]
+          const out = [(await read(param)), (await read(m!)), (await read(v!)).map((x) => x * 1e3)] // v is ~1e-3
+          adam.dispose()
+          param.dispose()
+          return out
+        },
+      }
+    }),
+    ...([[0, 6], [0.1, 6], [0.1, 70]] as const).map(([smoothing, rows]): Case => {
+      // 70 rows × 1,000: enough logits to split the rows across threads
+      const vocab = rows === 6 ? 37 : 1000
+      const logits = randomTensor(random, [rows, vocab]).mul(4)
+      const targets = tf.tensor1d(Array.from({ length: rows }, (_, i) => [0, vocab - 1, 5, 5, 17, 2][i % 6]!), 'int32')
+      const mask = tf.tensor1d(Array.from({ length: rows }, (_, i) => (i % 6 === 2 ? 0 : 1)))
+      return {
+        name: `softmax cross-entropy, smoothing ${smoothing}, ${rows}×${vocab} (fused kernel against the composite)`,
+        run: async () => {
+          const f = (z: tf.Tensor) => smoothedCrossEntropy(z as tf.Tensor2D, targets, mask, smoothing)
+          const grad = tf.grad(f)(logits)
+          const out = [(await read(f(logits))), (await read(grad))]
+          grad.dispose()
+          return out
+        },
+      }
+    }),
+    {
+      name: 'softmax cross-entropy over a NaN logit is NaN (a diverged run must show it)',
+      run: async () => {
+        const loss = tf.tidy(() => smoothedCrossEntropy(tf.tensor2d([[1, Number.NaN, 2], [0, 1, 2]]), tf.tensor1d([0, 2], 'int32'), tf.ones([2]) as tf.Tensor1D))
+        const out = [(await read(loss))]
+        loss.dispose()
+        assert.ok(Number.isNaN(out[0]![0]), 'the loss is NaN')
+        return out
+      },
+    },
+  ]
+}
+
+export function maxRelativeDifference(a: number[][], b: number[][]): number {
+  let worst = 0
+  a.forEach((row, i) =>
+    row.forEach((x, j) => {
+      const y = b[i]![j]!
+      const difference = Number.isNaN(x) || Number.isNaN(y) ? (Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity) : Math.abs(x - y) / Math.max(1, Math.abs(x))
+      worst = Math.max(worst, difference)
+    }),
+  )
+  return worst
+}
+
+/** Every case's results, one case after another on the active backend. */
+export async function runCases(seed: number): Promise<{ name: string; result: number[][] }[]> {
+  const results: { name: string; result: number[][] }[] = []
+  for (const c of cases(seed)) results.push({ name: c.name, result: await c.run() })
+  return results
+}

@@ -1,0 +1,136 @@
+// Our fused kernels as WGSL shaders on the tfjs webgpu backend, run for real by Dawn on whatever Vulkan device the
+// machine has — a software one (lavapipe or SwiftShader) on CI and on machines without a GPU: every kernel case
+// matches the stock cpu kernels, forward and gradient; dropout draws the cpu's masks; the reference models train to
+// cpu's losses; and a training step needs fewer GPU dispatches with the fused kernels than without.
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { before, test } from 'node:test'
+import * as tf from '@tensorflow/tfjs'
+import { selectBackend } from '../main/engine/compute/backends.ts'
+import { webGpuFusedKernels } from '../main/engine/compute/training-kernels.ts'
+import { Random } from '../models/core/random.ts'
+import { dropout, seedDropout } from '../models/layers/dropout.ts'
+import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
+import { Seq2SeqModel } from '../models/seq2seq/model.ts'
+import { TransformerModel } from '../models/transformer/model.ts'
+import { Adam } from '../models/train/adam.ts'
+import { lstmConfig, transformerConfig } from '../scripts/bench/configs.ts'
+import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
+import { maxRelativeDifference, runCases } from './support/kernel-cases.ts'
+
+// Debian's lavapipe lacks a Vulkan feature Dawn requires; Chromium's SwiftShader ICD (CI installs chromium for the
+// end-to-end tests) is a complete software Vulkan. A machine's own choice (VK_ICD_FILENAMES) is kept.
+const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json'
+if (existsSync(swiftShader)) process.env.VK_ICD_FILENAMES ??= swiftShader
+
+const vocab = 40
+const configs = {
+  lstm: { ...lstmConfig, srcVocab: vocab, tgtVocab: vocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
+  transformer: { ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
+}
+
+/** Four training steps of a reference model (our Adam, padding, dropout on): each step's loss and dispatch count. */
+async function train(kind: keyof typeof configs): Promise<{ losses: number[]; dispatches: number[] }> {
+  const random = new Random(9)
+  const [batch, length] = [5, 7]
+  const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(vocab - 1)), [batch, length], 'int32')
+  const lengths = [7, 5, 3, 6, 2]
+  const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
+  const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
+  const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
+  const adam = new Adam()
+  const losses: number[] = []
+  const dispatches: number[] = []
+  const onGpu = tf.getBackend() === 'webgpu'
+  seedDropout(777)
+  for (let step = 0; step < 4; step++) {
+    const stopCounting = onGpu ? countGpuWork() : null
+    const value = (() => {
+      const { value, grads } = tf.variableGrads(
+        () =>
+        tf.tidy(() => {
+          const logits = model instanceof TransformerModel ? model.forward(src, mask, tgtIn, mask, true).logits : model.forward(src, mask, tgtIn, true).logits
+          return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, mask.reshape([-1]) as tf.Tensor1D, 0.1)
+        }),
+        model.params.list(),
+      )
+      const named = new Map(Object.entries(grads))
+      adam.apply(new Map(model.params.list().map((v) => [v.name, v])), named, 1e-2)
+      tf.dispose(Object.values(grads))
+      return value
+    })()
+    losses.push((await value.data())[0]!)
+    value.dispose()
+    if (stopCounting) dispatches.push(stopCounting().dispatches)
+  }
+  tf.dispose([src, tgtIn, tgtOut, mask])
+  model.dispose()
+  return { losses, dispatches }
+}
+
+let reference: { name: string; result: number[][] }[] = []
+const dropoutSeed = 4242
+let cpuDropout: Float32Array = new Float32Array(0)
+const cpuTraining: Partial<Record<keyof typeof configs, { losses: number[] }>> = {}
+
+// Everything the webgpu results are compared with is computed on the cpu backend first, then the process switches
+// to webgpu once (the engine, too, picks its backend once per process).
+before(async () => {
+  await tf.setBackend('cpu') // the stock kernels
+  reference = await runCases(5)
+  await selectBackend('cpu') // our cpu kernels (the fused dropout's hash among them): the models train as on wasm
+  const x = tf.ones([1100, 2048])
+  seedDropout(dropoutSeed)
+  const dropped = dropout(x, 0.3)
+  cpuDropout = (await dropped.data()) as Float32Array
+  tf.dispose([x, dropped])
+  for (const kind of ['lstm', 'transformer'] as const) cpuTraining[kind] = await train(kind)
+  const report = await selectBackend('webgpu')
+  assert.equal(report.active, 'webgpu', `no WebGPU adapter: ${JSON.stringify(report)}`)
+  const detail = report.attempts.find((a) => a.status === 'active')!.detail
+  assert.doesNotMatch(detail, /failed to compile/, detail)
+  for (const name of webGpuFusedKernels) assert.ok(tf.getKernel(name, 'webgpu'), `${name} is registered on webgpu`)
+})
+
+test('webgpu: every kernel case, our fused shaders included, equals the stock cpu kernels forward and backward', async () => {
+  ;(await runCases(5)).forEach(({ name, result }, i) => {
+    const difference = maxRelativeDifference(reference[i]!.result, result)
+    assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
+  })
+})
+
+test('webgpu: fused dropout draws the cpu kernel’s mask for a seed (multi-million-element tensors included)', async () => {
+  const x = tf.ones([1100, 2048]) // 2.25 M elements: more workgroups than one grid dimension holds on many devices
+  seedDropout(dropoutSeed)
+  const onGpu = dropout(x, 0.3)
+  const gpuValues = await onGpu.data()
+  let differing = 0
+  for (let i = 0; i < cpuDropout.length; i++) if (cpuDropout[i] !== gpuValues[i]) differing++
+  assert.equal(differing, 0)
+  const kept = Array.from(cpuDropout).filter((v) => v > 0).length / cpuDropout.length
+  assert.ok(Math.abs(kept - 0.7) < 0.005, `kept ${kept}`)
+  tf.dispose([x, onGpu])
+})
+
+test('webgpu: the reference LSTM and Transformer train to the cpu backend’s losses; the fused kernels cut the dispatches per step', async () => {
+  for (const kind of ['lstm', 'transformer'] as const) {
+    const onCpu = cpuTraining[kind]!
+    const onGpu = await train(kind)
+    assert.ok(onCpu.losses[3]! < onCpu.losses[0]!, `${kind}: the loss falls (${onCpu.losses})`)
+    onCpu.losses.forEach((loss, i) => assert.ok(Math.abs(loss - onGpu.losses[i]!) < 2e-4 * Math.abs(loss), `${kind} step ${i}: cpu ${loss}, webgpu ${onGpu.losses[i]}`))
+    // The same steps with the stock ops only (our kernels hidden from the models), to count what fusing saves.
+    const saved = webGpuFusedKernels.map((name) => tf.getKernel(name, 'webgpu')!)
+    webGpuFusedKernels.forEach((name) => tf.unregisterKernel(name, 'webgpu'))
+    let unfused: { losses: number[]; dispatches: number[] }
+    try {
+      unfused = await train(kind)
+    } finally {
+      saved.forEach((config) => tf.registerKernel(config))
+    }
+    // (Its losses differ a little: stock tf.dropout draws other masks.)
+    assert.ok(unfused.losses[3]! < unfused.losses[0]!, `${kind}: stock ops learn too (${unfused.losses})`)
+    const [withFused, withStock] = [onGpu.dispatches[3]!, unfused.dispatches[3]!]
+    console.log(`${kind}: ${withFused} dispatches per training step with the fused kernels, ${withStock} with stock ops only`)
+    assert.ok(withFused < withStock * 0.8, `${kind}: ${withFused} dispatches fused against ${withStock} stock`)
+  }
+})
