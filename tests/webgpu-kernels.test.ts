@@ -21,7 +21,7 @@ import { maxRelativeDifference, runCases } from './support/kernel-cases.ts'
 // Debian's lavapipe lacks a Vulkan feature Dawn requires; Chromium's SwiftShader ICD (CI installs chromium for the
 // end-to-end tests) is a complete software Vulkan. A machine's own choice (VK_ICD_FILENAMES) is kept.
 const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json'
-if (existsSync(swiftShader)) process.env.VK_ICD_FILENAMES ??= swiftShader
+if (existsSync(swiftShader)) process.env.VK_ICD_FILENAMES ||= swiftShader
 
 const vocab = 40
 const configs = {

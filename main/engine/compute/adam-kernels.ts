@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { adamUpdateKernel } from '../../../models/train/adam.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 interface AdamInputs {
@@ -60,26 +60,15 @@ export function registerWasmAdamKernel(): void {
 const adamShader: FusedShader = {
   key: 'kotoba_adam',
   code: `
-@group(0) @binding(0) var<storage, read_write> next : array<f32>;
-@group(0) @binding(1) var<storage, read_write> mOut : array<f32>;
-@group(0) @binding(2) var<storage, read_write> vOut : array<f32>;
-@group(0) @binding(3) var<storage, read> theta : array<f32>;
-@group(0) @binding(4) var<storage, read> mIn : array<f32>;
-@group(0) @binding(5) var<storage, read> vIn : array<f32>;
-@group(0) @binding(6) var<storage, read> grad : array<f32>;
-struct Params { lr : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32, weightDecay : f32, count : u32 }
-@group(0) @binding(7) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let i = flatIndex(gid, groups);
-  if (i >= p.count) { return; }
-  let g = grad[i];
-  let m = p.beta1 * mIn[i] + (1.0 - p.beta1) * g;
-  let v = p.beta2 * vIn[i] + (1.0 - p.beta2) * g * g;
+${wgslBindings(['next', 'mOut', 'vOut'], ['theta', 'mIn', 'vIn', 'grad'], 'lr : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32, weightDecay : f32, count : u32')}
+${wgslEachElement}
+  let g = grad[at];
+  let m = p.beta1 * mIn[at] + (1.0 - p.beta1) * g;
+  let v = p.beta2 * vIn[at] + (1.0 - p.beta2) * g * g;
   let update = m / p.correction1 / (sqrt(v / p.correction2) + p.epsilon);
-  next[i] = theta[i] - p.lr * update - p.lr * p.weightDecay * theta[i];
-  mOut[i] = m;
-  vOut[i] = v;
+  next[at] = theta[at] - p.lr * update - p.lr * p.weightDecay * theta[at];
+  mOut[at] = m;
+  vOut[at] = v;
 }`,
 }
 

@@ -5,7 +5,7 @@ import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from '../../
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { backendPool, heapAddress, replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { JOBS_PER_THREAD, splitRange } from './wasm-pool.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslWorkgroupReductions, type FusedShader } from './webgpu-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 type Values = tf.TypedArray
@@ -120,34 +120,25 @@ export function registerWasmCrossEntropyKernels(): void {
 const softmaxCrossEntropyShader: FusedShader = {
   key: 'kotoba_softmax_cross_entropy',
   code: `${wgslWorkgroupReductions}
-@group(0) @binding(0) var<storage, read_write> losses : array<f32>;
-@group(0) @binding(1) var<storage, read_write> probs : array<f32>;
-@group(0) @binding(2) var<storage, read> logits : array<f32>;
-@group(0) @binding(3) var<storage, read> targets : array<i32>;
-struct Params { rows : u32, vocab : u32, smoothing : f32 }
-@group(0) @binding(4) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let row = flatGroup(wid, groups);
-  if (row >= p.rows) { return; }
-  let lane = lid.x;
+${wgslBindings(['losses', 'probs'], ['logits', 'targets:i32'], 'rows : u32, vocab : u32, smoothing : f32')}
+${wgslEachRow}
   let start = row * p.vocab;
   var localMax = bitcast<f32>(0xff7fffffu); // −FLT_MAX
   var localSum = 0.0;
-  for (var v = lane; v < p.vocab; v = v + 64u) {
+  for (var v = lane; v < p.vocab; v = v + ${workgroupSize}u) {
     localMax = max(localMax, logits[start + v]);
     localSum = localSum + logits[start + v];
   }
   let rowMax = workgroupMax(lane, localMax);
   let sumLogits = workgroupSum(lane, localSum);
   var localExp = 0.0;
-  for (var v = lane; v < p.vocab; v = v + 64u) {
+  for (var v = lane; v < p.vocab; v = v + ${workgroupSize}u) {
     let e = exp(logits[start + v] - rowMax);
     probs[start + v] = e;
     localExp = localExp + e;
   }
   let expSum = workgroupSum(lane, localExp);
-  for (var v = lane; v < p.vocab; v = v + 64u) { probs[start + v] = probs[start + v] / expSum; }
+  for (var v = lane; v < p.vocab; v = v + ${workgroupSize}u) { probs[start + v] = probs[start + v] / expSum; }
   if (lane == 0u) {
     let wanted = targets[row];
     if (wanted < 0 || u32(wanted) >= p.vocab) {
@@ -162,22 +153,13 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wi
 const softmaxCrossEntropyGradShader: FusedShader = {
   key: 'kotoba_softmax_cross_entropy_grad',
   code: `
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-@group(0) @binding(1) var<storage, read> probs : array<f32>;
-@group(0) @binding(2) var<storage, read> targets : array<i32>;
-@group(0) @binding(3) var<storage, read> weights : array<f32>;
-@group(0) @binding(4) var<storage, read> dy : array<f32>;
-struct Params { count : u32, vocab : u32, smoothing : f32 }
-@group(0) @binding(5) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let i = flatIndex(gid, groups);
-  if (i >= p.count) { return; }
-  let row = i / p.vocab;
+${wgslBindings(['out'], ['probs', 'targets:i32', 'weights', 'dy'], 'count : u32, vocab : u32, smoothing : f32')}
+${wgslEachElement}
+  let row = at / p.vocab;
   let scale = weights[row] * dy[0];
-  var grad = (probs[i] - p.smoothing / f32(p.vocab)) * scale;
-  if (i32(i % p.vocab) == targets[row]) { grad = grad - (1.0 - p.smoothing) * scale; }
-  out[i] = grad;
+  var grad = (probs[at] - p.smoothing / f32(p.vocab)) * scale;
+  if (i32(at % p.vocab) == targets[row]) { grad = grad - (1.0 - p.smoothing) * scale; }
+  out[at] = grad;
 }`,
 }
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { dropoutKernel } from '../../../models/layers/dropout.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 interface DropoutAttrs {
@@ -61,11 +61,7 @@ export function registerWasmDropoutKernel(): void {
 const dropoutShader: FusedShader = {
   key: 'kotoba_dropout',
   code: `
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-@group(0) @binding(1) var<storage, read_write> mask : array<f32>;
-@group(0) @binding(2) var<storage, read> x : array<f32>;
-struct Params { count : u32, seed : u32, threshold : u32, scale : f32 }
-@group(0) @binding(3) var<uniform> p : Params;
+${wgslBindings(['out', 'mask'], ['x'], 'count : u32, seed : u32, threshold : u32, scale : f32')}
 fn lowbias32(counter : u32) -> u32 {
   var v = counter;
   v = v ^ (v >> 16u);
@@ -75,14 +71,11 @@ fn lowbias32(counter : u32) -> u32 {
   v = v ^ (v >> 16u);
   return v;
 }
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let i = flatIndex(gid, groups);
-  if (i >= p.count) { return; }
+${wgslEachElement}
   var keep = 0.0;
-  if (lowbias32(p.seed + i) >= p.threshold) { keep = p.scale; }
-  mask[i] = keep;
-  out[i] = x[i] * keep;
+  if (lowbias32(p.seed + at) >= p.threshold) { keep = p.scale; }
+  mask[at] = keep;
+  out[at] = x[at] * keep;
 }`,
 }
 

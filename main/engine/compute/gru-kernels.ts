@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs'
 import { gruGatesGradKernel, gruGatesKernel } from '../../../models/rnn/gru-gates.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
+import { groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -98,17 +98,8 @@ export function registerWasmGruKernels(): void {
 const gruGatesShader: FusedShader = {
   key: 'kotoba_gru_gates',
   code: `
-@group(0) @binding(0) var<storage, read_write> hNext : array<f32>;
-@group(0) @binding(1) var<storage, read_write> gates : array<f32>;
-@group(0) @binding(2) var<storage, read> x : array<f32>;
-@group(0) @binding(3) var<storage, read> a : array<f32>;
-@group(0) @binding(4) var<storage, read> h : array<f32>;
-struct Params { hidden : u32, count : u32 }
-@group(0) @binding(5) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let at = flatIndex(gid, groups);
-  if (at >= p.count) { return; }
+${wgslBindings(['hNext', 'gates'], ['x', 'a', 'h'], 'hidden : u32, count : u32')}
+${wgslEachElement}
   let b = at / p.hidden;
   let j = at % p.hidden;
   let in3 = b * 3u * p.hidden + j;
@@ -128,18 +119,8 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
 const gruGatesGradShader: FusedShader = {
   key: 'kotoba_gru_gates_grad',
   code: `
-@group(0) @binding(0) var<storage, read_write> dx : array<f32>;
-@group(0) @binding(1) var<storage, read_write> da : array<f32>;
-@group(0) @binding(2) var<storage, read_write> dhDirect : array<f32>;
-@group(0) @binding(3) var<storage, read> dh : array<f32>;
-@group(0) @binding(4) var<storage, read> gates : array<f32>;
-@group(0) @binding(5) var<storage, read> h : array<f32>;
-struct Params { hidden : u32, count : u32 }
-@group(0) @binding(6) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let at = flatIndex(gid, groups);
-  if (at >= p.count) { return; }
+${wgslBindings(['dx', 'da', 'dhDirect'], ['dh', 'gates', 'h'], 'hidden : u32, count : u32')}
+${wgslEachElement}
   let b = at / p.hidden;
   let j = at % p.hidden;
   let in3 = b * 3u * p.hidden + j;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { layerNormGradKernel, layerNormKernel } from '../../../models/layers/layer-norm.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslWorkgroupReductions, type FusedShader } from './webgpu-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -90,27 +90,16 @@ export function registerWasmLayerNormKernels(): void {
 const layerNormShader: FusedShader = {
   key: 'kotoba_layer_norm',
   code: `${wgslWorkgroupReductions}
-@group(0) @binding(0) var<storage, read_write> y : array<f32>;
-@group(0) @binding(1) var<storage, read_write> means : array<f32>;
-@group(0) @binding(2) var<storage, read_write> invStds : array<f32>;
-@group(0) @binding(3) var<storage, read> x : array<f32>;
-@group(0) @binding(4) var<storage, read> gamma : array<f32>;
-@group(0) @binding(5) var<storage, read> beta : array<f32>;
-struct Params { rows : u32, dim : u32, epsilon : f32 }
-@group(0) @binding(6) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let row = flatGroup(wid, groups);
-  if (row >= p.rows) { return; }
-  let lane = lid.x;
+${wgslBindings(['y', 'means', 'invStds'], ['x', 'gamma', 'beta'], 'rows : u32, dim : u32, epsilon : f32')}
+${wgslEachRow}
   let start = row * p.dim;
   var acc = 0.0;
-  for (var j = lane; j < p.dim; j = j + 64u) { acc = acc + x[start + j]; }
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { acc = acc + x[start + j]; }
   let mean = workgroupSum(lane, acc) / f32(p.dim);
   var squares = 0.0;
-  for (var j = lane; j < p.dim; j = j + 64u) { let d = x[start + j] - mean; squares = squares + d * d; }
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { let d = x[start + j] - mean; squares = squares + d * d; }
   let invStd = 1.0 / sqrt(workgroupSum(lane, squares) / f32(p.dim) + p.epsilon);
-  for (var j = lane; j < p.dim; j = j + 64u) { y[start + j] = (x[start + j] - mean) * invStd * gamma[j] + beta[j]; }
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { y[start + j] = (x[start + j] - mean) * invStd * gamma[j] + beta[j]; }
   if (lane == 0u) {
     means[row] = mean;
     invStds[row] = invStd;
@@ -121,32 +110,21 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wi
 const layerNormGradShader: FusedShader = {
   key: 'kotoba_layer_norm_grad',
   code: `${wgslWorkgroupReductions}
-@group(0) @binding(0) var<storage, read_write> dx : array<f32>;
-@group(0) @binding(1) var<storage, read> dy : array<f32>;
-@group(0) @binding(2) var<storage, read> x : array<f32>;
-@group(0) @binding(3) var<storage, read> gamma : array<f32>;
-@group(0) @binding(4) var<storage, read> means : array<f32>;
-@group(0) @binding(5) var<storage, read> invStds : array<f32>;
-struct Params { rows : u32, dim : u32 }
-@group(0) @binding(6) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let row = flatGroup(wid, groups);
-  if (row >= p.rows) { return; }
-  let lane = lid.x;
+${wgslBindings(['dx'], ['dy', 'x', 'gamma', 'means', 'invStds'], 'rows : u32, dim : u32')}
+${wgslEachRow}
   let start = row * p.dim;
   let m = means[row];
   let s = invStds[row];
   var localG = 0.0;
   var localGX = 0.0;
-  for (var j = lane; j < p.dim; j = j + 64u) {
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
     let scaled = dy[start + j] * gamma[j];
     localG = localG + scaled;
     localGX = localGX + scaled * (x[start + j] - m) * s;
   }
   let sumG = workgroupSum(lane, localG) / f32(p.dim);
   let sumGX = workgroupSum(lane, localGX) / f32(p.dim);
-  for (var j = lane; j < p.dim; j = j + 64u) {
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
     let normalised = (x[start + j] - m) * s;
     dx[start + j] = s * (dy[start + j] * gamma[j] - sumG - normalised * sumGX);
   }
@@ -156,27 +134,17 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wi
 const layerNormParamGradShader: FusedShader = {
   key: 'kotoba_layer_norm_param_grad',
   code: `
-@group(0) @binding(0) var<storage, read_write> dGamma : array<f32>;
-@group(0) @binding(1) var<storage, read_write> dBeta : array<f32>;
-@group(0) @binding(2) var<storage, read> dy : array<f32>;
-@group(0) @binding(3) var<storage, read> x : array<f32>;
-@group(0) @binding(4) var<storage, read> means : array<f32>;
-@group(0) @binding(5) var<storage, read> invStds : array<f32>;
-struct Params { rows : u32, dim : u32 }
-@group(0) @binding(6) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let j = flatIndex(gid, groups);
-  if (j >= p.dim) { return; }
+${wgslBindings(['dGamma', 'dBeta'], ['dy', 'x', 'means', 'invStds'], 'rows : u32, count : u32')}
+${wgslEachElement}
   var g = 0.0;
   var b = 0.0;
   for (var row = 0u; row < p.rows; row = row + 1u) {
-    let d = dy[row * p.dim + j];
-    g = g + d * (x[row * p.dim + j] - means[row]) * invStds[row];
+    let d = dy[row * p.count + at];
+    g = g + d * (x[row * p.count + at] - means[row]) * invStds[row];
     b = b + d;
   }
-  dGamma[j] = g;
-  dBeta[j] = b;
+  dGamma[at] = g;
+  dBeta[at] = b;
 }`,
 }
 

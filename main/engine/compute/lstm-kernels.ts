@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { lstmGatesGradKernel, lstmGatesKernel } from '../../../models/rnn/lstm-gates.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { groupsFor, registerWebGpuKernel, runFused, u32, type FusedShader } from './webgpu-backend.ts'
+import { groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -101,17 +101,8 @@ export function registerWasmLstmKernels(): void {
 const lstmGatesShader: FusedShader = {
   key: 'kotoba_lstm_gates',
   code: `
-@group(0) @binding(0) var<storage, read_write> h : array<f32>;
-@group(0) @binding(1) var<storage, read_write> cNext : array<f32>;
-@group(0) @binding(2) var<storage, read_write> gates : array<f32>;
-@group(0) @binding(3) var<storage, read> z : array<f32>;
-@group(0) @binding(4) var<storage, read> c : array<f32>;
-struct Params { hidden : u32, count : u32 }
-@group(0) @binding(5) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let at = flatIndex(gid, groups);
-  if (at >= p.count) { return; }
+${wgslBindings(['h', 'cNext', 'gates'], ['z', 'c'], 'hidden : u32, count : u32')}
+${wgslEachElement}
   let b = at / p.hidden;
   let zi = b * 4u * p.hidden + at % p.hidden;
   let i = sigmoid(z[zi]);
@@ -131,19 +122,8 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
 const lstmGatesGradShader: FusedShader = {
   key: 'kotoba_lstm_gates_grad',
   code: `
-@group(0) @binding(0) var<storage, read_write> dz : array<f32>;
-@group(0) @binding(1) var<storage, read_write> dcPrev : array<f32>;
-@group(0) @binding(2) var<storage, read> dh : array<f32>;
-@group(0) @binding(3) var<storage, read> dc : array<f32>;
-@group(0) @binding(4) var<storage, read> gates : array<f32>;
-@group(0) @binding(5) var<storage, read> c : array<f32>;
-@group(0) @binding(6) var<storage, read> cNext : array<f32>;
-struct Params { hidden : u32, count : u32 }
-@group(0) @binding(7) var<uniform> p : Params;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let at = flatIndex(gid, groups);
-  if (at >= p.count) { return; }
+${wgslBindings(['dz', 'dcPrev'], ['dh', 'dc', 'gates', 'c', 'cNext'], 'hidden : u32, count : u32')}
+${wgslEachElement}
   let b = at / p.hidden;
   let zi = b * 4u * p.hidden + at % p.hidden;
   let i = gates[zi];

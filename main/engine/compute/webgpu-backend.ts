@@ -103,6 +103,37 @@ fn safeTanh(x : f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 
 fn sigmoid(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 `
 
+/**
+ * The `@group(0)` declarations of a fused shader in the order runFused binds them: the outputs (read_write), the
+ * inputs (read; `name:i32` for an int32 tensor), then the uniform struct `p` with `params`' fields.
+ */
+export function wgslBindings(outputs: string[], inputs: string[], params: string): string {
+  const array = (name: string) => {
+    const [variable, type = 'f32'] = name.split(':')
+    return `${variable} : array<${type}>`
+  }
+  const lines = [
+    ...outputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${array(name)};`),
+    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${array(name)};`),
+    `struct Params { ${params} }`,
+    `@group(0) @binding(${outputs.length + inputs.length}) var<uniform> p : Params;`,
+  ]
+  return lines.join('\n')
+}
+
+/** The entry point of a shader with one thread per element: `at` is the element, up to `p.count`. */
+export const wgslEachElement = `@compute @workgroup_size(${workgroupSize})
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let at = flatIndex(gid, groups);
+  if (at >= p.count) { return; }`
+
+/** The entry point of a shader with one workgroup per row: `row` (up to `p.rows`) and the thread's `lane`. */
+export const wgslEachRow = `@compute @workgroup_size(${workgroupSize})
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let row = flatGroup(wid, groups);
+  if (row >= p.rows) { return; }
+  let lane = lid.x;`
+
 export interface FusedShader {
   /** Unique per WGSL source: the pipeline is compiled once per key and device. */
   key: string
