@@ -9,14 +9,12 @@ import { selectBackend } from '../main/engine/compute/backends.ts'
 import { gemmBase64, gemmFmaBase64, gemmSharedBase64, gemmSharedFmaBase64 } from '../main/engine/compute/gemm-wasm.ts'
 import { tensorKernelsBase64, tensorKernelsSharedBase64 } from '../main/engine/compute/tensor-kernels-wasm.ts'
 import { registerCpuTrainingKernels } from '../main/engine/compute/training-kernels.ts'
-import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
-import { lstmConfig, transformerConfig } from '../scripts/bench/configs.ts'
-import { maxRelativeDifference, runCases } from './support/kernel-cases.ts'
+import { maxRelativeDifference, paddedBatch, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 
 test('wasm training kernels equal the stock cpu kernels; so does the fast cpu segment sum', async () => {
   await tf.setBackend('cpu') // stock kernels: nothing of ours registered yet
@@ -108,19 +106,10 @@ test('the wasm backend runs on every core it is given', async () => {
 })
 
 test('the reference models train to the same losses on cpu and wasm over their first steps (padding, dropout on)', async () => {
-  const vocab = 40
-  const configs = {
-    lstm: { ...lstmConfig, srcVocab: vocab, tgtVocab: vocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
-    transformer: { ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
-  }
+  const vocab = smallVocab
+  const configs = smallModels
   const train = async (kind: keyof typeof configs): Promise<number[]> => {
-    const random = new Random(9)
-    const [batch, length] = [5, 7]
-    const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(vocab - 1)), [batch, length], 'int32')
-    // Rows end after 7, 5, 3, 6 and 2 tokens.
-    const lengths = [7, 5, 3, 6, 2]
-    const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
-    const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
+    const { src, tgtIn, tgtOut, mask } = paddedBatch()
     const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
     const optimizer = tf.train.adam(1e-2)
     const losses: number[] = []

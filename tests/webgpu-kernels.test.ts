@@ -8,35 +8,25 @@ import { before, test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../main/engine/compute/training-kernels.ts'
-import { Random } from '../models/core/random.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
 import { Adam } from '../models/train/adam.ts'
-import { lstmConfig, transformerConfig } from '../scripts/bench/configs.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
-import { maxRelativeDifference, runCases } from './support/kernel-cases.ts'
+import { maxRelativeDifference, paddedBatch, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 
 // Debian's lavapipe lacks a Vulkan feature Dawn requires; Chromium's SwiftShader ICD (CI installs chromium for the
 // end-to-end tests) is a complete software Vulkan. A machine's own choice (VK_ICD_FILENAMES) is kept.
 const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json'
 if (existsSync(swiftShader)) process.env.VK_ICD_FILENAMES ||= swiftShader
 
-const vocab = 40
-const configs = {
-  lstm: { ...lstmConfig, srcVocab: vocab, tgtVocab: vocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
-  transformer: { ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
-}
+const vocab = smallVocab
+const configs = smallModels
 
 /** Four training steps of a reference model (our Adam, padding, dropout on): each step's loss and dispatch count. */
 async function train(kind: keyof typeof configs): Promise<{ losses: number[]; dispatches: number[] }> {
-  const random = new Random(9)
-  const [batch, length] = [5, 7]
-  const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(vocab - 1)), [batch, length], 'int32')
-  const lengths = [7, 5, 3, 6, 2]
-  const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
-  const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
+  const { src, tgtIn, tgtOut, mask } = paddedBatch()
   const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
   const adam = new Adam()
   const losses: number[] = []

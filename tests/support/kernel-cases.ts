@@ -12,6 +12,7 @@ import { LstmCell } from '../../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../../models/rnn/lstm-gates.ts'
 import { unroll } from '../../models/rnn/unroll.ts'
 import { Adam, defaultAdam } from '../../models/train/adam.ts'
+import { lstmConfig, transformerConfig } from '../../scripts/bench/configs.ts'
 
 export type Case = { name: string; run: () => Promise<number[][]> }
 
@@ -336,4 +337,21 @@ export async function runCases(seed: number): Promise<{ name: string; result: nu
   const results: { name: string; result: number[][] }[] = []
   for (const c of cases(seed)) results.push({ name: c.name, result: await c.run() })
   return results
+}
+
+/** The reference models at test size (scripts/bench/configs.ts shrunk), dropout on. */
+export const smallVocab = 40
+export const smallModels = {
+  lstm: { ...lstmConfig, srcVocab: smallVocab, tgtVocab: smallVocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
+  transformer: { ...transformerConfig, srcVocab: smallVocab, tgtVocab: smallVocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
+}
+
+/** A fixed padded batch for them: 5 rows that end after 7, 5, 3, 6 and 2 tokens. */
+export function paddedBatch(): { src: tf.Tensor2D; tgtIn: tf.Tensor2D; tgtOut: tf.Tensor1D; mask: tf.Tensor2D } {
+  const random = new Random(9)
+  const [batch, length] = [5, 7]
+  const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(smallVocab - 1)), [batch, length], 'int32')
+  const lengths = [7, 5, 3, 6, 2]
+  const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
+  return { src: ids(), tgtIn: ids(), tgtOut: ids().reshape([-1]) as tf.Tensor1D, mask }
 }
