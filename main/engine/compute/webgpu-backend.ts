@@ -93,8 +93,8 @@ interface GpuErrorScopes {
 export const workgroupSize = 64
 
 /**
- * The WGSL prologue every fused shader shares: `index()` is the flat id of the thread (or, with one workgroup per
- * row, `row()` the workgroup's), over a 2-D grid when one dimension would exceed the device's limit.
+ * The WGSL prologue every fused shader shares: `flatIndex` is the flat id of a thread and `flatGroup` that of a
+ * workgroup, over a 2-D grid when one dimension would exceed the device's limit; tanh that never overflows to NaN.
  */
 export const wgslPrologue = `
 fn flatIndex(gid : vec3<u32>, groups : vec3<u32>) -> u32 { return gid.x + gid.y * groups.x * ${workgroupSize}u; }
@@ -164,11 +164,11 @@ function grid(device: GpuDevice, groups: number): [number, number] {
 }
 
 /**
- * One dispatch of `shader` over `groups` workgroups, writing new float32 tensors of `outputShapes` (or `outputs`
- * when given) from `inputs`; returns the outputs. Every output and input must be non-empty.
+ * One dispatch of `shader` over `groups` workgroups, writing new float32 tensors of `outputShapes` from `inputs`;
+ * returns them. Every output and input must be non-empty.
  */
-export function runFused(backend: WebGpuBackendLike, shader: FusedShader, inputs: TensorInfo[], outputShapes: number[][], uniforms: UniformValue[], groups: number, outputs?: TensorInfo[]): TensorInfo[] {
-  const made = outputs ?? outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'))
+export function runFused(backend: WebGpuBackendLike, shader: FusedShader, inputs: TensorInfo[], outputShapes: number[][], uniforms: UniformValue[], groups: number): TensorInfo[] {
+  const made = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'))
   for (const info of [...made, ...inputs]) {
     backend.uploadToGPU(info.dataId)
     backend.commandQueueOwnedIds.add(info.dataId)

@@ -98,10 +98,12 @@ export async function exportModel(db: Database, run: StoredRun, options: ModelEx
     }
   }
   const producer = { name: 'kotoba-workbench', version: appVersion }
-  const maxSourceLength = config.model === 'seq2seq' ? (options.maxSourceLength ?? config.training.maxTokens) : undefined
+  const onnx = options.format === 'onnx'
+  // tfjs has no recurrent operator: a seq2seq encoder is unrolled this far.
+  const maxSourceLength = !onnx && config.model === 'seq2seq' ? (options.maxSourceLength ?? config.training.maxTokens) : undefined
   const checkpointStep = checkpoint.step
   const writeGraph = (graph: OnnxGraph, name: string, what: string): GraphDescription => {
-    if (options.format === 'onnx') {
+    if (onnx) {
       write(`${name}.onnx`, graph.encode(producer, `Kotoba Workbench run '${run.name}' (${config.model}), checkpoint ${checkpointStep}: ${what}`))
       return { file: `${name}.onnx`, ...graph.signature() }
     }
@@ -127,7 +129,6 @@ export async function exportModel(db: Database, run: StoredRun, options: ModelEx
   const srcModel = tokenizerFile(config.tokenizer, 'src')
   const tgtModel = joint ? srcModel : tokenizerFile(config.tgtTokenizer, 'tgt')
 
-  const onnx = options.format === 'onnx'
   const description = {
     format: options.format,
     ...(onnx ? { opset: 17 } : { tfjs: 'graph-model: tf.loadGraphModel(url of encoder/model.json), or tf.io.fromMemory with the file and weights.bin; int64 ids are int32' }),
@@ -140,9 +141,9 @@ export async function exportModel(db: Database, run: StoredRun, options: ModelEx
     special: { source: { bos: src.bos, eos: src.eos, pad: src.pad, unk: src.unk }, target: { bos: tgt.bos, eos: tgt.eos, pad: tgt.pad, unk: tgt.unk } },
     vocab: { source: src.vocabSize, target: tgt.vocabSize },
     ...graphs,
-    ...(maxSourceLength !== undefined && !onnx ? { maxSourceLength } : {}),
+    ...(maxSourceLength !== undefined ? { maxSourceLength } : {}),
     greedy: [
-      `ids = SentencePiece(source model).encode(text); src = [ids] (${onnx ? 'int64' : 'int32'}), src_mask = ones (float32, 1 = token, 0 = padding)${maxSourceLength !== undefined && !onnx ? `; at most maxSourceLength (${maxSourceLength}) ids: the encoder's recurrent layers are unrolled that far and refuse longer sources` : ''}`,
+      `ids = SentencePiece(source model).encode(text); src = [ids] (${onnx ? 'int64' : 'int32'}), src_mask = ones (float32, 1 = token, 0 = padding)${maxSourceLength !== undefined ? `; at most maxSourceLength (${maxSourceLength}) ids: the encoder's recurrent layers are unrolled that far and refuse longer sources` : ''}`,
       'outputs = encoder(src, src_mask)',
       'prev = [target bos]; feed the step graph with `encoderToStep` outputs, `passThrough` inputs and the loop state',
       'repeat: logits = step(...); next = argmax(logits) (the first on ties); stop at target eos or after maxOutput tokens; carry `stepToStep` outputs into the next step',
