@@ -13,7 +13,7 @@ import { loadRunTokenizer } from '../training/data.ts'
 import { loadCheckpoint, type StoredRun } from '../training/repository.ts'
 import { appVersion } from '../version.ts'
 import type { OnnxGraph, ValueInfo } from './onnx-graph.ts'
-import { onnxToTfjs } from './onnx-to-tfjs.ts'
+import { onnxToTfjs, tfDtype } from './onnx-to-tfjs.ts'
 import { seq2seqDecoderStep, seq2seqEncoder, seq2seqShapes } from './onnx-seq2seq.ts'
 import { transformerDecoderStep, transformerEncoder, transformerShapes } from './onnx-transformer.ts'
 import { writeWhole } from './write-whole.ts'
@@ -111,9 +111,9 @@ export async function exportModel(db: Database, run: StoredRun, options: ModelEx
     const converted = onnxToTfjs(graph, { recurrentSteps: maxSourceLength ?? 1, weightsPath: 'weights.bin', producer: `Kotoba Workbench ${appVersion}` })
     write(`${name}/model.json`, `${JSON.stringify(converted.json)}\n`)
     write(`${name}/weights.bin`, converted.weights)
-    const int32 = (values: ValueInfo[]) => values.map((v) => ({ ...v, type: v.type === 'float' ? 'float32' : 'int32' }))
+    const asTfjs = (values: ValueInfo[]) => values.map((v) => ({ ...v, type: tfDtype(v.type) }))
     const { inputs, outputs } = graph.signature()
-    return { file: `${name}/model.json`, inputs: int32(inputs), outputs: int32(outputs) }
+    return { file: `${name}/model.json`, inputs: asTfjs(inputs), outputs: asTfjs(outputs) }
   }
   const graphs = { encoder: writeGraph(encoder, 'encoder', 'encoder'), decoderStep: writeGraph(step, 'decoder_step', 'one decoder step') }
 

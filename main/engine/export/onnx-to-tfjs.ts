@@ -13,7 +13,8 @@ export interface TfjsConversion {
   producer: string
 }
 
-const tfDtype = (type: ElementType): TfDtype => (type === 'float' ? 'float32' : 'int32')
+/** An ONNX element type as tfjs holds it (no int64 there). */
+export const tfDtype = (type: ElementType): TfDtype => (type === 'float' ? 'float32' : 'int32')
 /** ONNX TensorProto.DataType → ours (Cast's `to`). */
 const castTargets: Record<number, TfDtype> = { 1: 'float32', 6: 'int32', 7: 'int32' }
 
