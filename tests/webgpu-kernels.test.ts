@@ -13,6 +13,7 @@ import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
 import { Adam } from '../models/train/adam.ts'
+import { trainUpdate } from '../models/train/train-step.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
 import { maxRelativeDifference, paddedBatch, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 
@@ -24,44 +25,45 @@ if (existsSync(swiftShader)) process.env.VK_ICD_FILENAMES ||= swiftShader
 const vocab = smallVocab
 const configs = smallModels
 
-/** Four training steps of a reference model (our Adam, padding, dropout on): each step's loss and dispatch count. */
-async function train(kind: keyof typeof configs): Promise<{ losses: number[]; dispatches: number[] }> {
+/** Within the small models' gradient norms (LSTM ≈ 0.25–0.3, Transformer ≈ 1–1.5): some updates are clipped, some not. */
+const clipNorm = 0.25
+
+/**
+ * Four updates of a reference model as the trainer runs them (trainUpdate: our Adam, clipping by global norm;
+ * padding, dropout on): each step's loss, gradient norm, dispatch and read-back counts.
+ */
+async function train(kind: keyof typeof configs): Promise<{ losses: number[]; norms: number[]; dispatches: number[]; readbacks: number[] }> {
   const { src, tgtIn, tgtOut, mask } = paddedBatch()
   const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
   const adam = new Adam()
-  const losses: number[] = []
-  const dispatches: number[] = []
+  const result = { losses: [] as number[], norms: [] as number[], dispatches: [] as number[], readbacks: [] as number[] }
   const onGpu = tf.getBackend() === 'webgpu'
+  const lossOf = () => {
+    const logits = model instanceof TransformerModel ? model.forward(src, mask, tgtIn, mask, true).logits : model.forward(src, mask, tgtIn, true).logits
+    return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, mask.reshape([-1]) as tf.Tensor1D, 0.1)
+  }
   seedDropout(777)
   for (let step = 0; step < 4; step++) {
     const stopCounting = onGpu ? countGpuWork() : null
-    const value = (() => {
-      const { value, grads } = tf.variableGrads(
-        () =>
-        tf.tidy(() => {
-          const logits = model instanceof TransformerModel ? model.forward(src, mask, tgtIn, mask, true).logits : model.forward(src, mask, tgtIn, true).logits
-          return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, mask.reshape([-1]) as tf.Tensor1D, 0.1)
-        }),
-        model.params.list(),
-      )
-      const named = new Map(Object.entries(grads))
-      adam.apply(new Map(model.params.list().map((v) => [v.name, v])), named, 1e-2)
-      tf.dispose(Object.values(grads))
-      return value
-    })()
-    losses.push((await value.data())[0]!)
-    value.dispose()
-    if (stopCounting) dispatches.push(stopCounting().dispatches)
+    const { loss, gradNorm } = await trainUpdate(model.params, lossOf, [{ targetTokens: 25, sourceTokens: 25 }], adam, 1e-2, clipNorm)
+    result.losses.push(loss)
+    result.norms.push(gradNorm)
+    const counts = stopCounting?.()
+    if (counts) {
+      result.dispatches.push(counts.dispatches)
+      result.readbacks.push(counts.readbacks)
+    }
   }
   tf.dispose([src, tgtIn, tgtOut, mask])
   model.dispose()
-  return { losses, dispatches }
+  adam.dispose()
+  return result
 }
 
 let reference: { name: string; result: number[][] }[] = []
 const dropoutSeed = 4242
 let cpuDropout: Float32Array = new Float32Array(0)
-const cpuTraining: Partial<Record<keyof typeof configs, { losses: number[] }>> = {}
+const cpuTraining: Partial<Record<keyof typeof configs, { losses: number[]; norms: number[] }>> = {}
 
 // Everything the webgpu results are compared with is computed on the cpu backend first, then the process switches
 // to webgpu once (the engine, too, picks its backend once per process).
@@ -108,6 +110,11 @@ test('webgpu: the reference LSTM and Transformer train to the cpu backend’s lo
     const onGpu = await train(kind)
     assert.ok(onCpu.losses[3]! < onCpu.losses[0]!, `${kind}: the loss falls (${onCpu.losses})`)
     onCpu.losses.forEach((loss, i) => assert.ok(Math.abs(loss - onGpu.losses[i]!) < 2e-4 * Math.abs(loss), `${kind} step ${i}: cpu ${loss}, webgpu ${onGpu.losses[i]}`))
+    // The norm and the clipping factor are computed on the device there, on the host on cpu.
+    onCpu.norms.forEach((norm, i) => assert.ok(Math.abs(norm - onGpu.norms[i]!) < 2e-4 * norm, `${kind} step ${i}: gradient norm cpu ${norm}, webgpu ${onGpu.norms[i]}`))
+    assert.ok(onCpu.norms.some((norm) => norm > clipNorm), `${kind}: clipping ran (${onCpu.norms})`)
+    console.log(`${kind}: gradient norms ${onCpu.norms.map((n) => n.toFixed(3))}`)
+    assert.deepEqual(onGpu.readbacks, [1, 1, 1, 1], `${kind}: one read-back per update (loss and norm together)`)
     // The same steps with the stock ops only (our kernels hidden from the models), to count what fusing saves.
     const saved = webGpuFusedKernels.map((name) => tf.getKernel(name, 'webgpu')!)
     webGpuFusedKernels.forEach((name) => tf.unregisterKernel(name, 'webgpu'))

@@ -2,10 +2,30 @@
 // out (Werbos 1990; as cuDNN runs it): the recurrent weight's gradient is one product over every step, Hᵀ·dA,
 // instead of one small product per step, and a step's gates are one fused kernel each way (gru-gates.ts).
 // Same results as unrolling GruCell step by step (tests/compute-kernels.test.ts checks values and gradients).
-// Runs where hasFusedGruGates() (gru-gates.ts).
+// Runs where hasFusedGruGates() (gru-gates.ts). Where the backend also has the whole-layer kernels (a GPU, where
+// every op is a dispatch), the time loop runs inside them: one dispatch per step forward, two backward.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 import { gruGatesGradKernel, gruGatesKernel } from './gru-gates.ts'
 import { paddedSteps, stepOrder } from './sequence-steps.ts'
+
+/**
+ * inputs {projected [T, B, 3H], recurrent [H, 3H], recurrentBias [3H], h0 [B, H], masks [T, B, 1]}, attrs
+ * {reverse, masked} → [packed [T + 1, B, H] (outputs, final h), hIn [T, B, H] (the h each step starts from), gates
+ * [T, B, 4H] (r, z, n, an)].
+ */
+export const gruLayerKernel = 'KotobaGruLayer'
+/**
+ * inputs {dy [T + 1, B, H] (of packed), gates, hIn, recurrentT [3H, H] (Uᵀ, which the backward product reads), masks},
+ * attrs as above → [dProjected, dRecurrentIn [T, B, 3H], dh0 [B, H]].
+ */
+export const gruLayerGradKernel = 'KotobaGruLayerGrad'
+
+export interface GruLayerAttrs {
+  reverse: boolean
+  /** false: masks is a placeholder and every step is real. */
+  masked: boolean
+}
 
 export interface GruSequenceResult {
   outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
@@ -27,10 +47,29 @@ export function gruSequence(
   const [length, batch, gates] = projected.shape
   const hidden = gates / 3
   const order = stepOrder(length, reverse)
-  const padded = paddedSteps(masks, length, batch)
+  const wholeLayer = backendHasKernels(gruLayerKernel, gruLayerGradKernel)
+  const padded = wholeLayer ? [] : paddedSteps(masks, length, batch)
+  const attrs: GruLayerAttrs = { reverse, masked: masks !== null }
   // One output tensor (customGrad's contract): [T + 1, B, H] = the outputs, then the final h.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, bias, hStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
+    if (wholeLayer) {
+      const inputs = { projected: xs, recurrent: u, recurrentBias: bias, h0: hStart, masks: maskInput }
+      const [packed, hIn, activated] = tf.engine().runKernel(gruLayerKernel, inputs, { ...attrs }) as tf.Tensor[]
+      save([hIn!, activated!, u, maskInput])
+      return {
+        value: packed as tf.Tensor3D,
+        gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+          const [hStack, gateStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
+          const gradInputs = { dy, gates: gateStack, hIn: hStack, recurrentT: weights.transpose(), masks: savedMasks }
+          const [dProjected, dRecurrentStack, dh0] = tf.engine().runKernel(gruLayerGradKernel, gradInputs, { ...attrs }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D]
+          const dRecurrentIn = dRecurrentStack.reshape([length * batch, gates]) as tf.Tensor2D // [T·B, 3H]
+          // Σₜ hₜ₋₁ᵀ·daₜ as one product: [H, T·B]·[T·B, 3H]
+          const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dRecurrentIn, true, false)
+          return [dProjected, dRecurrent, dRecurrentIn.sum(0), dh0, tf.zerosLike(savedMasks)]
+        },
+      }
+    }
     const steps = tf.unstack(xs) as tf.Tensor2D[] // T × [B, 3H]
     const stepMasks = masks ? (tf.unstack(maskInput) as tf.Tensor2D[]) : null // T × [B, 1]
     const hIn: tf.Tensor2D[] = new Array(length) // the state each step starts from

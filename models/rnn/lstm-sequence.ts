@@ -2,10 +2,31 @@
 // out (Werbos 1990; as cuDNN runs it): the recurrent weight's gradient is one product over every step, Hᵀ·dZ,
 // instead of one small product per step, and a step's gates are one fused kernel each way (lstm-gates.ts).
 // Same results as unrolling LstmCell step by step (tests/compute-kernels.test.ts checks values and gradients).
-// Runs where hasFusedLstmGates() (lstm-gates.ts).
+// Runs where hasFusedLstmGates() (lstm-gates.ts). Where the backend also has the whole-layer kernels (a GPU, where
+// every op is a dispatch), the time loop runs inside them: one dispatch per step forward, two backward.
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 import { lstmGatesGradKernel, lstmGatesKernel } from './lstm-gates.ts'
 import { paddedSteps, stepOrder } from './sequence-steps.ts'
+
+/**
+ * inputs {projected [T, B, 4H], recurrent [H, 4H], h0, c0 [B, H], masks [T, B, 1]}, attrs {reverse, masked} →
+ * [packed [T + 2, B, H] (outputs, final h, final c), hIn [T, B, H] (the h each step starts from), cells [T, B, 6H]
+ * (per step: the c it starts from, σ(i), σ(f), tanh(g), σ(o), and c' before masking)]. Eight buffers in all: the
+ * most a WebGPU shader may bind by default.
+ */
+export const lstmLayerKernel = 'KotobaLstmLayer'
+/**
+ * inputs {dy [T + 2, B, H] (of packed), cells, recurrentT [4H, H] (Uᵀ, which the backward product reads), masks},
+ * attrs as above → [dProjected [T, B, 4H], dState [2, B, H] (of h0, c0)].
+ */
+export const lstmLayerGradKernel = 'KotobaLstmLayerGrad'
+
+export interface LstmLayerAttrs {
+  reverse: boolean
+  /** false: masks is a placeholder and every step is real. */
+  masked: boolean
+}
 
 export interface LstmSequenceResult {
   outputs: tf.Tensor3D // [T, B, H], time-major, zero at padded steps
@@ -27,10 +48,29 @@ export function lstmSequence(
   const [length, batch, gates] = projected.shape
   const hidden = gates / 4
   const order = stepOrder(length, reverse)
-  const padded = paddedSteps(masks, length, batch)
+  const wholeLayer = backendHasKernels(lstmLayerKernel, lstmLayerGradKernel)
+  const padded = wholeLayer ? [] : paddedSteps(masks, length, batch)
+  const attrs: LstmLayerAttrs = { reverse, masked: masks !== null }
   // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
+    if (wholeLayer) {
+      const inputs = { projected: xs, recurrent: u, h0: hStart, c0: cStart, masks: maskInput }
+      const [packed, hIn, cells] = tf.engine().runKernel(lstmLayerKernel, inputs, { ...attrs }) as tf.Tensor[]
+      save([hIn!, cells!, u, maskInput])
+      return {
+        value: packed as tf.Tensor3D,
+        gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+          const [hStack, cellStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
+          const gradInputs = { dy, cells: cellStack, recurrentT: weights.transpose(), masks: savedMasks }
+          const [dProjected, dState] = tf.engine().runKernel(lstmLayerGradKernel, gradInputs, { ...attrs }) as [tf.Tensor3D, tf.Tensor3D]
+          const [dh0, dc0] = tf.split(dState, 2, 0).map((d) => d.squeeze([0])) as [tf.Tensor2D, tf.Tensor2D]
+          // Σₜ hₜ₋₁ᵀ·dzₜ as one product: [H, T·B]·[T·B, 4H]
+          const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dProjected.reshape([length * batch, gates]), true, false)
+          return [dProjected, dRecurrent, dh0, dc0, tf.zerosLike(savedMasks)]
+        },
+      }
+    }
     const steps = tf.unstack(xs) as tf.Tensor2D[] // T × [B, 4H]
     const stepMasks = masks ? (tf.unstack(maskInput) as tf.Tensor2D[]) : null // T × [B, 1]
     const hIn: tf.Tensor2D[] = new Array(length) // the state each step starts from

@@ -14,6 +14,9 @@ export interface AdamOptions {
 /** Fused update where the backend has it (the engine registers it): inputs {param, m, v, grad}, attrs
  * {lr, beta1, beta2, epsilon, correction1, correction2, weightDecay} → [param', m', v']. */
 export const adamUpdateKernel = 'KotobaAdamUpdate'
+/** The same with one more input, scale [1]: the gradient is multiplied by scale[0] first (clipping computed on a GPU,
+ * so the update needs no read of the gradient norm). */
+export const adamScaledUpdateKernel = 'KotobaAdamUpdateScaled'
 
 export const defaultAdam: AdamOptions = { beta1: 0.9, beta2: 0.998, epsilon: 1e-8, weightDecay: 0 }
 
@@ -24,16 +27,18 @@ export class Adam {
 
   constructor(readonly options: AdamOptions = defaultAdam) {}
 
-  /** params and grads by logical name; lr for this step. */
-  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+  /** params and grads by logical name; lr for this step; gradScale [1]: a factor for every gradient, on the device. */
+  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, gradScale: tf.Tensor | null = null): void {
     this.steps++
     const { beta1, beta2, epsilon, weightDecay } = this.options
     const correction1 = 1 - beta1 ** this.steps
     const correction2 = 1 - beta2 ** this.steps
+    const scaledInKernel = gradScale !== null && backendHasKernels(adamScaledUpdateKernel)
     const fused = backendHasKernels(adamUpdateKernel)
-    for (const [name, grad] of grads) {
+    for (const [name, unscaled] of grads) {
       const param = params.get(name)
       if (!param) throw new Error(`gradient for unknown parameter '${name}'`)
+      const grad = gradScale !== null && !scaledInKernel ? unscaled.mul(gradScale) : unscaled
       let slot = this.moments.get(name)
       if (!slot) {
         slot = { m: tf.variable(tf.zerosLike(param), false), v: tf.variable(tf.zerosLike(param), false) }
@@ -42,11 +47,14 @@ export class Adam {
       const moments = slot
       if (fused) {
         const attrs = { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay }
-        const [next, m, v] = tf.engine().runKernel(adamUpdateKernel, { param, m: moments.m, v: moments.v, grad }, attrs) as tf.Tensor[]
+        const [next, m, v] = scaledInKernel
+          ? (tf.engine().runKernel(adamScaledUpdateKernel, { param, m: moments.m, v: moments.v, grad, scale: gradScale! }, attrs) as tf.Tensor[])
+          : (tf.engine().runKernel(adamUpdateKernel, { param, m: moments.m, v: moments.v, grad }, attrs) as tf.Tensor[])
         moments.m.assign(m!)
         moments.v.assign(v!)
         param.assign(next!)
         tf.dispose([next!, m!, v!])
+        if (grad !== unscaled) grad.dispose()
         continue
       }
       tf.tidy(() => {
@@ -59,6 +67,7 @@ export class Adam {
         moments.v.assign(v)
         param.assign(next)
       })
+      if (grad !== unscaled) grad.dispose()
     }
   }
 

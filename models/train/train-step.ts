@@ -2,8 +2,9 @@
 // by its share of target tokens), clipped by global norm, applied by Adam/AdamW at this step's learning rate.
 import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
+import { backendReadsForFree } from '../core/kernels.ts'
 import type { Adam } from './adam.ts'
-import { clipScale, globalNorm } from './gradient-norm.ts'
+import { clipScale, clipScaleTensor, globalNorm, globalNormTensor } from './gradient-norm.ts'
 
 export interface UpdateResult {
   /** Mean loss per target token over all micro-batches. */
@@ -36,28 +37,19 @@ export async function trainUpdate<B extends BatchSize>(
   lr: number,
   clipNorm: number,
 ): Promise<UpdateResult> {
-  const entries = params.entries()
-  const variables = entries.map(([, v]) => v)
-  const logical = new Map(entries.map(([name, v]) => [v.name, name]))
   const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
+  const sizes = { targetTokens: totalTokens, sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0) }
+  if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, optimizer, lr, clipNorm)), ...sizes }
+  const entries = params.entries()
   const summed = new Map<string, tf.Tensor>()
   let loss = 0
   let gradNorm: number
   try {
     for (const batch of microBatches) {
-      const share = batch.targetTokens / totalTokens
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), variables)
+      const { value, grads } = batchGradients(params, lossOf, batch, totalTokens)
       loss += (await value.data())[0]!
       value.dispose()
-      for (const [variableName, grad] of Object.entries(grads)) {
-        const name = logical.get(variableName)!
-        const previous = summed.get(name)
-        if (previous) {
-          summed.set(name, previous.add(grad))
-          previous.dispose()
-          grad.dispose()
-        } else summed.set(name, grad)
-      }
+      accumulate(summed, grads, params)
     }
     gradNorm = await globalNorm([...summed.values()])
     const scale = clipScale(gradNorm, clipNorm)
@@ -73,10 +65,65 @@ export async function trainUpdate<B extends BatchSize>(
   }
   optimizer.apply(new Map(entries), summed, lr)
   tf.dispose([...summed.values()])
-  return {
-    loss,
-    gradNorm,
-    targetTokens: totalTokens,
-    sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0),
+  return { loss, gradNorm, ...sizes }
+}
+
+/**
+ * The same update where reading a tensor is a host sync (a GPU): the loss is summed, the norm taken and the
+ * clipping factor applied on the device, and the loss and norm are read back together once the whole update is
+ * queued — one read per update, and no stall in the middle of one.
+ */
+async function updateOnDevice<B extends BatchSize>(
+  params: ParameterStore,
+  lossOf: (batch: B) => tf.Scalar,
+  microBatches: B[],
+  optimizer: Adam,
+  lr: number,
+  clipNorm: number,
+): Promise<{ loss: number; gradNorm: number }> {
+  const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
+  const summed = new Map<string, tf.Tensor>()
+  let loss: tf.Scalar | null = null
+  let readings: tf.Tensor
+  try {
+    for (const batch of microBatches) {
+      const { value, grads } = batchGradients(params, lossOf, batch, totalTokens)
+      if (loss) {
+        const previous: tf.Scalar = loss
+        loss = previous.add(value) as tf.Scalar
+        tf.dispose([previous, value])
+      } else loss = value
+      accumulate(summed, grads, params)
+    }
+    const norm = globalNormTensor([...summed.values()])
+    const scale = Number.isFinite(clipNorm) ? clipScaleTensor(norm, clipNorm) : null
+    optimizer.apply(new Map(params.entries()), summed, lr, scale)
+    readings = tf.stack([loss!, norm])
+    tf.dispose([norm, ...(scale ? [scale] : [])])
+  } finally {
+    tf.dispose([...summed.values(), ...(loss ? [loss] : [])])
+  }
+  const [lossValue, gradNorm] = await readings.data()
+  readings.dispose()
+  return { loss: lossValue!, gradNorm: gradNorm! }
+}
+
+/** One micro-batch's loss, weighted by its share of the target tokens, and its gradients by variable name. */
+function batchGradients<B extends BatchSize>(params: ParameterStore, lossOf: (batch: B) => tf.Scalar, batch: B, totalTokens: number) {
+  const share = batch.targetTokens / totalTokens
+  return tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), params.entries().map(([, v]) => v))
+}
+
+/** Adds a micro-batch's gradients (by variable name) into the sums by logical parameter name. */
+function accumulate(summed: Map<string, tf.Tensor>, grads: tf.NamedTensorMap, params: ParameterStore): void {
+  const logical = new Map(params.entries().map(([name, v]) => [v.name, name]))
+  for (const [variableName, grad] of Object.entries(grads)) {
+    const name = logical.get(variableName)!
+    const previous = summed.get(name)
+    if (previous) {
+      summed.set(name, previous.add(grad))
+      previous.dispose()
+      grad.dispose()
+    } else summed.set(name, grad)
   }
 }

@@ -10,6 +10,8 @@ export interface GpuCounts {
   uploads: number
   buffersCreated: number
   readbacks: number
+  /** Dispatches by the innermost tfjs kernel that recorded them (a gradient's kernels under their own names). */
+  byKernel: Record<string, number>
 }
 
 interface CountedPass {
@@ -29,8 +31,20 @@ interface CountedBackend {
 export function countGpuWork(): () => GpuCounts {
   if (tf.getBackend() !== 'webgpu') throw new Error('countGpuWork: the active backend is not webgpu')
   const backend = tf.backend() as unknown as CountedBackend
-  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0 }
+  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0, byKernel: {} }
   let counting = true
+  // The kernels running now, innermost last: a dispatch belongs to the innermost.
+  const running: string[] = []
+  const engine = tf.engine() as unknown as { runKernel(name: string, ...rest: unknown[]): unknown }
+  const runKernel = engine.runKernel
+  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+    running.push(name)
+    try {
+      return runKernel.call(this, name, ...rest)
+    } finally {
+      running.pop()
+    }
+  }
   const ensure = backend.ensureCommandEncoderReady
   backend.ensureCommandEncoderReady = function (this: CountedBackend) {
     ensure.call(this)
@@ -42,7 +56,11 @@ export function countGpuWork(): () => GpuCounts {
       const pass = begin(descriptor)
       const dispatch = pass.dispatchWorkgroups.bind(pass)
       pass.dispatchWorkgroups = (...sizes: number[]) => {
-        if (counting) counts.dispatches++
+        if (counting) {
+          counts.dispatches++
+          const kernel = running.at(-1) ?? '(outside kernels)'
+          counts.byKernel[kernel] = (counts.byKernel[kernel] ?? 0) + 1
+        }
         dispatch(...sizes)
       }
       return pass
@@ -72,11 +90,12 @@ export function countGpuWork(): () => GpuCounts {
   }
   return () => {
     counting = false
+    engine.runKernel = runKernel
     backend.ensureCommandEncoderReady = ensure
     queue.submit = submit
     queue.writeBuffer = writeBuffer
     device.createBuffer = createBuffer
     bufferPrototype.mapAsync = mapAsync
-    return { ...counts }
+    return { ...counts, byKernel: { ...counts.byKernel } }
   }
 }

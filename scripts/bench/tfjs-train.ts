@@ -62,7 +62,12 @@ for (let i = 0; i < warmup + steps; i++) {
   if (i >= warmup) times.push(elapsed)
 }
 const counts = stopCounting?.()
-const gpuPerStep = counts ? Object.fromEntries(Object.entries(counts).map(([name, total]) => [name, Number((total / steps).toFixed(1))])) : undefined
+const perStep = (total: number) => Number((total / steps).toFixed(1))
+const gpuPerStep = counts ? Object.fromEntries(Object.entries(counts).flatMap(([name, total]) => (typeof total === 'number' ? [[name, perStep(total)]] : []))) : undefined
+// BENCH_PROFILE=1: the dispatches per step of each kernel, most first (to stderr: RESULT stays one line).
+if (counts && process.env['BENCH_PROFILE'] === '1') {
+  for (const [kernel, total] of Object.entries(counts.byKernel).sort((a, b) => b[1] - a[1])) console.error(`  ${String(perStep(total)).padStart(8)}  ${kernel}`)
+}
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!
 const tokensPerStep = batch * tgtLen
 console.log(

@@ -186,16 +186,20 @@ export function cases(seed: number): Case[] {
         },
       }
     }),
-    ...[false, true].map((reverse): Case => {
+    ...[
+      { reverse: false, padded: true },
+      { reverse: true, padded: true },
+      { reverse: false, padded: false },
+    ].map(({ reverse, padded }): Case => {
       const params = new ParameterStore(new Random(seed))
-      const cell = new LstmCell(params, `lstm-case-${reverse}`, 5, 6)
+      const cell = new LstmCell(params, `lstm-case-${reverse}-${padded}`, 5, 6)
       const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
       const lengths = [7, 4, 1, 6]
-      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const mask = padded ? tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7]) : null
       const [h0, c0] = [randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
       const [wOut, wH, wC] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6]), randomTensor(random, [4, 6])]
       return {
-        name: `an LSTM layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        name: `an LSTM layer over ${padded ? 'padded' : 'unpadded'} sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
         run: async () => {
           // The weights (2nd and 3rd) are reached through the cell's variables, the same tensors.
           const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
@@ -226,19 +230,23 @@ export function cases(seed: number): Case[] {
         },
       }
     }),
-    ...[false, true].map((reverse): Case => {
+    ...[
+      { reverse: false, padded: true },
+      { reverse: true, padded: true },
+      { reverse: true, padded: false },
+    ].map(({ reverse, padded }): Case => {
       const params = new ParameterStore(new Random(seed))
-      const cell = new GruCell(params, `gru-case-${reverse}`, 5, 6)
+      const cell = new GruCell(params, `gru-case-${reverse}-${padded}`, 5, 6)
       // Non-zero biases, so their gradients and the reset gate's use of the recurrent bias are checked.
       cell.inputBias.assign(randomTensor(random, [18]))
       cell.recurrentBias.assign(randomTensor(random, [18]))
       const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
       const lengths = [7, 4, 1, 6]
-      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const mask = padded ? tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7]) : null
       const h0 = randomTensor(random, [4, 6])
       const [wOut, wH] = [randomTensor(random, [4, 7, 6]), randomTensor(random, [4, 6])]
       return {
-        name: `a GRU layer over padded sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
+        name: `a GRU layer over ${padded ? 'padded' : 'unpadded'} sequences${reverse ? ', right to left' : ''} (fused sequence against the step-by-step unroll)`,
         run: async () => {
           // The weights (2nd to 5th) are reached through the cell's variables, the same tensors.
           const f = (x: tf.Tensor, _recurrent: tf.Tensor, _input: tf.Tensor, _recurrentBias: tf.Tensor, _inputBias: tf.Tensor, h: tf.Tensor) => {

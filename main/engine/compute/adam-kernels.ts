@@ -1,7 +1,7 @@
 // The fused Adam update models/train/adam.ts runs where a backend has it: one pass over a parameter and its moments
 // instead of ~12 element-wise kernels (each a full pass over up to 2 M floats for an 8000 × 256 embedding).
 import * as tf from '@tensorflow/tfjs'
-import { adamUpdateKernel } from '../../../models/train/adam.ts'
+import { adamScaledUpdateKernel, adamUpdateKernel } from '../../../models/train/adam.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
@@ -57,12 +57,14 @@ export function registerWasmAdamKernel(): void {
   })
 }
 
-const adamShader: FusedShader = {
-  key: 'kotoba_adam',
-  code: `
-${wgslBindings(['next', 'mOut', 'vOut'], ['theta', 'mIn', 'vIn', 'grad'], 'lr : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32, weightDecay : f32, count : u32')}
+/** The update's shader; `scaled`: the gradient is first multiplied by scale[0], the clipping factor on the device. */
+function adamShader(scaled: boolean): FusedShader {
+  return {
+    key: scaled ? 'kotoba_adam_scaled' : 'kotoba_adam',
+    code: `
+${wgslBindings(['next', 'mOut', 'vOut'], ['theta', 'mIn', 'vIn', 'grad', ...(scaled ? ['scale'] : [])], 'lr : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32, weightDecay : f32, count : u32')}
 ${wgslEachElement}
-  let g = grad[at];
+  let g = grad[at]${scaled ? ' * scale[0]' : ''};
   let m = p.beta1 * mIn[at] + (1.0 - p.beta1) * g;
   let v = p.beta2 * vIn[at] + (1.0 - p.beta2) * g * g;
   let update = m / p.correction1 / (sqrt(v / p.correction2) + p.epsilon);
@@ -70,14 +72,18 @@ ${wgslEachElement}
   mOut[at] = m;
   vOut[at] = v;
 }`,
+  }
 }
 
 export function registerWebGpuAdamKernel(): void {
-  registerWebGpuKernel(adamUpdateKernel, [adamShader], ({ inputs, attrs }, backend) => {
-    const { param, m, v, grad } = inputs as unknown as AdamInputs
-    const { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay } = attrs as unknown as AdamAttrs
-    const count = tf.util.sizeFromShape(param.shape)
-    const uniforms = [f32(lr), f32(beta1), f32(beta2), f32(epsilon), f32(correction1), f32(correction2), f32(weightDecay), u32(count)]
-    return runFused(backend, adamShader, [param, m, v, grad], [param.shape, param.shape, param.shape], uniforms, groupsFor(count))
-  })
+  for (const scaled of [false, true]) {
+    const shader = adamShader(scaled)
+    registerWebGpuKernel(scaled ? adamScaledUpdateKernel : adamUpdateKernel, [shader], ({ inputs, attrs }, backend) => {
+      const { param, m, v, grad, scale } = inputs as unknown as AdamInputs & { scale?: TensorInfo }
+      const { lr, beta1, beta2, epsilon, correction1, correction2, weightDecay } = attrs as unknown as AdamAttrs
+      const count = tf.util.sizeFromShape(param.shape)
+      const uniforms = [f32(lr), f32(beta1), f32(beta2), f32(epsilon), f32(correction1), f32(correction2), f32(weightDecay), u32(count)]
+      return runFused(backend, shader, [param, m, v, grad, ...(scale ? [scale] : [])], [param.shape, param.shape, param.shape], uniforms, groupsFor(count))
+    })
+  }
 }

@@ -9,7 +9,9 @@ import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDrop
 import { registerCpuInt8Kernel, registerWasmInt8Kernel } from './int8-kernels.ts'
 import { registerCpuLayerNormKernels, registerWasmLayerNormKernels, registerWebGpuLayerNormKernels } from './layer-norm-kernels.ts'
 import { registerCpuGruKernels, registerWasmGruKernels, registerWebGpuGruKernels } from './gru-kernels.ts'
+import { registerWebGpuGruLayerKernels } from './gru-layer-kernels.ts'
 import { registerCpuLstmKernels, registerWasmLstmKernels, registerWebGpuLstmKernels } from './lstm-kernels.ts'
+import { registerWebGpuLstmLayerKernels } from './lstm-layer-kernels.ts'
 import { replaceWasmKernel, type WasmBackendLike } from './wasm-backend.ts'
 import { registerWasmMatMulKernels } from './wasm-matmul.ts'
 import { registerWasmRowKernels } from './wasm-rows.ts'
@@ -84,7 +86,8 @@ export function registerWasmTrainingKernels(): void {
 /** The kernels registerWebGpuTrainingKernels adds (benchmarks and tests hide them to compare with stock ops). */
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
-  'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaLayerNorm', 'KotobaLayerNormGrad',
+  'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad',
 ] as const
 
 /**
@@ -95,7 +98,9 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuCrossEntropyKernels()
   registerWebGpuDropoutKernel()
   registerWebGpuLstmKernels()
+  registerWebGpuLstmLayerKernels()
   registerWebGpuGruKernels()
+  registerWebGpuGruLayerKernels()
   registerWebGpuAdamKernel()
   registerWebGpuLayerNormKernels()
   return await verifyWebGpuKernels(device)

@@ -46,6 +46,7 @@ export interface WebGpuBackendLike {
   dispatchCountInPass: number
   endComputePassEncoder(): void
   submitQueue(): void
+  disposeData(dataId: DataId): boolean
 }
 
 type WebGpuKernelFunc = (args: Parameters<tf.KernelFunc>[0], backend: WebGpuBackendLike) => TensorInfo | TensorInfo[]
@@ -169,12 +170,22 @@ function grid(device: GpuDevice, groups: number): [number, number] {
  */
 export function runFused(backend: WebGpuBackendLike, shader: FusedShader, inputs: TensorInfo[], outputShapes: number[][], uniforms: UniformValue[], groups: number): TensorInfo[] {
   const made = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'))
-  for (const info of [...made, ...inputs]) {
+  dispatchInto(backend, shader, made, inputs, uniforms, groups)
+  return made
+}
+
+/**
+ * One dispatch of `shader` that writes into `outputs`, tensors the calling kernel made and has not returned yet:
+ * a kernel that loops (one dispatch per time step) fills its outputs a slice at a time. Dispatches in one pass run
+ * in order, each seeing the writes of those before it.
+ */
+export function dispatchInto(backend: WebGpuBackendLike, shader: FusedShader, outputs: TensorInfo[], inputs: TensorInfo[], uniforms: UniformValue[], groups: number): void {
+  for (const info of [...outputs, ...inputs]) {
     backend.uploadToGPU(info.dataId)
     backend.commandQueueOwnedIds.add(info.dataId)
   }
   const pipeline = pipelineFor(backend.device, shader)
-  const resources = [...made.map((info) => backend.tensorToBinding(info)), ...inputs.map((info) => backend.tensorToBinding(info)), ...(uniforms.length > 0 ? [backend.makeUniforms(uniforms)] : [])]
+  const resources = [...outputs.map((info) => backend.tensorToBinding(info)), ...inputs.map((info) => backend.tensorToBinding(info)), ...(uniforms.length > 0 ? [backend.makeUniforms(uniforms)] : [])]
   const bindGroup = backend.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: resources.map((resource, binding) => ({ binding, resource })) })
   backend.ensureCommandEncoderReady()
   if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder.beginComputePass({})
@@ -187,7 +198,6 @@ export function runFused(backend: WebGpuBackendLike, shader: FusedShader, inputs
     backend.endComputePassEncoder()
     backend.submitQueue()
   }
-  return made
 }
 
 /**

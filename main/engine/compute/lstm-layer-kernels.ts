@@ -1,0 +1,170 @@
+// A whole LSTM layer on the webgpu backend (models/rnn/lstm-sequence.ts runs it where registered): the time loop
+// records one dispatch per step forward — recurrent product, gates, masking and state carry in one shader — and two
+// per step backward, instead of ~10 stock dispatches per step each way. The per-step arithmetic is lstm-kernels.ts's
+// gate shaders' and lstm-sequence.ts's masking, in the same order, so results match the step-by-step layer.
+import * as tf from '@tensorflow/tfjs'
+import { lstmLayerGradKernel, lstmLayerKernel, type LstmLayerAttrs } from '../../../models/rnn/lstm-sequence.ts'
+import { stepOrder } from '../../../models/rnn/sequence-steps.ts'
+import { stepParams, stepUniforms } from './layer-steps.ts'
+import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
+
+type TensorInfo = tf.TensorInfo
+
+// cells [T, B, 6H]: a (t, b) row holds the c the step starts from at 0, the gates at H + q·H, c' at 5H.
+
+/**
+ * One forward step at time p.t, one thread per (b, j): z = x[t] + h·U, the gates, c' and h', then the masked carry.
+ * The state a step starts from is hIn[t] and cells' c (h0/c0 at the first step, copied there for the backward pass);
+ * it writes the next step's (time p.next), or the final state into packed's last two slabs.
+ */
+const forwardStepShader: FusedShader = {
+  key: 'kotoba_lstm_layer_step',
+  code: `
+${wgslBindings(['packed', 'hIn', 'cells'], ['xs', 'u', 'h0', 'c0', 'masks'], stepParams)}
+${wgslEachElement}
+  let H = p.hidden;
+  let b = at / H;
+  let j = at % H;
+  let here = p.t * p.count + at;
+  let zAt = (p.t * p.batch + b) * 4u * H + j;
+  let cellAt = (p.t * p.batch + b) * 6u * H + j;
+  var ri = 0.0; var rf = 0.0; var rg = 0.0; var ro = 0.0;
+  var hPrev : f32;
+  var cPrev : f32;
+  if (p.first == 1u) {
+    for (var k = 0u; k < H; k++) {
+      let hk = h0[b * H + k];
+      let w = k * 4u * H + j;
+      ri += hk * u[w]; rf += hk * u[w + H]; rg += hk * u[w + 2u * H]; ro += hk * u[w + 3u * H];
+    }
+    hPrev = h0[at];
+    cPrev = c0[at];
+    hIn[here] = hPrev;
+    cells[cellAt] = cPrev;
+  } else {
+    let row = p.t * p.count + b * H;
+    for (var k = 0u; k < H; k++) {
+      let hk = hIn[row + k];
+      let w = k * 4u * H + j;
+      ri += hk * u[w]; rf += hk * u[w + H]; rg += hk * u[w + 2u * H]; ro += hk * u[w + 3u * H];
+    }
+    hPrev = hIn[here];
+    cPrev = cells[cellAt];
+  }
+  let i = sigmoid(xs[zAt] + ri);
+  let f = sigmoid(xs[zAt + H] + rf);
+  let g = safeTanh(xs[zAt + 2u * H] + rg);
+  let o = sigmoid(xs[zAt + 3u * H] + ro);
+  cells[cellAt + H] = i;
+  cells[cellAt + 2u * H] = f;
+  cells[cellAt + 3u * H] = g;
+  cells[cellAt + 4u * H] = o;
+  let cn = f * cPrev + i * g;
+  cells[cellAt + 5u * H] = cn;
+  let hn = o * safeTanh(cn);
+  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  let hNew = hn * m + hPrev * (1.0 - m);
+  let cNew = cn * m + cPrev * (1.0 - m);
+  packed[here] = hNew * m;
+  if (p.last == 1u) {
+    packed[p.steps * p.count + at] = hNew;
+    packed[(p.steps + 1u) * p.count + at] = cNew;
+  } else {
+    hIn[p.next * p.count + at] = hNew;
+    cells[(p.next * p.batch + b) * 6u * H + j] = cNew;
+  }
+}`,
+}
+
+/**
+ * Backward through the step at time p.t, first half, one thread per (b, j): the gates' gradient dz[t] and the carried
+ * dc (state[1]); the part of dh that skips a padded step goes to `keep`. The running dh/dc start from dy's last two
+ * slabs (the final state's gradient).
+ */
+const backwardGatesShader: FusedShader = {
+  key: 'kotoba_lstm_layer_grad_gates',
+  code: `
+${wgslBindings(['dz', 'state', 'keep'], ['dy', 'cells', 'masks'], stepParams)}
+${wgslEachElement}
+  let H = p.hidden;
+  let b = at / H;
+  let j = at % H;
+  let here = p.t * p.count + at;
+  var dh : f32;
+  var dc : f32;
+  if (p.first == 1u) {
+    dh = dy[p.steps * p.count + at];
+    dc = dy[(p.steps + 1u) * p.count + at];
+  } else {
+    dh = state[at];
+    dc = state[p.count + at];
+  }
+  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  let dhTotal = dh + dy[here] * m;
+  let dhCell = dhTotal * m;
+  let dcCell = dc * m;
+  let cellAt = (p.t * p.batch + b) * 6u * H + j;
+  let i = cells[cellAt + H];
+  let f = cells[cellAt + 2u * H];
+  let g = cells[cellAt + 3u * H];
+  let o = cells[cellAt + 4u * H];
+  let tc = safeTanh(cells[cellAt + 5u * H]);
+  let dcTotal = dcCell + dhCell * o * (1.0 - tc * tc);
+  let zi = (p.t * p.batch + b) * 4u * H + j;
+  dz[zi] = dcTotal * g * i * (1.0 - i);
+  dz[zi + H] = dcTotal * cells[cellAt] * f * (1.0 - f);
+  dz[zi + 2u * H] = dcTotal * i * (1.0 - g * g);
+  dz[zi + 3u * H] = dhCell * tc * o * (1.0 - o);
+  state[p.count + at] = dcTotal * f + dc * (1.0 - m);
+  keep[at] = dhTotal * (1.0 - m);
+}`,
+}
+
+/** Backward through the step at time p.t, second half: dh = dz[t]·Uᵀ + keep (state[0]); Uᵀ [4H, H] is read a row per k, adjacent threads adjacent floats. */
+const backwardRecurrentShader: FusedShader = {
+  key: 'kotoba_lstm_layer_grad_recurrent',
+  code: `
+${wgslBindings(['state'], ['dz', 'uT', 'keep'], stepParams)}
+${wgslEachElement}
+  let G = 4u * p.hidden;
+  let b = at / p.hidden;
+  let j = at % p.hidden;
+  let row = (p.t * p.batch + b) * G;
+  var acc = 0.0;
+  for (var k = 0u; k < G; k++) { acc += dz[row + k] * uT[k * p.hidden + j]; }
+  state[at] = acc + keep[at];
+}`,
+}
+
+export function registerWebGpuLstmLayerKernels(): void {
+  registerWebGpuKernel(lstmLayerKernel, [forwardStepShader], ({ inputs, attrs }, backend) => {
+    const { projected, recurrent, h0, c0, masks } = inputs as Record<'projected' | 'recurrent' | 'h0' | 'c0' | 'masks', TensorInfo>
+    const { reverse, masked } = attrs as unknown as LstmLayerAttrs
+    const [steps, batch, gateWidth] = projected.shape as [number, number, number]
+    const hidden = gateWidth / 4
+    const made = [[steps + 2, batch, hidden], [steps, batch, hidden], [steps, batch, 6 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
+    const order = stepOrder(steps, reverse)
+    for (let k = 0; k < steps; k++) {
+      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], stepUniforms(batch, hidden, order, k, masked), groupsFor(batch * hidden))
+    }
+    return made
+  })
+  registerWebGpuKernel(lstmLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
+    const { dy, cells, recurrentT, masks } = inputs as Record<'dy' | 'cells' | 'recurrentT' | 'masks', TensorInfo>
+    const { reverse, masked } = attrs as unknown as LstmLayerAttrs
+    const [steps, batch, cellWidth] = cells.shape as [number, number, number]
+    const hidden = cellWidth / 6
+    const dz = backend.makeTensorInfo([steps, batch, 4 * hidden], 'float32')
+    const state = backend.makeTensorInfo([2, batch, hidden], 'float32')
+    const keep = backend.makeTensorInfo([batch, hidden], 'float32')
+    const order = stepOrder(steps, reverse).reverse()
+    const groups = groupsFor(batch * hidden)
+    for (let k = 0; k < steps; k++) {
+      const uniforms = stepUniforms(batch, hidden, order, k, masked)
+      dispatchInto(backend, backwardGatesShader, [dz, state, keep], [dy, cells, masks], uniforms, groups)
+      dispatchInto(backend, backwardRecurrentShader, [state], [dz, recurrentT, keep], uniforms, groups)
+    }
+    backend.disposeData(keep.dataId)
+    return [dz, state]
+  })
+}
