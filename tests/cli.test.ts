@@ -29,6 +29,27 @@ test('kotoba --json info prints one JSON object: version, database, backend and 
   assert.ok(existsSync(db))
 })
 
+test('kotoba info names what the backend computes on, the last run there, and a WebGPU adapter it found (here a software one, skipped)', (t) => {
+  const db = join(tempDir(t), 'adapter.db')
+  // Chromium's SwiftShader (CI installs chromium): Dawn finds a software adapter, which is not used unless forced.
+  const env = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' }
+  const info = parseJsonOutput<AppInfo>(runCli(['--db', db, '--json', 'info'], { env }))
+  assert.equal(info.compute.active, 'wasm')
+  assert.equal(info.compute.attempts.find((a) => a.name === 'webgpu')?.status, 'skipped')
+  const adapter = info.compute.adapter!
+  assert.equal(adapter.software, true)
+  assert.match(adapter.architecture, /swiftshader/i)
+  assert.ok(adapter.limits['maxStorageBuffersPerShaderStage']! >= 8)
+  assert.equal(info.compute.lastRun, null)
+  const text = runCli(['--db', db, 'info'], { env })
+  assert.equal(text.status, 0, text.stderr)
+  assert.match(text.stdout, new RegExp(`^device: +${info.compute.device!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'))
+  assert.match(text.stdout, /^adapter: +google · swiftshader .*\(software\), not in use$/m)
+  assert.match(text.stdout, /^ +features: .*\bsubgroups\b/m)
+  assert.match(text.stdout, new RegExp(`^ +limits: +maxStorageBuffersPerShaderStage ${adapter.limits['maxStorageBuffersPerShaderStage']}, maxStorageBufferBindingSize \\d+`, 'm'))
+  assert.match(text.stdout, /^last run: none on this device yet$/m)
+})
+
 test('--backend forces one backend; a forced backend that cannot start is an error, not a silent fallback', (t) => {
   const db = join(tempDir(t), 'b.db')
   const cpu = parseJsonOutput<AppInfo>(runCli(['--db', db, '--json', '--backend', 'cpu', 'info']))

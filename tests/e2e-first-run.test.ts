@@ -236,5 +236,10 @@ test('a first session from an empty database: every main job through the UI, eac
   }, before, { timeout: 60_000 })
   await shots(page, 'chat')
 
+  // The Devices page names what the backend computes on and the last run's speed there: the VHRED run, last to train.
+  await page.keyboard.press('Alt+7')
+  await page.getByTestId('compute-device').waitFor()
+  await page.getByTestId('last-run').getByText(/^hamlet-vhred: [\d,]+ tokens\/s at step 20 /).waitFor()
+
   assert.deepEqual(problems, [], 'no console errors')
 })

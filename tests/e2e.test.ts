@@ -20,7 +20,8 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
   assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium`)
   mkdirSync(artifacts, { recursive: true })
   const dir = tempDir(t)
-  const serve = await startServe(join(dir, 'kotoba.db'))
+  // Chromium's SwiftShader as the Vulkan driver: Dawn offers a software adapter, which the Devices page describes.
+  const serve = await startServe(join(dir, 'kotoba.db'), [], { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' })
   t.after(() => serve.stop())
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -108,6 +109,12 @@ test('the app in Chromium: every page, the sample corpus, an import job, keyboar
         const panel = await page.locator('main').innerText().catch(() => '(page unreadable)')
         throw new Error(`the Devices page shows no active wasm backend: ${String(error)}\npage:\n${panel}\nengine stderr:\n${serve.log()}`)
       })
+      const adapter = page.getByTestId('gpu-adapter')
+      await adapter.getByText(/^software \(correct, but slow/).waitFor()
+      await adapter.getByText('not in use').waitFor()
+      await adapter.getByTestId('gpu-features').getByText(/\bsubgroups\b/).waitFor()
+      await adapter.getByTestId('gpu-limits').getByRole('row', { name: /maxStorageBuffersPerShaderStage \d+/ }).waitFor()
+      await page.getByTestId('last-run').getByText('No run has trained on this device yet.').waitFor()
     }
     await shot(page, id)
   }

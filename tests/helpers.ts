@@ -68,10 +68,10 @@ export interface ServeProcess {
 }
 
 /** Starts `kotoba serve --port 0` and waits for its tagged "open URL" line. */
-export async function startServe(dbPath: string, extraArgs: string[] = []): Promise<ServeProcess> {
+export async function startServe(dbPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [cliPath, '--db', dbPath, ...extraArgs, 'serve', '--port', '0'], {
     cwd: repoRoot,
-    env: cleanEnv(),
+    env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import BetterSqlite3 from 'better-sqlite3'
 import { latestSchemaVersion, migrations, type Migration } from '../main/engine/store/migrations.ts'
 import { MigrationError, openDatabase, SchemaTooNewError, schemaVersion } from '../main/engine/store/database.ts'
+import { lastRunOnDevice, recordDeviceSpeed } from '../main/engine/training/repository.ts'
 import { tempDir } from './helpers.ts'
 
 const expectedTables = [
@@ -16,6 +17,7 @@ const expectedTables = [
   'corpus_rows',
   'embeddings',
   'metrics',
+  'run_devices',
   'runs',
   'settings',
   'tokenizers',
@@ -112,4 +114,30 @@ test('blobs are checked against their declared shape', (t) => {
   assert.throws(() => insert.run(run, 2, 2, weights), /CHECK constraint failed/)
   const stored = db.prepare('SELECT data FROM attention_maps').get() as { data: Buffer }
   assert.deepEqual([...new Float32Array(stored.data.buffer, stored.data.byteOffset, 6)], [0.25, 0.75, 0.5, 0.5, 1, 0])
+})
+
+test('training speed is kept per run and device; the newest run on a device is the one reported; deleting a run forgets it', async (t) => {
+  const db = openDatabase(join(tempDir(t), 'kotoba.db'))
+  t.after(() => db.close())
+  const addRun = (name: string) => Number(db.prepare("INSERT INTO runs (name, model, config) VALUES (?, 'seq2seq', '{}')").run(name).lastInsertRowid)
+  const [first, second] = [addRun('first'), addRun('second')]
+  const cpu = { backend: 'wasm', device: 'Some CPU @ 3.0GHz' } as const
+  const gpu = { backend: 'webgpu', device: 'nvidia hopper' } as const
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 5)) // updated_at has millisecond resolution
+  assert.equal(lastRunOnDevice(db, cpu), null)
+  recordDeviceSpeed(db, first, cpu, 1000, 10)
+  await tick()
+  recordDeviceSpeed(db, second, cpu, 1500, 10)
+  await tick()
+  recordDeviceSpeed(db, first, gpu, 90_000, 20)
+  assert.deepEqual({ ...lastRunOnDevice(db, cpu)!, at: '' }, { run: 'second', backend: 'wasm', device: cpu.device, tokensPerSecond: 1500, step: 10, at: '' })
+  assert.equal(lastRunOnDevice(db, gpu)?.run, 'first')
+  // The same run logging again updates its row (latest window), and is then the newest on that device.
+  await tick()
+  recordDeviceSpeed(db, first, cpu, 1200, 30)
+  assert.deepEqual([lastRunOnDevice(db, cpu)?.run, lastRunOnDevice(db, cpu)?.tokensPerSecond, lastRunOnDevice(db, cpu)?.step], ['first', 1200, 30])
+  assert.equal((db.prepare('SELECT count(*) AS n FROM run_devices').get() as { n: number }).n, 3)
+  db.prepare('DELETE FROM runs WHERE id = ?').run(first)
+  assert.equal(lastRunOnDevice(db, cpu)?.run, 'second')
+  assert.equal(lastRunOnDevice(db, gpu), null)
 })

@@ -67,6 +67,14 @@ test('a seq2seq run learns to reverse sequences: metrics, checkpoints, probes an
   const { jobId } = (await engine.handle('runs.start', { name: 'rev' })) as { jobId: string }
   await waitJob(jobId)
   off()
+  // The engine keeps what the run measured on this machine's device; the Devices panel shows it.
+  const { compute } = (await engine.handle('app.info', {})) as Result<'app.info'>
+  assert.equal(compute.active, 'wasm')
+  assert.ok(compute.device && compute.device.length > 0, 'the CPU is named')
+  assert.equal(compute.lastRun?.run, 'rev')
+  assert.equal(compute.lastRun?.device, compute.device)
+  assert.equal(compute.lastRun?.step, 240)
+  assert.ok(compute.lastRun!.tokensPerSecond > 0)
   const run = (await engine.handle('runs.show', { name: 'rev' })) as { status: string; step: number; parameters: number; checkpoints: { step: number; isBest: boolean; metrics: Record<string, number> }[] }
   assert.equal(run.status, 'done')
   assert.equal(run.step, 240)

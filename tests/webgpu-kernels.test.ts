@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { before, test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
-import { selectBackend } from '../main/engine/compute/backends.ts'
+import { adapterName, selectBackend } from '../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../main/engine/compute/training-kernels.ts'
 import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
@@ -81,6 +81,12 @@ before(async () => {
   assert.equal(report.active, 'webgpu', `no WebGPU adapter: ${JSON.stringify(report)}`)
   const detail = report.attempts.find((a) => a.status === 'active')!.detail
   assert.doesNotMatch(detail, /failed to compile/, detail)
+  // What the Devices panel and `kotoba info` show of the adapter: the kernels bind up to 8 storage buffers.
+  const adapter = report.adapter!
+  assert.ok(adapter.software, 'a software adapter here')
+  assert.equal(report.device, adapterName(adapter))
+  assert.ok(adapter.limits['maxStorageBuffersPerShaderStage']! >= 8, JSON.stringify(adapter.limits))
+  assert.ok(adapter.features.length > 0 && adapter.features.every((f) => typeof f === 'string'))
   for (const name of webGpuFusedKernels) assert.ok(tf.getKernel(name, 'webgpu'), `${name} is registered on webgpu`)
 })
 

@@ -20,8 +20,50 @@ export const BackendAttempt = z.object({
 })
 export type BackendAttempt = z.infer<typeof BackendAttempt>
 
+/** The WebGPU adapter Dawn offered (used, or skipped as software-only): what the kernels may rely on. */
+export const GpuAdapter = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  /** A software rasteriser (SwiftShader, llvmpipe): correct but slow. */
+  software: z.boolean(),
+  subgroupSizes: z.object({ min: z.number().int(), max: z.number().int() }).nullable(),
+  features: z.array(z.string()),
+  /** Every numeric limit (maxStorageBuffersPerShaderStage, maxBufferSize, maxComputeWorkgroupStorageSize, …). */
+  limits: z.record(z.string(), z.number()),
+})
+export type GpuAdapter = z.infer<typeof GpuAdapter>
+
+/** The limits that decide what our compute shaders can do, as the Devices panel and `kotoba info` list them first. */
+export const computeLimitNames = [
+  'maxStorageBuffersPerShaderStage',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const
+
+/** The newest training measured on a device: its run and the tokens per second of its latest log window. */
+export const DeviceThroughput = z.object({
+  run: z.string(),
+  backend: BackendName,
+  device: z.string(),
+  tokensPerSecond: z.number(),
+  step: z.number().int(),
+  at: z.string(),
+})
+export type DeviceThroughput = z.infer<typeof DeviceThroughput>
+
 export const ComputeReport = z.object({
   active: BackendName.nullable(),
+  /** What the active backend computes on: the GPU adapter's name, or the CPU's model. */
+  device: z.string().nullable(),
+  adapter: GpuAdapter.nullable(),
+  /** The last run that trained on the active backend and device (null: none yet). */
+  lastRun: DeviceThroughput.nullable(),
   forced: BackendName.nullable(),
   reason: z.string(),
   reasonText: LocalText.optional(),

@@ -3,7 +3,7 @@
 // JSON object (errors: {"error": ...} and a non-zero exit).
 import { Command, CommanderError, Option } from 'commander'
 import { join } from 'node:path'
-import { ApiError, CorpusFormat, KotobaClient, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
+import { ApiError, computeLimitNames, CorpusFormat, KotobaClient, type ComputeReport, type EngineEvent, type JobProgress, type KotobaTransport } from '../api/contract.ts'
 import { backendOrder, parseBackendName } from '../engine/compute/backend-names.ts'
 import { Engine } from '../engine/engine.ts'
 import { packageRoot, resolveDbPath } from '../engine/paths.ts'
@@ -106,6 +106,25 @@ async function followJob(client: KotobaClient, engine: Engine, jobId: string): P
   }
 }
 
+/** The WebGPU adapter's lines of `kotoba info`: what it is, whether it is used, its features and compute limits. */
+function adapterLines(compute: ComputeReport): string[] {
+  const adapter = compute.adapter
+  if (!adapter) return []
+  const used = compute.active === 'webgpu' ? 'in use' : 'not in use'
+  const limits = computeLimitNames.filter((name) => name in adapter.limits).map((name) => `${name} ${adapter.limits[name]}`)
+  return [
+    `adapter:  ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(' · ')}${adapter.software ? ' (software)' : ''}, ${used}`,
+    `  features: ${adapter.features.join(', ') || 'none'}`,
+    `  limits:   ${limits.join(', ')}`,
+    ...(adapter.subgroupSizes ? [`  subgroups: ${adapter.subgroupSizes.min}–${adapter.subgroupSizes.max} lanes`] : []),
+  ]
+}
+
+function lastRunLine(last: ComputeReport['lastRun']): string {
+  if (!last) return 'none on this device yet'
+  return `${last.run}: ${Math.round(last.tokensPerSecond)} tokens/s at step ${last.step} (${last.at})`
+}
+
 program
   .command('info')
   .description('version, database, TensorFlow.js backend in use and why, tensor count')
@@ -118,6 +137,9 @@ program
           `Kotoba Workbench ${info.version} (Node ${info.node}, ${info.platform})`,
           `database: ${info.dbPath} (schema v${info.schemaVersion})`,
           `backend:  ${info.compute.active ?? 'none'} — ${info.compute.error ?? info.compute.reason}`,
+          ...(info.compute.device ? [`device:   ${info.compute.device}`] : []),
+          ...adapterLines(info.compute),
+          `last run: ${lastRunLine(info.compute.lastRun)}`,
           `tensors:  ${info.compute.tensors} (${info.compute.bytes} bytes)`,
           'tried, best first:',
           ...info.compute.attempts.map((a) => `  ${a.name.padEnd(15)} ${a.status.padEnd(10)} ${a.detail}`),

@@ -21,7 +21,7 @@ import { removeAbandonedImports } from './corpus/repository.ts'
 import { openDatabase, type Database } from './store/database.ts'
 import { DiskFullError, expectedErrorCode, isDiskFull } from './store/conditions.ts'
 import { handlers } from './handlers.ts'
-import { findRun, markInterruptedRuns, updateRun } from './training/repository.ts'
+import { findRun, lastRunOnDevice, markInterruptedRuns, updateRun } from './training/repository.ts'
 
 export interface EngineOptions {
   dbPath: string
@@ -154,7 +154,9 @@ export class Engine {
   async computeReport(): Promise<ComputeReport> {
     const backends = await import('./compute/backends.ts')
     this.compute ??= backends.selectBackend(this.options.backend ?? null)
-    return backends.withMemory(await this.compute)
+    const report = backends.withMemory(await this.compute)
+    const { active, device } = report
+    return { ...report, lastRun: active !== null && device !== null ? lastRunOnDevice(this.db, { backend: active, device }) : null }
   }
 
   on(listener: Listener): () => void {

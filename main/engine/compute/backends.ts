@@ -1,9 +1,9 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
 import { existsSync } from 'node:fs'
-import { arch, tmpdir } from 'node:os'
+import { arch, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BackendAttempt, BackendName, ComputeReport } from '../../api/contract.ts'
+import type { BackendAttempt, BackendName, ComputeReport, GpuAdapter } from '../../api/contract.ts'
 import { english, message, threadCount, type LocalText } from '../../api/messages.ts'
 import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpuTrainingKernels } from './training-kernels.ts'
@@ -65,8 +65,41 @@ function vulkanLoaderPresent(): boolean {
 
 /** The slice of the WebGPU API used to choose an adapter (the `webgpu` package implements it with Dawn). */
 interface GpuAdapterLike {
-  info: { vendor: string; architecture: string; isFallbackAdapter?: boolean }
+  info: { vendor: string; architecture: string; device?: string; description?: string; isFallbackAdapter?: boolean; subgroupMinSize?: number; subgroupMaxSize?: number }
+  features: Iterable<string>
+  limits: object
 }
+
+/** What an adapter offers, for the Devices panel and `kotoba info`. */
+function describeAdapter(adapter: GpuAdapterLike, software: boolean): GpuAdapter {
+  const { info } = adapter
+  const limits: Record<string, number> = {}
+  // WebIDL attributes are getters on the prototype: for…in reaches them, Object.keys would not.
+  for (const name in adapter.limits) {
+    const value = (adapter.limits as Record<string, unknown>)[name]
+    if (typeof value === 'number') limits[name] = value
+  }
+  const subgroups = typeof info.subgroupMinSize === 'number' && typeof info.subgroupMaxSize === 'number' && info.subgroupMaxSize > 0
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device ?? '',
+    description: info.description ?? '',
+    software,
+    subgroupSizes: subgroups ? { min: info.subgroupMinSize!, max: info.subgroupMaxSize! } : null,
+    features: [...adapter.features].sort(),
+    limits,
+  }
+}
+
+/** The adapter's name as the Devices panel shows it and speeds are kept under. */
+export function adapterName(adapter: GpuAdapter): string {
+  const name = [adapter.vendor, adapter.architecture].filter(Boolean).join(' ')
+  return adapter.device && !adapter.device.startsWith(adapter.architecture) ? `${name} (${adapter.device})` : name || adapter.description || 'unknown adapter'
+}
+
+/** The adapter the last WebGPU attempt found (used or skipped), reported with the selection. */
+let foundAdapter: GpuAdapter | null = null
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>
 }
@@ -98,6 +131,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     if (!adapter) throw new Unavailable(message('webgpuNoAdapter'))
     const info = adapter.info
     const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)
+    foundAdapter = describeAdapter(adapter, software)
     if (software && !forced) {
       throw new Unavailable(message('webgpuSoftwareOnly', { adapter: info.architecture || info.vendor }), true)
     }
@@ -167,6 +201,7 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
   const attempts: BackendAttempt[] = []
   const attempt = (name: BackendName, status: BackendAttempt['status'], detail: LocalText) => attempts.push({ name, status, detail: english(detail), detailText: detail })
   let active: BackendName | null = null
+  foundAdapter = null
   for (const name of backendOrder) {
     if (active !== null || (forced !== null && name !== forced)) {
       attempt(name, 'not-tried', forced !== null ? message('notTriedForced', { forced }) : message('notTriedBetter'))
@@ -182,7 +217,20 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
   }
   const reason = active === null ? message('reasonNone') : message(forced !== null ? 'reasonForced' : 'reasonBest', { active })
   const memory = tf.memory()
-  const report: ComputeReport = { active, forced, reason: english(reason), reasonText: reason, attempts, tensors: memory.numTensors, bytes: memory.numBytes, error: null }
+  const adapter = foundAdapter
+  const report: ComputeReport = {
+    active,
+    device: deviceName(active, adapter),
+    adapter,
+    lastRun: null,
+    forced,
+    reason: english(reason),
+    reasonText: reason,
+    attempts,
+    tensors: memory.numTensors,
+    bytes: memory.numBytes,
+    error: null,
+  }
   if (forced !== null && active === null) {
     const failed = attempts.find((a) => a.name === forced)
     const error = new BackendUnavailableError(forced, failed?.detailText ?? message('failed', { error: 'unknown' }))
@@ -190,6 +238,14 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
     report.errorText = error.text
   }
   return report
+}
+
+/** What a backend computes on: the WebGPU adapter, else the CPU (tensorflow-gpu's CUDA device is not named by tfjs). */
+function deviceName(active: BackendName | null, adapter: GpuAdapter | null): string | null {
+  if (active === null) return null
+  if (active === 'webgpu' && adapter) return adapterName(adapter)
+  if (active === 'tensorflow-gpu') return 'CUDA GPU'
+  return cpus()[0]?.model.trim().replace(/\s+/g, ' ') || 'CPU'
 }
 
 /** The current memory counters on top of a selection report. */

@@ -1,4 +1,5 @@
 // What every job runner gets inside its worker thread, and what they share.
+import type { ComputeReport } from '../../api/contract.ts'
 import type { JobSpec, WorkerMessage } from './protocol.ts'
 import type { Database } from '../store/database.ts'
 
@@ -34,7 +35,7 @@ export class JobStalledError extends Error {
 const computeStartDeadlineMs = Number(process.env.KOTOBA_COMPUTE_START_DEADLINE_MS ?? 20_000)
 
 /** TensorFlow.js in this worker thread (loaded only here): the backend the engine was told to use, else the best. */
-export async function startCompute(spec: JobSpec): Promise<void> {
+export async function startCompute(spec: JobSpec): Promise<ComputeReport> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new JobStalledError(`the TensorFlow.js backend did not start within ${computeStartDeadlineMs / 1000} s`)), computeStartDeadlineMs)
@@ -42,6 +43,7 @@ export async function startCompute(spec: JobSpec): Promise<void> {
   try {
     const report = await Promise.race([import('../compute/backends.ts').then(({ selectBackend }) => selectBackend(spec.backend)), deadline])
     if (!report.active) throw new Error(`no TensorFlow.js backend could start: ${report.error ?? report.reason}`)
+    return report
   } finally {
     clearTimeout(timer)
   }

@@ -14,9 +14,10 @@ import { JobCancelledError, startCompute, type JobRunner } from './context.ts'
 export const runners: Partial<Record<JobKind, JobRunner>> = {
   'run.train': async ({ spec, db, request, post }) => {
     const { name } = z.object({ name: z.string() }).parse(spec.params)
-    await startCompute(spec)
+    const { active, device } = await startCompute(spec)
     return trainRun(name, {
       db,
+      device: active !== null && device !== null ? { backend: active, device } : null,
       request,
       progress: (step, maxSteps) => post({ type: 'progress', done: step, total: maxSteps, unit: 'steps' }),
       emit: (event) => post({ type: 'event', event }),

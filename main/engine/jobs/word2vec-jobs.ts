@@ -13,7 +13,7 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
       db,
       request,
       // Only evaluation after each epoch uses TensorFlow.js (its matrix products): started when first needed.
-      startCompute: () => startCompute(spec),
+      startCompute: async () => void (await startCompute(spec)),
       progress: (done, total) => post({ type: 'progress', done, total, unit: 'words' }),
       emit: (event) => post({ type: 'event', event }),
     })

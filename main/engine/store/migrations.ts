@@ -204,6 +204,26 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 6,
+    name: 'training speed per device',
+    up: (db) => {
+      db.exec(`
+        -- What each run measured on each device it trained on (a run resumed elsewhere has a row per device): the
+        -- tokens per second of its latest log window. The Devices panel shows the last run on the device in use.
+        CREATE TABLE run_devices (
+          run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          backend      TEXT NOT NULL,
+          device       TEXT NOT NULL,
+          tokens_per_s REAL NOT NULL,
+          step         INTEGER NOT NULL,
+          updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          PRIMARY KEY (run_id, backend, device)
+        );
+        CREATE INDEX run_devices_by_device ON run_devices (backend, device, updated_at);
+      `)
+    },
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

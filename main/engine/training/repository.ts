@@ -1,5 +1,5 @@
 // Runs, their metrics, checkpoints, validation samples and attention maps in SQLite.
-import { RunConfig, type AttentionKind, type AttentionLayout, type AttentionMap, type AttentionOutput, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary, type StoredEvaluation } from '../../api/contract.ts'
+import { RunConfig, type AttentionKind, type BackendName, type DeviceThroughput, type AttentionLayout, type AttentionMap, type AttentionOutput, type CheckpointSummary, type MetricPoint, type RunStatus, type RunSummary, type StoredEvaluation } from '../../api/contract.ts'
 import type { Database } from '../store/database.ts'
 import { processAlive, retryWhileBusy } from '../store/conditions.ts'
 
@@ -324,4 +324,30 @@ export function attentionGrid(db: Database, runId: number, probe: number, step: 
 /** All maps at a step, every probe (for per-head statistics). */
 export function attentionAtStep(db: Database, runId: number, step: number): AttentionMap[] {
   return (db.prepare(`SELECT ${mapColumns} FROM attention_maps WHERE run_id = ? AND step = ? AND output = 'hypothesis' ORDER BY attn_type, layer, head, probe_idx`).all(runId, step) as MapRow[]).map(toMap)
+}
+
+/** Where a run trains: the backend and what it computes on (ComputeReport.device). */
+export interface TrainingDevice {
+  backend: BackendName
+  device: string
+}
+
+/** Keeps the tokens per second a run measured on a device (its latest log window). */
+export function recordDeviceSpeed(db: Database, runId: number, where: TrainingDevice, tokensPerSecond: number, step: number): void {
+  db.prepare(
+    `INSERT INTO run_devices (run_id, backend, device, tokens_per_s, step) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, backend, device) DO UPDATE SET tokens_per_s = excluded.tokens_per_s, step = excluded.step,
+       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+  ).run(runId, where.backend, where.device, tokensPerSecond, step)
+}
+
+/** The newest run measured on a device, or null. */
+export function lastRunOnDevice(db: Database, where: TrainingDevice): DeviceThroughput | null {
+  const row = db
+    .prepare(
+      `SELECT r.name, d.tokens_per_s, d.step, d.updated_at FROM run_devices d JOIN runs r ON r.id = d.run_id
+       WHERE d.backend = ? AND d.device = ? ORDER BY d.updated_at DESC, d.rowid DESC LIMIT 1`,
+    )
+    .get(where.backend, where.device) as { name: string; tokens_per_s: number; step: number; updated_at: string } | undefined
+  return row ? { run: row.name, backend: where.backend, device: where.device, tokensPerSecond: row.tokens_per_s, step: row.step, at: row.updated_at } : null
 }

@@ -39,6 +39,8 @@ import {
   setRunProcess,
   truncateAfter,
   updateRun,
+  recordDeviceSpeed,
+  type TrainingDevice,
   type MetricRecord,
   type StoredRun,
 } from './repository.ts'
@@ -51,6 +53,8 @@ export interface TrainerContext {
   request: () => ControlRequest
   progress: (step: number, maxSteps: number) => void
   emit: (event: EngineEvent) => void
+  /** What this job's backend computes on; its training speed is kept per device (null: not known). */
+  device?: TrainingDevice | null
 }
 
 /** Where training stands: saved with every checkpoint so a resume continues exactly there. */
@@ -367,17 +371,20 @@ class Trainer<B extends BatchSize> {
     if (w.updates === 0) return
     const seconds = (performance.now() - w.started) / 1000
     const loss = w.loss / w.tokens
+    const tokensPerSecond = (w.tokens + w.sourceTokens) / Math.max(seconds, 1e-6)
     const points: MetricRecord[] = [
       { metric: 'train/loss', step, value: loss },
       { metric: 'train/ppl', step, value: Math.exp(loss) },
       { metric: 'train/lr', step, value: lr },
       { metric: 'train/grad_norm', step, value: w.gradNorm / w.updates },
-      { metric: 'train/tokens_per_s', step, value: (w.tokens + w.sourceTokens) / Math.max(seconds, 1e-6) },
+      { metric: 'train/tokens_per_s', step, value: tokensPerSecond },
       ...[...w.extras].map(([metric, total]) => ({ metric, step, value: total / w.updates })),
       ...(this.run.config.pruning ? [{ metric: 'prune/target_sparsity', step, value: scheduledSparsity(this.run.config.pruning, step) }] : []),
     ]
     this.record(points)
     retryWhileBusy(() => updateRun(this.db, this.run.id, { step }))
+    const device = this.context.device
+    if (device) retryWhileBusy(() => recordDeviceSpeed(this.db, this.run.id, device, tokensPerSecond, step))
     this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map(), started: performance.now() }
   }
 
