@@ -27,6 +27,17 @@ export interface ProjectedKeysValues {
   v: tf.Tensor4D
 }
 
+/**
+ * [Tq, Tk]: maskedScore where key j comes after query i, else 0 (the queries are the last Tq of the keys, as in
+ * incremental decoding). Built on the host: one upload, where ones/bandPart/sub/mul are a kernel each on a GPU.
+ */
+function futureBias(queryLen: number, keyLen: number): tf.Tensor2D {
+  const offset = keyLen - queryLen
+  const values = new Float32Array(queryLen * keyLen)
+  for (let i = 0; i < queryLen; i++) values.fill(maskedScore, i * keyLen + Math.max(0, i + offset + 1), (i + 1) * keyLen)
+  return tf.tensor2d(values, [queryLen, keyLen])
+}
+
 export class MultiHeadAttention {
   readonly headSize: number
   private readonly query: Linear
@@ -71,10 +82,7 @@ export class MultiHeadAttention {
       const q = this.split(this.query.apply(queries)) // [B, h, Tq, dk]
       let scores: tf.Tensor = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(this.headSize)) // [B, h, Tq, Tk]
       scores = maskScores(scores, options.keyMask ?? null)
-      if (options.causal) {
-        const future = tf.sub(1, tf.linalg.bandPart(tf.ones([queryLen, keyLen]), -1, keyLen - queryLen)) // 1 above the diagonal
-        scores = scores.add(future.mul(maskedScore))
-      }
+      if (options.causal) scores = scores.add(futureBias(queryLen, keyLen))
       const weights = tf.softmax(scores) as tf.Tensor4D // [B, h, Tq, Tk]
       const attended = options.dropout ? dropout(weights, options.dropout) : weights
       const context = tf.matMul(attended, v) // [B, h, Tq, dk]

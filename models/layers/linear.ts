@@ -1,7 +1,8 @@
 // y = xW + b over the last axis, for inputs of any rank.
 import * as tf from '@tensorflow/tfjs'
-import { matMulWeights } from '../quantization/int8-matmul.ts'
+import { backendReadsForFree } from '../core/kernels.ts'
 import type { ParameterStore } from '../core/params.ts'
+import { hasInt8Form, matMulWeights } from '../quantization/int8-matmul.ts'
 
 export class Linear {
   readonly kernel: tf.Variable // [in, out]
@@ -22,8 +23,14 @@ export class Linear {
     return tf.tidy(() => {
       const shape = x.shape
       const flat = x.reshape([-1, this.inSize]) // [N, in]
-      let y = matMulWeights(flat as tf.Tensor2D, this.kernel) // [N, out]; int8 in a quantised checkpoint
-      if (this.bias) y = y.add(this.bias)
+      let y: tf.Tensor2D
+      if (this.bias && !backendReadsForFree() && !hasInt8Form(this.kernel)) {
+        // On a GPU every op is a dispatch: the product and the bias in one (tfjs's fused matMul; same gradients).
+        y = tf.fused.matMul({ a: flat as tf.Tensor2D, b: this.kernel, bias: this.bias }) as tf.Tensor2D // [N, out]
+      } else {
+        y = matMulWeights(flat as tf.Tensor2D, this.kernel) // [N, out]; int8 in a quantised checkpoint
+        if (this.bias) y = y.add(this.bias) as tf.Tensor2D
+      }
       return y.reshape([...shape.slice(0, -1), this.outSize]) as T
     })
   }

@@ -3,7 +3,6 @@
 // per-step arithmetic is gru-kernels.ts's gate shaders' and gru-sequence.ts's masking, in the same order.
 import * as tf from '@tensorflow/tfjs'
 import { gruLayerGradKernel, gruLayerKernel, type GruLayerAttrs } from '../../../models/rnn/gru-sequence.ts'
-import { stepOrder } from '../../../models/rnn/sequence-steps.ts'
 import { stepParams, stepUniforms } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
@@ -124,27 +123,24 @@ ${wgslEachElement}
 export function registerWebGpuGruLayerKernels(): void {
   registerWebGpuKernel(gruLayerKernel, [forwardStepShader], ({ inputs, attrs }, backend) => {
     const { projected, recurrent, recurrentBias, h0, masks } = inputs as Record<'projected' | 'recurrent' | 'recurrentBias' | 'h0' | 'masks', TensorInfo>
-    const { reverse, masked } = attrs as unknown as GruLayerAttrs
+    const layer = attrs as unknown as GruLayerAttrs
     const [steps, batch, gateWidth] = projected.shape as [number, number, number]
     const hidden = gateWidth / 3
     const made = [[steps + 1, batch, hidden], [steps, batch, hidden], [steps, batch, 4 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    const order = stepOrder(steps, reverse)
-    for (let k = 0; k < steps; k++) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, recurrentBias, h0, masks], stepUniforms(batch, hidden, order, k, masked), groupsFor(batch * hidden))
+    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, false)) {
+      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, recurrentBias, h0, masks], uniforms, groupsFor(batch * hidden))
     }
     return made
   })
   registerWebGpuKernel(gruLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
     const { dy, gates, hIn, recurrentT, masks } = inputs as Record<'dy' | 'gates' | 'hIn' | 'recurrentT' | 'masks', TensorInfo>
-    const { reverse, masked } = attrs as unknown as GruLayerAttrs
+    const layer = attrs as unknown as GruLayerAttrs
     const [steps, batch, hidden] = hIn.shape as [number, number, number]
     const [dx, da] = [0, 1].map(() => backend.makeTensorInfo([steps, batch, 3 * hidden], 'float32')) as [TensorInfo, TensorInfo]
     const state = backend.makeTensorInfo([batch, hidden], 'float32')
     const keep = backend.makeTensorInfo([2, batch, hidden], 'float32')
-    const order = stepOrder(steps, reverse).reverse()
     const groups = groupsFor(batch * hidden)
-    for (let k = 0; k < steps; k++) {
-      const uniforms = stepUniforms(batch, hidden, order, k, masked)
+    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, true)) {
       dispatchInto(backend, backwardGatesShader, [dx, da, keep], [dy, gates, hIn, masks, state], uniforms, groups)
       dispatchInto(backend, backwardRecurrentShader, [state], [da, recurrentT, keep], uniforms, groups)
     }

@@ -4,7 +4,6 @@
 // gate shaders' and lstm-sequence.ts's masking, in the same order, so results match the step-by-step layer.
 import * as tf from '@tensorflow/tfjs'
 import { lstmLayerGradKernel, lstmLayerKernel, type LstmLayerAttrs } from '../../../models/rnn/lstm-sequence.ts'
-import { stepOrder } from '../../../models/rnn/sequence-steps.ts'
 import { stepParams, stepUniforms } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
@@ -139,28 +138,25 @@ ${wgslEachElement}
 export function registerWebGpuLstmLayerKernels(): void {
   registerWebGpuKernel(lstmLayerKernel, [forwardStepShader], ({ inputs, attrs }, backend) => {
     const { projected, recurrent, h0, c0, masks } = inputs as Record<'projected' | 'recurrent' | 'h0' | 'c0' | 'masks', TensorInfo>
-    const { reverse, masked } = attrs as unknown as LstmLayerAttrs
+    const layer = attrs as unknown as LstmLayerAttrs
     const [steps, batch, gateWidth] = projected.shape as [number, number, number]
     const hidden = gateWidth / 4
     const made = [[steps + 2, batch, hidden], [steps, batch, hidden], [steps, batch, 6 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    const order = stepOrder(steps, reverse)
-    for (let k = 0; k < steps; k++) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], stepUniforms(batch, hidden, order, k, masked), groupsFor(batch * hidden))
+    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, false)) {
+      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], uniforms, groupsFor(batch * hidden))
     }
     return made
   })
   registerWebGpuKernel(lstmLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
     const { dy, cells, recurrentT, masks } = inputs as Record<'dy' | 'cells' | 'recurrentT' | 'masks', TensorInfo>
-    const { reverse, masked } = attrs as unknown as LstmLayerAttrs
+    const layer = attrs as unknown as LstmLayerAttrs
     const [steps, batch, cellWidth] = cells.shape as [number, number, number]
     const hidden = cellWidth / 6
     const dz = backend.makeTensorInfo([steps, batch, 4 * hidden], 'float32')
     const state = backend.makeTensorInfo([2, batch, hidden], 'float32')
     const keep = backend.makeTensorInfo([batch, hidden], 'float32')
-    const order = stepOrder(steps, reverse).reverse()
     const groups = groupsFor(batch * hidden)
-    for (let k = 0; k < steps; k++) {
-      const uniforms = stepUniforms(batch, hidden, order, k, masked)
+    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, true)) {
       dispatchInto(backend, backwardGatesShader, [dz, state, keep], [dy, cells, masks], uniforms, groups)
       dispatchInto(backend, backwardRecurrentShader, [state], [dz, recurrentT, keep], uniforms, groups)
     }
