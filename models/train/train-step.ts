@@ -39,7 +39,7 @@ export async function trainUpdate<B extends BatchSize>(
 ): Promise<UpdateResult> {
   const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
   const sizes = { targetTokens: totalTokens, sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0) }
-  if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, optimizer, lr, clipNorm)), ...sizes }
+  if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, totalTokens, optimizer, lr, clipNorm)), ...sizes }
   const entries = params.entries()
   const summed = new Map<string, tf.Tensor>()
   let loss = 0
@@ -77,11 +77,11 @@ async function updateOnDevice<B extends BatchSize>(
   params: ParameterStore,
   lossOf: (batch: B) => tf.Scalar,
   microBatches: B[],
+  totalTokens: number,
   optimizer: Adam,
   lr: number,
   clipNorm: number,
 ): Promise<{ loss: number; gradNorm: number }> {
-  const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
   const summed = new Map<string, tf.Tensor>()
   let loss: tf.Scalar | null = null
   let readings: tf.Tensor
