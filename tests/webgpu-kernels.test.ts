@@ -33,6 +33,7 @@ const clipNorm = 0.25
  * padding, dropout on): each step's loss, gradient norm, dispatch and read-back counts.
  */
 async function train(kind: keyof typeof configs): Promise<{ losses: number[]; norms: number[]; dispatches: number[]; readbacks: number[] }> {
+  const tensorsBefore = tf.memory().numTensors
   const { src, tgtIn, tgtOut, mask } = paddedBatch()
   const model = kind === 'lstm' ? new Seq2SeqModel(configs.lstm) : new TransformerModel(configs.transformer)
   const adam = new Adam()
@@ -57,6 +58,7 @@ async function train(kind: keyof typeof configs): Promise<{ losses: number[]; no
   tf.dispose([src, tgtIn, tgtOut, mask])
   model.dispose()
   adam.dispose()
+  assert.equal(tf.memory().numTensors, tensorsBefore, `${kind} on ${tf.getBackend()}: every tensor of the updates is freed`)
   return result
 }
 

@@ -20,6 +20,11 @@ export const adamScaledUpdateKernel = 'KotobaAdamUpdateScaled'
 
 export const defaultAdam: AdamOptions = { beta1: 0.9, beta2: 0.998, epsilon: 1e-8, weightDecay: 0 }
 
+/** m and v at zero for a parameter of `like`'s shape; the zeros they start from are freed (a variable keeps its own reference). */
+function zeroMoments(like: tf.Tensor): { m: tf.Variable; v: tf.Variable } {
+  return tf.tidy(() => ({ m: tf.variable(tf.zerosLike(like), false), v: tf.variable(tf.zerosLike(like), false) }))
+}
+
 export class Adam {
   private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>()
   /** Updates applied so far (t in the paper). */
@@ -41,7 +46,7 @@ export class Adam {
       const grad = gradScale !== null && !scaledInKernel ? unscaled.mul(gradScale) : unscaled
       let slot = this.moments.get(name)
       if (!slot) {
-        slot = { m: tf.variable(tf.zerosLike(param), false), v: tf.variable(tf.zerosLike(param), false) }
+        slot = zeroMoments(param)
         this.moments.set(name, slot)
       }
       const moments = slot
@@ -90,7 +95,7 @@ export class Adam {
       if (which !== 'm' && which !== 'v') throw new Error(`unexpected optimizer slot '${key}'`)
       let slot = this.moments.get(name)
       if (!slot) {
-        slot = { m: tf.variable(tf.zerosLike(tensor), false), v: tf.variable(tf.zerosLike(tensor), false) }
+        slot = zeroMoments(tensor)
         this.moments.set(name, slot)
       }
       slot[which].assign(tensor)

@@ -361,5 +361,5 @@ export function paddedBatch(): { src: tf.Tensor2D; tgtIn: tf.Tensor2D; tgtOut: t
   const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(smallVocab - 1)), [batch, length], 'int32')
   const lengths = [7, 5, 3, 6, 2]
   const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length }, (_, i) => (i < n ? 1 : 0))), [batch, length])
-  return { src: ids(), tgtIn: ids(), tgtOut: ids().reshape([-1]) as tf.Tensor1D, mask }
+  return { src: ids(), tgtIn: ids(), tgtOut: tf.tidy(() => ids().reshape([-1]) as tf.Tensor1D), mask }
 }
