@@ -38,8 +38,8 @@ export class Adam {
     const { beta1, beta2, epsilon, weightDecay } = this.options
     const correction1 = 1 - beta1 ** this.steps
     const correction2 = 1 - beta2 ** this.steps
-    const scaledInKernel = gradScale !== null && backendHasKernels(adamScaledUpdateKernel)
     const fused = backendHasKernels(adamUpdateKernel)
+    const scaledInKernel = gradScale !== null && fused && backendHasKernels(adamScaledUpdateKernel)
     for (const [name, unscaled] of grads) {
       const param = params.get(name)
       if (!param) throw new Error(`gradient for unknown parameter '${name}'`)
@@ -59,19 +59,18 @@ export class Adam {
         moments.v.assign(v!)
         param.assign(next!)
         tf.dispose([next!, m!, v!])
-        if (grad !== unscaled) grad.dispose()
-        continue
+      } else {
+        tf.tidy(() => {
+          const m = moments.m.mul(beta1).add(grad.mul(1 - beta1)) // m_t = β₁ m + (1 − β₁) g
+          const v = moments.v.mul(beta2).add(grad.square().mul(1 - beta2)) // v_t = β₂ v + (1 − β₂) g²
+          const update = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon)) // m̂ / (√v̂ + ε)
+          let next = param.sub(update.mul(lr))
+          if (weightDecay > 0) next = next.sub(param.mul(lr * weightDecay))
+          moments.m.assign(m)
+          moments.v.assign(v)
+          param.assign(next)
+        })
       }
-      tf.tidy(() => {
-        const m = moments.m.mul(beta1).add(grad.mul(1 - beta1)) // m_t = β₁ m + (1 − β₁) g
-        const v = moments.v.mul(beta2).add(grad.square().mul(1 - beta2)) // v_t = β₂ v + (1 − β₂) g²
-        const update = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon)) // m̂ / (√v̂ + ε)
-        let next = param.sub(update.mul(lr))
-        if (weightDecay > 0) next = next.sub(param.mul(lr * weightDecay))
-        moments.m.assign(m)
-        moments.v.assign(v)
-        param.assign(next)
-      })
       if (grad !== unscaled) grad.dispose()
     }
   }

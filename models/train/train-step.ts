@@ -41,15 +41,16 @@ export async function trainUpdate<B extends BatchSize>(
   const sizes = { targetTokens: totalTokens, sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0) }
   if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, totalTokens, optimizer, lr, clipNorm)), ...sizes }
   const entries = params.entries()
+  const trained = trainables(params)
   const summed = new Map<string, tf.Tensor>()
   let loss = 0
   let gradNorm: number
   try {
     for (const batch of microBatches) {
-      const { value, grads } = batchGradients(params, lossOf, batch, totalTokens)
+      const { value, grads } = batchGradients(trained, lossOf, batch, totalTokens)
       loss += (await value.data())[0]!
       value.dispose()
-      accumulate(summed, grads, params)
+      accumulate(summed, grads, trained)
     }
     gradNorm = await globalNorm([...summed.values()])
     const scale = clipScale(gradNorm, clipNorm)
@@ -82,18 +83,19 @@ async function updateOnDevice<B extends BatchSize>(
   lr: number,
   clipNorm: number,
 ): Promise<{ loss: number; gradNorm: number }> {
+  const trained = trainables(params)
   const summed = new Map<string, tf.Tensor>()
   let loss: tf.Scalar | null = null
   let readings: tf.Tensor
   try {
     for (const batch of microBatches) {
-      const { value, grads } = batchGradients(params, lossOf, batch, totalTokens)
+      const { value, grads } = batchGradients(trained, lossOf, batch, totalTokens)
       if (loss) {
         const previous: tf.Scalar = loss
         loss = previous.add(value) as tf.Scalar
         tf.dispose([previous, value])
       } else loss = value
-      accumulate(summed, grads, params)
+      accumulate(summed, grads, trained)
     }
     const norm = globalNormTensor([...summed.values()])
     const scale = Number.isFinite(clipNorm) ? clipScaleTensor(norm, clipNorm) : null
@@ -108,17 +110,27 @@ async function updateOnDevice<B extends BatchSize>(
   return { loss: lossValue!, gradNorm: gradNorm! }
 }
 
+/** The parameters' variables, and their logical names (the optimizer's keys) by variable name. */
+interface Trainables {
+  variables: tf.Variable[]
+  logical: Map<string, string>
+}
+
+function trainables(params: ParameterStore): Trainables {
+  const entries = params.entries()
+  return { variables: entries.map(([, v]) => v), logical: new Map(entries.map(([name, v]) => [v.name, name])) }
+}
+
 /** One micro-batch's loss, weighted by its share of the target tokens, and its gradients by variable name. */
-function batchGradients<B extends BatchSize>(params: ParameterStore, lossOf: (batch: B) => tf.Scalar, batch: B, totalTokens: number) {
+function batchGradients<B extends BatchSize>(trained: Trainables, lossOf: (batch: B) => tf.Scalar, batch: B, totalTokens: number) {
   const share = batch.targetTokens / totalTokens
-  return tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), params.entries().map(([, v]) => v))
+  return tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), trained.variables)
 }
 
 /** Adds a micro-batch's gradients (by variable name) into the sums by logical parameter name. */
-function accumulate(summed: Map<string, tf.Tensor>, grads: tf.NamedTensorMap, params: ParameterStore): void {
-  const logical = new Map(params.entries().map(([name, v]) => [v.name, name]))
+function accumulate(summed: Map<string, tf.Tensor>, grads: tf.NamedTensorMap, trained: Trainables): void {
   for (const [variableName, grad] of Object.entries(grads)) {
-    const name = logical.get(variableName)!
+    const name = trained.logical.get(variableName)!
     const previous = summed.get(name)
     if (previous) {
       summed.set(name, previous.add(grad))
