@@ -159,6 +159,12 @@ test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL >
   const noOpening = runCli(['--db', join(dir, 'kotoba.db'), 'chat', '--run', 'hred', '--self-chat', '3'])
   assert.equal(noOpening.status, 2)
   assert.match(noOpening.stderr + noOpening.stdout, /--self-chat needs at least one --opening turn/)
+  // `--no-repeat-ngram` reaches the engine (commander reads a `--no-` flag as a negation): 11 is over its limit of 10.
+  const overLimit = runCli(['--db', join(dir, 'kotoba.db'), 'eval', '--run', 'hred', '--greedy', '--limit', '4', '--no-repeat-ngram', '11'])
+  assert.notEqual(overLimit.status, 0)
+  assert.match(overLimit.stderr + overLimit.stdout, /noRepeatNgram.*10|10.*noRepeatNgram/s)
+  const blocked = runCli(['--db', join(dir, 'kotoba.db'), '--json', 'eval', '--run', 'hred', '--greedy', '--limit', '4', '--no-repeat-ngram', '2'])
+  assert.equal(blocked.status, 0, blocked.stderr)
   await assert.rejects(engine.handle('runs.create', { name: 'bad', model: 'hred', corpus: 'talk', tokenizer: 'talk-bpe', dialogue: { latentSize: 8 } }), /hred has no latent variable/)
 })
 

@@ -147,7 +147,8 @@ interface SearchFlags {
   temperature?: string
   topK?: string
   topP?: string
-  noRepeatNgram?: string
+  /** `--no-repeat-ngram <n>`: commander reads a `--no-` flag as the negation of `repeatNgram`, true when absent. */
+  repeatNgram?: string | boolean
   maxLength?: string
 }
 
@@ -160,7 +161,7 @@ function searchOptions(flags: SearchFlags): Partial<SearchOptions> {
     temperature: number('--temperature', flags.temperature),
     topK: integer('--top-k', flags.topK),
     topP: number('--top-p', flags.topP),
-    noRepeatNgram: integer('--no-repeat-ngram', flags.noRepeatNgram),
+    noRepeatNgram: typeof flags.repeatNgram === 'string' ? integer('--no-repeat-ngram', flags.repeatNgram) : undefined,
     maxLength: integer('--max-length', flags.maxLength),
   }) as Partial<SearchOptions>
 }

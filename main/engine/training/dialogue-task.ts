@@ -45,12 +45,19 @@ export function buildDialogueModel(config: RunConfig, vocab: number): DialogueMo
 }
 
 /** Greedy replies to many contexts, in batches; VHRED samples z from the prior with `latentSeed`. */
-export async function replyMany(model: DialogueModel, tokenizer: RunTokenizer, contexts: readonly number[][][], latentSeed: number | null, batchSize = 32): Promise<string[]> {
+export async function replyMany(
+  model: DialogueModel,
+  tokenizer: RunTokenizer,
+  contexts: readonly number[][][],
+  latentSeed: number | null,
+  limits: { maxLength?: number; noRepeatNgram?: number } = {},
+  batchSize = 32,
+): Promise<string[]> {
   const replies: string[] = []
   for (let start = 0; start < contexts.length; start += batchSize) {
     const chunk = contexts.slice(start, start + batchSize)
     const { src, srcMask, turnLength } = contextTensors(chunk, tokenizer.pad)
-    const decoded = await greedyDecode(new DialogueStepDecoder(model, turnLength, latentSeed), src, srcMask, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: 60 })
+    const decoded = await greedyDecode(new DialogueStepDecoder(model, turnLength, latentSeed), src, srcMask, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: limits.maxLength ?? 60, noRepeatNgram: limits.noRepeatNgram })
     tf.dispose([src, srcMask])
     replies.push(...decoded.map((h) => tokenizer.decode(h.tokens)))
   }
@@ -241,7 +248,7 @@ export async function evaluateDialogues(
   if (chosen.length === 0) throw new Error(`the ${split} split of '${config.corpus}' has no (context → response) pairs`)
   const seed = settings.latentSize > 0 ? options.seed : null
   let replies: string[]
-  if (options.search === 'greedy') replies = await replyMany(model, tokenizer, chosen.map((e) => e.turns), seed)
+  if (options.search === 'greedy') replies = await replyMany(model, tokenizer, chosen.map((e) => e.turns), seed, { maxLength: options.maxLength, noRepeatNgram: options.noRepeatNgram })
   else {
     replies = []
     for (const [i, example] of chosen.entries()) {
