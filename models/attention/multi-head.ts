@@ -5,6 +5,7 @@ import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import { tidyResult } from '../core/tidy.ts'
 import { Linear } from '../layers/linear.ts'
+import { fusedAttention, hasFusedAttention } from './fused-attention.ts'
 import { maskedScore, maskScores } from './mask.ts'
 
 export interface MultiHeadResult {
@@ -71,6 +72,15 @@ export class MultiHeadAttention {
   }
 
   apply(queries: tf.Tensor3D, keysValues: tf.Tensor3D, options: MultiHeadOptions = {}): MultiHeadResult {
+    if (hasFusedAttention()) {
+      return tidyResult(() => {
+        const q = this.query.apply(queries) // [B, Tq, d]
+        const [k, v] = [this.key.apply(keysValues), this.value.apply(keysValues)] // [B, Tk, d]
+        const fusedOptions = { heads: this.heads, keyMask: options.keyMask ?? null, causal: options.causal ?? false, dropout: options.dropout ?? 0 }
+        const { context, weights } = fusedAttention(q, k, v, fusedOptions) // [B, Tq, d], [B, h, Tq, Tk]
+        return { output: this.output.apply(context), weights }
+      })
+    }
     return tidyResult(() => this.attend(queries, this.project(keysValues), options))
   }
 

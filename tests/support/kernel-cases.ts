@@ -2,6 +2,7 @@
 // case run on two backends can be compared (compute-kernels.test.ts: cpu and wasm; webgpu-kernels.test.ts: webgpu).
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
+import { MultiHeadAttention } from '../../models/attention/multi-head.ts'
 import { ParameterStore } from '../../models/core/params.ts'
 import { Random } from '../../models/core/random.ts'
 import { LayerNorm } from '../../models/layers/layer-norm.ts'
@@ -311,6 +312,41 @@ export function cases(seed: number): Case[] {
           const grad = tf.grad(f)(logits)
           const out = [(await read(f(logits))), (await read(grad))]
           grad.dispose()
+          return out
+        },
+      }
+    }),
+    // Self-attention over padded keys, causal self-attention, and cross-attention over more keys (70) and a wider
+    // head (65) than a workgroup has threads: the fused kernel where the backend has it, else the ops.
+    ...([
+      { kind: 'self', queryLen: 6, keyLen: 6, dModel: 12, heads: 3, causal: false },
+      { kind: 'causal self', queryLen: 6, keyLen: 6, dModel: 12, heads: 3, causal: true },
+      { kind: 'cross', queryLen: 3, keyLen: 70, dModel: 130, heads: 2, causal: false },
+    ] as const).map(({ kind, queryLen, keyLen, dModel, heads, causal }): Case => {
+      const params = new ParameterStore(new Random(seed + keyLen))
+      const attention = new MultiHeadAttention(params, `attention-case-${kind}`, dModel, heads)
+      const batch = 3
+      const queries = randomTensor(random, [batch, queryLen, dModel])
+      const keysValues = kind === 'cross' ? randomTensor(random, [batch, keyLen, dModel]) : queries
+      const lengths = [keyLen, keyLen - 2, 1]
+      const keyMask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: keyLen }, (_, j) => (j < n ? 1 : 0))), [batch, keyLen])
+      const upstream = randomTensor(random, [batch, queryLen, dModel])
+      const weights = ['query', 'key', 'value', 'output'].flatMap((part) => [params.get(`attention-case-${kind}/${part}/kernel`), params.get(`attention-case-${kind}/${part}/bias`)])
+      return {
+        name: `multi-head ${kind}-attention, ${heads} heads of ${dModel / heads}, ${queryLen}×${keyLen}, padded keys (fused kernel against the ops)`,
+        run: async () => {
+          const apply = (q: tf.Tensor, kv: tf.Tensor) => attention.apply(q as tf.Tensor3D, kv as tf.Tensor3D, { keyMask, causal })
+          const f = (q: tf.Tensor, kv: tf.Tensor) => {
+            const { output, weights: attended } = apply(q, kv)
+            attended.dispose()
+            return output.mul(upstream).sum()
+          }
+          const { grads } = tf.variableGrads(() => f(queries, keysValues) as tf.Scalar, weights)
+          const inputGrads = kind === 'cross' ? tf.grads(f)([queries, keysValues]) : [tf.grad((q: tf.Tensor) => f(q, q))(queries)]
+          const { output, weights: attended } = apply(queries, keysValues)
+          const results = [output, attended, ...inputGrads, ...weights.map((w) => grads[w.name]!)]
+          const out = await Promise.all(results.map(read))
+          tf.dispose([output, attended, ...inputGrads, ...Object.values(grads)])
           return out
         },
       }

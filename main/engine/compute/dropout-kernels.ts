@@ -14,7 +14,7 @@ interface DropoutAttrs {
 }
 
 /** Draws below this (unsigned 32-bit) drop their element. */
-const thresholdOf = (rate: number) => Math.min(Math.round(rate * 2 ** 32), 2 ** 32 - 1) >>> 0
+export const dropoutThreshold = (rate: number) => Math.min(Math.round(rate * 2 ** 32), 2 ** 32 - 1) >>> 0
 
 /** lowbias32 (Wellons 2018): the same hash as assembly/tensor-kernels.ts. */
 export function dropoutHash(counter: number): number {
@@ -32,7 +32,7 @@ export function registerCpuDropoutKernel(): void {
     const { x } = inputs as { x: TensorInfo }
     const { rate, seed } = attrs as unknown as DropoutAttrs
     const values = cpuValues(cpu, x)
-    const threshold = thresholdOf(rate)
+    const threshold = dropoutThreshold(rate)
     const scale = Math.fround(1 / (1 - rate))
     const mask = new Float32Array(values.length)
     const out = new Float32Array(values.length)
@@ -53,7 +53,7 @@ export function registerWasmDropoutKernel(): void {
     const out = wasm.makeOutput(x.shape, 'float32')
     const mask = wasm.makeOutput(x.shape, 'float32')
     const count = tf.util.sizeFromShape(x.shape)
-    tensorKernels(wasm).dropout(heapAddress(wasm, x), heapAddress(wasm, out), heapAddress(wasm, mask), count, seed | 0, thresholdOf(rate) | 0, 1 / (1 - rate))
+    tensorKernels(wasm).dropout(heapAddress(wasm, x), heapAddress(wasm, out), heapAddress(wasm, mask), count, seed | 0, dropoutThreshold(rate) | 0, 1 / (1 - rate))
     return [out, mask]
   })
 }
@@ -85,7 +85,7 @@ export function registerWebGpuDropoutKernel(): void {
     const { rate, seed } = attrs as unknown as DropoutAttrs
     if (x.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${x.dtype}`)
     const count = tf.util.sizeFromShape(x.shape)
-    const uniforms = [u32(count), u32(seed), u32(thresholdOf(rate)), f32(Math.fround(1 / (1 - rate)))]
+    const uniforms = [u32(count), u32(seed), u32(dropoutThreshold(rate)), f32(Math.fround(1 / (1 - rate)))]
     return runFused(backend, dropoutShader, [x], [x.shape, x.shape], uniforms, groupsFor(count))
   })
 }

@@ -1,8 +1,9 @@
 // Kernels that training needs and a backend lacks or runs pathologically slowly, and the fused kernels the models
-// use where a backend has them (cross-entropy, dropout, LSTM and GRU gates, layer norm, Adam). Each is checked against the stock cpu
+// use where a backend has them (cross-entropy, dropout, LSTM and GRU gates, layer norm, Adam; attention on webgpu). Each is checked against the stock cpu
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
+import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
@@ -87,7 +88,7 @@ export function registerWasmTrainingKernels(): void {
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
-  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad',
 ] as const
 
 /**
@@ -103,5 +104,6 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuGruLayerKernels()
   registerWebGpuAdamKernel()
   registerWebGpuLayerNormKernels()
+  registerWebGpuAttentionKernels()
   return await verifyWebGpuKernels(device)
 }

@@ -1,0 +1,168 @@
+// The fused attention kernels models/attention/fused-attention.ts runs on the webgpu backend: one dispatch forward
+// (scores, mask, softmax, dropout and the weighted sum of the values, per (batch, head, query) row) and two backward
+// (the scores' gradient and dq per row; dk and dv per element). Heads are read in place from [B, T, h·dk].
+import * as tf from '@tensorflow/tfjs'
+import { fusedAttentionGradKernel, fusedAttentionKernel, type FusedAttentionAttrs } from '../../../models/attention/fused-attention.ts'
+import { maskedScore } from '../../../models/attention/mask.ts'
+import { dropoutThreshold } from './dropout-kernels.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
+
+type TensorInfo = tf.TensorInfo
+
+/** Sizes, the mask's switches and dropout's: one struct for all three shaders. */
+const attentionParams =
+  'rows : u32, count : u32, batch : u32, heads : u32, queryLen : u32, keyLen : u32, headSize : u32, masked : u32, causal : u32, ' +
+  'dropping : u32, seed : u32, threshold : u32, keepScale : f32, scale : f32'
+
+/** Where row `row` = (b·h + head)·Tq + i starts in q and in the weights, and the dropout factor of weight `at`. */
+const wgslRowHelpers = `
+fn lowbias32(counter : u32) -> u32 {
+  var v = counter;
+  v = v ^ (v >> 16u);
+  v = v * 0x7feb352du;
+  v = v ^ (v >> 15u);
+  v = v * 0x846ca68bu;
+  v = v ^ (v >> 16u);
+  return v;
+}
+fn keepFactor(at : u32) -> f32 {
+  if (p.dropping == 0u) { return 1.0; }
+  if (lowbias32(p.seed + at) >= p.threshold) { return p.keepScale; }
+  return 0.0;
+}
+fn rowWidth() -> u32 { return p.heads * p.headSize; }
+fn batchOf(row : u32) -> u32 { return row / (p.heads * p.queryLen); }
+fn headOf(row : u32) -> u32 { return (row / p.queryLen) % p.heads; }
+fn queryOf(row : u32) -> u32 { return row % p.queryLen; }
+/** The first element of (batch b, position t, head) in a [B, T, h·dk] tensor of length T. */
+fn headStart(b : u32, t : u32, length : u32, head : u32) -> u32 { return (b * length + t) * rowWidth() + head * p.headSize; }
+`
+
+// weights[row, j] = softmax_j(q·k_j · scale + mask), then context = Σ_j dropout(weights)[row, j] · v_j.
+const forwardShader: FusedShader = {
+  key: 'kotoba_attention',
+  code: `${wgslWorkgroupReductions}
+${wgslBindings(['context', 'weights'], ['q', 'k', 'v', 'keyMask'], attentionParams)}
+${wgslRowHelpers}
+${wgslEachRow}
+  let b = batchOf(row);
+  let head = headOf(row);
+  let i = queryOf(row);
+  let qStart = headStart(b, i, p.queryLen, head);
+  let wStart = row * p.keyLen;
+  var localMax = -3.4e38;
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
+    let kStart = headStart(b, j, p.keyLen, head);
+    var dot = 0.0;
+    for (var d = 0u; d < p.headSize; d++) { dot = dot + q[qStart + d] * k[kStart + d]; }
+    var score = dot * p.scale;
+    if (p.masked == 1u) { score = score + (1.0 - keyMask[b * p.keyLen + j]) * (${maskedScore.toExponential()}); }
+    if (p.causal == 1u && j + p.queryLen > i + p.keyLen) { score = score + (${maskedScore.toExponential()}); }
+    weights[wStart + j] = score;
+    localMax = max(localMax, score);
+  }
+  let rowMax = workgroupMax(lane, localMax);
+  var localSum = 0.0;
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
+    let e = exp(weights[wStart + j] - rowMax);
+    weights[wStart + j] = e;
+    localSum = localSum + e;
+  }
+  let total = workgroupSum(lane, localSum);
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) { weights[wStart + j] = weights[wStart + j] / total; }
+  storageBarrier(); // every lane's weights, before any lane sums over all of them
+  for (var d = lane; d < p.headSize; d = d + ${workgroupSize}u) {
+    var acc = 0.0;
+    for (var j = 0u; j < p.keyLen; j++) { acc = acc + weights[wStart + j] * keepFactor(wStart + j) * v[headStart(b, j, p.keyLen, head) + d]; }
+    context[qStart + d] = acc;
+  }
+}`,
+}
+
+// Per row: dP̃_j = dC·v_j, dP_j = dP̃_j · keep_j, dS_j = P_j (dP_j − Σ_l P_l dP_l) · scale; then dq = Σ_j dS_j k_j.
+const scoresGradShader: FusedShader = {
+  key: 'kotoba_attention_grad_scores',
+  code: `${wgslWorkgroupReductions}
+${wgslBindings(['dScores', 'dq'], ['dContext', 'k', 'v', 'weights'], attentionParams)}
+${wgslRowHelpers}
+${wgslEachRow}
+  let b = batchOf(row);
+  let head = headOf(row);
+  let i = queryOf(row);
+  let qStart = headStart(b, i, p.queryLen, head);
+  let wStart = row * p.keyLen;
+  var localDot = 0.0;
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
+    let vStart = headStart(b, j, p.keyLen, head);
+    var dot = 0.0;
+    for (var d = 0u; d < p.headSize; d++) { dot = dot + dContext[qStart + d] * v[vStart + d]; }
+    let dWeight = dot * keepFactor(wStart + j);
+    dScores[wStart + j] = dWeight;
+    localDot = localDot + dWeight * weights[wStart + j];
+  }
+  let rowDot = workgroupSum(lane, localDot);
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
+    dScores[wStart + j] = weights[wStart + j] * (dScores[wStart + j] - rowDot) * p.scale;
+  }
+  storageBarrier();
+  for (var d = lane; d < p.headSize; d = d + ${workgroupSize}u) {
+    var acc = 0.0;
+    for (var j = 0u; j < p.keyLen; j++) { acc = acc + dScores[wStart + j] * k[headStart(b, j, p.keyLen, head) + d]; }
+    dq[qStart + d] = acc;
+  }
+}`,
+}
+
+// Per element (b, j, head, d) of dk and dv: dk = Σ_i dS[i, j] q_i[d], dv = Σ_i dropout(P)[i, j] dC_i[d].
+const keysValuesGradShader: FusedShader = {
+  key: 'kotoba_attention_grad_keys_values',
+  code: `
+${wgslBindings(['dk', 'dv'], ['dScores', 'q', 'weights', 'dContext'], attentionParams)}
+${wgslRowHelpers}
+${wgslEachElement}
+  let w = rowWidth();
+  let b = at / (p.keyLen * w);
+  let j = (at / w) % p.keyLen;
+  let head = (at % w) / p.headSize;
+  let d = at % p.headSize;
+  var dkAcc = 0.0;
+  var dvAcc = 0.0;
+  for (var i = 0u; i < p.queryLen; i++) {
+    let weightAt = ((b * p.heads + head) * p.queryLen + i) * p.keyLen + j;
+    let qAt = headStart(b, i, p.queryLen, head) + d;
+    dkAcc = dkAcc + dScores[weightAt] * q[qAt];
+    dvAcc = dvAcc + weights[weightAt] * keepFactor(weightAt) * dContext[qAt];
+  }
+  dk[at] = dkAcc;
+  dv[at] = dvAcc;
+}`,
+}
+
+function uniformsOf(q: TensorInfo, k: TensorInfo, attrs: FusedAttentionAttrs) {
+  const [batch, queryLen, width] = q.shape as [number, number, number]
+  const keyLen = k.shape[1]!
+  const rows = batch * attrs.heads * queryLen
+  const dropping = attrs.dropout > 0
+  const uniforms = [
+    u32(rows), u32(batch * keyLen * width), u32(batch), u32(attrs.heads), u32(queryLen), u32(keyLen), u32(width / attrs.heads),
+    u32(attrs.masked ? 1 : 0), u32(attrs.causal ? 1 : 0), u32(dropping ? 1 : 0), u32(attrs.seed), u32(dropping ? dropoutThreshold(attrs.dropout) : 0),
+    f32(dropping ? Math.fround(1 / (1 - attrs.dropout)) : 1), f32(attrs.scale),
+  ]
+  return { uniforms, rows, weightsShape: [batch, attrs.heads, queryLen, keyLen] }
+}
+
+export function registerWebGpuAttentionKernels(): void {
+  registerWebGpuKernel(fusedAttentionKernel, [forwardShader], ({ inputs, attrs }, backend) => {
+    const { q, k, v, keyMask } = inputs as Record<'q' | 'k' | 'v' | 'keyMask', TensorInfo>
+    const { uniforms, rows, weightsShape } = uniformsOf(q, k, attrs as unknown as FusedAttentionAttrs)
+    return runFused(backend, forwardShader, [q, k, v, keyMask], [q.shape, weightsShape], uniforms, rows)
+  })
+  registerWebGpuKernel(fusedAttentionGradKernel, [scoresGradShader, keysValuesGradShader], ({ inputs, attrs }, backend) => {
+    const { dContext, q, k, v, weights } = inputs as Record<'dContext' | 'q' | 'k' | 'v' | 'weights', TensorInfo>
+    const { uniforms, rows, weightsShape } = uniformsOf(q, k, attrs as unknown as FusedAttentionAttrs)
+    const [dScores, dq] = runFused(backend, scoresGradShader, [dContext, k, v, weights], [weightsShape, q.shape], uniforms, rows) as [TensorInfo, TensorInfo]
+    const [dk, dv] = runFused(backend, keysValuesGradShader, [dScores, q, weights, dContext], [k.shape, k.shape], uniforms, groupsFor(tf.util.sizeFromShape(k.shape)))
+    backend.disposeData(dScores.dataId)
+    return [dq, dk!, dv!]
+  })
+}
