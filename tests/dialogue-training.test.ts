@@ -165,6 +165,11 @@ test('a VHRED run logs reconstruction and KL apart, the annealed KL weight, KL >
   assert.match(overLimit.stderr + overLimit.stdout, /noRepeatNgram.*10|10.*noRepeatNgram/s)
   const blocked = runCli(['--db', join(dir, 'kotoba.db'), '--json', 'eval', '--run', 'hred', '--greedy', '--limit', '4', '--no-repeat-ngram', '2'])
   assert.equal(blocked.status, 0, blocked.stderr)
+  // VHRED against HRED on the same replies' references: the dialogue metrics compared by paired bootstrap.
+  const compared = runCli(['--db', join(dir, 'kotoba.db'), 'eval', '--run', 'vhred', '--against', 'hred', '--greedy', '--limit', '12', '--resamples', '100'])
+  assert.equal(compared.status, 0, compared.stderr)
+  assert.match(compared.stdout, /against hred, checkpoint \d+: paired bootstrap, 100 resamples \(difference = vhred − hred\)/)
+  for (const metric of ['BLEU', 'F1', 'DISTINCT2', 'LENGTH']) assert.match(compared.stdout, new RegExp(`^${metric} +[\\d.]+ +[\\d.]+ +[+-][\\d.]+ +\\[[+-][\\d.]+, [+-][\\d.]+\\] +[\\d.]+ *$`, 'm'))
   await assert.rejects(engine.handle('runs.create', { name: 'bad', model: 'hred', corpus: 'talk', tokenizer: 'talk-bpe', dialogue: { latentSize: 8 } }), /hred has no latent variable/)
 })
 

@@ -166,6 +166,16 @@ test('a first session from an empty database: every main job through the UI, eac
   await transformer.getByTestId('view-head').click()
   await transformer.getByTestId('head-view').waitFor()
   await shots(page, 'transformer-head-view')
+  // The Transformer against the seq2seq run on the same test sentences: each metric's difference by paired bootstrap.
+  await transformer.getByTestId('evaluation-against').selectOption('bible-seq2seq')
+  await transformer.getByRole('button', { name: 'Evaluate on test' }).click()
+  const compared = transformer.getByTestId('evaluation-comparison')
+  await compared.waitFor({ timeout: 180_000 })
+  assert.match(await compared.locator('caption').innerText(), /bible-transformer at step \d+ against bible-seq2seq at step \d+, on the same test sentences: paired bootstrap, 1000 resamples/)
+  assert.deepEqual(await compared.locator('thead th').allInnerTexts(), ['Metric', 'bible-seq2seq', 'bible-transformer', 'Difference', '95% interval', 'p'])
+  assert.deepEqual(await compared.locator('tbody td:first-child').allInnerTexts(), ['BLEU', 'chrF', 'TER'])
+  assert.match(await compared.locator('tbody tr').first().innerText(), /^BLEU\t[\d.]+\t[\d.]+\t[+-][\d.]+\t\[[+-][\d.]+, [+-][\d.]+\]\t[01]\.\d{3}$/)
+  await shots(page, 'transformer-comparison')
 
   // The playground: both models side by side, the seq2seq heatmap and the Transformer's model view.
   await page.keyboard.press('Alt+5')

@@ -5,6 +5,8 @@ import { corpusBleu } from '../models/metrics/bleu.ts'
 import { corpusChrf } from '../models/metrics/chrf.ts'
 import { corpusTer, translationEdits } from '../models/metrics/ter.ts'
 import { tokenize13a } from '../models/metrics/tokenize-13a.ts'
+import { dialogueScores, distinctN } from '../models/metrics/dialogue.ts'
+import { pairedBootstrap, sampledMetrics } from '../models/metrics/paired-bootstrap.ts'
 
 // The sacreBLEU 2.0 README example (the project's shared data script reference-metrics.sh checks the same numbers; the test reads nothing outside the repository).
 const references = [
@@ -67,4 +69,34 @@ test('TER counts word edits and block shifts over the average reference length (
   assert.equal(ter.signature, 'nrefs:2|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.0.0')
   assert.equal(corpusTer([''], [['']]).score, 0)
   assert.equal(corpusTer(['a'], [['']]).score, 100)
+})
+
+test('paired bootstrap (Koehn 2004): whole-set scores equal the corpus metrics; a system better on every sentence is significant, a system against itself is not', () => {
+  const references = ['the cat sat on the mat .', 'a dog ran home', 'it is raining today', 'we ate bread and cheese', 'the sun is up', 'he reads a book', 'she sings well', 'they play chess']
+  const weak = ['the cat sat', 'a cat ran', 'it rains', 'we ate', 'sun up', 'he reads', 'she sings', 'they play']
+  const strong = references.map((r, i) => (i % 2 === 0 ? r : r.split(' ').slice(0, -1).join(' ')))
+  const [weakMetrics, strongMetrics] = [sampledMetrics(weak, references, true), sampledMetrics(strong, references, true)]
+  const all = references.map((_, i) => i)
+  // The sufficient statistics give back the corpus scores (the same arithmetic as sacreBLEU's corpus metrics).
+  assert.equal(strongMetrics.bleu!(all), corpusBleu(strong, [references]).score)
+  assert.equal(strongMetrics.chrf!(all), corpusChrf(strong, [references]).score)
+  assert.equal(strongMetrics.ter!(all), corpusTer(strong, [references]).score)
+  assert.equal(strongMetrics.distinct2!(all), distinctN(strong, 2).inter)
+  assert.ok(Math.abs(strongMetrics.f1!(all) - 100 * dialogueScores(strong, references).f1) < 1e-9)
+  const compared = pairedBootstrap(references.length, weakMetrics, strongMetrics, { resamples: 500, seed: 3 })
+  assert.deepEqual(compared.map((m) => m.metric), ['bleu', 'chrf', 'ter', 'f1', 'distinct1', 'distinct2', 'length'])
+  for (const metric of ['bleu', 'chrf', 'f1']) {
+    const m = compared.find((c) => c.metric === metric)!
+    assert.ok(m.difference > 0 && m.low > 0 && m.low <= m.difference && m.difference <= m.high && m.pValue < 0.01, JSON.stringify(m))
+  }
+  const ter = compared.find((c) => c.metric === 'ter')!
+  assert.ok(ter.difference < 0 && ter.high < 0, `fewer edits: ${JSON.stringify(ter)}`)
+  assert.deepEqual(pairedBootstrap(references.length, weakMetrics, strongMetrics, { resamples: 500, seed: 3 }), compared, 'the same seed, the same resamples')
+  for (const m of pairedBootstrap(references.length, weakMetrics, weakMetrics, { resamples: 200, seed: 1 })) {
+    assert.ok(m.difference === 0 && m.low === 0 && m.high === 0 && m.pValue === 1, JSON.stringify(m))
+  }
+  // One sentence better and one worse: no significant difference in F1.
+  const mixed = weak.map((w, i) => (i === 0 ? references[0]! : i === 1 ? 'nothing alike' : w))
+  const f1 = pairedBootstrap(references.length, weakMetrics, sampledMetrics(mixed, references, true), { resamples: 500, seed: 2 }).find((m) => m.metric === 'f1')!
+  assert.ok(f1.low < 0 && f1.high > 0 && f1.pValue > 0.05, JSON.stringify(f1))
 })

@@ -241,6 +241,17 @@ test('a Transformer whose position table is shorter than the dev and test senten
   const evaluated = (await engine.handle('eval', { run: 'short-positions', split: 'test', search: 'beam', beamSize: 2 })) as Result<'eval'>
   assert.equal(evaluated.sentences, 40)
   assert.ok(evaluated.scores.some((s) => s.metric === 'bleu') && Number.isFinite(evaluated.loss), JSON.stringify(evaluated))
+  // Paired bootstrap against the trained 'rev': the same sentences, search and resamples for both; its scores are
+  // the untrained run's own, and the trained run's lead is far outside the resampling's spread.
+  const compared = (await engine.handle('eval', { run: 'rev', split: 'test', search: 'beam', beamSize: 2, against: 'short-positions', resamples: 200 })) as Result<'eval'>
+  const pairedBleu = compared.comparison!.metrics.find((m) => m.metric === 'bleu')!
+  assert.equal(compared.comparison!.against, 'short-positions')
+  assert.equal(pairedBleu.baseline, evaluated.scores.find((s) => s.metric === 'bleu')!.score)
+  assert.equal(pairedBleu.system, compared.scores.find((s) => s.metric === 'bleu')!.score)
+  assert.ok(pairedBleu.difference > 50 && pairedBleu.low > 0 && pairedBleu.pValue < 0.01, JSON.stringify(pairedBleu))
+  assert.deepEqual(compared.comparison!.metrics.map((m) => m.metric), ['bleu', 'chrf', 'ter'])
+  const itself = (await engine.handle('eval', { run: 'rev', split: 'test', search: 'beam', beamSize: 2, against: 'rev', resamples: 200 })) as Result<'eval'>
+  for (const m of itself.comparison!.metrics) assert.ok(m.difference === 0 && m.low === 0 && m.high === 0 && m.pValue === 1, JSON.stringify(m))
   const short = (await engine.handle('translate', { run: 'short-positions', lines: ['a b'], search: 'beam', beamSize: 2, inspect: true })) as Result<'translate'>
   assert.ok(short.results[0]!.hypotheses[0]!.pieces.length <= 8)
   await assert.rejects(engine.handle('translate', { run: 'short-positions', lines: ['a b c d e f g h a b c d'], search: 'greedy' }), /the sentence is \d+ pieces long; this model reads at most 8 \(its maxLength\)/)

@@ -750,6 +750,28 @@ export const EvalResult = z.object({
   loss: z.number(),
   perplexity: z.number(),
   seconds: z.number(),
+  /** With `against`: each metric of this run against the other's on the same sentences, by paired bootstrap. */
+  comparison: z
+    .object({
+      against: z.string(),
+      againstCheckpoint: z.number().int(),
+      resamples: z.number().int(),
+      metrics: z.array(
+        z.object({
+          metric: z.string(),
+          /** The `against` run's score, this run's, and this run's minus the other's. */
+          baseline: z.number(),
+          system: z.number(),
+          difference: z.number(),
+          /** 95 % interval of the difference over the resampled test sets. */
+          low: z.number(),
+          high: z.number(),
+          /** Two-sided: how often a difference this large arises from the resampling alone. */
+          pValue: z.number(),
+        }),
+      ),
+    })
+    .optional(),
 })
 export type EvalResult = z.infer<typeof EvalResult>
 
@@ -1007,6 +1029,11 @@ export const methods = {
       average: z.number().int().min(2).max(50).optional(),
       /** Evaluate at most this many sentences (default: all). */
       limit: z.number().int().min(1).optional(),
+      /** Also evaluate this run on the same sentences with the same search and compare by paired bootstrap (Koehn 2004). */
+      against: Name.optional(),
+      /** The `against` run's checkpoint (default: its best). */
+      againstCheckpoint: z.number().int().optional(),
+      resamples: z.number().int().min(100).max(10000).default(1000),
     }).strict(),
     result: EvalResult,
   },

@@ -138,6 +138,9 @@ function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
+/** A difference with its sign. */
+const signed = (value: number, digits: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`
+
 interface SearchFlags {
   beam?: string
   nbest?: string
@@ -648,15 +651,26 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
       .addOption(new Option('--split <split>', 'which split').choices(['dev', 'test']).default('test'))
       .option('--checkpoint <step>', 'checkpoint step (default: the best)')
       .option('--average <k>', 'average the weights of the last K checkpoints')
-      .option('--limit <n>', 'only the first N sentences'),
-  ).action((options: SearchFlags & { run: string; split: 'dev' | 'test'; checkpoint?: string; average?: string; limit?: string }) =>
+      .option('--limit <n>', 'only the first N sentences')
+      .option('--against <run>', 'also score this run on the same sentences and compare the two by paired bootstrap')
+      .option('--against-checkpoint <step>', "the --against run's checkpoint (default: its best)")
+      .option('--resamples <n>', 'paired bootstrap resamples (default 1000)'),
+  ).action((options: SearchFlags & { run: string; split: 'dev' | 'test'; checkpoint?: string; average?: string; limit?: string; against?: string; againstCheckpoint?: string; resamples?: string }) =>
     helpers.withEngine(async (client) => {
       const result = await client.call('eval', {
         run: options.run,
         split: options.split,
-        ...defined({ checkpoint: integer('--checkpoint', options.checkpoint), average: integer('--average', options.average), limit: integer('--limit', options.limit) }),
+        ...defined({
+          checkpoint: integer('--checkpoint', options.checkpoint),
+          average: integer('--average', options.average),
+          limit: integer('--limit', options.limit),
+          against: options.against,
+          againstCheckpoint: integer('--against-checkpoint', options.againstCheckpoint),
+          resamples: integer('--resamples', options.resamples),
+        }),
         ...searchOptions(options),
       })
+      const comparison = result.comparison
       helpers.output(result, () =>
         [
           `${result.run}, checkpoint ${result.checkpointStep}, ${result.split} (${result.sentences} sentences, ${result.seconds.toFixed(1)} s):`,
@@ -665,6 +679,19 @@ export function registerTrainingCommands(program: Command, helpers: CliHelpers):
             result.scores.map((s) => [s.metric.toUpperCase(), s.score.toFixed(2), s.signature]),
           ),
           `loss ${result.loss.toFixed(4)}, perplexity ${result.perplexity.toFixed(2)}`,
+          ...(comparison
+            ? [
+                '',
+                `against ${comparison.against}, checkpoint ${comparison.againstCheckpoint}: paired bootstrap, ${comparison.resamples} resamples (difference = ${result.run} − ${comparison.against})`,
+                renderTable(
+                  ['metric', comparison.against, result.run, 'difference', '95% interval', 'p'],
+                  comparison.metrics.map((m) => {
+                    const digits = m.metric.startsWith('distinct') ? 4 : 2
+                    return [m.metric.toUpperCase(), m.baseline.toFixed(digits), m.system.toFixed(digits), signed(m.difference, digits), `[${signed(m.low, digits)}, ${signed(m.high, digits)}]`, m.pValue.toFixed(3)]
+                  }),
+                ),
+              ]
+            : []),
         ].join('\n'),
       )
     }),

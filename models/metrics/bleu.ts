@@ -41,48 +41,41 @@ function closestLength(hypLength: number, refLengths: number[]): number {
   return best
 }
 
-/**
- * hypotheses[i] is scored against references[r][i] for every reference set r.
- * Tokenisation 'none' scores the texts split on whitespace as they are.
- */
-export function corpusBleu(hypotheses: string[], references: string[][], options: { tokenize?: '13a' | 'none'; effectiveOrder?: boolean } = {}): BleuScore {
-  const tokenizer = options.tokenize ?? '13a'
+/** One sentence's BLEU statistics: [hypothesis length, closest reference length, matches 1..4, n-grams 1..4]. */
+export function bleuStatistics(hypothesis: string, references: readonly string[], tokenizer: '13a' | 'none' = '13a'): number[] {
   const tokenize = tokenizer === '13a' ? tokenize13a : (text: string) => text
-  for (const set of references) {
-    if (set.length !== hypotheses.length) throw new Error(`a reference set has ${set.length} lines for ${hypotheses.length} hypotheses`)
+  const hypWords = splitWords(tokenize(hypothesis))
+  const maxRefCounts = new Map<string, number>()
+  const refLengths: number[] = []
+  for (const reference of references) {
+    const refWords = splitWords(tokenize(reference))
+    refLengths.push(refWords.length)
+    for (const [gram, count] of ngramCounts(refWords, bleuMaxOrder)) {
+      if (count > (maxRefCounts.get(gram) ?? 0)) maxRefCounts.set(gram, count)
+    }
   }
-  const correct = new Array<number>(bleuMaxOrder).fill(0)
-  const total = new Array<number>(bleuMaxOrder).fill(0)
-  let hypLength = 0
-  let refLength = 0
-  hypotheses.forEach((hypothesis, i) => {
-    const hypWords = splitWords(tokenize(hypothesis))
-    const maxRefCounts = new Map<string, number>()
-    const refLengths: number[] = []
-    for (const set of references) {
-      const refWords = splitWords(tokenize(set[i]!))
-      refLengths.push(refWords.length)
-      for (const [gram, count] of ngramCounts(refWords, bleuMaxOrder)) {
-        if (count > (maxRefCounts.get(gram) ?? 0)) maxRefCounts.set(gram, count)
-      }
-    }
-    hypLength += hypWords.length
-    refLength += closestLength(hypWords.length, refLengths)
-    for (const [gram, count] of ngramCounts(hypWords, bleuMaxOrder)) {
-      const order = gram.split(' ').length
-      total[order - 1]! += count
-      correct[order - 1]! += Math.min(count, maxRefCounts.get(gram) ?? 0)
-    }
-  })
-  const signature = `nrefs:${references.length}|case:mixed|eff:no|tok:${tokenizer}|smooth:exp|version:${sacrebleuVersion}`
+  const statistics = [hypWords.length, closestLength(hypWords.length, refLengths), ...new Array<number>(2 * bleuMaxOrder).fill(0)]
+  for (const [gram, count] of ngramCounts(hypWords, bleuMaxOrder)) {
+    const order = gram.split(' ').length
+    statistics[1 + order]! += Math.min(count, maxRefCounts.get(gram) ?? 0)
+    statistics[1 + bleuMaxOrder + order]! += count
+  }
+  return statistics
+}
+
+/** BLEU from statistics summed over sentences (bleuStatistics' layout). */
+export function bleuFromStatistics(statistics: readonly number[], effectiveOrder = false): Omit<BleuScore, 'signature'> {
+  const [hypLength, refLength] = statistics as [number, number]
+  const correct = statistics.slice(2, 2 + bleuMaxOrder)
+  const total = statistics.slice(2 + bleuMaxOrder, 2 + 2 * bleuMaxOrder)
   const brevityPenalty = hypLength >= refLength ? 1 : hypLength > 0 ? Math.exp(1 - refLength / hypLength) : 0
   const precisions = new Array<number>(bleuMaxOrder).fill(0)
-  if (!correct.some((c) => c > 0)) return { score: 0, precisions, brevityPenalty, hypLength, refLength, signature }
+  if (!correct.some((c) => c > 0)) return { score: 0, precisions, brevityPenalty, hypLength, refLength }
   let smoothing = 1
   let order = bleuMaxOrder
   for (let n = 0; n < bleuMaxOrder; n++) {
     if (total[n] === 0) break
-    if (options.effectiveOrder) order = n + 1
+    if (effectiveOrder) order = n + 1
     if (correct[n] === 0) {
       smoothing *= 2
       precisions[n] = 100 / (smoothing * total[n]!)
@@ -92,7 +85,28 @@ export function corpusBleu(hypotheses: string[], references: string[][], options
   }
   // sacreBLEU's my_log: log(0) counts as a huge negative number, so a missing order gives (almost) 0.
   const logSum = precisions.slice(0, order).reduce((sum, p) => sum + (p === 0 ? -9999999999 : Math.log(p)), 0)
-  return { score: brevityPenalty * Math.exp(logSum / order), precisions, brevityPenalty, hypLength, refLength, signature }
+  return { score: brevityPenalty * Math.exp(logSum / order), precisions, brevityPenalty, hypLength, refLength }
+}
+
+/** Element-wise sums of per-sentence statistics. */
+export function sumStatistics(rows: readonly (readonly number[])[], width: number): number[] {
+  const totals = new Array<number>(width).fill(0)
+  for (const row of rows) row.forEach((value, k) => (totals[k]! += value))
+  return totals
+}
+
+/**
+ * hypotheses[i] is scored against references[r][i] for every reference set r.
+ * Tokenisation 'none' scores the texts split on whitespace as they are.
+ */
+export function corpusBleu(hypotheses: string[], references: string[][], options: { tokenize?: '13a' | 'none'; effectiveOrder?: boolean } = {}): BleuScore {
+  const tokenizer = options.tokenize ?? '13a'
+  for (const set of references) {
+    if (set.length !== hypotheses.length) throw new Error(`a reference set has ${set.length} lines for ${hypotheses.length} hypotheses`)
+  }
+  const rows = hypotheses.map((hypothesis, i) => bleuStatistics(hypothesis, references.map((set) => set[i]!), tokenizer))
+  const signature = `nrefs:${references.length}|case:mixed|eff:no|tok:${tokenizer}|smooth:exp|version:${sacrebleuVersion}`
+  return { ...bleuFromStatistics(sumStatistics(rows, 2 + 2 * bleuMaxOrder), options.effectiveOrder), signature }
 }
 
 /** One sentence's BLEU as sacreBLEU's sentence_bleu gives it: 'exp' smoothing and the effective order, so a short

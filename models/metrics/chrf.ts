@@ -1,7 +1,7 @@
 // Corpus chrF (Popović 2015) as sacreBLEU 2.x computes it by default: character n-grams 1–6 with
 // whitespace removed, β = 2, statistics summed over the corpus with the best-scoring reference per
 // sentence, precision and recall averaged over the orders that occur (effective order).
-import { sacrebleuVersion } from './bleu.ts'
+import { sacrebleuVersion, sumStatistics } from './bleu.ts'
 
 export const chrfOrder = 6
 export const chrfBeta = 2
@@ -40,7 +40,8 @@ function sentenceStatistics(hypothesis: string, reference: string): number[] {
   return statistics
 }
 
-function fScore(statistics: number[]): number {
+/** chrF from statistics summed over sentences (chrfStatistics' layout). */
+export function chrfFromStatistics(statistics: readonly number[]): number {
   const epsilon = 1e-16
   const factor = chrfBeta ** 2
   let precision = 0
@@ -59,25 +60,27 @@ function fScore(statistics: number[]): number {
   return (100 * (1 + factor) * precision * recall) / (factor * precision + recall)
 }
 
-export function corpusChrf(hypotheses: string[], references: string[][]): ChrfScore {
-  const totals = new Array<number>(3 * chrfOrder).fill(0)
-  hypotheses.forEach((hypothesis, i) => {
-    let best: number[] | null = null
-    let bestScore = -1
-    for (const set of references) {
-      const statistics = sentenceStatistics(hypothesis, set[i]!)
-      const score = fScore(statistics)
-      if (score > bestScore) {
-        best = statistics
-        bestScore = score
-      }
+/** One sentence's statistics against its best-scoring reference: per order [hyp n-grams, ref n-grams, matches]. */
+export function chrfStatistics(hypothesis: string, references: readonly string[]): number[] {
+  let best: number[] | null = null
+  let bestScore = -1
+  for (const reference of references) {
+    const statistics = sentenceStatistics(hypothesis, reference)
+    const score = chrfFromStatistics(statistics)
+    if (score > bestScore) {
+      best = statistics
+      bestScore = score
     }
-    best!.forEach((value, k) => (totals[k]! += value))
-  })
-  return { score: fScore(totals), signature: `nrefs:${references.length}|case:mixed|eff:yes|nc:${chrfOrder}|nw:0|space:no|version:${sacrebleuVersion}` }
+  }
+  return best ?? new Array<number>(3 * chrfOrder).fill(0)
+}
+
+export function corpusChrf(hypotheses: string[], references: string[][]): ChrfScore {
+  const rows = hypotheses.map((hypothesis, i) => chrfStatistics(hypothesis, references.map((set) => set[i]!)))
+  return { score: chrfFromStatistics(sumStatistics(rows, 3 * chrfOrder)), signature: `nrefs:${references.length}|case:mixed|eff:yes|nc:${chrfOrder}|nw:0|space:no|version:${sacrebleuVersion}` }
 }
 
 /** One sentence's chrF (sacreBLEU's sentence_chrf): the corpus statistics of a corpus of one. */
 export function sentenceChrf(hypothesis: string, reference: string): number {
-  return fScore(sentenceStatistics(hypothesis, reference))
+  return chrfFromStatistics(sentenceStatistics(hypothesis, reference))
 }

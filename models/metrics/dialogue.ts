@@ -10,7 +10,8 @@ export function dialogueWords(text: string): string[] {
     .filter((w) => w.length > 0)
 }
 
-function ngrams(words: readonly string[], n: number): string[] {
+/** The word n-grams of a response, each joined into one string. */
+export function wordNgrams(words: readonly string[], n: number): string[] {
   const grams: string[] = []
   for (let i = 0; i + n <= words.length; i++) grams.push(words.slice(i, i + n).join('\u0001'))
   return grams
@@ -24,7 +25,7 @@ export interface Distinct {
 }
 
 export function distinctN(responses: readonly string[], n: number): Distinct {
-  const all = responses.map((r) => ngrams(dialogueWords(r), n))
+  const all = responses.map((r) => wordNgrams(dialogueWords(r), n))
   const total = all.reduce((sum, grams) => sum + grams.length, 0)
   const inter = total === 0 ? 0 : new Set(all.flat()).size / total
   const withGrams = all.filter((grams) => grams.length > 0)

@@ -2,7 +2,7 @@
 // fewest word insertions, deletions, substitutions and block shifts turning the hypothesis into the
 // reference, over the average reference length. Shifts are chosen greedily with Tercom's heuristics
 // and limits; the edit distance is searched in a beam around the length-scaled diagonal.
-import { sacrebleuVersion } from './bleu.ts'
+import { sacrebleuVersion, sumStatistics } from './bleu.ts'
 
 const maxShiftSize = 10
 const maxShiftDistance = 50
@@ -177,21 +177,26 @@ function tercomWords(text: string): string[] {
   return text.toLowerCase().split(/\s+/u).filter((word) => word.length > 0)
 }
 
+/** One sentence's TER statistics: [edits to the closest reference, mean reference length]. */
+export function terStatistics(hypothesis: string, references: readonly string[]): [number, number] {
+  const hyp = tercomWords(hypothesis)
+  let best = Infinity
+  let lengths = 0
+  for (const reference of references) {
+    const ref = tercomWords(reference)
+    lengths += ref.length
+    best = Math.min(best, translationEdits(hyp, ref))
+  }
+  return [best, lengths / references.length]
+}
+
+/** TER (×100) from summed [edits, reference length]. */
+export function terFromStatistics([edits, refLength]: readonly number[]): number {
+  const rate = refLength! > 0 ? edits! / refLength! : edits! > 0 ? 1 : 0
+  return 100 * rate
+}
+
 export function corpusTer(hypotheses: string[], references: string[][]): TerScore {
-  let edits = 0
-  let refLength = 0
-  hypotheses.forEach((hypothesis, i) => {
-    const hyp = tercomWords(hypothesis)
-    let best = Infinity
-    let lengths = 0
-    for (const set of references) {
-      const ref = tercomWords(set[i]!)
-      lengths += ref.length
-      best = Math.min(best, translationEdits(hyp, ref))
-    }
-    edits += best
-    refLength += lengths / references.length
-  })
-  const rate = refLength > 0 ? edits / refLength : edits > 0 ? 1 : 0
-  return { score: 100 * rate, edits, refLength, signature: `nrefs:${references.length}|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:${sacrebleuVersion}` }
+  const [edits, refLength] = sumStatistics(hypotheses.map((hypothesis, i) => terStatistics(hypothesis, references.map((set) => set[i]!))), 2) as [number, number]
+  return { score: terFromStatistics([edits, refLength]), edits, refLength, signature: `nrefs:${references.length}|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:${sacrebleuVersion}` }
 }

@@ -1,15 +1,55 @@
 // Jobs that run TensorFlow.js models: training, evaluation, translation and chat replies.
-import type { JobKind } from '../../api/contract.ts'
+import type { EvalResult, JobKind } from '../../api/contract.ts'
 import { methods, RunDistilParams, SearchOptions } from '../../api/contract.ts'
 import { z } from 'zod'
 import { chatReply, ChatReplyParams, translateLines, TranslateParams } from '../inference/answers.ts'
 import { loadDialogueRun } from '../training/chat.ts'
 import { evaluateDialogues } from '../training/dialogue-task.ts'
-import { evaluateSplit, loadRun } from '../training/inference.ts'
+import { evaluateSplit, loadRun, type EvaluatedTexts } from '../training/inference.ts'
+import { pairedBootstrap, sampledMetrics } from '../../../models/metrics/paired-bootstrap.ts'
+import type { Database } from '../store/database.ts'
 import { DistilCancelledError, distilCorpus } from '../training/distillation.ts'
 import { findRun, recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { JobCancelledError, startCompute, type JobRunner } from './context.ts'
+
+/** Scores one run on a split (and keeps the scores with it, at the evaluated checkpoint's step, for the dashboard
+ *  and `runs show`); also returns what it decoded, for a paired comparison. */
+async function evaluateRun(
+  db: Database,
+  which: { run: string; checkpoint?: number | undefined; average?: number | undefined },
+  split: 'dev' | 'test',
+  search: SearchOptions,
+  limit: number | undefined,
+  progress: (done: number, total: number, unit: 'replies' | 'sentences') => void,
+  isCancelled: () => boolean,
+): Promise<EvalResult & { texts: EvaluatedTexts }> {
+  const stored = findRun(db, which.run)
+  let result: EvalResult & { texts: EvaluatedTexts }
+  if (stored && (stored.config.model === 'hred' || stored.config.model === 'vhred')) {
+    if (which.average !== undefined) throw new Error('checkpoint averaging is for translation runs')
+    const dialogue = await loadDialogueRun(db, which.run, which.checkpoint)
+    try {
+      const started = performance.now()
+      const scored = await evaluateDialogues(db, stored.config, dialogue.model, dialogue.tokenizer, split, search, limit, (done, total) => progress(done, total, 'replies'))
+      result = { ...scored, run: which.run, checkpointStep: dialogue.checkpointStep, seconds: (performance.now() - started) / 1000 }
+    } finally {
+      dialogue.model.dispose()
+    }
+  } else {
+    const loaded = await loadRun(db, which.run, which.checkpoint, which.average)
+    try {
+      result = await evaluateSplit(db, loaded, split, search, limit, (done, total) => progress(done, total, 'sentences'), isCancelled)
+    } finally {
+      loaded.model.dispose()
+    }
+  }
+  recordMetrics(db, findRun(db, which.run)!.id, [
+    ...result.scores.map((s) => ({ metric: `${split}/${s.metric}`, step: result.checkpointStep, value: s.score, signature: s.signature })),
+    { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
+  ])
+  return result
+}
 
 export const runners: Partial<Record<JobKind, JobRunner>> = {
   'run.train': async ({ spec, db, request, post }) => {
@@ -24,37 +64,19 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     })
   },
   'run.eval': async ({ spec, db, isCancelled, post }) => {
-    const { run, split, checkpoint, average, limit, ...search } = methods.eval.params.parse(spec.params)
+    const { run, split, checkpoint, average, limit, against, againstCheckpoint, resamples, ...rest } = methods.eval.params.parse(spec.params)
+    const search = SearchOptions.parse(rest)
     await startCompute(spec)
-    const stored = findRun(db, run)
-    if (stored && (stored.config.model === 'hred' || stored.config.model === 'vhred')) {
-      if (average !== undefined) throw new Error('checkpoint averaging is for translation runs')
-      const dialogue = await loadDialogueRun(db, run, checkpoint)
-      try {
-        const started = performance.now()
-        const scored = await evaluateDialogues(db, stored.config, dialogue.model, dialogue.tokenizer, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'replies' }))
-        const result = { ...scored, run, checkpointStep: dialogue.checkpointStep, seconds: (performance.now() - started) / 1000 }
-        recordMetrics(db, stored.id, [
-          ...result.scores.map((s) => ({ metric: `${split}/${s.metric}`, step: result.checkpointStep, value: s.score, signature: s.signature })),
-          { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
-        ])
-        return result
-      } finally {
-        dialogue.model.dispose()
-      }
+    const progress = (done: number, total: number, unit: 'replies' | 'sentences') => post({ type: 'progress', done, total, unit })
+    const { texts, ...result } = await evaluateRun(db, { run, checkpoint, average }, split, search, limit, progress, isCancelled)
+    if (against === undefined) return result
+    const { texts: baseline, ...other } = await evaluateRun(db, { run: against, checkpoint: againstCheckpoint }, split, search, limit, progress, isCancelled)
+    if (baseline.references.length !== texts.references.length || baseline.references.some((r, i) => r !== texts.references[i])) {
+      throw new Error(`'${run}' and '${against}' are scored on different ${split} sentences (their corpora or splits differ); a paired comparison needs the same ones`)
     }
-    const loaded = await loadRun(db, run, checkpoint, average)
-    try {
-      const result = await evaluateSplit(db, loaded, split, SearchOptions.parse(search), limit, (done, total) => post({ type: 'progress', done, total, unit: 'sentences' }), isCancelled)
-      // Kept with the run (at the evaluated checkpoint's step) so the dashboard and `runs show` can list it.
-      recordMetrics(db, loaded.run.id, [
-        ...result.scores.map((s) => ({ metric: `${split}/${s.metric}`, step: result.checkpointStep, value: s.score, signature: s.signature })),
-        { metric: `${split}/loss`, step: result.checkpointStep, value: result.loss },
-      ])
-      return result
-    } finally {
-      loaded.model.dispose()
-    }
+    const dialogue = texts.dialogue && baseline.dialogue
+    const metrics = pairedBootstrap(texts.hypotheses.length, sampledMetrics(baseline.hypotheses, baseline.references, dialogue), sampledMetrics(texts.hypotheses, texts.references, dialogue), { resamples, seed: search.seed })
+    return { ...result, comparison: { against, againstCheckpoint: other.checkpointStep, resamples, metrics } }
   },
   'run.chat': async ({ spec, db }) => {
     const params = ChatReplyParams.parse(spec.params)

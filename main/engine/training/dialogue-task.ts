@@ -12,7 +12,7 @@ import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import type { Database } from '../store/database.ts'
 import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
-import { scoreTexts, searchWith } from './inference.ts'
+import { scoreTexts, searchWith, type EvaluatedTexts } from './inference.ts'
 import { samplesStored, saveSamples } from './repository.ts'
 import type { TaskSetup, TrainingTask, Validation } from './trainer.ts'
 import { DialogueReinforceTrainer, type DialogueReinforceBatch } from './dialogue-reinforce.ts'
@@ -241,7 +241,7 @@ export async function evaluateDialogues(
   options: SearchOptions,
   limit: number | undefined,
   onProgress: (done: number, total: number) => void,
-): Promise<Omit<EvalResult, 'run' | 'checkpointStep' | 'seconds'>> {
+): Promise<Omit<EvalResult, 'run' | 'checkpointStep' | 'seconds'> & { texts: EvaluatedTexts }> {
   const settings = config.dialogue!
   const { examples, texts } = dialogueExamples(splitDialogues(db, config.corpus, split), tokenizer, settings.maxContext, Number.MAX_SAFE_INTEGER)
   const chosen = examples.slice(0, limit)
@@ -275,5 +275,6 @@ export async function evaluateDialogues(
     ],
     loss: loss.devLoss,
     perplexity: Math.exp(loss.devLoss),
+    texts: { hypotheses: replies, references, dialogue: true },
   }
 }

@@ -196,6 +196,14 @@ export async function translateSources(
   return translations
 }
 
+/** What an evaluation decoded and scored, for comparing two runs sentence by sentence. */
+export interface EvaluatedTexts {
+  hypotheses: string[]
+  references: string[]
+  /** Scored with the dialogue metrics too. */
+  dialogue: boolean
+}
+
 export async function evaluateSplit(
   db: Database,
   loaded: LoadedRun,
@@ -204,7 +212,7 @@ export async function evaluateSplit(
   limit: number | undefined,
   onProgress: (done: number, total: number) => void,
   isCancelled: () => boolean,
-): Promise<EvalResult> {
+): Promise<EvalResult & { texts: EvaluatedTexts }> {
   const started = performance.now()
   const pairs = splitPairs(db, loaded.run.config.corpus, split).slice(0, limit)
   if (pairs.length === 0) throw new Error(`corpus '${loaded.run.config.corpus}' has no ${split} split`)
@@ -230,5 +238,6 @@ export async function evaluateSplit(
     loss,
     perplexity: Math.exp(loss),
     seconds: (performance.now() - started) / 1000,
+    texts: { hypotheses, references, dialogue: isDialogueCorpus(db, loaded.run.config.corpus) },
   }
 }

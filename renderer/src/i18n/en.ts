@@ -324,6 +324,12 @@ export const en = {
     when: 'Evaluated',
     none: 'Not evaluated yet: scores on the test split are stored here per checkpoint.',
     noCheckpoint: 'No checkpoint yet.',
+    against: 'Compare with',
+    noComparison: 'no other run',
+    comparison: '{{run}} at step {{step}} against {{against}} at step {{againstStep}}, on the same test sentences: paired bootstrap, {{resamples}} resamples. Bold: p < 0.05.',
+    metric: 'Metric',
+    difference: 'Difference',
+    interval: '95% interval',
   },
   attention: {
     overTraining: 'Attention over training',

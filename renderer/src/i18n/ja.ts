@@ -325,6 +325,12 @@ export const ja: Catalogue = {
     when: '評価日時',
     none: 'まだ評価していません。テスト分割でのスコアがチェックポイントごとにここに保存されます。',
     noCheckpoint: 'チェックポイントがまだありません。',
+    against: '比較対象',
+    noComparison: '比較しない',
+    comparison: '{{run}}（ステップ {{step}}）と {{against}}（ステップ {{againstStep}}）を同じテスト文で比較：ペアブートストラップ、{{resamples}} 回の再標本化。太字は p < 0.05。',
+    metric: '指標',
+    difference: '差',
+    interval: '95% 区間',
   },
   attention: {
     overTraining: '学習に伴うアテンションの変化',
