@@ -12,10 +12,11 @@ import { dropout, seedDropout } from '../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
-import { Adam } from '../models/train/adam.ts'
+import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { trainUpdate } from '../models/train/train-step.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
-import { maxRelativeDifference, paddedBatch, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
+import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
+import { Random } from '../models/core/random.ts'
 
 // Debian's lavapipe lacks a Vulkan feature Dawn requires; Chromium's SwiftShader ICD (CI installs chromium for the
 // end-to-end tests) is a complete software Vulkan. A machine's own choice (VK_ICD_FILENAMES) is kept.
@@ -62,6 +63,49 @@ async function train(kind: keyof typeof configs): Promise<{ losses: number[]; no
   return result
 }
 
+/**
+ * Adam through what a run does to it: two clipped updates, a checkpoint's state(), a parameter assigned from outside
+ * (a weight restore, pruning), a third update, then a fresh optimizer restored from the state and a fourth. On a GPU
+ * (applyFlat) the parameters and moments live flat; on cpu per parameter (apply). Returns every value along the way.
+ */
+async function adamScenario(): Promise<number[][]> {
+  const random = new Random(21)
+  const shapes = [[3, 4], [5], [2, 2, 2]]
+  const names = ['a', 'b', 'c']
+  const params = new Map(names.map((name, i) => [name, tf.tidy(() => tf.variable(randomTensor(random, shapes[i]!), true, `adam-scenario-${name}-${Math.random()}`))]))
+  const gradients = [0, 1, 2, 3].map(() => new Map(names.map((name, i) => [name, randomTensor(random, shapes[i]!)])))
+  const scale = tf.tensor1d([0.5])
+  const values: number[][] = []
+  const read = async (tensors: Iterable<tf.Tensor>) => {
+    for (const t of tensors) values.push(Array.from(await t.data()))
+  }
+  const update = (adam: Adam, grads: Map<string, tf.Tensor>) => {
+    if (!adam.appliesFlat()) return adam.apply(params, grads, 0.05, scale)
+    const flat = tf.tidy(() => tf.concat(names.map((name) => grads.get(name)!.reshape([-1]))) as tf.Tensor1D)
+    adam.applyFlat(params, names, flat, 0.05, scale)
+    flat.dispose()
+  }
+  const adam = new Adam({ ...defaultAdam, weightDecay: 0.01 })
+  update(adam, gradients[0]!)
+  update(adam, gradients[1]!)
+  await read(params.values())
+  const saved = new Map([...adam.state()].map(([key, t]) => [key, t.clone()]))
+  await read(saved.values())
+  tf.tidy(() => params.get('b')!.assign(tf.zeros([5])))
+  update(adam, gradients[2]!)
+  await read(params.values())
+  const restored = new Adam({ ...defaultAdam, weightDecay: 0.01 })
+  restored.restore(saved, 2)
+  update(restored, gradients[3]!)
+  await read(params.values())
+  await read(restored.state().values())
+  tf.dispose([...saved.values(), ...params.values(), ...gradients.flatMap((g) => [...g.values()]), scale])
+  adam.dispose()
+  restored.dispose()
+  return values
+}
+let cpuAdam: number[][] = []
+
 let reference: { name: string; result: number[][] }[] = []
 const dropoutSeed = 4242
 let cpuDropout: Float32Array = new Float32Array(0)
@@ -79,6 +123,7 @@ before(async () => {
   cpuDropout = (await dropped.data()) as Float32Array
   tf.dispose([x, dropped])
   for (const kind of ['lstm', 'transformer'] as const) cpuTraining[kind] = await train(kind)
+  cpuAdam = await adamScenario()
   const report = await selectBackend('webgpu')
   assert.equal(report.active, 'webgpu', `no WebGPU adapter: ${JSON.stringify(report)}`)
   const detail = report.attempts.find((a) => a.status === 'active')!.detail
@@ -97,6 +142,15 @@ test('webgpu: every kernel case, our fused shaders included, equals the stock cp
     const difference = maxRelativeDifference(reference[i]!.result, result)
     assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
   })
+})
+
+test('webgpu: Adam over all parameters at once (flat) updates, checkpoints, picks up an assigned parameter and restores as per-parameter Adam on cpu', async () => {
+  const tensorsBefore = tf.memory().numTensors
+  assert.ok(new Adam().appliesFlat(), 'the flat update runs on webgpu')
+  const onGpu = await adamScenario()
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'every tensor is freed')
+  const difference = maxRelativeDifference(cpuAdam, onGpu)
+  assert.ok(difference < 2e-5, `flat Adam differs from per-parameter Adam by ${difference}`)
 })
 
 test('webgpu: fused dropout draws the cpu kernel’s mask for a seed (multi-million-element tensors included)', async () => {

@@ -18,6 +18,9 @@ export const adamUpdateKernel = 'KotobaAdamUpdate'
  * so the update needs no read of the gradient norm). */
 export const adamScaledUpdateKernel = 'KotobaAdamUpdateScaled'
 
+/** Splits a flat [N] tensor into consecutive 1-D parts: inputs {flat}, attrs {sizes} → one tensor per size. */
+export const unflattenKernel = 'KotobaUnflatten'
+
 export const defaultAdam: AdamOptions = { beta1: 0.9, beta2: 0.998, epsilon: 1e-8, weightDecay: 0 }
 
 /** m and v at zero for a parameter of `like`'s shape; the zeros they start from are freed (a variable keeps its own reference). */
@@ -25,15 +28,106 @@ function zeroMoments(like: tf.Tensor): { m: tf.Variable; v: tf.Variable } {
   return tf.tidy(() => ({ m: tf.variable(tf.zerosLike(like), false), v: tf.variable(tf.zerosLike(like), false) }))
 }
 
+/**
+ * Every updated parameter and its moments as flat [N] tensors, in `names` order: on a GPU one dispatch updates them
+ * all and ⌈P/7⌉ write the parameters back, where a per-parameter update took P. The per-name moments are synced
+ * from these only when a checkpoint asks for them.
+ */
+interface FlatState {
+  names: string[]
+  shapes: number[][]
+  sizes: number[]
+  /** null until built from the variables, and again when a variable was assigned from outside (a restore, pruning). */
+  theta: tf.Tensor1D | null
+  m: tf.Tensor1D
+  v: tf.Tensor1D
+  /** The variables' data as this optimizer last wrote it. */
+  written: object[]
+}
+
 export class Adam {
   private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>()
+  private flat: FlatState | null = null
   /** Updates applied so far (t in the paper). */
   steps = 0
 
   constructor(readonly options: AdamOptions = defaultAdam) {}
 
+  /** Whether applyFlat runs here: the fused update and the unflattening kernel. */
+  appliesFlat(): boolean {
+    return backendHasKernels(adamUpdateKernel, adamScaledUpdateKernel, unflattenKernel)
+  }
+
+  /**
+   * The same update as apply() on all parameters at once: flatGrad [N] holds the gradients of `names` in order,
+   * flattened; gradScale [1] multiplies it on the device.
+   */
+  applyFlat(params: Map<string, tf.Variable>, names: string[], flatGrad: tf.Tensor1D, lr: number, gradScale: tf.Tensor | null): void {
+    const variables = names.map((name) => {
+      const param = params.get(name)
+      if (!param) throw new Error(`gradient for unknown parameter '${name}'`)
+      return param
+    })
+    const shapes = variables.map((v) => v.shape)
+    if (this.flat && (this.flat.names.join('\n') !== names.join('\n') || this.flat.shapes.some((shape, i) => !tf.util.arraysEqual(shape, shapes[i]!)))) this.dropFlat()
+    const flat = (this.flat ??= this.flatFromMoments(names, shapes))
+    if (flatGrad.size !== flat.m.size) throw new Error(`flat gradient of ${flatGrad.size} values for ${flat.m.size} parameters`)
+    if (!flat.theta || variables.some((v, i) => (v as unknown as { dataId: object }).dataId !== flat.written[i])) {
+      flat.theta?.dispose()
+      flat.theta = tf.tidy(() => tf.concat(variables.map((v) => v.reshape([-1]))) as tf.Tensor1D)
+    }
+    this.steps++
+    const { beta1, beta2, epsilon, weightDecay } = this.options
+    const attrs = { lr, beta1, beta2, epsilon, correction1: 1 - beta1 ** this.steps, correction2: 1 - beta2 ** this.steps, weightDecay }
+    const inputs = { param: flat.theta, m: flat.m, v: flat.v, grad: flatGrad }
+    const [next, m, v] = (gradScale ? tf.engine().runKernel(adamScaledUpdateKernel, { ...inputs, scale: gradScale }, attrs) : tf.engine().runKernel(adamUpdateKernel, inputs, attrs)) as tf.Tensor1D[]
+    tf.dispose([flat.theta, flat.m, flat.v])
+    Object.assign(flat, { theta: next!, m: m!, v: v! })
+    const parts = tf.engine().runKernel(unflattenKernel, { flat: next! }, { sizes: flat.sizes }) as tf.Tensor[]
+    variables.forEach((variable, i) => {
+      const value = parts[i]!.reshape(variable.shape) // a view: the variable keeps the data
+      variable.assign(value)
+      value.dispose()
+    })
+    tf.dispose(parts)
+    flat.written = variables.map((v) => (v as unknown as { dataId: object }).dataId)
+  }
+
+  /** Flat moments from the per-name ones (zeros for a parameter without). */
+  private flatFromMoments(names: string[], shapes: number[][]): FlatState {
+    const sizes = shapes.map((shape) => tf.util.sizeFromShape(shape))
+    const gather = (which: 'm' | 'v') => tf.tidy(() => tf.concat(names.map((name, i) => this.moments.get(name)?.[which].reshape([-1]) ?? tf.zeros([sizes[i]!]))) as tf.Tensor1D)
+    return { names, shapes, sizes, theta: null, m: gather('m'), v: gather('v'), written: [] }
+  }
+
+  /** Copies the flat moments into the per-name ones. */
+  private syncMoments(): void {
+    const flat = this.flat
+    if (!flat) return
+    for (const which of ['m', 'v'] as const) {
+      const parts = tf.split(flat[which], flat.sizes)
+      flat.names.forEach((name, i) => {
+        let slot = this.moments.get(name)
+        if (!slot) this.moments.set(name, (slot = tf.tidy(() => ({ m: tf.variable(tf.zeros(flat.shapes[i]!), false), v: tf.variable(tf.zeros(flat.shapes[i]!), false) }))))
+        const values = parts[i]!.reshape(flat.shapes[i]!)
+        slot[which].assign(values)
+        values.dispose()
+      })
+      tf.dispose(parts)
+    }
+  }
+
+  /** Back to per-name moments (another set of parameters, or a per-parameter update). */
+  private dropFlat(): void {
+    this.syncMoments()
+    const flat = this.flat
+    if (flat) tf.dispose([flat.m, flat.v, ...(flat.theta ? [flat.theta] : [])])
+    this.flat = null
+  }
+
   /** params and grads by logical name; lr for this step; gradScale [1]: a factor for every gradient, on the device. */
   apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, gradScale: tf.Tensor | null = null): void {
+    this.dropFlat()
     this.steps++
     const { beta1, beta2, epsilon, weightDecay } = this.options
     const correction1 = 1 - beta1 ** this.steps
@@ -77,6 +171,7 @@ export class Adam {
 
   /** Moments as named tensors ('name/m', 'name/v'), for checkpoints. */
   state(): Map<string, tf.Tensor> {
+    this.syncMoments()
     const state = new Map<string, tf.Tensor>()
     for (const [name, slot] of this.moments) {
       state.set(`${name}/m`, slot.m)
@@ -102,6 +197,9 @@ export class Adam {
   }
 
   dispose(): void {
+    const flat = this.flat
+    if (flat) tf.dispose([flat.m, flat.v, ...(flat.theta ? [flat.theta] : [])])
+    this.flat = null
     for (const slot of this.moments.values()) {
       slot.m.dispose()
       slot.v.dispose()

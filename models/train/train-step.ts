@@ -97,11 +97,15 @@ async function updateOnDevice<B extends BatchSize>(
       } else loss = value
       accumulate(summed, grads, trained)
     }
-    const norm = globalNormTensor([...summed.values()])
+    // Where the optimizer updates all parameters at once, the flat gradient it takes also gives the norm.
+    const names = [...summed.keys()]
+    const flatGrad = optimizer.appliesFlat() ? tf.tidy(() => tf.concat(names.map((name) => summed.get(name)!.reshape([-1]))) as tf.Tensor1D) : null
+    const norm = flatGrad ? tf.tidy(() => flatGrad.square().sum().sqrt() as tf.Scalar) : globalNormTensor([...summed.values()])
     const scale = Number.isFinite(clipNorm) ? clipScaleTensor(norm, clipNorm) : null
-    optimizer.apply(new Map(params.entries()), summed, lr, scale)
+    if (flatGrad) optimizer.applyFlat(new Map(params.entries()), names, flatGrad, lr, scale)
+    else optimizer.apply(new Map(params.entries()), summed, lr, scale)
     readings = tf.stack([loss!, norm])
-    tf.dispose([norm, ...(scale ? [scale] : [])])
+    tf.dispose([norm, ...(scale ? [scale] : []), ...(flatGrad ? [flatGrad] : [])])
   } finally {
     tf.dispose([...summed.values(), ...(loss ? [loss] : [])])
   }

@@ -1,7 +1,8 @@
 // The fused Adam update models/train/adam.ts runs where a backend has it: one pass over a parameter and its moments
-// instead of ~12 element-wise kernels (each a full pass over up to 2 M floats for an 8000 × 256 embedding).
+// instead of ~12 element-wise kernels (each a full pass over up to 2 M floats for an 8000 × 256 embedding); on a GPU
+// over all parameters at once, flattened, and the parameters written back seven per dispatch (KotobaUnflatten).
 import * as tf from '@tensorflow/tfjs'
-import { adamScaledUpdateKernel, adamUpdateKernel } from '../../../models/train/adam.ts'
+import { adamScaledUpdateKernel, adamUpdateKernel, unflattenKernel } from '../../../models/train/adam.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
 import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
@@ -86,4 +87,47 @@ export function registerWebGpuAdamKernel(): void {
       return runFused(backend, shader, [param, m, v, grad, ...(scale ? [scale] : [])], [param.shape, param.shape, param.shape], uniforms, groupsFor(count))
     })
   }
+}
+
+/** Outputs per unflattening dispatch: with the flat input, the 8 storage buffers a shader may bind. */
+const partsPerDispatch = 7
+
+/** Copies flat[base + at] into the part `at` falls in: part k holds [ends[k−1], ends[k]) of the dispatch's range. */
+function unflattenShader(parts: number): FusedShader {
+  const names = Array.from({ length: parts }, (_, k) => `part${k}`)
+  const ends = names.map((_, k) => `end${k} : u32`).join(', ')
+  const branches = names
+    .map((name, k) => `${k === 0 ? '' : ' else '}if (at < p.end${k}) { ${name}[at${k === 0 ? '' : ` - p.end${k - 1}`}] = flat[p.base + at]; }`)
+    .join('')
+  return {
+    key: `kotoba_unflatten_${parts}`,
+    code: `
+${wgslBindings(names, ['flat'], `count : u32, base : u32, ${ends}`)}
+${wgslEachElement}
+  ${branches}
+}`,
+  }
+}
+
+const unflattenShaders = Array.from({ length: partsPerDispatch }, (_, k) => unflattenShader(k + 1))
+
+export function registerWebGpuUnflattenKernel(): void {
+  registerWebGpuKernel(unflattenKernel, unflattenShaders, ({ inputs, attrs }, backend) => {
+    const { flat } = inputs as { flat: TensorInfo }
+    const { sizes } = attrs as unknown as { sizes: number[] }
+    const total = sizes.reduce((sum, size) => sum + size, 0)
+    if (total !== tf.util.sizeFromShape(flat.shape)) throw new Error(`unflatten: parts of ${total} values from ${tf.util.sizeFromShape(flat.shape)}`)
+    const outputs: TensorInfo[] = []
+    let base = 0
+    for (let first = 0; first < sizes.length; first += partsPerDispatch) {
+      const group = sizes.slice(first, first + partsPerDispatch)
+      const ends: number[] = []
+      for (const size of group) ends.push((ends.at(-1) ?? 0) + size)
+      const count = ends.at(-1)!
+      const uniforms = [u32(count), u32(base), ...ends.map(u32)]
+      outputs.push(...runFused(backend, unflattenShaders[group.length - 1]!, [flat], group.map((size) => [size]), uniforms, groupsFor(count)))
+      base += count
+    }
+    return outputs
+  })
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
-import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel } from './adam-kernels.ts'
+import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
 import { registerCpuInt8Kernel, registerWasmInt8Kernel } from './int8-kernels.ts'
@@ -88,7 +88,7 @@ export function registerWasmTrainingKernels(): void {
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
-  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten',
 ] as const
 
 /**
@@ -103,6 +103,7 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuGruKernels()
   registerWebGpuGruLayerKernels()
   registerWebGpuAdamKernel()
+  registerWebGpuUnflattenKernel()
   registerWebGpuLayerNormKernels()
   registerWebGpuAttentionKernels()
   return await verifyWebGpuKernels(device)
