@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
+import { registerWebGpuColumnSumKernel } from './column-sum-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
@@ -88,7 +89,7 @@ export function registerWasmTrainingKernels(): void {
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
-  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaColumnSum',
 ] as const
 
 /**
@@ -106,5 +107,6 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuUnflattenKernel()
   registerWebGpuLayerNormKernels()
   registerWebGpuAttentionKernels()
+  registerWebGpuColumnSumKernel()
   return await verifyWebGpuKernels(device)
 }
