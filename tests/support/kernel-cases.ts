@@ -12,6 +12,7 @@ import { gruGates } from '../../models/rnn/gru-gates.ts'
 import { LstmCell } from '../../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../../models/rnn/lstm-gates.ts'
 import { unroll } from '../../models/rnn/unroll.ts'
+import { residual } from '../../models/transformer/sublayer.ts'
 import { Adam, defaultAdam } from '../../models/train/adam.ts'
 import { lstmConfig, transformerConfig } from '../../scripts/bench/configs.ts'
 
@@ -276,6 +277,27 @@ export function cases(seed: number): Case[] {
           const f = (input: tf.Tensor, _gamma: tf.Tensor, _beta: tf.Tensor) => norm.apply(input).mul(upstream).sum()
           const grads = tf.grads(f)([x, norm.gamma, norm.beta])
           const y = norm.apply(x)
+          const out = await Promise.all([y, ...grads].map(read))
+          tf.dispose([y, ...grads])
+          return out
+        },
+      }
+    }),
+    ...[8, 100].map((dim): Case => {
+      const params = new ParameterStore(new Random(seed + 2 * dim))
+      const norm = new LayerNorm(params, `add-norm-case-${dim}`, dim)
+      norm.gamma.assign(randomTensor(random, [dim]))
+      norm.beta.assign(randomTensor(random, [dim]))
+      const x = randomTensor(random, [2, 5, dim]).mul(2)
+      const c = randomTensor(random, [dim])
+      const upstream = randomTensor(random, [2, 5, dim])
+      return {
+        name: `post-LN residual over ${dim}: LayerNorm(x + f(x)) (fused add & norm against the ops)`,
+        run: async () => {
+          const f = (input: tf.Tensor, _gamma: tf.Tensor, _beta: tf.Tensor) =>
+            residual(input as tf.Tensor3D, norm, 'post', 0, (i) => i.mul(c).tanh() as tf.Tensor3D).mul(upstream).sum()
+          const grads = tf.grads(f)([x, norm.gamma, norm.beta])
+          const y = tf.tidy(() => residual(x as tf.Tensor3D, norm, 'post', 0, (i) => i.mul(c).tanh() as tf.Tensor3D))
           const out = await Promise.all([y, ...grads].map(read))
           tf.dispose([y, ...grads])
           return out

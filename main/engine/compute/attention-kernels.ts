@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { fusedAttentionGradKernel, fusedAttentionKernel, type FusedAttentionAttrs } from '../../../models/attention/fused-attention.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
-import { dropoutThreshold } from './dropout-kernels.ts'
+import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
 import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -15,16 +15,7 @@ const attentionParams =
   'dropping : u32, seed : u32, threshold : u32, keepScale : f32, scale : f32'
 
 /** Where row `row` = (b·h + head)·Tq + i starts in q and in the weights, and the dropout factor of weight `at`. */
-const wgslRowHelpers = `
-fn lowbias32(counter : u32) -> u32 {
-  var v = counter;
-  v = v ^ (v >> 16u);
-  v = v * 0x7feb352du;
-  v = v ^ (v >> 15u);
-  v = v * 0x846ca68bu;
-  v = v ^ (v >> 16u);
-  return v;
-}
+const wgslRowHelpers = `${wgslLowbias32}
 fn keepFactor(at : u32) -> f32 {
   if (p.dropping == 0u) { return 1.0; }
   if (lowbias32(p.seed + at) >= p.threshold) { return p.keepScale; }

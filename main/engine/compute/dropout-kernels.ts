@@ -58,10 +58,8 @@ export function registerWasmDropoutKernel(): void {
   })
 }
 
-const dropoutShader: FusedShader = {
-  key: 'kotoba_dropout',
-  code: `
-${wgslBindings(['out', 'mask'], ['x'], 'count : u32, seed : u32, threshold : u32, scale : f32')}
+/** dropoutHash in WGSL, for the shaders that drop as they go (fused dropout, attention, add & norm). */
+export const wgslLowbias32 = `
 fn lowbias32(counter : u32) -> u32 {
   var v = counter;
   v = v ^ (v >> 16u);
@@ -70,7 +68,13 @@ fn lowbias32(counter : u32) -> u32 {
   v = v * 0x846ca68bu;
   v = v ^ (v >> 16u);
   return v;
-}
+}`
+
+const dropoutShader: FusedShader = {
+  key: 'kotoba_dropout',
+  code: `
+${wgslBindings(['out', 'mask'], ['x'], 'count : u32, seed : u32, threshold : u32, scale : f32')}
+${wgslLowbias32}
 ${wgslEachElement}
   var keep = 0.0;
   if (lowbias32(p.seed + at) >= p.threshold) { keep = p.scale; }

@@ -3,6 +3,7 @@
 // kernels or the plain-op formula (tests/compute-kernels.test.ts), forward and gradient.
 import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
+import { registerWebGpuAddNormKernels } from './add-norm-kernels.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
 import { registerWebGpuColumnSumKernel } from './column-sum-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
@@ -90,6 +91,7 @@ export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
   'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaColumnSum',
+  'KotobaAddNorm', 'KotobaAddNormGrad',
 ] as const
 
 /**
@@ -108,5 +110,6 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuLayerNormKernels()
   registerWebGpuAttentionKernels()
   registerWebGpuColumnSumKernel()
+  registerWebGpuAddNormKernels()
   return await verifyWebGpuKernels(device)
 }
