@@ -1,6 +1,11 @@
-// Token embedding: a lookup table of [vocab, dim] rows (its gradient is UnsortedSegmentSum).
+// Token embedding: a lookup table of [vocab, dim] rows (its gradient is UnsortedSegmentSum, or on a GPU our
+// embedding-gradient kernel: two dispatches where the stock one transposes the gradient and the table around it).
 import * as tf from '@tensorflow/tfjs'
+import { backendHasKernels } from '../core/kernels.ts'
 import type { ParameterStore } from '../core/params.ts'
+
+/** inputs {dy [N, dim], ids [N] int32}, attrs {vocab} → [vocab, dim]: row v sums the dy rows whose id is v. */
+export const embeddingGradKernel = 'KotobaEmbeddingGrad'
 
 export class Embedding {
   readonly table: tf.Variable // [vocab, dim]
@@ -18,7 +23,17 @@ export class Embedding {
   apply(ids: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [batch, length] = ids.shape
-      return tf.gather(this.table, ids.reshape([-1])).reshape([batch, length, this.dim]) as tf.Tensor3D
+      const flatIds = ids.reshape([-1]) // [N]
+      if (!backendHasKernels(embeddingGradKernel)) return tf.gather(this.table, flatIds).reshape([batch, length, this.dim]) as tf.Tensor3D
+      const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const [table, save] = args as [tf.Tensor2D, tf.GradSaveFunc]
+        save([flatIds])
+        return {
+          value: tf.gather(table, flatIds) as tf.Tensor2D, // [N, dim]
+          gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.engine().runKernel(embeddingGradKernel, { dy, ids: saved[0]! }, { vocab: this.vocabSize }) as tf.Tensor,
+        }
+      })
+      return lookup(this.table).reshape([batch, length, this.dim]) as tf.Tensor3D
     })
   }
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { MultiHeadAttention } from '../../models/attention/multi-head.ts'
 import { ParameterStore } from '../../models/core/params.ts'
 import { Random } from '../../models/core/random.ts'
+import { Embedding } from '../../models/layers/embedding.ts'
 import { LayerNorm } from '../../models/layers/layer-norm.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { GruCell } from '../../models/rnn/gru-cell.ts'
@@ -56,6 +57,20 @@ export function cases(seed: number): Case[] {
         const direct = tf.unsortedSegmentSum(upstream, ids, 50)
         const out = [(await read(grad)), (await read(direct))]
         tf.dispose([grad, direct])
+        return out
+      },
+    },
+    {
+      name: 'embedding lookup and its gradient, repeated ids (the fused embedding gradient where the backend has it)',
+      run: async () => {
+        const embedding = new Embedding(new ParameterStore(new Random(seed)), 'embedding-case', 50, 8)
+        embedding.table.assign(table)
+        const batchIds = ids.reshape([8, 8]) as tf.Tensor2D
+        const [batchUpstream] = [upstream.reshape([8, 8, 8])]
+        const { value, grads } = tf.variableGrads(() => embedding.apply(batchIds).mul(batchUpstream).sum() as tf.Scalar, [embedding.table])
+        const out = [(await read(value)), (await read(grads[embedding.table.name]!))]
+        tf.dispose([value, ...Object.values(grads), batchIds, batchUpstream])
+        embedding.table.dispose()
         return out
       },
     },

@@ -6,6 +6,7 @@ import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerWebGpuAddNormKernels } from './add-norm-kernels.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
 import { registerWebGpuColumnSumKernel } from './column-sum-kernels.ts'
+import { registerWebGpuEmbeddingGradKernel } from './embedding-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
@@ -91,7 +92,7 @@ export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
   'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaColumnSum',
-  'KotobaAddNorm', 'KotobaAddNormGrad',
+  'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad',
 ] as const
 
 /**
@@ -111,5 +112,6 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuAttentionKernels()
   registerWebGpuColumnSumKernel()
   registerWebGpuAddNormKernels()
+  registerWebGpuEmbeddingGradKernel()
   return await verifyWebGpuKernels(device)
 }
