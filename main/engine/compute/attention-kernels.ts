@@ -29,6 +29,14 @@ fn queryOf(row : u32) -> u32 { return row % p.queryLen; }
 fn headStart(b : u32, t : u32, length : u32, head : u32) -> u32 { return (b * length + t) * rowWidth() + head * p.headSize; }
 `
 
+/** Where a row's query sits in q (qStart) and its weights start (wStart). */
+const wgslRowStart = `
+  let b = batchOf(row);
+  let head = headOf(row);
+  let i = queryOf(row);
+  let qStart = headStart(b, i, p.queryLen, head);
+  let wStart = row * p.keyLen;`
+
 // weights[row, j] = softmax_j(q·k_j · scale + mask), then context = Σ_j dropout(weights)[row, j] · v_j.
 const forwardShader: FusedShader = {
   key: 'kotoba_attention',
@@ -36,11 +44,7 @@ const forwardShader: FusedShader = {
 ${wgslBindings(['context', 'weights'], ['q', 'k', 'v', 'keyMask'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachRow}
-  let b = batchOf(row);
-  let head = headOf(row);
-  let i = queryOf(row);
-  let qStart = headStart(b, i, p.queryLen, head);
-  let wStart = row * p.keyLen;
+${wgslRowStart}
   var localMax = -3.4e38;
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
     let kStart = headStart(b, j, p.keyLen, head);
@@ -77,11 +81,7 @@ const scoresGradShader: FusedShader = {
 ${wgslBindings(['dScores', 'dq'], ['dContext', 'k', 'v', 'weights'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachRow}
-  let b = batchOf(row);
-  let head = headOf(row);
-  let i = queryOf(row);
-  let qStart = headStart(b, i, p.queryLen, head);
-  let wStart = row * p.keyLen;
+${wgslRowStart}
   var localDot = 0.0;
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
     let vStart = headStart(b, j, p.keyLen, head);
