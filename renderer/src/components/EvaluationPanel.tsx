@@ -149,7 +149,7 @@ function ComparisonTable({ run, step, result }: { run: string; step: number; res
   const comparison = result.comparison!
   const signed = (metric: string, value: number) => `${value >= 0 ? '+' : ''}${formatScore(metric, value)}`
   return (
-    <table className="data" data-testid="evaluation-comparison">
+    <table className="data comparison" data-testid="evaluation-comparison">
       <caption>{t('evaluation.comparison', { run, step, against: comparison.against, againstStep: comparison.againstCheckpoint, resamples: comparison.resamples })}</caption>
       <thead>
         <tr>
