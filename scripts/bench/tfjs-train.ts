@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
 import { Random } from '../../models/core/random.ts'
+import { seedDropout } from '../../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { DialogueModel } from '../../models/dialogue/hred.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
@@ -27,6 +28,8 @@ const detail = report.attempts.find((a) => a.status === 'active')!.detail
 if (process.env['BENCH_STOCK_KERNELS'] === '1' && report.active === 'webgpu') for (const name of webGpuFusedKernels) tf.unregisterKernel(name, 'webgpu')
 console.error(`bench: ${modelName} on ${report.active} (${detail})`)
 
+// The same dropout masks in every run of a backend with the fused dropout (losses comparable across code versions).
+seedDropout(1)
 const { batch, srcLen, tgtLen, vocab } = batchShape
 const random = new Random(0)
 const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
