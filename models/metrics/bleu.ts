@@ -88,10 +88,14 @@ export function bleuFromStatistics(statistics: readonly number[], effectiveOrder
   return { score: brevityPenalty * Math.exp(logSum / order), precisions, brevityPenalty, hypLength, refLength }
 }
 
-/** Element-wise sums of per-sentence statistics. */
-export function sumStatistics(rows: readonly (readonly number[])[], width: number): number[] {
+/** Element-wise sums of per-sentence statistics: of every row, or of the rows at `indices` (repeats allowed). */
+export function sumStatistics(rows: readonly (readonly number[])[], width: number, indices?: readonly number[]): number[] {
   const totals = new Array<number>(width).fill(0)
-  for (const row of rows) row.forEach((value, k) => (totals[k]! += value))
+  const add = (row: readonly number[]) => {
+    for (let k = 0; k < width; k++) totals[k]! += row[k]!
+  }
+  if (indices) for (const i of indices) add(rows[i]!)
+  else rows.forEach(add)
   return totals
 }
 

@@ -2,7 +2,7 @@
 // both systems are scored on the same resampled test sets, so the spread of the score difference shows whether it
 // is more than the luck of which sentences the test set holds. Corpus metrics are recomputed from per-sentence
 // statistics on every resample, as sacreBLEU's --paired-bs does.
-import { bleuFromStatistics, bleuMaxOrder, bleuStatistics } from './bleu.ts'
+import { bleuFromStatistics, bleuMaxOrder, bleuStatistics, sumStatistics } from './bleu.ts'
 import { chrfFromStatistics, chrfOrder, chrfStatistics } from './chrf.ts'
 import { dialogueWords, unigramF1, wordNgrams } from './dialogue.ts'
 import { terFromStatistics, terStatistics } from './ter.ts'
@@ -30,25 +30,15 @@ export interface BootstrapOptions {
   seed: number
 }
 
-/** Summed statistics of the sentences at `indices`. */
-function summed(rows: readonly (readonly number[])[], width: number, indices: readonly number[]): number[] {
-  const totals = new Array<number>(width).fill(0)
-  for (const i of indices) {
-    const row = rows[i]!
-    for (let k = 0; k < width; k++) totals[k]! += row[k]!
-  }
-  return totals
-}
-
 /** The metrics `kotoba eval --against` compares, for one system's hypotheses against the references. */
 export function sampledMetrics(hypotheses: readonly string[], references: readonly string[], dialogue: boolean): Record<string, SampledMetric> {
   const bleuRows = hypotheses.map((h, i) => bleuStatistics(h, [references[i]!]))
   const chrfRows = hypotheses.map((h, i) => chrfStatistics(h, [references[i]!]))
   const terRows = hypotheses.map((h, i) => terStatistics(h, [references[i]!]))
   const metrics: Record<string, SampledMetric> = {
-    bleu: (indices) => bleuFromStatistics(summed(bleuRows, 2 + 2 * bleuMaxOrder, indices)).score,
-    chrf: (indices) => chrfFromStatistics(summed(chrfRows, 3 * chrfOrder, indices)),
-    ter: (indices) => terFromStatistics(summed(terRows, 2, indices)),
+    bleu: (indices) => bleuFromStatistics(sumStatistics(bleuRows, 2 + 2 * bleuMaxOrder, indices)).score,
+    chrf: (indices) => chrfFromStatistics(sumStatistics(chrfRows, 3 * chrfOrder, indices)),
+    ter: (indices) => terFromStatistics(sumStatistics(terRows, 2, indices)),
   }
   if (!dialogue) return metrics
   const f1 = hypotheses.map((h, i) => 100 * unigramF1(h, references[i]!))
