@@ -23,9 +23,9 @@ export const unflattenKernel = 'KotobaUnflatten'
 
 export const defaultAdam: AdamOptions = { beta1: 0.9, beta2: 0.998, epsilon: 1e-8, weightDecay: 0 }
 
-/** m and v at zero for a parameter of `like`'s shape; the zeros they start from are freed (a variable keeps its own reference). */
-function zeroMoments(like: tf.Tensor): { m: tf.Variable; v: tf.Variable } {
-  return tf.tidy(() => ({ m: tf.variable(tf.zerosLike(like), false), v: tf.variable(tf.zerosLike(like), false) }))
+/** m and v at zero for a parameter of `shape`; the zeros they start from are freed (a variable keeps its own reference). */
+function zeroMoments(shape: number[]): { m: tf.Variable; v: tf.Variable } {
+  return tf.tidy(() => ({ m: tf.variable(tf.zeros(shape), false), v: tf.variable(tf.zeros(shape), false) }))
 }
 
 /**
@@ -42,7 +42,7 @@ interface FlatState {
   m: tf.Tensor1D
   v: tf.Tensor1D
   /** The variables' data as this optimizer last wrote it. */
-  written: object[]
+  written: tf.Tensor['dataId'][]
 }
 
 export class Adam {
@@ -72,7 +72,7 @@ export class Adam {
     if (this.flat && (this.flat.names.join('\n') !== names.join('\n') || this.flat.shapes.some((shape, i) => !tf.util.arraysEqual(shape, shapes[i]!)))) this.dropFlat()
     const flat = (this.flat ??= this.flatFromMoments(names, shapes))
     if (flatGrad.size !== flat.m.size) throw new Error(`flat gradient of ${flatGrad.size} values for ${flat.m.size} parameters`)
-    if (!flat.theta || variables.some((v, i) => (v as unknown as { dataId: object }).dataId !== flat.written[i])) {
+    if (!flat.theta || variables.some((v, i) => v.dataId !== flat.written[i])) {
       flat.theta?.dispose()
       flat.theta = tf.tidy(() => tf.concat(variables.map((v) => v.reshape([-1]))) as tf.Tensor1D)
     }
@@ -90,7 +90,7 @@ export class Adam {
       value.dispose()
     })
     tf.dispose(parts)
-    flat.written = variables.map((v) => (v as unknown as { dataId: object }).dataId)
+    flat.written = variables.map((v) => v.dataId)
   }
 
   /** Flat moments from the per-name ones (zeros for a parameter without). */
@@ -108,7 +108,7 @@ export class Adam {
       const parts = tf.split(flat[which], flat.sizes)
       flat.names.forEach((name, i) => {
         let slot = this.moments.get(name)
-        if (!slot) this.moments.set(name, (slot = tf.tidy(() => ({ m: tf.variable(tf.zeros(flat.shapes[i]!), false), v: tf.variable(tf.zeros(flat.shapes[i]!), false) }))))
+        if (!slot) this.moments.set(name, (slot = zeroMoments(flat.shapes[i]!)))
         const values = parts[i]!.reshape(flat.shapes[i]!)
         slot[which].assign(values)
         values.dispose()
@@ -120,6 +120,10 @@ export class Adam {
   /** Back to per-name moments (another set of parameters, or a per-parameter update). */
   private dropFlat(): void {
     this.syncMoments()
+    this.releaseFlat()
+  }
+
+  private releaseFlat(): void {
     const flat = this.flat
     if (flat) tf.dispose([flat.m, flat.v, ...(flat.theta ? [flat.theta] : [])])
     this.flat = null
@@ -140,7 +144,7 @@ export class Adam {
       const grad = gradScale !== null && !scaledInKernel ? unscaled.mul(gradScale) : unscaled
       let slot = this.moments.get(name)
       if (!slot) {
-        slot = zeroMoments(param)
+        slot = zeroMoments(param.shape)
         this.moments.set(name, slot)
       }
       const moments = slot
@@ -189,7 +193,7 @@ export class Adam {
       if (which !== 'm' && which !== 'v') throw new Error(`unexpected optimizer slot '${key}'`)
       let slot = this.moments.get(name)
       if (!slot) {
-        slot = zeroMoments(tensor)
+        slot = zeroMoments(tensor.shape)
         this.moments.set(name, slot)
       }
       slot[which].assign(tensor)
@@ -197,9 +201,7 @@ export class Adam {
   }
 
   dispose(): void {
-    const flat = this.flat
-    if (flat) tf.dispose([flat.m, flat.v, ...(flat.theta ? [flat.theta] : [])])
-    this.flat = null
+    this.releaseFlat()
     for (const slot of this.moments.values()) {
       slot.m.dispose()
       slot.v.dispose()

@@ -2,13 +2,21 @@
 import * as tf from '@tensorflow/tfjs'
 import { backendReadsForFree } from '../core/kernels.ts'
 
+/** All gradients end to end, [N]: on a GPU one concatenation (a few dispatches), which the flat Adam also takes. */
+export function flatGradients(grads: tf.Tensor[]): tf.Tensor1D {
+  return tf.tidy(() => tf.concat(grads.map((g) => g.reshape([-1]))) as tf.Tensor1D)
+}
+
+/** ‖g‖₂ of flatGradients' result. */
+export function flatNorm(flat: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => flat.square().sum().sqrt() as tf.Scalar)
+}
+
 /** ‖g‖₂ over all gradients, as a scalar tensor where the gradients are. */
 export function globalNormTensor(grads: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
-    if (!backendReadsForFree()) {
-      // On a GPU every op is a dispatch: one concatenation (a few dispatches) instead of three ops per gradient.
-      return tf.concat(grads.map((g) => g.reshape([-1]))).square().sum().sqrt() as tf.Scalar
-    }
+    // On a GPU every op is a dispatch: one concatenation instead of three ops per gradient.
+    if (!backendReadsForFree()) return flatNorm(flatGradients(grads))
     // Where ops are function calls, per gradient without a copy.
     return tf.sqrt(grads.map((g) => g.square().sum()).reduce((total, part) => total.add(part))) as tf.Scalar
   })

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
 import { backendReadsForFree } from '../core/kernels.ts'
 import type { Adam } from './adam.ts'
-import { clipScale, clipScaleTensor, globalNorm, globalNormTensor } from './gradient-norm.ts'
+import { clipScale, clipScaleTensor, flatGradients, flatNorm, globalNorm, globalNormTensor } from './gradient-norm.ts'
 
 export interface UpdateResult {
   /** Mean loss per target token over all micro-batches. */
@@ -99,8 +99,8 @@ async function updateOnDevice<B extends BatchSize>(
     }
     // Where the optimizer updates all parameters at once, the flat gradient it takes also gives the norm.
     const names = [...summed.keys()]
-    const flatGrad = optimizer.appliesFlat() ? tf.tidy(() => tf.concat(names.map((name) => summed.get(name)!.reshape([-1]))) as tf.Tensor1D) : null
-    const norm = flatGrad ? tf.tidy(() => flatGrad.square().sum().sqrt() as tf.Scalar) : globalNormTensor([...summed.values()])
+    const flatGrad = optimizer.appliesFlat() ? flatGradients([...summed.values()]) : null
+    const norm = flatGrad ? flatNorm(flatGrad) : globalNormTensor([...summed.values()])
     const scale = Number.isFinite(clipNorm) ? clipScaleTensor(norm, clipNorm) : null
     if (flatGrad) optimizer.applyFlat(new Map(params.entries()), names, flatGrad, lr, scale)
     else optimizer.apply(new Map(params.entries()), summed, lr, scale)
