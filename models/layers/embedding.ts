@@ -4,8 +4,18 @@ import * as tf from '@tensorflow/tfjs'
 import { backendHasKernels } from '../core/kernels.ts'
 import type { ParameterStore } from '../core/params.ts'
 
-/** inputs {dy [N, dim], ids [N] int32}, attrs {vocab} → [vocab, dim]: row v sums the dy rows whose id is v. */
+/** inputs {dy [N, dim], ids [N] int32}, attrs EmbeddingGradAttrs → [vocab, dim]: row v sums the dy rows whose id is
+ *  v, each element times `scale` and its dropout factor. */
 export const embeddingGradKernel = 'KotobaEmbeddingGrad'
+
+export interface EmbeddingGradAttrs {
+  vocab: number
+  /** The factor the lookup was scaled by (1: none). */
+  scale: number
+  /** Dropout after the lookup (0: none), with the fused dropout's seed. */
+  rate: number
+  seed: number
+}
 
 export class Embedding {
   readonly table: tf.Variable // [vocab, dim]
@@ -30,7 +40,7 @@ export class Embedding {
         save([flatIds])
         return {
           value: tf.gather(table, flatIds) as tf.Tensor2D, // [N, dim]
-          gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.engine().runKernel(embeddingGradKernel, { dy, ids: saved[0]! }, { vocab: this.vocabSize }) as tf.Tensor,
+          gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.engine().runKernel(embeddingGradKernel, { dy, ids: saved[0]! }, { vocab: this.vocabSize, scale: 1, rate: 0, seed: 0 }) as tf.Tensor,
         }
       })
       return lookup(this.table).reshape([batch, length, this.dim]) as tf.Tensor3D

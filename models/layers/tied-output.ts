@@ -1,6 +1,7 @@
 // Output layer tied to an embedding table (Press & Wolf 2017): logits = x·Eᵀ + b, sharing E with the inputs.
 import * as tf from '@tensorflow/tfjs'
-import { matMulWeights } from '../quantization/int8-matmul.ts'
+import { hasInt8Form, matMulWeights } from '../quantization/int8-matmul.ts'
+import { fusedAffine, hasFusedAffine } from './affine.ts'
 import type { ParameterStore } from '../core/params.ts'
 import type { Embedding } from './embedding.ts'
 
@@ -20,7 +21,10 @@ export class TiedOutput {
     return tf.tidy(() => {
       const shape = x.shape
       const flat = x.reshape([-1, this.embedding.dim]) // [N, dim]
-      const logits = matMulWeights(flat as tf.Tensor2D, this.embedding.table, true).add(this.bias) // [N, vocab]
+      const table = this.embedding.table // [vocab, dim]
+      const logits = hasFusedAffine() && !hasInt8Form(table)
+        ? fusedAffine(flat as tf.Tensor2D, table, this.bias, { activation: 'linear', rate: 0, seed: 0, weightsTransposed: true }) // [N, vocab]
+        : matMulWeights(flat as tf.Tensor2D, table, true).add(this.bias)
       return logits.reshape([...shape.slice(0, -1), this.embedding.vocabSize]) as T
     })
   }

@@ -123,7 +123,7 @@ export class Seq2SeqModel {
       for (let layer = 0; layer < this.config.decoderLayers; layer++) {
         const source = finals[Math.min(layer, finals.length - 1)]! // the matching encoder layer, or the top one
         const state: tf.Tensor2D[] = []
-        for (let c = 0; c < components; c++) state.push(tf.tanh(this.bridge[layer * components + c]!.apply(source[c]!)) as tf.Tensor2D)
+        for (let c = 0; c < components; c++) state.push(this.bridge[layer * components + c]!.apply(source[c]!, { activation: 'tanh' }))
         layers.push(state)
       }
       const batch = src.shape[0]
@@ -150,7 +150,7 @@ export class Seq2SeqModel {
       let attentional = top // h̃
       if (this.attention && this.combine) {
         attended = this.attention.attend(top, state.keys!, state.memory, state.srcMask)
-        attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 1))) as tf.Tensor2D // Luong eq. 5
+        attentional = this.combine.apply(tf.concat([top, attended.context], 1) as tf.Tensor2D, { activation: 'tanh' }) // Luong eq. 5
       }
       const dropped = training && this.config.dropout > 0 ? (dropout(attentional, this.config.dropout) as tf.Tensor2D) : attentional
       const logits = this.output.apply(dropped) // [B, V]
@@ -197,7 +197,7 @@ export class Seq2SeqModel {
       if (this.attention?.attendAll && this.combine) {
         const attended = this.attention.attendAll(top, state.keys!, state.memory, state.srcMask)
         weights = attended.weights
-        attentional = tf.tanh(this.combine.apply(tf.concat([top, attended.context], 2))) as tf.Tensor3D // Luong eq. 5
+        attentional = this.combine.apply(tf.concat([top, attended.context], 2) as tf.Tensor3D, { activation: 'tanh' }) // Luong eq. 5
       }
       return { logits: this.output.apply(drop(attentional)), attention: weights }
     })

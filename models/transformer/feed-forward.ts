@@ -1,6 +1,5 @@
 // Position-wise feed-forward network, Vaswani et al. 2017 eq. 2: FFN(x) = max(0, xW₁ + b₁)W₂ + b₂.
 import * as tf from '@tensorflow/tfjs'
-import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import { Linear } from '../layers/linear.ts'
 
@@ -15,8 +14,7 @@ export class FeedForward {
 
   apply(x: tf.Tensor3D, dropoutRate: number): tf.Tensor3D {
     return tf.tidy(() => {
-      let hidden = tf.relu(this.inner.apply(x)) // [B, T, dFF]
-      if (dropoutRate > 0) hidden = dropout(hidden, dropoutRate)
+      const hidden = this.inner.apply(x, { activation: 'relu', dropout: dropoutRate }) // [B, T, dFF]
       return this.outer.apply(hidden) // [B, T, dModel]
     })
   }

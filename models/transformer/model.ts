@@ -1,7 +1,6 @@
 // Transformer encoder-decoder, Vaswani et al. 2017 (as in the Annotated Transformer): embeddings scaled
 // by √d_model plus positions, N encoder and N decoder layers, a linear output over the target vocabulary.
 import * as tf from '@tensorflow/tfjs'
-import { dropout } from '../layers/dropout.ts'
 import { ParameterStore } from '../core/params.ts'
 import { Random } from '../core/random.ts'
 import { tidyResult } from '../core/tidy.ts'
@@ -11,6 +10,7 @@ import { Linear } from '../layers/linear.ts'
 import { TiedOutput } from '../layers/tied-output.ts'
 import { DecoderLayer, type LayerCache } from './decoder-layer.ts'
 import { EncoderLayer, type LayerOptions } from './encoder-layer.ts'
+import { inputEmbedding } from './input-embedding.ts'
 import { sinusoidalPositions } from './positional-encoding.ts'
 import type { NormPosition } from './sublayer.ts'
 
@@ -72,9 +72,7 @@ export class TransformerModel {
   private embed(embedding: Embedding, ids: tf.Tensor2D, training: boolean, offset = 0): tf.Tensor3D {
     const length = ids.shape[1]
     if (offset + length > this.config.maxLength) throw new Error(`sequence of ${offset + length} tokens exceeds maxLength ${this.config.maxLength}`)
-    const scaled = embedding.apply(ids).mul(Math.sqrt(this.config.dModel)) // [B, L, d]
-    const withPositions = scaled.add(this.positions.slice([offset, 0], [length, this.config.dModel])) as tf.Tensor3D
-    return training && this.config.dropout > 0 ? (dropout(withPositions, this.config.dropout) as tf.Tensor3D) : withPositions
+    return inputEmbedding(embedding, ids, this.positions, offset, training ? this.config.dropout : 0)
   }
 
   private layerOptions(training: boolean): LayerOptions {

@@ -7,12 +7,16 @@ import { ParameterStore } from '../../models/core/params.ts'
 import { Random } from '../../models/core/random.ts'
 import { Embedding } from '../../models/layers/embedding.ts'
 import { LayerNorm } from '../../models/layers/layer-norm.ts'
+import { Linear } from '../../models/layers/linear.ts'
+import { TiedOutput } from '../../models/layers/tied-output.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { GruCell } from '../../models/rnn/gru-cell.ts'
 import { gruGates } from '../../models/rnn/gru-gates.ts'
 import { LstmCell } from '../../models/rnn/lstm-cell.ts'
 import { lstmGates } from '../../models/rnn/lstm-gates.ts'
 import { unroll } from '../../models/rnn/unroll.ts'
+import { inputEmbedding } from '../../models/transformer/input-embedding.ts'
+import { sinusoidalPositions } from '../../models/transformer/positional-encoding.ts'
 import { residual } from '../../models/transformer/sublayer.ts'
 import { Adam, defaultAdam } from '../../models/train/adam.ts'
 import { lstmConfig, transformerConfig } from '../../scripts/bench/configs.ts'
@@ -349,6 +353,52 @@ export function cases(seed: number): Case[] {
           const grad = tf.grad(f)(logits)
           const out = [(await read(f(logits))), (await read(grad))]
           grad.dispose()
+          return out
+        },
+      }
+    }),
+    {
+      // The Transformer's input at positions 2…8, repeated ids: the fused lookup and gradient where the backend has them.
+      name: 'Transformer input: E[ids]·√d + sinusoidal positions from an offset (fused input embedding against the ops)',
+      run: async () => {
+        const params = new ParameterStore(new Random(seed + 11))
+        const embedding = new Embedding(params, 'input-embedding-case', 50, 8)
+        const positions = sinusoidalPositions(16, 8)
+        const tokens = ids.slice([0], [42]).reshape([6, 7]) as tf.Tensor2D
+        const upstream = randomTensor(random, [6, 7, 8])
+        const f = () => inputEmbedding(embedding, tokens, positions, 2, 0).mul(upstream).sum() as tf.Scalar
+        const { grads } = tf.variableGrads(f, [embedding.table])
+        const y = inputEmbedding(embedding, tokens, positions, 2, 0)
+        const out = [(await read(y)), (await read(grads[embedding.table.name]!))]
+        tf.dispose([y, positions, tokens, upstream, ...Object.values(grads)])
+        params.dispose()
+        return out
+      },
+    },
+    // Fully connected layers bigger than one 32×32 tile and not a multiple of it (plain, ReLU, tanh without a bias,
+    // tied to an embedding table): the fused affine kernels where the backend has them, else the ops.
+    ...(['plain', 'relu', 'tanh', 'tied'] as const).map((kind): Case => {
+      const params = new ParameterStore(new Random(seed + 70))
+      const [rows, inSize, outSize] = [70, 40, 37]
+      const linear = new Linear(params, `affine-case-${kind}`, inSize, outSize, { bias: kind !== 'tanh' })
+      const table = new Embedding(params, `affine-case-${kind}-table`, outSize, inSize)
+      const tied = new TiedOutput(params, `affine-case-${kind}-tied`, table)
+      const bias = kind === 'tied' ? tied.bias : linear.bias
+      bias?.assign(randomTensor(random, [outSize]).mul(0.5))
+      const x = randomTensor(random, [2, rows / 2, inSize])
+      const upstream = randomTensor(random, [2, rows / 2, outSize])
+      const apply = (input: tf.Tensor) => (kind === 'tied' ? tied.apply(input) : linear.apply(input, kind === 'plain' ? {} : { activation: kind }))
+      const weights = kind === 'tied' ? [table.table, tied.bias] : [linear.kernel, ...(linear.bias ? [linear.bias] : [])]
+      return {
+        name: `fully connected ${kind}, ${rows}×${inSize} → ${outSize} (fused affine kernels against the ops)`,
+        run: async () => {
+          const f = () => apply(x).mul(upstream).sum() as tf.Scalar
+          const { grads } = tf.variableGrads(f, weights)
+          const dx = tf.grad((input: tf.Tensor) => apply(input).mul(upstream).sum())(x)
+          const y = tf.tidy(() => apply(x))
+          const results = [y, dx, ...weights.map((w) => grads[w.name]!)]
+          const out = await Promise.all(results.map(read))
+          tf.dispose([y, dx, ...Object.values(grads)])
           return out
         },
       }

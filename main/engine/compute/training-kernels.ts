@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerWebGpuAddNormKernels } from './add-norm-kernels.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
-import { registerWebGpuColumnSumKernel } from './column-sum-kernels.ts'
+import { registerWebGpuAffineKernels } from './affine-kernels.ts'
 import { registerWebGpuEmbeddingGradKernel } from './embedding-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
@@ -91,8 +91,8 @@ export function registerWasmTrainingKernels(): void {
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
-  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaColumnSum',
-  'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaAffine', 'KotobaAffineGrad',
+  'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad', 'KotobaInputEmbedding',
 ] as const
 
 /**
@@ -110,7 +110,7 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuUnflattenKernel()
   registerWebGpuLayerNormKernels()
   registerWebGpuAttentionKernels()
-  registerWebGpuColumnSumKernel()
+  registerWebGpuAffineKernels()
   registerWebGpuAddNormKernels()
   registerWebGpuEmbeddingGradKernel()
   return await verifyWebGpuKernels(device)

@@ -1,0 +1,226 @@
+// The affine layer models/layers/affine.ts runs on the webgpu backend, as tiled matrix products (32×32 output tiles
+// in workgroup memory, 4×4 outputs per thread) with the rest folded in:
+// - forward, one dispatch: y = dropout(act(x·W + b)), the bias, the activation (ReLU or tanh) and the dropout mask
+//   applied as each tile is written;
+// - backward, one dispatch for dx = dz·Wᵀ and dW = xᵀ·dz together (the first workgroups take dx's tiles, the rest
+//   dW's), with dz = dy · act'(z) · mask read on the fly from dy and y (ReLU: kept units with z > 0 are exactly y > 0;
+//   tanh: 1 − y²), and
+//   db = Σ_rows dz summed by dW's first row of tiles from the dz tiles they load anyway.
+// The products, the bias's column sum, the activation's and dropout's derivatives were 4–6 dispatches as ops.
+import * as tf from '@tensorflow/tfjs'
+import { affineGradKernel, affineKernel, type AffineAttrs } from '../../../models/layers/affine.ts'
+import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
+import { f32, registerWebGpuKernel, runFused, u32, wgslBindings, type FusedShader } from './webgpu-backend.ts'
+
+type TensorInfo = tf.TensorInfo
+
+/** The side of an output tile and the depth of one step through the shared dimension. */
+const tile = 32
+const tilesOver = (length: number) => Math.ceil(length / tile)
+
+/**
+ * The tile product both shaders share. The shader defines loadA(job, row, k) and loadB(job, k, column), zero outside
+ * the matrices, and aRowMajor(job) / bRowMajor(job), which index runs along memory, so that neighbouring threads load
+ * neighbouring addresses. Thread (tx, ty) of the 8×8 accumulates rows ty + 8i and columns tx + 8j of the tile; with
+ * `sumB` true, threads 0–31 also sum column `lane` of B over the whole depth (a bias gradient), with `sumA` row `lane` of A.
+ */
+const wgslTileProduct = `
+const TILE = ${tile}u;
+const A_STRIDE = ${tile + 1}u; // a padded row: threads reading one column of A hit different banks
+var<workgroup> tileA : array<f32, ${tile * (tile + 1)}>;
+var<workgroup> tileB : array<f32, ${tile * tile}>;
+var<private> edgeSum = 0.0;
+
+fn tileProduct(job : u32, lane : u32, row0 : u32, col0 : u32, depth : u32, sumA : bool, sumB : bool) -> array<vec4<f32>, 4> {
+  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  let tx = lane % 8u;
+  let ty = lane / 8u;
+  for (var k0 = 0u; k0 < depth; k0 = k0 + TILE) {
+    for (var e = lane; e < TILE * TILE; e = e + 64u) {
+      let major = e / TILE;
+      let minor = e % TILE;
+      if (aRowMajor(job)) { tileA[major * A_STRIDE + minor] = loadA(job, row0 + major, k0 + minor); }
+      else { tileA[minor * A_STRIDE + major] = loadA(job, row0 + minor, k0 + major); }
+      if (bRowMajor(job)) { tileB[major * TILE + minor] = loadB(job, k0 + major, col0 + minor); }
+      else { tileB[minor * TILE + major] = loadB(job, k0 + minor, col0 + major); }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < TILE; k = k + 1u) {
+      let b = vec4<f32>(tileB[k * TILE + tx], tileB[k * TILE + tx + 8u], tileB[k * TILE + tx + 16u], tileB[k * TILE + tx + 24u]);
+      for (var i = 0u; i < 4u; i = i + 1u) { acc[i] = acc[i] + tileA[(ty + 8u * i) * A_STRIDE + k] * b; }
+    }
+    if (lane < TILE && (sumA || sumB)) {
+      for (var k = 0u; k < TILE; k = k + 1u) {
+        if (sumB) { edgeSum = edgeSum + tileB[k * TILE + lane]; } else { edgeSum = edgeSum + tileA[lane * A_STRIDE + k]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  return acc;
+}
+`
+
+/** The activations as the shaders number them. */
+const activations = { linear: 0, relu: 1, tanh: 2 } as const
+
+const affineParams = 'rows : u32, inSize : u32, outSize : u32, tileColumns : u32, activation : u32, hasBias : u32, dropping : u32, seed : u32, threshold : u32, keepScale : f32, weightsTransposed : u32'
+
+// y [rows, out] = x [rows, in] · W + b: W [in, out], or Eᵀ for E [out, in].
+const forwardShader: FusedShader = {
+  key: 'kotoba_affine',
+  code: `
+${wgslBindings(['y'], ['x', 'w', 'b'], affineParams)}
+${wgslLowbias32}
+fn aRowMajor(job : u32) -> bool { return true; }
+fn bRowMajor(job : u32) -> bool { return p.weightsTransposed == 0u; }
+fn loadA(job : u32, row : u32, k : u32) -> f32 {
+  if (row >= p.rows || k >= p.inSize) { return 0.0; }
+  return x[row * p.inSize + k];
+}
+fn loadB(job : u32, k : u32, column : u32) -> f32 {
+  if (k >= p.inSize || column >= p.outSize) { return 0.0; }
+  if (p.weightsTransposed == 0u) { return w[k * p.outSize + column]; }
+  return w[column * p.inSize + k];
+}
+${wgslTileProduct}
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let group = flatGroup(wid, groups);
+  let row0 = (group / p.tileColumns) * TILE;
+  let col0 = (group % p.tileColumns) * TILE;
+  if (row0 >= p.rows) { return; }
+  let acc = tileProduct(0u, lid.x, row0, col0, p.inSize, false, false);
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let row = row0 + lid.x / 8u + 8u * i;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let column = col0 + lid.x % 8u + 8u * j;
+      if (row < p.rows && column < p.outSize) {
+        let at = row * p.outSize + column;
+        var value = acc[i][j];
+        if (p.hasBias != 0u) { value = value + b[column]; }
+        if (p.activation == 1u) { value = max(value, 0.0); }
+        if (p.activation == 2u) { value = safeTanh(value); }
+        if (p.dropping != 0u) { value = select(0.0, value * p.keepScale, lowbias32(p.seed + at) >= p.threshold); }
+        y[at] = value;
+      }
+    }
+  }
+}`,
+}
+
+const affineGradParams = `rows : u32, inSize : u32, outSize : u32, dxTiles : u32, dxTileColumns : u32, dwTiles : u32, dwTileColumns : u32,
+  activation : u32, keepScale : f32, weightsTransposed : u32`
+
+// Job 0: dx [rows, in] = dz · Wᵀ (dz · E when tied). Job 1: dW [in, out] = xᵀ · dz, or dE [out, in] = dzᵀ · x.
+const gradShader: FusedShader = {
+  key: 'kotoba_affine_grad',
+  code: `
+${wgslBindings(['dx', 'dw', 'db'], ['x', 'w', 'dy', 'y'], affineGradParams)}
+/** dz = dy · act'(z) · mask at element \`at\` of [rows, out]: ReLU (and dropout after it) zero unless y > 0, tanh 1 − y². */
+fn dz(at : u32) -> f32 {
+  if (p.activation == 1u) {
+    if (y[at] > 0.0) { return dy[at] * p.keepScale; }
+    return 0.0;
+  }
+  if (p.activation == 2u) { return dy[at] * (1.0 - y[at] * y[at]); }
+  return dy[at];
+}
+fn aRowMajor(job : u32) -> bool { return job == 0u; }
+fn bRowMajor(job : u32) -> bool { return job == 1u || p.weightsTransposed != 0u; }
+fn loadA(job : u32, row : u32, k : u32) -> f32 {
+  if (job == 0u) {
+    if (row >= p.rows || k >= p.outSize) { return 0.0; }
+    return dz(row * p.outSize + k);
+  }
+  if (k >= p.rows) { return 0.0; }
+  if (p.weightsTransposed == 0u) {
+    if (row >= p.inSize) { return 0.0; }
+    return x[k * p.inSize + row];
+  }
+  if (row >= p.outSize) { return 0.0; }
+  return dz(k * p.outSize + row);
+}
+fn loadB(job : u32, k : u32, column : u32) -> f32 {
+  if (job == 0u) {
+    if (k >= p.outSize || column >= p.inSize) { return 0.0; }
+    if (p.weightsTransposed == 0u) { return w[column * p.outSize + k]; }
+    return w[k * p.inSize + column];
+  }
+  if (k >= p.rows) { return 0.0; }
+  if (p.weightsTransposed == 0u) {
+    if (column >= p.outSize) { return 0.0; }
+    return dz(k * p.outSize + column);
+  }
+  if (column >= p.inSize) { return 0.0; }
+  return x[k * p.inSize + column];
+}
+${wgslTileProduct}
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  var group = flatGroup(wid, groups);
+  var job = 0u;
+  var tileColumns = p.dxTileColumns;
+  if (group >= p.dxTiles) {
+    group = group - p.dxTiles;
+    job = 1u;
+    tileColumns = p.dwTileColumns;
+    if (group >= p.dwTiles) { return; }
+  }
+  let row0 = (group / tileColumns) * TILE;
+  let col0 = (group % tileColumns) * TILE;
+  // dW's tiles along the bias's axis also sum dz there: its columns (W [in, out]) or its rows (E [out, in]).
+  let tied = p.weightsTransposed != 0u;
+  let sumB = job == 1u && !tied && row0 == 0u;
+  let sumA = job == 1u && tied && col0 == 0u;
+  var depth = p.outSize;
+  var outRows = p.rows;
+  var outColumns = p.inSize;
+  if (job == 1u) {
+    depth = p.rows;
+    outRows = select(p.inSize, p.outSize, tied);
+    outColumns = select(p.outSize, p.inSize, tied);
+  }
+  let acc = tileProduct(job, lid.x, row0, col0, depth, sumA, sumB);
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let row = row0 + lid.x / 8u + 8u * i;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let column = col0 + lid.x % 8u + 8u * j;
+      if (row < outRows && column < outColumns) {
+        if (job == 0u) { dx[row * outColumns + column] = acc[i][j]; } else { dw[row * outColumns + column] = acc[i][j]; }
+      }
+    }
+  }
+  if (lid.x < TILE) {
+    if (sumB && col0 + lid.x < p.outSize) { db[col0 + lid.x] = edgeSum; }
+    if (sumA && row0 + lid.x < p.outSize) { db[row0 + lid.x] = edgeSum; }
+  }
+}`,
+}
+
+function sizes(x: TensorInfo, w: TensorInfo, weightsTransposed: boolean): { rows: number; inSize: number; outSize: number } {
+  const [rows, inSize] = x.shape as [number, number]
+  const outSize = w.shape[weightsTransposed ? 0 : 1]!
+  const expected = weightsTransposed ? [outSize, inSize] : [inSize, outSize]
+  if (w.shape.length !== 2 || w.shape[0] !== expected[0] || w.shape[1] !== expected[1]) throw new Error(`affine: weights of shape [${w.shape}] do not fit inputs [${x.shape}]`)
+  return { rows, inSize, outSize }
+}
+
+export function registerWebGpuAffineKernels(): void {
+  registerWebGpuKernel(affineKernel, [forwardShader], ({ inputs, attrs }, backend) => {
+    const { x, w, b } = inputs as { x: TensorInfo; w: TensorInfo; b: TensorInfo }
+    const { activation, bias, rate, seed, weightsTransposed } = attrs as unknown as AffineAttrs
+    const { rows, inSize, outSize } = sizes(x, w, weightsTransposed)
+    const uniforms = [u32(rows), u32(inSize), u32(outSize), u32(tilesOver(outSize)), u32(activations[activation]), u32(bias ? 1 : 0), u32(rate > 0 ? 1 : 0), u32(seed), u32(dropoutThreshold(rate)), f32(Math.fround(1 / (1 - rate))), u32(weightsTransposed ? 1 : 0)]
+    return runFused(backend, forwardShader, [x, w, b], [[rows, outSize]], uniforms, tilesOver(rows) * tilesOver(outSize))[0]!
+  })
+  registerWebGpuKernel(affineGradKernel, [gradShader], ({ inputs, attrs }, backend) => {
+    const { x, w, dy, y } = inputs as { x: TensorInfo; w: TensorInfo; dy: TensorInfo; y: TensorInfo }
+    const { activation, rate, weightsTransposed } = attrs as unknown as AffineAttrs
+    const { rows, inSize, outSize } = sizes(x, w, weightsTransposed)
+    const dxTiles = tilesOver(rows) * tilesOver(inSize)
+    const [dwRows, dwColumns] = weightsTransposed ? [outSize, inSize] : [inSize, outSize]
+    const dwTiles = tilesOver(dwRows) * tilesOver(dwColumns)
+    const uniforms = [u32(rows), u32(inSize), u32(outSize), u32(dxTiles), u32(tilesOver(inSize)), u32(dwTiles), u32(tilesOver(dwColumns)), u32(activations[activation]), f32(Math.fround(1 / (1 - rate))), u32(weightsTransposed ? 1 : 0)]
+    return runFused(backend, gradShader, [x, w, dy, y], [[rows, inSize], w.shape, [outSize]], uniforms, dxTiles + dwTiles)
+  })
+}
