@@ -1,20 +1,24 @@
 // Scaled dot-product attention over all heads as one kernel where the backend has it (Vaswani et al. 2017, eq. 1):
-// softmax(QKᵀ/√d_k + mask) V with dropout on the weights, reading the projections unsplit, [batch, len, heads·d_k],
-// so no head is ever transposed out. One dispatch forward and two backward on a GPU, where the same arithmetic as
-// ops is ~11 and ~14 (multi-head.ts uses the ops elsewhere; the results agree, dropout masks included).
+// softmax(QKᵀ/√d_k + mask) V with dropout on the weights, reading the projections unsplit, [batch, len, heads·d_k]
+// (queries, keys and values side by side as fusedProjections writes them), so no head is ever transposed out. One
+// dispatch forward and two backward on a GPU, where the same arithmetic as ops is ~11 and ~14 (multi-head.ts uses the
+// ops elsewhere; the results agree, dropout masks included).
 import * as tf from '@tensorflow/tfjs'
 import { backendHasKernels } from '../core/kernels.ts'
 import { nextRandomSeed } from '../layers/dropout.ts'
 
-/** Inputs {q, k, v, keyMask}, attrs FusedAttentionAttrs → [context [B, Tq, h·dk], weights [B, h, Tq, Tk]]. */
+/** Inputs {q, kv, keyMask}, attrs FusedAttentionAttrs → [context [B, Tq, h·dk], weights [B, h, Tq, Tk]]. */
 export const fusedAttentionKernel = 'KotobaAttention'
-/** Inputs {dContext, q, k, v, weights}, the same attrs → [dq, dk, dv]. */
+/** Inputs {dContext, q, kv, weights}, the same attrs → [dq] (self-attention: q, k and v in one tensor) or [dq, dkv]. */
 export const fusedAttentionGradKernel = 'KotobaAttentionGrad'
 
 export interface FusedAttentionAttrs {
   heads: number
   /** 1/√d_k */
   scale: number
+  /** q holds the queries, keys and values side by side, [B, T, 3·h·dk] (kv is q again); otherwise q is [B, Tq, h·dk]
+   *  and kv [B, Tk, 2·h·dk] the keys and values side by side. */
+  selfPacked: boolean
   /** keyMask is a real [B, Tk] mask (1 = attend); otherwise a placeholder the kernel does not read. */
   masked: boolean
   /** Query i may not see keys after position i + (Tk − Tq). */
@@ -36,39 +40,44 @@ export interface FusedAttentionOptions {
 }
 
 /**
- * q [B, Tq, h·dk], k and v [B, Tk, h·dk] (projected, heads side by side) → the heads' contexts side by side
- * [B, Tq, h·dk] and the attention weights [B, h, Tq, Tk] (before dropout; no gradient flows through them).
+ * Self-attention: `queries` [B, T, 3·h·dk] holds the projected queries, keys and values side by side and `keysValues`
+ * is null. Cross-attention: `queries` [B, Tq, h·dk], `keysValues` [B, Tk, 2·h·dk] the keys and values side by side.
+ * (Heads side by side within each.) → the heads' contexts side by side [B, Tq, h·dk] and the attention weights
+ * [B, h, Tq, Tk] (before dropout; no gradient flows through them).
  */
-export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, options: FusedAttentionOptions): { context: tf.Tensor3D; weights: tf.Tensor4D } {
-  const [batch, queryLen, width] = q.shape
-  const keyLen = k.shape[1]
-  const headSize = width / options.heads
+export function fusedAttention(queries: tf.Tensor3D, keysValues: tf.Tensor3D | null, options: FusedAttentionOptions): { context: tf.Tensor3D; weights: tf.Tensor4D } {
+  const selfPacked = keysValues === null
+  const [batch, queryLen, packedWidth] = queries.shape
+  const keyLen = selfPacked ? queryLen : keysValues.shape[1]
+  const headSize = (selfPacked ? packedWidth / 3 : packedWidth) / options.heads
   const attrs: FusedAttentionAttrs = {
     heads: options.heads,
     scale: 1 / Math.sqrt(headSize),
+    selfPacked,
     masked: options.keyMask !== null,
     causal: options.causal,
     dropout: options.dropout,
     // Drawn where the ops path draws its dropout mask, over the same [B, h, Tq, Tk] elements: the same mask.
     seed: options.dropout > 0 ? nextRandomSeed(batch * options.heads * queryLen * keyLen) : 0,
   }
-  const keyMask = options.keyMask ?? q // a placeholder the kernel does not read
+  const keyMask = options.keyMask ?? queries // a placeholder the kernel does not read
   let kept: tf.Tensor4D | null = null
   const attend = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [qIn, kIn, vIn, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc]
-    const [context, probabilities] = tf.engine().runKernel(fusedAttentionKernel, { q: qIn, k: kIn, v: vIn, keyMask }, { ...attrs }) as [tf.Tensor3D, tf.Tensor4D]
+    const save = args.pop() as tf.GradSaveFunc
+    const [q, kv = q] = args as tf.Tensor3D[]
+    const [context, probabilities] = tf.engine().runKernel(fusedAttentionKernel, { q: q!, kv: kv!, keyMask }, { ...attrs }) as [tf.Tensor3D, tf.Tensor4D]
     kept = tf.keep(probabilities) // customGrad's forward runs in a tidy that keeps only `value`
-    save([qIn, kIn, vIn, probabilities])
+    save([q!, kv!, probabilities])
     return {
       value: context,
       gradFunc: (dContext: tf.Tensor3D, saved: tf.Tensor[]) => {
-        const [qSaved, kSaved, vSaved, weightsSaved] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor4D]
-        const gradInputs = { dContext, q: qSaved, k: kSaved, v: vSaved, weights: weightsSaved }
+        const [qSaved, kvSaved, weightsSaved] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor4D]
+        const gradInputs = { dContext, q: qSaved, kv: kvSaved, weights: weightsSaved }
         return tf.engine().runKernel(fusedAttentionGradKernel, gradInputs, { ...attrs }) as tf.Tensor[]
       },
     }
   })
-  const context = attend(q, k, v) as tf.Tensor3D
+  const context = (selfPacked ? attend(queries) : attend(queries, keysValues)) as tf.Tensor3D
   // Back under the caller's tidy: a clone is a reference (no copy), the kept original is released.
   const weights = tf.clone(kept!) as tf.Tensor4D
   kept!.dispose()

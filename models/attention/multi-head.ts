@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs'
 import { dropout } from '../layers/dropout.ts'
 import type { ParameterStore } from '../core/params.ts'
 import { tidyResult } from '../core/tidy.ts'
+import { fusedProjections, hasFusedProjections } from '../layers/affine.ts'
 import { Linear } from '../layers/linear.ts'
+import { hasInt8Form } from '../quantization/int8-matmul.ts'
 import { fusedAttention, hasFusedAttention } from './fused-attention.ts'
 import { maskedScore, maskScores } from './mask.ts'
 
@@ -60,6 +62,12 @@ export class MultiHeadAttention {
     this.output = new Linear(params, `${name}/output`, dModel, dModel)
   }
 
+  /** Whether the fused kernels run this layer: the backend has them and no weight is in int8 form. */
+  private fusable(): boolean {
+    const layers = [this.query, this.key, this.value, this.output]
+    return hasFusedAttention() && hasFusedProjections() && layers.every((l) => l.bias !== null && !hasInt8Form(l.kernel))
+  }
+
   /** [B, T, dModel] → [B, heads, T, headSize] */
   private split(x: tf.Tensor3D): tf.Tensor4D {
     const [batch, length] = x.shape
@@ -72,12 +80,20 @@ export class MultiHeadAttention {
   }
 
   apply(queries: tf.Tensor3D, keysValues: tf.Tensor3D, options: MultiHeadOptions = {}): MultiHeadResult {
-    if (hasFusedAttention()) {
+    if (this.fusable()) {
       return tidyResult(() => {
-        const q = this.query.apply(queries) // [B, Tq, d]
-        const [k, v] = [this.key.apply(keysValues), this.value.apply(keysValues)] // [B, Tk, d]
         const fusedOptions = { heads: this.heads, keyMask: options.keyMask ?? null, causal: options.causal ?? false, dropout: options.dropout ?? 0 }
-        const { context, weights } = fusedAttention(q, k, v, fusedOptions) // [B, Tq, d], [B, h, Tq, Tk]
+        const project = (x: tf.Tensor3D, layers: Linear[]) => {
+          const [batch, length] = x.shape
+          const flat = x.reshape([-1, this.dModel]) as tf.Tensor2D // [B·T, d]
+          const projected = fusedProjections(flat, layers.map((l) => l.kernel), layers.map((l) => l.bias!)) // [B·T, P·d]
+          return projected.reshape([batch, length, layers.length * this.dModel]) as tf.Tensor3D
+        }
+        // Self-attention: q, k and v of one input in one product [B, T, 3d]; cross: q [B, Tq, d], then k and v [B, Tk, 2d].
+        const { context, weights } =
+          queries === keysValues
+            ? fusedAttention(project(queries, [this.query, this.key, this.value]), null, fusedOptions)
+            : fusedAttention(this.query.apply(queries), project(keysValues, [this.key, this.value]), fusedOptions) // [B, Tq, d], [B, h, Tq, Tk]
         return { output: this.output.apply(context), weights }
       })
     }

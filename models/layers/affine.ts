@@ -51,3 +51,39 @@ export function fusedAffine(x: tf.Tensor2D, weights: tf.Variable, bias: tf.Varia
   })
   return (bias ? affine(x, weights, bias) : affine(x, weights)) as tf.Tensor2D
 }
+
+/** inputs {x [N, in], w0 … w(P−1) [in, d], b0 … b(P−1) [d]} (P = 2 or 3) → [N, P·d]: the P maps' outputs side by side. */
+export const projectionsKernel = 'KotobaProjections'
+/** inputs {dy [N, P·d], x, w0 …}, attrs {parts} → [dx, dw0 …, db0 …]. */
+export const projectionsGradKernel = 'KotobaProjectionsGrad'
+
+export function hasFusedProjections(): boolean {
+  return backendHasKernels(projectionsKernel, projectionsGradKernel)
+}
+
+/**
+ * [x·W₀ + b₀ | x·W₁ + b₁ | …] for 2 or 3 maps of the same x [N, in] (attention's query, key and value projections of
+ * one input): one dispatch forward and two backward, where the maps apart are P and P plus the P − 1 additions that
+ * sum x's gradients. Call only where hasFusedProjections().
+ */
+export function fusedProjections(x: tf.Tensor2D, weights: tf.Variable[], biases: tf.Variable[]): tf.Tensor2D {
+  const parts = weights.length
+  if ((parts !== 2 && parts !== 3) || biases.length !== parts) throw new Error(`fusedProjections: 2 or 3 maps with biases, got ${parts} and ${biases.length}`)
+  const project = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc
+    const [a, ...rest] = args as tf.Tensor[]
+    const named = (prefix: string, tensors: tf.Tensor[]) => Object.fromEntries(tensors.map((t, i) => [`${prefix}${i}`, t]))
+    const ws = rest.slice(0, parts)
+    const y = tf.engine().runKernel(projectionsKernel, { x: a!, ...named('w', ws), ...named('b', rest.slice(parts)) }, { parts }) as tf.Tensor2D // [N, P·d]
+    save([a!, ...ws])
+    return {
+      value: y,
+      // dx = Σ_p dy_p·W_pᵀ [N, in], dW_p = xᵀ·dy_p [in, d], db_p = Σ_rows dy_p [d]
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [aSaved, ...wSaved] = saved
+        return tf.engine().runKernel(projectionsGradKernel, { dy, x: aSaved!, ...named('w', wSaved) }, { parts }) as tf.Tensor[]
+      },
+    }
+  })
+  return project(x, ...weights, ...biases) as tf.Tensor2D
+}

@@ -41,6 +41,11 @@ export const transformerConfig: TransformerConfig = {
   seed: 1,
 }
 
+/** (e) The GPU-only size (issue 21): d_model 512, 8 heads, ff 2048, 6+6 layers, vocabulary 32k, batches of
+ *  4,096 target tokens (128 × 32) — the wasm heap (4 GiB) cannot hold its training step. */
+export const transformerBigConfig: TransformerConfig = { ...transformerConfig, srcVocab: 32000, tgtVocab: 32000, dModel: 512, heads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6 }
+export const bigBatchShape = { batch: 128, srcLen: 32, tgtLen: 32, vocab: 32000 } as const
+
 /** (c) HRED as the 'small' preset builds it: GRU, bidirectional utterance encoder, embeddings and every state 256,
  *  dropout 0.2; batches of 64 dialogues × 3 context turns of 20 tokens, responses of 29 tokens (+ BOS/EOS: 30). */
 export const hredConfig: DialogueModelConfig = {
@@ -60,7 +65,7 @@ export const hredConfig: DialogueModelConfig = {
 export const hredTinyConfig: DialogueModelConfig = { ...hredConfig, embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, dropout: 0.1 }
 export const hredBatchShape = { batch: 64, turns: 3, turnLength: 20, tgtLen: 30 } as const
 
-export type BenchModel = 'lstm' | 'transformer' | 'hred' | 'hred-tiny'
+export type BenchModel = 'lstm' | 'transformer' | 'hred' | 'hred-tiny' | 'transformer-big'
 export const benchModels: BenchModel[] = ['lstm', 'transformer', 'hred', 'hred-tiny']
 /** Target tokens per step, the tokens/s of every model (each has 64 × 30). */
 export const targetTokensPerStep = batchShape.batch * batchShape.tgtLen

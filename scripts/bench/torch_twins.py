@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """PyTorch twins of the benchmark models (models/seq2seq/model.ts, models/transformer/model.ts and
 models/dialogue/hred.ts in the configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
-usage: /usr/bin/python3 torch_twins.py <lstm|transformer|hred|hred-tiny> [steps] [warmup] [threads] [cpu|cuda]
+usage: /usr/bin/python3 torch_twins.py <lstm|transformer|transformer-big|hred|hred-tiny> [steps] [warmup] [threads] [cpu|cuda]
 Prints one line: RESULT {json}."""
 import json, math, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 B, S, T, V = 64, 30, 30, 8000
+BIG = dict(B=128, S=32, T=32, V=32000)  # transformer-big: d 512, 8 heads, ff 2048, 6+6 layers, 4,096 target tokens
 K, L = 3, 20  # HRED: context turns per dialogue, tokens per turn
 
 
@@ -94,7 +95,9 @@ def main():
     device = sys.argv[5] if len(sys.argv) > 5 else 'cpu'
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = (Transformer() if name == 'transformer' else Hred() if name == 'hred' else Hred(64, 64, 128, 128, 0.1) if name == 'hred-tiny' else LstmLuong()).to(device)
+    if name == 'transformer-big':
+        globals().update(BIG)
+    model = (Transformer(512, 8, 2048, 6) if name == 'transformer-big' else Transformer() if name == 'transformer' else Hred() if name == 'hred' else Hred(64, 64, 128, 128, 0.1) if name == 'hred-tiny' else LstmLuong()).to(device)
     src, tgt_in, tgt_out = (torch.randint(0, V, shape, device=device) for shape in ((B * K, L) if name.startswith('hred') else (B, S), (B, T), (B, T)))
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -8,9 +8,9 @@
 //   db = Σ_rows dz summed by dW's first row of tiles from the dz tiles they load anyway.
 // The products, the bias's column sum, the activation's and dropout's derivatives were 4–6 dispatches as ops.
 import * as tf from '@tensorflow/tfjs'
-import { affineGradKernel, affineKernel, type AffineAttrs } from '../../../models/layers/affine.ts'
+import { affineGradKernel, affineKernel, projectionsGradKernel, projectionsKernel, type AffineAttrs } from '../../../models/layers/affine.ts'
 import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
-import { f32, registerWebGpuKernel, runFused, u32, wgslBindings, type FusedShader } from './webgpu-backend.ts'
+import { dispatchInto, f32, registerWebGpuKernel, runFused, u32, wgslBindings, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -222,5 +222,152 @@ export function registerWebGpuAffineKernels(): void {
     const dwTiles = tilesOver(dwRows) * tilesOver(dwColumns)
     const uniforms = [u32(rows), u32(inSize), u32(outSize), u32(dxTiles), u32(tilesOver(inSize)), u32(dwTiles), u32(tilesOver(dwColumns)), u32(activations[activation]), f32(Math.fround(1 / (1 - rate))), u32(weightsTransposed ? 1 : 0)]
     return runFused(backend, gradShader, [x, w, dy, y], [[rows, inSize], w.shape, [outSize]], uniforms, dxTiles + dwTiles)
+  })
+}
+
+// Attention's projections of one input, P = 2 (keys and values) or 3 (queries, keys and values) maps side by side:
+// y [rows, P·d] = x · [W₀ | W₁ | W₂] + [b₀ | b₁ | b₂], with the maps' own parameters bound separately (no
+// concatenated copy). Backward: dx = dy · [W₀ | W₁ | W₂]ᵀ in one dispatch, each dW_p = xᵀ · dy_p and db_p in another.
+const projectionParams = 'rows : u32, inSize : u32, partSize : u32, tileColumns : u32, tilesPerPart : u32'
+const indices = (parts: number) => Array.from({ length: parts }, (_, i) => i)
+/** A WGSL function picking binding `<prefix><part>` by part: read (`name(part, at)`) or write (`name(part, at, value)`). */
+function wgslPerPart(parts: number, name: string, prefix: string, write: boolean): string {
+  const access = (i: number) => (write ? `${prefix}${i}[at] = value; return;` : `return ${prefix}${i}[at];`)
+  const branches = indices(parts - 1).map((i) => `if (part == ${i}u) { ${access(i)} }`).join('\n  ')
+  return write
+    ? `fn ${name}(part : u32, at : u32, value : f32) {\n  ${branches}\n  ${access(parts - 1)}\n}`
+    : `fn ${name}(part : u32, at : u32) -> f32 {\n  ${branches}\n  ${access(parts - 1)}\n}`
+}
+const wgslTileStart = `
+  let row0 = (group / p.tileColumns) * TILE;
+  let col0 = (group % p.tileColumns) * TILE;`
+/** Writes the thread's 4×4 outputs of the tile at (row0, col0) with the statement `store` (row, column, acc[i][j]) within rows × columns. */
+const wgslStoreTile = (rows: string, columns: string, store: string) => `
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let row = row0 + lid.x / 8u + 8u * i;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let column = col0 + lid.x % 8u + 8u * j;
+      if (row < ${rows} && column < ${columns}) { ${store} }
+    }
+  }`
+const wgslTileEntry = `@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  var group = flatGroup(wid, groups);`
+
+function projectionShaders(parts: number): { forward: FusedShader; inputGrad: FusedShader; weightsGrad: FusedShader } {
+  const w = indices(parts).map((i) => `w${i}`)
+  const b = indices(parts).map((i) => `b${i}`)
+  const forward: FusedShader = {
+    key: `kotoba_projections_${parts}`,
+    code: `
+${wgslBindings(['y'], ['x', ...w, ...b], projectionParams)}
+${wgslPerPart(parts, 'weight', 'w', false)}
+${wgslPerPart(parts, 'bias', 'b', false)}
+fn aRowMajor(job : u32) -> bool { return true; }
+fn bRowMajor(job : u32) -> bool { return true; }
+fn loadA(job : u32, row : u32, k : u32) -> f32 {
+  if (row >= p.rows || k >= p.inSize) { return 0.0; }
+  return x[row * p.inSize + k];
+}
+fn loadB(job : u32, k : u32, column : u32) -> f32 {
+  if (k >= p.inSize || column >= ${parts}u * p.partSize) { return 0.0; }
+  return weight(column / p.partSize, k * p.partSize + column % p.partSize);
+}
+${wgslTileProduct}
+${wgslTileEntry}
+${wgslTileStart}
+  if (row0 >= p.rows) { return; }
+  let acc = tileProduct(0u, lid.x, row0, col0, p.inSize, false, false);
+${wgslStoreTile('p.rows', `${parts}u * p.partSize`, `y[row * ${parts}u * p.partSize + column] = acc[i][j] + bias(column / p.partSize, column % p.partSize);`)}
+}`,
+  }
+  // dx [rows, in] = dy [rows, P·d] · [W₀ | W₁ | …]ᵀ: B(k, c) = W_{k / d}[c, k mod d].
+  const inputGrad: FusedShader = {
+    key: `kotoba_projections_input_grad_${parts}`,
+    code: `
+${wgslBindings(['dx'], ['dy', ...w], projectionParams)}
+${wgslPerPart(parts, 'weight', 'w', false)}
+fn aRowMajor(job : u32) -> bool { return true; }
+fn bRowMajor(job : u32) -> bool { return false; }
+fn loadA(job : u32, row : u32, k : u32) -> f32 {
+  if (row >= p.rows || k >= ${parts}u * p.partSize) { return 0.0; }
+  return dy[row * ${parts}u * p.partSize + k];
+}
+fn loadB(job : u32, k : u32, column : u32) -> f32 {
+  if (k >= ${parts}u * p.partSize || column >= p.inSize) { return 0.0; }
+  return weight(k / p.partSize, column * p.partSize + k % p.partSize);
+}
+${wgslTileProduct}
+${wgslTileEntry}
+${wgslTileStart}
+  if (row0 >= p.rows) { return; }
+  let acc = tileProduct(0u, lid.x, row0, col0, ${parts}u * p.partSize, false, false);
+${wgslStoreTile('p.rows', 'p.inSize', 'dx[row * p.inSize + column] = acc[i][j];')}
+}`,
+  }
+  // dW_p [in, d] = xᵀ · dy[:, p·d …], db_p = Σ_rows dy[:, p·d …]: the workgroups of part p follow those of p − 1.
+  const weightsGrad: FusedShader = {
+    key: `kotoba_projections_weights_grad_${parts}`,
+    code: `
+${wgslBindings([...w.map((n) => `d${n}`), ...b.map((n) => `d${n}`)], ['x', 'dy'], projectionParams)}
+${wgslPerPart(parts, 'storeWeight', 'dw', true)}
+${wgslPerPart(parts, 'storeBias', 'db', true)}
+fn aRowMajor(job : u32) -> bool { return false; }
+fn bRowMajor(job : u32) -> bool { return true; }
+fn loadA(part : u32, row : u32, k : u32) -> f32 {
+  if (row >= p.inSize || k >= p.rows) { return 0.0; }
+  return x[k * p.inSize + row];
+}
+fn loadB(part : u32, k : u32, column : u32) -> f32 {
+  if (k >= p.rows || column >= p.partSize) { return 0.0; }
+  return dy[k * ${parts}u * p.partSize + part * p.partSize + column];
+}
+${wgslTileProduct}
+${wgslTileEntry}
+  let part = group / p.tilesPerPart;
+  if (part >= ${parts}u) { return; }
+  group = group % p.tilesPerPart;
+${wgslTileStart}
+  let acc = tileProduct(part, lid.x, row0, col0, p.rows, false, row0 == 0u);
+${wgslStoreTile('p.inSize', 'p.partSize', 'storeWeight(part, row * p.partSize + column, acc[i][j]);')}
+  if (row0 == 0u && lid.x < TILE && col0 + lid.x < p.partSize) { storeBias(part, col0 + lid.x, edgeSum); }
+}`,
+  }
+  return { forward, inputGrad, weightsGrad }
+}
+
+const projections = { 2: projectionShaders(2), 3: projectionShaders(3) }
+
+export function registerWebGpuProjectionKernels(): void {
+  const all = [...Object.values(projections)]
+  const partsOf = (attrs: unknown) => {
+    const parts = (attrs as { parts: number }).parts
+    if (parts !== 2 && parts !== 3) throw new Error(`projections: 2 or 3 parts, got ${parts}`)
+    return parts
+  }
+  const listed = (inputs: Record<string, TensorInfo>, prefix: string, parts: number) => indices(parts).map((i) => inputs[`${prefix}${i}`]!)
+  registerWebGpuKernel(projectionsKernel, all.map((s) => s.forward), ({ inputs, attrs }, backend) => {
+    const parts = partsOf(attrs)
+    const named = inputs as Record<string, TensorInfo>
+    const x = named['x']!
+    const [rows, inSize] = x.shape as [number, number]
+    const partSize = named['w0']!.shape[1]!
+    const width = parts * partSize
+    const uniforms = [u32(rows), u32(inSize), u32(partSize), u32(tilesOver(width)), u32(0)]
+    return runFused(backend, projections[parts].forward, [x, ...listed(named, 'w', parts), ...listed(named, 'b', parts)], [[rows, width]], uniforms, tilesOver(rows) * tilesOver(width))[0]!
+  })
+  registerWebGpuKernel(projectionsGradKernel, all.flatMap((s) => [s.inputGrad, s.weightsGrad]), ({ inputs, attrs }, backend) => {
+    const parts = partsOf(attrs)
+    const named = inputs as Record<string, TensorInfo>
+    const [dy, x] = [named['dy']!, named['x']!]
+    const weights = listed(named, 'w', parts)
+    const [rows, inSize] = x.shape as [number, number]
+    const partSize = weights[0]!.shape[1]!
+    const { inputGrad, weightsGrad } = projections[parts]
+    const [dx] = runFused(backend, inputGrad, [dy, ...weights], [[rows, inSize]], [u32(rows), u32(inSize), u32(partSize), u32(tilesOver(inSize)), u32(0)], tilesOver(rows) * tilesOver(inSize))
+    const tilesPerPart = tilesOver(inSize) * tilesOver(partSize)
+    const grads = [...weights.map(() => backend.makeTensorInfo([inSize, partSize], 'float32')), ...weights.map(() => backend.makeTensorInfo([partSize], 'float32'))]
+    dispatchInto(backend, weightsGrad, grads, [x, dy], [u32(rows), u32(inSize), u32(partSize), u32(tilesOver(partSize)), u32(tilesPerPart)], parts * tilesPerPart)
+    return [dx!, ...grads]
   })
 }

@@ -1,18 +1,20 @@
 // The fused attention kernels models/attention/fused-attention.ts runs on the webgpu backend: one dispatch forward
 // (scores, mask, softmax, dropout and the weighted sum of the values, per (batch, head, query) row) and two backward
-// (the scores' gradient and dq per row; dk and dv per element). Heads are read in place from [B, T, h·dk].
+// (the scores' gradient and dq per row; dk and dv per element). Heads are read in place from [B, T, h·dk], where
+// the queries, keys and values sit side by side: self-attention's q holds all three ([B, T, 3·h·dk]), cross-attention's
+// kv the keys and values; the gradients come out in the same layouts.
 import * as tf from '@tensorflow/tfjs'
 import { fusedAttentionGradKernel, fusedAttentionKernel, type FusedAttentionAttrs } from '../../../models/attention/fused-attention.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
 import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
+import { dispatchInto, f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
 /** Sizes, the mask's switches and dropout's: one struct for all three shaders. */
 const attentionParams =
   'rows : u32, count : u32, batch : u32, heads : u32, queryLen : u32, keyLen : u32, headSize : u32, masked : u32, causal : u32, ' +
-  'dropping : u32, seed : u32, threshold : u32, keepScale : f32, scale : f32'
+  'dropping : u32, seed : u32, threshold : u32, keepScale : f32, scale : f32, qStride : u32, kvStride : u32, kOffset : u32, vOffset : u32'
 
 /** Where row `row` = (b·h + head)·Tq + i starts in q and in the weights, and the dropout factor of weight `at`. */
 const wgslRowHelpers = `${wgslLowbias32}
@@ -25,31 +27,36 @@ fn rowWidth() -> u32 { return p.heads * p.headSize; }
 fn batchOf(row : u32) -> u32 { return row / (p.heads * p.queryLen); }
 fn headOf(row : u32) -> u32 { return (row / p.queryLen) % p.heads; }
 fn queryOf(row : u32) -> u32 { return row % p.queryLen; }
-/** The first element of (batch b, position t, head) in a [B, T, h·dk] tensor of length T. */
+/** The first element of (batch b, position t, head) in a [B, T, h·dk] tensor of length T (the context). */
 fn headStart(b : u32, t : u32, length : u32, head : u32) -> u32 { return (b * length + t) * rowWidth() + head * p.headSize; }
+/** The same in q, whose rows are qStride wide, and of the keys and the values in kv (kvStride wide). */
+fn queryStart(b : u32, i : u32, head : u32) -> u32 { return (b * p.queryLen + i) * p.qStride + head * p.headSize; }
+fn keyStart(b : u32, j : u32, head : u32) -> u32 { return (b * p.keyLen + j) * p.kvStride + p.kOffset + head * p.headSize; }
+fn valueStart(b : u32, j : u32, head : u32) -> u32 { return (b * p.keyLen + j) * p.kvStride + p.vOffset + head * p.headSize; }
 `
 
-/** Where a row's query sits in q (qStart) and its weights start (wStart). */
+/** Where a row's query sits in q (qStart) and in the context (cStart), and its weights start (wStart). */
 const wgslRowStart = `
   let b = batchOf(row);
   let head = headOf(row);
   let i = queryOf(row);
-  let qStart = headStart(b, i, p.queryLen, head);
+  let qStart = queryStart(b, i, head);
+  let cStart = headStart(b, i, p.queryLen, head);
   let wStart = row * p.keyLen;`
 
 // weights[row, j] = softmax_j(q·k_j · scale + mask), then context = Σ_j dropout(weights)[row, j] · v_j.
 const forwardShader: FusedShader = {
   key: 'kotoba_attention',
   code: `${wgslWorkgroupReductions}
-${wgslBindings(['context', 'weights'], ['q', 'k', 'v', 'keyMask'], attentionParams)}
+${wgslBindings(['context', 'weights'], ['q', 'kv', 'keyMask'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachRow}
 ${wgslRowStart}
   var localMax = -3.4e38;
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
-    let kStart = headStart(b, j, p.keyLen, head);
+    let kStart = keyStart(b, j, head);
     var dot = 0.0;
-    for (var d = 0u; d < p.headSize; d++) { dot = dot + q[qStart + d] * k[kStart + d]; }
+    for (var d = 0u; d < p.headSize; d++) { dot = dot + q[qStart + d] * kv[kStart + d]; }
     var score = dot * p.scale;
     if (p.masked == 1u) { score = score + (1.0 - keyMask[b * p.keyLen + j]) * (${maskedScore.toExponential()}); }
     if (p.causal == 1u && j + p.queryLen > i + p.keyLen) { score = score + (${maskedScore.toExponential()}); }
@@ -68,8 +75,8 @@ ${wgslRowStart}
   storageBarrier(); // every lane's weights, before any lane sums over all of them
   for (var d = lane; d < p.headSize; d = d + ${workgroupSize}u) {
     var acc = 0.0;
-    for (var j = 0u; j < p.keyLen; j++) { acc = acc + weights[wStart + j] * keepFactor(wStart + j) * v[headStart(b, j, p.keyLen, head) + d]; }
-    context[qStart + d] = acc;
+    for (var j = 0u; j < p.keyLen; j++) { acc = acc + weights[wStart + j] * keepFactor(wStart + j) * kv[valueStart(b, j, head) + d]; }
+    context[cStart + d] = acc;
   }
 }`,
 }
@@ -78,15 +85,15 @@ ${wgslRowStart}
 const scoresGradShader: FusedShader = {
   key: 'kotoba_attention_grad_scores',
   code: `${wgslWorkgroupReductions}
-${wgslBindings(['dScores', 'dq'], ['dContext', 'k', 'v', 'weights'], attentionParams)}
+${wgslBindings(['dScores', 'dq'], ['dContext', 'kv', 'weights'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachRow}
 ${wgslRowStart}
   var localDot = 0.0;
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
-    let vStart = headStart(b, j, p.keyLen, head);
+    let vStart = valueStart(b, j, head);
     var dot = 0.0;
-    for (var d = 0u; d < p.headSize; d++) { dot = dot + dContext[qStart + d] * v[vStart + d]; }
+    for (var d = 0u; d < p.headSize; d++) { dot = dot + dContext[cStart + d] * kv[vStart + d]; }
     let dWeight = dot * keepFactor(wStart + j);
     dScores[wStart + j] = dWeight;
     localDot = localDot + dWeight * weights[wStart + j];
@@ -98,17 +105,18 @@ ${wgslRowStart}
   storageBarrier();
   for (var d = lane; d < p.headSize; d = d + ${workgroupSize}u) {
     var acc = 0.0;
-    for (var j = 0u; j < p.keyLen; j++) { acc = acc + dScores[wStart + j] * k[headStart(b, j, p.keyLen, head) + d]; }
+    for (var j = 0u; j < p.keyLen; j++) { acc = acc + dScores[wStart + j] * kv[keyStart(b, j, head) + d]; }
     dq[qStart + d] = acc;
   }
 }`,
 }
 
-// Per element (b, j, head, d) of dk and dv: dk = Σ_i dS[i, j] q_i[d], dv = Σ_i dropout(P)[i, j] dC_i[d].
+// Per element (b, j, head, d) of dk and dv: dk = Σ_i dS[i, j] q_i[d], dv = Σ_i dropout(P)[i, j] dC_i[d], written in
+// kv's layout (for self-attention, into the tensor that holds dq).
 const keysValuesGradShader: FusedShader = {
   key: 'kotoba_attention_grad_keys_values',
   code: `
-${wgslBindings(['dk', 'dv'], ['dScores', 'q', 'weights', 'dContext'], attentionParams)}
+${wgslBindings(['dkv'], ['dScores', 'q', 'weights', 'dContext'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachElement}
   let w = rowWidth();
@@ -120,40 +128,45 @@ ${wgslEachElement}
   var dvAcc = 0.0;
   for (var i = 0u; i < p.queryLen; i++) {
     let weightAt = ((b * p.heads + head) * p.queryLen + i) * p.keyLen + j;
-    let qAt = headStart(b, i, p.queryLen, head) + d;
-    dkAcc = dkAcc + dScores[weightAt] * q[qAt];
-    dvAcc = dvAcc + weights[weightAt] * keepFactor(weightAt) * dContext[qAt];
+    dkAcc = dkAcc + dScores[weightAt] * q[queryStart(b, i, head) + d];
+    dvAcc = dvAcc + weights[weightAt] * keepFactor(weightAt) * dContext[headStart(b, i, p.queryLen, head) + d];
   }
-  dk[at] = dkAcc;
-  dv[at] = dvAcc;
+  dkv[keyStart(b, j, head) + d] = dkAcc;
+  dkv[valueStart(b, j, head) + d] = dvAcc;
 }`,
 }
 
-function uniformsOf(q: TensorInfo, k: TensorInfo, attrs: FusedAttentionAttrs) {
-  const [batch, queryLen, width] = q.shape as [number, number, number]
-  const keyLen = k.shape[1]!
+function uniformsOf(q: TensorInfo, kv: TensorInfo, attrs: FusedAttentionAttrs) {
+  const [batch, queryLen, qStride] = q.shape as [number, number, number]
+  const [keyLen, kvStride] = [kv.shape[1]!, kv.shape[2]!]
+  const width = attrs.selfPacked ? qStride / 3 : qStride // h·dk
+  if (kvStride !== (attrs.selfPacked ? 3 : 2) * width) throw new Error(`attention: keys and values [${kv.shape}] do not fit queries [${q.shape}]`)
+  const [kOffset, vOffset] = attrs.selfPacked ? [width, 2 * width] : [0, width]
   const rows = batch * attrs.heads * queryLen
   const dropping = attrs.dropout > 0
   const uniforms = [
     u32(rows), u32(batch * keyLen * width), u32(batch), u32(attrs.heads), u32(queryLen), u32(keyLen), u32(width / attrs.heads),
     u32(attrs.masked ? 1 : 0), u32(attrs.causal ? 1 : 0), u32(dropping ? 1 : 0), u32(attrs.seed), u32(dropping ? dropoutThreshold(attrs.dropout) : 0),
-    f32(dropping ? Math.fround(1 / (1 - attrs.dropout)) : 1), f32(attrs.scale),
+    f32(dropping ? Math.fround(1 / (1 - attrs.dropout)) : 1), f32(attrs.scale), u32(qStride), u32(kvStride), u32(kOffset), u32(vOffset),
   ]
-  return { uniforms, rows, weightsShape: [batch, attrs.heads, queryLen, keyLen] }
+  return { uniforms, rows, count: batch * keyLen * width, contextShape: [batch, queryLen, width], weightsShape: [batch, attrs.heads, queryLen, keyLen] }
 }
 
 export function registerWebGpuAttentionKernels(): void {
   registerWebGpuKernel(fusedAttentionKernel, [forwardShader], ({ inputs, attrs }, backend) => {
-    const { q, k, v, keyMask } = inputs as Record<'q' | 'k' | 'v' | 'keyMask', TensorInfo>
-    const { uniforms, rows, weightsShape } = uniformsOf(q, k, attrs as unknown as FusedAttentionAttrs)
-    return runFused(backend, forwardShader, [q, k, v, keyMask], [q.shape, weightsShape], uniforms, rows)
+    const { q, kv, keyMask } = inputs as Record<'q' | 'kv' | 'keyMask', TensorInfo>
+    const { uniforms, rows, contextShape, weightsShape } = uniformsOf(q, kv, attrs as unknown as FusedAttentionAttrs)
+    return runFused(backend, forwardShader, [q, kv, keyMask], [contextShape, weightsShape], uniforms, rows)
   })
   registerWebGpuKernel(fusedAttentionGradKernel, [scoresGradShader, keysValuesGradShader], ({ inputs, attrs }, backend) => {
-    const { dContext, q, k, v, weights } = inputs as Record<'dContext' | 'q' | 'k' | 'v' | 'weights', TensorInfo>
-    const { uniforms, rows, weightsShape } = uniformsOf(q, k, attrs as unknown as FusedAttentionAttrs)
-    const [dScores, dq] = runFused(backend, scoresGradShader, [dContext, k, v, weights], [weightsShape, q.shape], uniforms, rows) as [TensorInfo, TensorInfo]
-    const [dk, dv] = runFused(backend, keysValuesGradShader, [dScores, q, weights, dContext], [k.shape, k.shape], uniforms, groupsFor(tf.util.sizeFromShape(k.shape)))
+    const { dContext, q, kv, weights } = inputs as Record<'dContext' | 'q' | 'kv' | 'weights', TensorInfo>
+    const attentionAttrs = attrs as unknown as FusedAttentionAttrs
+    const { uniforms, rows, count, weightsShape } = uniformsOf(q, kv, attentionAttrs)
+    // dq in q's layout: for self-attention the one gradient of q, k and v, whose dk and dv the second dispatch fills.
+    const [dScores, dq] = runFused(backend, scoresGradShader, [dContext, kv, weights], [weightsShape, q.shape], uniforms, rows) as [TensorInfo, TensorInfo]
+    const dkv = attentionAttrs.selfPacked ? dq : backend.makeTensorInfo(kv.shape, 'float32')
+    dispatchInto(backend, keysValuesGradShader, [dkv], [dScores, q, weights, dContext], uniforms, groupsFor(count))
     backend.disposeData(dScores.dataId)
-    return [dq, dk!, dv!]
+    return attentionAttrs.selfPacked ? [dq] : [dq, dkv]
   })
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { registerWebGpuAddNormKernels } from './add-norm-kernels.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
-import { registerWebGpuAffineKernels } from './affine-kernels.ts'
+import { registerWebGpuAffineKernels, registerWebGpuProjectionKernels } from './affine-kernels.ts'
 import { registerWebGpuEmbeddingGradKernel } from './embedding-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
@@ -91,7 +91,7 @@ export function registerWasmTrainingKernels(): void {
 export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
-  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaAffine', 'KotobaAffineGrad',
+  'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaAffine', 'KotobaAffineGrad', 'KotobaProjections', 'KotobaProjectionsGrad',
   'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad', 'KotobaInputEmbedding',
 ] as const
 
@@ -111,6 +111,7 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuLayerNormKernels()
   registerWebGpuAttentionKernels()
   registerWebGpuAffineKernels()
+  registerWebGpuProjectionKernels()
   registerWebGpuAddNormKernels()
   registerWebGpuEmbeddingGradKernel()
   return await verifyWebGpuKernels(device)
