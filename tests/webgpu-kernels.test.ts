@@ -190,6 +190,8 @@ test('webgpu: the reference LSTM and Transformer train to the cpu backend’s lo
     assert.ok(unfused.losses[3]! < unfused.losses[0]!, `${kind}: stock ops learn too (${unfused.losses})`)
     const [withFused, withStock] = [onGpu.dispatches[3]!, unfused.dispatches[3]!]
     console.log(`${kind}: ${withFused} dispatches per training step with the fused kernels, ${withStock} with stock ops only`)
-    assert.ok(withFused < withStock * 0.8, `${kind}: ${withFused} dispatches fused against ${withStock} stock`)
+    // At least 10× fewer for the Transformer (1,150 → 95 here), 7× for the LSTM (1,104 → 147; its 5 × 7 steps each way stay).
+    const factor = kind === 'transformer' ? 10 : 7
+    assert.ok(withFused * factor <= withStock, `${kind}: ${withFused} dispatches fused against ${withStock} stock, not ÷ ${factor}`)
   }
 })

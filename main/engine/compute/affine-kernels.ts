@@ -19,7 +19,7 @@ const tile = 32
 const tilesOver = (length: number) => Math.ceil(length / tile)
 
 /**
- * The tile product both shaders share. The shader defines loadA(job, row, k) and loadB(job, k, column), zero outside
+ * The tile product every shader here shares. The shader defines (wgslOperands) loadA(job, row, k) and loadB(job, k, column), zero outside
  * the matrices, and aRowMajor(job) / bRowMajor(job), which index runs along memory, so that neighbouring threads load
  * neighbouring addresses. Thread (tx, ty) of the 8×8 accumulates rows ty + 8i and columns tx + 8j of the tile; with
  * `sumB` true, threads 0–31 also sum column `lane` of B over the whole depth (a bias gradient), with `sumA` row `lane` of A.
@@ -60,6 +60,44 @@ fn tileProduct(job : u32, lane : u32, row0 : u32, col0 : u32, depth : u32, sumA 
 }
 `
 
+/** The entry point of a tiled shader (`group` the flat workgroup), and the corner of its output tile. */
+const wgslTileEntry = `@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  var group = flatGroup(wid, groups);`
+const wgslTileStart = `
+  let row0 = (group / p.tileColumns) * TILE;
+  let col0 = (group % p.tileColumns) * TILE;`
+/** Writes the thread's 4×4 outputs of the tile at (row0, col0) with the statement `store` (row, column, acc[i][j]) within rows × columns. */
+const wgslStoreTile = (rows: string, columns: string, store: string) => `
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let row = row0 + lid.x / 8u + 8u * i;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let column = col0 + lid.x % 8u + 8u * j;
+      if (row < ${rows} && column < ${columns}) { ${store} }
+    }
+  }`
+
+/** An operand of wgslTileProduct: `rowMajor` (WGSL, may read job) whether its second index runs along memory, `inside`
+ *  the bounds test, `load` the statements returning the element inside them. */
+interface Operand {
+  rowMajor: string
+  inside: string
+  load: string
+}
+/** loadA(job, row, k) and loadB(job, k, column), zero outside the matrices, and which way each runs in memory. */
+function wgslOperands(a: Operand, b: Operand): string {
+  return `fn aRowMajor(job : u32) -> bool { return ${a.rowMajor}; }
+fn bRowMajor(job : u32) -> bool { return ${b.rowMajor}; }
+fn loadA(job : u32, row : u32, k : u32) -> f32 {
+  if (!(${a.inside})) { return 0.0; }
+  ${a.load}
+}
+fn loadB(job : u32, k : u32, column : u32) -> f32 {
+  if (!(${b.inside})) { return 0.0; }
+  ${b.load}
+}`
+}
+
 /** The activations as the shaders number them. */
 const activations = { linear: 0, relu: 1, tanh: 2 } as const
 
@@ -71,40 +109,25 @@ const forwardShader: FusedShader = {
   code: `
 ${wgslBindings(['y'], ['x', 'w', 'b'], affineParams)}
 ${wgslLowbias32}
-fn aRowMajor(job : u32) -> bool { return true; }
-fn bRowMajor(job : u32) -> bool { return p.weightsTransposed == 0u; }
-fn loadA(job : u32, row : u32, k : u32) -> f32 {
-  if (row >= p.rows || k >= p.inSize) { return 0.0; }
-  return x[row * p.inSize + k];
+/** Bias, activation and dropout of output element \`at\` (in \`column\`). */
+fn epilogue(at : u32, column : u32, product : f32) -> f32 {
+  var value = product;
+  if (p.hasBias != 0u) { value = value + b[column]; }
+  if (p.activation == 1u) { value = max(value, 0.0); }
+  if (p.activation == 2u) { value = safeTanh(value); }
+  if (p.dropping != 0u) { value = select(0.0, value * p.keepScale, lowbias32(p.seed + at) >= p.threshold); }
+  return value;
 }
-fn loadB(job : u32, k : u32, column : u32) -> f32 {
-  if (k >= p.inSize || column >= p.outSize) { return 0.0; }
-  if (p.weightsTransposed == 0u) { return w[k * p.outSize + column]; }
-  return w[column * p.inSize + k];
-}
+${wgslOperands(
+  { rowMajor: 'true', inside: 'row < p.rows && k < p.inSize', load: 'return x[row * p.inSize + k];' },
+  { rowMajor: 'p.weightsTransposed == 0u', inside: 'k < p.inSize && column < p.outSize', load: 'if (p.weightsTransposed == 0u) { return w[k * p.outSize + column]; }\n  return w[column * p.inSize + k];' },
+)}
 ${wgslTileProduct}
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  let group = flatGroup(wid, groups);
-  let row0 = (group / p.tileColumns) * TILE;
-  let col0 = (group % p.tileColumns) * TILE;
+${wgslTileEntry}
+${wgslTileStart}
   if (row0 >= p.rows) { return; }
   let acc = tileProduct(0u, lid.x, row0, col0, p.inSize, false, false);
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    let row = row0 + lid.x / 8u + 8u * i;
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let column = col0 + lid.x % 8u + 8u * j;
-      if (row < p.rows && column < p.outSize) {
-        let at = row * p.outSize + column;
-        var value = acc[i][j];
-        if (p.hasBias != 0u) { value = value + b[column]; }
-        if (p.activation == 1u) { value = max(value, 0.0); }
-        if (p.activation == 2u) { value = safeTanh(value); }
-        if (p.dropping != 0u) { value = select(0.0, value * p.keepScale, lowbias32(p.seed + at) >= p.threshold); }
-        y[at] = value;
-      }
-    }
-  }
+${wgslStoreTile('p.rows', 'p.outSize', 'y[row * p.outSize + column] = epilogue(row * p.outSize + column, column, acc[i][j]);')}
 }`,
 }
 
@@ -155,9 +178,7 @@ fn loadB(job : u32, k : u32, column : u32) -> f32 {
   return x[k * p.inSize + column];
 }
 ${wgslTileProduct}
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  var group = flatGroup(wid, groups);
+${wgslTileEntry}
   var job = 0u;
   var tileColumns = p.dxTileColumns;
   if (group >= p.dxTiles) {
@@ -181,15 +202,7 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wi
     outColumns = select(p.outSize, p.inSize, tied);
   }
   let acc = tileProduct(job, lid.x, row0, col0, depth, sumA, sumB);
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    let row = row0 + lid.x / 8u + 8u * i;
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let column = col0 + lid.x % 8u + 8u * j;
-      if (row < outRows && column < outColumns) {
-        if (job == 0u) { dx[row * outColumns + column] = acc[i][j]; } else { dw[row * outColumns + column] = acc[i][j]; }
-      }
-    }
-  }
+${wgslStoreTile('outRows', 'outColumns', 'if (job == 0u) { dx[row * outColumns + column] = acc[i][j]; } else { dw[row * outColumns + column] = acc[i][j]; }')}
   if (lid.x < TILE) {
     if (sumB && col0 + lid.x < p.outSize) { db[col0 + lid.x] = edgeSum; }
     if (sumA && row0 + lid.x < p.outSize) { db[row0 + lid.x] = edgeSum; }
@@ -238,47 +251,26 @@ function wgslPerPart(parts: number, name: string, prefix: string, write: boolean
     ? `fn ${name}(part : u32, at : u32, value : f32) {\n  ${branches}\n  ${access(parts - 1)}\n}`
     : `fn ${name}(part : u32, at : u32) -> f32 {\n  ${branches}\n  ${access(parts - 1)}\n}`
 }
-const wgslTileStart = `
-  let row0 = (group / p.tileColumns) * TILE;
-  let col0 = (group % p.tileColumns) * TILE;`
-/** Writes the thread's 4×4 outputs of the tile at (row0, col0) with the statement `store` (row, column, acc[i][j]) within rows × columns. */
-const wgslStoreTile = (rows: string, columns: string, store: string) => `
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    let row = row0 + lid.x / 8u + 8u * i;
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let column = col0 + lid.x % 8u + 8u * j;
-      if (row < ${rows} && column < ${columns}) { ${store} }
-    }
-  }`
-const wgslTileEntry = `@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  var group = flatGroup(wid, groups);`
-
 function projectionShaders(parts: number): { forward: FusedShader; inputGrad: FusedShader; weightsGrad: FusedShader } {
   const w = indices(parts).map((i) => `w${i}`)
   const b = indices(parts).map((i) => `b${i}`)
+  const width = `${parts}u * p.partSize` // P·d, the row width of y and dy
   const forward: FusedShader = {
     key: `kotoba_projections_${parts}`,
     code: `
 ${wgslBindings(['y'], ['x', ...w, ...b], projectionParams)}
 ${wgslPerPart(parts, 'weight', 'w', false)}
 ${wgslPerPart(parts, 'bias', 'b', false)}
-fn aRowMajor(job : u32) -> bool { return true; }
-fn bRowMajor(job : u32) -> bool { return true; }
-fn loadA(job : u32, row : u32, k : u32) -> f32 {
-  if (row >= p.rows || k >= p.inSize) { return 0.0; }
-  return x[row * p.inSize + k];
-}
-fn loadB(job : u32, k : u32, column : u32) -> f32 {
-  if (k >= p.inSize || column >= ${parts}u * p.partSize) { return 0.0; }
-  return weight(column / p.partSize, k * p.partSize + column % p.partSize);
-}
+${wgslOperands(
+  { rowMajor: 'true', inside: 'row < p.rows && k < p.inSize', load: 'return x[row * p.inSize + k];' },
+  { rowMajor: 'true', inside: `k < p.inSize && column < ${width}`, load: 'return weight(column / p.partSize, k * p.partSize + column % p.partSize);' },
+)}
 ${wgslTileProduct}
 ${wgslTileEntry}
 ${wgslTileStart}
   if (row0 >= p.rows) { return; }
   let acc = tileProduct(0u, lid.x, row0, col0, p.inSize, false, false);
-${wgslStoreTile('p.rows', `${parts}u * p.partSize`, `y[row * ${parts}u * p.partSize + column] = acc[i][j] + bias(column / p.partSize, column % p.partSize);`)}
+${wgslStoreTile('p.rows', width, `y[row * ${width} + column] = acc[i][j] + bias(column / p.partSize, column % p.partSize);`)}
 }`,
   }
   // dx [rows, in] = dy [rows, P·d] · [W₀ | W₁ | …]ᵀ: B(k, c) = W_{k / d}[c, k mod d].
@@ -287,21 +279,15 @@ ${wgslStoreTile('p.rows', `${parts}u * p.partSize`, `y[row * ${parts}u * p.partS
     code: `
 ${wgslBindings(['dx'], ['dy', ...w], projectionParams)}
 ${wgslPerPart(parts, 'weight', 'w', false)}
-fn aRowMajor(job : u32) -> bool { return true; }
-fn bRowMajor(job : u32) -> bool { return false; }
-fn loadA(job : u32, row : u32, k : u32) -> f32 {
-  if (row >= p.rows || k >= ${parts}u * p.partSize) { return 0.0; }
-  return dy[row * ${parts}u * p.partSize + k];
-}
-fn loadB(job : u32, k : u32, column : u32) -> f32 {
-  if (k >= ${parts}u * p.partSize || column >= p.inSize) { return 0.0; }
-  return weight(k / p.partSize, column * p.partSize + k % p.partSize);
-}
+${wgslOperands(
+  { rowMajor: 'true', inside: `row < p.rows && k < ${width}`, load: `return dy[row * ${width} + k];` },
+  { rowMajor: 'false', inside: `k < ${width} && column < p.inSize`, load: 'return weight(k / p.partSize, column * p.partSize + k % p.partSize);' },
+)}
 ${wgslTileProduct}
 ${wgslTileEntry}
 ${wgslTileStart}
   if (row0 >= p.rows) { return; }
-  let acc = tileProduct(0u, lid.x, row0, col0, ${parts}u * p.partSize, false, false);
+  let acc = tileProduct(0u, lid.x, row0, col0, ${width}, false, false);
 ${wgslStoreTile('p.rows', 'p.inSize', 'dx[row * p.inSize + column] = acc[i][j];')}
 }`,
   }
@@ -312,16 +298,10 @@ ${wgslStoreTile('p.rows', 'p.inSize', 'dx[row * p.inSize + column] = acc[i][j];'
 ${wgslBindings([...w.map((n) => `d${n}`), ...b.map((n) => `d${n}`)], ['x', 'dy'], projectionParams)}
 ${wgslPerPart(parts, 'storeWeight', 'dw', true)}
 ${wgslPerPart(parts, 'storeBias', 'db', true)}
-fn aRowMajor(job : u32) -> bool { return false; }
-fn bRowMajor(job : u32) -> bool { return true; }
-fn loadA(part : u32, row : u32, k : u32) -> f32 {
-  if (row >= p.inSize || k >= p.rows) { return 0.0; }
-  return x[k * p.inSize + row];
-}
-fn loadB(part : u32, k : u32, column : u32) -> f32 {
-  if (k >= p.rows || column >= p.partSize) { return 0.0; }
-  return dy[k * ${parts}u * p.partSize + part * p.partSize + column];
-}
+${wgslOperands(
+  { rowMajor: 'false', inside: 'row < p.inSize && k < p.rows', load: 'return x[k * p.inSize + row];' },
+  { rowMajor: 'true', inside: 'k < p.rows && column < p.partSize', load: `return dy[k * ${width} + job * p.partSize + column];` },
+)}
 ${wgslTileProduct}
 ${wgslTileEntry}
   let part = group / p.tilesPerPart;
