@@ -41,8 +41,9 @@ export const transformerConfig: TransformerConfig = {
   seed: 1,
 }
 
-/** (e) The GPU-only size (issue 21): d_model 512, 8 heads, ff 2048, 6+6 layers, vocabulary 32k, batches of
- *  4,096 target tokens (128 × 32) — the wasm heap (4 GiB) cannot hold its training step. */
+/** (e) The GPU size (issue 21): d_model 512, 8 heads, ff 2048, 6+6 layers, vocabulary 32k, batches of 4,096 target
+ *  tokens (128 × 32). On this 2-core machine's wasm path one step ran 20 minutes without finishing, at 4.4 GiB RSS
+ *  (the wasm heap ends at 4 GiB). */
 export const transformerBigConfig: TransformerConfig = { ...transformerConfig, srcVocab: 32000, tgtVocab: 32000, dModel: 512, heads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6 }
 export const bigBatchShape = { batch: 128, srcLen: 32, tgtLen: 32, vocab: 32000 } as const
 

@@ -41,11 +41,11 @@ const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D
 const tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D
 const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 
-const dialogueBatch = benchDialogueBatch(ids)
+const dialogueBatch = name.startsWith('hred') ? benchDialogueBatch(ids) : null
 
 const model = name === 'transformer' ? new TransformerModel(transformerConfig) : name === 'transformer-big' ? new TransformerModel(transformerBigConfig) : name === 'hred' ? new DialogueModel(hredConfig) : name === 'hred-tiny' ? new DialogueModel(hredTinyConfig) : new Seq2SeqModel(lstmConfig)
 const lossOf = (): tf.Scalar => {
-  if (model instanceof DialogueModel) return model.losses(dialogueBatch, true, 0).total
+  if (model instanceof DialogueModel) return model.losses(dialogueBatch!, true, 0).total
   const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
   return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
 }
