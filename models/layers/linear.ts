@@ -1,5 +1,5 @@
-// y = xW + b over the last axis, for inputs of any rank; optionally ReLU and dropout after it (the feed-forward's
-// inner layer), fused into the product where the backend has our affine kernels (models/layers/affine.ts).
+// y = xW + b over the last axis, for inputs of any rank; optionally ReLU or tanh after it, and dropout after ReLU
+// (the feed-forward's inner layer), fused into the product where the backend has our affine kernels (affine.ts).
 import * as tf from '@tensorflow/tfjs'
 import { backendReadsForFree } from '../core/kernels.ts'
 import type { ParameterStore } from '../core/params.ts'
