@@ -3,20 +3,16 @@
 // workgroup per row; backward dx and ds per row, then dγ and dβ one thread per column.
 import * as tf from '@tensorflow/tfjs'
 import { addNormGradKernel, addNormKernel, type AddNormAttrs } from '../../../models/layers/add-norm.ts'
-import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
+import { dropoutParams, dropoutUniforms, wgslKeepFactor } from './dropout-kernels.ts'
+import { wgslNormalizeRow, wgslNormGradRow } from './layer-norm-kernels.ts'
 import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
-const addNormParams = 'rows : u32, dim : u32, count : u32, epsilon : f32, dropping : u32, seed : u32, threshold : u32, keepScale : f32'
+const addNormParams = `rows : u32, dim : u32, count : u32, epsilon : f32, ${dropoutParams}`
 
 /** The dropout factor of s's element `at`, and h = x + dropout(s) there. */
-const wgslResidual = `${wgslLowbias32}
-fn keepFactor(at : u32) -> f32 {
-  if (p.dropping == 0u) { return 1.0; }
-  if (lowbias32(p.seed + at) >= p.threshold) { return p.keepScale; }
-  return 0.0;
-}
+const wgslResidual = `${wgslKeepFactor}
 fn residualAt(at : u32) -> f32 { return x[at] + s[at] * keepFactor(at); }
 `
 
@@ -26,18 +22,7 @@ const forwardShader: FusedShader = {
 ${wgslBindings(['y', 'means', 'invStds'], ['x', 's', 'gamma', 'beta'], addNormParams)}
 ${wgslResidual}
 ${wgslEachRow}
-  let start = row * p.dim;
-  var acc = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { acc = acc + residualAt(start + j); }
-  let mean = workgroupSum(lane, acc) / f32(p.dim);
-  var squares = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { let d = residualAt(start + j) - mean; squares = squares + d * d; }
-  let invStd = 1.0 / sqrt(workgroupSum(lane, squares) / f32(p.dim) + p.epsilon);
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { y[start + j] = (residualAt(start + j) - mean) * invStd * gamma[j] + beta[j]; }
-  if (lane == 0u) {
-    means[row] = mean;
-    invStds[row] = invStd;
-  }
+${wgslNormalizeRow((at) => `residualAt(${at})`)}
 }`,
 }
 
@@ -48,24 +33,7 @@ const rowsGradShader: FusedShader = {
 ${wgslBindings(['dx', 'ds'], ['dy', 'x', 's', 'gamma', 'means', 'invStds'], addNormParams)}
 ${wgslResidual}
 ${wgslEachRow}
-  let start = row * p.dim;
-  let m = means[row];
-  let inv = invStds[row];
-  var localG = 0.0;
-  var localGX = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
-    let scaled = dy[start + j] * gamma[j];
-    localG = localG + scaled;
-    localGX = localGX + scaled * (residualAt(start + j) - m) * inv;
-  }
-  let sumG = workgroupSum(lane, localG) / f32(p.dim);
-  let sumGX = workgroupSum(lane, localGX) / f32(p.dim);
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
-    let normalised = (residualAt(start + j) - m) * inv;
-    let dh = inv * (dy[start + j] * gamma[j] - sumG - normalised * sumGX);
-    dx[start + j] = dh;
-    ds[start + j] = dh * keepFactor(start + j);
-  }
+${wgslNormGradRow((at) => `residualAt(${at})`, 'dx[start + j] = dh;\n    ds[start + j] = dh * keepFactor(start + j);')}
 }`,
 }
 
@@ -89,11 +57,7 @@ ${wgslEachElement}
 
 function uniformsOf(x: TensorInfo, attrs: AddNormAttrs, count: number) {
   const [rows, dim] = x.shape as [number, number]
-  const dropping = attrs.rate > 0
-  return [
-    u32(rows), u32(dim), u32(count), f32(attrs.epsilon), u32(dropping ? 1 : 0), u32(attrs.seed),
-    u32(dropping ? dropoutThreshold(attrs.rate) : 0), f32(dropping ? Math.fround(1 / (1 - attrs.rate)) : 1),
-  ]
+  return [u32(rows), u32(dim), u32(count), f32(attrs.epsilon), ...dropoutUniforms(attrs.rate, attrs.seed)]
 }
 
 export function registerWebGpuAddNormKernels(): void {

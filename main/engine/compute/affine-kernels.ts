@@ -9,7 +9,7 @@
 // The products, the bias's column sum, the activation's and dropout's derivatives were 4–6 dispatches as ops.
 import * as tf from '@tensorflow/tfjs'
 import { affineGradKernel, affineKernel, projectionsGradKernel, projectionsKernel, type AffineAttrs } from '../../../models/layers/affine.ts'
-import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
+import { dropoutParams, dropoutUniforms, wgslKeepFactor } from './dropout-kernels.ts'
 import { dispatchInto, f32, registerWebGpuKernel, runFused, u32, wgslBindings, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -101,22 +101,21 @@ fn loadB(job : u32, k : u32, column : u32) -> f32 {
 /** The activations as the shaders number them. */
 const activations = { linear: 0, relu: 1, tanh: 2 } as const
 
-const affineParams = 'rows : u32, inSize : u32, outSize : u32, tileColumns : u32, activation : u32, hasBias : u32, dropping : u32, seed : u32, threshold : u32, keepScale : f32, weightsTransposed : u32'
+const affineParams = `rows : u32, inSize : u32, outSize : u32, tileColumns : u32, activation : u32, hasBias : u32, ${dropoutParams}, weightsTransposed : u32`
 
 // y [rows, out] = x [rows, in] · W + b: W [in, out], or Eᵀ for E [out, in].
 const forwardShader: FusedShader = {
   key: 'kotoba_affine',
   code: `
 ${wgslBindings(['y'], ['x', 'w', 'b'], affineParams)}
-${wgslLowbias32}
+${wgslKeepFactor}
 /** Bias, activation and dropout of output element \`at\` (in \`column\`). */
 fn epilogue(at : u32, column : u32, product : f32) -> f32 {
   var value = product;
   if (p.hasBias != 0u) { value = value + b[column]; }
   if (p.activation == 1u) { value = max(value, 0.0); }
   if (p.activation == 2u) { value = safeTanh(value); }
-  if (p.dropping != 0u) { value = select(0.0, value * p.keepScale, lowbias32(p.seed + at) >= p.threshold); }
-  return value;
+  return value * keepFactor(at);
 }
 ${wgslOperands(
   { rowMajor: 'true', inside: 'row < p.rows && k < p.inSize', load: 'return x[row * p.inSize + k];' },
@@ -223,7 +222,7 @@ export function registerWebGpuAffineKernels(): void {
     const { x, w, b } = inputs as { x: TensorInfo; w: TensorInfo; b: TensorInfo }
     const { activation, bias, rate, seed, weightsTransposed } = attrs as unknown as AffineAttrs
     const { rows, inSize, outSize } = sizes(x, w, weightsTransposed)
-    const uniforms = [u32(rows), u32(inSize), u32(outSize), u32(tilesOver(outSize)), u32(activations[activation]), u32(bias ? 1 : 0), u32(rate > 0 ? 1 : 0), u32(seed), u32(dropoutThreshold(rate)), f32(Math.fround(1 / (1 - rate))), u32(weightsTransposed ? 1 : 0)]
+    const uniforms = [u32(rows), u32(inSize), u32(outSize), u32(tilesOver(outSize)), u32(activations[activation]), u32(bias ? 1 : 0), ...dropoutUniforms(rate, seed), u32(weightsTransposed ? 1 : 0)]
     return runFused(backend, forwardShader, [x, w, b], [[rows, outSize]], uniforms, tilesOver(rows) * tilesOver(outSize))[0]!
   })
   registerWebGpuKernel(affineGradKernel, [gradShader], ({ inputs, attrs }, backend) => {

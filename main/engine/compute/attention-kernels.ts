@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { fusedAttentionGradKernel, fusedAttentionKernel, type FusedAttentionAttrs } from '../../../models/attention/fused-attention.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
-import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
+import { dropoutParams, dropoutUniforms, wgslKeepFactor } from './dropout-kernels.ts'
 import { dispatchInto, f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -14,15 +14,10 @@ type TensorInfo = tf.TensorInfo
 /** Sizes, the mask's switches and dropout's: one struct for all three shaders. */
 const attentionParams =
   'rows : u32, count : u32, batch : u32, heads : u32, queryLen : u32, keyLen : u32, headSize : u32, masked : u32, causal : u32, ' +
-  'dropping : u32, seed : u32, threshold : u32, keepScale : f32, scale : f32, qStride : u32, kvStride : u32, kOffset : u32, vOffset : u32'
+  `${dropoutParams}, scale : f32, qStride : u32, kvStride : u32, kOffset : u32, vOffset : u32`
 
 /** Where row `row` = (b·h + head)·Tq + i starts in q and in the weights, and the dropout factor of weight `at`. */
-const wgslRowHelpers = `${wgslLowbias32}
-fn keepFactor(at : u32) -> f32 {
-  if (p.dropping == 0u) { return 1.0; }
-  if (lowbias32(p.seed + at) >= p.threshold) { return p.keepScale; }
-  return 0.0;
-}
+const wgslRowHelpers = `${wgslKeepFactor}
 fn rowWidth() -> u32 { return p.heads * p.headSize; }
 fn batchOf(row : u32) -> u32 { return row / (p.heads * p.queryLen); }
 fn headOf(row : u32) -> u32 { return (row / p.queryLen) % p.heads; }
@@ -143,11 +138,9 @@ function uniformsOf(q: TensorInfo, kv: TensorInfo, attrs: FusedAttentionAttrs) {
   if (kvStride !== (attrs.selfPacked ? 3 : 2) * width) throw new Error(`attention: keys and values [${kv.shape}] do not fit queries [${q.shape}]`)
   const [kOffset, vOffset] = attrs.selfPacked ? [width, 2 * width] : [0, width]
   const rows = batch * attrs.heads * queryLen
-  const dropping = attrs.dropout > 0
   const uniforms = [
     u32(rows), u32(batch * keyLen * width), u32(batch), u32(attrs.heads), u32(queryLen), u32(keyLen), u32(width / attrs.heads),
-    u32(attrs.masked ? 1 : 0), u32(attrs.causal ? 1 : 0), u32(dropping ? 1 : 0), u32(attrs.seed), u32(dropping ? dropoutThreshold(attrs.dropout) : 0),
-    f32(dropping ? Math.fround(1 / (1 - attrs.dropout)) : 1), f32(attrs.scale), u32(qStride), u32(kvStride), u32(kOffset), u32(vOffset),
+    u32(attrs.masked ? 1 : 0), u32(attrs.causal ? 1 : 0), ...dropoutUniforms(attrs.dropout, attrs.seed), f32(attrs.scale), u32(qStride), u32(kvStride), u32(kOffset), u32(vOffset),
   ]
   return { uniforms, rows, count: batch * keyLen * width, contextShape: [batch, queryLen, width], weightsShape: [batch, attrs.heads, queryLen, keyLen] }
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { dropoutKernel } from '../../../models/layers/dropout.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
 import { heapAddress, replaceWasmKernel, tensorKernels, type WasmBackendLike } from './wasm-backend.ts'
-import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
+import { f32, groupsFor, registerWebGpuKernel, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type UniformValue } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 interface DropoutAttrs {
@@ -68,6 +68,23 @@ fn lowbias32(counter : u32) -> u32 {
   v = v * 0x846ca68bu;
   v = v ^ (v >> 16u);
   return v;
+}`
+
+/** The uniform fields of a shader that drops as it goes (fused dropout's mask for the same seed), in this order. */
+export const dropoutParams = 'dropping : u32, seed : u32, threshold : u32, keepScale : f32'
+
+/** The values of dropoutParams for `rate` (0: no dropout) and `seed`. */
+export function dropoutUniforms(rate: number, seed: number): UniformValue[] {
+  const dropping = rate > 0
+  return [u32(dropping ? 1 : 0), u32(seed), u32(dropping ? dropoutThreshold(rate) : 0), f32(dropping ? Math.fround(1 / (1 - rate)) : 1)]
+}
+
+/** keepFactor(at): element `at`'s dropout factor, 1 without dropout, else 1/(1 − rate) or 0 (reads dropoutParams). */
+export const wgslKeepFactor = `${wgslLowbias32}
+fn keepFactor(at : u32) -> f32 {
+  if (p.dropping == 0u) { return 1.0; }
+  if (lowbias32(p.seed + at) >= p.threshold) { return p.keepScale; }
+  return 0.0;
 }`
 
 const dropoutShader: FusedShader = {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { embeddingGradKernel, type EmbeddingGradAttrs } from '../../../models/layers/embedding.ts'
 import { inputEmbeddingKernel, type InputEmbeddingAttrs } from '../../../models/transformer/input-embedding.ts'
-import { dropoutThreshold, wgslLowbias32 } from './dropout-kernels.ts'
+import { dropoutParams, dropoutUniforms, wgslKeepFactor } from './dropout-kernels.ts'
 import { f32, groupsFor, registerWebGpuKernel, runFused, dispatchInto, u32, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -20,18 +20,10 @@ ${wgslEachElement}
 }`,
 }
 
-/** The dropout factor of output element `at` (scale folded in): the fused dropout's mask for the same seed. */
-const wgslKeepFactor = `${wgslLowbias32}
-fn keepFactor(at : u32) -> f32 {
-  if (p.dropping == 0u) { return p.scale; }
-  if (lowbias32(p.seed + at) >= p.threshold) { return p.scale * p.keepScale; }
-  return 0.0;
-}`
-
 const scatterShader: FusedShader = {
   key: 'kotoba_embedding_grad_scatter',
   code: `
-${wgslBindings(['table:atomic<u32>'], ['dy', 'ids:i32'], 'count : u32, dim : u32, vocab : u32, scale : f32, dropping : u32, seed : u32, threshold : u32, keepScale : f32')}
+${wgslBindings(['table:atomic<u32>'], ['dy', 'ids:i32'], `count : u32, dim : u32, vocab : u32, scale : f32, ${dropoutParams}`)}
 ${wgslKeepFactor}
 fn addTo(at : u32, value : f32) {
   var old = atomicLoad(&table[at]);
@@ -44,7 +36,7 @@ fn addTo(at : u32, value : f32) {
 ${wgslEachElement}
   let id = ids[at / p.dim];
   if (id < 0 || u32(id) >= p.vocab) { return; }
-  let factor = keepFactor(at);
+  let factor = p.scale * keepFactor(at);
   if (factor == 0.0) { return; }
   addTo(u32(id) * p.dim + at % p.dim, dy[at] * factor);
 }`,
@@ -54,7 +46,7 @@ ${wgslEachElement}
 const inputShader: FusedShader = {
   key: 'kotoba_input_embedding',
   code: `
-${wgslBindings(['y'], ['table', 'ids:i32', 'positions'], 'count : u32, dim : u32, vocab : u32, scale : f32, dropping : u32, seed : u32, threshold : u32, keepScale : f32, length : u32, offset : u32')}
+${wgslBindings(['y'], ['table', 'ids:i32', 'positions'], `count : u32, dim : u32, vocab : u32, scale : f32, ${dropoutParams}, length : u32, offset : u32`)}
 ${wgslKeepFactor}
 ${wgslEachElement}
   let row = at / p.dim;
@@ -63,15 +55,13 @@ ${wgslEachElement}
   var looked = 0.0;
   if (id >= 0 && u32(id) < p.vocab) { looked = table[u32(id) * p.dim + j]; }
   let position = p.offset + row % p.length;
-  var value = looked * p.scale + positions[position * p.dim + j];
-  if (p.dropping != 0u) { value = select(0.0, value * p.keepScale, lowbias32(p.seed + at) >= p.threshold); }
-  y[at] = value;
+  y[at] = (looked * p.scale + positions[position * p.dim + j]) * keepFactor(at);
 }`,
 }
 
 /** The uniforms the scatter and the input shader share after count and dim. */
 function scaleAndDropout({ vocab, scale, rate, seed }: EmbeddingGradAttrs) {
-  return [u32(vocab), f32(scale), u32(rate > 0 ? 1 : 0), u32(seed), u32(dropoutThreshold(rate)), f32(Math.fround(1 / (1 - rate)))]
+  return [u32(vocab), f32(scale), ...dropoutUniforms(rate, seed)]
 }
 
 export function registerWebGpuEmbeddingGradKernel(): void {

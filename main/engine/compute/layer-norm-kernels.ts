@@ -86,24 +86,52 @@ export function registerWasmLayerNormKernels(): void {
   })
 }
 
+/**
+ * The body of a one-workgroup-per-row shader that normalises row `row` of the values `valueAt(at)` reads (x, or
+ * add & norm's residual): y = (h − mean) / σ · γ + β, keeping the row's mean and 1/σ.
+ */
+export const wgslNormalizeRow = (valueAt: (at: string) => string) => `  let start = row * p.dim;
+  var acc = 0.0;
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { acc = acc + ${valueAt('start + j')}; }
+  let mean = workgroupSum(lane, acc) / f32(p.dim);
+  var squares = 0.0;
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { let d = ${valueAt('start + j')} - mean; squares = squares + d * d; }
+  let invStd = 1.0 / sqrt(workgroupSum(lane, squares) / f32(p.dim) + p.epsilon);
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { y[start + j] = (${valueAt('start + j')} - mean) * invStd * gamma[j] + beta[j]; }
+  if (lane == 0u) {
+    means[row] = mean;
+    invStds[row] = invStd;
+  }`
+
+/**
+ * The same row's gradient: dh = 1/σ (dy·γ − mean(dy·γ) − ĥ · mean(dy·γ·ĥ)), handed to the statements `store` (which
+ * see `dh`, `start` and `j`) per element.
+ */
+export const wgslNormGradRow = (valueAt: (at: string) => string, store: string) => `  let start = row * p.dim;
+  let m = means[row];
+  let inv = invStds[row];
+  var localG = 0.0;
+  var localGX = 0.0;
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
+    let scaled = dy[start + j] * gamma[j];
+    localG = localG + scaled;
+    localGX = localGX + scaled * (${valueAt('start + j')} - m) * inv;
+  }
+  let sumG = workgroupSum(lane, localG) / f32(p.dim);
+  let sumGX = workgroupSum(lane, localGX) / f32(p.dim);
+  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
+    let normalised = (${valueAt('start + j')} - m) * inv;
+    let dh = inv * (dy[start + j] * gamma[j] - sumG - normalised * sumGX);
+    ${store}
+  }`
+
 // Forward and dx: one workgroup per row. dγ and dβ sum over rows: one thread per column, a second dispatch.
 const layerNormShader: FusedShader = {
   key: 'kotoba_layer_norm',
   code: `${wgslWorkgroupReductions}
 ${wgslBindings(['y', 'means', 'invStds'], ['x', 'gamma', 'beta'], 'rows : u32, dim : u32, epsilon : f32')}
 ${wgslEachRow}
-  let start = row * p.dim;
-  var acc = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { acc = acc + x[start + j]; }
-  let mean = workgroupSum(lane, acc) / f32(p.dim);
-  var squares = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { let d = x[start + j] - mean; squares = squares + d * d; }
-  let invStd = 1.0 / sqrt(workgroupSum(lane, squares) / f32(p.dim) + p.epsilon);
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) { y[start + j] = (x[start + j] - mean) * invStd * gamma[j] + beta[j]; }
-  if (lane == 0u) {
-    means[row] = mean;
-    invStds[row] = invStd;
-  }
+${wgslNormalizeRow((at) => `x[${at}]`)}
 }`,
 }
 
@@ -112,22 +140,7 @@ const layerNormGradShader: FusedShader = {
   code: `${wgslWorkgroupReductions}
 ${wgslBindings(['dx'], ['dy', 'x', 'gamma', 'means', 'invStds'], 'rows : u32, dim : u32')}
 ${wgslEachRow}
-  let start = row * p.dim;
-  let m = means[row];
-  let s = invStds[row];
-  var localG = 0.0;
-  var localGX = 0.0;
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
-    let scaled = dy[start + j] * gamma[j];
-    localG = localG + scaled;
-    localGX = localGX + scaled * (x[start + j] - m) * s;
-  }
-  let sumG = workgroupSum(lane, localG) / f32(p.dim);
-  let sumGX = workgroupSum(lane, localGX) / f32(p.dim);
-  for (var j = lane; j < p.dim; j = j + ${workgroupSize}u) {
-    let normalised = (x[start + j] - m) * s;
-    dx[start + j] = s * (dy[start + j] * gamma[j] - sumG - normalised * sumGX);
-  }
+${wgslNormGradRow((at) => `x[${at}]`, 'dx[start + j] = dh;')}
 }`,
 }
 
