@@ -44,3 +44,9 @@ export function epochBatches(examples: readonly Example[], tokenBudget: number, 
   }
   return shuffle(batches, random)
 }
+
+/** A batch cut into `parts` contiguous pieces of near-equal size (fewer when it has fewer examples). */
+export function splitExamples<T>(batch: readonly T[], parts: number): T[][] {
+  const count = Math.min(parts, batch.length)
+  return Array.from({ length: count }, (_, part) => batch.slice(Math.floor((part * batch.length) / count), Math.floor(((part + 1) * batch.length) / count)))
+}

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { tensorKernelsBase64, tensorKernelsSharedBase64 } from './tensor-kernels-wasm.ts'
 import { gemmModule, WasmGemm } from './wasm-gemm.ts'
+import { guardWasmHeap } from './wasm-memory.ts'
 import { WasmThreadPool } from './wasm-pool.ts'
 import { wasmThreadCount } from './wasm-threads.ts'
 
@@ -15,7 +16,7 @@ export interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean
   incRef(dataId: object): void
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number }
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number; _free(address: number): void }
 }
 
 /** A kernel that may hand an input it does not cover to the kernel it replaced. */
@@ -76,12 +77,14 @@ const pools = new WeakMap<WebAssembly.Memory, BackendThreads>()
 
 /**
  * Our kernels over this backend's memory, instantiated once: the tensor kernels ('tensor') and the matrix product
- * ('gemm'), on as many threads as the backend's own pool when its memory is shared.
+ * ('gemm'), on as many threads as the backend's own pool when its memory is shared. Its allocations are checked
+ * from then on (a full heap throws instead of corrupting it).
  */
 function backendThreads(backend: WasmBackendLike): BackendThreads {
   const memory = backendMemory(backend)
   let threads = pools.get(memory)
   if (!threads) {
+    guardWasmHeap(backend.wasm, memory)
     const shared = memory.buffer instanceof SharedArrayBuffer
     const tensor = new WebAssembly.Module(Buffer.from(shared ? tensorKernelsSharedBase64 : tensorKernelsBase64, 'base64'))
     const gemm = gemmModule(shared)

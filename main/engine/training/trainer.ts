@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs'
 import type { AttentionMap, EngineEvent, RunConfig, RunStatus, ValidationMetric } from '../../api/contract.ts'
 import type { ParameterStore } from '../../../models/core/params.ts'
 import { Adam } from '../../../models/train/adam.ts'
-import { epochBatches, type Example } from '../../../models/train/batching.ts'
+import { epochBatches, splitExamples, type Example } from '../../../models/train/batching.ts'
 import { initialPlateau, learningRate, observePlateau, type PlateauState } from '../../../models/train/schedules.ts'
 import { seedTrainingStep } from '../../../models/layers/dropout.ts'
 import { trainUpdate, UpdateNotAppliedError, type BatchSize, type UpdateResult } from '../../../models/train/train-step.ts'
@@ -15,6 +15,7 @@ import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } 
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
+import { isOutOfMemory, resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
@@ -232,7 +233,9 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
 }
 
 class Trainer<B extends BatchSize> {
-  private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map<string, number>(), started: performance.now() }
+  private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map<string, number>(), peakBytes: 0, started: performance.now() }
+  /** Into how many parts each batch is split to fit in memory (doubled at each out-of-memory update). */
+  private memorySplit = 1
 
   constructor(
     private readonly db: Database,
@@ -289,14 +292,7 @@ class Trainer<B extends BatchSize> {
       }
       const lr = learningRate(training.schedule, training.lr, state.step + 1, state.plateau)
       const step = state.step + 1
-      const tensors: B[] = []
-      let update: UpdateResult
-      try {
-        for (const [part, batch] of micro.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
-        update = await this.updateRetryingLostThreads(tensors, step, lr)
-      } finally {
-        tensors.forEach((batch) => this.task.disposeBatch(batch))
-      }
+      const update = await this.updateWithinMemory(micro, step, lr)
       state.step++
       await this.keepPruned(state.step)
       this.observe(update.loss, update.targetTokens, update.sourceTokens, update.gradNorm, await this.task.updateExtras())
@@ -324,6 +320,32 @@ class Trainer<B extends BatchSize> {
     return { status: 'done', step: state.step }
   }
 
+  /** One update over these micro-batches. When it runs out of memory before anything changed, every micro-batch is
+   *  split in two and the update runs again, accumulating the parts' gradients: the same update in more, smaller
+   *  pieces. The split stays for the rest of the run (the next batches are as big). */
+  private async updateWithinMemory(micro: Example[][], step: number, lr: number): Promise<UpdateResult> {
+    for (;;) {
+      const parts = micro.flatMap((examples) => splitExamples(examples, this.memorySplit))
+      const tensors: B[] = []
+      resetWasmPeak()
+      try {
+        for (const [part, batch] of parts.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
+        const update = await this.updateRetryingLostThreads(tensors, step, lr)
+        const usage = wasmMemoryUsage()
+        if (usage) this.window.peakBytes = Math.max(this.window.peakBytes, usage.peakBytes)
+        return update
+      } catch (error) {
+        const notApplied = error instanceof UpdateNotAppliedError ? error.cause : tensors.length < parts.length ? error : null
+        if (!isOutOfMemory(notApplied) || parts.every((examples) => examples.length === 1)) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        this.memorySplit *= 2
+        process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${(notApplied as Error).message.split(';')[0]}; splitting each batch into ${this.memorySplit} parts\n`)
+        this.record([{ metric: 'train/memory_split', step, value: this.memorySplit }])
+      } finally {
+        tensors.forEach((batch) => this.task.disposeBatch(batch))
+      }
+    }
+  }
+
   /** A batch (with a reinforced phase, its rollouts); when a compute thread was lost while it was made (the pool has
    *  restarted), it is made again: rollouts are seeded by (seed, step, part), so the retry samples the same ones. */
   private async makeBatchRetryingLostThreads(examples: Example[], step: number, part: number): Promise<B> {
@@ -349,6 +371,8 @@ class Trainer<B extends BatchSize> {
         return await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, this.training.clipNorm)
       } catch (error) {
         const retryable = error instanceof UpdateNotAppliedError && (error.cause as { retryable?: unknown } | null)?.retryable === true
+        // Out of memory before anything changed stays wrapped: updateWithinMemory splits the batch.
+        if (error instanceof UpdateNotAppliedError && isOutOfMemory(error.cause)) throw error
         if (!retryable || attempt >= maxAttempts) throw error instanceof UpdateNotAppliedError ? error.cause : error
         process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${error.message}; retrying the step (attempt ${attempt + 1} of ${maxAttempts})\n`)
         this.record([{ metric: 'train/retried_steps', step, value: attempt }])
@@ -380,12 +404,14 @@ class Trainer<B extends BatchSize> {
       { metric: 'train/tokens_per_s', step, value: tokensPerSecond },
       ...[...w.extras].map(([metric, total]) => ({ metric, step, value: total / w.updates })),
       ...(this.run.config.pruning ? [{ metric: 'prune/target_sparsity', step, value: scheduledSparsity(this.run.config.pruning, step) }] : []),
+      // The most memory tensors held during the window's updates (wasm backend).
+      ...(w.peakBytes > 0 ? [{ metric: 'train/memory_mib', step, value: w.peakBytes / 2 ** 20 }] : []),
     ]
     this.record(points)
     retryWhileBusy(() => updateRun(this.db, this.run.id, { step }))
     const device = this.context.device
     if (device) retryWhileBusy(() => recordDeviceSpeed(this.db, this.run.id, device, tokensPerSecond, step))
-    this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map(), started: performance.now() }
+    this.window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map(), peakBytes: 0, started: performance.now() }
   }
 
   private record(points: MetricRecord[]): void {

@@ -1,0 +1,148 @@
+// The wasm backend's heap as a bounded resource. Near its 4 GiB end tfjs-backend-wasm 4.22 corrupts its own heap, and
+// the next malloc spins forever (a training step that never ends, one core busy):
+// - it ignores a failed malloc and writes the tensor at address 0;
+// - its allocator (emmalloc) hands out a block whose end passes 2^32 when the heap has grown that far: the address
+//   arithmetic wraps, and the block's footer lands on live data at the bottom of the heap.
+// So the heap may grow only to HEAP_CEILING, and a request that could end past 2^32 even from the heap's current end
+// is refused: below the ceiling every request under 512 MiB is safe wherever it lands. Every allocation is checked
+// before anything is written: a full heap is an OutOfMemoryError naming the size, which the trainer answers by
+// splitting the batch. The guard also counts the bytes tensors hold, so a run can report its peak and a user can cap
+// them lower (KOTOBA_WASM_MEMORY_MIB).
+
+const MiB = 2 ** 20
+const ADDRESS_SPACE = 2 ** 32
+/** The most the heap may grow to (tfjs's own limit is 4 GiB). */
+export const HEAP_CEILING = ADDRESS_SPACE - 512 * MiB
+/** Room for the allocator's headers and alignment beyond a request. */
+const ALLOCATOR_MARGIN = MiB
+const PAGE = 65536
+
+/** What the guard needs of the backend's Emscripten module. */
+export interface WasmHeapModule {
+  _malloc(bytes: number): number
+  _free(address: number): void
+}
+
+/** A tensor (or a kernel's scratch space) did not fit in the compute device's memory. */
+export class OutOfMemoryError extends Error {
+  readonly code = 'out_of_memory'
+  constructor(
+    readonly requestedBytes: number,
+    readonly heldBytes: number,
+    /** The user's cap (KOTOBA_WASM_MEMORY_MIB) when that was the bound, else null: the heap itself was full. */
+    readonly limitBytes: number | null,
+    heapBytes: number,
+  ) {
+    const where =
+      limitBytes === null
+        ? `the WebAssembly heap is full (${gib(heapBytes)} GiB of its ${gib(HEAP_CEILING)} GiB)`
+        : `the WebAssembly memory limit of ${mib(limitBytes)} MiB (KOTOBA_WASM_MEMORY_MIB) would be passed`
+    super(
+      `out of memory: ${size(requestedBytes)} more did not fit, ${where}; tensors hold ${size(heldBytes)}. ` +
+        'Lower the tokens per batch, the vocabulary or the model size, or train on a GPU (webgpu).',
+    )
+    this.name = 'OutOfMemoryError'
+  }
+}
+
+/** True for an OutOfMemoryError, also one that crossed a module or realm boundary. */
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof OutOfMemoryError || (error as { code?: unknown } | null)?.code === 'out_of_memory'
+}
+
+export interface WasmMemoryUsage {
+  /** Bytes held by live allocations (tensors and kernels' scratch). */
+  heldBytes: number
+  /** The most held since the last resetPeak(). */
+  peakBytes: number
+  /** The heap's size now (it only grows). */
+  heapBytes: number
+}
+
+interface Guard {
+  module: WasmHeapModule
+  memory: WebAssembly.Memory
+  sizes: Map<number, number>
+  held: number
+  peak: number
+}
+
+let guard: Guard | null = null
+/** undefined until set or read from the environment when the first heap is guarded. */
+let limitBytes: number | null | undefined
+
+function limitFromEnvironment(): number | null {
+  const text = process.env.KOTOBA_WASM_MEMORY_MIB
+  if (text === undefined || text.trim() === '') return null
+  const value = Number(text)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`KOTOBA_WASM_MEMORY_MIB must be a positive number of MiB, not '${text}'`)
+  return Math.floor(value * MiB)
+}
+
+/**
+ * Checks every allocation the backend (and our kernels, which allocate through it) makes: a failed one throws an
+ * OutOfMemoryError before anything is written. Idempotent per module.
+ */
+export function guardWasmHeap(module: WasmHeapModule, memory: WebAssembly.Memory): void {
+  if (guard?.module === module) return
+  limitBytes ??= limitFromEnvironment()
+  const malloc = module._malloc.bind(module)
+  const free = module._free.bind(module)
+  const state: Guard = { module, memory, sizes: new Map(), held: 0, peak: 0 }
+  const grow = memory.grow.bind(memory)
+  // Emscripten grows the heap through this object and takes a throw as "could not grow" (malloc then returns 0).
+  memory.grow = (pages: number): number => {
+    if (memory.buffer.byteLength + pages * PAGE > HEAP_CEILING) throw new RangeError(`the wasm heap stays under ${gib(HEAP_CEILING)} GiB`)
+    return grow(pages)
+  }
+  module._malloc = (bytes: number): number => {
+    if (limitBytes != null && state.held + bytes > limitBytes) throw new OutOfMemoryError(bytes, state.held, limitBytes, memory.buffer.byteLength)
+    const heapBytes = memory.buffer.byteLength
+    if (heapBytes + bytes + ALLOCATOR_MARGIN > ADDRESS_SPACE) throw new OutOfMemoryError(bytes, state.held, null, heapBytes)
+    // Emscripten's malloc returns a signed address: above 2 GiB it is negative.
+    const address = malloc(bytes) >>> 0
+    if (address === 0 && bytes > 0) throw new OutOfMemoryError(bytes, state.held, null, memory.buffer.byteLength)
+    state.sizes.set(address, bytes)
+    state.held += bytes
+    state.peak = Math.max(state.peak, state.held)
+    return address
+  }
+  module._free = (address: number): void => {
+    const key = address >>> 0
+    const bytes = state.sizes.get(key)
+    if (bytes !== undefined) {
+      state.sizes.delete(key)
+      state.held -= bytes
+    }
+    free(address)
+  }
+  guard = state
+}
+
+/** The guarded heap's use, or null when no wasm backend runs in this thread. */
+export function wasmMemoryUsage(): WasmMemoryUsage | null {
+  return guard && { heldBytes: guard.held, peakBytes: guard.peak, heapBytes: guard.memory.buffer.byteLength }
+}
+
+/** Starts a new peak from what is held now. */
+export function resetWasmPeak(): void {
+  if (guard) guard.peak = guard.held
+}
+
+/** Caps the bytes tensors may hold (null: up to the heap's 4 GiB); KOTOBA_WASM_MEMORY_MIB sets it at start. */
+export function setWasmMemoryLimit(bytes: number | null): void {
+  limitBytes = bytes
+}
+
+/** A size in the unit that shows it: KiB below 1 MiB, else MiB. */
+function size(bytes: number): string {
+  return bytes < MiB ? `${(bytes / 1024).toFixed(1)} KiB` : `${mib(bytes)} MiB`
+}
+
+function mib(bytes: number): string {
+  return (bytes / MiB).toFixed(1)
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(2)
+}
