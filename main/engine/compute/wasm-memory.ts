@@ -53,7 +53,7 @@ export function isOutOfMemory(error: unknown): boolean {
 export interface WasmMemoryUsage {
   /** Bytes held by live allocations (tensors and kernels' scratch). */
   heldBytes: number
-  /** The most held since the last resetPeak(). */
+  /** The most held since the last resetWasmPeak(). */
   peakBytes: number
   /** The heap's size now (it only grows). */
   heapBytes: number
@@ -129,7 +129,7 @@ export function resetWasmPeak(): void {
   if (guard) guard.peak = guard.held
 }
 
-/** Caps the bytes tensors may hold (null: up to the heap's 4 GiB); KOTOBA_WASM_MEMORY_MIB sets it at start. */
+/** Caps the bytes tensors may hold (null: up to the heap's ceiling); KOTOBA_WASM_MEMORY_MIB sets it at start. */
 export function setWasmMemoryLimit(bytes: number | null): void {
   limitBytes = bytes
 }
