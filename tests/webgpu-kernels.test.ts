@@ -13,7 +13,10 @@ import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { TransformerModel } from '../models/transformer/model.ts'
 import { Adam, defaultAdam } from '../models/train/adam.ts'
-import { trainUpdate } from '../models/train/train-step.ts'
+import { trainUpdate, UpdateNotAppliedError } from '../models/train/train-step.ts'
+import { ParameterStore } from '../models/core/params.ts'
+import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
+import { largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
@@ -194,4 +197,48 @@ test('webgpu: the reference LSTM and Transformer train to the cpu backend’s lo
     const factor = kind === 'transformer' ? 10 : 7
     assert.ok(withFused * factor <= withStock, `${kind}: ${withFused} dispatches fused against ${withStock} stock, not ÷ ${factor}`)
   }
+})
+
+test('webgpu: a tensor over the device’s largest buffer is an out-of-memory error before any buffer is made, an update that meets one changes nothing, and the device’s own errors are kept for the trainer', async () => {
+  const backend = tf.backend() as unknown as WebGpuBackendLike & { bufferManager: { numBytesAllocated: number } }
+  const largest = largestBuffer(backend.device.limits, 0x80) // a storage buffer (1 GiB on SwiftShader)
+  const allocated = backend.bufferManager.numBytesAllocated
+  assert.throws(
+    () => tf.fill([largest / 4 + 1], 0.5), // a kernel's output on the device
+    (error: unknown) => error instanceof OutOfMemoryError && /^out of memory: .* MiB more did not fit, the GPU's largest buffer is \d+ MiB\. Lower the tokens per batch/.test(error.message),
+  )
+  assert.equal(backend.bufferManager.numBytesAllocated, allocated, 'no buffer was made')
+
+  // Logits over a big vocabulary for many rows: the inputs fit, the product does not (rows × vocab × 4 > largest).
+  const params = new ParameterStore(new Random(3))
+  const weights = params.create('output', [4, 32768], { kind: 'normal', std: 0.1 })
+  const rows = Math.floor(largest / (4 * 32768)) + 1
+  const before = await weights.data()
+  const optimizer = new Adam()
+  const lossOf = (batch: { x: tf.Tensor2D; targetTokens: number; sourceTokens: number }) => tf.matMul(batch.x, weights).mean() as tf.Scalar
+  const x = tf.ones([rows, 4]) as tf.Tensor2D
+  await assert.rejects(
+    trainUpdate(params, lossOf, [{ x, targetTokens: rows, sourceTokens: rows }], optimizer, 1e-2, 1),
+    (error: unknown) => error instanceof UpdateNotAppliedError && isOutOfMemory(error.cause),
+  )
+  assert.deepEqual(await weights.data(), before, 'the weights are unchanged')
+  // The same update in two halves fits, and trains.
+  const halves = [tf.ones([rows >> 1, 4]), tf.ones([rows - (rows >> 1), 4])] as tf.Tensor2D[]
+  await trainUpdate(params, lossOf, halves.map((half) => ({ x: half, targetTokens: half.shape[0], sourceTokens: half.shape[0] })), optimizer, 1e-2, 1)
+  assert.notDeepEqual(await weights.data(), before)
+  assert.deepEqual(takeDeviceErrors(), [], 'the device saw no error buffer')
+  tf.dispose([x, ...halves])
+  optimizer.dispose()
+  params.dispose()
+
+  // An error only the device sees (here an invalid buffer) is kept until the trainer takes it after its update.
+  ;(backend.device as unknown as { createBuffer(descriptor: { size: number; usage: number }): unknown }).createBuffer({ size: 4, usage: 0 })
+  const probe = tf.ones([4])
+  await probe.data() // the device's error event arrives by the next read-back
+  probe.dispose()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const errors = takeDeviceErrors()
+  assert.equal(errors.length, 1)
+  assert.match(errors[0]!, /usage/i)
+  assert.deepEqual(takeDeviceErrors(), [])
 })

@@ -88,14 +88,19 @@ async function updateOnDevice<B extends BatchSize>(
   let loss: tf.Scalar | null = null
   let readings: tf.Tensor
   try {
-    for (const batch of microBatches) {
-      const { value, grads } = batchGradients(trained, lossOf, batch, totalTokens)
-      if (loss) {
-        const previous: tf.Scalar = loss
-        loss = previous.add(value) as tf.Scalar
-        tf.dispose([previous, value])
-      } else loss = value
-      accumulate(summed, grads, trained)
+    try {
+      for (const batch of microBatches) {
+        const { value, grads } = batchGradients(trained, lossOf, batch, totalTokens)
+        if (loss) {
+          const previous: tf.Scalar = loss
+          loss = previous.add(value) as tf.Scalar
+          tf.dispose([previous, value])
+        } else loss = value
+        accumulate(summed, grads, trained)
+      }
+    } catch (error) {
+      // Only gradients were queued: no parameter or optimizer state has changed.
+      throw new UpdateNotAppliedError(error)
     }
     // Where the optimizer updates all parameters at once, the flat gradient it takes also gives the norm.
     const names = [...summed.keys()]

@@ -9,6 +9,7 @@ import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpuTrainingKernels } from './training-kernels.ts'
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
+import { guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
 
 export { backendOrder, parseBackendName } from './backend-names.ts'
 
@@ -140,6 +141,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
     const failed = await registerWebGpuTrainingKernels((tf.backend() as unknown as { device: Parameters<typeof registerWebGpuTrainingKernels>[0] }).device)
+    guardWebGpuBuffers(tf.backend() as unknown as WebGpuBackendLike)
     const note = failed.length > 0 ? message('webgpuKernelsFallback', { kernels: failed.map((f) => f.kernel).join(', ') }) : ''
     return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim(), note })
   },

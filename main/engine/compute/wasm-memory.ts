@@ -9,6 +9,8 @@
 // splitting the batch. The guard also counts the bytes tensors hold, so a run can report its peak and a user can cap
 // them lower (KOTOBA_WASM_MEMORY_MIB).
 
+import { formatBytes, OutOfMemoryError } from './out-of-memory.ts'
+
 const MiB = 2 ** 20
 const ADDRESS_SPACE = 2 ** 32
 /** The most the heap may grow to (tfjs's own limit is 4 GiB). */
@@ -23,31 +25,13 @@ export interface WasmHeapModule {
   _free(address: number): void
 }
 
-/** A tensor (or a kernel's scratch space) did not fit in the compute device's memory. */
-export class OutOfMemoryError extends Error {
-  readonly code = 'out_of_memory'
-  constructor(
-    readonly requestedBytes: number,
-    readonly heldBytes: number,
-    /** The user's cap (KOTOBA_WASM_MEMORY_MIB) when that was the bound, else null: the heap itself was full. */
-    readonly limitBytes: number | null,
-    heapBytes: number,
-  ) {
-    const where =
-      limitBytes === null
-        ? `the WebAssembly heap is full (${gib(heapBytes)} GiB of its ${gib(HEAP_CEILING)} GiB)`
-        : `the WebAssembly memory limit of ${mib(limitBytes)} MiB (KOTOBA_WASM_MEMORY_MIB) would be passed`
-    super(
-      `out of memory: ${size(requestedBytes)} more did not fit, ${where}; tensors hold ${size(heldBytes)}. ` +
-        'Lower the tokens per batch, the vocabulary or the model size, or train on a GPU (webgpu).',
-    )
-    this.name = 'OutOfMemoryError'
-  }
-}
-
-/** True for an OutOfMemoryError, also one that crossed a module or realm boundary. */
-export function isOutOfMemory(error: unknown): boolean {
-  return error instanceof OutOfMemoryError || (error as { code?: unknown } | null)?.code === 'out_of_memory'
+/** The wasm heap's OutOfMemoryError: what tensors hold, and which bound was met. */
+function heapFull(requestedBytes: number, heldBytes: number, limitBytes: number | null, heapBytes: number): OutOfMemoryError {
+  const where =
+    limitBytes === null
+      ? `the WebAssembly heap is full (${gib(heapBytes)} GiB of its ${gib(HEAP_CEILING)} GiB)`
+      : `the WebAssembly memory limit of ${mib(limitBytes)} MiB (KOTOBA_WASM_MEMORY_MIB) would be passed`
+  return new OutOfMemoryError(requestedBytes, `${where}; tensors hold ${formatBytes(heldBytes)}`, limitBytes, ', or train on a GPU (webgpu)')
 }
 
 export interface WasmMemoryUsage {
@@ -96,12 +80,12 @@ export function guardWasmHeap(module: WasmHeapModule, memory: WebAssembly.Memory
     return grow(pages)
   }
   module._malloc = (bytes: number): number => {
-    if (limitBytes != null && state.held + bytes > limitBytes) throw new OutOfMemoryError(bytes, state.held, limitBytes, memory.buffer.byteLength)
+    if (limitBytes != null && state.held + bytes > limitBytes) throw heapFull(bytes, state.held, limitBytes, memory.buffer.byteLength)
     const heapBytes = memory.buffer.byteLength
-    if (heapBytes + bytes + ALLOCATOR_MARGIN > ADDRESS_SPACE) throw new OutOfMemoryError(bytes, state.held, null, heapBytes)
+    if (heapBytes + bytes + ALLOCATOR_MARGIN > ADDRESS_SPACE) throw heapFull(bytes, state.held, null, heapBytes)
     // Emscripten's malloc returns a signed address: above 2 GiB it is negative.
     const address = malloc(bytes) >>> 0
-    if (address === 0 && bytes > 0) throw new OutOfMemoryError(bytes, state.held, null, memory.buffer.byteLength)
+    if (address === 0 && bytes > 0) throw heapFull(bytes, state.held, null, memory.buffer.byteLength)
     state.sizes.set(address, bytes)
     state.held += bytes
     state.peak = Math.max(state.peak, state.held)
@@ -132,11 +116,6 @@ export function resetWasmPeak(): void {
 /** Caps the bytes tensors may hold (null: up to the heap's ceiling); KOTOBA_WASM_MEMORY_MIB sets it at start. */
 export function setWasmMemoryLimit(bytes: number | null): void {
   limitBytes = bytes
-}
-
-/** A size in the unit that shows it: KiB below 1 MiB, else MiB. */
-function size(bytes: number): string {
-  return bytes < MiB ? `${(bytes / 1024).toFixed(1)} KiB` : `${mib(bytes)} MiB`
 }
 
 function mib(bytes: number): string {

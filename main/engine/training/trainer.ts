@@ -15,7 +15,9 @@ import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } 
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
-import { isOutOfMemory, resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
+import { isOutOfMemory } from '../compute/out-of-memory.ts'
+import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
+import { takeDeviceErrors } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
@@ -331,6 +333,9 @@ class Trainer<B extends BatchSize> {
       try {
         for (const [part, batch] of parts.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
         const update = await this.updateRetryingLostThreads(tensors, step, lr)
+        // A GPU that failed asynchronously (out of video memory, a lost device) has applied an update of garbage.
+        const [deviceError] = takeDeviceErrors()
+        if (deviceError) throw new Error(`the GPU reported an error by update ${step}, so the model may have trained on garbage; the run stops, its last checkpoint is whole: ${deviceError}`)
         const usage = wasmMemoryUsage()
         if (usage) this.window.peakBytes = Math.max(this.window.peakBytes, usage.peakBytes)
         return update
