@@ -30,7 +30,7 @@ function heapFull(requestedBytes: number, heldBytes: number, limitBytes: number 
   const where =
     limitBytes === null
       ? `the WebAssembly heap is full (${gib(heapBytes)} GiB of its ${gib(HEAP_CEILING)} GiB)`
-      : `the WebAssembly memory limit of ${mib(limitBytes)} MiB (KOTOBA_WASM_MEMORY_MIB) would be passed`
+      : `the WebAssembly memory limit of ${formatBytes(limitBytes)} (KOTOBA_WASM_MEMORY_MIB) would be passed`
   return new OutOfMemoryError(requestedBytes, `${where}; tensors hold ${formatBytes(heldBytes)}`, limitBytes, ', or train on a GPU (webgpu)')
 }
 
@@ -116,10 +116,6 @@ export function resetWasmPeak(): void {
 /** Caps the bytes tensors may hold (null: up to the heap's ceiling); KOTOBA_WASM_MEMORY_MIB sets it at start. */
 export function setWasmMemoryLimit(bytes: number | null): void {
   limitBytes = bytes
-}
-
-function mib(bytes: number): string {
-  return (bytes / MiB).toFixed(1)
 }
 
 function gib(bytes: number): string {
