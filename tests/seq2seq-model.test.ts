@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import { selectBackend } from '../main/engine/compute/backends.ts'
 import { Random } from '../models/core/random.ts'
-import { Seq2SeqModel, type Seq2SeqConfig } from '../models/seq2seq/model.ts'
+import { disposeDecoderState, Seq2SeqModel, type Seq2SeqConfig } from '../models/seq2seq/model.ts'
 import { disposeBatch, makeToyBatch } from './support/toy-tasks.ts'
 
 const base: Seq2SeqConfig = {
@@ -38,6 +38,37 @@ for (const config of [base, { ...base, cell: 'lstm' as const, attention: 'none' 
     if (config.attention === 'none') assert.equal(parallel.attention, null)
     else assert.ok(maxDifference(parallel.attention!, stepwise.attention!) < 1e-6)
     tf.dispose([parallel.logits, stepwise.logits, parallel.attention ?? [], stepwise.attention ?? []])
+    disposeBatch(batch)
+    model.dispose()
+  })
+}
+
+// With input feeding (and with Bahdanau attention, which has no all-steps form) the teacher-forced pass steps, but
+// embeds, projects the first layer's input and applies the output layer for all positions at once: the same logits and
+// attention as decoding token by token with step().
+for (const config of [{ ...base, cell: 'lstm' as const, inputFeeding: true }, { ...base, attention: 'bahdanau' as const, decoderLayers: 1 }, { ...base, cell: 'rnn' as const, attention: 'luong-dot' as const, bidirectional: false, inputFeeding: true }]) {
+  test(`${config.cell}/${config.attention}${config.inputFeeding ? ' with input feeding' : ''}: the teacher-forced pass equals step() token by token`, async () => {
+    await selectBackend('wasm')
+    const model = new Seq2SeqModel(config)
+    const batch = makeToyBatch(new Random(2), 'reverse', 5, 10, 2, 6)
+    const whole = model.forward(batch.src, batch.srcMask, batch.tgtIn)
+    const logits: tf.Tensor2D[] = []
+    const attention: tf.Tensor2D[] = []
+    let state = model.encode(batch.src, batch.srcMask)
+    for (const previous of tf.unstack(batch.tgtIn, 1) as tf.Tensor1D[]) {
+      const out = model.step(previous, state)
+      logits.push(out.logits)
+      attention.push(out.attention!)
+      disposeDecoderState(state, true)
+      state = out.state
+      previous.dispose()
+    }
+    disposeDecoderState(state)
+    const [stepLogits, stepAttention] = [tf.stack(logits, 1), tf.stack(attention, 1)]
+    assert.deepEqual(whole.logits.shape, stepLogits.shape)
+    assert.ok(maxDifference(whole.logits, stepLogits) < 1e-5, `logits differ by ${maxDifference(whole.logits, stepLogits)}`)
+    assert.ok(maxDifference(whole.attention!, stepAttention) < 1e-6)
+    tf.dispose([whole.logits, whole.attention!, stepLogits, stepAttention, ...logits, ...attention])
     disposeBatch(batch)
     model.dispose()
   })

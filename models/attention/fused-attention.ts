@@ -17,7 +17,7 @@ export interface FusedAttentionAttrs {
   /** 1/√d_k */
   scale: number
   /** q holds the queries, keys and values side by side, [B, T, 3·h·dk] (kv is q again); otherwise q is [B, Tq, h·dk]
-   *  and kv [B, Tk, 2·h·dk] the keys and values side by side. */
+   *  and kv [B, Tk, h·dk + h·dv] the keys and values side by side (values may be wider). */
   selfPacked: boolean
   /** keyMask is a real [B, Tk] mask (1 = attend); otherwise a placeholder the kernel does not read. */
   masked: boolean
@@ -37,12 +37,14 @@ export interface FusedAttentionOptions {
   keyMask: tf.Tensor2D | null
   causal: boolean
   dropout: number
+  /** The scores' scale: 1/√d_k unless given (Luong's scores are not scaled). */
+  scale?: number
 }
 
 /**
  * Self-attention: `queries` [B, T, 3·h·dk] holds the projected queries, keys and values side by side and `keysValues`
- * is null. Cross-attention: `queries` [B, Tq, h·dk], `keysValues` [B, Tk, 2·h·dk] the keys and values side by side.
- * (Heads side by side within each.) → the heads' contexts side by side [B, Tq, h·dk] and the attention weights
+ * is null. Cross-attention: `queries` [B, Tq, h·dk], `keysValues` [B, Tk, h·dk + h·dv] the keys and values side by
+ * side. (Heads side by side within each.) → the heads' contexts side by side [B, Tq, h·dv] and the attention weights
  * [B, h, Tq, Tk] (before dropout; no gradient flows through them).
  */
 export function fusedAttention(queries: tf.Tensor3D, keysValues: tf.Tensor3D | null, options: FusedAttentionOptions): { context: tf.Tensor3D; weights: tf.Tensor4D } {
@@ -52,7 +54,7 @@ export function fusedAttention(queries: tf.Tensor3D, keysValues: tf.Tensor3D | n
   const headSize = (selfPacked ? packedWidth / 3 : packedWidth) / options.heads
   const attrs: FusedAttentionAttrs = {
     heads: options.heads,
-    scale: 1 / Math.sqrt(headSize),
+    scale: options.scale ?? 1 / Math.sqrt(headSize),
     selfPacked,
     masked: options.keyMask !== null,
     causal: options.causal,

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { ParameterStore } from '../core/params.ts'
 import { Linear } from '../layers/linear.ts'
 import type { AttentionResult, StepAttention } from './attention.ts'
+import { fusedAttention, hasFusedAttention } from './fused-attention.ts'
 import { maskScores } from './mask.ts'
 
 export type LuongScore = 'dot' | 'general'
@@ -15,8 +16,8 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
     params: ParameterStore,
     name: string,
     readonly score: LuongScore,
-    querySize: number,
-    valueSize: number,
+    private readonly querySize: number,
+    private readonly valueSize: number,
   ) {
     if (score === 'dot' && querySize !== valueSize) {
       throw new Error(`Luong dot attention needs equal query and value sizes (got ${querySize} and ${valueSize}); use "general"`)
@@ -24,14 +25,26 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
     this.weight = score === 'general' ? new Linear(params, `${name}/weight`, valueSize, querySize, { bias: false }) : null
   }
 
-  /** Keys: h̄_s (dot) or Wₐ h̄_s (general), [batch, srcLen, querySize]. */
+  /**
+   * Keys: h̄_s (dot) or Wₐ h̄_s (general), [batch, srcLen, querySize]. Where the backend has the fused attention
+   * kernel, the keys and the values side by side instead, [batch, srcLen, querySize + valueSize], as it reads them:
+   * one kernel a step (or one for all steps) in place of the products, the mask and the softmax.
+   */
   prepare(memory: tf.Tensor3D): tf.Tensor3D {
-    return this.weight ? this.weight.apply(memory) : memory.clone()
+    return tf.tidy(() => {
+      const keys = this.weight ? this.weight.apply(memory) : memory.clone()
+      return hasFusedAttention() ? tf.concat([keys, memory], 2) : keys
+    })
   }
 
   attend(query: tf.Tensor2D, keys: tf.Tensor3D, memory: tf.Tensor3D, mask: tf.Tensor2D | null): AttentionResult {
     return tf.tidy(() => {
-      const scores = tf.matMul(keys, query.expandDims(2)).squeeze([2]) // [B, S, q]·[B, q, 1] → [B, S]
+      const [batch, srcLen] = keys.shape
+      if (this.isPacked(keys) && hasFusedAttention()) {
+        const { context, weights } = fusedAttention(query.expandDims(1) as tf.Tensor3D, keys, { heads: 1, keyMask: mask, causal: false, dropout: 0, scale: 1 })
+        return { context: context.reshape([batch, this.valueSize]) as tf.Tensor2D, weights: weights.reshape([batch, srcLen]) as tf.Tensor2D }
+      }
+      const scores = tf.matMul(this.keysOf(keys), query.expandDims(2)).squeeze([2]) // [B, S, q]·[B, q, 1] → [B, S]
       const weights = tf.softmax(maskScores(scores, mask)) as tf.Tensor2D // [B, S]
       const context = tf.matMul(weights.expandDims(1), memory).squeeze([1]) as tf.Tensor2D // [B, valueSize]
       return { context, weights }
@@ -40,11 +53,25 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
 
   attendAll(queries: tf.Tensor3D, keys: tf.Tensor3D, memory: tf.Tensor3D, mask: tf.Tensor2D | null): { context: tf.Tensor3D; weights: tf.Tensor3D } {
     return tf.tidy(() => {
-      const scores = tf.matMul(queries, keys, false, true) // [B, T, q]·[B, S, q]ᵀ → [B, T, S]
+      if (this.isPacked(keys) && hasFusedAttention()) {
+        const { context, weights } = fusedAttention(queries, keys, { heads: 1, keyMask: mask, causal: false, dropout: 0, scale: 1 })
+        return { context, weights: weights.squeeze([1]) as tf.Tensor3D } // [B, T, valueSize], [B, T, S]
+      }
+      const scores = tf.matMul(queries, this.keysOf(keys), false, true) // [B, T, q]·[B, S, q]ᵀ → [B, T, S]
       const weights = tf.softmax(maskScores(scores, mask)) as tf.Tensor3D // [B, T, S]
       const context = tf.matMul(weights, memory) as tf.Tensor3D // [B, T, valueSize]
       return { context, weights }
     })
+  }
+
+  /** Keys prepared with the values beside them (the querySize + valueSize width cannot be a plain key's). */
+  private isPacked(keys: tf.Tensor3D): boolean {
+    return keys.shape[2] === this.querySize + this.valueSize
+  }
+
+  /** The keys alone, [batch, srcLen, querySize] (sliced out of packed keys on a backend without the kernel). */
+  private keysOf(keys: tf.Tensor3D): tf.Tensor3D {
+    return this.isPacked(keys) ? keys.slice([0, 0, 0], [-1, -1, this.querySize]) : keys
   }
 
   disposeKeys(keys: tf.Tensor3D): void {

@@ -15,6 +15,9 @@ export interface RecurrentCell {
   projectInput<T extends tf.Tensor>(x: T): T
   /** The projection of [x; c] where c is the same at every time step: x [B, T, X], c [B, in − X] → [B, T, gates·hidden]. */
   projectWithConstant(x: tf.Tensor3D, constant: tf.Tensor2D): tf.Tensor3D
+  /** x·W_x + b over all steps for the leading part x [B, T, X] of an input whose rest comes per step, with W's rows
+   *  for that rest [in − X, gates·hidden] (null: x is all of it); null where the kernel is quantised. */
+  projectLeading(x: tf.Tensor3D): { projected: tf.Tensor3D; restKernel: tf.Tensor2D | null } | null
   /** One step from an already projected input [batch, gates·hidden]. */
   stepProjected(projected: tf.Tensor2D, state: RecurrentState): RecurrentState
   /** One step from a raw input [batch, in]. */

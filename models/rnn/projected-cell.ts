@@ -1,6 +1,8 @@
 // What every cell shares: the input projection x·W + b (one matmul over all time steps), the raw-input step,
 // and a zero initial state.
 import * as tf from '@tensorflow/tfjs'
+import { backendReadsForFree } from '../core/kernels.ts'
+import { tidyResult } from '../core/tidy.ts'
 import { hasInt8Form, matMulWeights } from '../quantization/int8-matmul.ts'
 import type { CellType, RecurrentCell, RecurrentState } from './cell.ts'
 
@@ -42,6 +44,24 @@ export abstract class ProjectedCell implements RecurrentCell {
       const perStep = tf.matMul(x.reshape([batch * length, xSize]), perStepKernel).reshape([batch, length, gates]) // [B, T, G]
       const perSequence = tf.matMul(constant, constantKernel).add(this.inputBias).expandDims(1) // [B, 1, G]
       return perStep.add(perSequence) as tf.Tensor3D
+    })
+  }
+
+  /**
+   * x·W_x + b for every step at once, where x [B, T, X] is the leading part of the input and the rest (a decoder's
+   * input feeding) arrives step by step; with the rows of W that the rest multiplies, [in − X, gates·H] (null where x
+   * is the whole input). null for a quantised kernel (int8 forms are per matrix).
+   */
+  projectLeading(x: tf.Tensor3D): { projected: tf.Tensor3D; restKernel: tf.Tensor2D | null } | null {
+    if (hasInt8Form(this.inputKernel)) return null
+    return tidyResult(() => {
+      const [batch, length, xSize] = x.shape
+      const [leadingKernel, restKernel] =
+        xSize === this.inputSize ? [this.inputKernel as tf.Tensor2D, null] : (tf.split(this.inputKernel, [xSize, this.inputSize - xSize], 0) as [tf.Tensor2D, tf.Tensor2D])
+      const flat = x.reshape([batch * length, xSize]) as tf.Tensor2D
+      // On a GPU the product and the bias in one dispatch (tfjs's fused matMul; the same gradients).
+      const projected = backendReadsForFree() ? tf.matMul(flat, leadingKernel).add(this.inputBias) : tf.fused.matMul({ a: flat, b: leadingKernel, bias: this.inputBias })
+      return { projected: projected.reshape([batch, length, this.gates * this.hiddenSize]) as tf.Tensor3D, restKernel }
     })
   }
 

@@ -58,6 +58,14 @@ export function disposeDecoderState(state: DecoderState, keepEncoder = false): v
   state.feed?.dispose()
 }
 
+/** [B, T, n] → T × [B, n]. One step is a squeeze: tfjs's Unpack gradient fails for a single output. */
+function timeSteps(x: tf.Tensor3D): tf.Tensor2D[] {
+  return x.shape[1] === 1 ? [x.squeeze([1]) as tf.Tensor2D] : (tf.unstack(x, 1) as tf.Tensor2D[])
+}
+
+/** The decoder's first layer at one step: the embedded token, or its projection made before the loop (see advance). */
+type FirstLayerInput = { embedded: tf.Tensor2D } | { projected: tf.Tensor2D; feedKernel: tf.Tensor2D | null }
+
 export class Seq2SeqModel {
   readonly params: ParameterStore
   private readonly srcEmbedding: Embedding
@@ -135,37 +143,45 @@ export class Seq2SeqModel {
   /** One decoder step from the previous target tokens [batch] int32. Does not dispose `state`. */
   step(previous: tf.Tensor1D, state: DecoderState, training = false): StepOutput {
     return tidyResult(() => {
-      let input: tf.Tensor2D = this.tgtEmbedding.apply(previous.expandDims(1) as tf.Tensor2D).squeeze([1]) // [B, E]
-      if (training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor2D
-      if (state.feed) input = tf.concat([input, state.feed], 1) // [B, E + H]
-      const layers: RecurrentState[] = []
-      this.decoderCells.forEach((cell, layer) => {
-        if (layer > 0 && training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor2D
-        const next = cell.step(input, state.layers[layer]!)
-        layers.push(next)
-        input = next[0]!
-      })
-      const top = input // [B, H]
-      let attended: AttentionResult | null = null
-      let attentional = top // h̃
-      if (this.attention && this.combine) {
-        attended = this.attention.attend(top, state.keys!, state.memory, state.srcMask)
-        attentional = this.combine.apply(tf.concat([top, attended.context], 1) as tf.Tensor2D, { activation: 'tanh' }) // Luong eq. 5
-      }
+      let embedded: tf.Tensor2D = this.tgtEmbedding.apply(previous.expandDims(1) as tf.Tensor2D).squeeze([1]) // [B, E]
+      if (training && this.config.dropout > 0) embedded = dropout(embedded, this.config.dropout) as tf.Tensor2D
+      const { attentional, attention, state: next } = this.advance({ embedded }, state, training)
       const dropped = training && this.config.dropout > 0 ? (dropout(attentional, this.config.dropout) as tf.Tensor2D) : attentional
-      const logits = this.output.apply(dropped) // [B, V]
-      return {
-        logits,
-        attention: attended?.weights ?? null,
-        state: {
-          memory: state.memory,
-          keys: state.keys,
-          srcMask: state.srcMask,
-          layers,
-          feed: state.feed ? attentional : null,
-        },
-      }
+      return { logits: this.output.apply(dropped), attention, state: next } // logits [B, V]
     })
+  }
+
+  /**
+   * The decoder from one target token to the attentional vector h̃ [batch, H] that the output layer reads: the RNN
+   * layers, attention and the combination. The first layer reads the embedded token [batch, E] (dropout applied), or
+   * its projection made for all steps before a loop, [batch, gates·H], with the kernel rows that multiply the feed.
+   * Does not dispose `state`.
+   */
+  private advance(first: FirstLayerInput, state: DecoderState, training: boolean): { attentional: tf.Tensor2D; attention: tf.Tensor2D | null; state: DecoderState } {
+    const [firstCell, ...upperCells] = this.decoderCells
+    const layers: RecurrentState[] = [
+      'projected' in first
+        ? firstCell!.stepProjected(state.feed && first.feedKernel ? (first.projected.add(tf.matMul(state.feed, first.feedKernel)) as tf.Tensor2D) : first.projected, state.layers[0]!) // [B, gates·H] in
+        : firstCell!.step(state.feed ? (tf.concat([first.embedded, state.feed], 1) as tf.Tensor2D) : first.embedded, state.layers[0]!), // [B, E (+ H)] in
+    ]
+    let input = layers[0]![0]!
+    upperCells.forEach((cell, i) => {
+      if (training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor2D
+      layers.push(cell.step(input, state.layers[i + 1]!))
+      input = layers[i + 1]![0]!
+    })
+    const top = input // [B, H]
+    let attended: AttentionResult | null = null
+    let attentional = top // h̃
+    if (this.attention && this.combine) {
+      attended = this.attention.attend(top, state.keys!, state.memory, state.srcMask)
+      attentional = this.combine.apply(tf.concat([top, attended.context], 1) as tf.Tensor2D, { activation: 'tanh' }) // Luong eq. 5
+    }
+    return {
+      attentional,
+      attention: attended?.weights ?? null,
+      state: { memory: state.memory, keys: state.keys, srcMask: state.srcMask, layers, feed: state.feed ? attentional : null },
+    }
   }
 
   /**
@@ -203,20 +219,30 @@ export class Seq2SeqModel {
     })
   }
 
+  /**
+   * Step by step (input feeding: each step reads the previous step's h̃). Only the recurrence is stepped: the target
+   * embedding (with its dropout) and the first layer's product with it run once over all steps before the loop, the
+   * output layer once after it; each step multiplies only the fed h̃ and the recurrent state.
+   */
   private forwardStepwise(src: tf.Tensor2D, srcMask: tf.Tensor2D, tgtIn: tf.Tensor2D, training: boolean): { logits: tf.Tensor3D; attention: tf.Tensor3D | null } {
     return tidyResult(() => {
+      const drop = <T extends tf.Tensor>(t: T): T => (training && this.config.dropout > 0 ? (dropout(t, this.config.dropout) as T) : t)
       let state = this.encode(src, srcMask, training)
-      const steps = tf.unstack(tgtIn, 1) as tf.Tensor1D[]
-      const logits: tf.Tensor2D[] = []
+      const embedded = drop(this.tgtEmbedding.apply(tgtIn)) // [B, T, E]
+      const leading = this.decoderCells[0]!.projectLeading(embedded) // [B, T, gates·H]; null for a quantised model
+      const steps: FirstLayerInput[] = leading
+        ? timeSteps(leading.projected).map((projected) => ({ projected, feedKernel: leading.restKernel }))
+        : timeSteps(embedded).map((input) => ({ embedded: input }))
+      const attentional: tf.Tensor2D[] = []
       const attention: tf.Tensor2D[] = []
-      for (const previous of steps) {
-        const out = this.step(previous, state, training)
-        logits.push(out.logits)
+      for (const first of steps) {
+        const out = this.advance(first, state, training)
+        attentional.push(out.attentional) // h̃_t [B, H]
         if (out.attention) attention.push(out.attention)
         state = out.state
       }
       return {
-        logits: tf.stack(logits, 1) as tf.Tensor3D,
+        logits: this.output.apply(drop(tf.stack(attentional, 1) as tf.Tensor3D)), // [B, T, V]
         attention: attention.length > 0 ? (tf.stack(attention, 1) as tf.Tensor3D) : null,
       }
     })

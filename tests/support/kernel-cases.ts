@@ -2,6 +2,7 @@
 // case run on two backends can be compared (compute-kernels.test.ts: cpu and wasm; webgpu-kernels.test.ts: webgpu).
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
+import { LuongAttention } from '../../models/attention/luong.ts'
 import { MultiHeadAttention } from '../../models/attention/multi-head.ts'
 import { ParameterStore } from '../../models/core/params.ts'
 import { Random } from '../../models/core/random.ts'
@@ -438,6 +439,49 @@ export function cases(seed: number): Case[] {
         },
       }
     }),
+    // Luong attention over an RNN's memory: "general" with values wider than the keys (a bidirectional encoder's) and
+    // more source positions (70) than a workgroup has threads, and "dot"; one decoder step (attend) and every step at
+    // once (attendAll) over padded sources. The fused kernel (keys and values prepared side by side) where the
+    // backend has it, else the ops.
+    ...([
+      { score: 'general', querySize: 8, valueSize: 12, srcLen: 70 },
+      { score: 'dot', querySize: 10, valueSize: 10, srcLen: 6 },
+    ] as const).map(({ score, querySize, valueSize, srcLen }): Case => {
+      const params = new ParameterStore(new Random(seed + valueSize))
+      const attention = new LuongAttention(params, `luong-case-${score}`, score, querySize, valueSize)
+      const [batch, tgtLen] = [3, 4]
+      const memory = randomTensor(random, [batch, srcLen, valueSize])
+      const queries = randomTensor(random, [batch, tgtLen, querySize])
+      const lengths = [srcLen, srcLen - 3, 1]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: srcLen }, (_, j) => (j < n ? 1 : 0))), [batch, srcLen])
+      const upstreamAll = randomTensor(random, [batch, tgtLen, valueSize])
+      const upstreamStep = randomTensor(random, [batch, valueSize])
+      const weights = score === 'general' ? [params.get(`luong-case-${score}/weight/kernel`)] : []
+      const apply = (q: tf.Tensor, m: tf.Tensor) => {
+        const keys = attention.prepare(m as tf.Tensor3D)
+        const all = attention.attendAll(q as tf.Tensor3D, keys, m as tf.Tensor3D, mask)
+        const step = attention.attend(q.slice([0, 1, 0], [-1, 1, -1]).reshape([batch, querySize]) as tf.Tensor2D, keys, m as tf.Tensor3D, mask)
+        keys.dispose()
+        return { all, step }
+      }
+      return {
+        name: `Luong ${score} attention, keys ${querySize} and values ${valueSize} wide, ${tgtLen}×${srcLen}, padded (fused kernel against the ops)`,
+        run: async () => {
+          const f = (q: tf.Tensor, m: tf.Tensor) => {
+            const { all, step } = apply(q, m)
+            return all.context.mul(upstreamAll).sum().add(step.context.mul(upstreamStep).sum())
+          }
+          const { value, grads } = weights.length > 0 ? tf.variableGrads(() => f(queries, memory) as tf.Scalar, weights) : { value: tf.scalar(0), grads: {} as tf.NamedTensorMap }
+          value.dispose()
+          const inputGrads = tf.grads(f)([queries, memory])
+          const { all, step } = apply(queries, memory)
+          const results = [all.context, all.weights, step.context, step.weights, ...inputGrads, ...weights.map((w) => grads[w.name]!)]
+          const out = await Promise.all(results.map(read))
+          tf.dispose([...results, ...Object.values(grads)])
+          return out
+        },
+      }
+    }),
     {
       name: 'softmax cross-entropy over a NaN logit is NaN (a diverged run must show it)',
       run: async () => {
@@ -474,6 +518,8 @@ export async function runCases(seed: number): Promise<{ name: string; result: nu
 export const smallVocab = 40
 export const smallModels = {
   lstm: { ...lstmConfig, srcVocab: smallVocab, tgtVocab: smallVocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1 },
+  /** As the workbench's seq2seq defaults: a bidirectional encoder and input feeding (the decoder steps one by one). */
+  lstmFeeding: { ...lstmConfig, srcVocab: smallVocab, tgtVocab: smallVocab, embeddingSize: 16, hiddenSize: 20, dropout: 0.1, bidirectional: true, inputFeeding: true },
   transformer: { ...transformerConfig, srcVocab: smallVocab, tgtVocab: smallVocab, dModel: 16, heads: 2, dFF: 24, encoderLayers: 1, decoderLayers: 1 },
 }
 

@@ -1,6 +1,6 @@
 // The fused Adam update models/train/adam.ts runs where a backend has it: one pass over a parameter and its moments
 // instead of ~12 element-wise kernels (each a full pass over up to 2 M floats for an 8000 × 256 embedding); on a GPU
-// over all parameters at once, flattened, and the parameters written back seven per dispatch (KotobaUnflatten).
+// over all parameters at once, flattened, and the parameters written back up to fifteen per dispatch (KotobaUnflatten).
 import * as tf from '@tensorflow/tfjs'
 import { adamScaledUpdateKernel, adamUpdateKernel, unflattenKernel } from '../../../models/train/adam.ts'
 import { cpuValues, replaceCpuKernel } from './cpu-backend.ts'
@@ -89,8 +89,9 @@ export function registerWebGpuAdamKernel(): void {
   }
 }
 
-/** Outputs per unflattening dispatch: with the flat input, the 8 storage buffers a shader may bind. */
-const partsPerDispatch = 7
+/** Outputs per unflattening dispatch at most: with the flat input, the 16 storage buffers the engine asks a device
+ *  for where the adapter has them (webgpuDeviceLimits in backends.ts); 7 on a device with WebGPU's default 8. */
+const maxPartsPerDispatch = 15
 
 /** Copies flat[base + at] into the part `at` falls in: part k holds [ends[k−1], ends[k]) of the dispatch's range. */
 function unflattenShader(parts: number): FusedShader {
@@ -101,6 +102,7 @@ function unflattenShader(parts: number): FusedShader {
     .join('')
   return {
     key: `kotoba_unflatten_${parts}`,
+    storageBuffers: parts + 1,
     code: `
 ${wgslBindings(names, ['flat'], `count : u32, base : u32, ${ends}`)}
 ${wgslEachElement}
@@ -109,7 +111,7 @@ ${wgslEachElement}
   }
 }
 
-const unflattenShaders = Array.from({ length: partsPerDispatch }, (_, k) => unflattenShader(k + 1))
+const unflattenShaders = Array.from({ length: maxPartsPerDispatch }, (_, k) => unflattenShader(k + 1))
 
 export function registerWebGpuUnflattenKernel(): void {
   registerWebGpuKernel(unflattenKernel, unflattenShaders, ({ inputs, attrs }, backend) => {
@@ -118,6 +120,7 @@ export function registerWebGpuUnflattenKernel(): void {
     const total = sizes.reduce((sum, size) => sum + size, 0)
     if (total !== tf.util.sizeFromShape(flat.shape)) throw new Error(`unflatten: parts of ${total} values from ${tf.util.sizeFromShape(flat.shape)}`)
     const outputs: TensorInfo[] = []
+    const partsPerDispatch = Math.min(maxPartsPerDispatch, backend.device.limits.maxStorageBuffersPerShaderStage - 1)
     let base = 0
     for (let first = 0; first < sizes.length; first += partsPerDispatch) {
       const group = sizes.slice(first, first + partsPerDispatch)

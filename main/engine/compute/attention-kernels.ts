@@ -2,7 +2,8 @@
 // (scores, mask, softmax, dropout and the weighted sum of the values, per (batch, head, query) row) and two backward
 // (the scores' gradient and dq per row; dk and dv per element). Heads are read in place from [B, T, h·dk], where
 // the queries, keys and values sit side by side: self-attention's q holds all three ([B, T, 3·h·dk]), cross-attention's
-// kv the keys and values; the gradients come out in the same layouts.
+// kv the keys and values ([B, Tk, h·dk + h·dv]: values may be wider than keys, as an RNN's bidirectional memory is);
+// the gradients come out in the same layouts.
 import * as tf from '@tensorflow/tfjs'
 import { fusedAttentionGradKernel, fusedAttentionKernel, type FusedAttentionAttrs } from '../../../models/attention/fused-attention.ts'
 import { maskedScore } from '../../../models/attention/mask.ts'
@@ -13,21 +14,22 @@ type TensorInfo = tf.TensorInfo
 
 /** Sizes, the mask's switches and dropout's: one struct for all three shaders. */
 const attentionParams =
-  'rows : u32, count : u32, batch : u32, heads : u32, queryLen : u32, keyLen : u32, headSize : u32, masked : u32, causal : u32, ' +
+  'rows : u32, count : u32, batch : u32, heads : u32, queryLen : u32, keyLen : u32, headSize : u32, valueHeadSize : u32, masked : u32, causal : u32, ' +
   `${dropoutParams}, scale : f32, qStride : u32, kvStride : u32, kOffset : u32, vOffset : u32`
 
 /** Where row `row` = (b·h + head)·Tq + i starts in q and in the weights, and the dropout factor of weight `at`. */
 const wgslRowHelpers = `${wgslKeepFactor}
-fn rowWidth() -> u32 { return p.heads * p.headSize; }
+fn keysWidth() -> u32 { return p.heads * p.headSize; }
+fn valuesWidth() -> u32 { return p.heads * p.valueHeadSize; }
 fn batchOf(row : u32) -> u32 { return row / (p.heads * p.queryLen); }
 fn headOf(row : u32) -> u32 { return (row / p.queryLen) % p.heads; }
 fn queryOf(row : u32) -> u32 { return row % p.queryLen; }
-/** The first element of (batch b, position t, head) in a [B, T, h·dk] tensor of length T (the context). */
-fn headStart(b : u32, t : u32, length : u32, head : u32) -> u32 { return (b * length + t) * rowWidth() + head * p.headSize; }
+/** The first element of (batch b, query i, head) in the context and its gradient, [B, Tq, h·dv]. */
+fn contextStart(b : u32, i : u32, head : u32) -> u32 { return (b * p.queryLen + i) * valuesWidth() + head * p.valueHeadSize; }
 /** The same in q, whose rows are qStride wide, and of the keys and the values in kv (kvStride wide). */
 fn queryStart(b : u32, i : u32, head : u32) -> u32 { return (b * p.queryLen + i) * p.qStride + head * p.headSize; }
 fn keyStart(b : u32, j : u32, head : u32) -> u32 { return (b * p.keyLen + j) * p.kvStride + p.kOffset + head * p.headSize; }
-fn valueStart(b : u32, j : u32, head : u32) -> u32 { return (b * p.keyLen + j) * p.kvStride + p.vOffset + head * p.headSize; }
+fn valueStart(b : u32, j : u32, head : u32) -> u32 { return (b * p.keyLen + j) * p.kvStride + p.vOffset + head * p.valueHeadSize; }
 `
 
 /** Where a row's query sits in q (qStart) and in the context (cStart), and its weights start (wStart). */
@@ -36,7 +38,7 @@ const wgslRowStart = `
   let head = headOf(row);
   let i = queryOf(row);
   let qStart = queryStart(b, i, head);
-  let cStart = headStart(b, i, p.queryLen, head);
+  let cStart = contextStart(b, i, head);
   let wStart = row * p.keyLen;`
 
 // weights[row, j] = softmax_j(q·k_j · scale + mask), then context = Σ_j dropout(weights)[row, j] · v_j.
@@ -68,7 +70,7 @@ ${wgslRowStart}
   let total = workgroupSum(lane, localSum);
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) { weights[wStart + j] = weights[wStart + j] / total; }
   storageBarrier(); // every lane's weights, before any lane sums over all of them
-  for (var d = lane; d < p.headSize; d = d + ${workgroupSize}u) {
+  for (var d = lane; d < p.valueHeadSize; d = d + ${workgroupSize}u) {
     var acc = 0.0;
     for (var j = 0u; j < p.keyLen; j++) { acc = acc + weights[wStart + j] * keepFactor(wStart + j) * kv[valueStart(b, j, head) + d]; }
     context[cStart + d] = acc;
@@ -88,7 +90,7 @@ ${wgslRowStart}
   for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
     let vStart = valueStart(b, j, head);
     var dot = 0.0;
-    for (var d = 0u; d < p.headSize; d++) { dot = dot + dContext[cStart + d] * kv[vStart + d]; }
+    for (var d = 0u; d < p.valueHeadSize; d++) { dot = dot + dContext[cStart + d] * kv[vStart + d]; }
     let dWeight = dot * keepFactor(wStart + j);
     dScores[wStart + j] = dWeight;
     localDot = localDot + dWeight * weights[wStart + j];
@@ -106,43 +108,54 @@ ${wgslRowStart}
 }`,
 }
 
-// Per element (b, j, head, d) of dk and dv: dk = Σ_i dS[i, j] q_i[d], dv = Σ_i dropout(P)[i, j] dC_i[d], written in
-// kv's layout (for self-attention, into the tensor that holds dq).
+// Per element of kv's keys and values at (b, j): a key element (head, d) takes dk = Σ_i dS[i, j] q_i[d], a value
+// element dv = Σ_i dropout(P)[i, j] dC_i[d]; written in kv's layout (for self-attention, into the tensor holding dq).
 const keysValuesGradShader: FusedShader = {
   key: 'kotoba_attention_grad_keys_values',
   code: `
 ${wgslBindings(['dkv'], ['dScores', 'q', 'weights', 'dContext'], attentionParams)}
 ${wgslRowHelpers}
 ${wgslEachElement}
-  let w = rowWidth();
-  let b = at / (p.keyLen * w);
-  let j = (at / w) % p.keyLen;
-  let head = (at % w) / p.headSize;
-  let d = at % p.headSize;
-  var dkAcc = 0.0;
-  var dvAcc = 0.0;
-  for (var i = 0u; i < p.queryLen; i++) {
-    let weightAt = ((b * p.heads + head) * p.queryLen + i) * p.keyLen + j;
-    dkAcc = dkAcc + dScores[weightAt] * q[queryStart(b, i, head) + d];
-    dvAcc = dvAcc + weights[weightAt] * keepFactor(weightAt) * dContext[headStart(b, i, p.queryLen, head) + d];
+  let perKey = keysWidth() + valuesWidth();
+  let b = at / (p.keyLen * perKey);
+  let j = (at / perKey) % p.keyLen;
+  let e = at % perKey;
+  var acc = 0.0;
+  if (e < keysWidth()) {
+    let head = e / p.headSize;
+    let d = e % p.headSize;
+    for (var i = 0u; i < p.queryLen; i++) {
+      acc = acc + dScores[((b * p.heads + head) * p.queryLen + i) * p.keyLen + j] * q[queryStart(b, i, head) + d];
+    }
+    dkv[keyStart(b, j, head) + d] = acc;
+  } else {
+    let head = (e - keysWidth()) / p.valueHeadSize;
+    let d = (e - keysWidth()) % p.valueHeadSize;
+    for (var i = 0u; i < p.queryLen; i++) {
+      let weightAt = ((b * p.heads + head) * p.queryLen + i) * p.keyLen + j;
+      acc = acc + weights[weightAt] * keepFactor(weightAt) * dContext[contextStart(b, i, head) + d];
+    }
+    dkv[valueStart(b, j, head) + d] = acc;
   }
-  dkv[keyStart(b, j, head) + d] = dkAcc;
-  dkv[valueStart(b, j, head) + d] = dvAcc;
 }`,
 }
 
 function uniformsOf(q: TensorInfo, kv: TensorInfo, attrs: FusedAttentionAttrs) {
   const [batch, queryLen, qStride] = q.shape as [number, number, number]
   const [keyLen, kvStride] = [kv.shape[1]!, kv.shape[2]!]
-  const width = attrs.selfPacked ? qStride / 3 : qStride // h·dk
-  if (kvStride !== (attrs.selfPacked ? 3 : 2) * width) throw new Error(`attention: keys and values [${kv.shape}] do not fit queries [${q.shape}]`)
-  const [kOffset, vOffset] = attrs.selfPacked ? [width, 2 * width] : [0, width]
+  // Self-attention: q = [queries | keys | values], all h·dk wide. Cross: q the queries (h·dk), kv = [keys | values].
+  const keysWidth = attrs.selfPacked ? qStride / 3 : qStride
+  const valuesWidth = attrs.selfPacked ? keysWidth : kvStride - keysWidth
+  const fits = attrs.selfPacked ? kvStride === qStride && qStride % (3 * attrs.heads) === 0 : valuesWidth > 0 && keysWidth % attrs.heads === 0 && valuesWidth % attrs.heads === 0
+  if (!fits) throw new Error(`attention: keys and values [${kv.shape}] do not fit queries [${q.shape}] in ${attrs.heads} heads`)
+  const [kOffset, vOffset] = attrs.selfPacked ? [keysWidth, 2 * keysWidth] : [0, keysWidth]
   const rows = batch * attrs.heads * queryLen
+  const count = batch * keyLen * (keysWidth + valuesWidth) // the keys' and values' elements, one thread each
   const uniforms = [
-    u32(rows), u32(batch * keyLen * width), u32(batch), u32(attrs.heads), u32(queryLen), u32(keyLen), u32(width / attrs.heads),
+    u32(rows), u32(count), u32(batch), u32(attrs.heads), u32(queryLen), u32(keyLen), u32(keysWidth / attrs.heads), u32(valuesWidth / attrs.heads),
     u32(attrs.masked ? 1 : 0), u32(attrs.causal ? 1 : 0), ...dropoutUniforms(attrs.dropout, attrs.seed), f32(attrs.scale), u32(qStride), u32(kvStride), u32(kOffset), u32(vOffset),
   ]
-  return { uniforms, rows, count: batch * keyLen * width, contextShape: [batch, queryLen, width], weightsShape: [batch, attrs.heads, queryLen, keyLen] }
+  return { uniforms, rows, count, contextShape: [batch, queryLen, valuesWidth], weightsShape: [batch, attrs.heads, queryLen, keyLen] }
 }
 
 export function registerWebGpuAttentionKernels(): void {

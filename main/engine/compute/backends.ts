@@ -104,6 +104,40 @@ let foundAdapter: GpuAdapter | null = null
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>
 }
+interface DeviceDescriptor {
+  requiredLimits?: Record<string, number>
+}
+
+/** Storage buffers per shader the engine's device asks for where the adapter has them (WebGPU's default is 8):
+ *  tfjs then concatenates up to 15 tensors per dispatch, and the flat Adam writes back 15 parameters per dispatch. */
+export const wantedStorageBuffers = 16
+
+/**
+ * `gpu` as tfjs-backend-webgpu is given it: the device it requests (with a fixed set of limits) also gets the
+ * storage buffers above, up to the adapter's. The adapter is otherwise untouched (a proxy reading the Dawn object).
+ */
+function withEngineLimits(gpu: GpuLike): GpuLike {
+  return {
+    requestAdapter: async (options) => {
+      const adapter = await gpu.requestAdapter(options)
+      if (!adapter) return null
+      const offered = (adapter.limits as { maxStorageBuffersPerShaderStage?: number }).maxStorageBuffersPerShaderStage ?? 8
+      const dawnAdapter = adapter as unknown as { requestDevice(d: DeviceDescriptor): Promise<unknown> }
+      const requestDevice = async (descriptor: DeviceDescriptor = {}) => {
+        const raised = { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: Math.min(wantedStorageBuffers, offered) }
+        // A driver that refuses the raised limit still gets the device tfjs asked for (the kernels adapt to 8).
+        return dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised }).catch(() => dawnAdapter.requestDevice(descriptor))
+      }
+      return new Proxy(adapter, {
+        get: (target, property) => {
+          if (property === 'requestDevice') return requestDevice
+          const value: unknown = Reflect.get(target, property, target)
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+        },
+      })
+    },
+  }
+}
 
 /** Each returns the one-line detail of a backend that works; `forced` relaxes the preference checks. */
 const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
@@ -136,7 +170,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     if (software && !forced) {
       throw new Unavailable(message('webgpuSoftwareOnly', { adapter: info.architecture || info.vendor }), true)
     }
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: withEngineLimits(gpu) }, configurable: true })
     // A literal specifier (a pure-JS package that always installs), so bundles carry it.
     await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
