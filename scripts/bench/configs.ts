@@ -23,6 +23,10 @@ export const lstmConfig: Seq2SeqConfig = {
   seed: 1,
 }
 
+/** (a′) The workbench's seq2seq defaults (Seq2SeqModelConfig: bidirectional encoder, input feeding, dropout 0.2) at
+ *  (a)'s sizes: with input feeding the decoder steps one target position at a time, in training too. */
+export const lstmFeedingConfig: Seq2SeqConfig = { ...lstmConfig, bidirectional: true, inputFeeding: true, dropout: 0.2 }
+
 /** (b) Transformer 2+2 layers, d_model 256, 4 heads, ff 1024, post-LN, dropout 0.1. */
 export const transformerConfig: TransformerConfig = {
   srcVocab: batchShape.vocab,
@@ -66,8 +70,8 @@ export const hredConfig: DialogueModelConfig = {
 export const hredTinyConfig: DialogueModelConfig = { ...hredConfig, embeddingSize: 64, utteranceHidden: 64, contextHidden: 128, decoderHidden: 128, dropout: 0.1 }
 export const hredBatchShape = { batch: 64, turns: 3, turnLength: 20, tgtLen: 30 } as const
 
-export type BenchModel = 'lstm' | 'transformer' | 'hred' | 'hred-tiny' | 'transformer-big'
-export const benchModels: BenchModel[] = ['lstm', 'transformer', 'hred', 'hred-tiny']
+export type BenchModel = 'lstm' | 'lstm-feeding' | 'transformer' | 'hred' | 'hred-tiny' | 'transformer-big'
+export const benchModels: BenchModel[] = ['lstm', 'lstm-feeding', 'transformer', 'hred', 'hred-tiny']
 /** Target tokens per step, the tokens/s of every model (each has 64 × 30). */
 export const targetTokensPerStep = batchShape.batch * batchShape.tgtLen
 

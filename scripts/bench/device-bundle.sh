@@ -5,7 +5,7 @@
 #   run  command='bash .device/run.sh'  carry=['.device']
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+mkdir -p .git/info && { grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude; }
 rm -rf .device && mkdir -p .device/gl .device/node_modules/webgpu/dist
 npx esbuild scripts/bench/tfjs-train.ts --bundle --platform=node --format=esm --outfile=.device/bench.mjs \
   --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --external:@tensorflow/tfjs-backend-wasm \

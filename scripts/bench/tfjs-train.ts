@@ -1,5 +1,5 @@
 // One benchmark process: times Adam training steps of a reference model on one TensorFlow.js backend.
-// usage: node --import tsx scripts/bench/tfjs-train.ts <lstm|transformer|transformer-big|hred|hred-tiny> <backend> [steps] [warmup]
+// usage: node --import tsx scripts/bench/tfjs-train.ts <lstm|lstm-feeding|transformer|transformer-big|hred|hred-tiny> <backend> [steps] [warmup]
 // Prints one line: RESULT {json}.
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
@@ -13,7 +13,7 @@ import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
 import { countGpuWork, type GpuCounts } from './gpu-counters.ts'
-import { batchShape, benchDialogueBatch, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, transformerBigConfig, transformerConfig, type BenchModel } from './configs.ts'
+import { batchShape, benchDialogueBatch, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, lstmFeedingConfig, transformerBigConfig, transformerConfig, type BenchModel } from './configs.ts'
 
 const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
 const steps = Number(stepsArg)
@@ -43,7 +43,7 @@ const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
 
 const dialogueBatch = name.startsWith('hred') ? benchDialogueBatch(ids) : null
 
-const model = name === 'transformer' ? new TransformerModel(transformerConfig) : name === 'transformer-big' ? new TransformerModel(transformerBigConfig) : name === 'hred' ? new DialogueModel(hredConfig) : name === 'hred-tiny' ? new DialogueModel(hredTinyConfig) : new Seq2SeqModel(lstmConfig)
+const model = name === 'transformer' ? new TransformerModel(transformerConfig) : name === 'transformer-big' ? new TransformerModel(transformerBigConfig) : name === 'hred' ? new DialogueModel(hredConfig) : name === 'hred-tiny' ? new DialogueModel(hredTinyConfig) : new Seq2SeqModel(name === 'lstm-feeding' ? lstmFeedingConfig : lstmConfig)
 const lossOf = (): tf.Scalar => {
   if (model instanceof DialogueModel) return model.losses(dialogueBatch!, true, 0).total
   const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits

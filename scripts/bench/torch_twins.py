@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch twins of the benchmark models (models/seq2seq/model.ts, models/transformer/model.ts and
 models/dialogue/hred.ts in the configurations of scripts/bench/configs.ts): times Adam training steps on the CPU.
-usage: /usr/bin/python3 torch_twins.py <lstm|transformer|transformer-big|hred|hred-tiny> [steps] [warmup] [threads] [cpu|cuda]
+usage: /usr/bin/python3 torch_twins.py <lstm|lstm-feeding|transformer|transformer-big|hred|hred-tiny> [steps] [warmup] [threads] [cpu|cuda]
 Prints one line: RESULT {json}."""
 import json, math, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -29,6 +29,35 @@ class LstmLuong(nn.Module):
         weights = torch.softmax(dec @ s.Wa(memory).transpose(1, 2), -1)
         attentional = torch.tanh(s.Wc(torch.cat([dec, weights @ memory], -1)))
         return F.cross_entropy(s.out(attentional).reshape(-1, V), tgt_out.reshape(-1))
+
+
+class LstmFeeding(nn.Module):
+    """The workbench's seq2seq defaults (lstmFeedingConfig): bidirectional LSTM encoder (final states of both
+    directions concatenated), tanh bridge, Luong 'general' attention over the 2H-wide memory, input feeding (the
+    decoder cell reads [embedding; previous h~] and steps one position at a time, as OpenNMT's InputFeedRNNDecoder),
+    dropout 0.2 on the embeddings and before the output layer: as Seq2SeqModel."""
+
+    def __init__(s, E=256, H=256, drop=0.2):
+        super().__init__()
+        s.H = H
+        s.src_emb, s.tgt_emb = nn.Embedding(V, E), nn.Embedding(V, E)
+        s.enc, s.dec = nn.LSTM(E, H, batch_first=True, bidirectional=True), nn.LSTMCell(E + H, H)
+        s.bridge_h, s.bridge_c = nn.Linear(2 * H, H), nn.Linear(2 * H, H)
+        s.Wa, s.Wc, s.out = nn.Linear(2 * H, H, bias=False), nn.Linear(3 * H, H, bias=False), nn.Linear(H, V)
+        s.drop = nn.Dropout(drop)
+
+    def forward(s, src, tgt_in, tgt_out):
+        memory, (h, c) = s.enc(s.drop(s.src_emb(src)))  # memory [B, S, 2H]; h, c [2, B, H]
+        h, c = torch.tanh(s.bridge_h(torch.cat([h[0], h[1]], -1))), torch.tanh(s.bridge_c(torch.cat([c[0], c[1]], -1)))
+        keys, embedded = s.Wa(memory), s.drop(s.tgt_emb(tgt_in))  # [B, S, H], [B, T, E]
+        feed, attentional = embedded.new_zeros(embedded.shape[0], s.H), []
+        for t in range(embedded.shape[1]):
+            h, c = s.dec(torch.cat([embedded[:, t], feed], -1), (h, c))
+            weights = torch.softmax(torch.bmm(keys, h.unsqueeze(2)).squeeze(2), -1)  # [B, S]
+            feed = torch.tanh(s.Wc(torch.cat([h, torch.bmm(weights.unsqueeze(1), memory).squeeze(1)], -1)))
+            attentional.append(feed)
+        logits = s.out(s.drop(torch.stack(attentional, 1)))
+        return F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1))
 
 
 class Transformer(nn.Module):
@@ -97,7 +126,7 @@ def main():
     torch.manual_seed(0)
     if name == 'transformer-big':
         globals().update(BIG)
-    model = (Transformer(512, 8, 2048, 6) if name == 'transformer-big' else Transformer() if name == 'transformer' else Hred() if name == 'hred' else Hred(64, 64, 128, 128, 0.1) if name == 'hred-tiny' else LstmLuong()).to(device)
+    model = (Transformer(512, 8, 2048, 6) if name == 'transformer-big' else Transformer() if name == 'transformer' else Hred() if name == 'hred' else Hred(64, 64, 128, 128, 0.1) if name == 'hred-tiny' else LstmFeeding() if name == 'lstm-feeding' else LstmLuong()).to(device)
     src, tgt_in, tgt_out = (torch.randint(0, V, shape, device=device) for shape in ((B * K, L) if name.startswith('hred') else (B, S), (B, T), (B, T)))
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
