@@ -41,7 +41,7 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
     return tf.tidy(() => {
       const [batch, srcLen] = keys.shape
       if (this.isPacked(keys) && hasFusedAttention()) {
-        const { context, weights } = fusedAttention(query.expandDims(1) as tf.Tensor3D, keys, { heads: 1, keyMask: mask, causal: false, dropout: 0, scale: 1 })
+        const { context, weights } = this.fused(query.expandDims(1) as tf.Tensor3D, keys, mask)
         return { context: context.reshape([batch, this.valueSize]) as tf.Tensor2D, weights: weights.reshape([batch, srcLen]) as tf.Tensor2D }
       }
       const scores = tf.matMul(this.keysOf(keys), query.expandDims(2)).squeeze([2]) // [B, S, q]·[B, q, 1] → [B, S]
@@ -54,7 +54,7 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
   attendAll(queries: tf.Tensor3D, keys: tf.Tensor3D, memory: tf.Tensor3D, mask: tf.Tensor2D | null): { context: tf.Tensor3D; weights: tf.Tensor3D } {
     return tf.tidy(() => {
       if (this.isPacked(keys) && hasFusedAttention()) {
-        const { context, weights } = fusedAttention(queries, keys, { heads: 1, keyMask: mask, causal: false, dropout: 0, scale: 1 })
+        const { context, weights } = this.fused(queries, keys, mask)
         return { context, weights: weights.squeeze([1]) as tf.Tensor3D } // [B, T, valueSize], [B, T, S]
       }
       const scores = tf.matMul(queries, this.keysOf(keys), false, true) // [B, T, q]·[B, S, q]ᵀ → [B, T, S]
@@ -62,6 +62,11 @@ export class LuongAttention implements StepAttention<tf.Tensor3D> {
       const context = tf.matMul(weights, memory) as tf.Tensor3D // [B, T, valueSize]
       return { context, weights }
     })
+  }
+
+  /** queries [B, T, q] over packed keys as the fused kernel's one unscaled head → context [B, T, valueSize], weights [B, 1, T, S]. */
+  private fused(queries: tf.Tensor3D, packed: tf.Tensor3D, mask: tf.Tensor2D | null): { context: tf.Tensor3D; weights: tf.Tensor4D } {
+    return fusedAttention(queries, packed, { heads: 1, keyMask: mask, causal: false, dropout: 0, scale: 1 })
   }
 
   /** Keys prepared with the values beside them (the querySize + valueSize width cannot be a plain key's). */
