@@ -36,14 +36,10 @@ export abstract class ProjectedCell implements RecurrentCell {
    */
   projectWithConstant(x: tf.Tensor3D, constant: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [batch, length, xSize] = x.shape
+      const leading = this.projectLeading(x) // x·W_x + b [B, T, G], and W_c
       // A quantised kernel multiplies whole (int8 forms are per matrix): concatenate as the model reads.
-      if (hasInt8Form(this.inputKernel)) return this.projectInput(tf.concat([x, constant.expandDims(1).tile([1, length, 1])], 2) as tf.Tensor3D)
-      const [perStepKernel, constantKernel] = tf.split(this.inputKernel, [xSize, this.inputSize - xSize], 0) as [tf.Tensor2D, tf.Tensor2D]
-      const gates = this.gates * this.hiddenSize
-      const perStep = tf.matMul(x.reshape([batch * length, xSize]), perStepKernel).reshape([batch, length, gates]) // [B, T, G]
-      const perSequence = tf.matMul(constant, constantKernel).add(this.inputBias).expandDims(1) // [B, 1, G]
-      return perStep.add(perSequence) as tf.Tensor3D
+      if (!leading) return this.projectInput(tf.concat([x, constant.expandDims(1).tile([1, x.shape[1], 1])], 2) as tf.Tensor3D)
+      return leading.projected.add(tf.matMul(constant, leading.restKernel!).expandDims(1)) as tf.Tensor3D // + c·W_c [B, 1, G]
     })
   }
 

@@ -90,7 +90,7 @@ export function registerWebGpuAdamKernel(): void {
 }
 
 /** Outputs per unflattening dispatch at most: with the flat input, the 16 storage buffers the engine asks a device
- *  for where the adapter has them (webgpuDeviceLimits in backends.ts); 7 on a device with WebGPU's default 8. */
+ *  for where the adapter has them (wantedStorageBuffers in backends.ts); 7 on a device with WebGPU's default 8. */
 const maxPartsPerDispatch = 15
 
 /** Copies flat[base + at] into the part `at` falls in: part k holds [ends[k−1], ends[k]) of the dispatch's range. */
