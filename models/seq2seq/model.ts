@@ -13,7 +13,11 @@ import { Embedding } from '../layers/embedding.ts'
 import { Linear } from '../layers/linear.ts'
 import type { CellType, RecurrentCell, RecurrentState } from '../rnn/cell.ts'
 import { createCell, StackedRnn } from '../rnn/stacked-rnn.ts'
+import { GruCell } from '../rnn/gru-cell.ts'
+import { LstmCell } from '../rnn/lstm-cell.ts'
 import { unroll } from '../rnn/unroll.ts'
+import { hasInt8Form } from '../quantization/int8-matmul.ts'
+import { feedingDecoder, hasFeedingDecoder } from './feeding-decoder.ts'
 
 export type AttentionType = 'none' | 'bahdanau' | 'luong' | 'luong-dot'
 
@@ -230,6 +234,8 @@ export class Seq2SeqModel {
       let state = this.encode(src, srcMask, training)
       const embedded = drop(this.tgtEmbedding.apply(tgtIn)) // [B, T, E]
       const leading = this.decoderCells[0]!.projectLeading(embedded) // [B, T, gates·H]; null for a quantised model
+      const whole = leading && this.feedingDecoderOver(leading, state)
+      if (whole) return { logits: this.output.apply(drop(whole.attentional)), attention: whole.attention }
       const steps: FirstLayerInput[] = leading
         ? timeSteps(leading.projected).map((projected) => ({ projected, feedKernel: leading.restKernel }))
         : timeSteps(embedded).map((input) => ({ embedded: input }))
@@ -245,6 +251,30 @@ export class Seq2SeqModel {
         logits: this.output.apply(drop(tf.stack(attentional, 1) as tf.Tensor3D)), // [B, T, V]
         attention: attention.length > 0 ? (tf.stack(attention, 1) as tf.Tensor3D) : null,
       }
+    })
+  }
+
+  /**
+   * The decoder over all steps as one op with its own backpropagation through time (feeding-decoder.ts), where the
+   * backend has its kernels and the model is what they run: one LSTM or GRU layer fed its previous h̃, Luong
+   * attention over keys packed beside the values. null otherwise (the caller steps).
+   */
+  private feedingDecoderOver(leading: { projected: tf.Tensor3D; restKernel: tf.Tensor2D | null }, state: DecoderState): { attentional: tf.Tensor3D; attention: tf.Tensor3D } | null {
+    const [cell] = this.decoderCells
+    const packed = state.keys !== null && state.keys.shape[2] === this.config.hiddenSize + state.memory.shape[2]
+    const runs = (cell instanceof LstmCell || cell instanceof GruCell) && this.decoderCells.length === 1 && this.attention instanceof LuongAttention && packed
+    if (!runs || !this.combine || !leading.restKernel || !state.feed || hasInt8Form(cell.recurrentKernel) || hasInt8Form(this.combine.kernel) || !hasFeedingDecoder()) return null
+    const [h0, c0] = state.layers[0]!
+    return feedingDecoder({
+      cell: cell instanceof LstmCell ? { type: 'lstm', c0: c0! } : { type: 'gru', recurrentBias: cell.recurrentBias },
+      projected: leading.projected,
+      feedKernel: leading.restKernel,
+      recurrentKernel: cell.recurrentKernel,
+      h0: h0!,
+      feed0: state.feed,
+      packed: state.keys!,
+      keyMask: state.srcMask,
+      combine: this.combine.kernel,
     })
   }
 

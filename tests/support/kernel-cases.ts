@@ -14,6 +14,7 @@ import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { GruCell } from '../../models/rnn/gru-cell.ts'
 import { gruGates } from '../../models/rnn/gru-gates.ts'
 import { LstmCell } from '../../models/rnn/lstm-cell.ts'
+import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { lstmGates } from '../../models/rnn/lstm-gates.ts'
 import { unroll } from '../../models/rnn/unroll.ts'
 import { inputEmbedding } from '../../models/transformer/input-embedding.ts'
@@ -478,6 +479,38 @@ export function cases(seed: number): Case[] {
           const results = [all.context, all.weights, step.context, step.weights, ...inputGrads, ...weights.map((w) => grads[w.name]!)]
           const out = await Promise.all(results.map(read))
           tf.dispose([...results, ...Object.values(grads)])
+          return out
+        },
+      }
+    }),
+    // The seq2seq defaults' decoder (an LSTM or GRU fed its previous h̃, Luong attention) over padded sources:
+    // logits, attention and every parameter's gradient. Where the backend has the fused input-feeding decoder, it
+    // runs the whole decoder with its own backpropagation through time; elsewhere the steps run as ops. "general" over
+    // a bidirectional memory (values twice the keys' width), more hidden units and source positions (70) than a
+    // workgroup has threads; and "dot".
+    ...([
+      { cell: 'lstm', attention: 'luong', bidirectional: true, hiddenSize: 70, srcLen: 70 },
+      { cell: 'lstm', attention: 'luong-dot', bidirectional: false, hiddenSize: 12, srcLen: 6 },
+      { cell: 'gru', attention: 'luong', bidirectional: true, hiddenSize: 66, srcLen: 9 },
+    ] as const).map(({ cell, attention, bidirectional, hiddenSize, srcLen }): Case => {
+      const [batch, tgtLen, vocab] = [3, 5, 11]
+      const config = { ...lstmConfig, srcVocab: vocab, tgtVocab: vocab, cell, embeddingSize: 9, hiddenSize, attention, bidirectional, inputFeeding: true, dropout: 0, seed: seed + hiddenSize }
+      const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
+      const [src, tgtIn] = [ids(srcLen), ids(tgtLen)]
+      const lengths = [srcLen, srcLen - 3, 1]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: srcLen }, (_, j) => (j < n ? 1 : 0))), [batch, srcLen])
+      const upstream = randomTensor(random, [batch, tgtLen, vocab])
+      return {
+        name: `seq2seq decoder with input feeding, ${cell.toUpperCase()}, Luong ${attention === 'luong' ? 'general' : 'dot'}, hidden ${hiddenSize}, ${tgtLen}×${srcLen}, padded (fused decoder against the steps as ops)`,
+        run: async () => {
+          const model = new Seq2SeqModel(config)
+          const variables = model.params.list()
+          const { value, grads } = tf.variableGrads(() => model.forward(src, mask, tgtIn, true).logits.mul(upstream).sum() as tf.Scalar, variables)
+          const { logits, attention: weights } = model.forward(src, mask, tgtIn, false)
+          const results = [value, logits, weights!, ...variables.map((v) => grads[v.name]!)]
+          const out = await Promise.all(results.map(read))
+          tf.dispose([...results, ...Object.values(grads)])
+          model.dispose()
           return out
         },
       }

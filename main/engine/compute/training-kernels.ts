@@ -7,6 +7,7 @@ import { registerWebGpuAddNormKernels } from './add-norm-kernels.ts'
 import { registerWebGpuAttentionKernels } from './attention-kernels.ts'
 import { registerWebGpuAffineKernels, registerWebGpuProjectionKernels } from './affine-kernels.ts'
 import { registerWebGpuEmbeddingGradKernel } from './embedding-kernels.ts'
+import { registerWebGpuFeedingDecoderKernels } from './feeding-decoder-kernels.ts'
 import { registerCpuAdamKernel, registerWasmAdamKernel, registerWebGpuAdamKernel, registerWebGpuUnflattenKernel } from './adam-kernels.ts'
 import { registerCpuCrossEntropyKernels, registerWasmCrossEntropyKernels, registerWebGpuCrossEntropyKernels } from './cross-entropy-kernels.ts'
 import { registerCpuDropoutKernel, registerWasmDropoutKernel, registerWebGpuDropoutKernel } from './dropout-kernels.ts'
@@ -92,7 +93,7 @@ export const webGpuFusedKernels = [
   'KotobaSoftmaxCrossEntropy', 'KotobaSoftmaxCrossEntropyGrad', 'KotobaDropout', 'KotobaLstmGates', 'KotobaLstmGatesGrad',
   'KotobaGruGates', 'KotobaGruGatesGrad', 'KotobaAdamUpdate', 'KotobaAdamUpdateScaled', 'KotobaLayerNorm', 'KotobaLayerNormGrad', 'KotobaLstmLayer',
   'KotobaLstmLayerGrad', 'KotobaGruLayer', 'KotobaGruLayerGrad', 'KotobaAttention', 'KotobaAttentionGrad', 'KotobaUnflatten', 'KotobaAffine', 'KotobaAffineGrad', 'KotobaProjections', 'KotobaProjectionsGrad',
-  'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad', 'KotobaInputEmbedding',
+  'KotobaAddNorm', 'KotobaAddNormGrad', 'KotobaEmbeddingGrad', 'KotobaInputEmbedding', 'KotobaFeedingDecoder', 'KotobaFeedingDecoderGrad',
 ] as const
 
 /**
@@ -114,5 +115,6 @@ export async function registerWebGpuTrainingKernels(device: Parameters<typeof ve
   registerWebGpuProjectionKernels()
   registerWebGpuAddNormKernels()
   registerWebGpuEmbeddingGradKernel()
+  registerWebGpuFeedingDecoderKernels()
   return await verifyWebGpuKernels(device)
 }
