@@ -11,8 +11,9 @@ import { paddedSteps, stepOrder } from './sequence-steps.ts'
 
 /**
  * inputs {projected [T, B, 3H], recurrent [H, 3H], recurrentBias [3H], h0 [B, H], masks [T, B, 1]}, attrs
- * {reverse, masked} → [packed [T + 1, B, H] (outputs, final h), hIn [T, B, H] (the h each step starts from), gates
- * [T, B, 4H] (r, z, n, an)].
+ * GruLayerAttrs → [packed [T + 1, B, H] (outputs, final h), hIn [T, B, H] (the h each step starts from), gates
+ * [T, B, 4H] (r, z, n, an)]. With two directions, each tensor holds both side by side on its last axis (projected
+ * [T, B, 6H], packed [T + 1, B, 2H], …; recurrent [2, H, 3H], recurrentBias [2, 3H], h0 [2, B, H]).
  */
 export const gruLayerKernel = 'KotobaGruLayer'
 /**
@@ -25,6 +26,8 @@ export interface GruLayerAttrs {
   reverse: boolean
   /** false: masks is a placeholder and every step is real. */
   masked: boolean
+  /** 2: both halves of a bidirectional layer (direction 1 right to left), side by side in every tensor; see below. */
+  directions: 1 | 2
 }
 
 export interface GruSequenceResult {
@@ -44,12 +47,31 @@ export function gruSequence(
   masks: tf.Tensor3D | null,
   reverse: boolean,
 ): GruSequenceResult {
-  const [length, batch, gates] = projected.shape
+  return runGruSequence(projected, recurrent, recurrentBias, h0, masks, { reverse, masked: masks !== null, directions: 1 })
+}
+
+/** Whether the backend runs a bidirectional GRU layer's two halves as one op (gruBidirectionalSequence). */
+export const hasBidirectionalGruLayer = (): boolean => backendHasKernels(gruLayerKernel, gruLayerGradKernel)
+
+/**
+ * Both halves of a bidirectional layer at once, where hasBidirectionalGruLayer(): every step's dispatches serve the
+ * forward half at t and the backward half at T − 1 − t. projected [T, B, 6H] (each half's x·W + b_W side by side);
+ * recurrent [2, H, 3H], recurrentBias [2, 3H]; h0 [2, B, H] → outputs [T, B, 2H] (the halves side by side, each
+ * aligned with its input position) and the final h [B, 2H].
+ */
+export function gruBidirectionalSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, recurrentBias: tf.Tensor, h0: tf.Tensor3D, masks: tf.Tensor3D | null): GruSequenceResult {
+  if (!hasBidirectionalGruLayer()) throw new Error('a bidirectional GRU layer as one op needs the whole-layer kernels (a GPU backend)')
+  return runGruSequence(projected, recurrent, recurrentBias, h0, masks, { reverse: false, masked: masks !== null, directions: 2 })
+}
+
+function runGruSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, recurrentBias: tf.Tensor, h0: tf.Tensor, masks: tf.Tensor3D | null, attrs: GruLayerAttrs): GruSequenceResult {
+  const [length, batch, gateWidth] = projected.shape
+  const { directions, reverse } = attrs
+  const gates = gateWidth / directions
   const hidden = gates / 3
   const order = stepOrder(length, reverse)
   const wholeLayer = backendHasKernels(gruLayerKernel, gruLayerGradKernel)
   const padded = wholeLayer ? [] : paddedSteps(masks, length, batch)
-  const attrs: GruLayerAttrs = { reverse, masked: masks !== null }
   // One output tensor (customGrad's contract): [T + 1, B, H] = the outputs, then the final h.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, bias, hStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
@@ -61,12 +83,20 @@ export function gruSequence(
         value: packed as tf.Tensor3D,
         gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
           const [hStack, gateStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
-          const gradInputs = { dy, gates: gateStack, hIn: hStack, recurrentT: weights.transpose(), masks: savedMasks }
+          const recurrentT = directions === 1 ? weights.transpose() : weights.transpose([0, 2, 1]) // [(D,) 3H, H]
+          const gradInputs = { dy, gates: gateStack, hIn: hStack, recurrentT, masks: savedMasks }
           const [dProjected, dRecurrentStack, dh0] = tf.engine().runKernel(gruLayerGradKernel, gradInputs, { ...attrs }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D]
-          const dRecurrentIn = dRecurrentStack.reshape([length * batch, gates]) as tf.Tensor2D // [T·B, 3H]
-          // Σₜ hₜ₋₁ᵀ·daₜ as one product: [H, T·B]·[T·B, 3H]
-          const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dRecurrentIn, true, false)
-          return [dProjected, dRecurrent, dRecurrentIn.sum(0), dh0, tf.zerosLike(savedMasks)]
+          const rows = length * batch
+          if (directions === 1) {
+            const dRecurrentIn = dRecurrentStack.reshape([rows, gates]) as tf.Tensor2D // [T·B, 3H]
+            // Σₜ hₜ₋₁ᵀ·daₜ as one product: [H, T·B]·[T·B, 3H]
+            const dRecurrent = tf.matMul(hStack.reshape([rows, hidden]), dRecurrentIn, true, false)
+            return [dProjected, dRecurrent, dRecurrentIn.sum(0), dh0, tf.zerosLike(savedMasks)]
+          }
+          // The same per direction, as a batch of two products: [2, H, T·B]·[2, T·B, 3H]
+          const dRecurrentIn = dRecurrentStack.reshape([rows, directions, gates]).transpose([1, 0, 2]) // [2, T·B, 3H]
+          const dRecurrent = tf.matMul(hStack.reshape([rows, directions, hidden]).transpose([1, 0, 2]), dRecurrentIn, true, false)
+          return [dProjected, dRecurrent, dRecurrentIn.sum(1), dh0.reshape(hStart.shape), tf.zerosLike(savedMasks)]
         },
       }
     }
@@ -122,6 +152,7 @@ export function gruSequence(
       },
     }
   })
+  if (directions === 2 && !wholeLayer) throw new Error('a bidirectional GRU layer as one op needs the whole-layer kernels')
   const [outputs, h] = tf.tidy(() => {
     const maskInput = masks ?? tf.zeros([1, 1, 1])
     const packed = run(projected, recurrent, recurrentBias, h0, maskInput) as tf.Tensor3D

@@ -10,10 +10,11 @@ import { lstmGatesGradKernel, lstmGatesKernel } from './lstm-gates.ts'
 import { paddedSteps, stepOrder } from './sequence-steps.ts'
 
 /**
- * inputs {projected [T, B, 4H], recurrent [H, 4H], h0, c0 [B, H], masks [T, B, 1]}, attrs {reverse, masked} →
+ * inputs {projected [T, B, 4H], recurrent [H, 4H], h0, c0 [B, H], masks [T, B, 1]}, attrs LstmLayerAttrs →
  * [packed [T + 2, B, H] (outputs, final h, final c), hIn [T, B, H] (the h each step starts from), cells [T, B, 6H]
  * (per step: the c it starts from, σ(i), σ(f), tanh(g), σ(o), and c' before masking)]. Eight buffers in all: the
- * most a WebGPU shader may bind by default.
+ * most a WebGPU shader may bind by default. With two directions, each tensor holds both side by side on its last
+ * axis (projected [T, B, 8H], packed [T + 2, B, 2H], …; recurrent [2, H, 4H], h0 and c0 [2, B, H]).
  */
 export const lstmLayerKernel = 'KotobaLstmLayer'
 /**
@@ -26,6 +27,8 @@ export interface LstmLayerAttrs {
   reverse: boolean
   /** false: masks is a placeholder and every step is real. */
   masked: boolean
+  /** 2: both halves of a bidirectional layer (direction 1 right to left), side by side in every tensor; see below. */
+  directions: 1 | 2
 }
 
 export interface LstmSequenceResult {
@@ -45,12 +48,31 @@ export function lstmSequence(
   masks: tf.Tensor3D | null,
   reverse: boolean,
 ): LstmSequenceResult {
-  const [length, batch, gates] = projected.shape
+  return runLstmSequence(projected, recurrent, h0, c0, masks, { reverse, masked: masks !== null, directions: 1 })
+}
+
+/** Whether the backend runs a bidirectional LSTM layer's two halves as one op (lstmBidirectionalSequence). */
+export const hasBidirectionalLstmLayer = (): boolean => backendHasKernels(lstmLayerKernel, lstmLayerGradKernel)
+
+/**
+ * Both halves of a bidirectional layer at once, where hasBidirectionalLstmLayer(): every step's dispatches serve the
+ * forward half at t and the backward half at T − 1 − t. projected [T, B, 8H] (each half's x·W + b side by side);
+ * recurrent [2, H, 4H]; h0, c0 [2, B, H] → outputs [T, B, 2H] (the halves side by side, each aligned with its input
+ * position) and the final h and c [B, 2H] (the same concatenation).
+ */
+export function lstmBidirectionalSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, h0: tf.Tensor3D, c0: tf.Tensor3D, masks: tf.Tensor3D | null): LstmSequenceResult {
+  if (!hasBidirectionalLstmLayer()) throw new Error('a bidirectional LSTM layer as one op needs the whole-layer kernels (a GPU backend)')
+  return runLstmSequence(projected, recurrent, h0, c0, masks, { reverse: false, masked: masks !== null, directions: 2 })
+}
+
+function runLstmSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, masks: tf.Tensor3D | null, attrs: LstmLayerAttrs): LstmSequenceResult {
+  const [length, batch, gateWidth] = projected.shape
+  const { directions, reverse } = attrs
+  const gates = gateWidth / directions
   const hidden = gates / 4
   const order = stepOrder(length, reverse)
   const wholeLayer = backendHasKernels(lstmLayerKernel, lstmLayerGradKernel)
   const padded = wholeLayer ? [] : paddedSteps(masks, length, batch)
-  const attrs: LstmLayerAttrs = { reverse, masked: masks !== null }
   // One output tensor (customGrad's contract): [T + 2, B, H] = the outputs, then the final h and c.
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, u, hStart, cStart, maskInput, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc]
@@ -62,11 +84,16 @@ export function lstmSequence(
         value: packed as tf.Tensor3D,
         gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
           const [hStack, cellStack, weights, savedMasks] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor3D]
-          const gradInputs = { dy, cells: cellStack, recurrentT: weights.transpose(), masks: savedMasks }
+          const recurrentT = directions === 1 ? weights.transpose() : weights.transpose([0, 2, 1]) // [(D,) 4H, H]
+          const gradInputs = { dy, cells: cellStack, recurrentT, masks: savedMasks }
           const [dProjected, dState] = tf.engine().runKernel(lstmLayerGradKernel, gradInputs, { ...attrs }) as [tf.Tensor3D, tf.Tensor3D]
-          const [dh0, dc0] = tf.split(dState, 2, 0).map((d) => d.squeeze([0])) as [tf.Tensor2D, tf.Tensor2D]
-          // Σₜ hₜ₋₁ᵀ·dzₜ as one product: [H, T·B]·[T·B, 4H]
-          const dRecurrent = tf.matMul(hStack.reshape([length * batch, hidden]), dProjected.reshape([length * batch, gates]), true, false)
+          const [dh0, dc0] = tf.split(dState, 2, 0).map((d) => d.reshape(hStart.shape)) as [tf.Tensor2D, tf.Tensor2D]
+          const rows = length * batch
+          // Σₜ hₜ₋₁ᵀ·dzₜ as one product: [H, T·B]·[T·B, 4H] (per direction: a batch of D products)
+          const dRecurrent =
+            directions === 1
+              ? tf.matMul(hStack.reshape([rows, hidden]), dProjected.reshape([rows, gates]), true, false)
+              : tf.matMul(hStack.reshape([rows, directions, hidden]).transpose([1, 0, 2]), dProjected.reshape([rows, directions, gates]).transpose([1, 0, 2]), true, false)
           return [dProjected, dRecurrent, dh0, dc0, tf.zerosLike(savedMasks)]
         },
       }
@@ -133,6 +160,7 @@ export function lstmSequence(
       },
     }
   })
+  if (directions === 2 && !wholeLayer) throw new Error('a bidirectional LSTM layer as one op needs the whole-layer kernels')
   const [outputs, h, c] = tf.tidy(() => {
     const maskInput = masks ?? tf.zeros([1, 1, 1])
     const packed = run(projected, recurrent, h0, c0, maskInput) as tf.Tensor3D

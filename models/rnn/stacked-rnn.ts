@@ -7,7 +7,7 @@ import type { CellType, RecurrentCell, RecurrentState } from './cell.ts'
 import { GruCell } from './gru-cell.ts'
 import { LstmCell } from './lstm-cell.ts'
 import { SimpleRnnCell } from './simple-rnn-cell.ts'
-import { unroll } from './unroll.ts'
+import { unroll, unrollBidirectional } from './unroll.ts'
 
 export function createCell(type: CellType, params: ParameterStore, name: string, inputSize: number, hiddenSize: number): RecurrentCell {
   switch (type) {
@@ -64,6 +64,13 @@ export class StackedRnn {
       const finals: RecurrentState[] = []
       for (let layer = 0; layer < this.config.layers; layer++) {
         if (layer > 0 && training && this.config.dropout > 0) input = dropout(input, this.config.dropout) as tf.Tensor3D
+        // Both halves as one op where the backend has it: the same outputs and finals.
+        const both = this.config.bidirectional ? unrollBidirectional(this.forward[layer]!, this.backward[layer]!, input, mask) : null
+        if (both) {
+          input = both.outputs
+          finals.push(both.final)
+          continue
+        }
         const forward = unroll(this.forward[layer]!, input, mask)
         if (this.config.bidirectional) {
           const backward = unroll(this.backward[layer]!, input, mask, null, true)

@@ -16,6 +16,7 @@ import { gruGates } from '../../models/rnn/gru-gates.ts'
 import { LstmCell } from '../../models/rnn/lstm-cell.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { lstmGates } from '../../models/rnn/lstm-gates.ts'
+import { StackedRnn } from '../../models/rnn/stacked-rnn.ts'
 import { unroll } from '../../models/rnn/unroll.ts'
 import { inputEmbedding } from '../../models/transformer/input-embedding.ts'
 import { sinusoidalPositions } from '../../models/transformer/positional-encoding.ts'
@@ -233,6 +234,38 @@ export function cases(seed: number): Case[] {
           const { outputs, final } = unroll(cell, xs as tf.Tensor3D, mask, [h0 as tf.Tensor2D, c0 as tf.Tensor2D], reverse)
           const out = await Promise.all([outputs, ...final, ...grads].map(read))
           tf.dispose([outputs, ...final, ...grads])
+          return out
+        },
+      }
+    }),
+    // A bidirectional two-layer LSTM or GRU stack (an encoder) over padded sequences: where the backend has the
+    // whole-layer kernels, each layer's two halves run as one op, every step's dispatches serving both; elsewhere two
+    // unrolls.
+    ...(['lstm', 'gru'] as const).map((cell): Case => {
+      const params = new ParameterStore(new Random(seed + 1))
+      const stack = new StackedRnn(params, `bidirectional-case-${cell}`, { cell, layers: 2, inputSize: 5, hiddenSize: 6, bidirectional: true, dropout: 0 })
+      const xs = randomTensor(random, [4, 7, 5]) // [B, T, in]
+      const lengths = [7, 4, 1, 6]
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: 7 }, (_, i) => (i < n ? 1 : 0))), [4, 7])
+      const finalWeights = [randomTensor(random, [4, 12]), randomTensor(random, [4, 12])]
+      const outputWeights = randomTensor(random, [4, 7, 12])
+      const variables = params.list()
+      // Biases start at zero (the same in both halves): make them differ, so a half reading the other's would show.
+      for (const v of variables) if (v.name.includes('bias')) v.assign(randomTensor(random, v.shape))
+      return {
+        name: `a bidirectional two-layer ${cell.toUpperCase()} over padded sequences (both halves as one op against two unrolls)`,
+        run: async () => {
+          const apply = (x: tf.Tensor) => stack.apply(x as tf.Tensor3D, mask, false)
+          const loss = (x: tf.Tensor) => {
+            const { outputs, finals } = apply(x)
+            return finals[1]!.reduce((sum: tf.Scalar, state, i) => sum.add(state.mul(finalWeights[i]!).sum()), outputs.mul(outputWeights).sum() as tf.Scalar)
+          }
+          const { value, grads } = tf.variableGrads(() => loss(xs), variables)
+          const [dx] = tf.grads(loss)([xs])
+          const { outputs, finals } = apply(xs)
+          const results = [value, outputs, ...finals.flat(), dx!, ...variables.map((v) => grads[v.name]!)]
+          const out = await Promise.all(results.map(read))
+          tf.dispose([...results, ...Object.values(grads)])
           return out
         },
       }

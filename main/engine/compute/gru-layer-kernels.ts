@@ -1,51 +1,56 @@
 // A whole GRU layer on the webgpu backend (models/rnn/gru-sequence.ts runs it where registered): one dispatch per
-// time step forward — recurrent product, gates, masking and carry in one shader — and two per step backward. The
+// time step forward — recurrent product, gates, masking and carry in one shader — and two per step backward; both
+// halves of a bidirectional layer share each step's dispatches. The
 // per-step arithmetic is gru-kernels.ts's gate shaders' and gru-sequence.ts's masking, in the same order.
 import * as tf from '@tensorflow/tfjs'
 import { gruLayerGradKernel, gruLayerKernel, type GruLayerAttrs } from '../../../models/rnn/gru-sequence.ts'
-import { stepParams, stepUniforms } from './layer-steps.ts'
+import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
+// With D directions (layer-steps.ts): xs, dx and da hold 3H per (t, b, d), gates 4H (r, z, n, an); bias [D, 3H].
+
 /**
- * One forward step at time p.t, one thread per (b, j): a = h·U + b_U, the gates and h', then the masked carry. The
- * h a step starts from is hIn[t] (h0 at the first step, copied there for the backward pass); it writes the next
+ * One forward step at time p.t, one thread per (d, b, j): a = h·U + b_U, the gates and h', then the masked carry.
+ * The h a step starts from is hIn[t] (h0 at the first step, copied there for the backward pass); it writes the next
  * step's hIn[p.next], or the final h into packed's last slab.
  */
 const forwardStepShader: FusedShader = {
   key: 'kotoba_gru_layer_step',
   code: `
 ${wgslBindings(['packed', 'hIn', 'gates'], ['xs', 'u', 'bias', 'h0', 'masks'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let H = p.hidden;
-  let b = at / H;
-  let j = at % H;
-  let here = p.t * p.count + at;
+${wgslDirectionThread}
+  let here = stateAt(t, b, d, j);
+  let uAt = d * H * 3u * H + j;
   var ar = 0.0; var az = 0.0; var an = 0.0;
   var hPrev : f32;
   if (p.first == 1u) {
+    let row = (d * p.batch + b) * H;
     for (var k = 0u; k < H; k++) {
-      let hk = h0[b * H + k];
-      let w = k * 3u * H + j;
+      let hk = h0[row + k];
+      let w = uAt + k * 3u * H;
       ar += hk * u[w]; az += hk * u[w + H]; an += hk * u[w + 2u * H];
     }
     hPrev = h0[at];
     hIn[here] = hPrev;
   } else {
-    let row = p.t * p.count + b * H;
+    let row = stateAt(t, b, d, 0u);
     for (var k = 0u; k < H; k++) {
       let hk = hIn[row + k];
-      let w = k * 3u * H + j;
+      let w = uAt + k * 3u * H;
       ar += hk * u[w]; az += hk * u[w + H]; an += hk * u[w + 2u * H];
     }
     hPrev = hIn[here];
   }
-  ar += bias[j];
-  az += bias[j + H];
-  an += bias[j + 2u * H];
-  let in3 = (p.t * p.batch + b) * 3u * H + j;
-  let in4 = (p.t * p.batch + b) * 4u * H + j;
+  let biasAt = d * 3u * H + j;
+  ar += bias[biasAt];
+  az += bias[biasAt + H];
+  an += bias[biasAt + 2u * H];
+  let in3 = rowAt(t, b, d, 3u * H) + j;
+  let in4 = rowAt(t, b, d, 4u * H) + j;
   let r = sigmoid(xs[in3] + ar);
   let z = sigmoid(xs[in3 + H] + az);
   let n = safeTanh(xs[in3 + 2u * H] + r * an);
@@ -54,19 +59,19 @@ ${wgslEachElement}
   gates[in4 + 2u * H] = n;
   gates[in4 + 3u * H] = an;
   let hn = (1.0 - z) * n + z * hPrev;
-  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let hNew = hn * m + hPrev * (1.0 - m);
   packed[here] = hNew * m;
   if (p.last == 1u) {
-    packed[p.steps * p.count + at] = hNew;
+    packed[stateAt(p.steps, b, d, j)] = hNew;
   } else {
-    hIn[p.next * p.count + at] = hNew;
+    hIn[stateAt(directionTime(d, p.next), b, d, j)] = hNew;
   }
 }`,
 }
 
 /**
- * Backward through the step at time p.t, first half, one thread per (b, j): the gates' gradients dx[t] and da[t];
+ * Backward through the step at time p.t, first half, one thread per (d, b, j): the gates' gradients dx[t] and da[t];
  * the direct path z⊙dh' goes to keep[0] and the part of dh that skips a padded step to keep[1]. The running dh
  * (state) starts from dy's last slab (the final h's gradient).
  */
@@ -74,24 +79,23 @@ const backwardGatesShader: FusedShader = {
   key: 'kotoba_gru_layer_grad_gates',
   code: `
 ${wgslBindings(['dx', 'da', 'keep'], ['dy', 'gates', 'hIn', 'masks', 'state'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let H = p.hidden;
-  let b = at / H;
-  let j = at % H;
-  let here = p.t * p.count + at;
+${wgslDirectionThread}
+  let here = stateAt(t, b, d, j);
   var dh : f32;
-  if (p.first == 1u) { dh = dy[p.steps * p.count + at]; } else { dh = state[at]; }
-  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  if (p.first == 1u) { dh = dy[stateAt(p.steps, b, d, j)]; } else { dh = state[at]; }
+  let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let dhTotal = dh + dy[here] * m;
-  let d = dhTotal * m;
-  let in3 = (p.t * p.batch + b) * 3u * H + j;
-  let in4 = (p.t * p.batch + b) * 4u * H + j;
+  let dCell = dhTotal * m;
+  let in3 = rowAt(t, b, d, 3u * H) + j;
+  let in4 = rowAt(t, b, d, 4u * H) + j;
   let r = gates[in4];
   let z = gates[in4 + H];
   let n = gates[in4 + 2u * H];
   let an = gates[in4 + 3u * H];
-  let dnPre = d * (1.0 - z) * (1.0 - n * n);
-  let dzPre = d * (hIn[here] - n) * z * (1.0 - z);
+  let dnPre = dCell * (1.0 - z) * (1.0 - n * n);
+  let dzPre = dCell * (hIn[here] - n) * z * (1.0 - z);
   let drPre = dnPre * an * r * (1.0 - r);
   dx[in3] = drPre;
   da[in3] = drPre;
@@ -99,23 +103,24 @@ ${wgslEachElement}
   da[in3 + H] = dzPre;
   dx[in3 + 2u * H] = dnPre;
   da[in3 + 2u * H] = dnPre * r;
-  keep[at] = d * z;
+  keep[at] = dCell * z;
   keep[p.count + at] = dhTotal * (1.0 - m);
 }`,
 }
 
-/** Backward through the step at time p.t, second half: dh = (z⊙dh' + da[t]·Uᵀ) + the skipped part; Uᵀ [3H, H] as in the LSTM's. */
+/** Backward through the step at time p.t, second half: dh = (z⊙dh' + da[t]·Uᵀ) + the skipped part; Uᵀ [D, 3H, H] as in the LSTM's. */
 const backwardRecurrentShader: FusedShader = {
   key: 'kotoba_gru_layer_grad_recurrent',
   code: `
 ${wgslBindings(['state'], ['da', 'uT', 'keep'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let G = 3u * p.hidden;
-  let b = at / p.hidden;
-  let j = at % p.hidden;
-  let row = (p.t * p.batch + b) * G;
+${wgslDirectionThread}
+  let G = 3u * H;
+  let row = rowAt(t, b, d, G);
+  let uAt = d * G * H + j;
   var acc = 0.0;
-  for (var k = 0u; k < G; k++) { acc += da[row + k] * uT[k * p.hidden + j]; }
+  for (var k = 0u; k < G; k++) { acc += da[row + k] * uT[uAt + k * H]; }
   state[at] = (keep[at] + acc) + keep[p.count + at];
 }`,
 }
@@ -125,22 +130,26 @@ export function registerWebGpuGruLayerKernels(): void {
     const { projected, recurrent, recurrentBias, h0, masks } = inputs as Record<'projected' | 'recurrent' | 'recurrentBias' | 'h0' | 'masks', TensorInfo>
     const layer = attrs as unknown as GruLayerAttrs
     const [steps, batch, gateWidth] = projected.shape as [number, number, number]
-    const hidden = gateWidth / 3
-    const made = [[steps + 1, batch, hidden], [steps, batch, hidden], [steps, batch, 4 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, false)) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, recurrentBias, h0, masks], uniforms, groupsFor(batch * hidden))
+    const { directions } = layer
+    const hidden = gateWidth / (3 * directions)
+    const made = [[steps + 1, batch, directions * hidden], [steps, batch, directions * hidden], [steps, batch, directions * 4 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
+    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, false)) {
+      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, recurrentBias, h0, masks], uniforms, groupsFor(directions * batch * hidden))
     }
     return made
   })
   registerWebGpuKernel(gruLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
     const { dy, gates, hIn, recurrentT, masks } = inputs as Record<'dy' | 'gates' | 'hIn' | 'recurrentT' | 'masks', TensorInfo>
     const layer = attrs as unknown as GruLayerAttrs
-    const [steps, batch, hidden] = hIn.shape as [number, number, number]
-    const [dx, da] = [0, 1].map(() => backend.makeTensorInfo([steps, batch, 3 * hidden], 'float32')) as [TensorInfo, TensorInfo]
-    const state = backend.makeTensorInfo([batch, hidden], 'float32')
-    const keep = backend.makeTensorInfo([2, batch, hidden], 'float32')
-    const groups = groupsFor(batch * hidden)
-    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, true)) {
+    const { directions } = layer
+    const [steps, batch, stateWidth] = hIn.shape as [number, number, number]
+    const hidden = stateWidth / directions
+    const count = directions * batch * hidden
+    const [dx, da] = [0, 1].map(() => backend.makeTensorInfo([steps, batch, directions * 3 * hidden], 'float32')) as [TensorInfo, TensorInfo]
+    const state = backend.makeTensorInfo([directions * batch, hidden], 'float32')
+    const keep = backend.makeTensorInfo([2, count], 'float32')
+    const groups = groupsFor(count)
+    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, true)) {
       dispatchInto(backend, backwardGatesShader, [dx, da, keep], [dy, gates, hIn, masks, state], uniforms, groups)
       dispatchInto(backend, backwardRecurrentShader, [state], [da, recurrentT, keep], uniforms, groups)
     }

@@ -1,18 +1,20 @@
 // A whole LSTM layer on the webgpu backend (models/rnn/lstm-sequence.ts runs it where registered): the time loop
 // records one dispatch per step forward — recurrent product, gates, masking and state carry in one shader — and two
-// per step backward, instead of ~10 stock dispatches per step each way. The per-step arithmetic is lstm-kernels.ts's
+// per step backward, instead of ~10 stock dispatches per step each way; both halves of a bidirectional layer share
+// each step's dispatches. The per-step arithmetic is lstm-kernels.ts's
 // gate shaders' and lstm-sequence.ts's masking, in the same order, so results match the step-by-step layer.
 import * as tf from '@tensorflow/tfjs'
 import { lstmLayerGradKernel, lstmLayerKernel, type LstmLayerAttrs } from '../../../models/rnn/lstm-sequence.ts'
-import { stepParams, stepUniforms } from './layer-steps.ts'
+import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
-// cells [T, B, 6H]: a (t, b) row holds the c the step starts from at 0, the gates at H + q·H, c' at 5H.
+// With D directions (layer-steps.ts), a (t, b, d) row of cells holds the c the step starts from at 0, the gates at
+// H + q·H, c' at 5H; xs and dz hold 4H per (t, b, d).
 
 /**
- * One forward step at time p.t, one thread per (b, j): z = x[t] + h·U, the gates, c' and h', then the masked carry.
+ * One forward step at time p.t, one thread per (d, b, j): z = x[t] + h·U, the gates, c' and h', then the masked carry.
  * The state a step starts from is hIn[t] and cells' c (h0/c0 at the first step, copied there for the backward pass);
  * it writes the next step's (time p.next), or the final state into packed's last two slabs.
  */
@@ -20,20 +22,21 @@ const forwardStepShader: FusedShader = {
   key: 'kotoba_lstm_layer_step',
   code: `
 ${wgslBindings(['packed', 'hIn', 'cells'], ['xs', 'u', 'h0', 'c0', 'masks'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let H = p.hidden;
-  let b = at / H;
-  let j = at % H;
-  let here = p.t * p.count + at;
-  let zAt = (p.t * p.batch + b) * 4u * H + j;
-  let cellAt = (p.t * p.batch + b) * 6u * H + j;
+${wgslDirectionThread}
+  let here = stateAt(t, b, d, j);
+  let zAt = rowAt(t, b, d, 4u * H) + j;
+  let cellAt = rowAt(t, b, d, 6u * H) + j;
+  let uAt = d * H * 4u * H + j;
   var ri = 0.0; var rf = 0.0; var rg = 0.0; var ro = 0.0;
   var hPrev : f32;
   var cPrev : f32;
   if (p.first == 1u) {
+    let row = (d * p.batch + b) * H;
     for (var k = 0u; k < H; k++) {
-      let hk = h0[b * H + k];
-      let w = k * 4u * H + j;
+      let hk = h0[row + k];
+      let w = uAt + k * 4u * H;
       ri += hk * u[w]; rf += hk * u[w + H]; rg += hk * u[w + 2u * H]; ro += hk * u[w + 3u * H];
     }
     hPrev = h0[at];
@@ -41,10 +44,10 @@ ${wgslEachElement}
     hIn[here] = hPrev;
     cells[cellAt] = cPrev;
   } else {
-    let row = p.t * p.count + b * H;
+    let row = stateAt(t, b, d, 0u);
     for (var k = 0u; k < H; k++) {
       let hk = hIn[row + k];
-      let w = k * 4u * H + j;
+      let w = uAt + k * 4u * H;
       ri += hk * u[w]; rf += hk * u[w + H]; rg += hk * u[w + 2u * H]; ro += hk * u[w + 3u * H];
     }
     hPrev = hIn[here];
@@ -61,55 +64,55 @@ ${wgslEachElement}
   let cn = f * cPrev + i * g;
   cells[cellAt + 5u * H] = cn;
   let hn = o * safeTanh(cn);
-  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let hNew = hn * m + hPrev * (1.0 - m);
   let cNew = cn * m + cPrev * (1.0 - m);
   packed[here] = hNew * m;
   if (p.last == 1u) {
-    packed[p.steps * p.count + at] = hNew;
-    packed[(p.steps + 1u) * p.count + at] = cNew;
+    packed[stateAt(p.steps, b, d, j)] = hNew;
+    packed[stateAt(p.steps + 1u, b, d, j)] = cNew;
   } else {
-    hIn[p.next * p.count + at] = hNew;
-    cells[(p.next * p.batch + b) * 6u * H + j] = cNew;
+    let next = directionTime(d, p.next);
+    hIn[stateAt(next, b, d, j)] = hNew;
+    cells[rowAt(next, b, d, 6u * H) + j] = cNew;
   }
 }`,
 }
 
 /**
- * Backward through the step at time p.t, first half, one thread per (b, j): the gates' gradient dz[t] and the carried
- * dc (state[1]); the part of dh that skips a padded step goes to `keep`. The running dh/dc start from dy's last two
- * slabs (the final state's gradient).
+ * Backward through the step at time p.t, first half, one thread per (d, b, j): the gates' gradient dz[t] and the
+ * carried dc (state[1]); the part of dh that skips a padded step goes to `keep`. The running dh/dc start from dy's
+ * last two slabs (the final state's gradient).
  */
 const backwardGatesShader: FusedShader = {
   key: 'kotoba_lstm_layer_grad_gates',
   code: `
 ${wgslBindings(['dz', 'state', 'keep'], ['dy', 'cells', 'masks'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let H = p.hidden;
-  let b = at / H;
-  let j = at % H;
-  let here = p.t * p.count + at;
+${wgslDirectionThread}
+  let here = stateAt(t, b, d, j);
   var dh : f32;
   var dc : f32;
   if (p.first == 1u) {
-    dh = dy[p.steps * p.count + at];
-    dc = dy[(p.steps + 1u) * p.count + at];
+    dh = dy[stateAt(p.steps, b, d, j)];
+    dc = dy[stateAt(p.steps + 1u, b, d, j)];
   } else {
     dh = state[at];
     dc = state[p.count + at];
   }
-  let m = select(1.0, masks[p.t * p.batch + b], p.masked == 1u);
+  let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let dhTotal = dh + dy[here] * m;
   let dhCell = dhTotal * m;
   let dcCell = dc * m;
-  let cellAt = (p.t * p.batch + b) * 6u * H + j;
+  let cellAt = rowAt(t, b, d, 6u * H) + j;
   let i = cells[cellAt + H];
   let f = cells[cellAt + 2u * H];
   let g = cells[cellAt + 3u * H];
   let o = cells[cellAt + 4u * H];
   let tc = safeTanh(cells[cellAt + 5u * H]);
   let dcTotal = dcCell + dhCell * o * (1.0 - tc * tc);
-  let zi = (p.t * p.batch + b) * 4u * H + j;
+  let zi = rowAt(t, b, d, 4u * H) + j;
   dz[zi] = dcTotal * g * i * (1.0 - i);
   dz[zi + H] = dcTotal * cells[cellAt] * f * (1.0 - f);
   dz[zi + 2u * H] = dcTotal * i * (1.0 - g * g);
@@ -119,18 +122,19 @@ ${wgslEachElement}
 }`,
 }
 
-/** Backward through the step at time p.t, second half: dh = dz[t]·Uᵀ + keep (state[0]); Uᵀ [4H, H] is read a row per k, adjacent threads adjacent floats. */
+/** Backward through the step at time p.t, second half: dh = dz[t]·Uᵀ + keep (state[0]); Uᵀ [D, 4H, H] is read a row per k, adjacent threads adjacent floats. */
 const backwardRecurrentShader: FusedShader = {
   key: 'kotoba_lstm_layer_grad_recurrent',
   code: `
 ${wgslBindings(['state'], ['dz', 'uT', 'keep'], stepParams)}
+${wgslDirections}
 ${wgslEachElement}
-  let G = 4u * p.hidden;
-  let b = at / p.hidden;
-  let j = at % p.hidden;
-  let row = (p.t * p.batch + b) * G;
+${wgslDirectionThread}
+  let G = 4u * H;
+  let row = rowAt(t, b, d, 4u * H);
+  let uAt = d * G * H + j;
   var acc = 0.0;
-  for (var k = 0u; k < G; k++) { acc += dz[row + k] * uT[k * p.hidden + j]; }
+  for (var k = 0u; k < G; k++) { acc += dz[row + k] * uT[uAt + k * H]; }
   state[at] = acc + keep[at];
 }`,
 }
@@ -140,10 +144,11 @@ export function registerWebGpuLstmLayerKernels(): void {
     const { projected, recurrent, h0, c0, masks } = inputs as Record<'projected' | 'recurrent' | 'h0' | 'c0' | 'masks', TensorInfo>
     const layer = attrs as unknown as LstmLayerAttrs
     const [steps, batch, gateWidth] = projected.shape as [number, number, number]
-    const hidden = gateWidth / 4
-    const made = [[steps + 2, batch, hidden], [steps, batch, hidden], [steps, batch, 6 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, false)) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], uniforms, groupsFor(batch * hidden))
+    const { directions } = layer
+    const hidden = gateWidth / (4 * directions)
+    const made = [[steps + 2, batch, directions * hidden], [steps, batch, directions * hidden], [steps, batch, directions * 6 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
+    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, false)) {
+      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], uniforms, groupsFor(directions * batch * hidden))
     }
     return made
   })
@@ -151,12 +156,14 @@ export function registerWebGpuLstmLayerKernels(): void {
     const { dy, cells, recurrentT, masks } = inputs as Record<'dy' | 'cells' | 'recurrentT' | 'masks', TensorInfo>
     const layer = attrs as unknown as LstmLayerAttrs
     const [steps, batch, cellWidth] = cells.shape as [number, number, number]
-    const hidden = cellWidth / 6
-    const dz = backend.makeTensorInfo([steps, batch, 4 * hidden], 'float32')
-    const state = backend.makeTensorInfo([2, batch, hidden], 'float32')
-    const keep = backend.makeTensorInfo([batch, hidden], 'float32')
-    const groups = groupsFor(batch * hidden)
-    for (const uniforms of stepUniforms({ steps, batch, hidden }, layer, true)) {
+    const { directions } = layer
+    const hidden = cellWidth / (6 * directions)
+    const count = directions * batch * hidden
+    const dz = backend.makeTensorInfo([steps, batch, directions * 4 * hidden], 'float32')
+    const state = backend.makeTensorInfo([2, directions * batch, hidden], 'float32')
+    const keep = backend.makeTensorInfo([count], 'float32')
+    const groups = groupsFor(count)
+    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, true)) {
       dispatchInto(backend, backwardGatesShader, [dz, state, keep], [dy, cells, masks], uniforms, groups)
       dispatchInto(backend, backwardRecurrentShader, [state], [dz, recurrentT, keep], uniforms, groups)
     }
