@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { maskedScore } from '../../../models/attention/mask.ts'
 import { feedingDecoderGradKernel, feedingDecoderKernel, type FeedingDecoderAttrs } from '../../../models/seq2seq/feeding-decoder.ts'
+import { wgslGruCell, wgslGruCellGrad, wgslLstmCell, wgslLstmCellGrad } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader, type UniformValue } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -30,6 +31,7 @@ const lstmStepShader: FusedShader = {
   code: `
 ${wgslBindings(['stepInputs', 'cells', 'combined'], ['projected', 'weights', 'h0', 'c0', 'feed0'], decoderParams)}
 ${wgslRows}
+${wgslLstmCell}
 ${wgslEachElement}
   let H = p.hidden;
   let b = at / H;
@@ -63,17 +65,9 @@ ${wgslEachElement}
     }
     cPrev = cells[cellAt];
   }
-  let i = sigmoid(projected[zAt] + ri);
-  let f = sigmoid(projected[zAt + H] + rf);
-  let g = safeTanh(projected[zAt + 2u * H] + rg);
-  let o = sigmoid(projected[zAt + 3u * H] + ro);
-  cells[cellAt + H] = i;
-  cells[cellAt + 2u * H] = f;
-  cells[cellAt + 3u * H] = g;
-  cells[cellAt + 4u * H] = o;
-  let cn = f * cPrev + i * g;
-  cells[cellAt + 5u * H] = cn;
-  let hn = o * safeTanh(cn);
+  let cell = lstmCell(vec4<f32>(projected[zAt] + ri, projected[zAt + H] + rf, projected[zAt + 2u * H] + rg, projected[zAt + 3u * H] + ro), cPrev, cellAt, H);
+  let hn = cell.x;
+  let cn = cell.y;
   combined[here * combinedWidth() + j] = hn;
   if (p.last == 0u) {
     stepInputs[(here + 1u) * 2u * H + H + j] = hn;
@@ -84,20 +78,21 @@ ${wgslEachElement}
 
 /**
  * The same for a GRU: x = P_t + h̃_{t−1}·W_f, a = h_{t−1}·U + b_U, then r, z, n and h_t (gru-kernels.ts's gates).
- * cells keep r, z, n, a_n and h_{t−1} for the backward pass.
+ * Its cell values (`gates`, 5H a row) keep r, z, n, a_n and h_{t−1} for the backward pass.
  */
 const gruStepShader: FusedShader = {
   key: 'kotoba_feeding_step_gru',
   code: `
-${wgslBindings(['stepInputs', 'cells', 'combined'], ['projected', 'weights', 'h0', 'recurrentBias', 'feed0'], decoderParams)}
+${wgslBindings(['stepInputs', 'gates', 'combined'], ['projected', 'weights', 'h0', 'recurrentBias', 'feed0'], decoderParams)}
 ${wgslRows}
+${wgslGruCell}
 ${wgslEachElement}
   let H = p.hidden;
   let b = at / H;
   let j = at % H;
   let here = stepRow(b);
   let xAt = here * 3u * H + j;
-  let cellAt = here * 5u * H + j;
+  let gatesAt = here * 5u * H + j;
   let inAt = here * 2u * H;
   var xr = 0.0; var xz = 0.0; var xn = 0.0; var ar = 0.0; var az = 0.0; var an = 0.0;
   for (var k = 0u; k < H; k++) {
@@ -117,18 +112,10 @@ ${wgslEachElement}
   } else {
     hPrev = stepInputs[inAt + H + j];
   }
-  ar += recurrentBias[j];
-  az += recurrentBias[j + H];
-  an += recurrentBias[j + 2u * H];
-  let r = sigmoid(projected[xAt] + xr + ar);
-  let z = sigmoid(projected[xAt + H] + xz + az);
-  let n = safeTanh(projected[xAt + 2u * H] + xn + r * an);
-  cells[cellAt] = r;
-  cells[cellAt + H] = z;
-  cells[cellAt + 2u * H] = n;
-  cells[cellAt + 3u * H] = an;
-  cells[cellAt + 4u * H] = hPrev;
-  let hn = (1.0 - z) * n + z * hPrev;
+  let x = vec3<f32>(projected[xAt] + xr, projected[xAt + H] + xz, projected[xAt + 2u * H] + xn);
+  let a = vec3<f32>(ar + recurrentBias[j], az + recurrentBias[j + H], an + recurrentBias[j + 2u * H]);
+  let hn = gruCell(x, a, hPrev, gatesAt, H);
+  gates[gatesAt + 4u * H] = hPrev;
   combined[here * combinedWidth() + j] = hn;
   if (p.last == 0u) { stepInputs[(here + 1u) * 2u * H + H + j] = hn; }
 }`,
@@ -226,37 +213,25 @@ const wgslGatesGrad = {
   lstm: `
     var dc = 0.0;
     if (p.first == 0u) { dc = dState[(2u * p.batch + b) * H + j]; }
-    let cellAt = here * 6u * H + j;
-    let i = cells[cellAt + H];
-    let f = cells[cellAt + 2u * H];
-    let g = cells[cellAt + 3u * H];
-    let o = cells[cellAt + 4u * H];
-    let tc = safeTanh(cells[cellAt + 5u * H]);
-    let dcTotal = dc + dh * o * (1.0 - tc * tc);
+    let grad = lstmCellGrad(dh, dc, here * 6u * H + j, H);
     let zAt = here * 4u * H + j;
-    dGates[zAt] = dcTotal * g * i * (1.0 - i);
-    dGates[zAt + H] = dcTotal * cells[cellAt] * f * (1.0 - f);
-    dGates[zAt + 2u * H] = dcTotal * i * (1.0 - g * g);
-    dGates[zAt + 3u * H] = dh * tc * o * (1.0 - o);
-    dState[(2u * p.batch + b) * H + j] = dcTotal * f;`,
+    dGates[zAt] = grad.dz.x;
+    dGates[zAt + H] = grad.dz.y;
+    dGates[zAt + 2u * H] = grad.dz.z;
+    dGates[zAt + 3u * H] = grad.dz.w;
+    dState[(2u * p.batch + b) * H + j] = grad.dcPrev;`,
   // dx_t [3H] and da_t [3H] side by side into dGates; the direct path z⊙dh into dState[2] (for dh_{t−1}).
   gru: `
-    let cellAt = here * 5u * H + j;
-    let r = cells[cellAt];
-    let z = cells[cellAt + H];
-    let n = cells[cellAt + 2u * H];
-    let an = cells[cellAt + 3u * H];
-    let dnPre = dh * (1.0 - z) * (1.0 - n * n);
-    let dzPre = dh * (cells[cellAt + 4u * H] - n) * z * (1.0 - z);
-    let drPre = dnPre * an * r * (1.0 - r);
+    let gatesAt = here * 5u * H + j;
+    let grad = gruCellGrad(dh, gates[gatesAt + 4u * H], gatesAt, H);
     let xAt = here * 6u * H + j;
-    dGates[xAt] = drPre;
-    dGates[xAt + H] = dzPre;
-    dGates[xAt + 2u * H] = dnPre;
-    dGates[xAt + 3u * H] = drPre;
-    dGates[xAt + 4u * H] = dzPre;
-    dGates[xAt + 5u * H] = dnPre * r;
-    dState[(2u * p.batch + b) * H + j] = dh * z;`,
+    dGates[xAt] = grad.dx.x;
+    dGates[xAt + H] = grad.dx.y;
+    dGates[xAt + 2u * H] = grad.dx.z;
+    dGates[xAt + 3u * H] = grad.da.x;
+    dGates[xAt + 4u * H] = grad.da.y;
+    dGates[xAt + 5u * H] = grad.da.z;
+    dState[(2u * p.batch + b) * H + j] = grad.dhDirect;`,
 }
 
 /**
@@ -267,8 +242,9 @@ function attentionGradShader(cell: FeedingDecoderAttrs['cell']): FusedShader {
   return {
     key: `kotoba_feeding_grad_attention_${cell}`,
     code: `${wgslWorkgroupReductions}
-${wgslBindings(['dScores', 'dGates', 'dState'], ['dCombined', 'packed', 'attention', 'cells'], decoderParams)}
+${wgslBindings(['dScores', 'dGates', 'dState'], ['dCombined', 'packed', 'attention', cell === 'lstm' ? 'cells' : 'gates'], decoderParams)}
 ${wgslRows}
+${cell === 'lstm' ? wgslLstmCellGrad : wgslGruCellGrad}
 ${wgslEachRow}
   let b = row;
   let H = p.hidden;

@@ -4,7 +4,7 @@
 // per-step arithmetic is gru-kernels.ts's gate shaders' and gru-sequence.ts's masking, in the same order.
 import * as tf from '@tensorflow/tfjs'
 import { gruLayerGradKernel, gruLayerKernel, type GruLayerAttrs } from '../../../models/rnn/gru-sequence.ts'
-import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread } from './layer-steps.ts'
+import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread, wgslGruCell, wgslGruCellGrad } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -21,6 +21,7 @@ const forwardStepShader: FusedShader = {
   code: `
 ${wgslBindings(['packed', 'hIn', 'gates'], ['xs', 'u', 'bias', 'h0', 'masks'], stepParams)}
 ${wgslDirections}
+${wgslGruCell}
 ${wgslEachElement}
 ${wgslDirectionThread}
   let here = stateAt(t, b, d, j);
@@ -50,15 +51,7 @@ ${wgslDirectionThread}
   az += bias[biasAt + H];
   an += bias[biasAt + 2u * H];
   let in3 = rowAt(t, b, d, 3u * H) + j;
-  let in4 = rowAt(t, b, d, 4u * H) + j;
-  let r = sigmoid(xs[in3] + ar);
-  let z = sigmoid(xs[in3 + H] + az);
-  let n = safeTanh(xs[in3 + 2u * H] + r * an);
-  gates[in4] = r;
-  gates[in4 + H] = z;
-  gates[in4 + 2u * H] = n;
-  gates[in4 + 3u * H] = an;
-  let hn = (1.0 - z) * n + z * hPrev;
+  let hn = gruCell(vec3<f32>(xs[in3], xs[in3 + H], xs[in3 + 2u * H]), vec3<f32>(ar, az, an), hPrev, rowAt(t, b, d, 4u * H) + j, H);
   let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let hNew = hn * m + hPrev * (1.0 - m);
   packed[here] = hNew * m;
@@ -80,6 +73,7 @@ const backwardGatesShader: FusedShader = {
   code: `
 ${wgslBindings(['dx', 'da', 'keep'], ['dy', 'gates', 'hIn', 'masks', 'state'], stepParams)}
 ${wgslDirections}
+${wgslGruCellGrad}
 ${wgslEachElement}
 ${wgslDirectionThread}
   let here = stateAt(t, b, d, j);
@@ -89,21 +83,14 @@ ${wgslDirectionThread}
   let dhTotal = dh + dy[here] * m;
   let dCell = dhTotal * m;
   let in3 = rowAt(t, b, d, 3u * H) + j;
-  let in4 = rowAt(t, b, d, 4u * H) + j;
-  let r = gates[in4];
-  let z = gates[in4 + H];
-  let n = gates[in4 + 2u * H];
-  let an = gates[in4 + 3u * H];
-  let dnPre = dCell * (1.0 - z) * (1.0 - n * n);
-  let dzPre = dCell * (hIn[here] - n) * z * (1.0 - z);
-  let drPre = dnPre * an * r * (1.0 - r);
-  dx[in3] = drPre;
-  da[in3] = drPre;
-  dx[in3 + H] = dzPre;
-  da[in3 + H] = dzPre;
-  dx[in3 + 2u * H] = dnPre;
-  da[in3 + 2u * H] = dnPre * r;
-  keep[at] = dCell * z;
+  let grad = gruCellGrad(dCell, hIn[here], rowAt(t, b, d, 4u * H) + j, H);
+  dx[in3] = grad.dx.x;
+  da[in3] = grad.da.x;
+  dx[in3 + H] = grad.dx.y;
+  da[in3 + H] = grad.da.y;
+  dx[in3 + 2u * H] = grad.dx.z;
+  da[in3 + 2u * H] = grad.da.z;
+  keep[at] = grad.dhDirect;
   keep[p.count + at] = dhTotal * (1.0 - m);
 }`,
 }

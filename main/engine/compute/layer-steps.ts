@@ -43,3 +43,71 @@ export const wgslDirectionThread = `
   let b = (at / H) % p.batch;
   let j = at % H;
   let t = directionTime(d, p.t);`
+
+/**
+ * The LSTM cell's arithmetic (lstm-kernels.ts's gate shaders', in the same order) for shaders that keep a step's
+ * values in `cells`, a (t, b) row of 6H per direction from `cellAt`: the c the step starts from at 0, σ(i), σ(f),
+ * tanh(g), σ(o) at H…4H, c' at 5H. The shader declares `cells`.
+ */
+export const wgslLstmCell = `
+/** From the pre-activations z = (zi, zf, zg, zo) and c_{t−1}: stores the gates and c', returns (h', c'). */
+fn lstmCell(z : vec4<f32>, cPrev : f32, cellAt : u32, H : u32) -> vec2<f32> {
+  let i = sigmoid(z.x);
+  let f = sigmoid(z.y);
+  let g = safeTanh(z.z);
+  let o = sigmoid(z.w);
+  cells[cellAt + H] = i;
+  cells[cellAt + 2u * H] = f;
+  cells[cellAt + 3u * H] = g;
+  cells[cellAt + 4u * H] = o;
+  let cn = f * cPrev + i * g;
+  cells[cellAt + 5u * H] = cn;
+  return vec2<f32>(o * safeTanh(cn), cn);
+}`
+
+/** Its gradient, for shaders that read `cells` (bound read-only in a backward shader, so apart from lstmCell). */
+export const wgslLstmCellGrad = `
+struct LstmCellGrad { dz : vec4<f32>, dcPrev : f32 }
+/** From dh and dc (of h' and c'): the pre-activations' gradient and that of c_{t−1}. */
+fn lstmCellGrad(dh : f32, dc : f32, cellAt : u32, H : u32) -> LstmCellGrad {
+  let i = cells[cellAt + H];
+  let f = cells[cellAt + 2u * H];
+  let g = cells[cellAt + 3u * H];
+  let o = cells[cellAt + 4u * H];
+  let tc = safeTanh(cells[cellAt + 5u * H]);
+  let dcTotal = dc + dh * o * (1.0 - tc * tc);
+  let dz = vec4<f32>(dcTotal * g * i * (1.0 - i), dcTotal * cells[cellAt] * f * (1.0 - f), dcTotal * i * (1.0 - g * g), dh * tc * o * (1.0 - o));
+  return LstmCellGrad(dz, dcTotal * f);
+}`
+
+/**
+ * The GRU cell's arithmetic (gru-kernels.ts's gate shaders', reset gate after the recurrent product) for shaders that
+ * keep r, z, n and a_n (= h·U_n + b_n) of a step at `gatesAt` + 0…3H in `gates`. The shader declares `gates`.
+ */
+export const wgslGruCell = `
+/** From the input's pre-activations x = (xr, xz, xn), the recurrent ones a and h_{t−1}: stores the gates, returns h'. */
+fn gruCell(x : vec3<f32>, a : vec3<f32>, hPrev : f32, gatesAt : u32, H : u32) -> f32 {
+  let r = sigmoid(x.x + a.x);
+  let z = sigmoid(x.y + a.y);
+  let n = safeTanh(x.z + r * a.z);
+  gates[gatesAt] = r;
+  gates[gatesAt + H] = z;
+  gates[gatesAt + 2u * H] = n;
+  gates[gatesAt + 3u * H] = a.z;
+  return (1.0 - z) * n + z * hPrev;
+}`
+
+/** Its gradient, for shaders that read `gates` (apart from gruCell, which writes them). */
+export const wgslGruCellGrad = `
+struct GruCellGrad { dx : vec3<f32>, da : vec3<f32>, dhDirect : f32 }
+/** From dh (of h') and h_{t−1}: the gradients of x and a, and h_{t−1}'s direct share z⊙dh. */
+fn gruCellGrad(dh : f32, hPrev : f32, gatesAt : u32, H : u32) -> GruCellGrad {
+  let r = gates[gatesAt];
+  let z = gates[gatesAt + H];
+  let n = gates[gatesAt + 2u * H];
+  let an = gates[gatesAt + 3u * H];
+  let dnPre = dh * (1.0 - z) * (1.0 - n * n);
+  let dzPre = dh * (hPrev - n) * z * (1.0 - z);
+  let drPre = dnPre * an * r * (1.0 - r);
+  return GruCellGrad(vec3<f32>(drPre, dzPre, dnPre), vec3<f32>(drPre, dzPre, dnPre * r), dh * z);
+}`

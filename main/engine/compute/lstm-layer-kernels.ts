@@ -5,7 +5,7 @@
 // gate shaders' and lstm-sequence.ts's masking, in the same order, so results match the step-by-step layer.
 import * as tf from '@tensorflow/tfjs'
 import { lstmLayerGradKernel, lstmLayerKernel, type LstmLayerAttrs } from '../../../models/rnn/lstm-sequence.ts'
-import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread } from './layer-steps.ts'
+import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread, wgslLstmCell, wgslLstmCellGrad } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
@@ -23,6 +23,7 @@ const forwardStepShader: FusedShader = {
   code: `
 ${wgslBindings(['packed', 'hIn', 'cells'], ['xs', 'u', 'h0', 'c0', 'masks'], stepParams)}
 ${wgslDirections}
+${wgslLstmCell}
 ${wgslEachElement}
 ${wgslDirectionThread}
   let here = stateAt(t, b, d, j);
@@ -53,17 +54,9 @@ ${wgslDirectionThread}
     hPrev = hIn[here];
     cPrev = cells[cellAt];
   }
-  let i = sigmoid(xs[zAt] + ri);
-  let f = sigmoid(xs[zAt + H] + rf);
-  let g = safeTanh(xs[zAt + 2u * H] + rg);
-  let o = sigmoid(xs[zAt + 3u * H] + ro);
-  cells[cellAt + H] = i;
-  cells[cellAt + 2u * H] = f;
-  cells[cellAt + 3u * H] = g;
-  cells[cellAt + 4u * H] = o;
-  let cn = f * cPrev + i * g;
-  cells[cellAt + 5u * H] = cn;
-  let hn = o * safeTanh(cn);
+  let cell = lstmCell(vec4<f32>(xs[zAt] + ri, xs[zAt + H] + rf, xs[zAt + 2u * H] + rg, xs[zAt + 3u * H] + ro), cPrev, cellAt, H);
+  let hn = cell.x;
+  let cn = cell.y;
   let m = select(1.0, masks[t * p.batch + b], p.masked == 1u);
   let hNew = hn * m + hPrev * (1.0 - m);
   let cNew = cn * m + cPrev * (1.0 - m);
@@ -89,6 +82,7 @@ const backwardGatesShader: FusedShader = {
   code: `
 ${wgslBindings(['dz', 'state', 'keep'], ['dy', 'cells', 'masks'], stepParams)}
 ${wgslDirections}
+${wgslLstmCellGrad}
 ${wgslEachElement}
 ${wgslDirectionThread}
   let here = stateAt(t, b, d, j);
@@ -105,19 +99,13 @@ ${wgslDirectionThread}
   let dhTotal = dh + dy[here] * m;
   let dhCell = dhTotal * m;
   let dcCell = dc * m;
-  let cellAt = rowAt(t, b, d, 6u * H) + j;
-  let i = cells[cellAt + H];
-  let f = cells[cellAt + 2u * H];
-  let g = cells[cellAt + 3u * H];
-  let o = cells[cellAt + 4u * H];
-  let tc = safeTanh(cells[cellAt + 5u * H]);
-  let dcTotal = dcCell + dhCell * o * (1.0 - tc * tc);
+  let grad = lstmCellGrad(dhCell, dcCell, rowAt(t, b, d, 6u * H) + j, H);
   let zi = rowAt(t, b, d, 4u * H) + j;
-  dz[zi] = dcTotal * g * i * (1.0 - i);
-  dz[zi + H] = dcTotal * cells[cellAt] * f * (1.0 - f);
-  dz[zi + 2u * H] = dcTotal * i * (1.0 - g * g);
-  dz[zi + 3u * H] = dhCell * tc * o * (1.0 - o);
-  state[p.count + at] = dcTotal * f + dc * (1.0 - m);
+  dz[zi] = grad.dz.x;
+  dz[zi + H] = grad.dz.y;
+  dz[zi + 2u * H] = grad.dz.z;
+  dz[zi + 3u * H] = grad.dz.w;
+  state[p.count + at] = grad.dcPrev + dc * (1.0 - m);
   keep[at] = dhTotal * (1.0 - m);
 }`,
 }
