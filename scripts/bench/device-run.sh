@@ -18,9 +18,11 @@ for m in lstm transformer; do
     BENCH_STOCK_KERNELS=$stock timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:|Warning" | cut -c1-900
   done
 done
-# The seq2seq defaults (input feeding: the decoder steps), fused kernels only.
-timeout 200 /tmp/node bench.mjs lstm-feeding webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900
+# The seq2seq defaults (input feeding: the decoder steps) and HRED's small preset, fused kernels only.
+for m in lstm-feeding hred-tiny; do
+  timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900
+done
 # The GPU-only size (d 512, 6+6 layers, vocabulary 32k, 4,096 tokens a batch), fused kernels only.
 timeout 240 /tmp/node bench.mjs transformer-big webgpu 3 1 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900
 cd "$ROOT"
-for m in lstm lstm-feeding transformer transformer-big; do python3 scripts/bench/torch_twins.py $m 10 3 1 cuda; done
+for m in lstm lstm-feeding hred-tiny transformer transformer-big; do python3 scripts/bench/torch_twins.py $m 10 3 1 cuda; done
