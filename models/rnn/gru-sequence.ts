@@ -152,7 +152,6 @@ function runGruSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, recurrentB
       },
     }
   })
-  if (directions === 2 && !wholeLayer) throw new Error('a bidirectional GRU layer as one op needs the whole-layer kernels')
   const [outputs, h] = tf.tidy(() => {
     const maskInput = masks ?? tf.zeros([1, 1, 1])
     const packed = run(projected, recurrent, recurrentBias, h0, maskInput) as tf.Tensor3D

@@ -160,7 +160,6 @@ function runLstmSequence(projected: tf.Tensor3D, recurrent: tf.Tensor, h0: tf.Te
       },
     }
   })
-  if (directions === 2 && !wholeLayer) throw new Error('a bidirectional LSTM layer as one op needs the whole-layer kernels')
   const [outputs, h, c] = tf.tidy(() => {
     const maskInput = masks ?? tf.zeros([1, 1, 1])
     const packed = run(projected, recurrent, h0, c0, maskInput) as tf.Tensor3D

@@ -59,9 +59,8 @@ export function feedingDecoder(inputs: FeedingDecoderInputs): { attentional: tf.
   const { cell, projected, feedKernel, recurrentKernel, h0, feed0, packed, keyMask, combine } = inputs
   const [batch, length, gates] = projected.shape
   const hidden = gates / (cell.type === 'lstm' ? 4 : 3)
-  const widths = `projected [${projected.shape}], W_f [${feedKernel.shape}], U [${recurrentKernel.shape}], keys and values [${packed.shape}], W_c [${combine.shape}]`
   if (feedKernel.shape[0] !== hidden || recurrentKernel.shape[0] !== hidden || combine.shape[0] !== packed.shape[2] || combine.shape[1] !== hidden) {
-    throw new Error(`feeding decoder: sizes do not fit: ${widths}`)
+    throw new Error(`feeding decoder: sizes do not fit: projected [${projected.shape}], W_f [${feedKernel.shape}], U [${recurrentKernel.shape}], keys and values [${packed.shape}], W_c [${combine.shape}]`)
   }
   const attrs: FeedingDecoderAttrs = { cell: cell.type, masked: keyMask !== null }
   const mask = keyMask ?? h0 // a placeholder the kernels do not read

@@ -41,6 +41,23 @@ const wgslRowStart = `
   let cStart = contextStart(b, i, head);
   let wStart = row * p.keyLen;`
 
+/**
+ * WGSL for a shader with one workgroup per row (wgslEachRow, wgslWorkgroupReductions): the row's p.keyLen scores in
+ * `array` from `start`, each lane's largest in `localMax`, become their softmax in place.
+ */
+export function wgslSoftmaxInPlace(array: string, start: string): string {
+  return `
+  let rowMax = workgroupMax(lane, localMax);
+  var localSum = 0.0;
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
+    let e = exp(${array}[${start} + j] - rowMax);
+    ${array}[${start} + j] = e;
+    localSum = localSum + e;
+  }
+  let total = workgroupSum(lane, localSum);
+  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) { ${array}[${start} + j] = ${array}[${start} + j] / total; }`
+}
+
 // weights[row, j] = softmax_j(q·k_j · scale + mask), then context = Σ_j dropout(weights)[row, j] · v_j.
 const forwardShader: FusedShader = {
   key: 'kotoba_attention',
@@ -60,15 +77,7 @@ ${wgslRowStart}
     weights[wStart + j] = score;
     localMax = max(localMax, score);
   }
-  let rowMax = workgroupMax(lane, localMax);
-  var localSum = 0.0;
-  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) {
-    let e = exp(weights[wStart + j] - rowMax);
-    weights[wStart + j] = e;
-    localSum = localSum + e;
-  }
-  let total = workgroupSum(lane, localSum);
-  for (var j = lane; j < p.keyLen; j = j + ${workgroupSize}u) { weights[wStart + j] = weights[wStart + j] / total; }
+${wgslSoftmaxInPlace('weights', 'wStart')}
   storageBarrier(); // every lane's weights, before any lane sums over all of them
   for (var d = lane; d < p.valueHeadSize; d = d + ${workgroupSize}u) {
     var acc = 0.0;

@@ -6,6 +6,7 @@
 // (one unscaled head), in the same order.
 import * as tf from '@tensorflow/tfjs'
 import { maskedScore } from '../../../models/attention/mask.ts'
+import { wgslSoftmaxInPlace } from './attention-kernels.ts'
 import { feedingDecoderGradKernel, feedingDecoderKernel, type FeedingDecoderAttrs } from '../../../models/seq2seq/feeding-decoder.ts'
 import { wgslGruCell, wgslGruCellGrad, wgslLstmCell, wgslLstmCellGrad } from './layer-steps.ts'
 import { dispatchInto, groupsFor, registerWebGpuKernel, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader, type UniformValue } from './webgpu-backend.ts'
@@ -41,28 +42,20 @@ ${wgslEachElement}
   let cellAt = here * 6u * H + j;
   let inAt = here * 2u * H;
   var ri = 0.0; var rf = 0.0; var rg = 0.0; var ro = 0.0;
+  for (var k = 0u; k < 2u * H; k++) {
+    // [h̃_{t−1}; h_{t−1}]: from the step inputs, or at the first step from h̃₀ and h₀.
+    var xk : f32;
+    if (p.first == 0u) { xk = stepInputs[inAt + k]; } else if (k < H) { xk = feed0[b * H + k]; } else { xk = h0[b * H + k - H]; }
+    let w = k * 4u * H + j;
+    ri += xk * weights[w]; rf += xk * weights[w + H]; rg += xk * weights[w + 2u * H]; ro += xk * weights[w + 3u * H];
+  }
   var cPrev : f32;
   if (p.first == 1u) {
-    for (var k = 0u; k < H; k++) {
-      let fk = feed0[b * H + k];
-      let hk = h0[b * H + k];
-      let wf = k * 4u * H + j;
-      let wh = (H + k) * 4u * H + j;
-      ri += fk * weights[wf] + hk * weights[wh];
-      rf += fk * weights[wf + H] + hk * weights[wh + H];
-      rg += fk * weights[wf + 2u * H] + hk * weights[wh + 2u * H];
-      ro += fk * weights[wf + 3u * H] + hk * weights[wh + 3u * H];
-    }
     cPrev = c0[at];
     stepInputs[inAt + j] = feed0[at];
     stepInputs[inAt + H + j] = h0[at];
     cells[cellAt] = cPrev;
   } else {
-    for (var k = 0u; k < 2u * H; k++) {
-      let xk = stepInputs[inAt + k];
-      let w = k * 4u * H + j;
-      ri += xk * weights[w]; rf += xk * weights[w + H]; rg += xk * weights[w + 2u * H]; ro += xk * weights[w + 3u * H];
-    }
     cPrev = cells[cellAt];
   }
   let cell = lstmCell(vec4<f32>(projected[zAt] + ri, projected[zAt + H] + rf, projected[zAt + 2u * H] + rg, projected[zAt + 3u * H] + ro), cPrev, cellAt, H);
@@ -141,15 +134,7 @@ ${wgslEachRow}
     attention[wStart + s] = score;
     localMax = max(localMax, score);
   }
-  let rowMax = workgroupMax(lane, localMax);
-  var localSum = 0.0;
-  for (var s = lane; s < p.keyLen; s = s + ${workgroupSize}u) {
-    let e = exp(attention[wStart + s] - rowMax);
-    attention[wStart + s] = e;
-    localSum = localSum + e;
-  }
-  let total = workgroupSum(lane, localSum);
-  for (var s = lane; s < p.keyLen; s = s + ${workgroupSize}u) { attention[wStart + s] = attention[wStart + s] / total; }
+${wgslSoftmaxInPlace('attention', 'wStart')}
   storageBarrier(); // every lane's weights, before any lane sums over all of them
   for (var d = lane; d < p.valueSize; d = d + ${workgroupSize}u) {
     var acc = 0.0;
