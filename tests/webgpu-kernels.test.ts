@@ -16,7 +16,7 @@ import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { trainUpdate, UpdateNotAppliedError } from '../models/train/train-step.ts'
 import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
-import { largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
+import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
@@ -246,4 +246,73 @@ test('webgpu: a tensor over the device’s largest buffer is an out-of-memory er
   assert.equal(errors.length, 1)
   assert.match(errors[0]!, /usage/i)
   assert.deepEqual(takeDeviceErrors(), [])
+})
+
+/** The device's errors once its answers have come (they come without waiting for GPU work). */
+async function deviceErrorsSoon(): Promise<string[]> {
+  for (let waited = 0; waited < 2000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const errors = takeDeviceErrors()
+    if (errors.length > 0) return errors
+  }
+  return []
+}
+
+test('webgpu: a GPU that runs out of memory below its limits stops the update before the optimizer: the weights stay, no failed buffer is pooled, the next update trains; other errors the device reports in the gradients stop it too', async (t) => {
+  const backend = tf.backend() as unknown as WebGpuBackendLike
+  const watch = deviceUpdateWatch()
+  assert.ok(watch, 'the engine watches updates on its webgpu backend')
+  const storage = 0x80
+  const largest = largestBuffer(backend.device.limits, storage)
+  // A buffer of exactly the largest size passes the limits but not SwiftShader's allocator (Dawn pads it): a full
+  // GPU on every machine. A device that has the memory cannot show this.
+  backend.device.createBuffer({ size: largest, usage: storage }).destroy()
+  const probe = await deviceErrorsSoon()
+  if (probe.length === 0) return t.skip('this device allocates its largest buffer')
+  assert.match(probe[0]!, /memory/i, 'an allocation that failed outside an update is kept for the trainer')
+
+  // In the pool: a buffer the weights' first upload will reuse (tfjs would copy into it among the update's commands),
+  // and a big one that a smaller batch would want the room of.
+  const previous = [tf.fill([4, 32768], 7), tf.fill([largest / 16], 7)]
+  await previous[0]!.data()
+  tf.dispose(previous)
+  const params = new ParameterStore(new Random(5))
+  const weights = params.create('output', [4, 32768], { kind: 'normal', std: 0.1 })
+  const rows = largest / (4 * 32768) // the product and its gradient: exactly the largest buffer
+  const before = await weights.data()
+  const optimizer = new Adam()
+  const lossOf = (batch: { x: tf.Tensor2D; targetTokens: number; sourceTokens: number }) => tf.matMul(batch.x, weights).mean() as tf.Scalar
+  const x = tf.ones([rows, 4]) as tf.Tensor2D
+  await assert.rejects(
+    trainUpdate(params, lossOf, [{ x, targetTokens: rows, sourceTokens: rows }], optimizer, 1e-2, 1, watch),
+    (error: unknown) => error instanceof UpdateNotAppliedError && isOutOfMemory(error.cause) && /the GPU's memory is full/.test(error.message),
+  )
+  assert.deepEqual(await weights.data(), before, 'the weights are unchanged, their first upload included')
+  assert.deepEqual(takeDeviceErrors(), [], 'the commands that bound the failed buffer were the update’s, not reported again')
+  const manager = backend.bufferManager
+  assert.ok([...manager.freeBuffers.values()].flat().every((buffer) => buffer.size < largest), 'no failed buffer waits for reuse')
+  assert.ok(manager.numBytesAllocated < largest / 8, `the pool of the bigger batch's buffers was released (${manager.numBytesAllocated} bytes kept)`)
+
+  // The next update trains, on buffers the device has (the split halves train as above).
+  const small = tf.ones([8, 4]) as tf.Tensor2D
+  const { loss } = await trainUpdate(params, lossOf, [{ x: small, targetTokens: 8, sourceTokens: 8 }], optimizer, 1e-2, 1, watch)
+  assert.ok(Number.isFinite(loss))
+  assert.notDeepEqual(await weights.data(), before)
+  assert.deepEqual(takeDeviceErrors(), [], 'the device saw no error')
+
+  // Work the device rejects while the gradients are computed (here an invalid buffer) stops the update unapplied.
+  const trained = await weights.data()
+  const invalidWork = (batch: { x: tf.Tensor2D; targetTokens: number; sourceTokens: number }) => {
+    backend.device.createBuffer({ size: 4, usage: 0 })
+    return lossOf(batch)
+  }
+  await assert.rejects(
+    trainUpdate(params, invalidWork, [{ x: small, targetTokens: 8, sourceTokens: 8 }], optimizer, 1e-2, 1, watch),
+    (error: unknown) => error instanceof UpdateNotAppliedError && /^the GPU rejected the update's work: .*usage/i.test(error.message),
+  )
+  assert.deepEqual(await weights.data(), trained, 'the weights are unchanged')
+  assert.deepEqual(takeDeviceErrors(), [], 'the error was the update’s, not reported again')
+  tf.dispose([x, small])
+  optimizer.dispose()
+  params.dispose()
 })

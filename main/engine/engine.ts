@@ -14,6 +14,7 @@ import {
 } from '../api/contract.ts'
 import { message } from '../api/messages.ts'
 import { JobManager, type WorkerEntry } from './jobs/manager.ts'
+import { giveVulkanARuntimeDir } from './compute/vulkan-environment.ts'
 import { WarmInference } from './inference/warm-inference.ts'
 import { unindexedCorpora } from './corpus/search.ts'
 import { loadSampleOnce } from './sample/load.ts'
@@ -73,6 +74,7 @@ export class Engine {
     readonly db: Database,
     readonly options: EngineOptions,
   ) {
+    giveVulkanARuntimeDir() // for the job and inference workers' GPU backend
     this.inference = new WarmInference({ dbPath: options.dbPath, backend: options.backend ?? null, worker: options.worker })
     this.jobs = new JobManager({
       dbPath: options.dbPath,

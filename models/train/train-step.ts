@@ -23,12 +23,23 @@ export class UpdateNotAppliedError extends Error {
   }
 }
 
+/** A device that reports its errors asynchronously (a GPU): what failed while an update's gradients were computed
+ *  is known before the optimizer runs, so an update that met it changes nothing. */
+export interface DeviceErrorWatch {
+  /** Before the update's first tensor. */
+  begin(): void
+  /** Once the gradients are queued (or failed): the error that makes them garbage, or null. Waits for no GPU work. */
+  end(): Promise<Error | null>
+}
+
 /** What a micro-batch must tell the update: its share of the tokens. */
 export interface BatchSize {
   targetTokens: number
   sourceTokens: number
 }
 
+/** One update. `watch` is the device's, where it reports errors late (a GPU backend, whose reads are host syncs);
+ *  elsewhere every error is thrown where it happens. */
 export async function trainUpdate<B extends BatchSize>(
   params: ParameterStore,
   lossOf: (batch: B) => tf.Scalar,
@@ -36,10 +47,11 @@ export async function trainUpdate<B extends BatchSize>(
   optimizer: Adam,
   lr: number,
   clipNorm: number,
+  watch?: DeviceErrorWatch,
 ): Promise<UpdateResult> {
   const totalTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0)
   const sizes = { targetTokens: totalTokens, sourceTokens: microBatches.reduce((sum, b) => sum + b.sourceTokens, 0) }
-  if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, totalTokens, optimizer, lr, clipNorm)), ...sizes }
+  if (!backendReadsForFree()) return { ...(await updateOnDevice(params, lossOf, microBatches, totalTokens, optimizer, lr, clipNorm, watch)), ...sizes }
   const entries = params.entries()
   const trained = trainables(params)
   const summed = new Map<string, tf.Tensor>()
@@ -82,12 +94,14 @@ async function updateOnDevice<B extends BatchSize>(
   optimizer: Adam,
   lr: number,
   clipNorm: number,
+  watch: DeviceErrorWatch | undefined,
 ): Promise<{ loss: number; gradNorm: number }> {
   const trained = trainables(params)
   const summed = new Map<string, tf.Tensor>()
   let loss: tf.Scalar | null = null
   let readings: tf.Tensor
   try {
+    watch?.begin()
     try {
       for (const batch of microBatches) {
         const { value, grads } = batchGradients(trained, lossOf, batch, totalTokens)
@@ -99,9 +113,13 @@ async function updateOnDevice<B extends BatchSize>(
         accumulate(summed, grads, trained)
       }
     } catch (error) {
+      await watch?.end()
       // Only gradients were queued: no parameter or optimizer state has changed.
       throw new UpdateNotAppliedError(error)
     }
+    // Gradients the device computed from garbage (a buffer it could not allocate) are dropped, not applied.
+    const deviceError = await watch?.end()
+    if (deviceError) throw new UpdateNotAppliedError(deviceError)
     // Where the optimizer updates all parameters at once, the flat gradient it takes also gives the norm.
     const names = [...summed.keys()]
     const flatGrad = optimizer.appliesFlat() ? flatGradients([...summed.values()]) : null

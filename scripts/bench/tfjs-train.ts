@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
+import { deviceUpdateWatch } from '../../main/engine/compute/webgpu-memory.ts'
 import { Random } from '../../models/core/random.ts'
 import { seedDropout } from '../../models/layers/dropout.ts'
 import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
@@ -49,7 +50,8 @@ const lossOf = (): tf.Scalar => {
   const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
   return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
 }
-// The workbench's own update, as its trainer runs it (our Adam; no clipping, like the PyTorch twin).
+// The workbench's own update, as its trainer runs it (our Adam, the device's errors watched; no clipping, like the
+// PyTorch twin).
 const optimizer = new Adam()
 const wholeBatch = { targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }
 const times: number[] = []
@@ -59,7 +61,7 @@ for (let i = 0; i < warmup + steps; i++) {
   // On webgpu, what the measured steps ask of the GPU (docs/benchmarks.md reads dispatches per step from it).
   if (i === warmup && report.active === 'webgpu') stopCounting = countGpuWork()
   const started = performance.now()
-  const { loss } = await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity)
+  const { loss } = await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity, deviceUpdateWatch())
   const elapsed = performance.now() - started
   losses.push(Number(loss.toFixed(4)))
   if (i >= warmup) times.push(elapsed)

@@ -1,8 +1,6 @@
 // Picks the best TensorFlow.js backend this machine can run, best first, and says why for each.
 import * as tf from '@tensorflow/tfjs'
-import { existsSync } from 'node:fs'
-import { arch, cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { cpus } from 'node:os'
 import type { BackendAttempt, BackendName, ComputeReport, GpuAdapter } from '../../api/contract.ts'
 import { english, message, threadCount, type LocalText } from '../../api/messages.ts'
 import { backendOrder } from './backend-names.ts'
@@ -10,6 +8,7 @@ import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpu
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
 import { guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
+import { giveVulkanARuntimeDir, vulkanLoaderPresent } from './vulkan-environment.ts'
 
 export { backendOrder, parseBackendName } from './backend-names.ts'
 
@@ -55,13 +54,6 @@ async function activate(name: string): Promise<void> {
   const value = (await probe.data())[0]
   probe.dispose()
   if (value !== 8) throw new Unavailable(message('wrongProbe', { name, value: String(value) }))
-}
-
-/** Whether the dynamic loader can find libvulkan.so.1 (the folders ld.so searches on Debian, Fedora and Arch). */
-function vulkanLoaderPresent(): boolean {
-  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[arch()] ?? ''
-  const folders = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), `/usr/lib/${multiarch}`, `/lib/${multiarch}`, '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib']
-  return folders.some((folder) => existsSync(join(folder, 'libvulkan.so.1')))
 }
 
 /** The slice of the WebGPU API used to choose an adapter (the `webgpu` package implements it with Dawn). */
@@ -159,8 +151,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     // stderr in every process that asks: ask the file system first, quietly.
     if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new Unavailable(message('webgpuNoVulkan'))
     Object.assign(globalThis, dawn.globals as object)
-    // Vulkan loaders complain on every start without a runtime dir (headless servers, CI).
-    if (process.platform === 'linux') process.env.XDG_RUNTIME_DIR ??= tmpdir()
+    giveVulkanARuntimeDir()
     const gpu = create([])
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
     if (!adapter) throw new Unavailable(message('webgpuNoAdapter'))

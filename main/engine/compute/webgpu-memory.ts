@@ -1,9 +1,13 @@
 // GPU buffers as a bounded resource. tfjs-backend-webgpu creates a buffer of any size it is asked for; past the
 // device's limits that is an error buffer, reported only asynchronously, and every kernel that binds it computes
 // nothing: a training would go on with garbage. The buffer manager is checked here before it creates anything: a
-// tensor over the limits is an OutOfMemoryError (the trainer splits the batch). Errors the device reports anyway
-// (out of video memory, a lost device) are kept for the trainer to read after each update.
+// tensor over the limits is an OutOfMemoryError (the trainer splits the batch). Below the limits the device itself can
+// run out of memory (a full GPU); that too is reported only later, so each buffer's creation is watched, and an update
+// learns of it before its optimizer runs (deviceUpdateWatch). Other errors the device reports are kept for the trainer
+// to read after each update.
+import * as tf from '@tensorflow/tfjs'
 import { OutOfMemoryError } from './out-of-memory.ts'
+import type { DeviceErrorWatch } from '../../../models/train/train-step.ts'
 
 /** GPUBufferUsage.STORAGE: the usage of a buffer a shader binds, bounded by maxStorageBufferBindingSize. */
 const STORAGE_USAGE = 0x80
@@ -13,45 +17,178 @@ interface DeviceLimits {
   maxStorageBufferBindingSize: number
 }
 
+interface GpuBufferLike {
+  readonly size: number
+  destroy(): void
+}
+
 /** What the guard needs of tfjs-backend-webgpu 4.22's backend. */
 export interface WebGpuBackendLike {
   device: {
     limits: DeviceLimits
     addEventListener(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void
+    createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike
+    pushErrorScope(filter: 'validation' | 'out-of-memory'): void
+    popErrorScope(): Promise<{ message: string } | null>
   }
-  bufferManager: { acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): unknown }
+  bufferManager: {
+    acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): unknown
+    releaseBuffer(buffer: GpuBufferLike, reuse?: boolean): void
+    /** Released buffers kept for reuse, by size and usage. */
+    freeBuffers: Map<string, GpuBufferLike[]>
+    numFreeBuffers: number
+    numBytesAllocated: number
+  }
+  /** What has been recorded and not yet submitted; null when nothing has. */
+  commandEncoder: object | null
+  ensureCommandEncoderReady(): void
+  endComputePassEncoder(): void
+  submitQueue(): void
+  queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: ArrayBufferLike, dataOffset: number, size: number): void }
+  tensorMap: { get(dataId: object): UploadedTensor }
+  uploadToGPU(dataId: object): void
 }
 
-const guarded = new WeakSet<object>()
+/** A tensor's entry in the backend: its values on the CPU until uploaded, then its buffer. */
+interface UploadedTensor {
+  dtype: tf.DataType
+  shape: number[]
+  values: tf.TypedArray | null
+  resource: unknown
+}
+
+/** The usage tfjs gives a tensor's buffer: STORAGE | COPY_SRC | COPY_DST. */
+const TENSOR_USAGE = 0x80 | 0x04 | 0x08
+
+/** At most this many of each kind of error are kept: one failing update can report thousands. */
+const KEPT_ERRORS = 8
+
+let guardedBackend: WebGpuBackendLike | null = null
 let deviceErrors: string[] = []
+/** Buffers the device could not allocate, not yet taken by an update (or the trainer). */
+let outOfMemory: { bytes: number; message: string }[] = []
+/** Each new buffer's out-of-memory check, until it has answered. */
+const pendingChecks = new Set<Promise<void>>()
+/** Error buffers: never pooled for reuse, or a later tensor would be garbage too. */
+const failedBuffers = new WeakSet<GpuBufferLike>()
 
 /** The largest buffer of this usage the device allows. */
 export function largestBuffer(limits: DeviceLimits, usage: number): number {
   return usage & STORAGE_USAGE ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize
 }
 
-/** Checks every buffer the backend creates against the device's limits, and keeps the errors the device reports. */
+/** Checks every buffer the backend creates against the device's limits and watches its allocation, and keeps the
+ *  errors the device reports. */
 export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
-  if (guarded.has(backend)) return
-  guarded.add(backend)
-  const manager = backend.bufferManager
+  if (guardedBackend === backend) return
+  guardedBackend = backend
+  const { device, bufferManager: manager } = backend
   const acquire = manager.acquireBuffer.bind(manager)
   manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
-    const largest = largestBuffer(backend.device.limits, usage)
+    const largest = largestBuffer(device.limits, usage)
     if (size > largest) {
       throw new OutOfMemoryError(size, `the GPU's largest buffer is ${(largest / 2 ** 20).toFixed(0)} MiB`, null, '')
     }
     return acquire(size, usage, mappedAtCreation, reuse)
   }
-  backend.device.addEventListener('uncapturederror', (event) => {
-    // Bounded: one failing update can report thousands.
-    if (deviceErrors.length < 8) deviceErrors.push(event.error.message)
-  })
+  const release = manager.releaseBuffer.bind(manager)
+  manager.releaseBuffer = (buffer, reuse) => release(buffer, reuse !== false && !failedBuffers.has(buffer))
+  // Every buffer, tfjs's and our kernels', in its own scope: the answer comes without waiting for the GPU's work.
+  const createBuffer = device.createBuffer.bind(device)
+  device.createBuffer = (descriptor) => {
+    device.pushErrorScope('out-of-memory')
+    const buffer = createBuffer(descriptor)
+    const check = device.popErrorScope().then(
+      (error) => {
+        if (!error) return
+        failedBuffers.add(buffer)
+        if (outOfMemory.length < KEPT_ERRORS) outOfMemory.push({ bytes: descriptor.size, message: error.message })
+      },
+      (error: unknown) => keepDeviceError(String(error)),
+    )
+    pendingChecks.add(check)
+    void check.finally(() => pendingChecks.delete(check))
+    return buffer
+  }
+  device.addEventListener('uncapturederror', (event) => keepDeviceError(event.error.message))
+  uploadThroughQueue(backend)
 }
 
-/** The errors the device reported since the last call (none: an empty list). */
+/** Uploads written by the queue, not recorded as copies among the commands: the device drops a command buffer it
+ *  rejects (one binding a buffer it could not allocate) whole, and a parameter first uploaded in it would lose its
+ *  values. Otherwise as tfjs uploads (float32 as is; int32 and bool as 32-bit integers). */
+function uploadThroughQueue(backend: WebGpuBackendLike): void {
+  const upload = backend.uploadToGPU.bind(backend)
+  backend.uploadToGPU = (dataId) => {
+    const tensor = backend.tensorMap.get(dataId)
+    const values = tensor.values
+    if (tensor.resource != null || values == null || values.length === 0 || !['float32', 'int32', 'bool'].includes(tensor.dtype)) return upload(dataId)
+    const words = tensor.dtype === 'float32' ? asArray(values, Float32Array) : asArray(values, Int32Array)
+    const buffer = backend.bufferManager.acquireBuffer(words.byteLength, TENSOR_USAGE) as GpuBufferLike
+    backend.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength)
+    tensor.resource = buffer
+    tensor.values = null // as tfjs: once uploaded, the values live on the GPU only
+  }
+}
+
+function asArray<T extends Float32Array | Int32Array>(values: tf.TypedArray, type: { new (values: ArrayLike<number>): T }): T {
+  return values instanceof type ? values : new type(values as ArrayLike<number>)
+}
+
+function keepDeviceError(message: string): void {
+  if (deviceErrors.length < KEPT_ERRORS) deviceErrors.push(message)
+}
+
+/** The errors the device reported since the last call, allocations that failed outside an update's watch included
+ *  (none: an empty list). */
 export function takeDeviceErrors(): string[] {
-  const errors = deviceErrors
+  const errors = [...deviceErrors, ...outOfMemory.map((failure) => failure.message)]
   deviceErrors = []
+  outOfMemory = []
   return errors
+}
+
+/** The watch over one update's gradients on the guarded webgpu backend, or undefined on another backend. */
+export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
+  const backend = guardedBackend
+  if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return undefined
+  return {
+    begin() {
+      submitQueued(backend) // work queued before the update is not the update's
+      backend.device.pushErrorScope('validation')
+    },
+    async end() {
+      // Commands are validated when their encoder finishes: finish the update's inside its scope.
+      submitQueued(backend)
+      const invalid = await backend.device.popErrorScope()
+      await Promise.all(pendingChecks)
+      const [full] = outOfMemory
+      outOfMemory = []
+      if (full) {
+        // The smaller pieces the trainer runs next need room, not the pool of the bigger batch's buffers.
+        releaseFreeBuffers(backend.bufferManager)
+        // The invalid commands were the failed buffer's consequence.
+        return new OutOfMemoryError(full.bytes, `the GPU's memory is full (${full.message.split('\n')[0]})`, null, '')
+      }
+      return invalid ? new Error(`the GPU rejected the update's work: ${invalid.message.split('\n')[0]}`) : null
+    },
+  }
+}
+
+/** Finishes and submits what the backend has recorded, if anything. */
+function submitQueued(backend: WebGpuBackendLike): void {
+  if (!backend.commandEncoder) return
+  backend.endComputePassEncoder()
+  backend.submitQueue()
+}
+
+/** Destroys the pooled buffers no tensor holds; tfjs makes new ones as they are asked for. */
+function releaseFreeBuffers(manager: WebGpuBackendLike['bufferManager']): void {
+  for (const buffers of manager.freeBuffers.values()) {
+    for (const buffer of buffers.splice(0)) {
+      manager.numBytesAllocated -= buffer.size
+      manager.numFreeBuffers--
+      buffer.destroy()
+    }
+  }
 }

@@ -17,7 +17,7 @@ import type { Database } from '../store/database.ts'
 import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
 import { isOutOfMemory } from '../compute/out-of-memory.ts'
 import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
-import { takeDeviceErrors } from '../compute/webgpu-memory.ts'
+import { deviceUpdateWatch, takeDeviceErrors } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
@@ -333,7 +333,8 @@ class Trainer<B extends BatchSize> {
       try {
         for (const [part, batch] of parts.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
         const update = await this.updateRetryingLostThreads(tensors, step, lr)
-        // A GPU that failed asynchronously (out of video memory, a lost device) has applied an update of garbage.
+        // A GPU that failed asynchronously after the gradients (a lost device, memory while the optimizer ran) has
+        // applied an update of garbage; a failure before them was an UpdateNotAppliedError.
         const [deviceError] = takeDeviceErrors()
         if (deviceError) throw new Error(`the GPU reported an error by update ${step}, so the model may have trained on garbage; the run stops, its last checkpoint is whole: ${deviceError}`)
         const usage = wasmMemoryUsage()
@@ -373,7 +374,8 @@ class Trainer<B extends BatchSize> {
     for (let attempt = 1; ; attempt++) {
       try {
         seedTrainingStep(this.training.seed, step)
-        return await trainUpdate(this.task.params, (batch) => this.task.loss(batch, step), tensors, this.optimizer, lr, this.training.clipNorm)
+        const lossOf = (batch: B) => this.task.loss(batch, step)
+        return await trainUpdate(this.task.params, lossOf, tensors, this.optimizer, lr, this.training.clipNorm, deviceUpdateWatch())
       } catch (error) {
         const retryable = error instanceof UpdateNotAppliedError && (error.cause as { retryable?: unknown } | null)?.retryable === true
         // Out of memory before anything changed stays wrapped: updateWithinMemory splits the batch.

@@ -1,0 +1,61 @@
+// The host's share of a webgpu training step (not part of `npm run bench`; a tool for kernel work): the reference
+// models shrunk until the device's work is negligible (hidden 8, batch 2, 30 × 30 tokens), so the time to record one
+// update's forward and backward — tfjs's engine, our kernels' JS, Dawn's calls — is what is left, per dispatch.
+// usage: node --import tsx scripts/bench/webgpu-host-time.ts <lstm|lstm-feeding|transformer>; BENCH_STOCK_KERNELS=1
+// runs stock ops. Prints one line: RESULT {json}.
+import * as tf from '@tensorflow/tfjs'
+import { selectBackend } from '../../main/engine/compute/backends.ts'
+import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
+import { deviceUpdateWatch } from '../../main/engine/compute/webgpu-memory.ts'
+import { Random } from '../../models/core/random.ts'
+import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
+import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
+import { Adam } from '../../models/train/adam.ts'
+import { trainUpdate } from '../../models/train/train-step.ts'
+import { TransformerModel } from '../../models/transformer/model.ts'
+import { lstmConfig, lstmFeedingConfig, transformerConfig } from './configs.ts'
+import { countGpuWork } from './gpu-counters.ts'
+
+const kind = process.argv[2] ?? 'lstm'
+const report = await selectBackend('webgpu')
+if (report.active !== 'webgpu') throw new Error(`no webgpu here: ${report.error}`)
+const stock = process.env['BENCH_STOCK_KERNELS'] === '1'
+if (stock) for (const name of webGpuFusedKernels) tf.unregisterKernel(name, 'webgpu')
+
+const [vocab, batch, length] = [50, 2, 30]
+const model =
+  kind === 'transformer'
+    ? new TransformerModel({ ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32 })
+    : new Seq2SeqModel({ ...(kind === 'lstm-feeding' ? lstmFeedingConfig : lstmConfig), srcVocab: vocab, tgtVocab: vocab, embeddingSize: 8, hiddenSize: 8 })
+const random = new Random(0)
+const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
+const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
+const [srcMask, tgtMask] = [tf.ones([batch, length]) as tf.Tensor2D, tf.ones([batch, length]) as tf.Tensor2D]
+const tokenMask = tf.ones([batch * length]) as tf.Tensor1D
+const lossOf = (): tf.Scalar => {
+  const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+  return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+}
+
+const optimizer = new Adam()
+const [warmup, steps] = [3, 5]
+const recording: number[] = []
+const whole: number[] = []
+let stopCounting: (() => { dispatches: number }) | null = null
+for (let i = 0; i < warmup + steps; i++) {
+  if (i === warmup) stopCounting = countGpuWork()
+  const started = performance.now()
+  // trainUpdate records the gradients synchronously and returns at its first await (the device watch's answer).
+  const update = trainUpdate(model.params, lossOf, [{ targetTokens: batch * length, sourceTokens: batch * length }], optimizer, 1e-3, Infinity, deviceUpdateWatch())
+  const recorded = performance.now()
+  await update
+  if (i >= warmup) {
+    recording.push(recorded - started)
+    whole.push(performance.now() - started)
+  }
+}
+const dispatches = stopCounting!().dispatches / steps
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+const round = (value: number) => Number(value.toFixed(1))
+console.log(`RESULT ${JSON.stringify({ model: kind, stock, dispatches, recordMs: round(median(recording)), updateMs: round(median(whole)), recordUsPerDispatch: round((1000 * median(recording)) / dispatches) })}`)
+process.exit(0)
