@@ -17,6 +17,7 @@ import { trainUpdate, UpdateNotAppliedError } from '../models/train/train-step.t
 import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
 import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
+import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
@@ -315,4 +316,30 @@ test('webgpu: a GPU that runs out of memory below its limits stops the update be
   tf.dispose([x, small])
   optimizer.dispose()
   params.dispose()
+})
+
+// Last in this file: it destroys the device.
+test('webgpu: an update on a GPU that was lost fails as a GpuLostError that names the loss and is retryable (tfjs’s own error says nothing)', async () => {
+  const backend = tf.backend() as unknown as WebGpuBackendLike & { device: { destroy(): void } }
+  const params = new ParameterStore(new Random(7))
+  const weights = params.create('lost', [8, 8], { kind: 'normal', std: 0.1 })
+  const optimizer = new Adam()
+  const lossOf = (batch: { x: tf.Tensor2D; targetTokens: number; sourceTokens: number }) => tf.matMul(batch.x, weights).square().mean() as tf.Scalar
+  const x = tf.ones([16, 8]) as tf.Tensor2D
+  const update = () => trainUpdate(params, lossOf, [{ x, targetTokens: 16, sourceTokens: 16 }], optimizer, 1e-2, 1, deviceUpdateWatch())
+  assert.ok(Number.isFinite((await update()).loss))
+  const unrelated = new Error('not the GPU')
+  assert.equal(await explainGpuLoss(unrelated), unrelated, 'a failure on a working GPU stays as it is')
+
+  backend.device.destroy()
+  const failure: unknown = await update().then(
+    () => null,
+    (error: unknown) => error,
+  )
+  assert.ok(failure, 'an update on the lost GPU fails')
+  const explained = await explainGpuLoss(failure)
+  assert.ok(explained instanceof GpuLostError, `explained: ${String(explained)}`)
+  assert.match(explained.message, /^the GPU was lost \(destroyed: .+\); what it held is gone\. Once the GPU is back/)
+  assert.equal(explained.retryable, true)
+  assert.equal(await explainGpuLoss(explained), explained)
 })

@@ -6,6 +6,7 @@
 // learns of it before its optimizer runs (deviceUpdateWatch). Other errors the device reports are kept for the trainer
 // to read after each update.
 import * as tf from '@tensorflow/tfjs'
+import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
 import { OutOfMemoryError } from './out-of-memory.ts'
 import type { DeviceErrorWatch } from '../../../models/train/train-step.ts'
 
@@ -30,6 +31,7 @@ export interface WebGpuBackendLike {
     createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike
     pushErrorScope(filter: 'validation' | 'out-of-memory'): void
     popErrorScope(): Promise<{ message: string } | null>
+    lost: LosableDevice['lost']
   }
   bufferManager: {
     acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): unknown
@@ -111,6 +113,7 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     return buffer
   }
   device.addEventListener('uncapturederror', (event) => keepDeviceError(event.error.message))
+  watchGpuLoss(device)
   uploadThroughQueue(backend)
 }
 

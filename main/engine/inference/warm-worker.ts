@@ -1,6 +1,7 @@
 // The warm inference worker: keeps the last used models loaded so a translation or chat reply costs a decode, not a
 // thread start, a backend start and a checkpoint load. Requests are answered one at a time, in order.
 import { parentPort, workerData } from 'node:worker_threads'
+import { explainGpuLoss } from '../compute/gpu-loss.ts'
 import { startCompute } from '../jobs/context.ts'
 import { expectedErrorCode } from '../store/conditions.ts'
 import { openDatabase } from '../store/database.ts'
@@ -78,7 +79,9 @@ parentPort!.on('message', (request: WarmRequest) => {
     try {
       await started
       post({ type: 'result', id: request.id, result: await answer(request) })
-    } catch (error) {
+    } catch (caught) {
+      // A lost GPU: retryable, so the engine asks again of a fresh worker, which starts a new device.
+      const error = await explainGpuLoss(caught)
       const retryable = (error as { retryable?: unknown } | null)?.retryable === true || (error as Error | null)?.name === 'JobStalledError'
       post({ type: 'error', id: request.id, error: error instanceof Error ? error.message : String(error), code: expectedErrorCode(error) ?? undefined, retryable })
     }

@@ -2,6 +2,7 @@
 // worker starts from the same script (one bundled entry), told apart by its workerData.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { JobKind } from '../../api/contract.ts'
+import { explainGpuLoss } from '../compute/gpu-loss.ts'
 import { expectedErrorCode } from '../store/conditions.ts'
 import { openDatabase } from '../store/database.ts'
 import { JobCancelledError, JobStalledError } from './context.ts'
@@ -31,11 +32,14 @@ async function runJob(): Promise<void> {
   try {
     const result = await (await jobRunner(spec.kind))({ spec, db, isCancelled, request, post })
     post({ type: 'done', result })
-  } catch (error) {
+  } catch (caught) {
+    // A lost GPU fails tfjs with errors that say nothing; named, it is retryable (a fresh worker starts a new device).
+    const controlled = caught instanceof JobCancelledError || caught instanceof JobStalledError
+    const error = controlled ? caught : await explainGpuLoss(caught)
     if (error instanceof JobCancelledError) post({ type: 'cancelled' })
     else if (error instanceof JobStalledError) post({ type: 'stalled', error: error.message })
-    // A compute thread lost while answering (translate, chat, eval write nothing until they finish): a fresh worker
-    // answers instead. Trainings retry the step themselves.
+    // A compute thread or the GPU lost while answering (translate, chat, eval write nothing until they finish): a
+    // fresh worker answers instead. Trainings retry the step themselves, or pause at their last checkpoint.
     else if (isRetryable(error) && answeringKinds.has(spec.kind)) post({ type: 'stalled', error: (error as Error).message })
     else post({ type: 'failed', error: error instanceof Error ? error.message : String(error), code: expectedErrorCode(error) ?? undefined })
   } finally {

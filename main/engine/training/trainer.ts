@@ -17,6 +17,7 @@ import type { Database } from '../store/database.ts'
 import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
 import { isOutOfMemory } from '../compute/out-of-memory.ts'
 import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
+import { explainGpuLoss, GpuLostError } from '../compute/gpu-loss.ts'
 import { deviceUpdateWatch, takeDeviceErrors } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
@@ -205,10 +206,11 @@ export async function trainRun(name: string, context: TrainerContext): Promise<{
     const outcome = await new Trainer(db, run, task, optimizer, context).loop(state)
     setStatus(outcome.status, outcome.step)
     return outcome
-  } catch (error) {
-    if (isDiskFull(error) || isBusy(error)) {
+  } catch (caught) {
+    const error = await explainGpuLoss(caught)
+    if (isDiskFull(error) || isBusy(error) || error instanceof GpuLostError) {
       // Expected conditions, not a broken run: the last checkpoint is whole (its transaction rolled back), so the
-      // run pauses there and `runs resume` continues once there is space (or the other writer is done).
+      // run pauses there and `runs resume` continues once there is space, the other writer is done or the GPU is back.
       const fault = isDiskFull(error) ? new DiskFullError('a checkpoint or metrics of the run', error) : error
       const step = latestCheckpointStep(db, run.id) ?? 0
       try {
