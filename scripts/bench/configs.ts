@@ -1,9 +1,11 @@
 // The reference training configurations of the compute benchmark (shared with the PyTorch twins).
 import * as tf from '@tensorflow/tfjs'
+import type { Random } from '../../models/core/random.ts'
 import type { DialogueBatch } from '../../models/dialogue/batch.ts'
 import type { DialogueModelConfig } from '../../models/dialogue/hred.ts'
-import type { Seq2SeqConfig } from '../../models/seq2seq/model.ts'
-import type { TransformerConfig } from '../../models/transformer/model.ts'
+import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
+import type { Seq2SeqConfig, Seq2SeqModel } from '../../models/seq2seq/model.ts'
+import { TransformerModel, type TransformerConfig } from '../../models/transformer/model.ts'
 
 export const batchShape = { batch: 64, srcLen: 30, tgtLen: 30, vocab: 8000 } as const
 
@@ -74,6 +76,27 @@ export type BenchModel = 'lstm' | 'lstm-feeding' | 'transformer' | 'hred' | 'hre
 export const benchModels: BenchModel[] = ['lstm', 'lstm-feeding', 'transformer', 'hred', 'hred-tiny']
 /** Target tokens per step, the tokens/s of every model (each has 64 × 30). */
 export const targetTokensPerStep = batchShape.batch * batchShape.tgtLen
+
+/** Token ids for `batch` rows of a given length, drawn uniformly from `vocab` by `random`. */
+export function benchIds(batch: number, vocab: number, random: Random): (length: number) => tf.Tensor2D {
+  return (length) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
+}
+
+/** The translation bench batch of `shape` (source, target in, target out, drawn from `ids` in that order; all tokens
+ *  real) and the loss of one training step of a seq2seq or Transformer model on it. */
+export function benchTranslationLoss(shape: { batch: number; srcLen: number; tgtLen: number; vocab: number }, ids: (length: number) => tf.Tensor2D): (model: Seq2SeqModel | TransformerModel) => tf.Scalar {
+  const { batch, srcLen, tgtLen, vocab } = shape
+  const src = ids(srcLen) // [B, S]
+  const tgtIn = ids(tgtLen) // [B, T]
+  const tgtOut = ids(tgtLen).reshape([-1]) as tf.Tensor1D // [B·T]
+  const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D
+  const tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D
+  const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
+  return (model) => {
+    const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
+    return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
+  }
+}
 
 /** The HRED bench batch: every context turn a row of the utterance matrix; all turns and tokens real. */
 export function benchDialogueBatch(ids: (length: number) => tf.Tensor2D): DialogueBatch {

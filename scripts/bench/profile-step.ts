@@ -5,22 +5,18 @@
 import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { Random } from '../../models/core/random.ts'
-import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
-import { batchShape, benchDialogueBatch, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, transformerBigConfig, transformerConfig } from './configs.ts'
+import { batchShape, benchDialogueBatch, benchIds, benchTranslationLoss, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, transformerBigConfig, transformerConfig } from './configs.ts'
 import { DialogueModel } from '../../models/dialogue/hred.ts'
 
 const [modelName = 'lstm', backendName = 'wasm'] = process.argv.slice(2)
 await selectBackend(parseBackendName(backendName))
 const { batch, srcLen, tgtLen, vocab } = modelName === 'transformer-big' ? bigBatchShape : batchShape
-const random = new Random(0)
-const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
-const [src, tgtIn, tgtOut] = [ids(srcLen), ids(tgtLen), ids(tgtLen).reshape([-1]) as tf.Tensor1D]
-const [srcMask, tgtMask] = [tf.ones([batch, srcLen]) as tf.Tensor2D, tf.ones([batch, tgtLen]) as tf.Tensor2D]
-const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
+const ids = benchIds(batch, vocab, new Random(0))
+const translationLoss = benchTranslationLoss({ batch, srcLen, tgtLen, vocab }, ids)
 const model =
   modelName === 'transformer'
     ? new TransformerModel(transformerConfig)
@@ -28,10 +24,8 @@ const model =
       ? new TransformerModel({ ...transformerBigConfig, ...(process.env.LAYERS ? { encoderLayers: Number(process.env.LAYERS), decoderLayers: Number(process.env.LAYERS) } : {}) })
       : modelName.startsWith('hred') ? new DialogueModel(modelName === 'hred' ? hredConfig : hredTinyConfig) : new Seq2SeqModel(lstmConfig)
 const dialogueBatch = modelName.startsWith('hred') ? benchDialogueBatch(ids) : null
-const logits = (): tf.Tensor3D =>
-  model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : (model as Seq2SeqModel).forward(src, srcMask, tgtIn, true).logits
 const optimizer = new Adam()
-const lossOf = (): tf.Scalar => (model instanceof DialogueModel ? model.losses(dialogueBatch!, true, 0).total : smoothedCrossEntropy(logits().reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask))
+const lossOf = (): tf.Scalar => (model instanceof DialogueModel ? model.losses(dialogueBatch!, true, 0).total : translationLoss(model))
 const step = () => trainUpdate(model.params, lossOf, [{ targetTokens: batch * tgtLen, sourceTokens: batch * srcLen }], optimizer, 1e-3, Infinity)
 // Two warm-up steps: the second still grows the wasm heap (fresh pages fault on first touch).
 for (let warmUp = 0; warmUp < Number(process.env.WARMUP ?? 2); warmUp++) await step()

@@ -7,14 +7,13 @@ import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.t
 import { deviceUpdateWatch } from '../../main/engine/compute/webgpu-memory.ts'
 import { Random } from '../../models/core/random.ts'
 import { seedDropout } from '../../models/layers/dropout.ts'
-import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { DialogueModel } from '../../models/dialogue/hred.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
 import { countGpuWork, type GpuCounts } from './gpu-counters.ts'
-import { batchShape, benchDialogueBatch, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, lstmFeedingConfig, transformerBigConfig, transformerConfig, type BenchModel } from './configs.ts'
+import { batchShape, benchDialogueBatch, benchIds, benchTranslationLoss, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, lstmFeedingConfig, transformerBigConfig, transformerConfig, type BenchModel } from './configs.ts'
 
 const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
 const steps = Number(stepsArg)
@@ -33,23 +32,12 @@ console.error(`bench: ${modelName} on ${report.active} (${detail})`)
 seedDropout(1)
 const name = modelName as BenchModel
 const { batch, srcLen, tgtLen, vocab } = name === 'transformer-big' ? bigBatchShape : batchShape
-const random = new Random(0)
-const ids = (length: number) => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
-const src = ids(srcLen)
-const tgtIn = ids(tgtLen)
-const tgtOut = ids(tgtLen).reshape([-1]) as tf.Tensor1D
-const srcMask = tf.ones([batch, srcLen]) as tf.Tensor2D
-const tgtMask = tf.ones([batch, tgtLen]) as tf.Tensor2D
-const tokenMask = tf.ones([batch * tgtLen]) as tf.Tensor1D
-
+const ids = benchIds(batch, vocab, new Random(0))
+const translationLoss = benchTranslationLoss({ batch, srcLen, tgtLen, vocab }, ids)
 const dialogueBatch = name.startsWith('hred') ? benchDialogueBatch(ids) : null
 
 const model = name === 'transformer' ? new TransformerModel(transformerConfig) : name === 'transformer-big' ? new TransformerModel(transformerBigConfig) : name === 'hred' ? new DialogueModel(hredConfig) : name === 'hred-tiny' ? new DialogueModel(hredTinyConfig) : new Seq2SeqModel(name === 'lstm-feeding' ? lstmFeedingConfig : lstmConfig)
-const lossOf = (): tf.Scalar => {
-  if (model instanceof DialogueModel) return model.losses(dialogueBatch!, true, 0).total
-  const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
-  return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
-}
+const lossOf = (): tf.Scalar => (model instanceof DialogueModel ? model.losses(dialogueBatch!, true, 0).total : translationLoss(model))
 // The workbench's own update, as its trainer runs it (our Adam, the device's errors watched; no clipping, like the
 // PyTorch twin).
 const optimizer = new Adam()

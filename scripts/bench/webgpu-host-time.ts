@@ -8,12 +8,11 @@ import { selectBackend } from '../../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
 import { deviceUpdateWatch } from '../../main/engine/compute/webgpu-memory.ts'
 import { Random } from '../../models/core/random.ts'
-import { smoothedCrossEntropy } from '../../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
-import { lstmConfig, lstmFeedingConfig, transformerConfig } from './configs.ts'
+import { benchIds, benchTranslationLoss, lstmConfig, lstmFeedingConfig, transformerConfig } from './configs.ts'
 import { countGpuWork } from './gpu-counters.ts'
 
 const kind = process.argv[2] ?? 'lstm'
@@ -27,15 +26,8 @@ const model =
   kind === 'transformer'
     ? new TransformerModel({ ...transformerConfig, srcVocab: vocab, tgtVocab: vocab, dModel: 16, heads: 2, dFF: 32 })
     : new Seq2SeqModel({ ...(kind === 'lstm-feeding' ? lstmFeedingConfig : lstmConfig), srcVocab: vocab, tgtVocab: vocab, embeddingSize: 8, hiddenSize: 8 })
-const random = new Random(0)
-const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => random.integer(vocab)), [batch, length], 'int32')
-const [src, tgtIn, tgtOut] = [ids(), ids(), ids().reshape([-1]) as tf.Tensor1D]
-const [srcMask, tgtMask] = [tf.ones([batch, length]) as tf.Tensor2D, tf.ones([batch, length]) as tf.Tensor2D]
-const tokenMask = tf.ones([batch * length]) as tf.Tensor1D
-const lossOf = (): tf.Scalar => {
-  const logits = model instanceof TransformerModel ? model.forward(src, srcMask, tgtIn, tgtMask, true).logits : model.forward(src, srcMask, tgtIn, true).logits
-  return smoothedCrossEntropy(logits.reshape([-1, vocab]) as tf.Tensor2D, tgtOut, tokenMask)
-}
+const translationLoss = benchTranslationLoss({ batch, srcLen: length, tgtLen: length, vocab }, benchIds(batch, vocab, new Random(0)))
+const lossOf = (): tf.Scalar => translationLoss(model)
 
 const optimizer = new Adam()
 const [warmup, steps] = [3, 5]
