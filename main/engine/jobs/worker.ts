@@ -33,9 +33,10 @@ async function runJob(): Promise<void> {
     const result = await (await jobRunner(spec.kind))({ spec, db, isCancelled, request, post })
     post({ type: 'done', result })
   } catch (caught) {
-    // A lost GPU fails tfjs with errors that say nothing; named, it is retryable (a fresh worker starts a new device).
+    // A lost GPU fails tfjs with errors that say nothing; named, an answer is retryable (a fresh worker starts a new
+    // device). Trainings name it themselves, as they pause.
     const controlled = caught instanceof JobCancelledError || caught instanceof JobStalledError
-    const error = controlled ? caught : await explainGpuLoss(caught)
+    const error = answeringKinds.has(spec.kind) && !controlled ? await explainGpuLoss(caught) : caught
     if (error instanceof JobCancelledError) post({ type: 'cancelled' })
     else if (error instanceof JobStalledError) post({ type: 'stalled', error: error.message })
     // A compute thread or the GPU lost while answering (translate, chat, eval write nothing until they finish): a
