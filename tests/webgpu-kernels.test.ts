@@ -19,6 +19,7 @@ import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-m
 import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
+import { dispatchLoop, f32, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
 
@@ -149,6 +150,53 @@ test('webgpu: every kernel case, our fused shaders included, equals the stock cp
     const difference = maxRelativeDifference(reference[i]!.result, result)
     assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
   })
+})
+
+test('webgpu: a time loop’s uniforms (one buffer, a dynamic offset per step) outlive the submits inside the loop: the next loop cannot overwrite the steps still queued', async () => {
+  // Each step writes its own time index plus the loop's mark: out[t] = mark + t.
+  const stepShader: FusedShader = {
+    key: 'test_loop_step',
+    looped: true,
+    code: `${wgslBindings(['out'], [], 'count : u32, t : u32, mark : f32')}
+${wgslEachElement}
+  out[p.t] = p.mark + f32(p.t);
+}`,
+  }
+  const backend = tf.backend() as unknown as LoopBackend
+  const submitEvery = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')
+  // Submits after steps 3 and 6 of the first loop leave steps 7 and 8 queued when the second loop (its uniform buffer
+  // the same size, a pool's candidate for reuse) writes its uniforms.
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 3)
+  try {
+    const steps = 8
+    const loop = (mark: number) => {
+      const out = backend.makeTensorInfo([steps], 'float32')
+      dispatchLoop(backend, steps, [{ shader: stepShader, outputs: [out], inputs: [], groups: 1, uniformsAt: (t) => [u32(1), u32(t), f32(mark)] }])
+      return tf.engine().makeTensorFromTensorInfo(out)
+    }
+    const [first, second] = [loop(0), loop(100)]
+    assert.deepEqual(Array.from(await first.data()), [0, 1, 2, 3, 4, 5, 6, 7])
+    assert.deepEqual(Array.from(await second.data()), [100, 101, 102, 103, 104, 105, 106, 107])
+    tf.dispose([first, second])
+  } finally {
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitEvery)
+  }
+})
+
+test('webgpu: the recurrent layers and the input-feeding decoder (their time loops run by dispatchLoop) equal cpu with a submit inside every loop', async () => {
+  const looped = (name: string) => /(LSTM|GRU) layer over|two-layer|input feeding/.test(name)
+  const submitEvery = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 2)
+  try {
+    const results = await runCases(5, looped)
+    assert.ok(results.length >= 8, results.map(({ name }) => name).join('\n'))
+    for (const { name, result } of results) {
+      const difference = maxRelativeDifference(reference.find((r) => r.name === name)!.result, result)
+      assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
+    }
+  } finally {
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitEvery)
+  }
 })
 
 test('webgpu: Adam over all parameters at once (flat) updates, checkpoints, picks up an assigned parameter and restores as per-parameter Adam on cpu', async () => {

@@ -25,6 +25,8 @@ if (report.active === null) {
 }
 const detail = report.attempts.find((a) => a.status === 'active')!.detail
 // BENCH_STOCK_KERNELS=1: hide our fused webgpu kernels, so the models run stock ops (the before of a comparison).
+// BENCH_SUBMIT_EVERY=n: submit the recorded work every n dispatches (tfjs's default 15), to weigh submits against an early start.
+if (process.env['BENCH_SUBMIT_EVERY']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(process.env['BENCH_SUBMIT_EVERY']))
 if (process.env['BENCH_STOCK_KERNELS'] === '1' && report.active === 'webgpu') for (const name of webGpuFusedKernels) tf.unregisterKernel(name, 'webgpu')
 console.error(`bench: ${modelName} on ${report.active} (${detail})`)
 

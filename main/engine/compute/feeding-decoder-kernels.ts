@@ -9,7 +9,7 @@ import { maskedScore } from '../../../models/attention/mask.ts'
 import { wgslSoftmaxInPlace } from './attention-kernels.ts'
 import { feedingDecoderGradKernel, feedingDecoderKernel, type FeedingDecoderAttrs } from '../../../models/seq2seq/feeding-decoder.ts'
 import { wgslGruCell, wgslGruCellGrad, wgslLstmCell, wgslLstmCellGrad } from './layer-steps.ts'
-import { dispatchInto, groupsFor, registerWebGpuKernel, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader, type UniformValue } from './webgpu-backend.ts'
+import { dispatchInto, dispatchLoop, groupsFor, registerWebGpuKernel, u32, wgslBindings, wgslEachElement, wgslEachRow, wgslWorkgroupReductions, workgroupSize, type FusedShader, type UniformValue } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -29,6 +29,7 @@ fn combinedWidth() -> u32 { return p.hidden + p.valueSize; }`
  */
 const lstmStepShader: FusedShader = {
   key: 'kotoba_feeding_step_lstm',
+  looped: true,
   code: `
 ${wgslBindings(['stepInputs', 'cells', 'combined'], ['projected', 'weights', 'h0', 'c0', 'feed0'], decoderParams)}
 ${wgslRows}
@@ -75,6 +76,7 @@ ${wgslEachElement}
  */
 const gruStepShader: FusedShader = {
   key: 'kotoba_feeding_step_gru',
+  looped: true,
   code: `
 ${wgslBindings(['stepInputs', 'gates', 'combined'], ['projected', 'weights', 'h0', 'recurrentBias', 'feed0'], decoderParams)}
 ${wgslRows}
@@ -117,6 +119,7 @@ ${wgslEachElement}
 /** Forward at step t, one workgroup per b: a = softmax(h_tᵀK + mask), ctx_t = Σ_s a(s) V_s into combined beside h_t. */
 const attentionShader: FusedShader = {
   key: 'kotoba_feeding_attention',
+  looped: true,
   code: `${wgslWorkgroupReductions}
 ${wgslBindings(['attention', 'combined'], ['packed', 'keyMask'], decoderParams)}
 ${wgslRows}
@@ -147,6 +150,7 @@ ${wgslSoftmaxInPlace('attention', 'wStart')}
 /** Forward at step t, one thread per (b, k): h̃_t = tanh([h_t; ctx_t]·W_c), also the next step's fed input. */
 const combineShader: FusedShader = {
   key: 'kotoba_feeding_combine',
+  looped: true,
   code: `
 ${wgslBindings(['attentional', 'stepInputs'], ['combined', 'combine'], decoderParams)}
 ${wgslRows}
@@ -172,6 +176,7 @@ ${wgslEachElement}
  */
 const combineGradShader: FusedShader = {
   key: 'kotoba_feeding_grad_combine',
+  looped: true,
   code: `
 ${wgslBindings(['dCombined', 'dPre', 'dState'], ['dAttentional', 'attentional', 'combineT'], decoderParams)}
 ${wgslRows}
@@ -226,6 +231,7 @@ const wgslGatesGrad = {
 function attentionGradShader(cell: FeedingDecoderAttrs['cell']): FusedShader {
   return {
     key: `kotoba_feeding_grad_attention_${cell}`,
+    looped: true,
     code: `${wgslWorkgroupReductions}
 ${wgslBindings(['dScores', 'dGates', 'dState'], ['dCombined', 'packed', 'attention', cell === 'lstm' ? 'cells' : 'gates'], decoderParams)}
 ${wgslRows}
@@ -273,6 +279,7 @@ function recurrentGradShader(cell: FeedingDecoderAttrs['cell']): FusedShader {
   if (j >= H) { acc = acc + dState[(2u * p.batch + b) * H + j - H]; }`
   return {
     key: `kotoba_feeding_grad_recurrent_${cell}`,
+    looped: true,
     code: `
 ${wgslBindings(['dState'], ['dGates', 'weightsT'], decoderParams)}
 ${wgslRows}
@@ -344,12 +351,13 @@ export function registerWebGpuFeedingDecoderKernels(): void {
     const stepReads = [projected, weights, h0, decoder.cell === 'lstm' ? c0 : recurrentBias, feed0]
     const perState = { count: batch * hidden, rows: 0 }
     const perRow = { count: 0, rows: batch }
-    for (let t = 0; t < steps; t++) {
-      const [first, last] = [t === 0, t === steps - 1]
-      dispatchInto(backend, stepShaders[decoder.cell], [stepInputs, cellValues, combined], stepReads, uniformsAt(shape, perState, t, first, last, decoder), groupsFor(perState.count))
-      dispatchInto(backend, attentionShader, [attention, combined], [packed, keyMask], uniformsAt(shape, perRow, t, first, last, decoder), batch)
-      dispatchInto(backend, combineShader, [attentional, stepInputs], [combined, combine], uniformsAt(shape, perState, t, first, last, decoder), groupsFor(perState.count))
-    }
+    // Step t = k, left to right.
+    const at = (threads: { count: number; rows: number }) => (t: number) => uniformsAt(shape, threads, t, t === 0, t === steps - 1, decoder)
+    dispatchLoop(backend, steps, [
+      { shader: stepShaders[decoder.cell], outputs: [stepInputs, cellValues, combined], inputs: stepReads, groups: groupsFor(perState.count), uniformsAt: at(perState) },
+      { shader: attentionShader, outputs: [attention, combined], inputs: [packed, keyMask], groups: batch, uniformsAt: at(perRow) },
+      { shader: combineShader, outputs: [attentional, stepInputs], inputs: [combined, combine], groups: groupsFor(perState.count), uniformsAt: at(perState) },
+    ])
     return made
   })
   const gradShaders = [combineGradShader, ...cells.flatMap((cell) => [attentionGradShaders[cell], recurrentGradShaders[cell]]), keysValuesGradShader]
@@ -366,12 +374,13 @@ export function registerWebGpuFeedingDecoderKernels(): void {
     const perCombined = { count: batch * width, rows: 0 }
     const perRow = { count: 0, rows: batch }
     const perInput = { count: batch * 2 * hidden, rows: 0 }
-    for (let t = steps - 1; t >= 0; t--) {
-      const [first, last] = [t === steps - 1, t === 0]
-      dispatchInto(backend, combineGradShader, [dCombined!, dPre!, dState!], [dAttentional, attentional, combineT], uniformsAt(shape, perCombined, t, first, last, decoder), groupsFor(perCombined.count))
-      dispatchInto(backend, attentionGradShaders[decoder.cell], [dScores!, dGates!, dState!], [dCombined!, packed, attention, cellValues], uniformsAt(shape, perRow, t, first, last, decoder), batch)
-      dispatchInto(backend, recurrentGradShaders[decoder.cell], [dState!], [dGates!, weightsT], uniformsAt(shape, perInput, t, first, last, decoder), groupsFor(perInput.count))
-    }
+    // Step k is time t = steps - 1 - k, right to left.
+    const at = (threads: { count: number; rows: number }) => (k: number) => uniformsAt(shape, threads, steps - 1 - k, k === 0, k === steps - 1, decoder)
+    dispatchLoop(backend, steps, [
+      { shader: combineGradShader, outputs: [dCombined!, dPre!, dState!], inputs: [dAttentional, attentional, combineT], groups: groupsFor(perCombined.count), uniformsAt: at(perCombined) },
+      { shader: attentionGradShaders[decoder.cell], outputs: [dScores!, dGates!, dState!], inputs: [dCombined!, packed, attention, cellValues], groups: batch, uniformsAt: at(perRow) },
+      { shader: recurrentGradShaders[decoder.cell], outputs: [dState!], inputs: [dGates!, weightsT], groups: groupsFor(perInput.count), uniformsAt: at(perInput) },
+    ])
     const perKeyValue = { count: batch * keyLen * width, rows: 0 }
     dispatchInto(backend, keysValuesGradShader, [dPacked!], [dScores!, combined, attention, dCombined!], uniformsAt(shape, perKeyValue, 0, false, false, decoder), groupsFor(perKeyValue.count))
     backend.disposeData(dCombined!.dataId)

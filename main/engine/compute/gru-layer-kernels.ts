@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { gruLayerGradKernel, gruLayerKernel, type GruLayerAttrs } from '../../../models/rnn/gru-sequence.ts'
 import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread, wgslGruCell, wgslGruCellGrad } from './layer-steps.ts'
-import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
+import { dispatchLoop, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -18,6 +18,7 @@ type TensorInfo = tf.TensorInfo
  */
 const forwardStepShader: FusedShader = {
   key: 'kotoba_gru_layer_step',
+  looped: true,
   code: `
 ${wgslBindings(['packed', 'hIn', 'gates'], ['xs', 'u', 'bias', 'h0', 'masks'], stepParams)}
 ${wgslDirections}
@@ -70,6 +71,7 @@ ${wgslDirectionThread}
  */
 const backwardGatesShader: FusedShader = {
   key: 'kotoba_gru_layer_grad_gates',
+  looped: true,
   code: `
 ${wgslBindings(['dx', 'da', 'keep'], ['dy', 'gates', 'hIn', 'masks', 'state'], stepParams)}
 ${wgslDirections}
@@ -98,6 +100,7 @@ ${wgslDirectionThread}
 /** Backward through the step at time p.t, second half: dh = (z⊙dh' + da[t]·Uᵀ) + the skipped part; Uᵀ [D, 3H, H] as in the LSTM's. */
 const backwardRecurrentShader: FusedShader = {
   key: 'kotoba_gru_layer_grad_recurrent',
+  looped: true,
   code: `
 ${wgslBindings(['state'], ['da', 'uT', 'keep'], stepParams)}
 ${wgslDirections}
@@ -120,9 +123,8 @@ export function registerWebGpuGruLayerKernels(): void {
     const { directions } = layer
     const hidden = gateWidth / (3 * directions)
     const made = [[steps + 1, batch, directions * hidden], [steps, batch, directions * hidden], [steps, batch, directions * 4 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, false)) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, recurrentBias, h0, masks], uniforms, groupsFor(directions * batch * hidden))
-    }
+    const uniforms = stepUniforms({ steps, batch, hidden, directions }, layer, false)
+    dispatchLoop(backend, steps, [{ shader: forwardStepShader, outputs: made, inputs: [projected, recurrent, recurrentBias, h0, masks], groups: groupsFor(directions * batch * hidden), uniformsAt: (k) => uniforms[k]! }])
     return made
   })
   registerWebGpuKernel(gruLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
@@ -136,10 +138,12 @@ export function registerWebGpuGruLayerKernels(): void {
     const state = backend.makeTensorInfo([directions * batch, hidden], 'float32')
     const keep = backend.makeTensorInfo([2, count], 'float32')
     const groups = groupsFor(count)
-    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, true)) {
-      dispatchInto(backend, backwardGatesShader, [dx, da, keep], [dy, gates, hIn, masks, state], uniforms, groups)
-      dispatchInto(backend, backwardRecurrentShader, [state], [da, recurrentT, keep], uniforms, groups)
-    }
+    const uniforms = stepUniforms({ steps, batch, hidden, directions }, layer, true)
+    const uniformsAt = (k: number) => uniforms[k]!
+    dispatchLoop(backend, steps, [
+      { shader: backwardGatesShader, outputs: [dx, da, keep], inputs: [dy, gates, hIn, masks, state], groups, uniformsAt },
+      { shader: backwardRecurrentShader, outputs: [state], inputs: [da, recurrentT, keep], groups, uniformsAt },
+    ])
     backend.disposeData(keep.dataId)
     return [dx, da, state]
   })

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { lstmLayerGradKernel, lstmLayerKernel, type LstmLayerAttrs } from '../../../models/rnn/lstm-sequence.ts'
 import { stepParams, stepUniforms, wgslDirections, wgslDirectionThread, wgslLstmCell, wgslLstmCellGrad } from './layer-steps.ts'
-import { dispatchInto, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
+import { dispatchLoop, groupsFor, registerWebGpuKernel, wgslBindings, wgslEachElement, type FusedShader } from './webgpu-backend.ts'
 
 type TensorInfo = tf.TensorInfo
 
@@ -20,6 +20,7 @@ type TensorInfo = tf.TensorInfo
  */
 const forwardStepShader: FusedShader = {
   key: 'kotoba_lstm_layer_step',
+  looped: true,
   code: `
 ${wgslBindings(['packed', 'hIn', 'cells'], ['xs', 'u', 'h0', 'c0', 'masks'], stepParams)}
 ${wgslDirections}
@@ -79,6 +80,7 @@ ${wgslDirectionThread}
  */
 const backwardGatesShader: FusedShader = {
   key: 'kotoba_lstm_layer_grad_gates',
+  looped: true,
   code: `
 ${wgslBindings(['dz', 'state', 'keep'], ['dy', 'cells', 'masks'], stepParams)}
 ${wgslDirections}
@@ -113,6 +115,7 @@ ${wgslDirectionThread}
 /** Backward through the step at time p.t, second half: dh = dz[t]·Uᵀ + keep (state[0]); Uᵀ [D, 4H, H] is read a row per k, adjacent threads adjacent floats. */
 const backwardRecurrentShader: FusedShader = {
   key: 'kotoba_lstm_layer_grad_recurrent',
+  looped: true,
   code: `
 ${wgslBindings(['state'], ['dz', 'uT', 'keep'], stepParams)}
 ${wgslDirections}
@@ -135,9 +138,8 @@ export function registerWebGpuLstmLayerKernels(): void {
     const { directions } = layer
     const hidden = gateWidth / (4 * directions)
     const made = [[steps + 2, batch, directions * hidden], [steps, batch, directions * hidden], [steps, batch, directions * 6 * hidden]].map((shape) => backend.makeTensorInfo(shape, 'float32'))
-    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, false)) {
-      dispatchInto(backend, forwardStepShader, made, [projected, recurrent, h0, c0, masks], uniforms, groupsFor(directions * batch * hidden))
-    }
+    const uniforms = stepUniforms({ steps, batch, hidden, directions }, layer, false)
+    dispatchLoop(backend, steps, [{ shader: forwardStepShader, outputs: made, inputs: [projected, recurrent, h0, c0, masks], groups: groupsFor(directions * batch * hidden), uniformsAt: (k) => uniforms[k]! }])
     return made
   })
   registerWebGpuKernel(lstmLayerGradKernel, [backwardGatesShader, backwardRecurrentShader], ({ inputs, attrs }, backend) => {
@@ -151,10 +153,12 @@ export function registerWebGpuLstmLayerKernels(): void {
     const state = backend.makeTensorInfo([2, directions * batch, hidden], 'float32')
     const keep = backend.makeTensorInfo([count], 'float32')
     const groups = groupsFor(count)
-    for (const uniforms of stepUniforms({ steps, batch, hidden, directions }, layer, true)) {
-      dispatchInto(backend, backwardGatesShader, [dz, state, keep], [dy, cells, masks], uniforms, groups)
-      dispatchInto(backend, backwardRecurrentShader, [state], [dz, recurrentT, keep], uniforms, groups)
-    }
+    const uniforms = stepUniforms({ steps, batch, hidden, directions }, layer, true)
+    const uniformsAt = (k: number) => uniforms[k]!
+    dispatchLoop(backend, steps, [
+      { shader: backwardGatesShader, outputs: [dz, state, keep], inputs: [dy, cells, masks], groups, uniformsAt },
+      { shader: backwardRecurrentShader, outputs: [state], inputs: [dz, recurrentT, keep], groups, uniformsAt },
+    ])
     backend.disposeData(keep.dataId)
     return [dz, state]
   })

@@ -20,17 +20,20 @@ interface GpuBindingResource {
 }
 interface GpuComputePass {
   setPipeline(pipeline: unknown): void
-  setBindGroup(index: number, group: unknown): void
+  setBindGroup(index: number, group: unknown, dynamicOffsets?: number[]): void
   dispatchWorkgroups(x: number, y?: number, z?: number): void
 }
 interface GpuPipeline {
   getBindGroupLayout(index: number): unknown
 }
+type GpuBufferBindingType = 'storage' | 'read-only-storage' | 'uniform'
 interface GpuDevice {
   createShaderModule(descriptor: { code: string }): unknown
-  createComputePipeline(descriptor: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): GpuPipeline
+  createComputePipeline(descriptor: { layout: unknown; compute: { module: unknown; entryPoint: string } }): GpuPipeline
+  createBindGroupLayout(descriptor: { entries: { binding: number; visibility: number; buffer: { type: GpuBufferBindingType; hasDynamicOffset?: boolean } }[] }): unknown
+  createPipelineLayout(descriptor: { bindGroupLayouts: unknown[] }): unknown
   createBindGroup(descriptor: { layout: unknown; entries: { binding: number; resource: GpuBindingResource }[] }): unknown
-  limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number }
+  limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number; minUniformBufferOffsetAlignment: number }
 }
 
 export interface WebGpuBackendLike {
@@ -39,6 +42,10 @@ export interface WebGpuBackendLike {
   uploadToGPU(dataId: DataId): void
   tensorToBinding(info: TensorInfo): GpuBindingResource
   makeUniforms(values: UniformValue[]): GpuBindingResource
+  bufferManager: { acquireBuffer(size: number, usage: number): unknown }
+  queue: { writeBuffer(buffer: unknown, offset: number, data: ArrayBuffer): void }
+  /** Uniform buffers returned to the pool at the next submit, once the commands binding them are queued. */
+  uniformPendingDisposal: unknown[]
   commandQueueOwnedIds: { add(dataId: DataId): void }
   ensureCommandEncoderReady(): void
   commandEncoder: { beginComputePass(descriptor: object): GpuComputePass }
@@ -146,19 +153,56 @@ export interface FusedShader {
   code: string
   /** Storage buffers it binds where that may exceed WebGPU's default 8: compiled only on a device allowing them. */
   storageBuffers?: number
+  /**
+   * Dispatched once per time step (dispatchLoop): its pipeline's layout, read off its wgslBindings, takes the uniforms
+   * at a dynamic offset, so a whole loop binds one bind group and one uniform buffer.
+   */
+  looped?: boolean
 }
 
-const pipelines = new WeakMap<GpuDevice, Map<string, GpuPipeline>>()
+/** A compiled shader and the layout of its bind group (asked of the pipeline once: each ask is a native call). */
+interface CompiledShader {
+  pipeline: GpuPipeline
+  bindGroupLayout: unknown
+  /** A looped shader's outputs and inputs, as its wgslBindings declare them. */
+  bindings?: { outputs: number; inputs: number }
+}
 
-function pipelineFor(device: GpuDevice, shader: FusedShader): GpuPipeline {
+const pipelines = new WeakMap<GpuDevice, Map<string, CompiledShader>>()
+
+/** GPUShaderStage.COMPUTE */
+const COMPUTE_STAGE = 0x4
+/** GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST: a uniform buffer the queue writes. */
+const UNIFORM_USAGE = 0x40 | 0x8
+
+function pipelineFor(device: GpuDevice, shader: FusedShader): CompiledShader {
   let cache = pipelines.get(device)
   if (!cache) pipelines.set(device, (cache = new Map()))
-  let pipeline = cache.get(shader.key)
-  if (!pipeline) {
-    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgslPrologue + shader.code }), entryPoint: 'main' } })
-    cache.set(shader.key, pipeline)
+  let compiled = cache.get(shader.key)
+  if (!compiled) {
+    const compute = { module: device.createShaderModule({ code: wgslPrologue + shader.code }), entryPoint: 'main' }
+    if (shader.looped) {
+      const count = (access: string) => shader.code.split(`var<storage, ${access}>`).length - 1
+      const bindings = { outputs: count('read_write'), inputs: count('read') }
+      const bindGroupLayout = device.createBindGroupLayout({ entries: loopedLayoutEntries(bindings) })
+      compiled = { pipeline: device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }), compute }), bindGroupLayout, bindings }
+    } else {
+      const pipeline = device.createComputePipeline({ layout: 'auto', compute })
+      compiled = { pipeline, bindGroupLayout: pipeline.getBindGroupLayout(0) }
+    }
+    cache.set(shader.key, compiled)
   }
-  return pipeline
+  return compiled
+}
+
+/** wgslBindings' order as an explicit layout: outputs, inputs, then the uniforms at a dynamic offset. */
+function loopedLayoutEntries({ outputs, inputs }: { outputs: number; inputs: number }) {
+  const entry = (binding: number, type: GpuBufferBindingType) => ({ binding, visibility: COMPUTE_STAGE, buffer: { type, hasDynamicOffset: type === 'uniform' } })
+  return [
+    ...Array.from({ length: outputs }, (_, i) => entry(i, 'storage')),
+    ...Array.from({ length: inputs }, (_, i) => entry(outputs + i, 'read-only-storage')),
+    entry(outputs + inputs, 'uniform'),
+  ]
 }
 
 /** The grid for `groups` workgroups: x up to the device's per-dimension limit, the rest in y. */
@@ -183,21 +227,85 @@ export function runFused(backend: WebGpuBackendLike, shader: FusedShader, inputs
  * in order, each seeing the writes of those before it.
  */
 export function dispatchInto(backend: WebGpuBackendLike, shader: FusedShader, outputs: TensorInfo[], inputs: TensorInfo[], uniforms: UniformValue[], groups: number): void {
-  for (const info of [...outputs, ...inputs]) {
+  if (shader.looped) throw new Error(`${shader.key} takes its uniforms at a dynamic offset: dispatch it with dispatchLoop`)
+  useTensors(backend, [...outputs, ...inputs])
+  const { pipeline, bindGroupLayout } = pipelineFor(backend.device, shader)
+  const resources = [...outputs.map((info) => backend.tensorToBinding(info)), ...inputs.map((info) => backend.tensorToBinding(info)), ...(uniforms.length > 0 ? [backend.makeUniforms(uniforms)] : [])]
+  const bindGroup = backend.device.createBindGroup({ layout: bindGroupLayout, entries: resources.map((resource, binding) => ({ binding, resource })) })
+  recordDispatch(backend, pipeline, bindGroup, [], grid(backend.device, groups))
+}
+
+/** One dispatch of a time loop: its shader (declared `looped`), what it binds, and its uniforms at each step. */
+export interface LoopedDispatch {
+  shader: FusedShader
+  outputs: TensorInfo[]
+  inputs: TensorInfo[]
+  groups: number
+  uniformsAt(step: number): UniformValue[]
+}
+
+/**
+ * A time loop: at each of `steps` steps, every one of `dispatches` in order. The bindings are the same at every step,
+ * only the uniforms change, so each dispatch gets one bind group and all steps' uniforms go in one buffer, each at
+ * its own dynamic offset: a step records a set and a dispatch, no bind group or uniform buffer of its own.
+ */
+export function dispatchLoop(backend: WebGpuBackendLike, steps: number, dispatches: LoopedDispatch[]): void {
+  if (steps === 0 || dispatches.length === 0) return
+  const { device } = backend
+  const tensors = dispatches.flatMap(({ outputs, inputs }) => [...outputs, ...inputs])
+  useTensors(backend, tensors)
+  const widths = dispatches.map(({ uniformsAt }) => uniformsAt(0).length)
+  // Every field is a 4-byte scalar (UniformValue), so a struct is its fields in order.
+  const stride = Math.ceil((4 * Math.max(...widths)) / device.limits.minUniformBufferOffsetAlignment) * device.limits.minUniformBufferOffsetAlignment
+  const slots = new ArrayBuffer(steps * dispatches.length * stride)
+  const [asFloat, asInt, asUint] = [new Float32Array(slots), new Int32Array(slots), new Uint32Array(slots)]
+  for (let step = 0; step < steps; step++) {
+    dispatches.forEach(({ shader, uniformsAt }, i) => {
+      const uniforms = uniformsAt(step)
+      if (uniforms.length !== widths[i]) throw new Error(`${shader.key}: step ${step} has ${uniforms.length} uniforms, step 0 had ${widths[i]}`)
+      const at = ((step * dispatches.length + i) * stride) / 4
+      uniforms.forEach(({ type, data: [value] }, field) => ((type === 'float32' ? asFloat : type === 'int32' ? asInt : asUint)[at + field] = value))
+    })
+  }
+  const uniformBuffer = backend.bufferManager.acquireBuffer(slots.byteLength, UNIFORM_USAGE)
+  backend.queue.writeBuffer(uniformBuffer, 0, slots)
+  try {
+    const bound = dispatches.map(({ shader, outputs, inputs, groups }, i) => {
+      if (!shader.looped) throw new Error(`${shader.key} is not declared looped: dispatch it with dispatchInto`)
+      const { pipeline, bindGroupLayout, bindings } = pipelineFor(device, shader)
+      if (bindings!.outputs !== outputs.length || bindings!.inputs !== inputs.length) throw new Error(`${shader.key} binds ${bindings!.outputs} outputs and ${bindings!.inputs} inputs, given ${outputs.length} and ${inputs.length}`)
+      const resources = [...outputs, ...inputs].map((info) => backend.tensorToBinding(info))
+      const entries = [...resources, { buffer: uniformBuffer, offset: 0, size: 4 * widths[i]! }].map((resource, binding) => ({ binding, resource }))
+      return { pipeline, bindGroup: device.createBindGroup({ layout: bindGroupLayout, entries }), workgroups: grid(device, groups) }
+    })
+    for (let step = 0; step < steps; step++) {
+      bound.forEach(({ pipeline, bindGroup, workgroups }, i) => recordDispatch(backend, pipeline, bindGroup, [(step * dispatches.length + i) * stride], workgroups))
+    }
+  } finally {
+    // Pooled again only at the submit after the loop's last dispatch: a submit inside the loop would let a later
+    // upload reuse it under the steps still to run. The tensors stay the queue's until then too.
+    backend.uniformPendingDisposal.push(uniformBuffer)
+    useTensors(backend, tensors)
+  }
+}
+
+/** Uploads tensors a dispatch binds and marks them the pending commands': disposed before the submit, they wait for it. */
+function useTensors(backend: WebGpuBackendLike, tensors: TensorInfo[]): void {
+  for (const info of tensors) {
     backend.uploadToGPU(info.dataId)
     backend.commandQueueOwnedIds.add(info.dataId)
   }
-  const pipeline = pipelineFor(backend.device, shader)
-  const resources = [...outputs.map((info) => backend.tensorToBinding(info)), ...inputs.map((info) => backend.tensorToBinding(info)), ...(uniforms.length > 0 ? [backend.makeUniforms(uniforms)] : [])]
-  const bindGroup = backend.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: resources.map((resource, binding) => ({ binding, resource })) })
+}
+
+/** Records one dispatch into the backend's pass, submitting every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE as tfjs does. */
+function recordDispatch(backend: WebGpuBackendLike, pipeline: GpuPipeline, bindGroup: unknown, dynamicOffsets: number[], [x, y]: [number, number]): void {
   backend.ensureCommandEncoderReady()
   if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder.beginComputePass({})
-  const [x, y] = grid(backend.device, groups)
   backend.computePassEncoder.setPipeline(pipeline)
-  backend.computePassEncoder.setBindGroup(0, bindGroup)
+  backend.computePassEncoder.setBindGroup(0, bindGroup, dynamicOffsets)
   backend.computePassEncoder.dispatchWorkgroups(x, y)
   backend.dispatchCountInPass++
-  if (tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number <= backend.dispatchCountInPass) {
+  if ((tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) <= backend.dispatchCountInPass) {
     backend.endComputePassEncoder()
     backend.submitQueue()
   }
