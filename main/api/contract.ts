@@ -141,8 +141,10 @@ export type JobStatus = z.infer<typeof JobStatus>
 export { limits, Name }
 
 /** What kind of failure an error is. `disk_full`: the disk (or the database's quota) is full — free space, then retry;
- *  nothing was half-written. `too_large`: an input is over a documented limit (docs/reliability.md). */
-export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'disk_full', 'too_large', 'internal'])
+ *  nothing was half-written. `too_large`: an input is over a documented limit (docs/reliability.md). `gpu_lost`: the
+ *  GPU was lost (a driver reset, a GPU put to sleep) — a training paused at its last checkpoint; resume or ask again
+ *  once the GPU is back. */
+export const ErrorCode = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'unavailable', 'disk_full', 'too_large', 'gpu_lost', 'internal'])
 export type ErrorCode = z.infer<typeof ErrorCode>
 
 export const JobProgress = z.object({

@@ -57,7 +57,7 @@ function toApiError(error: unknown): ApiError {
   }
   const expected = expectedErrorCode(error)
   if (expected === 'disk_full') return new ApiError({ code: 'disk_full', message: error instanceof DiskFullError ? error.message : new DiskFullError('the change', error).message })
-  if (expected === 'too_large') return new ApiError({ code: 'too_large', message: (error as Error).message })
+  if (expected === 'too_large' || expected === 'gpu_lost') return new ApiError({ code: expected, message: (error as Error).message })
   return new ApiError({ code: 'internal', message: error instanceof Error ? error.message : String(error) })
 }
 

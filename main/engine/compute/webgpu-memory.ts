@@ -32,6 +32,7 @@ export interface WebGpuBackendLike {
     pushErrorScope(filter: 'validation' | 'out-of-memory'): void
     popErrorScope(): Promise<{ message: string } | null>
     lost: LosableDevice['lost']
+    destroy(): void
   }
   bufferManager: {
     acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): unknown
@@ -151,12 +152,17 @@ export function takeDeviceErrors(): string[] {
   return errors
 }
 
+/** Updates watched in this process: a test loses the GPU as update KOTOBA_FAULT_GPU_LOST_AT_UPDATE begins. */
+let updatesWatched = 0
+
 /** The watch over one update's gradients on the guarded webgpu backend, or undefined on another backend. */
 export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
   const backend = guardedBackend
   if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return undefined
   return {
     begin() {
+      // A test's stand-in for a driver reset mid-training: the device is destroyed as this update begins.
+      if (++updatesWatched === Number(process.env['KOTOBA_FAULT_GPU_LOST_AT_UPDATE'])) backend.device.destroy()
       submitQueued(backend) // work queued before the update is not the update's
       backend.device.pushErrorScope('validation')
     },

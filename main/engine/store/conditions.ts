@@ -13,10 +13,12 @@ export function isDiskFull(error: unknown): boolean {
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'disk_full'
 }
 
-/** The error codes a client acts on differently (free disk space; shorten the input), or null for any other error. */
-export function expectedErrorCode(error: unknown): 'disk_full' | 'too_large' | null {
+/** The error codes a client acts on differently (free disk space; shorten the input; wait for the GPU), or null for
+ *  any other error. */
+export function expectedErrorCode(error: unknown): 'disk_full' | 'too_large' | 'gpu_lost' | null {
   if (isDiskFull(error)) return 'disk_full'
-  return (error as { code?: unknown } | null)?.code === 'too_large' ? 'too_large' : null
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'too_large' || code === 'gpu_lost' ? code : null
 }
 
 export class DiskFullError extends Error {
