@@ -18,7 +18,7 @@ import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
 import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
-import { countGpuWork } from '../scripts/bench/gpu-counters.ts'
+import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
 import { dispatchLoop, f32, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
@@ -38,12 +38,12 @@ const clipNorm = 0.25
  * Four updates of a reference model as the trainer runs them (trainUpdate: our Adam, clipping by global norm;
  * padding, dropout on): each step's loss, gradient norm, dispatch and read-back counts.
  */
-async function train(kind: keyof typeof configs): Promise<{ losses: number[]; norms: number[]; dispatches: number[]; readbacks: number[] }> {
+async function train(kind: keyof typeof configs, timedStep = -1): Promise<{ losses: number[]; norms: number[]; dispatches: number[]; readbacks: number[]; times?: GpuKernelTimes }> {
   const tensorsBefore = tf.memory().numTensors
   const { src, tgtIn, tgtOut, mask } = paddedBatch()
   const model = kind === 'transformer' ? new TransformerModel(configs.transformer) : new Seq2SeqModel(configs[kind])
   const adam = new Adam()
-  const result = { losses: [] as number[], norms: [] as number[], dispatches: [] as number[], readbacks: [] as number[] }
+  const result: Awaited<ReturnType<typeof train>> = { losses: [], norms: [], dispatches: [], readbacks: [] }
   const onGpu = tf.getBackend() === 'webgpu'
   const lossOf = () => {
     const logits = model instanceof TransformerModel ? model.forward(src, mask, tgtIn, mask, true).logits : model.forward(src, mask, tgtIn, true).logits
@@ -51,10 +51,13 @@ async function train(kind: keyof typeof configs): Promise<{ losses: number[]; no
   }
   seedDropout(777)
   for (let step = 0; step < 4; step++) {
-    const stopCounting = onGpu ? countGpuWork() : null
+    // The timed step (the bench's kernel timer: timestamp queries) is timed instead of counted.
+    const stopTiming = onGpu && step === timedStep ? timeGpuKernels() : null
+    const stopCounting = onGpu && step !== timedStep ? countGpuWork() : null
     const { loss, gradNorm } = await trainUpdate(model.params, lossOf, [{ targetTokens: 25, sourceTokens: 25 }], adam, 1e-2, clipNorm)
     result.losses.push(loss)
     result.norms.push(gradNorm)
+    if (stopTiming) result.times = await stopTiming()
     const counts = stopCounting?.()
     if (counts) {
       result.dispatches.push(counts.dispatches)
@@ -251,6 +254,22 @@ test('webgpu: the reference LSTM and Transformer train to the cpu backend’s lo
     const factor = kind === 'lstm' ? 7 : 10
     assert.ok(withFused * factor <= withStock, `${kind}: ${withFused} dispatches fused against ${withStock} stock, not ÷ ${factor}`)
   }
+})
+
+test('webgpu: the bench’s kernel timer times every dispatch of an update on the GPU (timestamp queries, a pass each) and changes nothing it computes', async () => {
+  assert.ok((tf.backend() as unknown as { device: { features: Set<string> } }).device.features.has('timestamp-query'), 'SwiftShader has timestamp queries')
+  const { losses, dispatches, times } = await train('lstm', 1)
+  cpuTraining.lstm!.losses.forEach((loss, i) => assert.ok(Math.abs(loss - losses[i]!) < 2e-4 * Math.abs(loss), `step ${i}: cpu ${loss}, timed webgpu ${losses[i]}`))
+  assert.ok(times, 'timed')
+  assert.equal(times.untimed, 0)
+  // Counted: updates 1, 3 and 4 (the first also sets Adam's moments up).
+  assert.equal(times.dispatches, dispatches[1], `as many timed dispatches as the counters count in the next update (${dispatches})`)
+  assert.equal(dispatches[1], dispatches[2])
+  const kernels = Object.entries(times.byKernel)
+  assert.equal(kernels.reduce((sum, [, { dispatches }]) => sum + dispatches, 0), times.dispatches)
+  assert.ok(kernels.every(([, { ms }]) => ms >= 0 && ms < 60_000), JSON.stringify(times.byKernel))
+  assert.ok(times.byKernel['KotobaLstmLayerGrad']!.ms > 0, 'the recurrent layer’s backward took time on the device')
+  assert.ok(Math.abs(kernels.reduce((sum, [, { ms }]) => sum + ms, 0) - times.busyMs) < 1e-6)
 })
 
 test('webgpu: a tensor over the device’s largest buffer is an out-of-memory error before any buffer is made, an update that meets one changes nothing, and the device’s own errors are kept for the trainer', async () => {

@@ -12,15 +12,16 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node && /tmp/node --version
 cd .device
 # Each model with our fused WGSL kernels, then with stock ops only (BENCH_STOCK_KERNELS=1): ms/step and, in
-# gpuPerStep, the dispatches, submits, uploads, buffers and read-backs one step asks of the GPU.
+# gpuPerStep, the dispatches, submits, uploads, buffers and read-backs one step asks of the GPU; then (KERNELS) one
+# more update with each dispatch timed on the GPU: its busy time against the step's wall time, by kernel.
 for m in lstm transformer; do
   for stock in 0 1; do
-    BENCH_STOCK_KERNELS=$stock timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:|Warning" | cut -c1-900
+    BENCH_KERNEL_TIMES=1 BENCH_STOCK_KERNELS=$stock timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|KERNELS|rror|bench:|Warning" | cut -c1-1500
   done
 done
 # The seq2seq defaults (input feeding: the decoder steps) and HRED's small preset, fused kernels only.
 for m in lstm-feeding hred-tiny; do
-  timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900
+  BENCH_KERNEL_TIMES=1 timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|KERNELS|rror|bench:" | cut -c1-1500
 done
 # Fewer, bigger submits (64 dispatches each, tfjs submits every 15): less host time, a later start on the GPU.
 for m in lstm transformer; do
@@ -34,6 +35,6 @@ for m in lstm lstm-feeding transformer; do
   done
 done
 # The GPU-only size (d 512, 6+6 layers, vocabulary 32k, 4,096 tokens a batch), fused kernels only.
-timeout 240 /tmp/node bench.mjs transformer-big webgpu 3 1 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900
+BENCH_KERNEL_TIMES=1 timeout 240 /tmp/node bench.mjs transformer-big webgpu 3 1 2>&1 | grep -E "RESULT|KERNELS|rror|bench:" | cut -c1-1500
 cd "$ROOT"
 for m in lstm lstm-feeding hred-tiny transformer transformer-big; do python3 scripts/bench/torch_twins.py $m 10 3 1 cuda; done

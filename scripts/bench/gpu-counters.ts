@@ -27,13 +27,8 @@ interface CountedBackend {
   device: { createBuffer(descriptor: object): unknown; queue: { submit(buffers: unknown[]): void; writeBuffer(...args: unknown[]): void } }
 }
 
-/** Counts until the returned function is called, which stops counting and returns the totals. */
-export function countGpuWork(): () => GpuCounts {
-  if (tf.getBackend() !== 'webgpu') throw new Error('countGpuWork: the active backend is not webgpu')
-  const backend = tf.backend() as unknown as CountedBackend
-  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0, byKernel: {} }
-  let counting = true
-  // The kernels running now, innermost last: a dispatch belongs to the innermost.
+/** Tracks the tfjs kernels running now, innermost last (a dispatch belongs to the innermost), until `stop`. */
+function trackRunningKernels(): { innermost(): string; stop(): void } {
   const running: string[] = []
   const engine = tf.engine() as unknown as { runKernel(name: string, ...rest: unknown[]): unknown }
   const runKernel = engine.runKernel
@@ -45,6 +40,16 @@ export function countGpuWork(): () => GpuCounts {
       running.pop()
     }
   }
+  return { innermost: () => running.at(-1) ?? '(outside kernels)', stop: () => void (engine.runKernel = runKernel) }
+}
+
+/** Counts until the returned function is called, which stops counting and returns the totals. */
+export function countGpuWork(): () => GpuCounts {
+  if (tf.getBackend() !== 'webgpu') throw new Error('countGpuWork: the active backend is not webgpu')
+  const backend = tf.backend() as unknown as CountedBackend
+  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0, byKernel: {} }
+  let counting = true
+  const kernels = trackRunningKernels()
   const ensure = backend.ensureCommandEncoderReady
   backend.ensureCommandEncoderReady = function (this: CountedBackend) {
     ensure.call(this)
@@ -58,7 +63,7 @@ export function countGpuWork(): () => GpuCounts {
       pass.dispatchWorkgroups = (...sizes: number[]) => {
         if (counting) {
           counts.dispatches++
-          const kernel = running.at(-1) ?? '(outside kernels)'
+          const kernel = kernels.innermost()
           counts.byKernel[kernel] = (counts.byKernel[kernel] ?? 0) + 1
         }
         dispatch(...sizes)
@@ -90,12 +95,124 @@ export function countGpuWork(): () => GpuCounts {
   }
   return () => {
     counting = false
-    engine.runKernel = runKernel
+    kernels.stop()
     backend.ensureCommandEncoderReady = ensure
     queue.submit = submit
     queue.writeBuffer = writeBuffer
     device.createBuffer = createBuffer
     bufferPrototype.mapAsync = mapAsync
     return { ...counts, byKernel: { ...counts.byKernel } }
+  }
+}
+
+/** The GPU's own time per tfjs kernel (timestamp queries), in ms, and the dispatches it was measured over. */
+export interface GpuKernelTimes {
+  /** The sum over every timed dispatch: how long the GPU was busy (each dispatch in its own pass, so a little more). */
+  busyMs: number
+  dispatches: number
+  /** Dispatches past the query set's capacity, not timed. */
+  untimed: number
+  byKernel: Record<string, { dispatches: number; ms: number }>
+}
+
+interface TimedPass extends CountedPass {
+  end(): void
+}
+interface TimedBackend {
+  commandEncoder: { beginComputePass(descriptor: object): TimedPass; counted?: boolean } | null
+  computePassEncoder: TimedPass | null
+  ensureCommandEncoderReady(): void
+  device: {
+    features: { has(name: string): boolean }
+    createQuerySet(descriptor: { type: 'timestamp'; count: number }): { destroy(): void }
+    createBuffer(descriptor: { size: number; usage: number }): { mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void; destroy(): void }
+    createCommandEncoder(): {
+      resolveQuerySet(set: unknown, first: number, count: number, destination: unknown, offset: number): void
+      copyBufferToBuffer(source: unknown, sourceOffset: number, destination: unknown, destinationOffset: number, size: number): void
+      finish(): unknown
+    }
+    queue: { submit(buffers: unknown[]): void }
+  }
+}
+
+/** WebGPU's largest query set: a begin and an end timestamp per dispatch. */
+const TIMESTAMP_CAPACITY = 4096
+/** GPUBufferUsage: QUERY_RESOLVE | COPY_SRC, and MAP_READ | COPY_DST. */
+const [RESOLVE_USAGE, READBACK_USAGE] = [0x200 | 0x4, 0x1 | 0x8]
+
+/**
+ * Times every dispatch on the GPU until the returned function is called: each dispatch runs in its own compute pass
+ * with timestamps written at its start and end. The passes add a little (no overlap of one kernel's tail with the
+ * next's start), so the totals are the kernels' own time, a bound on what fusing can save. Null where the device has
+ * no timestamp queries.
+ */
+export function timeGpuKernels(): (() => Promise<GpuKernelTimes>) | null {
+  if (tf.getBackend() !== 'webgpu') throw new Error('timeGpuKernels: the active backend is not webgpu')
+  const backend = tf.backend() as unknown as TimedBackend
+  const { device } = backend
+  if (!device.features.has('timestamp-query')) return null
+  const querySet = device.createQuerySet({ type: 'timestamp', count: TIMESTAMP_CAPACITY })
+  const timed: string[] = []
+  let untimed = 0
+  const kernels = trackRunningKernels()
+  const ensure = backend.ensureCommandEncoderReady
+  backend.ensureCommandEncoderReady = function (this: TimedBackend) {
+    ensure.call(this)
+    const encoder = this.commandEncoder!
+    if (encoder.counted) return
+    encoder.counted = true
+    const begin = encoder.beginComputePass.bind(encoder)
+    encoder.beginComputePass = (descriptor: object) => {
+      const pair = timed.length
+      if (2 * pair + 2 > TIMESTAMP_CAPACITY) {
+        const pass = begin(descriptor)
+        const dispatch = pass.dispatchWorkgroups.bind(pass)
+        pass.dispatchWorkgroups = (...sizes: number[]) => {
+          untimed++
+          dispatch(...sizes)
+        }
+        return pass
+      }
+      const pass = begin({ ...descriptor, timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * pair, endOfPassWriteIndex: 2 * pair + 1 } })
+      timed.push('(empty pass)')
+      const dispatch = pass.dispatchWorkgroups.bind(pass)
+      pass.dispatchWorkgroups = (...sizes: number[]) => {
+        dispatch(...sizes)
+        timed[pair] = kernels.innermost()
+        // One dispatch a pass: the next dispatch begins a new pass (tfjs and our kernels both begin one when none is open).
+        pass.end()
+        backend.computePassEncoder = null
+      }
+      return pass
+    }
+  }
+  // Called once the timed work has been read back (an awaited update), so all of it has been submitted.
+  return async () => {
+    backend.ensureCommandEncoderReady = ensure
+    kernels.stop()
+    const pairs = timed.length
+    const bytes = Math.max(16, 16 * pairs)
+    const resolved = device.createBuffer({ size: bytes, usage: RESOLVE_USAGE })
+    const readable = device.createBuffer({ size: bytes, usage: READBACK_USAGE })
+    const encoder = device.createCommandEncoder()
+    if (pairs > 0) encoder.resolveQuerySet(querySet, 0, 2 * pairs, resolved, 0)
+    encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes)
+    device.queue.submit([encoder.finish()])
+    await readable.mapAsync(0x1)
+    const stamps = new BigUint64Array(readable.getMappedRange().slice(0))
+    readable.unmap()
+    for (const buffer of [resolved, readable]) buffer.destroy()
+    querySet.destroy()
+    const times: GpuKernelTimes = { busyMs: 0, dispatches: 0, untimed, byKernel: {} }
+    timed.forEach((kernel, pair) => {
+      if (kernel === '(empty pass)') return
+      const ms = Number(stamps[2 * pair + 1]! - stamps[2 * pair]!) / 1e6
+      const entry = (times.byKernel[kernel] ??= { dispatches: 0, ms: 0 })
+      entry.dispatches++
+      entry.ms += ms
+      times.busyMs += ms
+      times.dispatches++
+    })
+    return times
   }
 }

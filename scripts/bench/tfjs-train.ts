@@ -12,7 +12,7 @@ import { Seq2SeqModel } from '../../models/seq2seq/model.ts'
 import { Adam } from '../../models/train/adam.ts'
 import { trainUpdate } from '../../models/train/train-step.ts'
 import { TransformerModel } from '../../models/transformer/model.ts'
-import { countGpuWork, type GpuCounts } from './gpu-counters.ts'
+import { countGpuWork, timeGpuKernels, type GpuCounts } from './gpu-counters.ts'
 import { batchShape, benchDialogueBatch, benchIds, benchTranslationLoss, bigBatchShape, hredConfig, hredTinyConfig, lstmConfig, lstmFeedingConfig, transformerBigConfig, transformerConfig, type BenchModel } from './configs.ts'
 
 const [modelName = 'lstm', backendName = 'wasm', stepsArg = '5', warmupArg = '1'] = process.argv.slice(2)
@@ -62,6 +62,15 @@ const gpuPerStep = counts ? Object.fromEntries(Object.entries(counts).flatMap(([
 // BENCH_PROFILE=1: the dispatches per step of each kernel, most first (to stderr: RESULT stays one line).
 if (counts && process.env['BENCH_PROFILE'] === '1') {
   for (const [kernel, total] of Object.entries(counts.byKernel).sort((a, b) => b[1] - a[1])) console.error(`  ${String(perStep(total)).padStart(8)}  ${kernel}`)
+}
+// BENCH_KERNEL_TIMES=1 (webgpu): one more update with every dispatch timed on the GPU, printed as one KERNELS line:
+// how long the GPU was busy (against the step's wall time: is the step the host's or the device's?), by kernel.
+if (process.env['BENCH_KERNEL_TIMES'] === '1' && report.active === 'webgpu') {
+  const stopTiming = timeGpuKernels()
+  await trainUpdate(model.params, lossOf, [wholeBatch], optimizer, 1e-3, Infinity, deviceUpdateWatch())
+  const timed = stopTiming ? await stopTiming() : null
+  const byKernel = timed ? Object.entries(timed.byKernel).sort((a, b) => b[1].ms - a[1].ms).map(([kernel, { dispatches, ms }]) => [kernel, dispatches, Number(ms.toFixed(2))]) : []
+  console.log(`KERNELS ${JSON.stringify(timed ? { model: modelName, busyMs: Number(timed.busyMs.toFixed(2)), dispatches: timed.dispatches, untimed: timed.untimed, byKernel } : { model: modelName, error: 'no timestamp queries on this device' })}`)
 }
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!
 const tokensPerStep = batch * tgtLen
