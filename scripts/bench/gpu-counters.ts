@@ -19,7 +19,6 @@ interface CountedPass {
 }
 interface CountedEncoder {
   beginComputePass(descriptor: object): CountedPass
-  counted?: boolean
 }
 interface CountedBackend {
   commandEncoder: CountedEncoder | null
@@ -43,6 +42,32 @@ function trackRunningKernels(): { innermost(): string; stop(): void } {
   return { innermost: () => running.at(-1) ?? '(outside kernels)', stop: () => void (engine.runKernel = runKernel) }
 }
 
+/** Hands every compute pass the backend begins to `wrap` (with the encoder's own beginComputePass), until the
+ *  returned function restores the backend. */
+function interceptPasses<P>(backend: { commandEncoder: object | null; ensureCommandEncoderReady(): void }, wrap: (begin: (descriptor: object) => P, descriptor: object) => P): () => void {
+  const wrapped = Symbol('passes intercepted')
+  const ensure = backend.ensureCommandEncoderReady
+  backend.ensureCommandEncoderReady = function (this: typeof backend) {
+    ensure.call(this)
+    const encoder = this.commandEncoder as { beginComputePass(descriptor: object): P; [wrapped]?: true }
+    if (encoder[wrapped]) return
+    encoder[wrapped] = true
+    const begin = encoder.beginComputePass.bind(encoder)
+    encoder.beginComputePass = (descriptor: object) => wrap(begin, descriptor)
+  }
+  return () => void (backend.ensureCommandEncoderReady = ensure)
+}
+
+/** `pass`, calling `after` after each of its dispatches. */
+function onEachDispatch<P extends CountedPass>(pass: P, after: () => void): P {
+  const dispatch = pass.dispatchWorkgroups.bind(pass)
+  pass.dispatchWorkgroups = (...sizes: number[]) => {
+    dispatch(...sizes)
+    after()
+  }
+  return pass
+}
+
 /** Counts until the returned function is called, which stops counting and returns the totals. */
 export function countGpuWork(): () => GpuCounts {
   if (tf.getBackend() !== 'webgpu') throw new Error('countGpuWork: the active backend is not webgpu')
@@ -50,27 +75,14 @@ export function countGpuWork(): () => GpuCounts {
   const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0, byKernel: {} }
   let counting = true
   const kernels = trackRunningKernels()
-  const ensure = backend.ensureCommandEncoderReady
-  backend.ensureCommandEncoderReady = function (this: CountedBackend) {
-    ensure.call(this)
-    const encoder = this.commandEncoder!
-    if (encoder.counted) return
-    encoder.counted = true
-    const begin = encoder.beginComputePass.bind(encoder)
-    encoder.beginComputePass = (descriptor: object) => {
-      const pass = begin(descriptor)
-      const dispatch = pass.dispatchWorkgroups.bind(pass)
-      pass.dispatchWorkgroups = (...sizes: number[]) => {
-        if (counting) {
-          counts.dispatches++
-          const kernel = kernels.innermost()
-          counts.byKernel[kernel] = (counts.byKernel[kernel] ?? 0) + 1
-        }
-        dispatch(...sizes)
-      }
-      return pass
-    }
-  }
+  const restorePasses = interceptPasses<CountedPass>(backend, (begin, descriptor) =>
+    onEachDispatch(begin(descriptor), () => {
+      if (!counting) return
+      counts.dispatches++
+      const kernel = kernels.innermost()
+      counts.byKernel[kernel] = (counts.byKernel[kernel] ?? 0) + 1
+    }),
+  )
   const { device } = backend
   const { queue } = device
   const [submit, writeBuffer, createBuffer] = [queue.submit, queue.writeBuffer, device.createBuffer]
@@ -96,7 +108,7 @@ export function countGpuWork(): () => GpuCounts {
   return () => {
     counting = false
     kernels.stop()
-    backend.ensureCommandEncoderReady = ensure
+    restorePasses()
     queue.submit = submit
     queue.writeBuffer = writeBuffer
     device.createBuffer = createBuffer
@@ -119,7 +131,7 @@ interface TimedPass extends CountedPass {
   end(): void
 }
 interface TimedBackend {
-  commandEncoder: { beginComputePass(descriptor: object): TimedPass; counted?: boolean } | null
+  commandEncoder: { beginComputePass(descriptor: object): TimedPass } | null
   computePassEncoder: TimedPass | null
   ensureCommandEncoderReady(): void
   device: {
@@ -155,40 +167,21 @@ export function timeGpuKernels(): (() => Promise<GpuKernelTimes>) | null {
   const timed: string[] = []
   let untimed = 0
   const kernels = trackRunningKernels()
-  const ensure = backend.ensureCommandEncoderReady
-  backend.ensureCommandEncoderReady = function (this: TimedBackend) {
-    ensure.call(this)
-    const encoder = this.commandEncoder!
-    if (encoder.counted) return
-    encoder.counted = true
-    const begin = encoder.beginComputePass.bind(encoder)
-    encoder.beginComputePass = (descriptor: object) => {
-      const pair = timed.length
-      if (2 * pair + 2 > TIMESTAMP_CAPACITY) {
-        const pass = begin(descriptor)
-        const dispatch = pass.dispatchWorkgroups.bind(pass)
-        pass.dispatchWorkgroups = (...sizes: number[]) => {
-          untimed++
-          dispatch(...sizes)
-        }
-        return pass
-      }
-      const pass = begin({ ...descriptor, timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * pair, endOfPassWriteIndex: 2 * pair + 1 } })
-      timed.push('(empty pass)')
-      const dispatch = pass.dispatchWorkgroups.bind(pass)
-      pass.dispatchWorkgroups = (...sizes: number[]) => {
-        dispatch(...sizes)
-        timed[pair] = kernels.innermost()
-        // One dispatch a pass: the next dispatch begins a new pass (tfjs and our kernels both begin one when none is open).
-        pass.end()
-        backend.computePassEncoder = null
-      }
-      return pass
-    }
-  }
+  const restorePasses = interceptPasses<TimedPass>(backend, (begin, descriptor) => {
+    const pair = timed.length
+    if (2 * pair + 2 > TIMESTAMP_CAPACITY) return onEachDispatch(begin(descriptor), () => untimed++)
+    const pass = begin({ ...descriptor, timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * pair, endOfPassWriteIndex: 2 * pair + 1 } })
+    timed.push('(empty pass)')
+    return onEachDispatch(pass, () => {
+      timed[pair] = kernels.innermost()
+      // One dispatch a pass: the next dispatch begins a new pass (tfjs and our kernels both begin one when none is open).
+      pass.end()
+      backend.computePassEncoder = null
+    })
+  })
   // Called once the timed work has been read back (an awaited update), so all of it has been submitted.
   return async () => {
-    backend.ensureCommandEncoderReady = ensure
+    restorePasses()
     kernels.stop()
     const pairs = timed.length
     const bytes = Math.max(16, 16 * pairs)
