@@ -148,11 +148,30 @@ before(async () => {
   for (const name of webGpuFusedKernels) assert.ok(tf.getKernel(name, 'webgpu'), `${name} is registered on webgpu`)
 })
 
-test('webgpu: every kernel case, our fused shaders included, equals the stock cpu kernels forward and backward', async () => {
-  ;(await runCases(5)).forEach(({ name, result }, i) => {
-    const difference = maxRelativeDifference(reference[i]!.result, result)
+/** Each case's webgpu result equals its cpu reference (by name) to tolerance. */
+function assertMatchesCpu(results: { name: string; result: number[][] }[]): void {
+  for (const { name, result } of results) {
+    const difference = maxRelativeDifference(reference.find((r) => r.name === name)!.result, result)
     assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
-  })
+  }
+}
+
+/** Runs `work` with tfjs submitting the recorded work every `dispatches` dispatches, then restores tfjs's cadence. */
+async function withSubmitEvery(dispatches: number, work: () => Promise<void>): Promise<void> {
+  const submitEvery = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', dispatches)
+  try {
+    await work()
+  } finally {
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitEvery)
+  }
+}
+
+test('webgpu: every kernel case, our fused shaders included, equals the stock cpu kernels forward and backward', async () => {
+  const results = await runCases(5)
+  assert.equal(results.length, reference.length)
+  assert.equal(new Set(results.map(({ name }) => name)).size, results.length, 'each case has a name of its own')
+  assertMatchesCpu(results)
 })
 
 test('webgpu: a time loop’s uniforms (one buffer, a dynamic offset per step) outlive the submits inside the loop: the next loop cannot overwrite the steps still queued', async () => {
@@ -166,11 +185,9 @@ ${wgslEachElement}
 }`,
   }
   const backend = tf.backend() as unknown as LoopBackend
-  const submitEvery = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')
   // Submits after steps 3 and 6 of the first loop leave steps 7 and 8 queued when the second loop (its uniform buffer
   // the same size, a pool's candidate for reuse) writes its uniforms.
-  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 3)
-  try {
+  await withSubmitEvery(3, async () => {
     const steps = 8
     const loop = (mark: number) => {
       const out = backend.makeTensorInfo([steps], 'float32')
@@ -181,25 +198,16 @@ ${wgslEachElement}
     assert.deepEqual(Array.from(await first.data()), [0, 1, 2, 3, 4, 5, 6, 7])
     assert.deepEqual(Array.from(await second.data()), [100, 101, 102, 103, 104, 105, 106, 107])
     tf.dispose([first, second])
-  } finally {
-    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitEvery)
-  }
+  })
 })
 
 test('webgpu: the recurrent layers and the input-feeding decoder (their time loops run by dispatchLoop) equal cpu with a submit inside every loop', async () => {
   const looped = (name: string) => /(LSTM|GRU) layer over|two-layer|input feeding/.test(name)
-  const submitEvery = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')
-  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 2)
-  try {
+  await withSubmitEvery(2, async () => {
     const results = await runCases(5, looped)
     assert.ok(results.length >= 8, results.map(({ name }) => name).join('\n'))
-    for (const { name, result } of results) {
-      const difference = maxRelativeDifference(reference.find((r) => r.name === name)!.result, result)
-      assert.ok(difference < 2e-4, `${name}: webgpu differs from cpu by ${difference}`)
-    }
-  } finally {
-    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitEvery)
-  }
+    assertMatchesCpu(results)
+  })
 })
 
 test('webgpu: Adam over all parameters at once (flat) updates, checkpoints, picks up an assigned parameter and restores as per-parameter Adam on cpu', async () => {
