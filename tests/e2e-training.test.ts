@@ -61,6 +61,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   // On wasm the trainer charts the most memory its updates held; a tiny run needs no split batches.
   await dashboard.getByTestId('chart-Peak memory (MiB)').waitFor()
   assert.equal(await dashboard.getByTestId('memory-split').count(), 0)
+  assert.equal(await dashboard.getByTestId('validation-split').count(), 0)
   // Validation samples and the attention-over-training slider (two validations: steps 40 and 80).
   await dashboard.getByTestId('validation-samples').waitFor()
   const slider = dashboard.getByTestId('attention-slider')

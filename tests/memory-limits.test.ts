@@ -31,6 +31,15 @@ before(async () => {
   await waitDone((await engine.handle('corpus.import', { name: 'reverse', files: [file] })) as { jobId: string })
   await engine.handle('corpus.split', { name: 'reverse', dev: 8, test: 8, seed: 3 })
   await waitDone((await engine.handle('tokenizer.train', { corpus: 'reverse', name: 'letters', type: 'bpe', vocabSize: 50 })) as { jobId: string })
+  // Half short, half long sentences: a run that trains on the short ones only (maxTokens) validates on both.
+  const mixed = Array.from({ length: 300 }, () => {
+    const sequence = Array.from({ length: random.integer(2) === 0 ? 3 + random.integer(6) : 30 + random.integer(10) }, () => 'abcdefgh'[random.integer(8)]!)
+    return `${sequence.join(' ')}\t${[...sequence].reverse().join(' ')}`
+  })
+  const mixedFile = join(dir, 'mixed.tsv')
+  writeFileSync(mixedFile, `${mixed.join('\n')}\n`)
+  await waitDone((await engine.handle('corpus.import', { name: 'mixed', files: [mixedFile] })) as { jobId: string })
+  await engine.handle('corpus.split', { name: 'mixed', dev: 32, test: 8, seed: 3 })
 })
 
 after(async () => {
@@ -99,16 +108,19 @@ test('batches split into contiguous near-equal parts', () => {
 
 type Series = Record<string, { step: number; value: number }[]>
 
-async function train(name: string, memoryMiB: string | null): Promise<{ status: string; error: string | null; series: Series }> {
+/** The reverse corpus: batches of 600 tokens and 4 short dev sentences. The mixed one: batches of 120 tokens of short
+ *  sentences, 32 dev sentences (decoded at once), half of them long. */
+async function train(name: string, memoryMiB: string | null, corpus: 'reverse' | 'mixed' = 'reverse'): Promise<{ status: string; error: string | null; series: Series }> {
   if (memoryMiB === null) delete process.env.KOTOBA_WASM_MEMORY_MIB
   else process.env.KOTOBA_WASM_MEMORY_MIB = memoryMiB // read by the job's worker thread as it starts
+  const data = corpus === 'reverse' ? { tokenBudget: 600, validSentences: 4, probes: 0 } : { tokenBudget: 120, validSentences: 32, probes: 1, maxTokens: 10 }
   await engine.handle('runs.create', {
     name,
     model: 'seq2seq',
-    corpus: 'reverse',
+    corpus,
     tokenizer: 'letters',
     seq2seq: { cell: 'gru', embeddingSize: 32, hiddenSize: 64, dropout: 0 },
-    training: { maxSteps: 3, tokenBudget: 600, lr: 5e-3, labelSmoothing: 0, logEvery: 1, validEvery: 3, checkpointEvery: 3, validSentences: 4, probes: 0 },
+    training: { maxSteps: 3, lr: 5e-3, labelSmoothing: 0, logEvery: 1, validEvery: 3, checkpointEvery: 3, ...data },
   })
   const { jobId } = (await engine.handle('runs.start', { name })) as { jobId: string }
   const job = await engine.jobs.wait(jobId)
@@ -143,4 +155,38 @@ test('an update that does not fit under the memory limit is split in two and giv
   assert.match(tiny.error ?? '', /^out of memory: .* more did not fit, the WebAssembly memory limit of 2\.0 MiB \(KOTOBA_WASM_MEMORY_MIB\)/)
   const run = (await engine.handle('runs.show', { name: 'tiny' })) as Result<'runs.show'>
   assert.equal(run.status, 'failed')
+})
+
+test('a validation that does not fit under the memory limit is split until it does, and measures the same; a failed attempt stores nothing', async () => {
+  const whole = await train('valid-whole', null, 'mixed')
+  assert.equal(whole.status, 'done', whole.error ?? '')
+  const trainPeak = Math.max(...whole.series['train/memory_mib']!.map((p) => p.value))
+  const [validPeak] = whole.series['dev/memory_mib']!
+  assert.equal(validPeak?.step, 3)
+  assert.ok(validPeak.value > 1.2 * trainPeak, `decoding 32 sentences, half of them long, holds more (${validPeak.value} MiB) than training on short ones (${trainPeak} MiB)`)
+
+  // Between the two: the updates fit, the validation does not.
+  const limit = (trainPeak + validPeak.value) / 2
+  const split = await train('valid-split', String(limit), 'mixed')
+  assert.equal(split.status, 'done', split.error ?? '')
+  assert.equal(split.series['train/memory_split'], undefined, 'the updates fit')
+  const splits = split.series['dev/memory_split']!.map(({ step, value }) => ({ step, value }))
+  assert.equal(splits[0]!.step, 3)
+  assert.deepEqual(splits.map((s) => s.value), splits.map((_, i) => 2 ** (i + 1)), 'halved while it did not fit')
+  assert.ok(split.series['dev/memory_mib']![0]!.value <= limit)
+  // The same loss in smaller batches. (The greedy outputs of a model 3 updates old are near ties: they may differ.)
+  const [a, b] = [whole.series['dev/loss']![0]!.value, split.series['dev/loss']![0]!.value]
+  assert.ok(Math.abs(a - b) <= 1e-5 * a, `dev/loss: ${a} whole, ${b} split`)
+  assert.deepEqual(Object.keys(split.series).filter((m) => m.startsWith('dev/')).sort(), [...Object.keys(whole.series).filter((m) => m.startsWith('dev/')), 'dev/memory_split'].sort())
+  // The samples and the probe's maps of the validation that passed, once.
+  const samples = async (name: string) => (await engine.handle('runs.samples', { name, step: 3 })) as Result<'runs.samples'>
+  const [reference, repeated] = [await samples('valid-whole'), await samples('valid-split')]
+  assert.deepEqual(repeated.steps, [3])
+  assert.deepEqual(
+    repeated.samples.map(({ index, source, reference }) => ({ index, source, reference })),
+    reference.samples.map(({ index, source, reference }) => ({ index, source, reference })),
+  )
+  const maps = (await engine.handle('runs.attentionGrid', { name: 'valid-split', probe: 0 })) as Result<'runs.attentionGrid'>
+  assert.deepEqual(maps.steps, [3])
+  assert.equal(maps.maps.length, 1, 'the probe’s map, stored once')
 })

@@ -16,7 +16,7 @@ import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { trainUpdate, UpdateNotAppliedError } from '../models/train/train-step.ts'
 import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
-import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
+import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
 import { dispatchLoop, f32, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
@@ -334,7 +334,7 @@ async function deviceErrorsSoon(): Promise<string[]> {
   return []
 }
 
-test('webgpu: a GPU that runs out of memory below its limits stops the update before the optimizer: the weights stay, no failed buffer is pooled, the next update trains; other errors the device reports in the gradients stop it too', async () => {
+test('webgpu: a GPU that runs out of memory below its limits stops the update before the optimizer: the weights stay, no failed buffer is pooled, the next update trains; other errors the device reports in the gradients stop it too; work outside an update (a validation, an evaluation) fails by its own watch', async () => {
   const backend = tf.backend() as unknown as WebGpuBackendLike
   const watch = deviceUpdateWatch()
   assert.ok(watch, 'the engine watches updates on its webgpu backend')
@@ -375,6 +375,25 @@ test('webgpu: a GPU that runs out of memory below its limits stops the update be
   assert.ok(Number.isFinite(loss))
   assert.notDeepEqual(await weights.data(), before)
   assert.deepEqual(takeDeviceErrors(), [], 'the device saw no error')
+
+  // Work outside an update (a validation's or an evaluation's forward pass) that runs out of memory reads back garbage
+  // without an error; its own watch fails it, and the next update is not blamed for it.
+  const forward = (input: tf.Tensor2D) => async () => {
+    const mean = tf.tidy(() => tf.matMul(input, weights).mean())
+    const [value] = await mean.data()
+    mean.dispose()
+    return value!
+  }
+  await assert.rejects(
+    watchedOnDevice('the evaluation', forward(x)),
+    (error: unknown) => error instanceof OutOfMemoryError && /the GPU's memory is full/.test(error.message),
+  )
+  assert.ok([...manager.freeBuffers.values()].flat().every((buffer) => buffer.size < largest), 'no failed buffer waits for reuse')
+  const afterValidation = await weights.data()
+  await trainUpdate(params, lossOf, [{ x: small, targetTokens: 8, sourceTokens: 8 }], optimizer, 1e-2, 1, watch)
+  assert.notDeepEqual(await weights.data(), afterValidation, 'the next update trained')
+  assert.deepEqual(takeDeviceErrors(), [], 'the device saw no error')
+  assert.ok(Number.isFinite(await watchedOnDevice('the evaluation', forward(small))), 'work that fits passes its watch')
 
   // Work the device rejects while the gradients are computed (here an invalid buffer) stops the update unapplied.
   const trained = await weights.data()

@@ -36,13 +36,23 @@ export interface ReadStep<State> {
  *  under Node) and frees everything but the new state; `state` is disposed. */
 export async function readStep<State>(decoder: StepDecoder<State>, previous: number[], state: State): Promise<ReadStep<State>> {
   const input = tf.tensor1d(previous, 'int32')
-  const out = decoder.step(input, state)
-  input.dispose()
-  const vocab = out.logits.shape[1]
-  const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, vocab)
-  const attention = out.attention ? ((await out.attention.array()) as number[][]) : null
-  out.logits.dispose()
-  out.attention?.dispose()
-  decoder.dispose(state)
-  return { vocab, logProbs, attention, state: out.state }
+  let out: ReturnType<StepDecoder<State>['step']>
+  try {
+    out = decoder.step(input, state)
+  } finally {
+    input.dispose()
+  }
+  try {
+    const vocab = out.logits.shape[1]
+    const logProbs = logSoftmaxRows((await out.logits.data()) as Float32Array, vocab)
+    const attention = out.attention ? ((await out.attention.array()) as number[][]) : null
+    decoder.dispose(state)
+    return { vocab, logProbs, attention, state: out.state }
+  } catch (error) {
+    decoder.dispose(out.state) // the caller still owns (and disposes) `state`
+    throw error
+  } finally {
+    out.logits.dispose()
+    out.attention?.dispose()
+  }
 }

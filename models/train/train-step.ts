@@ -26,9 +26,10 @@ export class UpdateNotAppliedError extends Error {
 /** A device that reports its errors asynchronously (a GPU): what failed while an update's gradients were computed
  *  is known before the optimizer runs, so an update that met it changes nothing. */
 export interface DeviceErrorWatch {
-  /** Before the update's first tensor. */
+  /** Before the work's first tensor (an update's). */
   begin(): void
-  /** Once the gradients are queued (or failed): the error that makes them garbage, or null. Waits for no GPU work. */
+  /** Once the work is queued (an update's gradients) or failed: the error that makes its results garbage, or null.
+   *  Waits for no GPU work. */
   end(): Promise<Error | null>
 }
 

@@ -3,7 +3,7 @@
 // nothing: a training would go on with garbage. The buffer manager is checked here before it creates anything: a
 // tensor over the limits is an OutOfMemoryError (the trainer splits the batch). Below the limits the device itself can
 // run out of memory (a full GPU); that too is reported only later, so each buffer's creation is watched, and an update
-// learns of it before its optimizer runs (deviceUpdateWatch). Other errors the device reports are kept for the trainer
+// learns of it before its optimizer runs (deviceUpdateWatch), a validation before its results count (deviceWorkWatch). Other errors the device reports are kept for the trainer
 // to read after each update.
 import * as tf from '@tensorflow/tfjs'
 import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
@@ -157,31 +157,62 @@ let updatesWatched = 0
 
 /** The watch over one update's gradients on the guarded webgpu backend, or undefined on another backend. */
 export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
+  const watch = deviceWorkWatch("the update's work")
+  if (!watch) return undefined
+  return {
+    begin() {
+      // A test's stand-in for a driver reset mid-training: the device is destroyed as this update begins.
+      if (++updatesWatched === Number(process.env['KOTOBA_FAULT_GPU_LOST_AT_UPDATE'])) guardedBackend?.device.destroy()
+      watch.begin()
+    },
+    end: () => watch.end(),
+  }
+}
+
+/** The watch over a piece of work on the guarded webgpu backend (an update's gradients, a validation), or undefined
+ *  on another backend; `work` names it in the error. Its end says whether the work ran out of memory or was rejected, so its results are garbage;
+ *  the failure is the work's, not the next update's. */
+export function deviceWorkWatch(work: string): DeviceErrorWatch | undefined {
   const backend = guardedBackend
   if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return undefined
   return {
     begin() {
-      // A test's stand-in for a driver reset mid-training: the device is destroyed as this update begins.
-      if (++updatesWatched === Number(process.env['KOTOBA_FAULT_GPU_LOST_AT_UPDATE'])) backend.device.destroy()
-      submitQueued(backend) // work queued before the update is not the update's
+      submitQueued(backend) // work queued before is not this work's
       backend.device.pushErrorScope('validation')
     },
     async end() {
-      // Commands are validated when their encoder finishes: finish the update's inside its scope.
+      // Commands are validated when their encoder finishes: finish the work's inside its scope.
       submitQueued(backend)
       const invalid = await backend.device.popErrorScope()
       await Promise.all(pendingChecks)
       const [full] = outOfMemory
       outOfMemory = []
       if (full) {
-        // The smaller pieces the trainer runs next need room, not the pool of the bigger batch's buffers.
+        // The smaller pieces run next need room, not the pool of the bigger batch's buffers.
         releaseFreeBuffers(backend.bufferManager)
         // The invalid commands were the failed buffer's consequence.
         return new OutOfMemoryError(full.bytes, `the GPU's memory is full (${full.message.split('\n')[0]})`, null, '')
       }
-      return invalid ? new Error(`the GPU rejected the update's work: ${invalid.message.split('\n')[0]}`) : null
+      return invalid ? new Error(`the GPU rejected ${work}: ${invalid.message.split('\n')[0]}`) : null
     },
   }
+}
+
+/** Runs `run` under a device watch on the guarded webgpu backend (directly on another backend): an error the device
+ *  reports for its work only afterwards (a buffer it could not allocate) fails it, for its results were garbage. */
+export async function watchedOnDevice<T>(work: string, run: () => Promise<T>): Promise<T> {
+  const watch = deviceWorkWatch(work)
+  if (!watch) return run()
+  watch.begin()
+  let result: T
+  try {
+    result = await run()
+  } catch (error) {
+    throw (await watch.end()) ?? error // the device's report explains a failure its garbage caused
+  }
+  const failure = await watch.end()
+  if (failure) throw failure
+  return result
 }
 
 /** Finishes and submits what the backend has recorded, if anything. */

@@ -12,6 +12,7 @@ import { DistilCancelledError, distilCorpus } from '../training/distillation.ts'
 import { findRun, recordMetrics } from '../training/repository.ts'
 import { trainRun } from '../training/trainer.ts'
 import { JobCancelledError, startCompute, type JobRunner } from './context.ts'
+import { watchedOnDevice } from '../compute/webgpu-memory.ts'
 
 /** Scores one run on a split (and keeps the scores with it, at the evaluated checkpoint's step, for the dashboard
  *  and `runs show`); also returns what it decoded, for a paired comparison. */
@@ -31,7 +32,7 @@ async function evaluateRun(
     const dialogue = await loadDialogueRun(db, which.run, which.checkpoint)
     try {
       const started = performance.now()
-      const scored = await evaluateDialogues(db, stored.config, dialogue.model, dialogue.tokenizer, split, search, limit, (done, total) => progress(done, total, 'replies'))
+      const scored = await watchedOnDevice('the evaluation', () => evaluateDialogues(db, stored.config, dialogue.model, dialogue.tokenizer, split, search, limit, (done, total) => progress(done, total, 'replies')))
       result = { ...scored, run: which.run, checkpointStep: dialogue.checkpointStep, seconds: (performance.now() - started) / 1000 }
     } finally {
       dialogue.model.dispose()
@@ -39,7 +40,7 @@ async function evaluateRun(
   } else {
     const loaded = await loadRun(db, which.run, which.checkpoint, which.average)
     try {
-      result = await evaluateSplit(db, loaded, split, search, limit, (done, total) => progress(done, total, 'sentences'), isCancelled)
+      result = await watchedOnDevice('the evaluation', () => evaluateSplit(db, loaded, split, search, limit, (done, total) => progress(done, total, 'sentences'), isCancelled))
     } finally {
       loaded.model.dispose()
     }
@@ -83,7 +84,7 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     await startCompute(spec)
     const loaded = await loadDialogueRun(db, params.run, params.checkpoint)
     try {
-      return await chatReply(loaded, params)
+      return await watchedOnDevice('the reply', () => chatReply(loaded, params))
     } finally {
       loaded.model.dispose()
     }
@@ -106,9 +107,10 @@ export const runners: Partial<Record<JobKind, JobRunner>> = {
     const loaded = await loadRun(db, params.run, params.checkpoint, params.average)
     try {
       const onLine = (done: number, total: number) => post({ type: 'progress', done, total, unit: 'lines' })
-      return await translateLines(loaded, params, onLine, () => {
+      const stopIfCancelled = () => {
         if (isCancelled()) throw new JobCancelledError()
-      })
+      }
+      return await watchedOnDevice('the translation', () => translateLines(loaded, params, onLine, stopIfCancelled))
     } finally {
       loaded.model.dispose()
     }

@@ -12,7 +12,7 @@ import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { targetLogPrior } from '../../../models/train/output-prior.ts'
 import type { Database } from '../store/database.ts'
 import { loadRunTokenizer, splitDialogues, type RunTokenizer } from './data.ts'
-import { scoreTexts, searchWith, type EvaluatedTexts } from './inference.ts'
+import { scoreTexts, searchWith, validationBatch, type EvaluatedTexts } from './inference.ts'
 import { samplesStored, saveSamples } from './repository.ts'
 import type { TaskSetup, TrainingTask, Validation } from './trainer.ts'
 import { DialogueReinforceTrainer, type DialogueReinforceBatch } from './dialogue-reinforce.ts'
@@ -51,15 +51,18 @@ export async function replyMany(
   contexts: readonly number[][][],
   latentSeed: number | null,
   limits: { maxLength?: number; noRepeatNgram?: number } = {},
-  batchSize = 32,
+  batchSize = validationBatch,
 ): Promise<string[]> {
   const replies: string[] = []
   for (let start = 0; start < contexts.length; start += batchSize) {
     const chunk = contexts.slice(start, start + batchSize)
     const { src, srcMask, turnLength } = contextTensors(chunk, tokenizer.pad)
-    const decoded = await greedyDecode(new DialogueStepDecoder(model, turnLength, latentSeed), src, srcMask, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: limits.maxLength ?? 60, noRepeatNgram: limits.noRepeatNgram })
-    tf.dispose([src, srcMask])
-    replies.push(...decoded.map((h) => tokenizer.decode(h.tokens)))
+    try {
+      const decoded = await greedyDecode(new DialogueStepDecoder(model, turnLength, latentSeed), src, srcMask, { bos: tokenizer.bos, eos: tokenizer.eos, maxLength: limits.maxLength ?? 60, noRepeatNgram: limits.noRepeatNgram })
+      replies.push(...decoded.map((h) => tokenizer.decode(h.tokens)))
+    } finally {
+      tf.dispose([src, srcMask])
+    }
   }
   return replies
 }
@@ -80,21 +83,32 @@ export function activeUnits(posteriorMeans: readonly number[][]): number {
 
 /** Teacher-forced loss over examples: cross-entropy per token, KL per response (VHRED, z at the posterior mean),
  *  their sum per token (the ELBO bound, β = 1) and the posterior means (for active units). */
-export async function dialogueLoss(model: DialogueModel, tokenizer: RunTokenizer, examples: readonly DialogueExample[]): Promise<{ reconstruction: number; kl: number; devLoss: number; means: number[][] }> {
+export async function dialogueLoss(
+  model: DialogueModel,
+  tokenizer: RunTokenizer,
+  examples: readonly DialogueExample[],
+  batchSize = validationBatch,
+): Promise<{ reconstruction: number; kl: number; devLoss: number; means: number[][] }> {
   let reconstruction = 0
   let kl = 0
   let tokens = 0
   const means: number[][] = []
-  for (let start = 0; start < examples.length; start += 32) {
-    const batch = makeDialogueBatch(examples.slice(start, start + 32), tokenizer)
-    const out = model.forward(batch, false)
-    const ce = tf.tidy(() => model.losses(batch, false, 1).reconstruction)
-    reconstruction += (await ce.data())[0]! * batch.targetTokens
-    tokens += batch.targetTokens
-    if (out.kl) kl += ((await out.kl.data()) as Float32Array).reduce((a, b) => a + b, 0)
-    if (out.posteriorMean) means.push(...((await out.posteriorMean.array()) as number[][]))
-    tf.dispose([ce, out.logits, out.context, ...(out.kl ? [out.kl] : []), ...(out.posteriorMean ? [out.posteriorMean] : [])])
-    disposeDialogueBatch(batch)
+  for (let start = 0; start < examples.length; start += batchSize) {
+    const batch = makeDialogueBatch(examples.slice(start, start + batchSize), tokenizer)
+    const kept: tf.Tensor[] = []
+    try {
+      const out = model.forward(batch, false)
+      kept.push(out.logits, out.context, ...(out.kl ? [out.kl] : []), ...(out.posteriorMean ? [out.posteriorMean] : []))
+      const ce = tf.tidy(() => model.losses(batch, false, 1).reconstruction)
+      kept.push(ce)
+      reconstruction += (await ce.data())[0]! * batch.targetTokens
+      tokens += batch.targetTokens
+      if (out.kl) kl += ((await out.kl.data()) as Float32Array).reduce((a, b) => a + b, 0)
+      if (out.posteriorMean) means.push(...((await out.posteriorMean.array()) as number[][]))
+    } finally {
+      tf.dispose(kept)
+      disposeDialogueBatch(batch)
+    }
   }
   const perToken = (value: number) => value / Math.max(1, tokens)
   return { reconstruction: perToken(reconstruction), kl: kl / Math.max(1, examples.length), devLoss: perToken(reconstruction + kl), means }
@@ -129,18 +143,17 @@ export async function dialogueTask({ db, run, config, fresh }: TaskSetup): Promi
   let pending: tf.Scalar[][] = []
   let pendingWeight = 1
 
-  const validate = async (step: number): Promise<Validation> => {
-    const { reconstruction, kl, devLoss, means } = await dialogueLoss(model, tokenizer, devExamples)
-    const replies = await replyMany(model, tokenizer, devExamples.map((e) => e.turns), latent > 0 ? training.seed : null)
+  const validate = async (step: number, split: number): Promise<Validation> => {
+    const batchSize = Math.max(1, Math.floor(validationBatch / split))
+    const { reconstruction, kl, devLoss, means } = await dialogueLoss(model, tokenizer, devExamples, batchSize)
+    const replies = await replyMany(model, tokenizer, devExamples.map((e) => e.turns), latent > 0 ? training.seed : null, {}, batchSize)
     const references = devTexts.map((t) => t.response)
     const scores = scoreTexts(replies, references)
-    saveSamples(
-      db,
-      run.id,
-      step,
-      devTexts.slice(0, samplesStored).map((t, index) => ({ index, source: t.context.join(turnSeparator), reference: t.response, hypothesis: replies[index]! })),
-    )
     return {
+      store: () => {
+        const samples = devTexts.slice(0, samplesStored).map((t, index) => ({ index, source: t.context.join(turnSeparator), reference: t.response, hypothesis: replies[index]! }))
+        saveSamples(db, run.id, step, samples)
+      },
       points: [
         { metric: 'dev/loss', step, value: devLoss },
         { metric: 'dev/ppl', step, value: Math.exp(devLoss) },

@@ -8,6 +8,7 @@ import type { Database } from '../store/database.ts'
 import { retryWhileBusy } from '../store/conditions.ts'
 import { splitPairs } from './data.ts'
 import { loadRun, translateSources } from './inference.ts'
+import { watchedOnDevice } from '../compute/webgpu-memory.ts'
 
 export interface DistilledCorpus {
   corpus: string
@@ -32,9 +33,11 @@ export async function distilCorpus(
     const train = splitPairs(db, original.name, 'train').slice(0, params.limit)
     const sources = train.map((pair) => loaded.src.encode(pair.src).slice(0, loaded.model.maxPositions))
     const options = SearchOptions.parse({ search: params.search, beamSize: params.beamSize })
-    const translations = await translateSources(loaded, sources, options, onProgress, () => {
+    const stopIfCancelled = () => {
       if (isCancelled()) throw new DistilCancelledError()
-    }, 256)
+    }
+    // The corpus is written only from translations the device computed whole.
+    const translations = await watchedOnDevice('the distillation', () => translateSources(loaded, sources, options, onProgress, stopIfCancelled, 256))
     const search = params.search === 'greedy' ? 'greedy' : `beam ${params.beamSize}`
     const provenance = { run: loaded.run.name, checkpointStep: loaded.checkpointStep, corpus: original.name, search, sentences: translations.length }
     const source = message('corpusDistilled', { run: loaded.run.name, step: loaded.checkpointStep, search, corpus: original.name })

@@ -112,8 +112,11 @@ export function describeHypothesis(tgt: RunTokenizer, hyp: Hypothesis, withAtten
   }
 }
 
+/** Sentences a validation decodes (or a dialogue validation scores) at once, unless split to fit in memory. */
+export const validationBatch = 32
+
 /** Greedy decoding of many sentences in length-sorted batches (validation). Returns hypotheses in input order. */
-export async function greedyMany(model: TranslationModel, tgt: RunTokenizer, sources: number[][], batchSize = 32): Promise<Hypothesis[]> {
+export async function greedyMany(model: TranslationModel, tgt: RunTokenizer, sources: number[][], batchSize = validationBatch): Promise<Hypothesis[]> {
   const order = sources.map((_, i) => i).sort((a, b) => sources[a]!.length - sources[b]!.length)
   const results = new Array<Hypothesis>(sources.length)
   const decoder = model.stepDecoder()
@@ -122,9 +125,12 @@ export async function greedyMany(model: TranslationModel, tgt: RunTokenizer, sou
     const rows = indices.map((i) => (sources[i]!.length > 0 ? sources[i]! : [tgt.eos]))
     const batch = makeTranslationBatch(rows.map((src) => ({ src, tgt: [] })), tgt)
     const longest = Math.max(...rows.map((r) => r.length))
-    const decoded = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: tgt.bos, eos: tgt.eos, maxLength: outputLimit(model, longest) })
-    disposeTranslationBatch(batch)
-    indices.forEach((i, k) => (results[i] = decoded[k]!))
+    try {
+      const decoded = await greedyDecode(decoder, batch.src, batch.srcMask, { bos: tgt.bos, eos: tgt.eos, maxLength: outputLimit(model, longest) })
+      indices.forEach((i, k) => (results[i] = decoded[k]!))
+    } finally {
+      disposeTranslationBatch(batch)
+    }
   }
   return results
 }
@@ -138,11 +144,14 @@ export async function meanLoss(model: TranslationModel, examples: readonly Examp
   const flush = async () => {
     if (batch.length === 0) return
     const tensors = makeTranslationBatch(batch, special)
-    const loss = tf.tidy(() => model.loss(tensors, false, 0))
-    total += (await loss.data())[0]! * tensors.targetTokens
-    tokens += tensors.targetTokens
-    loss.dispose()
-    disposeTranslationBatch(tensors)
+    try {
+      const loss = tf.tidy(() => model.loss(tensors, false, 0))
+      total += (await loss.data())[0]! * tensors.targetTokens
+      tokens += tensors.targetTokens
+      loss.dispose()
+    } finally {
+      disposeTranslationBatch(tensors)
+    }
     batch = []
   }
   for (const example of sorted) {

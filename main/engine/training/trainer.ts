@@ -18,12 +18,12 @@ import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/cond
 import { isOutOfMemory } from '../compute/out-of-memory.ts'
 import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../compute/gpu-loss.ts'
-import { deviceUpdateWatch, takeDeviceErrors } from '../compute/webgpu-memory.ts'
+import { deviceUpdateWatch, deviceWorkWatch, takeDeviceErrors } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
 import { SelfCriticalTrainer, type SelfCriticalBatch } from './self-critical.ts'
-import { greedyMany, loadRun, meanLoss, scoreTexts } from './inference.ts'
+import { greedyMany, loadRun, meanLoss, scoreTexts, validationBatch } from './inference.ts'
 import { distillationLoss } from '../../../models/losses/word-distillation.ts'
 import { inspectSentence } from './attention.ts'
 import { buildModel, encodeOptimizer, encodeWeights, restoreOptimizer, restoreWeights } from './model-state.ts'
@@ -77,6 +77,8 @@ const higherIsBetter: Record<ValidationMetric, boolean> = { 'dev/bleu': true, 'd
 export interface Validation {
   points: MetricRecord[]
   values: Record<ValidationMetric, number>
+  /** Stores what else it made (samples, probes' attention maps), once its results are known to be whole. */
+  store(): void
 }
 
 /** What the loop trains: the model's parameters, examples to batch, and the parts that depend on the kind of model. */
@@ -90,8 +92,8 @@ export interface TrainingTask<B extends BatchSize> {
   loss(batch: B, step: number): tf.Scalar
   /** Values logged beside train/loss for the last update (e.g. a KL term); read once after each update. */
   updateExtras(): Promise<Record<string, number>>
-  /** Validates at `step`, storing samples and probes itself. */
-  validate(step: number): Promise<Validation>
+  /** Validates at `step`, its batches `split` times smaller than by default (to fit in memory). */
+  validate(step: number, split: number): Promise<Validation>
   parameterCount(): number
   dispose(): void
 }
@@ -124,7 +126,7 @@ async function translationTask({ db, run, config, fresh }: TaskSetup): Promise<T
   const shared = {
     params: model.params,
     examples: train.examples,
-    validate: (step: number) => validator.validate(step),
+    validate: (step: number, split: number) => validator.validate(step, split),
     parameterCount: () => model.parameterCount(),
   }
   if (config.reinforcement) {
@@ -240,6 +242,8 @@ class Trainer<B extends BatchSize> {
   private window = { loss: 0, tokens: 0, sourceTokens: 0, gradNorm: 0, updates: 0, extras: new Map<string, number>(), peakBytes: 0, started: performance.now() }
   /** Into how many parts each batch is split to fit in memory (doubled at each out-of-memory update). */
   private memorySplit = 1
+  /** Into how many parts validation's batches are split (doubled at each out-of-memory validation). */
+  private validationSplit = 1
 
   constructor(
     private readonly db: Database,
@@ -431,7 +435,7 @@ class Trainer<B extends BatchSize> {
   private async validate(state: TrainerState): Promise<{ state: TrainerState; improved: boolean }> {
     const { training } = this
     const started = performance.now()
-    const { points, values } = await this.task.validate(state.step)
+    const { points, values } = await this.validateWithinMemory(state.step)
     this.record([...points, { metric: 'dev/seconds', step: state.step, value: (performance.now() - started) / 1000 }])
     const value = values[training.bestMetric]
     const better = higherIsBetter[training.bestMetric]
@@ -444,6 +448,36 @@ class Trainer<B extends BatchSize> {
         badValidations: improved ? 0 : state.badValidations + 1,
         plateau: observePlateau(training.schedule, state.plateau, value, !better),
       },
+    }
+  }
+
+  /** A validation in batches that fit in memory: as small as the updates' at least, and halved while it runs out of
+   *  memory (on the GPU also when the device says so only after the work: its results were garbage). Nothing is stored
+   *  from a validation that failed. */
+  private async validateWithinMemory(step: number): Promise<Validation> {
+    for (;;) {
+      const split = Math.max(this.memorySplit, this.validationSplit)
+      const watch = deviceWorkWatch("the validation's work")
+      resetWasmPeak()
+      watch?.begin()
+      let validation: Validation | null = null
+      let failure: unknown = null
+      try {
+        validation = await this.task.validate(step, split)
+      } catch (error) {
+        failure = error
+      }
+      // The device's report explains a failure its garbage caused.
+      failure = (await watch?.end()) ?? failure
+      if (validation && !failure) {
+        const usage = wasmMemoryUsage()
+        validation.store()
+        return usage ? { ...validation, points: [...validation.points, { metric: 'dev/memory_mib', step, value: usage.peakBytes / 2 ** 20 }] } : validation
+      }
+      if (!isOutOfMemory(failure) || split >= validationBatch) throw failure
+      this.validationSplit = split * 2
+      process.stderr.write(`kotoba: run ${this.run.name}, validation at step ${step}: ${(failure as Error).message.split(';')[0]}; splitting its batches into ${this.validationSplit} parts\n`)
+      this.record([{ metric: 'dev/memory_split', step, value: this.validationSplit }])
     }
   }
 
@@ -489,19 +523,13 @@ class TranslationValidator {
     this.dialogueCorpus = isDialogueCorpus(db, run.config.corpus)
   }
 
-  async validate(step: number): Promise<Validation> {
+  async validate(step: number, split: number): Promise<Validation> {
     const training = this.run.config.training
-    const devLoss = await meanLoss(this.model, this.dev, this.tgt, training.tokenBudget)
+    const devLoss = await meanLoss(this.model, this.dev, this.tgt, Math.max(1, Math.floor(training.tokenBudget / split)))
     const sources = this.devSources
-    const decoded = await greedyMany(this.model, this.tgt, sources)
+    const decoded = await greedyMany(this.model, this.tgt, sources, Math.max(1, Math.floor(validationBatch / split)))
     const hypotheses = decoded.map((h) => this.tgt.decode(h.tokens))
     const scores = scoreTexts(hypotheses, this.devPairs.map((p) => p.tgt))
-    saveSamples(
-      this.db,
-      this.run.id,
-      step,
-      this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! })),
-    )
     const maps: AttentionMap[] = []
     const referenceMaps: AttentionMap[] = []
     for (let probe = 0; probe < Math.min(training.probes, decoded.length); probe++) {
@@ -512,9 +540,13 @@ class TranslationValidator {
       const forced = await inspectSentence(this.model, this.src, this.tgt, sources[probe]!, this.devReferences[probe]!, true)
       referenceMaps.push(...forced.map((map) => ({ ...map, step, probe })))
     }
-    saveAttentionMaps(this.db, this.run.id, null, maps)
-    saveAttentionMaps(this.db, this.run.id, null, referenceMaps, 'reference')
     return {
+      store: () => {
+        const samples = this.devPairs.slice(0, samplesStored).map((p, index) => ({ index, source: p.src, reference: p.tgt, hypothesis: hypotheses[index]! }))
+        saveSamples(this.db, this.run.id, step, samples)
+        saveAttentionMaps(this.db, this.run.id, null, maps)
+        saveAttentionMaps(this.db, this.run.id, null, referenceMaps, 'reference')
+      },
       points: [
         { metric: 'dev/loss', step, value: devLoss },
         { metric: 'dev/ppl', step, value: Math.exp(devLoss) },

@@ -381,13 +381,14 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
         ? [{ title: t('reinforcement.chart'), series: [line('rl/reward', t('reinforcement.chartSeries.reward'), palette.train, series, false, smoothing), line('rl/baseline', t('reinforcement.chartSeries.baseline'), palette.dev, series, false, smoothing), line('rl/advantage', t('reinforcement.chartSeries.advantage'), palette.other, series, false, smoothing)] }]
         : []),
       ...(series['prune/target_sparsity'] ? [{ title: t('pruning.chart'), series: [line('prune/target_sparsity', 'target', palette.dev), line('prune/sparsity', 'measured', palette.train)] }] : []),
-      ...(series['train/memory_mib'] ? [{ title: t('training.charts.memory'), series: [line('train/memory_mib', 'MiB', palette.other)] }] : []),
+      ...(series['train/memory_mib'] ? [{ title: t('training.charts.memory'), series: [line('train/memory_mib', 'train', palette.train), line('dev/memory_mib', 'dev', palette.dev)] }] : []),
     ]
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [series, compareSeries, smoothing, compare, t])
   if (detail.error) return <p className="error">{t('common.error', { message: detail.error })}</p>
   // The trainer splits each batch further whenever an update runs out of memory; the last split holds.
   const memorySplit = series['train/memory_split']?.at(-1)
+  const validationSplit = series['dev/memory_split']?.at(-1)
   const run = detail.data
   if (!run) return <p className="muted">{t('common.loading')}</p>
   const best = run.checkpoints.find((c) => c.isBest)
@@ -417,6 +418,11 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
       {memorySplit && (
         <p className="muted" data-testid="memory-split">
           {t('training.memorySplit', { parts: memorySplit.value, step: memorySplit.step })}
+        </p>
+      )}
+      {validationSplit && (
+        <p className="muted" data-testid="validation-split">
+          {t('training.validationSplit', { parts: validationSplit.value, step: validationSplit.step })}
         </p>
       )}
       <div className="charts">
