@@ -157,7 +157,7 @@ test('an update that does not fit under the memory limit is split in two and giv
   assert.equal(run.status, 'failed')
 })
 
-test('a validation that does not fit under the memory limit is split until it does, and measures the same; a failed attempt stores nothing', async () => {
+test('a validation that does not fit under the memory limit is split until it does: the run goes on, the dev loss is the same, its samples and maps are stored once', async () => {
   const whole = await train('valid-whole', null, 'mixed')
   assert.equal(whole.status, 'done', whole.error ?? '')
   const trainPeak = Math.max(...whole.series['train/memory_mib']!.map((p) => p.value))

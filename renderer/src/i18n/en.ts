@@ -150,7 +150,7 @@ export const en = {
     metricsCsv: 'Metrics as CSV',
     charts: { loss: 'Loss (per token)', scores: 'Dev BLEU and chrF', ppl: 'Perplexity', lr: 'Learning rate', gradNorm: 'Gradient norm', speed: 'Tokens per second', memory: 'Peak memory (MiB)' },
     memorySplit: 'Batches are split into {{parts}} parts to fit in memory (since step {{step}}); each update is the same.',
-    validationSplit: 'Validation batches are split into {{parts}} parts to fit in memory (since step {{step}}); it measures the same.',
+    validationSplit: 'Validation batches are split into {{parts}} parts to fit in memory (since step {{step}}).',
     controls: { label: 'Run controls', pause: 'Pause', resume: 'Resume', stop: 'Stop and save', extend: 'Extend', extendSteps: 'Steps to add' },
     compare: { with: 'Compare with', none: 'no other run', config: 'Configuration differences', setting: 'Setting', same: 'The two runs have the same configuration.' },
     samples: { title: 'Validation samples', none: 'No validation yet.', step: 'Validation at step', source: 'Source', reference: 'Reference', hypothesis: 'Hypothesis' },

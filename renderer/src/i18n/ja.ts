@@ -151,7 +151,7 @@ export const ja: Catalogue = {
     metricsCsv: 'メトリクスを CSV で保存',
     charts: { loss: '損失（トークンあたり）', scores: 'dev の BLEU と chrF', ppl: 'パープレキシティ', lr: '学習率', gradNorm: '勾配ノルム', speed: '毎秒トークン数', memory: 'ピークメモリ（MiB）' },
     memorySplit: 'メモリに収めるため、バッチを {{parts}} 分割しています（ステップ {{step}} から）。更新の結果は同じです。',
-    validationSplit: 'メモリに収めるため、検証のバッチを {{parts}} 分割しています（ステップ {{step}} から）。測定結果は同じです。',
+    validationSplit: 'メモリに収めるため、検証のバッチを {{parts}} 分割しています（ステップ {{step}} から）。',
     controls: { label: '実行の操作', pause: '一時停止', resume: '再開', stop: '保存して停止', extend: '延長', extendSteps: '追加するステップ数' },
     compare: { with: '比較対象', none: 'なし', config: '設定の違い', setting: '設定', same: '2 つの実行の設定は同じです。' },
     samples: { title: '検証サンプル', none: 'まだ検証していません。', step: '検証ステップ', source: '原文', reference: '参照訳', hypothesis: '出力' },
