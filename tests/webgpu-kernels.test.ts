@@ -167,6 +167,52 @@ async function withSubmitEvery(dispatches: number, work: () => Promise<void>): P
   }
 }
 
+test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buffers of the last two updates’ shapes stay), and steps of one shape make no new buffers', async () => {
+  const manager = (tf.backend() as unknown as WebGpuBackendLike).bufferManager
+  const model = new TransformerModel({ ...configs.transformer, srcVocab: 500, tgtVocab: 500 })
+  const adam = new Adam()
+  const random = new Random(11)
+  // The most bytes in use at once, seen after every acquisition (first in this file: nothing ran on the GPU before).
+  let peakUsed = manager.numBytesUsed
+  const acquire = manager.acquireBuffer
+  manager.acquireBuffer = (...args) => {
+    const buffer = acquire(...args)
+    peakUsed = Math.max(peakUsed, manager.numBytesUsed)
+    return buffer
+  }
+  const update = async (batch: number, length: number) => {
+    const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(499)), [batch, length], 'int32')
+    const [src, tgtIn, tgtOut, mask] = [ids(), ids(), ids(), tf.ones([batch, length]) as tf.Tensor2D]
+    const lossOf = () => {
+      const logits = model.forward(src, mask, tgtIn, mask, true).logits
+      return smoothedCrossEntropy(logits.reshape([-1, 500]) as tf.Tensor2D, tgtOut.reshape([-1]) as tf.Tensor1D, mask.reshape([-1]) as tf.Tensor1D, 0.1)
+    }
+    const { loss } = await trainUpdate(model.params, lossOf, [{ targetTokens: batch * length, sourceTokens: batch * length }], adam, 1e-3, 1, deviceUpdateWatch())
+    tf.dispose([src, tgtIn, tgtOut, mask])
+    assert.ok(Number.isFinite(loss))
+  }
+  // Token-budget batches: a new shape almost every update.
+  try {
+    for (let step = 0; step < 16; step++) {
+      const length = 3 + random.integer(30)
+      await update(Math.max(1, Math.floor(240 / length)), length)
+      // What the last two updates' shapes use stays pooled; older shapes' buffers go.
+      const pooled = manager.numBytesAllocated - manager.numBytesUsed
+      assert.ok(pooled <= 4 * peakUsed, `after update ${step + 1}: ${pooled} bytes pooled, at most ${peakUsed} in use at once`)
+    }
+  } finally {
+    manager.acquireBuffer = acquire
+  }
+  // One shape again and again: its buffers stay pooled for the next step.
+  await update(8, 12)
+  await update(8, 12)
+  const stop = countGpuWork()
+  await update(8, 12)
+  assert.equal((await stop()).buffersCreated, 0, 'a step of the last shape made no buffer')
+  adam.dispose()
+  model.dispose()
+})
+
 test('webgpu: every kernel case, our fused shaders included, equals the stock cpu kernels forward and backward', async () => {
   const results = await runCases(5)
   assert.equal(results.length, reference.length)

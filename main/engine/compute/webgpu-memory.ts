@@ -40,7 +40,10 @@ export interface WebGpuBackendLike {
     /** Released buffers kept for reuse, by size and usage. */
     freeBuffers: Map<string, GpuBufferLike[]>
     numFreeBuffers: number
+    /** Bytes of every buffer it made and has not destroyed, pooled ones included. */
     numBytesAllocated: number
+    /** Bytes of the buffers in use (not pooled). */
+    numBytesUsed: number
   }
   /** What has been recorded and not yet submitted; null when nothing has. */
   commandEncoder: object | null
@@ -85,6 +88,7 @@ export function largestBuffer(limits: DeviceLimits, usage: number): number {
 export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
   if (guardedBackend === backend) return
   guardedBackend = backend
+  pool = newPoolState()
   const { device, bufferManager: manager } = backend
   const acquire = manager.acquireBuffer.bind(manager)
   manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
@@ -92,10 +96,16 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     if (size > largest) {
       throw new OutOfMemoryError(size, `the GPU's largest buffer is ${(largest / 2 ** 20).toFixed(0)} MiB`, null, '')
     }
-    return acquire(size, usage, mappedAtCreation, reuse)
+    pool.lastAcquired.set(`${size}_${usage}`, ++pool.acquisitions) // tfjs's pool key
+    const buffer = acquire(size, usage, mappedAtCreation, reuse)
+    pool.peakUsedBytes = Math.max(pool.peakUsedBytes, manager.numBytesUsed)
+    return buffer
   }
   const release = manager.releaseBuffer.bind(manager)
-  manager.releaseBuffer = (buffer, reuse) => release(buffer, reuse !== false && !failedBuffers.has(buffer))
+  manager.releaseBuffer = (buffer, reuse) => {
+    release(buffer, reuse !== false && !failedBuffers.has(buffer))
+    boundPool(manager)
+  }
   // Every buffer, tfjs's and our kernels', in its own scope: the answer comes without waiting for the GPU's work.
   const createBuffer = device.createBuffer.bind(device)
   device.createBuffer = (descriptor) => {
@@ -163,6 +173,7 @@ export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
     begin() {
       // A test's stand-in for a driver reset mid-training: the device is destroyed as this update begins.
       if (++updatesWatched === Number(process.env['KOTOBA_FAULT_GPU_LOST_AT_UPDATE'])) guardedBackend?.device.destroy()
+      pool.updateStarts = [...pool.updateStarts, pool.acquisitions].slice(-2)
       watch.begin()
     },
     end: () => watch.end(),
@@ -220,6 +231,40 @@ function submitQueued(backend: WebGpuBackendLike): void {
   if (!backend.commandEncoder) return
   backend.endComputePassEncoder()
   backend.submitQueue()
+}
+
+/** What bounds tfjs's pool of released buffers: when each size was last asked for (counting acquisitions), when the
+ *  last two updates began, and the most bytes in use at once. */
+let pool = newPoolState()
+
+function newPoolState() {
+  return { lastAcquired: new Map<string, number>(), acquisitions: 0, updateStarts: [] as number[], peakUsedBytes: 0 }
+}
+
+/** Acquisitions that are never trimmed where no update marks the steps (an evaluation, a decoding). */
+const RECENT_ACQUISITIONS = 1024
+
+/** tfjs keeps every released buffer for reuse and never destroys one, so each new tensor size (each new batch shape:
+ *  token-budget batches have many) adds buffers that stay: a long run's pool grows until the GPU is full, and the
+ *  trainer would split its batches for memory the pool holds. Once the pool holds more bytes than were ever in use at
+ *  once, the sizes asked for least recently are destroyed until it holds half that, but never a size asked for since
+ *  the previous update began: steps of one shape keep all their buffers. Pooled buffers were released at a submit, so
+ *  destroying one does not touch work still queued: the device frees it once that work is done. */
+function boundPool(manager: WebGpuBackendLike['bufferManager']): void {
+  const limit = pool.peakUsedBytes
+  if (manager.numBytesAllocated - manager.numBytesUsed <= limit) return
+  const recentSince = pool.updateStarts.length === 2 ? Math.min(pool.updateStarts[0]!, pool.acquisitions - RECENT_ACQUISITIONS) : pool.acquisitions - RECENT_ACQUISITIONS
+  const stale = [...manager.freeBuffers.keys()].filter((key) => (pool.lastAcquired.get(key) ?? 0) < recentSince)
+  stale.sort((a, b) => (pool.lastAcquired.get(a) ?? 0) - (pool.lastAcquired.get(b) ?? 0))
+  for (const key of stale) {
+    // The key stays (tfjs's release pushes to it): only its buffers go.
+    for (const buffer of manager.freeBuffers.get(key)!.splice(0)) {
+      manager.numBytesAllocated -= buffer.size
+      manager.numFreeBuffers--
+      buffer.destroy()
+    }
+    if (manager.numBytesAllocated - manager.numBytesUsed <= limit / 2) return
+  }
 }
 
 /** Destroys the pooled buffers no tensor holds; tfjs makes new ones as they are asked for. */
