@@ -3,8 +3,9 @@
 // nothing: a training would go on with garbage. The buffer manager is checked here before it creates anything: a
 // tensor over the limits is an OutOfMemoryError (the trainer splits the batch). Below the limits the device itself can
 // run out of memory (a full GPU); that too is reported only later, so each buffer's creation is watched, and an update
-// learns of it before its optimizer runs (deviceUpdateWatch), a validation before its results count (deviceWorkWatch). Other errors the device reports are kept for the trainer
-// to read after each update.
+// learns of it before its optimizer runs (deviceUpdateWatch), other work (a validation, an evaluation) before its
+// results count (deviceWorkWatch). Other errors the device reports are kept for the trainer to read after each update.
+// tfjs's pool of released buffers is bounded (boundPool).
 import * as tf from '@tensorflow/tfjs'
 import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
 import { OutOfMemoryError } from './out-of-memory.ts'
@@ -181,8 +182,8 @@ export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
 }
 
 /** The watch over a piece of work on the guarded webgpu backend (an update's gradients, a validation), or undefined
- *  on another backend; `work` names it in the error. Its end says whether the work ran out of memory or was rejected, so its results are garbage;
- *  the failure is the work's, not the next update's. */
+ *  on another backend; `work` names it in the error. Its end says whether the work ran out of memory or was
+ *  rejected, so its results are garbage: the failure is the work's, not the next update's. */
 export function deviceWorkWatch(work: string): DeviceErrorWatch | undefined {
   const backend = guardedBackend
   if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return undefined

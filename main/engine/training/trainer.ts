@@ -18,7 +18,7 @@ import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/cond
 import { isOutOfMemory } from '../compute/out-of-memory.ts'
 import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../compute/gpu-loss.ts'
-import { deviceUpdateWatch, deviceWorkWatch, takeDeviceErrors } from '../compute/webgpu-memory.ts'
+import { deviceUpdateWatch, takeDeviceErrors, watchedOnDevice } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
 import { encodePairs, isDialogueCorpus, loadRunTokenizer, requireSplits, splitPairs, type ParallelText, type RunTokenizer } from './data.ts'
 import { dialogueTask } from './dialogue-task.ts'
@@ -457,27 +457,18 @@ class Trainer<B extends BatchSize> {
   private async validateWithinMemory(step: number): Promise<Validation> {
     for (;;) {
       const split = Math.max(this.memorySplit, this.validationSplit)
-      const watch = deviceWorkWatch("the validation's work")
       resetWasmPeak()
-      watch?.begin()
-      let validation: Validation | null = null
-      let failure: unknown = null
       try {
-        validation = await this.task.validate(step, split)
-      } catch (error) {
-        failure = error
-      }
-      // The device's report explains a failure its garbage caused.
-      failure = (await watch?.end()) ?? failure
-      if (validation && !failure) {
+        const validation = await watchedOnDevice("the validation's work", () => this.task.validate(step, split))
         const usage = wasmMemoryUsage()
         validation.store()
         return usage ? { ...validation, points: [...validation.points, { metric: 'dev/memory_mib', step, value: usage.peakBytes / 2 ** 20 }] } : validation
+      } catch (failure) {
+        if (!isOutOfMemory(failure) || split >= validationBatch) throw failure
+        this.validationSplit = split * 2
+        process.stderr.write(`kotoba: run ${this.run.name}, validation at step ${step}: ${(failure as Error).message.split(';')[0]}; splitting its batches into ${this.validationSplit} parts\n`)
+        this.record([{ metric: 'dev/memory_split', step, value: this.validationSplit }])
       }
-      if (!isOutOfMemory(failure) || split >= validationBatch) throw failure
-      this.validationSplit = split * 2
-      process.stderr.write(`kotoba: run ${this.run.name}, validation at step ${step}: ${(failure as Error).message.split(';')[0]}; splitting its batches into ${this.validationSplit} parts\n`)
-      this.record([{ metric: 'dev/memory_split', step, value: this.validationSplit }])
     }
   }
 
