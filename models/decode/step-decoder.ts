@@ -33,7 +33,8 @@ export interface ReadStep<State> {
 }
 
 /** Feeds each row's last token, reads the step's outputs (asynchronously: WebGPU cannot read synchronously
- *  under Node) and frees everything but the new state; `state` is disposed. */
+ *  under Node) and frees everything but the new state; `state` is disposed once the step is read (when the step
+ *  fails, the caller still owns it). */
 export async function readStep<State>(decoder: StepDecoder<State>, previous: number[], state: State): Promise<ReadStep<State>> {
   const input = tf.tensor1d(previous, 'int32')
   let out: ReturnType<StepDecoder<State>['step']>
@@ -49,7 +50,7 @@ export async function readStep<State>(decoder: StepDecoder<State>, previous: num
     decoder.dispose(state)
     return { vocab, logProbs, attention, state: out.state }
   } catch (error) {
-    decoder.dispose(out.state) // the caller still owns (and disposes) `state`
+    decoder.dispose(out.state)
     throw error
   } finally {
     out.logits.dispose()
