@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import type { AppInfo, CorpusSummary } from '../main/api/contract.ts'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
 
-test('kotoba --json info prints one JSON object: version, database, backend and why, tensors', (t) => {
+test('kotoba --json info prints one JSON object: version, database, backend and why, tensors, a memory cap where one is set, and an error for one that is not a number', (t) => {
   const db = join(tempDir(t), 'info.db')
   const result = runCli(['--db', db, '--json', 'info'])
   assert.equal(result.status, 0, result.stderr)
@@ -26,7 +26,17 @@ test('kotoba --json info prints one JSON object: version, database, backend and 
   )
   assert.match(info.compute.attempts[0]!.detail, /@tensorflow\/tfjs-node-gpu: not installed/)
   assert.equal(typeof info.compute.tensors, 'number')
+  assert.equal(info.compute.memoryLimit, null, 'no memory cap unless one is set')
   assert.ok(existsSync(db))
+
+  // A cap on the wasm backend's memory is reported, so a user who set it long ago sees why batches split.
+  const capped = parseJsonOutput<AppInfo>(runCli(['--db', db, '--json', 'info'], { env: { KOTOBA_WASM_MEMORY_MIB: '512' } }))
+  assert.deepEqual(capped.compute.memoryLimit, { bytes: 512 * 2 ** 20, variable: 'KOTOBA_WASM_MEMORY_MIB' })
+  assert.match(runCli(['--db', db, 'info'], { env: { KOTOBA_WASM_MEMORY_MIB: '512' } }).stdout, /^memory: +at most 512\.0 MiB \(KOTOBA_WASM_MEMORY_MIB\)$/m)
+  // One that is not a number is an error, not a reason to compute on a slower backend.
+  const bad = runCli(['--db', db, '--json', 'info'], { env: { KOTOBA_GPU_MEMORY_MIB: '8GB' } })
+  assert.equal(bad.status, 1)
+  assert.equal(parseJsonOutput<{ error: string }>(bad).error, "KOTOBA_GPU_MEMORY_MIB must be a positive number of MiB, not '8GB'")
 })
 
 test('kotoba info names what the backend computes on, the last run there, and a WebGPU adapter it found (here a software one, skipped)', (t) => {

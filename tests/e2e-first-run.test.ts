@@ -85,7 +85,8 @@ async function trainFromForm(page: Page, run: { model: string; corpus: string; t
 test('a first session from an empty database: every main job through the UI, each view in light/dark × English/Japanese', async (t) => {
   mkdirSync(artifacts, { recursive: true })
   const dir = tempDir(t)
-  const serve = await startServe(join(dir, 'kotoba.db'), ['--backend', 'wasm'])
+  // A memory cap far above what these models need: the Devices panel says it is set.
+  const serve = await startServe(join(dir, 'kotoba.db'), ['--backend', 'wasm'], { KOTOBA_WASM_MEMORY_MIB: '3000' })
   t.after(() => serve.stop())
   const { page, problems } = await openBrowserPage(t, { width: 1400, height: 1000 })
   await page.goto(serve.url)
@@ -102,7 +103,9 @@ test('a first session from an empty database: every main job through the UI, eac
   await shots(page, 'corpora')
   await page.keyboard.press('Alt+7')
   await page.getByTestId('active-backend').getByText('wasm').waitFor()
+  await page.getByTestId('memory-limit').getByText('tensors may hold at most 3,000 MiB (KOTOBA_WASM_MEMORY_MIB); a bigger batch is split').waitFor()
   await inJapanese(page, async () => {
+    await page.getByTestId('memory-limit').getByText('テンソルは最大 3,000 MiB まで（KOTOBA_WASM_MEMORY_MIB）。超えるバッチは分割されます').waitFor()
     await page.getByText('「wasm」が指定されています（--backend / KOTOBA_BACKEND）').waitFor()
     await page.getByTestId('backends-table').getByText('未試行：「wasm」が指定されています').first().waitFor()
     await page.getByTestId('backends-table').getByText(/^WebAssembly、SIMD 有効、\d+ スレッド/).waitFor()

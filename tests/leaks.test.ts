@@ -1,4 +1,4 @@
-// Training and decoding loops keep tf.memory().numTensors flat (every tensor freed).
+// Training and decoding loops keep tf.memory().numTensors flat (every tensor freed), also when an update fails part-way.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
@@ -13,7 +13,9 @@ import { DialogueModel } from '../models/dialogue/hred.ts'
 import { smoothedCrossEntropy } from '../models/losses/cross-entropy.ts'
 import { Seq2SeqModel } from '../models/seq2seq/model.ts'
 import { optimizerStep } from '../models/train/optimizer-step.ts'
+import { resetWasmPeak, setWasmMemoryLimit, wasmMemoryUsage } from '../main/engine/compute/wasm-memory.ts'
 import { BOS, disposeBatch, EOS, makeToyBatch } from './support/toy-tasks.ts'
+import { assertFailedUpdatesLeaveNothing } from './support/failed-updates.ts'
 
 for (const cell of ['lstm', 'gru'] as const) test(`200 training steps and 200 decodes (greedy, beam and sampling) leak no tensors (wasm, ${cell}: its fused layer and gates)`, async () => {
   assert.equal((await selectBackend('wasm')).active, 'wasm')
@@ -91,4 +93,9 @@ test('HRED training steps (fused GRU layers, the decoder projected once per dial
   assert.deepEqual(new Set(counts.slice(1)), new Set([counts[1]]), `tensor counts drifted: ${counts.slice(0, 5)} … ${counts.slice(-5)}`)
   optimizer.dispose()
   model.dispose()
+})
+
+test('an update that runs out of memory anywhere in its forward or backward pass leaves no tensor and no heap bytes behind (wasm)', async () => {
+  assert.equal((await selectBackend('wasm')).active, 'wasm')
+  await assertFailedUpdatesLeaveNothing({ usage: () => wasmMemoryUsage()!, resetPeak: resetWasmPeak, setLimit: setWasmMemoryLimit })
 })

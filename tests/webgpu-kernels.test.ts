@@ -16,12 +16,13 @@ import { Adam, defaultAdam } from '../models/train/adam.ts'
 import { trainUpdate, UpdateNotAppliedError } from '../models/train/train-step.ts'
 import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
-import { deviceUpdateWatch, largestBuffer, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
+import { deviceUpdateWatch, gpuMemoryUsage, largestBuffer, resetGpuPeak, setGpuMemoryLimit, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
 import { dispatchLoop, f32, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
+import { assertFailedUpdatesLeaveNothing } from './support/failed-updates.ts'
 
 // Debian's lavapipe lacks a Vulkan feature Dawn requires; Chromium's SwiftShader ICD (CI installs chromium for the
 // end-to-end tests) is a complete software Vulkan. A machine's own choice (VK_ICD_FILENAMES) is kept.
@@ -408,7 +409,12 @@ test('webgpu: a GPU that runs out of memory below its limits stops the update be
   const x = tf.ones([rows, 4]) as tf.Tensor2D
   await assert.rejects(
     trainUpdate(params, lossOf, [{ x, targetTokens: rows, sourceTokens: rows }], optimizer, 1e-2, 1, watch),
-    (error: unknown) => error instanceof UpdateNotAppliedError && isOutOfMemory(error.cause) && /the GPU's memory is full/.test(error.message),
+    (error: unknown) =>
+      error instanceof UpdateNotAppliedError &&
+      isOutOfMemory(error.cause) &&
+      /the GPU's memory is full/.test(error.message) &&
+      // The trainer first runs the same update again: the pool it freed may have held the room.
+      (error.cause as OutOfMemoryError).pooledBytesFreed >= largest / 4,
   )
   assert.deepEqual(await weights.data(), before, 'the weights are unchanged, their first upload included')
   assert.deepEqual(takeDeviceErrors(), [], 'the commands that bound the failed buffer were the update’s, not reported again')
@@ -457,6 +463,74 @@ test('webgpu: a GPU that runs out of memory below its limits stops the update be
   tf.dispose([x, small])
   optimizer.dispose()
   params.dispose()
+})
+
+test('webgpu: under KOTOBA_GPU_MEMORY_MIB the pool is freed before the cap refuses a buffer; an update over the cap is an out-of-memory error naming it, unapplied, and the peak in use is measured', async () => {
+  const manager = (tf.backend() as unknown as WebGpuBackendLike).bufferManager
+  const params = new ParameterStore(new Random(6))
+  const weights = params.create('output', [64, 256], { kind: 'normal', std: 0.1 })
+  const optimizer = new Adam()
+  const lossOf = (batch: { x: tf.Tensor2D; targetTokens: number; sourceTokens: number }) => tf.matMul(batch.x, weights).relu().mean() as tf.Scalar
+  const update = async (rows: number) => {
+    const x = tf.ones([rows, 64]) as tf.Tensor2D
+    try {
+      return await trainUpdate(params, lossOf, [{ x, targetTokens: rows, sourceTokens: rows }], optimizer, 1e-2, 1, deviceUpdateWatch())
+    } finally {
+      x.dispose()
+    }
+  }
+  try {
+    await update(8) // the weights and Adam's moments made
+    resetGpuPeak()
+    const held = gpuMemoryUsage()!.heldBytes
+    await update(1000)
+    const peak = gpuMemoryUsage()!.peakBytes
+    assert.ok(peak - held > 1000 * 256 * 4, `the update's product and its gradient were in use at its peak (${peak - held} bytes over ${held} held)`)
+
+    // A pooled buffer of a size the next update does not ask for (a batch of long ago) holds 16 MiB.
+    const stale = tf.fill([4 << 20], 7)
+    await stale.data() // submitted: disposing it now pools its buffer
+    stale.dispose()
+    const pooled = manager.numBytesAllocated - manager.numBytesUsed
+    assert.ok(pooled >= 16 << 20)
+    // Room for the next update's buffers, not for them and the pool: the pool goes, the update trains.
+    setGpuMemoryLimit(peak + (2 << 20))
+    const before = await weights.data()
+    const { loss } = await update(1100)
+    assert.ok(Number.isFinite(loss))
+    assert.notDeepEqual(await weights.data(), before, 'the update under the cap trained')
+    assert.ok(manager.numBytesAllocated <= peak + (2 << 20), `the engine's buffers stay under the cap (${manager.numBytesAllocated} bytes)`)
+    assert.ok(![...manager.freeBuffers.values()].flat().some((buffer) => buffer.size === 16 << 20), 'the stale pooled buffer was destroyed')
+
+    // A cap below what one update needs: the same out-of-memory error as a full GPU, naming the cap, before anything
+    // changed; the trainer splits the batch. Room for the input and the product, not for the ReLU after it: the
+    // product's op has saved its inputs for the gradient, and they are freed too.
+    const limit = held + 2000 * (64 + 256) * 4 + (1 << 20)
+    setGpuMemoryLimit(limit)
+    const trained = await weights.data()
+    const tensors = tf.memory().numTensors
+    await assert.rejects(update(2000), (error: unknown) => {
+      assert.ok(error instanceof UpdateNotAppliedError && error.cause instanceof OutOfMemoryError, String(error))
+      assert.equal(error.cause.limitBytes, limit)
+      assert.equal(error.cause.requestedBytes, 2000 * 256 * 4, 'the ReLU’s output did not fit')
+      assert.match(error.message, /^out of memory: .* more did not fit, the GPU memory limit of .* MiB \(KOTOBA_GPU_MEMORY_MIB\) would be passed; tensors hold .*, or raise KOTOBA_GPU_MEMORY_MIB\.$/)
+      return true
+    })
+    assert.deepEqual(await weights.data(), trained, 'the weights are unchanged')
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor of the failed pass is left')
+    assert.equal(gpuMemoryUsage()!.heldBytes, held, 'nor any buffer')
+    assert.deepEqual(takeDeviceErrors(), [], 'the device saw no error: the cap refused before any buffer was made')
+    setGpuMemoryLimit(null)
+    await update(2000)
+  } finally {
+    setGpuMemoryLimit(null)
+    optimizer.dispose()
+    params.dispose()
+  }
+})
+
+test('webgpu: an update that runs out of memory anywhere in its pass (under KOTOBA_GPU_MEMORY_MIB) leaves no tensor and no GPU buffer in use behind: the tape’s saved tensors, and what a kernel that threw had made or shared, are freed', async () => {
+  await assertFailedUpdatesLeaveNothing({ usage: () => gpuMemoryUsage()!, resetPeak: resetGpuPeak, setLimit: setGpuMemoryLimit, watch: deviceUpdateWatch })
 })
 
 // Last in this file: it destroys the device.

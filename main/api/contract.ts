@@ -64,6 +64,8 @@ export const ComputeReport = z.object({
   adapter: GpuAdapter.nullable(),
   /** The last run that trained on the active backend and device (null: none yet). */
   lastRun: DeviceThroughput.nullable(),
+  /** The user's cap on the memory of the active backend's tensors, and the variable that set it (null: none). */
+  memoryLimit: z.object({ bytes: z.number().int(), variable: z.string() }).nullable(),
   forced: BackendName.nullable(),
   reason: z.string(),
   reasonText: LocalText.optional(),

@@ -14,6 +14,7 @@ import { renderTable } from './table.ts'
 import { registerTrainingCommands, type CliHelpers } from './training.ts'
 import { registerWord2VecCommands } from './word2vec.ts'
 import { onStopSignal } from './signals.ts'
+import { formatBytes } from '../engine/compute/out-of-memory.ts'
 
 // Libraries (TensorFlow.js among them) may print to stdout; only our results go there.
 const writeResult = process.stdout.write.bind(process.stdout)
@@ -140,6 +141,7 @@ program
           ...(info.compute.device ? [`device:   ${info.compute.device}`] : []),
           ...adapterLines(info.compute),
           `last run: ${lastRunLine(info.compute.lastRun)}`,
+          ...(info.compute.memoryLimit ? [`memory:   at most ${formatBytes(info.compute.memoryLimit.bytes)} (${info.compute.memoryLimit.variable})`] : []),
           `tensors:  ${info.compute.tensors} (${info.compute.bytes} bytes)`,
           'tried, best first:',
           ...info.compute.attempts.map((a) => `  ${a.name.padEnd(15)} ${a.status.padEnd(10)} ${a.detail}`),

@@ -1,6 +1,7 @@
 // One optimisation step with a TensorFlow.js optimizer: gradients, clipping by global norm, update.
 import * as tf from '@tensorflow/tfjs'
 import { clipScale, globalNorm } from './gradient-norm.ts'
+import { variableGrads } from './variable-grads.ts'
 
 export interface StepResult {
   loss: number
@@ -9,7 +10,7 @@ export interface StepResult {
 }
 
 export async function optimizerStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, variables: tf.Variable[], clipNorm = Infinity): Promise<StepResult> {
-  const { value, grads } = tf.variableGrads(loss, variables)
+  const { value, grads } = variableGrads(loss, variables)
   const names = Object.keys(grads)
   const gradNorm = await globalNorm(names.map((name) => grads[name]!))
   const scale = clipScale(gradNorm, clipNorm)

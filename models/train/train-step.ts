@@ -5,6 +5,7 @@ import type { ParameterStore } from '../core/params.ts'
 import { backendReadsForFree } from '../core/kernels.ts'
 import type { Adam } from './adam.ts'
 import { clipScale, clipScaleTensor, flatGradients, flatNorm, globalNorm, globalNormTensor } from './gradient-norm.ts'
+import { variableGrads } from './variable-grads.ts'
 
 export interface UpdateResult {
   /** Mean loss per target token over all micro-batches. */
@@ -152,7 +153,7 @@ function trainables(params: ParameterStore): Trainables {
 /** One micro-batch's loss, weighted by its share of the target tokens, and its gradients by variable name. */
 function batchGradients<B extends BatchSize>(trained: Trainables, lossOf: (batch: B) => tf.Scalar, batch: B, totalTokens: number) {
   const share = batch.targetTokens / totalTokens
-  return tf.variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), trained.variables)
+  return variableGrads(() => tf.tidy(() => lossOf(batch).mul(share)), trained.variables)
 }
 
 /** Adds a micro-batch's gradients (by variable name) into the sums by logical parameter name. */

@@ -7,7 +7,10 @@ import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpuTrainingKernels } from './training-kernels.ts'
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
-import { guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
+import { gpuMemoryLimit, guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
+import { wasmMemoryLimit } from './wasm-memory.ts'
+import { bytesFromEnvironment } from './out-of-memory.ts'
+import { undoFailedKernels, type KernelDataBackend } from './kernel-failures.ts'
 import { giveVulkanARuntimeDir, vulkanLoaderPresent } from './vulkan-environment.ts'
 
 export { backendOrder, parseBackendName } from './backend-names.ts'
@@ -167,6 +170,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     await activate('webgpu')
     const failed = await registerWebGpuTrainingKernels((tf.backend() as unknown as { device: Parameters<typeof registerWebGpuTrainingKernels>[0] }).device)
     guardWebGpuBuffers(tf.backend() as unknown as WebGpuBackendLike)
+    undoFailedKernels('webgpu', tf.backend() as unknown as KernelDataBackend<'makeTensorInfo'>, 'makeTensorInfo')
     const note = failed.length > 0 ? message('webgpuKernelsFallback', { kernels: failed.map((f) => f.kernel).join(', ') }) : ''
     return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim(), note })
   },
@@ -196,6 +200,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
       await activate('wasm')
     }
+    undoFailedKernels('wasm', tf.backend() as unknown as KernelDataBackend<'makeOutput'>, 'makeOutput')
     const threads = typeof wasm.getThreadsCount === 'function' ? (wasm.getThreadsCount as () => number)() : 1
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
     // Start our matrix product now (its helper threads), not in the first training step.
@@ -229,7 +234,14 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
   const attempt = (name: BackendName, status: BackendAttempt['status'], detail: LocalText) => attempts.push({ name, status, detail: english(detail), detailText: detail })
   let active: BackendName | null = null
   foundAdapter = null
+  // A memory cap that is not a number fails here, for every backend: not one backend's start, which would fall back
+  // to a slower one (a bad KOTOBA_WASM_MEMORY_MIB trained on cpu).
+  const badSetting = memorySettingError()
   for (const name of backendOrder) {
+    if (badSetting !== null) {
+      attempt(name, 'not-tried', message('failed', { error: badSetting }))
+      continue
+    }
     if (active !== null || (forced !== null && name !== forced)) {
       attempt(name, 'not-tried', forced !== null ? message('notTriedForced', { forced }) : message('notTriedBetter'))
       continue
@@ -250,6 +262,7 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
     device: deviceName(active, adapter),
     adapter,
     lastRun: null,
+    memoryLimit: memoryLimitOf(active),
     forced,
     reason: english(reason),
     reasonText: reason,
@@ -258,7 +271,10 @@ export async function selectBackend(forced: BackendName | null = null): Promise<
     bytes: memory.numBytes,
     error: null,
   }
-  if (forced !== null && active === null) {
+  if (badSetting !== null) {
+    report.error = badSetting
+    report.errorText = message('failed', { error: badSetting })
+  } else if (forced !== null && active === null) {
     const failed = attempts.find((a) => a.name === forced)
     const error = new BackendUnavailableError(forced, failed?.detailText ?? message('failed', { error: 'unknown' }))
     report.error = error.message
@@ -273,6 +289,22 @@ function deviceName(active: BackendName | null, adapter: GpuAdapter | null): str
   if (active === 'webgpu' && adapter) return adapterName(adapter)
   if (active === 'tensorflow-gpu') return 'CUDA GPU'
   return cpus()[0]?.model.trim().replace(/\s+/g, ' ') || 'CPU'
+}
+
+/** Why a memory cap's variable is not usable, or null. */
+function memorySettingError(): string | null {
+  try {
+    for (const variable of ['KOTOBA_WASM_MEMORY_MIB', 'KOTOBA_GPU_MEMORY_MIB']) bytesFromEnvironment(variable)
+    return null
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/** The cap the user set on the active backend's memory (KOTOBA_WASM_MEMORY_MIB, KOTOBA_GPU_MEMORY_MIB), if any. */
+function memoryLimitOf(active: BackendName | null): ComputeReport['memoryLimit'] {
+  const [bytes, variable] = active === 'wasm' ? [wasmMemoryLimit(), 'KOTOBA_WASM_MEMORY_MIB'] : active === 'webgpu' ? [gpuMemoryLimit(), 'KOTOBA_GPU_MEMORY_MIB'] : [null, '']
+  return bytes === null ? null : { bytes, variable }
 }
 
 /** The current memory counters on top of a selection report. */

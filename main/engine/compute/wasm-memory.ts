@@ -9,7 +9,7 @@
 // splitting the batch. The guard also counts the bytes tensors hold, so a run can report its peak and a user can cap
 // them lower (KOTOBA_WASM_MEMORY_MIB).
 
-import { formatBytes, OutOfMemoryError } from './out-of-memory.ts'
+import { bytesFromEnvironment, formatBytes, OutOfMemoryError } from './out-of-memory.ts'
 
 const MiB = 2 ** 20
 const ADDRESS_SPACE = 2 ** 32
@@ -55,21 +55,13 @@ let guard: Guard | null = null
 /** undefined until set or read from the environment when the first heap is guarded. */
 let limitBytes: number | null | undefined
 
-function limitFromEnvironment(): number | null {
-  const text = process.env.KOTOBA_WASM_MEMORY_MIB
-  if (text === undefined || text.trim() === '') return null
-  const value = Number(text)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`KOTOBA_WASM_MEMORY_MIB must be a positive number of MiB, not '${text}'`)
-  return Math.floor(value * MiB)
-}
-
 /**
  * Checks every allocation the backend (and our kernels, which allocate through it) makes: a failed one throws an
  * OutOfMemoryError before anything is written. Idempotent per module.
  */
 export function guardWasmHeap(module: WasmHeapModule, memory: WebAssembly.Memory): void {
   if (guard?.module === module) return
-  limitBytes ??= limitFromEnvironment()
+  limitBytes ??= bytesFromEnvironment('KOTOBA_WASM_MEMORY_MIB')
   const malloc = module._malloc.bind(module)
   const free = module._free.bind(module)
   const state: Guard = { module, memory, sizes: new Map(), held: 0, peak: 0 }
@@ -111,6 +103,11 @@ export function wasmMemoryUsage(): WasmMemoryUsage | null {
 /** Starts a new peak from what is held now. */
 export function resetWasmPeak(): void {
   if (guard) guard.peak = guard.held
+}
+
+/** The cap in force (null: none). */
+export function wasmMemoryLimit(): number | null {
+  return limitBytes ?? null
 }
 
 /** Caps the bytes tensors may hold (null: up to the heap's ceiling); KOTOBA_WASM_MEMORY_MIB sets it at start. */

@@ -5,10 +5,11 @@
 // run out of memory (a full GPU); that too is reported only later, so each buffer's creation is watched, and an update
 // learns of it before its optimizer runs (deviceUpdateWatch), other work (a validation, an evaluation) before its
 // results count (deviceWorkWatch). Other errors the device reports are kept for the trainer to read after each update.
-// tfjs's pool of released buffers is bounded (boundPool).
+// tfjs's pool of released buffers is bounded (boundPool). KOTOBA_GPU_MEMORY_MIB caps the bytes the engine's buffers
+// take on the GPU (a GPU shared with other work), pooled ones included: the pool is released before the cap refuses.
 import * as tf from '@tensorflow/tfjs'
 import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
-import { OutOfMemoryError } from './out-of-memory.ts'
+import { bytesFromEnvironment, formatBytes, OutOfMemoryError } from './out-of-memory.ts'
 import type { DeviceErrorWatch } from '../../../models/train/train-step.ts'
 
 /** GPUBufferUsage.STORAGE: the usage of a buffer a shader binds, bounded by maxStorageBufferBindingSize. */
@@ -79,6 +80,38 @@ const pendingChecks = new Set<Promise<void>>()
 /** Error buffers: never pooled for reuse, or a later tensor would be garbage too. */
 const failedBuffers = new WeakSet<GpuBufferLike>()
 
+/** The user's cap on the bytes of the engine's GPU buffers; undefined until set or read from the environment. */
+let limitBytes: number | null | undefined
+
+/** Caps the bytes the engine's GPU buffers take, pooled ones included (null: as much as the device gives);
+ *  KOTOBA_GPU_MEMORY_MIB sets it at start. A pool over a new cap is freed. */
+export function setGpuMemoryLimit(bytes: number | null): void {
+  limitBytes = bytes
+  const manager = guardedBackend?.bufferManager
+  if (bytes !== null && manager && manager.numBytesAllocated > bytes) releaseFreeBuffers(manager)
+}
+
+/** The cap in force (null: none). */
+export function gpuMemoryLimit(): number | null {
+  return limitBytes ?? null
+}
+
+/** The most bytes the engine's GPU buffers held in use at once since resetGpuPeak. */
+let peakBytes = 0
+
+/** What the guarded webgpu backend's buffers hold in use now and at most since resetGpuPeak, or null where it is not
+ *  the backend in use. */
+export function gpuMemoryUsage(): { heldBytes: number; peakBytes: number } | null {
+  const backend = guardedBackend
+  if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return null
+  return { heldBytes: backend.bufferManager.numBytesUsed, peakBytes }
+}
+
+/** Starts a new peak from what is held now. */
+export function resetGpuPeak(): void {
+  peakBytes = guardedBackend?.bufferManager.numBytesUsed ?? 0
+}
+
 /** The largest buffer of this usage the device allows. */
 export function largestBuffer(limits: DeviceLimits, usage: number): number {
   return usage & STORAGE_USAGE ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize
@@ -89,6 +122,7 @@ export function largestBuffer(limits: DeviceLimits, usage: number): number {
 export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
   if (guardedBackend === backend) return
   guardedBackend = backend
+  limitBytes ??= bytesFromEnvironment('KOTOBA_GPU_MEMORY_MIB')
   pool = newPoolState()
   const { device, bufferManager: manager } = backend
   const acquire = manager.acquireBuffer.bind(manager)
@@ -97,9 +131,21 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     if (size > largest) {
       throw new OutOfMemoryError(size, `the GPU's largest buffer is ${(largest / 2 ** 20).toFixed(0)} MiB`, null, '')
     }
-    pool.lastAcquired.set(`${size}_${usage}`, ++pool.acquisitions) // tfjs's pool key
+    const key = `${size}_${usage}` // tfjs's pool key
+    const limit = gpuMemoryLimit()
+    const created = reuse === false || !manager.freeBuffers.get(key)?.length
+    if (limit !== null && created && manager.numBytesAllocated + size > limit) {
+      // Room the pool holds is the cap's first: a buffer of the size asked for would not have been created.
+      releaseFreeBuffers(manager)
+      if (manager.numBytesAllocated + size > limit) {
+        const where = `the GPU memory limit of ${formatBytes(limit)} (KOTOBA_GPU_MEMORY_MIB) would be passed; tensors hold ${formatBytes(manager.numBytesUsed)}`
+        throw new OutOfMemoryError(size, where, limit, ', or raise KOTOBA_GPU_MEMORY_MIB')
+      }
+    }
+    pool.lastAcquired.set(key, ++pool.acquisitions)
     const buffer = acquire(size, usage, mappedAtCreation, reuse)
     pool.peakUsedBytes = Math.max(pool.peakUsedBytes, manager.numBytesUsed)
+    peakBytes = Math.max(peakBytes, manager.numBytesUsed)
     return buffer
   }
   const release = manager.releaseBuffer.bind(manager)
@@ -200,10 +246,12 @@ export function deviceWorkWatch(work: string): DeviceErrorWatch | undefined {
       const [full] = outOfMemory
       outOfMemory = []
       if (full) {
-        // The smaller pieces run next need room, not the pool of the bigger batch's buffers.
-        releaseFreeBuffers(backend.bufferManager)
+        // The work run next (the same again, or smaller pieces) needs room, not the pool of this work's buffers.
+        const freed = releaseFreeBuffers(backend.bufferManager)
         // The invalid commands were the failed buffer's consequence.
-        return new OutOfMemoryError(full.bytes, `the GPU's memory is full (${full.message.split('\n')[0]})`, null, '')
+        const error = new OutOfMemoryError(full.bytes, `the GPU's memory is full (${full.message.split('\n')[0]})`, null, '')
+        error.pooledBytesFreed = freed
+        return error
       }
       return invalid ? new Error(`the GPU rejected ${work}: ${invalid.message.split('\n')[0]}`) : null
     },
@@ -268,13 +316,16 @@ function boundPool(manager: WebGpuBackendLike['bufferManager']): void {
   }
 }
 
-/** Destroys the pooled buffers no tensor holds; tfjs makes new ones as they are asked for. */
-function releaseFreeBuffers(manager: WebGpuBackendLike['bufferManager']): void {
+/** Destroys the pooled buffers no tensor holds (tfjs makes new ones as they are asked for); the bytes freed. */
+function releaseFreeBuffers(manager: WebGpuBackendLike['bufferManager']): number {
+  let freed = 0
   for (const buffers of manager.freeBuffers.values()) {
     for (const buffer of buffers.splice(0)) {
       manager.numBytesAllocated -= buffer.size
       manager.numFreeBuffers--
+      freed += buffer.size
       buffer.destroy()
     }
   }
+  return freed
 }

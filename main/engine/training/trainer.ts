@@ -15,8 +15,8 @@ import { disposeTranslationBatch, makeTranslationBatch, type TranslationBatch } 
 import type { TranslationModel } from '../../../models/translation/model.ts'
 import type { Database } from '../store/database.ts'
 import { DiskFullError, isBusy, isDiskFull, retryWhileBusy } from '../store/conditions.ts'
-import { isOutOfMemory } from '../compute/out-of-memory.ts'
-import { resetWasmPeak, wasmMemoryUsage } from '../compute/wasm-memory.ts'
+import { formatBytes, isOutOfMemory } from '../compute/out-of-memory.ts'
+import { memoryPeakBytes, resetMemoryPeak } from '../compute/memory-usage.ts'
 import { explainGpuLoss, GpuLostError } from '../compute/gpu-loss.ts'
 import { deviceUpdateWatch, takeDeviceErrors, watchedOnDevice } from '../compute/webgpu-memory.ts'
 import { dialogueScoreEntries } from '../../../models/metrics/dialogue.ts'
@@ -328,14 +328,16 @@ class Trainer<B extends BatchSize> {
     return { status: 'done', step: state.step }
   }
 
-  /** One update over these micro-batches. When it runs out of memory before anything changed, every micro-batch is
-   *  split in two and the update runs again, accumulating the parts' gradients: the same update in more, smaller
-   *  pieces. The split stays for the rest of the run (the next batches are as big). */
+  /** One update over these micro-batches. When it runs out of memory before anything changed (after one retry where
+   *  a GPU's pooled buffers were freed), every micro-batch is split in two and the update runs again, accumulating the
+   *  parts' gradients: the same update in more, smaller pieces. The split stays for the rest of the run (the next
+   *  batches are as big). */
   private async updateWithinMemory(micro: Example[][], step: number, lr: number): Promise<UpdateResult> {
+    let retriedAfterPool = false
     for (;;) {
       const parts = micro.flatMap((examples) => splitExamples(examples, this.memorySplit))
       const tensors: B[] = []
-      resetWasmPeak()
+      resetMemoryPeak()
       try {
         for (const [part, batch] of parts.entries()) tensors.push(await this.makeBatchRetryingLostThreads(batch, step, part))
         const update = await this.updateRetryingLostThreads(tensors, step, lr)
@@ -343,12 +345,16 @@ class Trainer<B extends BatchSize> {
         // applied an update of garbage; a failure before them was an UpdateNotAppliedError.
         const [deviceError] = takeDeviceErrors()
         if (deviceError) throw new Error(`the GPU reported an error by update ${step}, so the model may have trained on garbage; the run stops, its last checkpoint is whole: ${deviceError}`)
-        const usage = wasmMemoryUsage()
-        if (usage) this.window.peakBytes = Math.max(this.window.peakBytes, usage.peakBytes)
+        this.window.peakBytes = Math.max(this.window.peakBytes, memoryPeakBytes() ?? 0)
         return update
       } catch (error) {
         const notApplied = error instanceof UpdateNotAppliedError ? error.cause : tensors.length < parts.length ? error : null
-        if (!isOutOfMemory(notApplied) || parts.every((examples) => examples.length === 1)) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        if (!isOutOfMemory(notApplied)) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        if (!retriedAfterPool && this.retriesAfterPool(notApplied, `step ${step}`)) {
+          retriedAfterPool = true
+          continue
+        }
+        if (parts.every((examples) => examples.length === 1)) throw error instanceof UpdateNotAppliedError ? error.cause : error
         this.memorySplit *= 2
         process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${(notApplied as Error).message.split(';')[0]}; splitting each batch into ${this.memorySplit} parts\n`)
         this.record([{ metric: 'train/memory_split', step, value: this.memorySplit }])
@@ -356,6 +362,16 @@ class Trainer<B extends BatchSize> {
         tensors.forEach((batch) => this.task.disposeBatch(batch))
       }
     }
+  }
+
+  /** Whether work that ran out of GPU memory runs again at the same size first: the device reported it only after
+   *  the work, and the pool of released buffers (sized for earlier batches) that held room has been freed since. */
+  private retriesAfterPool(failure: unknown, where: string): boolean {
+    const pooledBytesFreed = (failure as { pooledBytesFreed?: number } | null)?.pooledBytesFreed ?? 0
+    if (pooledBytesFreed === 0) return false
+    const message = (failure as Error).message.split(';')[0]
+    process.stderr.write(`kotoba: run ${this.run.name}, ${where}: ${message}; ${formatBytes(pooledBytesFreed)} of pooled GPU buffers freed, retrying at the same size\n`)
+    return true
   }
 
   /** A batch (with a reinforced phase, its rollouts); when a compute thread was lost while it was made (the pool has
@@ -455,16 +471,22 @@ class Trainer<B extends BatchSize> {
    *  memory (on the GPU also when the device says so only after the work: its results were garbage). Nothing is stored
    *  from a validation that failed. */
   private async validateWithinMemory(step: number): Promise<Validation> {
+    let retriedAfterPool = false
     for (;;) {
       const split = Math.max(this.memorySplit, this.validationSplit)
-      resetWasmPeak()
+      resetMemoryPeak()
       try {
         const validation = await watchedOnDevice("the validation's work", () => this.task.validate(step, split))
-        const usage = wasmMemoryUsage()
+        const peak = memoryPeakBytes()
         validation.store()
-        return usage ? { ...validation, points: [...validation.points, { metric: 'dev/memory_mib', step, value: usage.peakBytes / 2 ** 20 }] } : validation
+        return peak !== null ? { ...validation, points: [...validation.points, { metric: 'dev/memory_mib', step, value: peak / 2 ** 20 }] } : validation
       } catch (failure) {
-        if (!isOutOfMemory(failure) || split >= validationBatch) throw failure
+        if (!isOutOfMemory(failure)) throw failure
+        if (!retriedAfterPool && this.retriesAfterPool(failure, `validation at step ${step}`)) {
+          retriedAfterPool = true
+          continue
+        }
+        if (split >= validationBatch) throw failure
         this.validationSplit = split * 2
         process.stderr.write(`kotoba: run ${this.run.name}, validation at step ${step}: ${(failure as Error).message.split(';')[0]}; splitting its batches into ${this.validationSplit} parts\n`)
         this.record([{ metric: 'dev/memory_split', step, value: this.validationSplit }])

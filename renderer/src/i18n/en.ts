@@ -464,6 +464,8 @@ export const en = {
     device: 'Computes on',
     lastRun: 'Last training here',
     lastRunValue: '{{run}}: {{rate}} tokens/s at step {{step}} ({{at}})',
+    memoryLimit: 'Memory cap',
+    memoryLimitValue: 'tensors may hold at most {{mib}} MiB ({{variable}}); a bigger batch is split',
     noRun: 'No run has trained on this device yet.',
     adapter: {
       title: 'WebGPU adapter',

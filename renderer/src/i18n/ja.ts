@@ -464,6 +464,8 @@ export const ja: Catalogue = {
     device: '計算するデバイス',
     lastRun: 'このデバイスでの直近の学習',
     lastRunValue: '{{run}}: {{rate}} トークン/秒（ステップ {{step}}、{{at}}）',
+    memoryLimit: 'メモリ上限',
+    memoryLimitValue: 'テンソルは最大 {{mib}} MiB まで（{{variable}}）。超えるバッチは分割されます',
     noRun: 'このデバイスで学習した実行はまだありません。',
     adapter: {
       title: 'WebGPU アダプター',

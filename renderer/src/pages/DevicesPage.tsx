@@ -105,6 +105,14 @@ export function DevicesPage() {
                       })
                     : t('devices.noRun')}
                 </dd>
+                {data.compute.memoryLimit && (
+                  <>
+                    <dt>{t('devices.memoryLimit')}</dt>
+                    <dd data-testid="memory-limit">
+                      {t('devices.memoryLimitValue', { mib: Math.round(data.compute.memoryLimit.bytes / 2 ** 20).toLocaleString(), variable: data.compute.memoryLimit.variable })}
+                    </dd>
+                  </>
+                )}
               </>
             )}
           </dl>
