@@ -133,9 +133,9 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     }
     const key = `${size}_${usage}` // tfjs's pool key
     const limit = gpuMemoryLimit()
-    const created = reuse === false || !manager.freeBuffers.get(key)?.length
-    if (limit !== null && created && manager.numBytesAllocated + size > limit) {
-      // Room the pool holds is the cap's first: a buffer of the size asked for would not have been created.
+    // A buffer taken from the pool adds nothing: only one to be created is checked.
+    if (limit !== null && manager.numBytesAllocated + size > limit && (reuse === false || !manager.freeBuffers.get(key)?.length)) {
+      // Room the pool holds is the cap's first.
       releaseFreeBuffers(manager)
       if (manager.numBytesAllocated + size > limit) {
         const where = `the GPU memory limit of ${formatBytes(limit)} (KOTOBA_GPU_MEMORY_MIB) would be passed; tensors hold ${formatBytes(manager.numBytesUsed)}`
