@@ -174,13 +174,7 @@ test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buf
   const adam = new Adam()
   const random = new Random(11)
   // The most bytes in use at once, seen after every acquisition (first in this file: nothing ran on the GPU before).
-  let peakUsed = manager.numBytesUsed
-  const acquire = manager.acquireBuffer
-  manager.acquireBuffer = (...args) => {
-    const buffer = acquire(...args)
-    peakUsed = Math.max(peakUsed, manager.numBytesUsed)
-    return buffer
-  }
+  resetGpuPeak()
   const update = async (batch: number, length: number) => {
     const ids = () => tf.tensor2d(Int32Array.from({ length: batch * length }, () => 1 + random.integer(499)), [batch, length], 'int32')
     const [src, tgtIn, tgtOut, mask] = [ids(), ids(), ids(), tf.ones([batch, length]) as tf.Tensor2D]
@@ -193,16 +187,13 @@ test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buf
     assert.ok(Number.isFinite(loss))
   }
   // Token-budget batches: a new shape almost every update.
-  try {
-    for (let step = 0; step < 16; step++) {
-      const length = 3 + random.integer(30)
-      await update(Math.max(1, Math.floor(240 / length)), length)
-      // What the last two updates' shapes use stays pooled; older shapes' buffers go.
-      const pooled = manager.numBytesAllocated - manager.numBytesUsed
-      assert.ok(pooled <= 4 * peakUsed, `after update ${step + 1}: ${pooled} bytes pooled, at most ${peakUsed} in use at once`)
-    }
-  } finally {
-    manager.acquireBuffer = acquire
+  for (let step = 0; step < 16; step++) {
+    const length = 3 + random.integer(30)
+    await update(Math.max(1, Math.floor(240 / length)), length)
+    // What the last two updates' shapes use stays pooled; older shapes' buffers go.
+    const pooled = manager.numBytesAllocated - manager.numBytesUsed
+    const { peakBytes } = gpuMemoryUsage()!
+    assert.ok(pooled <= 4 * peakBytes, `after update ${step + 1}: ${pooled} bytes pooled, at most ${peakBytes} in use at once`)
   }
   // One shape again and again: its buffers stay pooled for the next step.
   await update(8, 12)

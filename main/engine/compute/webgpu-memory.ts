@@ -102,9 +102,14 @@ let peakBytes = 0
 /** What the guarded webgpu backend's buffers hold in use now and at most since resetGpuPeak, or null where it is not
  *  the backend in use. */
 export function gpuMemoryUsage(): { heldBytes: number; peakBytes: number } | null {
+  const backend = activeGuardedBackend()
+  return backend && { heldBytes: backend.bufferManager.numBytesUsed, peakBytes }
+}
+
+/** The guarded webgpu backend where it is the backend in use, else null. */
+function activeGuardedBackend(): WebGpuBackendLike | null {
   const backend = guardedBackend
-  if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return null
-  return { heldBytes: backend.bufferManager.numBytesUsed, peakBytes }
+  return backend && tf.getBackend() === 'webgpu' && (tf.backend() as unknown) === backend ? backend : null
 }
 
 /** Starts a new peak from what is held now. */
@@ -231,8 +236,8 @@ export function deviceUpdateWatch(): DeviceErrorWatch | undefined {
  *  on another backend; `work` names it in the error. Its end says whether the work ran out of memory or was
  *  rejected, so its results are garbage: the failure is the work's, not the next update's. */
 export function deviceWorkWatch(work: string): DeviceErrorWatch | undefined {
-  const backend = guardedBackend
-  if (!backend || tf.getBackend() !== 'webgpu' || (tf.backend() as unknown) !== backend) return undefined
+  const backend = activeGuardedBackend()
+  if (!backend) return undefined
   return {
     begin() {
       submitQueued(backend) // work queued before is not this work's
