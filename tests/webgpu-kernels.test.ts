@@ -212,6 +212,57 @@ test('webgpu: every kernel case, our fused shaders included, equals the stock cp
   assertMatchesCpu(results)
 })
 
+test('webgpu: the software adapter’s device leaves workgroup memory as the last workgroup there left it (Dawn’s zeroing is skipped), so a shader that read a cell before writing it would fail the kernel cases here', async () => {
+  interface ProbeDevice {
+    createBuffer(descriptor: { size: number; usage: number }): { mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void; destroy(): void }
+    createShaderModule(descriptor: { code: string }): unknown
+    createComputePipeline(descriptor: object): { getBindGroupLayout(index: number): unknown }
+    createBindGroup(descriptor: object): unknown
+    createCommandEncoder(): {
+      beginComputePass(): { setPipeline(p: unknown): void; setBindGroup(i: number, g: unknown): void; dispatchWorkgroups(x: number): void; end(): void }
+      copyBufferToBuffer(from: unknown, fromOffset: number, to: unknown, toOffset: number, size: number): void
+      finish(): unknown
+    }
+    queue: { submit(buffers: unknown[]): void }
+  }
+  const device = (tf.backend() as unknown as { device: ProbeDevice }).device
+  // 64 workgroups of one cell array: the first 32 fill it, the last 32 only read it. SwiftShader runs workgroup g on
+  // its worker g mod 16 with that worker's one block of workgroup memory.
+  const cells = 256
+  const groups = 64
+  const code = `var<workgroup> cells : array<f32, ${cells}>;
+@group(0) @binding(0) var<storage, read_write> seen : array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lane : u32, @builtin(workgroup_id) group : vec3<u32>) {
+  if (group.x < ${groups / 2}u) {
+    for (var i = lane; i < ${cells}u; i = i + 64u) { cells[i] = 1.0 + f32(i); }
+    workgroupBarrier();
+    return;
+  }
+  workgroupBarrier();
+  for (var i = lane; i < ${cells}u; i = i + 64u) { seen[(group.x - ${groups / 2}u) * ${cells}u + i] = cells[i]; }
+}`
+  const bytes = (groups / 2) * cells * 4
+  const seen = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC })
+  const readBack = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } })
+  const encoder = device.createCommandEncoder()
+  const pass = encoder.beginComputePass()
+  pass.setPipeline(pipeline)
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: seen } }] }))
+  pass.dispatchWorkgroups(groups)
+  pass.end()
+  encoder.copyBufferToBuffer(seen, 0, readBack, 0, bytes)
+  device.queue.submit([encoder.finish()])
+  await readBack.mapAsync(GPUMapMode.READ)
+  const values = new Float32Array(readBack.getMappedRange().slice(0))
+  readBack.unmap()
+  seen.destroy()
+  readBack.destroy()
+  const left = values.filter((value) => value !== 0).length
+  assert.ok(left > 0, 'the reading workgroups saw only zeros: Dawn zeroes workgroup memory on this device (slow to compile on SwiftShader)')
+})
+
 test('webgpu: a time loop’s uniforms (one buffer, a dynamic offset per step) outlive the submits inside the loop: the next loop cannot overwrite the steps still queued', async () => {
   // Each step writes its own time index plus the loop's mark: out[t] = mark + t.
   const stepShader: FusedShader = {

@@ -94,6 +94,14 @@ export function adapterName(adapter: GpuAdapter): string {
   return adapter.device && !adapter.device.startsWith(adapter.architecture) ? `${name} (${adapter.device})` : name || adapter.description || 'unknown adapter'
 }
 
+/** A CPU implementation of WebGPU (Dawn's fallback adapter, SwiftShader, Mesa's llvmpipe). */
+function isSoftwareAdapter(info: GpuAdapterLike['info']): boolean {
+  return info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)
+}
+
+/** Dawn's toggles for a software adapter (see the webgpu tryer). */
+const softwareAdapterToggles = 'enable-dawn-features=disable_workgroup_init'
+
 /** The adapter the last WebGPU attempt found (used or skipped), reported with the selection. */
 let foundAdapter: GpuAdapter | null = null
 interface GpuLike {
@@ -155,14 +163,23 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new Unavailable(message('webgpuNoVulkan'))
     Object.assign(globalThis, dawn.globals as object)
     giveVulkanARuntimeDir()
-    const gpu = create([])
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
+    let gpu = create([])
+    let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
     if (!adapter) throw new Unavailable(message('webgpuNoAdapter'))
     const info = adapter.info
-    const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture}`)
+    const software = isSoftwareAdapter(info)
     foundAdapter = describeAdapter(adapter, software)
     if (software && !forced) {
       throw new Unavailable(message('webgpuSoftwareOnly', { adapter: info.architecture || info.vendor }), true)
+    }
+    if (software) {
+      // A software adapter is where the kernels are verified (CI, SwiftShader), not a speed path. Its device skips
+      // Dawn's zeroing of workgroup memory, which SwiftShader compiles slowly (~8 of the ~10 s our shaders took). A
+      // workgroup there then sees what an earlier one left, so a shader that read a cell before writing it would fail
+      // the kernel tests, where zeros could have hidden it. Hardware adapters keep WebGPU's zeroing.
+      gpu = create([softwareAdapterToggles])
+      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
+      if (!adapter || !isSoftwareAdapter(adapter.info)) throw new Unavailable(message('webgpuNoAdapter'))
     }
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withEngineLimits(gpu) }, configurable: true })
     // A literal specifier (a pure-JS package that always installs), so bundles carry it.
