@@ -19,7 +19,7 @@ import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-m
 import { deviceUpdateWatch, gpuMemoryUsage, largestBuffer, resetGpuPeak, setGpuMemoryLimit, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
-import { dispatchLoop, f32, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
+import { dispatchLoop, f32, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
 import { assertFailedUpdatesLeaveNothing } from './support/failed-updates.ts'
@@ -213,53 +213,28 @@ test('webgpu: every kernel case, our fused shaders included, equals the stock cp
 })
 
 test('webgpu: the software adapter’s device leaves workgroup memory as the last workgroup there left it (Dawn’s zeroing is skipped), so a shader that read a cell before writing it would fail the kernel cases here', async () => {
-  interface ProbeDevice {
-    createBuffer(descriptor: { size: number; usage: number }): { mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void; destroy(): void }
-    createShaderModule(descriptor: { code: string }): unknown
-    createComputePipeline(descriptor: object): { getBindGroupLayout(index: number): unknown }
-    createBindGroup(descriptor: object): unknown
-    createCommandEncoder(): {
-      beginComputePass(): { setPipeline(p: unknown): void; setBindGroup(i: number, g: unknown): void; dispatchWorkgroups(x: number): void; end(): void }
-      copyBufferToBuffer(from: unknown, fromOffset: number, to: unknown, toOffset: number, size: number): void
-      finish(): unknown
-    }
-    queue: { submit(buffers: unknown[]): void }
-  }
-  const device = (tf.backend() as unknown as { device: ProbeDevice }).device
   // 64 workgroups of one cell array: the first 32 fill it, the last 32 only read it. SwiftShader runs workgroup g on
   // its worker g mod 16 with that worker's one block of workgroup memory.
-  const cells = 256
-  const groups = 64
-  const code = `var<workgroup> cells : array<f32, ${cells}>;
-@group(0) @binding(0) var<storage, read_write> seen : array<f32>;
+  const [cells, groups] = [256, 64]
+  const probe: FusedShader = {
+    key: 'test_workgroup_leftovers',
+    code: `${wgslBindings(['seen'], [], 'count : u32')}
+var<workgroup> cells : array<f32, ${cells}>;
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lane : u32, @builtin(workgroup_id) group : vec3<u32>) {
   if (group.x < ${groups / 2}u) {
-    for (var i = lane; i < ${cells}u; i = i + 64u) { cells[i] = 1.0 + f32(i); }
+    for (var i = lane; i < p.count; i = i + 64u) { cells[i] = 1.0 + f32(i); }
     workgroupBarrier();
     return;
   }
   workgroupBarrier();
-  for (var i = lane; i < ${cells}u; i = i + 64u) { seen[(group.x - ${groups / 2}u) * ${cells}u + i] = cells[i]; }
-}`
-  const bytes = (groups / 2) * cells * 4
-  const seen = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC })
-  const readBack = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } })
-  const encoder = device.createCommandEncoder()
-  const pass = encoder.beginComputePass()
-  pass.setPipeline(pipeline)
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: seen } }] }))
-  pass.dispatchWorkgroups(groups)
-  pass.end()
-  encoder.copyBufferToBuffer(seen, 0, readBack, 0, bytes)
-  device.queue.submit([encoder.finish()])
-  await readBack.mapAsync(GPUMapMode.READ)
-  const values = new Float32Array(readBack.getMappedRange().slice(0))
-  readBack.unmap()
-  seen.destroy()
-  readBack.destroy()
-  const left = values.filter((value) => value !== 0).length
+  for (var i = lane; i < p.count; i = i + 64u) { seen[(group.x - ${groups / 2}u) * p.count + i] = cells[i]; }
+}`,
+  }
+  const [seenInfo] = runFused(tf.backend() as unknown as LoopBackend, probe, [], [[groups / 2, cells]], [u32(cells)], groups)
+  const seen = tf.engine().makeTensorFromTensorInfo(seenInfo!)
+  const left = (await seen.data()).filter((value) => value !== 0).length
+  seen.dispose()
   assert.ok(left > 0, 'the reading workgroups saw only zeros: Dawn zeroes workgroup memory on this device (slow to compile on SwiftShader)')
 })
 
