@@ -348,13 +348,14 @@ class Trainer<B extends BatchSize> {
         this.window.peakBytes = Math.max(this.window.peakBytes, memoryPeakBytes() ?? 0)
         return update
       } catch (error) {
-        const notApplied = error instanceof UpdateNotAppliedError ? error.cause : tensors.length < parts.length ? error : null
-        if (!isOutOfMemory(notApplied)) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        const failure = error instanceof UpdateNotAppliedError ? error.cause : error
+        const notApplied = error instanceof UpdateNotAppliedError || tensors.length < parts.length ? failure : null
+        if (!isOutOfMemory(notApplied)) throw failure
         if (!retriedAfterPool && this.retriesAfterPool(notApplied, `step ${step}`)) {
           retriedAfterPool = true
           continue
         }
-        if (parts.every((examples) => examples.length === 1)) throw error instanceof UpdateNotAppliedError ? error.cause : error
+        if (parts.every((examples) => examples.length === 1)) throw failure
         this.memorySplit *= 2
         process.stderr.write(`kotoba: run ${this.run.name}, step ${step}: ${(notApplied as Error).message.split(';')[0]}; splitting each batch into ${this.memorySplit} parts\n`)
         this.record([{ metric: 'train/memory_split', step, value: this.memorySplit }])
