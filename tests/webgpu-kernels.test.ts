@@ -19,7 +19,7 @@ import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-m
 import { deviceUpdateWatch, gpuMemoryUsage, largestBuffer, resetGpuPeak, setGpuMemoryLimit, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
-import { dispatchLoop, f32, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
+import { compileWebGpuKernels, compiledWithSubgroups, dispatchLoop, f32, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
 import { Random } from '../models/core/random.ts'
 import { assertFailedUpdatesLeaveNothing } from './support/failed-updates.ts'
@@ -210,6 +210,27 @@ test('webgpu: every kernel case, our fused shaders included, equals the stock cp
   assert.equal(results.length, reference.length)
   assert.equal(new Set(results.map(({ name }) => name)).size, results.length, 'each case has a name of its own')
   assertMatchesCpu(results)
+})
+
+test('webgpu: where the device has subgroups (SwiftShader: 4 lanes) the row shaders reduce in them, and with KOTOBA_WEBGPU_SUBGROUPS=0 in workgroup memory; both equal cpu', async () => {
+  const backend = tf.backend() as unknown as LoopBackend & { device: Parameters<typeof compileWebGpuKernels>[0] }
+  const rowShaders = ['kotoba_attention', 'kotoba_layer_norm_grad', 'kotoba_add_norm', 'kotoba_softmax_cross_entropy', 'kotoba_feeding_attention']
+  const reducesIn = () => rowShaders.map((key) => compiledWithSubgroups(backend.device, key))
+  const rowCases = (name: string) => /layer norm|add & norm|cross-entropy|attention|input feeding/.test(name)
+  // The cases above ran with subgroups (this file's first kernel cases); an element-wise shader never uses them.
+  assert.deepEqual(reducesIn(), rowShaders.map(() => true))
+  assert.equal(compiledWithSubgroups(backend.device, 'kotoba_dropout'), false)
+  process.env.KOTOBA_WEBGPU_SUBGROUPS = '0'
+  try {
+    assert.deepEqual(await compileWebGpuKernels(backend.device), [])
+    const results = await runCases(5, rowCases)
+    assert.ok(results.length >= 12, results.map(({ name }) => name).join('\n'))
+    assert.deepEqual(reducesIn(), rowShaders.map(() => false))
+    assertMatchesCpu(results)
+  } finally {
+    delete process.env.KOTOBA_WEBGPU_SUBGROUPS
+    assert.deepEqual(await compileWebGpuKernels(backend.device), [])
+  }
 })
 
 test('webgpu: the software adapter’s device leaves workgroup memory as the last workgroup there left it (Dawn’s zeroing is skipped), so a shader that read a cell before writing it would fail the kernel cases here', async () => {

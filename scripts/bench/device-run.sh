@@ -23,6 +23,9 @@ done
 for m in lstm-feeding hred-tiny; do
   BENCH_KERNEL_TIMES=1 timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|KERNELS|rror|bench:" | cut -c1-1500
 done
+# The row shaders (attention, layer norm, Add & Norm, cross-entropy) reducing in workgroup memory instead of subgroups:
+# their KERNELS times against the fused run's above.
+BENCH_KERNEL_TIMES=1 KOTOBA_WEBGPU_SUBGROUPS=0 timeout 200 /tmp/node bench.mjs transformer webgpu 5 2 2>&1 | grep -E "RESULT|KERNELS|rror|bench:" | cut -c1-1500
 # Fewer, bigger submits (64 dispatches each, tfjs submits every 15): less host time, a later start on the GPU.
 for m in lstm transformer; do
   BENCH_SUBMIT_EVERY=64 timeout 200 /tmp/node bench.mjs $m webgpu 5 2 2>&1 | grep -E "RESULT|rror|bench:" | cut -c1-900

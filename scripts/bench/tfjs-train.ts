@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { parseBackendName, selectBackend } from '../../main/engine/compute/backends.ts'
 import { webGpuFusedKernels } from '../../main/engine/compute/training-kernels.ts'
 import { deviceUpdateWatch } from '../../main/engine/compute/webgpu-memory.ts'
+import { subgroupsUsable } from '../../main/engine/compute/webgpu-backend.ts'
 import { Random } from '../../models/core/random.ts'
 import { seedDropout } from '../../models/layers/dropout.ts'
 import { DialogueModel } from '../../models/dialogue/hred.ts'
@@ -88,6 +89,8 @@ console.log(
     peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
     tensors: tf.memory().numTensors,
     ...(gpuPerStep ? { gpuPerStep, wallMsPerDispatch: Number((median / gpuPerStep['dispatches']!).toFixed(3)) } : {}),
+    // Whether the row shaders reduced in subgroups (KOTOBA_WEBGPU_SUBGROUPS=0 or a device without them: no).
+    ...(report.active === 'webgpu' ? { subgroups: subgroupsUsable((tf.backend() as unknown as { device: Parameters<typeof subgroupsUsable>[0] }).device) } : {}),
   })}`,
 )
 process.exit(0)

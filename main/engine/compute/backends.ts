@@ -109,6 +109,7 @@ interface GpuLike {
 }
 interface DeviceDescriptor {
   requiredLimits?: Record<string, number>
+  requiredFeatures?: string[]
 }
 
 /** Storage buffers per shader the engine's device asks for where the adapter has them (WebGPU's default is 8):
@@ -117,7 +118,8 @@ export const wantedStorageBuffers = 16
 
 /**
  * `gpu` as tfjs-backend-webgpu is given it: the device it requests (with a fixed set of limits) also gets the
- * storage buffers above, up to the adapter's. The adapter is otherwise untouched (a proxy reading the Dawn object).
+ * storage buffers above, up to the adapter's, and subgroups where the adapter has them (our row shaders reduce with
+ * them). The adapter is otherwise untouched (a proxy reading the Dawn object).
  */
 function withEngineLimits(gpu: GpuLike): GpuLike {
   return {
@@ -126,10 +128,13 @@ function withEngineLimits(gpu: GpuLike): GpuLike {
       if (!adapter) return null
       const offered = (adapter.limits as { maxStorageBuffersPerShaderStage?: number }).maxStorageBuffersPerShaderStage ?? 8
       const dawnAdapter = adapter as unknown as { requestDevice(d: DeviceDescriptor): Promise<unknown> }
+      const subgroups = [...adapter.features].includes('subgroups') ? ['subgroups'] : []
       const requestDevice = async (descriptor: DeviceDescriptor = {}) => {
         const raised = { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: Math.min(wantedStorageBuffers, offered) }
-        // A driver that refuses the raised limit still gets the device tfjs asked for (the kernels adapt to 8).
-        return dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised }).catch(() => dawnAdapter.requestDevice(descriptor))
+        const features = [...(descriptor.requiredFeatures ?? []), ...subgroups]
+        // A driver that refuses the raised limit or subgroups still gets the device tfjs asked for (the kernels adapt
+        // to 8 storage buffers, and reduce in workgroup memory without subgroups).
+        return dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised, requiredFeatures: features }).catch(() => dawnAdapter.requestDevice(descriptor))
       }
       return new Proxy(adapter, {
         get: (target, property) => {

@@ -34,6 +34,7 @@ interface GpuDevice {
   createPipelineLayout(descriptor: { bindGroupLayouts: unknown[] }): unknown
   createBindGroup(descriptor: { layout: unknown; entries: { binding: number; resource: GpuBindingResource }[] }): unknown
   limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number; minUniformBufferOffsetAlignment: number }
+  features?: { has(name: string): boolean }
 }
 
 export interface WebGpuBackendLike {
@@ -68,27 +69,47 @@ export function registerWebGpuKernel(kernelName: string, shaders: FusedShader[],
 
 /**
  * Compiles every declared kernel's shaders on `device` and registers the kernels whose shaders all compiled; the
- * others stay unregistered, so the models run stock ops there. Dawn reports WGSL errors asynchronously (a kernel
- * would otherwise compute garbage without throwing), hence the error scopes. Returns the failures.
+ * others stay unregistered, so the models run stock ops there. Returns the failures.
  */
 export async function verifyWebGpuKernels(device: GpuDevice & GpuErrorScopes): Promise<{ kernel: string; error: string }[]> {
+  const failures = await compileWebGpuKernels(device)
+  for (const [kernelName, { kernelFunc }] of pendingKernels) {
+    if (tf.getKernel(kernelName, 'webgpu')) tf.unregisterKernel(kernelName, 'webgpu')
+    if (!failures.some(({ kernel }) => kernel === kernelName)) {
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (args) => kernelFunc(args, args.backend as unknown as WebGpuBackendLike) })
+    }
+  }
+  return failures
+}
+
+/**
+ * Compiles every declared kernel's shaders on `device` afresh, as the device and KOTOBA_WEBGPU_SUBGROUPS are now
+ * (registered kernels use them from their next dispatch); returns the kernels whose shaders did not compile. Dawn
+ * reports WGSL errors asynchronously (a kernel would otherwise compute garbage without throwing), hence the error
+ * scopes.
+ */
+export async function compileWebGpuKernels(device: GpuDevice & GpuErrorScopes): Promise<{ kernel: string; error: string }[]> {
+  pipelines.delete(device)
+  const compiles = async (shader: FusedShader, subgroups: boolean): Promise<string | null> => {
+    device.pushErrorScope('validation')
+    pipelineFor(device, shader, subgroups)
+    const problem = await device.popErrorScope()
+    if (problem) pipelines.get(device)?.delete(shader.key)
+    return problem?.message ?? null
+  }
   const failures: { kernel: string; error: string }[] = []
-  for (const [kernelName, { shaders, kernelFunc }] of pendingKernels) {
-    let error: string | null = null
+  for (const [kernelName, { shaders }] of pendingKernels) {
     for (const shader of shaders) {
       if ((shader.storageBuffers ?? 0) > device.limits.maxStorageBuffersPerShaderStage) continue // never run here
-      device.pushErrorScope('validation')
-      pipelineFor(device, shader)
-      const problem = await device.popErrorScope()
-      if (problem) {
-        error = problem.message
-        pipelines.get(device)?.delete(shader.key)
+      // A driver that rejects the subgroup reductions still gets the shader with workgroup-memory ones.
+      const subgroups = subgroupsUsable(device) && isRowShader(shader.code)
+      let error = await compiles(shader, subgroups)
+      if (error !== null && subgroups) error = await compiles(shader, false)
+      if (error !== null) {
+        failures.push({ kernel: kernelName, error })
         break
       }
     }
-    if (tf.getKernel(kernelName, 'webgpu')) tf.unregisterKernel(kernelName, 'webgpu')
-    if (error !== null) failures.push({ kernel: kernelName, error })
-    else tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (args) => kernelFunc(args, args.backend as unknown as WebGpuBackendLike) })
   }
   return failures
 }
@@ -136,12 +157,24 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   let at = flatIndex(gid, groups);
   if (at >= p.count) { return; }`
 
-/** The entry point of a shader with one workgroup per row: `row` (up to `p.rows`) and the thread's `lane`. */
+/**
+ * The entry point of a shader with one workgroup per row: `row` (up to `p.rows`) and the thread's `lane`. On a device
+ * with subgroups, withSubgroupReductions swaps it for wgslEachRowInSubgroups.
+ */
 export const wgslEachRow = `@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
   let row = flatGroup(wid, groups);
   if (row >= p.rows) { return; }
   let lane = lid.x;`
+
+/** wgslEachRow that also keeps the thread's place in its subgroup for wgslSubgroupReductions. */
+const wgslEachRowInSubgroups = `@compute @workgroup_size(${workgroupSize})
+fn main(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>,
+        @builtin(subgroup_invocation_id) subgroupLane : u32, @builtin(subgroup_size) subgroupSize : u32) {
+  let row = flatGroup(wid, groups);
+  if (row >= p.rows) { return; }
+  let lane = lid.x;
+  subgroup = SubgroupPlace(subgroupLane, subgroupSize);`
 
 export interface FusedShader {
   /** Unique per WGSL source: the pipeline is compiled once per key and device. */
@@ -164,6 +197,8 @@ export interface FusedShader {
 interface CompiledShader {
   pipeline: GpuPipeline
   bindGroupLayout: unknown
+  /** Compiled with subgroup reductions (a row shader on a device that has them). */
+  subgroups: boolean
   /** A looped shader's outputs and inputs, as its wgslBindings declare them. */
   bindings?: { outputs: number; inputs: number }
 }
@@ -175,20 +210,23 @@ const COMPUTE_STAGE = 0x4
 /** GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST: a uniform buffer the queue writes. */
 const UNIFORM_USAGE = 0x40 | 0x8
 
-function pipelineFor(device: GpuDevice, shader: FusedShader): CompiledShader {
+/** `shader`'s pipeline on `device`, compiled on first use (with subgroup reductions if `subgroups`, by default where usable). */
+function pipelineFor(device: GpuDevice, shader: FusedShader, subgroups?: boolean): CompiledShader {
   let cache = pipelines.get(device)
   if (!cache) pipelines.set(device, (cache = new Map()))
   let compiled = cache.get(shader.key)
   if (!compiled) {
-    const compute = { module: device.createShaderModule({ code: wgslPrologue + shader.code }), entryPoint: 'main' }
+    const inSubgroups = (subgroups ?? subgroupsUsable(device)) && isRowShader(shader.code)
+    const code = inSubgroups ? withSubgroupReductions(shader.code) : wgslPrologue + shader.code
+    const compute = { module: device.createShaderModule({ code }), entryPoint: 'main' }
     if (shader.looped) {
       const count = (access: string) => shader.code.split(`var<storage, ${access}>`).length - 1
       const bindings = { outputs: count('read_write'), inputs: count('read') }
       const bindGroupLayout = device.createBindGroupLayout({ entries: loopedLayoutEntries(bindings) })
-      compiled = { pipeline: device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }), compute }), bindGroupLayout, bindings }
+      compiled = { pipeline: device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }), compute }), bindGroupLayout, bindings, subgroups: inSubgroups }
     } else {
       const pipeline = device.createComputePipeline({ layout: 'auto', compute })
-      compiled = { pipeline, bindGroupLayout: pipeline.getBindGroupLayout(0) }
+      compiled = { pipeline, bindGroupLayout: pipeline.getBindGroupLayout(0), subgroups: inSubgroups }
     }
     cache.set(shader.key, compiled)
   }
@@ -340,6 +378,60 @@ fn workgroupMax(lane : u32, value : f32) -> f32 {
   return total;
 }
 `
+
+/**
+ * wgslWorkgroupReductions with subgroup operations (WGSL's \`subgroups\`), for a device that has them: each subgroup
+ * reduces in registers and leaves its result in workgroup memory, and each subgroup then reduces those results: two
+ * barriers a reduction instead of eight. Which threads share a subgroup is the driver's choice, so
+ * nothing assumes they are neighbours: the second pass has thread i of every subgroup read the slots i, i + size, ….
+ * The subgroup size is a power of two (WebGPU), so it divides 64 or, past 64, one subgroup holds the workgroup.
+ */
+const wgslSubgroupReductions = `
+struct SubgroupPlace { lane : u32, size : u32 }
+var<private> subgroup : SubgroupPlace;
+var<workgroup> partials : array<f32, ${workgroupSize}>;
+fn workgroupSum(lane : u32, value : f32) -> f32 {
+  // The subgroup's first thread keeps its sum, the others 0, so each subgroup counts once.
+  partials[lane] = select(0.0, subgroupAdd(value), subgroup.lane == 0u);
+  workgroupBarrier();
+  var gathered = 0.0;
+  for (var slot = subgroup.lane; slot < ${workgroupSize}u; slot = slot + subgroup.size) { gathered = gathered + partials[slot]; }
+  let total = subgroupAdd(gathered);
+  workgroupBarrier();
+  return total;
+}
+fn workgroupMax(lane : u32, value : f32) -> f32 {
+  // Every thread keeps its subgroup's maximum: counted again, a maximum is unchanged.
+  partials[lane] = subgroupMax(value);
+  workgroupBarrier();
+  var gathered = partials[subgroup.lane];
+  for (var slot = subgroup.lane + subgroup.size; slot < ${workgroupSize}u; slot = slot + subgroup.size) { gathered = max(gathered, partials[slot]); }
+  let total = subgroupMax(gathered);
+  workgroupBarrier();
+  return total;
+}
+`
+
+/** A shader with one workgroup per row that reduces across it (wgslEachRow, wgslWorkgroupReductions). */
+const isRowShader = (code: string): boolean => code.includes(wgslWorkgroupReductions) && code.includes(wgslEachRow)
+
+/** The WGSL of a row shader, the prologue included, with its reductions done in subgroups. */
+function withSubgroupReductions(code: string): string {
+  return `enable subgroups;\n${wgslPrologue}${code.replace(wgslWorkgroupReductions, wgslSubgroupReductions).replace(wgslEachRow, wgslEachRowInSubgroups)}`
+}
+
+/** Whether `shaderKey` was compiled on `device` with subgroup reductions (undefined: not compiled there). */
+export function compiledWithSubgroups(device: GpuDevice, shaderKey: string): boolean | undefined {
+  return pipelines.get(device)?.get(shaderKey)?.subgroups
+}
+
+/**
+ * Whether row shaders reduce with subgroup operations on `device`: it has the feature, and KOTOBA_WEBGPU_SUBGROUPS
+ * is not 0 (for comparing the two on one GPU).
+ */
+export function subgroupsUsable(device: GpuDevice): boolean {
+  return process.env.KOTOBA_WEBGPU_SUBGROUPS !== '0' && device.features?.has('subgroups') === true
+}
 
 /** Workgroups for one thread per element of `count`. */
 export const groupsFor = (count: number): number => Math.ceil(count / workgroupSize)
