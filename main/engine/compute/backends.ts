@@ -31,9 +31,9 @@ function firstLine(error: unknown): string {
 }
 
 /** Imports an optional package by name (a variable specifier, so bundlers and tsc leave it alone). */
-async function importOptional(specifier: string, why: LocalText): Promise<Record<string, unknown>> {
+async function importOptional(specifier: string, why: LocalText, load: () => Promise<object> = () => import(specifier)): Promise<Record<string, unknown>> {
   try {
-    return (await import(specifier)) as Record<string, unknown>
+    return (await load()) as Record<string, unknown>
   } catch (error) {
     const code = (error as { code?: string }).code
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(error).includes(specifier)) {
@@ -197,7 +197,8 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim(), note })
   },
   wasm: async () => {
-    const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', message('whyWasm'))
+    // A literal specifier (a dependency, pure JS and wasm), so bundles carry it; its .wasm files are found beside it.
+    const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', message('whyWasm'), () => import('@tensorflow/tfjs-backend-wasm'))
     registerWasmTrainingKernels()
     const wanted = wasmThreadCount()
     let note: LocalText | '' = ''
