@@ -218,7 +218,7 @@ test('webgpu: where the device has subgroups (SwiftShader: 4 lanes) the row shad
   const reducesIn = () => rowShaders.map((key) => compiledWithSubgroups(backend.device, key))
   const rowCases = (name: string) => /layer norm|add & norm|cross-entropy|attention|input feeding/.test(name)
   // The cases above ran with subgroups (this file's first kernel cases); an element-wise shader never uses them.
-  assert.deepEqual(reducesIn(), rowShaders.map(() => true))
+  assert.deepEqual(reducesIn(), rowShaders.map(() => true), 'the row shaders reduce in subgroups (SwiftShader offers them: has this device not?)')
   assert.equal(compiledWithSubgroups(backend.device, 'kotoba_dropout'), false)
   process.env.KOTOBA_WEBGPU_SUBGROUPS = '0'
   try {
