@@ -30,7 +30,10 @@ function firstLine(error: unknown): string {
   return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? 'unknown error'
 }
 
-/** Imports an optional package by name (a variable specifier, so bundlers and tsc leave it alone). */
+/**
+ * Imports an optional package by name (a variable specifier, so bundlers and tsc leave it alone), or by `load`, a
+ * literal import that bundles carry; either way a missing package is reported as not installed.
+ */
 async function importOptional(specifier: string, why: LocalText, load: () => Promise<object> = () => import(specifier)): Promise<Record<string, unknown>> {
   try {
     return (await load()) as Record<string, unknown>
@@ -121,17 +124,17 @@ export const wantedStorageBuffers = 16
  * storage buffers above, up to the adapter's, and subgroups where the adapter has them (our row shaders reduce with
  * them). The adapter is otherwise untouched (a proxy reading the Dawn object).
  */
-function withEngineLimits(gpu: GpuLike): GpuLike {
+function withEngineDeviceRequest(gpu: GpuLike): GpuLike {
   return {
     requestAdapter: async (options) => {
       const adapter = await gpu.requestAdapter(options)
       if (!adapter) return null
       const offered = (adapter.limits as { maxStorageBuffersPerShaderStage?: number }).maxStorageBuffersPerShaderStage ?? 8
       const dawnAdapter = adapter as unknown as { requestDevice(d: DeviceDescriptor): Promise<unknown> }
-      const subgroups = [...adapter.features].includes('subgroups') ? ['subgroups'] : []
+      const wantedFeatures = [...adapter.features].includes('subgroups') ? ['subgroups'] : []
       const requestDevice = async (descriptor: DeviceDescriptor = {}) => {
         const raised = { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: Math.min(wantedStorageBuffers, offered) }
-        const features = [...(descriptor.requiredFeatures ?? []), ...subgroups]
+        const features = [...(descriptor.requiredFeatures ?? []), ...wantedFeatures]
         // A driver that refuses the raised limit or subgroups still gets the device tfjs asked for (the kernels adapt
         // to 8 storage buffers, and reduce in workgroup memory without subgroups).
         return dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised, requiredFeatures: features }).catch(() => dawnAdapter.requestDevice(descriptor))
@@ -186,7 +189,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
       adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
       if (!adapter || !isSoftwareAdapter(adapter.info)) throw new Unavailable(message('webgpuNoAdapter'))
     }
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: withEngineLimits(gpu) }, configurable: true })
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: withEngineDeviceRequest(gpu) }, configurable: true })
     // A literal specifier (a pure-JS package that always installs), so bundles carry it.
     await import('@tensorflow/tfjs-backend-webgpu')
     await activate('webgpu')
