@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Locator, Page } from 'playwright-core'
-import { filledRunName, openBrowserPage, repoRoot, startServe, tempDir } from './helpers.ts'
+import { filledRunName, openBrowserPage, repoRoot, settledDashboard, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts', 'first-run')
 const looks = [
@@ -79,7 +79,7 @@ async function trainFromForm(page: Page, run: { model: string; corpus: string; t
     .catch(async (error: unknown) => {
       throw new Error(`${run.name} did not finish: ${String(error)}\npage:\n${await page.locator('main').innerText().catch(() => '(unreadable)')}`)
     })
-  return dashboard
+  return await settledDashboard(page, run.name)
 }
 
 test('a first session from an empty database: every main job through the UI, each view in light/dark × English/Japanese', async (t) => {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Random } from '../models/core/random.ts'
-import { filledRunName, openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { filledRunName, openBrowserPage, repoRoot, runCli, settledDashboard, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
@@ -30,15 +30,17 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
     assert.equal(result.status, 0, result.stderr)
   }
   const serve = await startServe(db, ['--no-sample', '--backend', 'wasm'])
-  t.after(() => serve.stop())
-  // After hooks run in order: this one (a failed session's engine log and last screen) before the browser closes.
+  // After hooks run in the order they were added: a failed session's engine log and last screen come first, while the
+  // engine still serves the page, then the engine stops, then the browser closes.
   let finished = false
   let session: Awaited<ReturnType<typeof openBrowserPage>> | null = null
   t.after(async () => {
     if (finished) return
-    process.stderr.write(`engine log of the failed browser session:\n${serve.log().slice(-6000)}\npage problems: ${JSON.stringify(session?.problems ?? [])}\n`)
+    const engine = serve.process.exitCode === null && serve.process.signalCode === null ? 'running' : `exited (${serve.process.exitCode ?? serve.process.signalCode})`
+    process.stderr.write(`engine log of the failed browser session (engine ${engine}):\n${serve.log().slice(-6000)}\npage problems: ${JSON.stringify(session?.problems ?? [])}\n`)
     await session?.page.screenshot({ path: join(artifacts, 'training-failure.png'), fullPage: true }).catch(() => undefined)
   })
+  t.after(() => serve.stop())
   session = await openBrowserPage(t, { width: 1400, height: 1000 })
   const { page, problems } = session
   await page.goto(serve.url)
@@ -88,7 +90,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
 
   // Prune the trained run into a new one from its dashboard, which then shows the new run and its zeros per layer.
   await page.keyboard.press('Alt+4')
-  await dashboard.getByRole('heading', { name: 'tiny-copy', exact: true }).waitFor()
+  await settledDashboard(page, 'tiny-copy')
   const prune = dashboard.getByRole('form', { name: 'Prune this run' })
   await prune.getByLabel('Sparsity %').fill('60')
   await prune.getByLabel('Schedule').selectOption('one-shot')
@@ -105,6 +107,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
   // Quantise the original run to int8 from its dashboard; its compression table puts the int8 and the pruned runs
   // beside it, and times all three (the int8 one decodes on the int8 kernel).
   await page.getByTestId('runs-table').getByRole('button', { name: 'tiny-copy', exact: true }).click()
+  await settledDashboard(page, 'tiny-copy')
   const quantize = page.getByRole('form', { name: 'Quantise this run' })
   await quantize.getByRole('button', { name: 'Quantise the best checkpoint' }).click()
   await quantize.getByRole('status').filter({ hasText: /^tiny-copy-int8: \d+\.\d\d MiB instead of \d+\.\d\d MiB\.$/ }).waitFor()
@@ -129,6 +132,7 @@ test('train a tiny model in the browser, watch the curve, translate and see the 
 
   // A reinforced phase from the trained run: self-critical training as a new run, its rewards charted live.
   await page.getByTestId('runs-table').getByRole('button', { name: 'tiny-copy', exact: true }).click()
+  await settledDashboard(page, 'tiny-copy')
   const phase = page.getByRole('form', { name: 'Continue this run in a new phase' })
   await phase.getByLabel('Phase').selectOption({ label: 'self-critical (policy gradient)' })
   await phase.getByLabel('Reward').selectOption('bleu')

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Random } from '../models/core/random.ts'
-import { openBrowserPage, repoRoot, runCli, startServe, tempDir } from './helpers.ts'
+import { openBrowserPage, repoRoot, runCli, settledDashboard, startServe, tempDir } from './helpers.ts'
 
 const artifacts = join(repoRoot, 'tests', 'artifacts')
 
@@ -45,8 +45,7 @@ test('open the model view, head view and head statistics of a trained tiny Trans
   await page.getByRole('heading', { name: 'Corpora', level: 1 }).waitFor()
 
   await page.keyboard.press('Alt+4')
-  const dashboard = page.getByTestId('run-dashboard')
-  await dashboard.getByRole('heading', { name: 'tiny-transformer' }).waitFor()
+  const dashboard = await settledDashboard(page, 'tiny-transformer')
   // Model view: the tiny preset has 2 layers × 4 heads.
   const modelView = dashboard.getByTestId('model-view')
   await modelView.waitFor()

@@ -146,3 +146,12 @@ export async function filledRunName(form: Locator, name: string): Promise<void> 
   }
   await input.fill(name)
 }
+
+/**
+ * The run dashboard once it shows `run` with everything in it loaded (it is `aria-busy` while any part loads). Its
+ * panels arrive one by one and each moves what is below it, so a click aimed before they settle can land elsewhere.
+ */
+export async function settledDashboard(page: Page, run: string): Promise<Locator> {
+  await page.locator('[data-testid="run-dashboard"][aria-busy="false"]').getByRole('heading', { name: run, exact: true }).waitFor()
+  return page.getByTestId('run-dashboard')
+}

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react'
+import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { EventData, EventName, KotobaClient, MethodName, Params, Result } from '../../../main/api/contract.ts'
 
 export const ClientContext = createContext<KotobaClient | null>(null)
@@ -7,6 +7,31 @@ export function useClient(): KotobaClient {
   const client = useContext(ClientContext)
   if (!client) throw new Error('useClient outside <ClientContext.Provider>')
   return client
+}
+
+/**
+ * Counts the loads in progress inside a region (a provider's subtree), so the region can say it is still filling in
+ * (`aria-busy`): assistive technology and tests then wait for it instead of acting on a layout that is about to move.
+ */
+const LoadReportContext = createContext<((delta: 1 | -1) => void) | null>(null)
+export const LoadReportProvider = LoadReportContext.Provider
+
+/** The number of loads in progress inside a region, and the reporter its provider hands down. */
+export function useLoadCount(): [count: number, report: (delta: 1 | -1) => void] {
+  const [count, setCount] = useState(0)
+  const report = useCallback((delta: 1 | -1) => setCount((c) => c + delta), [])
+  return [count, report]
+}
+
+/** Counts this component as loading in the enclosing region while `loading` holds. */
+export function useReportLoading(loading: boolean): void {
+  const report = useContext(LoadReportContext)
+  // A layout effect: the count changes in the same commit as the content, never a frame later.
+  useLayoutEffect(() => {
+    if (!loading || !report) return
+    report(1)
+    return () => report(-1)
+  }, [loading, report])
 }
 
 export interface Query<T> {
@@ -41,6 +66,7 @@ export function useQuery<M extends MethodName>(method: M, params: Params<M>, key
     }
   }, [client, method, key, generation, enabled])
   const reload = useCallback(() => setGeneration((g) => g + 1), [])
+  useReportLoading(enabled && state.loading)
   return { ...state, reload }
 }
 

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AttentionKind, AttentionLayout, JobProgress, MetricPoint, Result, RunDetail } from '../../../main/api/contract.ts'
-import { useClient, useEvent, useQuery } from '../api/hooks.ts'
+import { LoadReportProvider, useClient, useEvent, useLoadCount, useQuery } from '../api/hooks.ts'
 import { AttentionExplorer, KindSelect, mapLabel } from '../components/AttentionExplorer.tsx'
 import { AttentionHeatmap, download } from '../components/AttentionHeatmap.tsx'
 import { metricsCsv } from '../../../main/api/metrics-csv.ts'
@@ -22,15 +22,20 @@ type Series = Record<string, MetricPoint[]>
 const palette = { train: '#2f5fd0', dev: '#e15759', compareTrain: '#59a14f', compareDev: '#b07aa1', other: '#f28e2b' }
 
 /** Metric series of a run, loaded once and extended live from run.metrics events. */
-function useRunMetrics(name: string | null): Series {
+function useRunMetrics(name: string | null): { series: Series; loading: boolean } {
   const client = useClient()
   const [series, setSeries] = useState<Series>({})
+  const [loading, setLoading] = useState(name !== null)
   const [generation, setGeneration] = useState(0)
   useEffect(() => {
     setSeries({})
     if (!name) return
     let live = true
-    void client.call('runs.metrics', { name }).then((result) => live && setSeries(result.series))
+    setLoading(true)
+    client.call('runs.metrics', { name }).then(
+      (result) => live && setSeries(result.series),
+      () => undefined, // the dashboard shows the run's own error; charts stay empty
+    ).finally(() => live && setLoading(false))
     return () => {
       live = false
     }
@@ -50,7 +55,7 @@ function useRunMetrics(name: string | null): Series {
   useEvent('run.changed', (data) => {
     if (data.name === name && data.status === 'running' && data.step === 0) setGeneration((g) => g + 1)
   })
-  return series
+  return { series, loading }
 }
 
 function RunControls({ run, job }: { run: RunDetail; job: JobProgress | null }) {
@@ -351,8 +356,9 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
   const [smoothing, setSmoothing] = useState(0.6)
   const [compare, setCompare] = useState('')
   const [refreshKey, setRefreshKey] = useState('')
-  const series = useRunMetrics(name)
-  const compareSeries = useRunMetrics(compare || null)
+  const { series, loading: metricsLoading } = useRunMetrics(name)
+  const { series: compareSeries } = useRunMetrics(compare || null)
+  const [loadsInside, reportLoad] = useLoadCount()
   const compareDetail = useQuery('runs.show', { name: compare }, compare, compare !== '')
   useEvent('run.changed', (data) => {
     if (data.name === name) {
@@ -393,57 +399,59 @@ function RunDashboard({ name, runs, onSelect }: { name: string; runs: string[]; 
   if (!run) return <p className="muted">{t('common.loading')}</p>
   const best = run.checkpoints.find((c) => c.isBest)
   return (
-    <section className="panel" aria-labelledby="run-title" data-testid="run-dashboard">
-      <div className="panel-head">
-        <h2 id="run-title">{run.name}</h2>
-        <span className="muted">
-          {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { formatted: formatCount(run.parameters, i18n.language) }) : ''}
-          {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
-          {run.config.distillation ? ` · ${t('training.distilledFrom', { teacher: run.config.distillation.teacher, step: run.config.distillation.checkpointStep, weight: run.config.distillation.weight })}` : ''}
-          {run.config.reinforcement ? ` · ${t('training.reinforcedFrom', { algorithm: t(`reinforcement.algorithms.${run.config.reinforcement.algorithm}`), run: run.config.finetunedFrom?.run ?? '?', reward: t(`reinforcement.rewards.${run.config.reinforcement.reward}`) })}` : ''}
-        </span>
-      </div>
-      <RunControls run={run} job={job && job.status === 'running' ? job : null} />
-      <div className="tools">
-        <label>
-          {t('training.smoothing', { value: smoothing.toFixed(2) })}
-          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(event) => setSmoothing(Number(event.target.value))} />
-        </label>
-        <OtherRunSelect label={t('training.compare.with')} none={t('training.compare.none')} runs={runs} current={name} value={compare} onChange={setCompare} />
-        <span className="muted">{t('training.zoomHint')}</span>
-        <button type="button" onClick={() => download(`${name}-metrics.csv`, URL.createObjectURL(new Blob([metricsCsv(series)], { type: 'text/csv' })))} data-testid="metrics-csv">
-          {t('training.metricsCsv')}
-        </button>
-      </div>
-      {memorySplit && (
-        <p className="muted" data-testid="memory-split">
-          {t('training.memorySplit', { parts: memorySplit.value, step: memorySplit.step })}
-        </p>
-      )}
-      {validationSplit && (
-        <p className="muted" data-testid="validation-split">
-          {t('training.validationSplit', { parts: validationSplit.value, step: validationSplit.step })}
-        </p>
-      )}
-      <div className="charts">
-        {charts.map((chart) => (
-          <MetricChart key={chart.title} title={chart.title} series={chart.series} logScale={chart.log ?? false} />
-        ))}
-      </div>
-      {compare && compareDetail.data && (
-        <>
-          <h2>{t('training.compare.config')}</h2>
-          <ConfigDiff a={run} b={compareDetail.data} />
-        </>
-      )}
-      <h2>{t('evaluation.title')}</h2>
-      <EvaluationPanel run={run} />
-      <ReinforcementPanel run={run} onStarted={onSelect} />
-      <CompressionPanel run={run} onStarted={onSelect} />
-      <h2>{t('training.samples.title')}</h2>
-      <ValidationSamples name={name} refreshKey={refreshKey} />
-      <h2>{t('attention.overTraining')}</h2>
-      <AttentionOverTraining name={name} refreshKey={refreshKey} runs={runs} />
+    <section className="panel" aria-labelledby="run-title" aria-busy={detail.loading || metricsLoading || loadsInside > 0} data-testid="run-dashboard">
+      <LoadReportProvider value={reportLoad}>
+        <div className="panel-head">
+          <h2 id="run-title">{run.name}</h2>
+          <span className="muted">
+            {run.model} · {run.corpus} · {run.parameters ? t('training.parameters', { formatted: formatCount(run.parameters, i18n.language) }) : ''}
+            {best ? ` · ${t('training.best', { step: best.step, bleu: (best.metrics['dev/bleu'] ?? 0).toFixed(2) })}` : ''}
+            {run.config.distillation ? ` · ${t('training.distilledFrom', { teacher: run.config.distillation.teacher, step: run.config.distillation.checkpointStep, weight: run.config.distillation.weight })}` : ''}
+            {run.config.reinforcement ? ` · ${t('training.reinforcedFrom', { algorithm: t(`reinforcement.algorithms.${run.config.reinforcement.algorithm}`), run: run.config.finetunedFrom?.run ?? '?', reward: t(`reinforcement.rewards.${run.config.reinforcement.reward}`) })}` : ''}
+          </span>
+        </div>
+        <RunControls run={run} job={job && job.status === 'running' ? job : null} />
+        <div className="tools">
+          <label>
+            {t('training.smoothing', { value: smoothing.toFixed(2) })}
+            <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(event) => setSmoothing(Number(event.target.value))} />
+          </label>
+          <OtherRunSelect label={t('training.compare.with')} none={t('training.compare.none')} runs={runs} current={name} value={compare} onChange={setCompare} />
+          <span className="muted">{t('training.zoomHint')}</span>
+          <button type="button" onClick={() => download(`${name}-metrics.csv`, URL.createObjectURL(new Blob([metricsCsv(series)], { type: 'text/csv' })))} data-testid="metrics-csv">
+            {t('training.metricsCsv')}
+          </button>
+        </div>
+        {memorySplit && (
+          <p className="muted" data-testid="memory-split">
+            {t('training.memorySplit', { parts: memorySplit.value, step: memorySplit.step })}
+          </p>
+        )}
+        {validationSplit && (
+          <p className="muted" data-testid="validation-split">
+            {t('training.validationSplit', { parts: validationSplit.value, step: validationSplit.step })}
+          </p>
+        )}
+        <div className="charts">
+          {charts.map((chart) => (
+            <MetricChart key={chart.title} title={chart.title} series={chart.series} logScale={chart.log ?? false} />
+          ))}
+        </div>
+        {compare && compareDetail.data && (
+          <>
+            <h2>{t('training.compare.config')}</h2>
+            <ConfigDiff a={run} b={compareDetail.data} />
+          </>
+        )}
+        <h2>{t('evaluation.title')}</h2>
+        <EvaluationPanel run={run} />
+        <ReinforcementPanel run={run} onStarted={onSelect} />
+        <CompressionPanel run={run} onStarted={onSelect} />
+        <h2>{t('training.samples.title')}</h2>
+        <ValidationSamples name={name} refreshKey={refreshKey} />
+        <h2>{t('attention.overTraining')}</h2>
+        <AttentionOverTraining name={name} refreshKey={refreshKey} runs={runs} />
+      </LoadReportProvider>
     </section>
   )
 }
