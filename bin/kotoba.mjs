@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `kotoba` CLI runs its TypeScript source through tsx, so it works straight after `npm ci`.
-import { register } from 'tsx/esm/api'
+// The `kotoba` command: the built bundle when it is current, else the TypeScript source through tsx (cli-entry.mjs).
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { cliEntry } from './cli-entry.mjs'
 
-register()
-await import('../main/cli/index.ts')
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+if (cliEntry(root) === 'bundle') {
+  await import(pathToFileURL(join(root, 'out', 'main', 'cli.js')).href)
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('../main/cli/index.ts')
+}

@@ -1,9 +1,41 @@
 import assert from 'node:assert/strict'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { AppInfo, CorpusSummary } from '../main/api/contract.ts'
+import { cliEntry } from '../bin/cli-entry.mjs'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
+
+test('kotoba runs its bundle only while the bundle is newer than every file it is built from, else the source', (t) => {
+  const root = tempDir(t)
+  const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds)
+  const write = (path: string, seconds: number) => {
+    mkdirSync(join(path, '..'), { recursive: true })
+    writeFileSync(path, '')
+    at(path, seconds)
+  }
+  for (const file of ['main/cli/index.ts', 'main/engine/engine.ts', 'models/seq2seq/model.ts', 'package.json']) write(join(root, file), 1000)
+  for (const folder of ['main/cli', 'main/engine', 'main', 'models/seq2seq', 'models']) at(join(root, folder), 1000)
+  assert.equal(cliEntry(root, {}), 'source', 'not built yet')
+  write(join(root, 'out/main/cli.js'), 2000)
+  assert.equal(cliEntry(root, {}), 'bundle')
+  assert.equal(cliEntry(root, { KOTOBA_CLI_SOURCE: '1' }), 'source', 'asked for the source')
+  at(join(root, 'models/seq2seq/model.ts'), 3000)
+  assert.equal(cliEntry(root, {}), 'source', 'a source file edited after the build')
+  at(join(root, 'models/seq2seq/model.ts'), 1000)
+  rmSync(join(root, 'main/engine/engine.ts'))
+  assert.equal(cliEntry(root, {}), 'source', 'a source file deleted after the build (its folder changed)')
+  at(join(root, 'main/engine'), 1000)
+  assert.equal(cliEntry(root, {}), 'bundle')
+  at(join(root, 'package.json'), 3000)
+  assert.equal(cliEntry(root, {}), 'source', 'the package changed after the build')
+
+  // Both entries answer alike here.
+  const versions = [runCli(['--version']), runCli(['--version'], { env: { KOTOBA_CLI_SOURCE: '1' } })]
+  for (const result of versions) assert.equal(result.status, 0, result.stderr)
+  assert.match(versions[0]!.stdout, /^\d+\.\d+\.\d+\n$/)
+  assert.equal(versions[1]!.stdout, versions[0]!.stdout)
+})
 
 test('kotoba --json info prints one JSON object: version, database, backend and why, tensors, a memory cap where one is set, and an error for one that is not a number', (t) => {
   const db = join(tempDir(t), 'info.db')
