@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { AppInfo, CorpusSummary } from '../main/api/contract.ts'
-import { cliEntry } from '../bin/cli-entry.mjs'
+import { bundleIsCurrent } from '../main/bundle-freshness.mjs'
 import { parseJsonOutput, runCli, tempDir } from './helpers.ts'
 
-test('kotoba runs its bundle only while the bundle is newer than every file it is built from, else the source', (t) => {
+test('kotoba and its job workers run a bundle only while it is newer than every file it is built from, else the source', (t) => {
   const root = tempDir(t)
   const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds)
   const write = (path: string, seconds: number) => {
@@ -16,22 +16,23 @@ test('kotoba runs its bundle only while the bundle is newer than every file it i
   }
   for (const file of ['main/cli/index.ts', 'main/engine/engine.ts', 'models/seq2seq/model.ts', 'package.json']) write(join(root, file), 1000)
   for (const folder of ['main/cli', 'main/engine', 'main', 'models/seq2seq', 'models']) at(join(root, folder), 1000)
-  assert.equal(cliEntry(root, {}), 'source', 'not built yet')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), false, 'not built yet')
   write(join(root, 'out/main/cli.js'), 2000)
-  assert.equal(cliEntry(root, {}), 'bundle')
-  assert.equal(cliEntry(root, { KOTOBA_CLI_SOURCE: '1' }), 'source', 'asked for the source')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), true)
+  assert.equal(bundleIsCurrent(root, 'job-worker.js', {}), false, 'each bundle by its own time')
+  assert.equal(bundleIsCurrent(root, 'cli.js', { KOTOBA_SOURCE: '1' }), false, 'asked for the source')
   at(join(root, 'models/seq2seq/model.ts'), 3000)
-  assert.equal(cliEntry(root, {}), 'source', 'a source file edited after the build')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), false, 'a source file edited after the build')
   at(join(root, 'models/seq2seq/model.ts'), 1000)
   rmSync(join(root, 'main/engine/engine.ts'))
-  assert.equal(cliEntry(root, {}), 'source', 'a source file deleted after the build (its folder changed)')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), false, 'a source file deleted after the build (its folder changed)')
   at(join(root, 'main/engine'), 1000)
-  assert.equal(cliEntry(root, {}), 'bundle')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), true)
   at(join(root, 'package.json'), 3000)
-  assert.equal(cliEntry(root, {}), 'source', 'the package changed after the build')
+  assert.equal(bundleIsCurrent(root, 'cli.js', {}), false, 'the package changed after the build')
 
   // Both entries answer alike here.
-  const versions = [runCli(['--version']), runCli(['--version'], { env: { KOTOBA_CLI_SOURCE: '1' } })]
+  const versions = [runCli(['--version']), runCli(['--version'], { env: { KOTOBA_SOURCE: '1' } })]
   for (const result of versions) assert.equal(result.status, 0, result.stderr)
   assert.match(versions[0]!.stdout, /^\d+\.\d+\.\d+\n$/)
   assert.equal(versions[1]!.stdout, versions[0]!.stdout)

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { bundleIsCurrent } from '../bundle-freshness.mjs'
 import type { WorkerEntry } from './jobs/manager.ts'
 import { packageRoot } from './paths.ts'
 
@@ -15,7 +16,8 @@ const workerScripts = {
 
 export function workerEntry(script: keyof typeof workerScripts): WorkerEntry {
   const root = packageRoot()
-  if (runningFromSource) return { url: pathToFileURL(join(root, ...workerScripts[script].source)), execArgv: [] }
+  // From the source, a current bundle's worker runs the same code and starts ~0.5 s sooner (no tsx loader).
+  if (runningFromSource && !bundleIsCurrent(root, workerScripts[script].bundle)) return { url: pathToFileURL(join(root, ...workerScripts[script].source)), execArgv: [] }
   const bundled = join(root, 'out', 'main', workerScripts[script].bundle)
   if (!existsSync(bundled)) throw new Error(`the ${script} bundle is missing (${bundled}): run npm run build`)
   return { url: pathToFileURL(bundled), execArgv: [] }
