@@ -18,6 +18,7 @@ import { ParameterStore } from '../models/core/params.ts'
 import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-memory.ts'
 import { deviceUpdateWatch, gpuMemoryUsage, largestBuffer, resetGpuPeak, setGpuMemoryLimit, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
+import { bindGroupCounts, KEPT_BIND_GROUPS, reuseBindGroups } from '../main/engine/compute/bind-group-reuse.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
 import { compileWebGpuKernels, compiledWithSubgroups, dispatchLoop, f32, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
@@ -168,7 +169,7 @@ async function withSubmitEvery(dispatches: number, work: () => Promise<void>): P
   }
 }
 
-test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buffers of the last two updates’ shapes stay), and steps of one shape make no new buffers', async () => {
+test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buffers of the last two updates’ shapes stay), and steps of one shape make no new buffers or bind groups', async () => {
   const manager = (tf.backend() as unknown as WebGpuBackendLike).bufferManager
   const model = new TransformerModel({ ...configs.transformer, srcVocab: 500, tgtVocab: 500 })
   const adam = new Adam()
@@ -200,9 +201,41 @@ test('webgpu: batches of many shapes leave tfjs’s buffer pool bounded (the buf
   await update(8, 12)
   const stop = countGpuWork()
   await update(8, 12)
-  assert.equal((await stop()).buffersCreated, 0, 'a step of the last shape made no buffer')
+  const counted = stop()
+  assert.ok(counted.dispatches > 50, `the step ran on the GPU (${counted.dispatches} dispatches)`)
+  assert.equal(counted.buffersCreated, 0, 'a step of the last shape made no buffer')
+  // The pool hands the step the same buffers as the one before, so every bind group is one made before.
+  assert.equal(counted.bindGroupsMade, 0, 'a step of the last shape made no bind group')
   adam.dispose()
   model.dispose()
+})
+
+test('webgpu: the device gives back the bind group it made for the same layout, buffers, offsets and sizes, a new one for any other, and keeps the most recently used', () => {
+  type Device = Parameters<typeof reuseBindGroups>[0] & { createShaderModule(d: { code: string }): unknown; createBuffer(d: { size: number; usage: number }): { destroy(): void } }
+  const device = (tf.backend() as unknown as { device: Device }).device
+  const counts = bindGroupCounts(device)
+  assert.ok(counts, 'the engine’s device reuses its bind groups')
+  const module = device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read_write> a : array<f32>;\n@group(0) @binding(1) var<storage, read> b : array<f32>;\n@compute @workgroup_size(1) fn main() { a[0] = b[0]; }' })
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } })
+  const layout = pipeline.getBindGroupLayout(0)
+  assert.equal(pipeline.getBindGroupLayout(0), layout, 'a pipeline’s layout is one object')
+  const usage = 0x80 | 0x08 // STORAGE | COPY_DST
+  const [x, y] = [device.createBuffer({ size: 512, usage }), device.createBuffer({ size: 512, usage })]
+  const group = (a: object, b: object, offset = 0, size = 256) => device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: a, offset, size } }, { binding: 1, resource: { buffer: b } }] })
+  const made = counts.made
+  const first = group(x, y)
+  assert.equal(group(x, y), first)
+  assert.equal(counts.made, made + 1)
+  const others = [group(y, x), group(x, x), group(x, y, 256), group(x, y, 0, 512)]
+  assert.equal(new Set([first, ...others]).size, 5, 'another buffer, offset or size is another bind group')
+  assert.equal(counts.made, made + 5)
+  // Past KEPT_BIND_GROUPS the least recently used goes: `first`, used again now, stays; the swapped one does not.
+  group(x, y)
+  const filler = Array.from({ length: KEPT_BIND_GROUPS - 4 }, () => device.createBuffer({ size: 256, usage }))
+  for (const buffer of filler) group(buffer, y)
+  assert.equal(group(x, y), first, 'the most recently used stays')
+  assert.notEqual(group(y, x), others[0], 'the least recently used was dropped')
+  for (const buffer of [x, y, ...filler]) buffer.destroy()
 })
 
 test('webgpu: every kernel case, our fused shaders included, equals the stock cpu kernels forward and backward', async () => {

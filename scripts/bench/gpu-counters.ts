@@ -3,12 +3,15 @@
 // (queue.writeBuffer), buffers created, and read-backs (mapAsync: each one a host sync). Hardware-independent, so
 // the counts from a software Vulkan device are those of a real GPU.
 import * as tf from '@tensorflow/tfjs'
+import { bindGroupCounts } from '../../main/engine/compute/bind-group-reuse.ts'
 
 export interface GpuCounts {
   dispatches: number
   submits: number
   uploads: number
   buffersCreated: number
+  /** Bind groups the device made (not those it reused: bind-group-reuse.ts). */
+  bindGroupsMade: number
   readbacks: number
   /** Dispatches by the innermost tfjs kernel that recorded them (a gradient's kernels under their own names). */
   byKernel: Record<string, number>
@@ -72,7 +75,7 @@ function onEachDispatch<P extends CountedPass>(pass: P, after: () => void): P {
 export function countGpuWork(): () => GpuCounts {
   if (tf.getBackend() !== 'webgpu') throw new Error('countGpuWork: the active backend is not webgpu')
   const backend = tf.backend() as unknown as CountedBackend
-  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, readbacks: 0, byKernel: {} }
+  const counts: GpuCounts = { dispatches: 0, submits: 0, uploads: 0, buffersCreated: 0, bindGroupsMade: 0, readbacks: 0, byKernel: {} }
   let counting = true
   const kernels = trackRunningKernels()
   const restorePasses = interceptPasses<CountedPass>(backend, (begin, descriptor) =>
@@ -85,6 +88,7 @@ export function countGpuWork(): () => GpuCounts {
   )
   const { device } = backend
   const { queue } = device
+  const bindGroupsBefore = bindGroupCounts(device)?.made ?? 0
   const [submit, writeBuffer, createBuffer] = [queue.submit, queue.writeBuffer, device.createBuffer]
   queue.submit = function (buffers: unknown[]) {
     if (counting) counts.submits++
@@ -107,6 +111,7 @@ export function countGpuWork(): () => GpuCounts {
   }
   return () => {
     counting = false
+    counts.bindGroupsMade = (bindGroupCounts(device)?.made ?? 0) - bindGroupsBefore
     kernels.stop()
     restorePasses()
     queue.submit = submit

@@ -7,6 +7,7 @@ import { backendOrder } from './backend-names.ts'
 import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpuTrainingKernels } from './training-kernels.ts'
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
+import { reuseBindGroups, type BindGroupDevice } from './bind-group-reuse.ts'
 import { gpuMemoryLimit, guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
 import { wasmMemoryLimit } from './wasm-memory.ts'
 import { bytesFromEnvironment } from './out-of-memory.ts'
@@ -137,7 +138,9 @@ function withEngineDeviceRequest(gpu: GpuLike): GpuLike {
         const features = [...(descriptor.requiredFeatures ?? []), ...wantedFeatures]
         // A driver that refuses the raised limit or subgroups still gets the device tfjs asked for (the kernels adapt
         // to 8 storage buffers, and reduce in workgroup memory without subgroups).
-        return dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised, requiredFeatures: features }).catch(() => dawnAdapter.requestDevice(descriptor))
+        const device = await dawnAdapter.requestDevice({ ...descriptor, requiredLimits: raised, requiredFeatures: features }).catch(() => dawnAdapter.requestDevice(descriptor))
+        reuseBindGroups(device as BindGroupDevice) // before any pipeline is made, so all keep their layouts
+        return device
       }
       return new Proxy(adapter, {
         get: (target, property) => {

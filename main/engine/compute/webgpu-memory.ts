@@ -8,6 +8,7 @@
 // tfjs's pool of released buffers is bounded (boundPool). KOTOBA_GPU_MEMORY_MIB caps the bytes the engine's buffers
 // take on the GPU (a GPU shared with other work), pooled ones included: the pool is released before the cap refuses.
 import * as tf from '@tensorflow/tfjs'
+import { objectId, reuseBindGroups, type BindGroupDevice } from './bind-group-reuse.ts'
 import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
 import { bytesFromEnvironment, formatBytes, OutOfMemoryError } from './out-of-memory.ts'
 import type { DeviceErrorWatch } from '../../../models/train/train-step.ts'
@@ -27,7 +28,7 @@ interface GpuBufferLike {
 
 /** What the guard needs of tfjs-backend-webgpu 4.22's backend. */
 export interface WebGpuBackendLike {
-  device: {
+  device: BindGroupDevice & {
     limits: DeviceLimits
     addEventListener(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void
     createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike
@@ -148,6 +149,7 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
       }
     }
     pool.lastAcquired.set(key, ++pool.acquisitions)
+    if (reuse !== false) takeOldestNext(manager.freeBuffers.get(key))
     const buffer = acquire(size, usage, mappedAtCreation, reuse)
     pool.peakUsedBytes = Math.max(pool.peakUsedBytes, manager.numBytesUsed)
     peakBytes = Math.max(peakBytes, manager.numBytesUsed)
@@ -163,6 +165,7 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
   device.createBuffer = (descriptor) => {
     device.pushErrorScope('out-of-memory')
     const buffer = createBuffer(descriptor)
+    objectId(buffer) // numbered as made: the pool hands out the oldest first
     const check = device.popErrorScope().then(
       (error) => {
         if (!error) return
@@ -176,8 +179,19 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     return buffer
   }
   device.addEventListener('uncapturederror', (event) => keepDeviceError(event.error.message))
+  reuseBindGroups(device) // where the engine's request did not already
   watchGpuLoss(device)
   uploadThroughQueue(backend)
+}
+
+/** Puts the oldest of `free` last, where tfjs's pool takes from. Taking the last released (tfjs) hands a step a
+ *  different buffer at each update as the order of releases shuffles the pool; taking the oldest, a step of one
+ *  shape gets the same buffers every update, so its bind groups are reused (bind-group-reuse.ts). */
+function takeOldestNext(free: GpuBufferLike[] | undefined): void {
+  if (!free || free.length < 2) return
+  let oldest = free.length - 1
+  for (let i = 0; i < free.length - 1; i++) if (objectId(free[i]!) < objectId(free[oldest]!)) oldest = i
+  ;[free[oldest], free[free.length - 1]] = [free[free.length - 1]!, free[oldest]!]
 }
 
 /** Uploads written by the queue, not recorded as copies among the commands: the device drops a command buffer it
