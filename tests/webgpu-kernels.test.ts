@@ -19,6 +19,7 @@ import { isOutOfMemory, OutOfMemoryError } from '../main/engine/compute/out-of-m
 import { deviceUpdateWatch, gpuMemoryUsage, largestBuffer, resetGpuPeak, setGpuMemoryLimit, takeDeviceErrors, watchedOnDevice, type WebGpuBackendLike } from '../main/engine/compute/webgpu-memory.ts'
 import { explainGpuLoss, GpuLostError } from '../main/engine/compute/gpu-loss.ts'
 import { bindGroupCounts, KEPT_BIND_GROUPS, reuseBindGroups } from '../main/engine/compute/bind-group-reuse.ts'
+import { ARENA_BYTES } from '../main/engine/compute/uniform-arena.ts'
 import { countGpuWork, timeGpuKernels, type GpuKernelTimes } from '../scripts/bench/gpu-counters.ts'
 import { compileWebGpuKernels, compiledWithSubgroups, dispatchLoop, f32, runFused, u32, wgslBindings, wgslEachElement, type FusedShader, type WebGpuBackendLike as LoopBackend } from '../main/engine/compute/webgpu-backend.ts'
 import { maxRelativeDifference, paddedBatch, randomTensor, runCases, smallModels, smallVocab } from './support/kernel-cases.ts'
@@ -317,6 +318,35 @@ ${wgslEachElement}
     assert.deepEqual(Array.from(await second.data()), [100, 101, 102, 103, 104, 105, 106, 107])
     tf.dispose([first, second])
   })
+})
+
+test('webgpu: each dispatch’s uniforms take a slot of an arena written once before its submit, or when full: 300 dispatches each see their own, with submits held and every 7', async () => {
+  const shader: FusedShader = {
+    key: 'test_uniform_slot',
+    code: `${wgslBindings(['out'], [], 'count : u32, mark : f32')}
+${wgslEachElement}
+  out[at] = p.mark;
+}`,
+  }
+  const backend = tf.backend() as unknown as LoopBackend
+  const slotsPerArena = ARENA_BYTES / (tf.backend() as unknown as { device: { limits: { minUniformBufferOffsetAlignment: number } } }).device.limits.minUniformBufferOffsetAlignment
+  const dispatches = 300
+  assert.ok(dispatches > 2 * slotsPerArena, 'the dispatches fill more than two arenas')
+  for (const submitEvery of [100_000, 7]) {
+    await withSubmitEvery(submitEvery, async () => {
+      const one = tf.fill([2], 1) // made on the GPU, before counting
+      await one.data()
+      const stop = countGpuWork()
+      // Stock ops between ours take slots too (tfjs's programs get their uniforms the same way).
+      const outputs = Array.from({ length: dispatches }, (_, i) => tf.engine().makeTensorFromTensorInfo(runFused(backend, shader, [], [[2]], [u32(2), f32(i)], 1)[0]!).add(one))
+      const values = await Promise.all(outputs.map((output) => output.data()))
+      const counted = stop()
+      assert.deepEqual(values.map((value) => Array.from(value)), values.map((_, i) => [i + 1, i + 1]), `submits every ${submitEvery}`)
+      const uploadsAtMost = submitEvery > dispatches ? Math.ceil((2 * dispatches) / slotsPerArena) : dispatches
+      assert.ok(counted.uploads <= uploadsAtMost, `${counted.uploads} uploads for ${2 * dispatches} dispatches, submits every ${submitEvery}: at most ${uploadsAtMost}`)
+      tf.dispose([...outputs, one])
+    })
+  }
 })
 
 test('webgpu: the recurrent layers and the input-feeding decoder (their time loops run by dispatchLoop) equal cpu with a submit inside every loop', async () => {

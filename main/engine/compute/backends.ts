@@ -8,6 +8,7 @@ import { registerCpuTrainingKernels, registerWasmTrainingKernels, registerWebGpu
 import { backendGemm, type WasmBackendLike } from './wasm-backend.ts'
 import { enableWasmThreads, wasmThreadCount } from './wasm-threads.ts'
 import { reuseBindGroups, type BindGroupDevice } from './bind-group-reuse.ts'
+import { uploadUniformsPerSubmit, type UniformBackend } from './uniform-arena.ts'
 import { gpuMemoryLimit, guardWebGpuBuffers, type WebGpuBackendLike } from './webgpu-memory.ts'
 import { wasmMemoryLimit } from './wasm-memory.ts'
 import { bytesFromEnvironment } from './out-of-memory.ts'
@@ -198,6 +199,7 @@ const tryers: Record<BackendName, (forced: boolean) => Promise<LocalText>> = {
     await activate('webgpu')
     const failed = await registerWebGpuTrainingKernels((tf.backend() as unknown as { device: Parameters<typeof registerWebGpuTrainingKernels>[0] }).device)
     guardWebGpuBuffers(tf.backend() as unknown as WebGpuBackendLike)
+    uploadUniformsPerSubmit(tf.backend() as unknown as UniformBackend)
     undoFailedKernels('webgpu', tf.backend() as unknown as KernelDataBackend<'makeTensorInfo'>, 'makeTensorInfo')
     const note = failed.length > 0 ? message('webgpuKernelsFallback', { kernels: failed.map((f) => f.kernel).join(', ') }) : ''
     return message(software ? 'webgpuSoftware' : 'webgpu', { adapter: `${info.vendor} ${info.architecture}`.trim(), note })

@@ -309,8 +309,10 @@ function newPoolState() {
   return { lastAcquired: new Map<string, number>(), acquisitions: 0, updateStarts: [] as number[], peakUsedBytes: 0 }
 }
 
-/** Acquisitions that are never trimmed where no update marks the steps (an evaluation, a decoding). */
-const RECENT_ACQUISITIONS = 1024
+/** Acquisitions that are never trimmed where no update marks the steps (an evaluation, a decoding): tensors' buffers
+ *  and a loop's or an arena's uniforms (uniform-arena.ts), ~2 updates of the tests' small Transformer. Counted when
+ *  every dispatch took a uniform buffer too, 1,024 was about as many updates. */
+const RECENT_ACQUISITIONS = 512
 
 /** tfjs keeps every released buffer for reuse and never destroys one, so each new tensor size (each new batch shape:
  *  token-budget batches have many) adds buffers that stay: a long run's pool grows until the GPU is full, and the
