@@ -52,8 +52,9 @@ for (let i = 0; i < warmup + steps; i++) {
 // Counted apart: the counters wrap the device's calls, which the timed updates should not pay for.
 const stopCounting = countGpuWork()
 await update()
-const { dispatches, bindGroupsMade, uploads } = stopCounting()
+const { byKernel: _byKernel, ...counts } = stopCounting()
+const { dispatches } = counts
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const round = (value: number) => Number(value.toFixed(1))
-console.log(`RESULT ${JSON.stringify({ model: kind, stock, submitEvery, dispatches, uploads, bindGroupsMade, recordMs: round(median(recording)), updateMs: round(median(whole)), recordUsPerDispatch: round((1000 * median(recording)) / dispatches) })}`)
+console.log(`RESULT ${JSON.stringify({ model: kind, stock, submitEvery, ...counts, recordMs: round(median(recording)), updateMs: round(median(whole)), recordUsPerDispatch: round((1000 * median(recording)) / dispatches) })}`)
 process.exit(0)
