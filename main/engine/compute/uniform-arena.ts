@@ -1,9 +1,10 @@
 // Uniforms uploaded once per submit. tfjs-backend-webgpu gives every dispatch its own uniform buffer, taken from the
 // pool and written by its own queue.writeBuffer: ~10 µs of the host's time measured alone, 3.7 ms of the ~19 ms it
 // took to record a reference Transformer update (150 dispatches). Here each dispatch's uniforms, packed as tfjs packs
-// them, take a slot in an arena, one buffer written once before the submit that runs them. Queue writes run before later submits, so every
-// dispatch sees its slot, and a slot's data never changes under work already queued: the next arena is another
-// buffer until the submit releases this one.
+// them, take a slot in an arena, one buffer written once before the submit that runs them. Queue writes run before
+// later submits, so every dispatch sees its slot, and a slot's data never changes under work already queued: the
+// next arena is another buffer until the submit releases this one.
+import { UNIFORM_USAGE } from './webgpu-backend.ts'
 
 /** What the arena needs of tfjs-backend-webgpu 4.22's backend. */
 export interface UniformBackend {
@@ -20,8 +21,6 @@ interface ProgramUniform {
   data: number[]
 }
 
-/** GPUBufferUsage.UNIFORM | COPY_DST. */
-const UNIFORM_USAGE = 0x40 | 0x08
 /** The bytes of one arena: slots of 256 bytes (the usual offset alignment), 128 dispatches. */
 export const ARENA_BYTES = 32 * 1024
 

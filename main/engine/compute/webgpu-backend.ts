@@ -208,7 +208,7 @@ const pipelines = new WeakMap<GpuDevice, Map<string, CompiledShader>>()
 /** GPUShaderStage.COMPUTE */
 const COMPUTE_STAGE = 0x4
 /** GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST: a uniform buffer the queue writes. */
-const UNIFORM_USAGE = 0x40 | 0x8
+export const UNIFORM_USAGE = 0x40 | 0x8
 
 /** `shader`'s pipeline on `device`, compiled on first use (with subgroup reductions if `subgroups`, by default where usable). */
 function pipelineFor(device: GpuDevice, shader: FusedShader, subgroups?: boolean): CompiledShader {

@@ -8,7 +8,7 @@
 // tfjs's pool of released buffers is bounded (boundPool). KOTOBA_GPU_MEMORY_MIB caps the bytes the engine's buffers
 // take on the GPU (a GPU shared with other work), pooled ones included: the pool is released before the cap refuses.
 import * as tf from '@tensorflow/tfjs'
-import { objectId, reuseBindGroups, type BindGroupDevice } from './bind-group-reuse.ts'
+import { objectId } from './bind-group-reuse.ts'
 import { watchGpuLoss, type LosableDevice } from './gpu-loss.ts'
 import { bytesFromEnvironment, formatBytes, OutOfMemoryError } from './out-of-memory.ts'
 import type { DeviceErrorWatch } from '../../../models/train/train-step.ts'
@@ -28,7 +28,7 @@ interface GpuBufferLike {
 
 /** What the guard needs of tfjs-backend-webgpu 4.22's backend. */
 export interface WebGpuBackendLike {
-  device: BindGroupDevice & {
+  device: {
     limits: DeviceLimits
     addEventListener(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void
     createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike
@@ -179,7 +179,6 @@ export function guardWebGpuBuffers(backend: WebGpuBackendLike): void {
     return buffer
   }
   device.addEventListener('uncapturederror', (event) => keepDeviceError(event.error.message))
-  reuseBindGroups(device) // where the engine's request did not already
   watchGpuLoss(device)
   uploadThroughQueue(backend)
 }
