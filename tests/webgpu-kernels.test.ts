@@ -338,13 +338,17 @@ ${wgslEachElement}
       await one.data()
       const stop = countGpuWork()
       // Stock ops between ours take slots too (tfjs's programs get their uniforms the same way).
-      const outputs = Array.from({ length: dispatches }, (_, i) => tf.engine().makeTensorFromTensorInfo(runFused(backend, shader, [], [[2]], [u32(2), f32(i)], 1)[0]!).add(one))
+      const marks: tf.Tensor[] = []
+      const outputs = Array.from({ length: dispatches }, (_, i) => {
+        marks.push(tf.engine().makeTensorFromTensorInfo(runFused(backend, shader, [], [[2]], [u32(2), f32(i)], 1)[0]!))
+        return marks[i]!.add(one)
+      })
       const values = await Promise.all(outputs.map((output) => output.data()))
       const counted = stop()
       assert.deepEqual(values.map((value) => Array.from(value)), values.map((_, i) => [i + 1, i + 1]), `submits every ${submitEvery}`)
       const uploadsAtMost = submitEvery > dispatches ? Math.ceil((2 * dispatches) / slotsPerArena) : dispatches
       assert.ok(counted.uploads <= uploadsAtMost, `${counted.uploads} uploads for ${2 * dispatches} dispatches, submits every ${submitEvery}: at most ${uploadsAtMost}`)
-      tf.dispose([...outputs, one])
+      tf.dispose([...marks, ...outputs, one])
     })
   }
 })
